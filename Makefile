@@ -1,0 +1,47 @@
+# trustcore: the one entry point. `make demo` and `make test` are all a newcomer needs.
+# Each binding adds its own targets in mk/<binding>.mk (TEST_TARGETS += test-x, BENCH_TARGETS += bench-x).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+export TRUSTCORE_SHARED ?= $(abspath ../shared)
+export CARGO_TERM_COLOR ?= never
+CARGO ?= cargo
+ROOT := $(abspath .)
+
+SETUP_TARGETS := setup-rust
+TEST_TARGETS := test-rust
+BENCH_TARGETS := bench-rust
+
+-include mk/*.mk
+
+.PHONY: setup setup-rust build test test-rust lint demo bench bench-rust fuzz clean
+
+setup: $(SETUP_TARGETS)
+
+setup-rust:
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
+	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy
+
+build: setup-rust
+	$(CARGO) build --locked --release -p trustcore-core -p trustcore-cli
+
+lint: setup-rust
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+test: $(TEST_TARGETS)
+
+test-rust: lint
+	$(CARGO) test --locked -p trustcore-core -p trustcore-cli
+
+demo: setup-rust
+	@$(CARGO) run --locked --quiet --release -p trustcore-cli -- demo
+
+bench: $(BENCH_TARGETS)
+
+bench-rust: setup-rust
+	$(CARGO) bench --locked -p trustcore-core --bench core -- --noplot
+
+clean:
+	$(CARGO) clean

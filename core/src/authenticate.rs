@@ -1,0 +1,112 @@
+//! Stateless authentication: parse → identity → revocation → freshness → proof of possession.
+
+use std::collections::{BTreeSet, HashSet};
+
+use crate::canonical::Request;
+use crate::error::{Error, ErrorCode, Result};
+use crate::issuer::IssuerKeys;
+use crate::keys::{signature_from_hex, PublicKey};
+use crate::policy::Limits;
+use crate::proof::WorkerProof;
+use crate::timestamp::check_freshness;
+use crate::token::{parse_token, Token, VerifiedIdentity};
+
+/// A deny-list of revocation ids. Stores that can fail (Redis) return STORE_UNAVAILABLE, never "no".
+pub trait RevocationList {
+    fn is_revoked(&self, revocation_id: &str) -> Result<bool>;
+}
+
+impl<S: std::hash::BuildHasher> RevocationList for HashSet<String, S> {
+    fn is_revoked(&self, id: &str) -> Result<bool> {
+        Ok(self.contains(id))
+    }
+}
+
+impl RevocationList for BTreeSet<String> {
+    fn is_revoked(&self, id: &str) -> Result<bool> {
+        Ok(self.contains(id))
+    }
+}
+
+impl<T: AsRef<str>> RevocationList for [T] {
+    fn is_revoked(&self, id: &str) -> Result<bool> {
+        Ok(self.iter().any(|r| r.as_ref() == id))
+    }
+}
+
+impl<T: AsRef<str>> RevocationList for Vec<T> {
+    fn is_revoked(&self, id: &str) -> Result<bool> {
+        self.as_slice().is_revoked(id)
+    }
+}
+
+/// The verifier's settings for one request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AuthenticateOptions {
+    /// The verifier's clock, seconds since the epoch.
+    pub now: f64,
+    pub max_skew_seconds: f64,
+    pub limits: Limits,
+}
+
+impl AuthenticateOptions {
+    pub fn new(now: f64, max_skew_seconds: f64) -> Self {
+        AuthenticateOptions { now, max_skew_seconds, limits: Limits::default() }
+    }
+}
+
+/// Authenticate one request, cheapest check first, and fail closed. Returns the verified token and
+/// the holder's identity: never capabilities (run `check_policy` for those).
+pub fn authenticate(
+    issuer: &IssuerKeys,
+    proof: &WorkerProof,
+    request: &Request<'_>,
+    revoked: &(impl RevocationList + ?Sized),
+    options: &AuthenticateOptions,
+) -> Result<(Token, VerifiedIdentity)> {
+    let token = parse_token(issuer, &proof.token)?;
+    let identity = token.identity(&options.limits)?;
+    check_request(&token, &identity, proof, request, revoked, options)?;
+    Ok((token, identity))
+}
+
+/// Steps 3 to 5 for a token already parsed and bound: revocation, freshness, proof of possession.
+/// A verifier that caches parsed tokens runs these on every request.
+pub fn check_request(
+    token: &Token,
+    identity: &VerifiedIdentity,
+    proof: &WorkerProof,
+    request: &Request<'_>,
+    revoked: &(impl RevocationList + ?Sized),
+    options: &AuthenticateOptions,
+) -> Result<()> {
+    check_revocation(token, identity, revoked)?;
+    check_freshness(&proof.timestamp, options.now, options.max_skew_seconds)?;
+    verify_pop(&identity.holder_public_hex, proof, request)
+}
+
+/// The app revocation id and every block's own revocation id (hex) against the deny-list.
+pub fn check_revocation(
+    token: &Token,
+    identity: &VerifiedIdentity,
+    revoked: &(impl RevocationList + ?Sized),
+) -> Result<()> {
+    for id in std::iter::once(identity.revocation_id.clone()).chain(token.revocation_ids()) {
+        if revoked.is_revoked(&id)? {
+            return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
+        }
+    }
+    Ok(())
+}
+
+/// Strict Ed25519 verification of the holder's signature over the canonical request.
+pub fn verify_pop(holder_public_hex: &str, proof: &WorkerProof, request: &Request<'_>) -> Result<()> {
+    let key = PublicKey::from_hex(holder_public_hex)?;
+    let signature = signature_from_hex(&proof.signature, "proof-of-possession signature")?;
+    let message = request.canonical(&proof.timestamp, &proof.nonce)?;
+    if key.verify_strict(&message, &signature) {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorCode::PopFailed, "proof-of-possession signature failed"))
+    }
+}

@@ -1,0 +1,83 @@
+//! Minting: the issuer's authority block that binds a holder key and carries the app's facts.
+
+use biscuit_auth::builder::{self, Check};
+use biscuit_auth::Biscuit;
+
+use crate::error::{Error, Result};
+use crate::keys::{IssuerKey, PublicKey};
+use crate::policy::authorizer_error;
+use crate::timestamp::to_system_time;
+
+/// Predicates trustcore itself writes or reads; an app fact may not use them.
+pub const RESERVED_PREDICATES: &[&str] = &["worker_key", "worker_id", "revocation", "time"];
+
+/// What to mint. `facts` keeps the caller's predicate order; values are sorted within a predicate.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MintRequest {
+    pub public_hex: String,
+    pub holder_id: String,
+    pub facts: Vec<(String, Vec<String>)>,
+    pub revocation_id: String,
+    /// Seconds since the epoch; cut to whole seconds.
+    pub expires_at: f64,
+    /// Root key id, for issuer key rotation.
+    pub root_key_id: Option<u32>,
+}
+
+/// A plain identifier: an ASCII letter, then letters, digits or `_` (so the printed Datalog parses).
+pub(crate) fn check_identifier(name: &str, what: &str) -> Result<()> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    if !first_ok || name.len() > 128 || !bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(Error::malformed(format!("invalid {what}: {name:?}")));
+    }
+    Ok(())
+}
+
+/// Mint a token. Authority block, in order: `worker_key`, `worker_id`, each app fact, `revocation`,
+/// then `check if time($t), $t <= <expires_at>`. Values are bound as terms, never spliced into text.
+pub fn mint_biscuit(issuer: &IssuerKey, request: &MintRequest) -> Result<String> {
+    mint_token(issuer, request)?
+        .to_base64()
+        .map_err(|_| Error::new(crate::ErrorCode::Internal, "token could not be serialized"))
+}
+
+pub(crate) fn mint_token(issuer: &IssuerKey, request: &MintRequest) -> Result<Biscuit> {
+    let holder_key = PublicKey::from_hex(&request.public_hex)?;
+    if request.revocation_id.is_empty() {
+        return Err(Error::malformed("revocation id must not be empty"));
+    }
+    let expires = to_system_time(request.expires_at, "expires_at")?;
+    for (i, (predicate, _)) in request.facts.iter().enumerate() {
+        check_identifier(predicate, "fact predicate")?;
+        if RESERVED_PREDICATES.contains(&predicate.as_str()) {
+            return Err(Error::malformed(format!("fact predicate {predicate:?} is reserved")));
+        }
+        if request.facts[..i].iter().any(|(p, _)| p == predicate) {
+            return Err(Error::malformed(format!("fact predicate {predicate:?} given twice")));
+        }
+    }
+
+    let string_fact = |name: &str, value: &str| builder::fact(name, &[builder::string(value)]);
+    let mut block = Biscuit::builder()
+        .fact(string_fact("worker_key", &holder_key.to_hex()))
+        .and_then(|b| b.fact(string_fact("worker_id", &request.holder_id)))
+        .map_err(authorizer_error)?;
+    for (predicate, values) in &request.facts {
+        let mut sorted: Vec<&String> = values.iter().collect();
+        sorted.sort();
+        for value in sorted {
+            block = block.fact(string_fact(predicate, value)).map_err(authorizer_error)?;
+        }
+    }
+    let mut expiry = Check::try_from("check if time($t), $t <= {expires_at}").map_err(authorizer_error)?;
+    expiry.set("expires_at", builder::date(&expires)).map_err(authorizer_error)?;
+    block = block
+        .fact(string_fact("revocation", &request.revocation_id))
+        .and_then(|b| b.check(expiry))
+        .map_err(authorizer_error)?;
+    if let Some(id) = request.root_key_id {
+        block = block.root_key_id(id);
+    }
+    block.build(&issuer.biscuit_keypair()?).map_err(authorizer_error)
+}

@@ -1,0 +1,132 @@
+//! Authorization: one allow policy over a token (`check_policy`), or any authorizer code (`authorize`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use biscuit_auth::builder::{self, Fact, Policy};
+use biscuit_auth::datalog::ExternFunc;
+use biscuit_auth::{error, AuthorizerBuilder, AuthorizerLimits};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::mint::check_identifier;
+use crate::timestamp::to_system_time;
+use crate::token::Token;
+
+/// Run limits of one authorization. Set on the authorizer builder, the only place biscuit-auth 6
+/// enforces them; exceeding any is LIMIT_EXCEEDED, never DENIED and never a pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_time: Duration,
+    pub max_facts: u64,
+    pub max_iterations: u64,
+}
+
+impl Default for Limits {
+    /// 10 ms, 1000 facts, 100 iterations. (biscuit-auth's own 1 ms default refuses valid requests
+    /// when the CPU is busy.)
+    fn default() -> Self {
+        Limits { max_time: Duration::from_millis(10), max_facts: 1000, max_iterations: 100 }
+    }
+}
+
+impl Limits {
+    pub(crate) fn to_biscuit(self) -> AuthorizerLimits {
+        AuthorizerLimits { max_time: self.max_time, max_facts: self.max_facts, max_iterations: self.max_iterations }
+    }
+}
+
+/// Options of the general `authorize`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthorizeOptions {
+    pub limits: Limits,
+    /// Extern functions to make available to the Datalog, by name, from [`EXTERN_FUNCTIONS`].
+    pub extern_functions: Vec<String>,
+}
+
+/// The extern functions a caller may enable by name. `test` is the Biscuit specification's
+/// conformance function (sample test035): one operand returns it; two equal strings give
+/// "equal strings", two different strings "different strings"; anything else is an error.
+pub const EXTERN_FUNCTIONS: &[&str] = &["test"];
+
+fn extern_function(name: &str) -> Option<ExternFunc> {
+    match name {
+        "test" => Some(ExternFunc::new(Arc::new(|left, right| match (left, right) {
+            (term, None) => Ok(term),
+            (builder::Term::Str(l), Some(builder::Term::Str(r))) if l == r => {
+                Ok(builder::Term::Str("equal strings".to_owned()))
+            }
+            (builder::Term::Str(_), Some(builder::Term::Str(_))) => {
+                Ok(builder::Term::Str("different strings".to_owned()))
+            }
+            _ => Err("unsupported operands".to_owned()),
+        }))),
+        _ => None,
+    }
+}
+
+/// Map a biscuit authorizer failure to the error table. Anything unexpected fails closed.
+pub(crate) fn authorizer_error(err: error::Token) -> Error {
+    match err {
+        error::Token::RunLimit(_) => Error::new(ErrorCode::LimitExceeded, "authorizer run limits exceeded"),
+        error::Token::FailedLogic(_) | error::Token::Execution(_) => {
+            Error::new(ErrorCode::Denied, "worker not authorized for this operation")
+        }
+        error::Token::Language(_) => Error::malformed("datalog does not parse"),
+        error::Token::Format(_) | error::Token::Base64(_) => {
+            Error::new(ErrorCode::TokenInvalid, "biscuit failed verification")
+        }
+        _ => Error::new(ErrorCode::Internal, "authorizer failed"),
+    }
+}
+
+/// One authorization decision: `time(now)`, each request fact `name(value)` (value bound as a
+/// parameter, so it can never inject Datalog), the caller's `allow` policy, then `deny if true`.
+/// Facts a holder appended sit outside the authorizer's default trust scope: attenuation only
+/// restricts. Ok(()) on allow, DENIED otherwise, LIMIT_EXCEEDED past the limits.
+pub fn check_policy<'a, I>(token: &Token, request_facts: I, allow: &str, now: f64, limits: &Limits) -> Result<()>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let mut authorizer = AuthorizerBuilder::new().set_limits(limits.to_biscuit());
+    authorizer = authorizer.fact(time_fact(now)?).map_err(authorizer_error)?;
+    for (name, value) in request_facts {
+        check_identifier(name, "request fact name")?;
+        authorizer = authorizer.fact(builder::fact(name, &[builder::string(value)])).map_err(authorizer_error)?;
+    }
+    let allow = Policy::try_from(allow).map_err(|_| Error::malformed("allow policy does not parse"))?;
+    let deny = Policy::try_from("deny if true").map_err(authorizer_error)?;
+    let mut authorizer = authorizer
+        .policy(allow)
+        .and_then(|a| a.policy(deny))
+        .and_then(|a| a.build(token.biscuit()))
+        .map_err(authorizer_error)?;
+    authorizer.authorize().map(|_| ()).map_err(authorizer_error)
+}
+
+/// Run any authorizer code (facts, rules, checks, policies) against the token and return the index
+/// of the allow policy that matched. `now`, when given, adds `time(now)`.
+pub fn authorize(token: &Token, code: &str, now: Option<f64>, options: &AuthorizeOptions) -> Result<usize> {
+    let mut externs = HashMap::new();
+    for name in &options.extern_functions {
+        let func =
+            extern_function(name).ok_or_else(|| Error::malformed(format!("unknown extern function {name:?}")))?;
+        externs.insert(name.clone(), func);
+    }
+    let mut authorizer =
+        AuthorizerBuilder::new().set_limits(options.limits.to_biscuit()).set_extern_funcs(externs).code(code).map_err(
+            |e| match e {
+                error::Token::Language(_) => Error::malformed("authorizer code does not parse"),
+                other => authorizer_error(other),
+            },
+        )?;
+    if let Some(now) = now {
+        authorizer = authorizer.fact(time_fact(now)?).map_err(authorizer_error)?;
+    }
+    let mut authorizer = authorizer.build(token.biscuit()).map_err(authorizer_error)?;
+    authorizer.authorize().map_err(authorizer_error)
+}
+
+fn time_fact(now: f64) -> Result<Fact> {
+    Ok(builder::fact("time", &[builder::date(&to_system_time(now, "now")?)]))
+}
