@@ -27,7 +27,10 @@ pub use policy::{authorize, check_policy, AuthorizeOptions, Limits, EXTERN_FUNCT
 pub use proof::{make_proof, proof_from_headers, proof_from_query, WorkerProof};
 pub use timestamp::{now_seconds, parse_timestamp};
 pub use token::{parse_token, parse_token_bytes, Token, VerifiedIdentity};
-pub use wire::{decode_frame, encode_frame, read_frame, read_frame_timeout, write_frame, MAX_FRAME};
+pub use wire::{
+    decode_frame, decode_frame_body, encode_frame, frame_body_length, read_frame, read_frame_timeout, write_frame,
+    MAX_FRAME,
+};
 
 /// Re-exported so callers can build JSON jobs and frames without naming serde_json themselves.
 pub use serde_json;

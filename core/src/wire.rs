@@ -39,7 +39,10 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Map<String, Value>> {
     Ok(object)
 }
 
-fn body_length(header: [u8; 4]) -> Result<usize> {
+/// The body length a 4-byte frame header announces; over [`MAX_FRAME`] is refused on the length alone.
+/// For bindings that read from their own sockets: header → `frame_body_length` → read → `decode_frame_body`.
+pub fn frame_body_length(header: &[u8]) -> Result<usize> {
+    let header: [u8; 4] = header.try_into().map_err(|_| invalid("signer connection closed mid-frame"))?;
     let length = u32::from_be_bytes(header) as usize;
     if length > MAX_FRAME {
         return Err(invalid("signer frame too large"));
@@ -47,7 +50,8 @@ fn body_length(header: [u8; 4]) -> Result<usize> {
     Ok(length)
 }
 
-fn parse_body(body: &[u8]) -> Result<Map<String, Value>> {
+/// Parse a frame body: it must be a JSON object.
+pub fn decode_frame_body(body: &[u8]) -> Result<Map<String, Value>> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(invalid("signer frame is not an object")),
@@ -67,9 +71,9 @@ fn read_exact_or_invalid(reader: &mut impl Read, buf: &mut [u8]) -> Result<()> {
 pub fn read_frame(reader: &mut impl Read) -> Result<Map<String, Value>> {
     let mut header = [0u8; 4];
     read_exact_or_invalid(reader, &mut header)?;
-    let mut body = vec![0u8; body_length(header)?];
+    let mut body = vec![0u8; frame_body_length(&header)?];
     read_exact_or_invalid(reader, &mut body)?;
-    parse_body(&body)
+    decode_frame_body(&body)
 }
 
 /// Write one frame to any writer.
