@@ -140,8 +140,9 @@ impl PublicKey {
         let array: [u8; 32] = bytes.try_into().map_err(|_| Error::malformed("public key must be 32 bytes"))?;
         let verifying =
             VerifyingKey::from_bytes(&array).map_err(|_| Error::malformed("public key is not a curve point"))?;
-        // decompression tolerates a y coordinate >= p; re-encoding shows it, and one key keeps one spelling
-        if verifying.to_bytes() != array {
+        // decompression tolerates a y coordinate >= p; re-encoding the point shows it, so one key keeps
+        // one spelling (`to_bytes` would only echo the input)
+        if verifying.to_edwards().compress().to_bytes() != array {
             return Err(Error::malformed("public key is not canonically encoded"));
         }
         if verifying.is_weak() {
@@ -221,6 +222,20 @@ mod tests {
     #[test]
     fn generated_keys_differ() {
         assert_ne!(IssuerKey::generate().unwrap().public_hex(), IssuerKey::generate().unwrap().public_hex());
+    }
+
+    #[test]
+    fn public_keys_are_parsed_strictly() {
+        // the identity point: small order
+        let identity = format!("01{}", "00".repeat(31));
+        assert_eq!(PublicKey::from_hex(&identity).unwrap_err().code(), ErrorCode::MalformedInput);
+        // y = p + 3 spells a point whose canonical spelling is y = 3 (if it is on the curve)
+        let mut non_canonical = [0xffu8; 32];
+        non_canonical[31] = 0x7f;
+        non_canonical[0] = 0xed + 3;
+        assert!(PublicKey::from_bytes(&non_canonical).is_err());
+        let good = WorkerKey::from_secret_hex(&"33".repeat(32)).unwrap().public_key();
+        assert_eq!(PublicKey::from_bytes(good.as_bytes()).unwrap(), good);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use biscuit_auth::datalog::ExternFunc;
 use biscuit_auth::{error, AuthorizerBuilder, AuthorizerLimits};
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::mint::check_identifier;
+use crate::mint::{check_identifier, RESERVED_PREDICATES};
 use crate::timestamp::to_system_time;
 use crate::token::Token;
 
@@ -80,8 +80,8 @@ pub(crate) fn authorizer_error(err: error::Token) -> Error {
     }
 }
 
-/// One authorization decision: `time(now)`, each request fact `name(value)` (value bound as a
-/// parameter, so it can never inject Datalog), the caller's `allow` policy, then `deny if true`.
+/// One authorization decision: `time(now)`, each request fact `name(value)` (an identifier, not one of
+/// [`RESERVED_PREDICATES`]; the value bound as a term, so it can never inject Datalog), the caller's `allow` policy, then `deny if true`.
 /// Facts a holder appended sit outside the authorizer's default trust scope: attenuation only
 /// restricts. Ok(()) on allow, DENIED otherwise, LIMIT_EXCEEDED past the limits.
 pub fn check_policy<'a, I>(token: &Token, request_facts: I, allow: &str, now: f64, limits: &Limits) -> Result<()>
@@ -92,6 +92,9 @@ where
     authorizer = authorizer.fact(time_fact(now)?).map_err(authorizer_error)?;
     for (name, value) in request_facts {
         check_identifier(name, "request fact name")?;
+        if RESERVED_PREDICATES.contains(&name) {
+            return Err(Error::malformed(format!("request fact name {name:?} is reserved")));
+        }
         authorizer = authorizer.fact(builder::fact(name, &[builder::string(value)])).map_err(authorizer_error)?;
     }
     let allow = Policy::try_from(allow).map_err(|_| Error::malformed("allow policy does not parse"))?;
