@@ -103,7 +103,7 @@ impl Error {
         &self.message
     }
 
-    pub(crate) fn malformed(message: impl Into<String>) -> Self {
+    pub fn malformed(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::MalformedInput, message)
     }
 }

@@ -26,7 +26,7 @@ pub use mint::{mint_biscuit, MintRequest, RESERVED_PREDICATES};
 pub use policy::{authorize, check_policy, AuthorizeOptions, Limits, EXTERN_FUNCTIONS};
 pub use proof::{make_proof, proof_from_headers, proof_from_query, WorkerProof};
 pub use timestamp::{now_seconds, parse_timestamp};
-pub use token::{parse_token, parse_token_bytes, Token, VerifiedIdentity};
+pub use token::{inspect_unverified, parse_token, parse_token_bytes, Token, TokenSummary, VerifiedIdentity};
 pub use wire::{
     decode_frame, decode_frame_body, encode_frame, frame_body_length, read_frame, read_frame_timeout, write_frame,
     MAX_FRAME,

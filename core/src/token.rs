@@ -118,6 +118,45 @@ impl Token {
     }
 }
 
+/// What a token says, block by block: for display (the CLI's `inspect`), never for decisions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenSummary {
+    /// Whether the signatures were checked against an issuer key.
+    pub verified: bool,
+    pub root_key_id: Option<u32>,
+    /// Each block's Datalog as Biscuit prints it; block 0 is the authority block.
+    pub blocks: Vec<String>,
+    /// Each block's revocation id, hex.
+    pub revocation_ids: Vec<String>,
+}
+
+impl Token {
+    pub fn summary(&self) -> Result<TokenSummary> {
+        Ok(TokenSummary {
+            verified: true,
+            root_key_id: self.root_key_id(),
+            blocks: (0..self.block_count()).map(|i| self.block_source(i)).collect::<Result<_>>()?,
+            revocation_ids: self.revocation_ids(),
+        })
+    }
+}
+
+/// Read a token WITHOUT checking its signatures, to show what it claims. Nothing read this way may
+/// be trusted: authenticate with `parse_token` for that.
+pub fn inspect_unverified(token_b64: &str) -> Result<TokenSummary> {
+    let token = biscuit_auth::UnverifiedBiscuit::from_base64(token_b64.trim())
+        .map_err(|_| Error::new(ErrorCode::TokenInvalid, "token does not parse"))?;
+    let blocks = (0..token.block_count())
+        .map(|i| token.print_block_source(i).map_err(|_| Error::new(ErrorCode::TokenInvalid, "token does not parse")))
+        .collect::<Result<_>>()?;
+    Ok(TokenSummary {
+        verified: false,
+        root_key_id: token.root_key_id(),
+        blocks,
+        revocation_ids: token.revocation_identifiers().iter().map(hex::encode).collect(),
+    })
+}
+
 fn unbound(message: &str) -> Error {
     Error::new(ErrorCode::TokenUnbound, message)
 }

@@ -1,0 +1,160 @@
+//! The `trustcore` binary, run as a subprocess the way a user runs it.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn trustcore(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trustcore")).args(args).output().expect("run trustcore")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("trustcore-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn keygen(path: &Path) -> String {
+    let out = trustcore(&["keygen", "--out", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_owned()
+}
+
+#[test]
+fn demo_narrates_the_accepted_request_and_five_refusals() {
+    let out = trustcore(&["demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("allowed: holder gpu-1"), "{text}");
+    assert_eq!(text.matches("refused: POP_FAILED").count(), 2, "{text}");
+    assert_eq!(text.matches("refused: REVOKED").count(), 1, "{text}");
+    assert_eq!(text.matches("refused: DENIED").count(), 2, "{text}");
+}
+
+#[test]
+fn keygen_writes_a_private_file_and_keeps_an_existing_one() {
+    let dir = tempdir("keygen");
+    let path = dir.join("issuer.key");
+    let public = keygen(&path);
+    assert_eq!(public.len(), 64);
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let again = trustcore(&["keygen", "--out", path.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("cannot create key file"), "{}", stderr(&again));
+    let forced = trustcore(&["keygen", "--out", path.to_str().unwrap(), "--force"]);
+    assert!(forced.status.success());
+    assert_ne!(stdout(&forced).trim(), public);
+}
+
+#[test]
+fn mint_inspect_proof_verify_round_trip() {
+    let dir = tempdir("flow");
+    let issuer_file = dir.join("issuer.key");
+    let holder_file = dir.join("holder.key");
+    let issuer = keygen(&issuer_file);
+    let holder = keygen(&holder_file);
+    let minted = trustcore(&[
+        "mint",
+        "--key-file",
+        issuer_file.to_str().unwrap(),
+        "--holder-public",
+        &holder,
+        "--holder-id",
+        "w1",
+        "--fact",
+        "right=lease",
+        "--fact",
+        "right=abort",
+        "--ttl",
+        "600",
+        "--revocation-id",
+        "rev-9",
+    ]);
+    assert!(minted.status.success(), "{}", stderr(&minted));
+    let token = stdout(&minted).trim().to_owned();
+
+    let inspected = trustcore(&["inspect", &token, "--issuer-public", &issuer]);
+    let text = stdout(&inspected);
+    assert!(text.contains("signatures: verified"), "{text}");
+    assert!(text.contains("right(\"abort\");\n  right(\"lease\");"), "{text}");
+    assert!(text.contains("revocation(\"rev-9\")"), "{text}");
+    let unverified = trustcore(&["inspect", &token]);
+    assert!(stdout(&unverified).contains("NOT verified"));
+    let wrong_issuer = trustcore(&["inspect", &token, "--issuer-public", &holder]);
+    assert_eq!(wrong_issuer.status.code(), Some(1));
+    assert!(stderr(&wrong_issuer).contains("TOKEN_INVALID"));
+
+    let proof = trustcore(&[
+        "proof",
+        "--key-file",
+        holder_file.to_str().unwrap(),
+        "--token",
+        &token,
+        "--method",
+        "POST",
+        "--path",
+        "/lease",
+        "--body",
+        "{}",
+    ]);
+    assert!(proof.status.success(), "{}", stderr(&proof));
+    let headers: Vec<String> = stdout(&proof).lines().map(str::to_owned).collect();
+    assert_eq!(headers.len(), 4);
+    let verify = |allow: &str, body: &str| {
+        let mut args =
+            vec!["verify", "--issuer-public", &issuer, "--method", "POST", "--path", "/lease", "--body", body];
+        for h in &headers {
+            args.extend(["-H", h.as_str()]);
+        }
+        args.extend(["--allow", allow, "--fact", "req_right=lease"]);
+        trustcore(&args)
+    };
+    let ok = verify("allow if req_right($r), right($r)", "{}");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).starts_with("OK holder_id=w1"), "{}", stdout(&ok));
+    let denied = verify("allow if right(\"admin\")", "{}");
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(stderr(&denied).contains("DENIED"), "{}", stderr(&denied));
+    let tampered = verify("allow if req_right($r), right($r)", "{\"x\":1}");
+    assert!(stderr(&tampered).contains("POP_FAILED"), "{}", stderr(&tampered));
+}
+
+#[test]
+fn a_key_file_others_can_read_is_refused() {
+    let dir = tempdir("perm");
+    let path = dir.join("issuer.key");
+    let holder = keygen(&dir.join("holder.key"));
+    keygen(&path);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out =
+        trustcore(&["mint", "--key-file", path.to_str().unwrap(), "--holder-public", &holder, "--holder-id", "w"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("readable by group or others"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_arguments_get_one_line_and_no_trace() {
+    for args in [
+        vec!["mint"],
+        vec!["nonsense"],
+        vec!["verify", "--issuer-public", "zz", "--method", "GET", "--path", "/", "--allow", "allow if true"],
+        vec!["mint", "--key-file", "/nonexistent", "--holder-public", "00", "--holder-id", "x"],
+        vec!["inspect", "not-a-token"],
+    ] {
+        let out = trustcore(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("trustcore: "), "{err}");
+        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    }
+}
