@@ -2,6 +2,36 @@
 //! possession, Datalog authorization, signed jobs and the signer's wire frames.
 //!
 //! Every binding (Python, Node, C, Go) is a thin projection of this crate. See DESIGN.md §3.
+//!
+//! ```
+//! use trustcore_core::*;
+//! # fn main() -> Result<()> {
+//! let issuer = IssuerKey::generate()?; // lives in the signer
+//! let holder = WorkerKey::generate()?; // lives on the holder
+//! let token = mint_biscuit(&issuer, &MintRequest {
+//!     public_hex: holder.public_hex(),
+//!     holder_id: "gpu-1".into(),
+//!     facts: vec![("right".into(), vec!["lease".into()])],
+//!     revocation_id: "rev-1".into(),
+//!     expires_at: now_seconds() + 3600.0,
+//!     root_key_id: None,
+//! })?;
+//!
+//! // holder side: sign the request
+//! let body = br#"{"episode":"e1"}"#;
+//! let request = Request::new("POST", "/lease", body);
+//! let proof = make_proof(&holder, &token, &request, &format!("{}", now_seconds().floor()), "nonce-1")?;
+//!
+//! // service side: authenticate, then authorize
+//! let issuer_keys = IssuerKeys::one(issuer.public_key());
+//! let options = AuthenticateOptions::new(now_seconds(), 300.0);
+//! let revoked: Vec<String> = Vec::new();
+//! let (token, identity) = authenticate(&issuer_keys, &proof, &request, &revoked, &options)?;
+//! check_policy(&token, [("req_right", "lease")], "allow if req_right($r), right($r)", options.now, &options.limits)?;
+//! assert_eq!(identity.holder_id, "gpu-1");
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod authenticate;
 pub mod canonical;
