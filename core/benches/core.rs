@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use serde_json::{json, Map, Value};
 use trustcore_core::*;
 
@@ -68,6 +68,27 @@ fn benches(c: &mut Criterion) {
             let (token, _) = authenticate(&fx.issuer_keys, black_box(&proof), &request, &revoked, &options).unwrap();
             check_policy(&token, [("req_right", "lease")], ALLOW, NOW, &options.limits).unwrap()
         })
+    });
+    // the stateful verifier: the token is cached, so a request pays one signature check
+    let verifier = Verifier::with_stores(
+        VerifierConfig::new(fx.issuer_keys.clone()),
+        Box::new(MemoryReplayStore::new(50_000_000)),
+        Box::new(MemoryRevocationStore::default()),
+    );
+    let mut nonce = 0u64;
+    let mut next_proof = || {
+        nonce += 1;
+        make_proof(&fx.worker, &fx.token, &request, "1700000000", &nonce.to_string()).unwrap()
+    };
+    c.bench_function("verifier/authenticate+check_policy (cached)", |b| {
+        b.iter_batched(
+            &mut next_proof,
+            |proof| {
+                let verified = verifier.authenticate(&proof, &request, Some(NOW)).unwrap();
+                verifier.check_policy(&verified.0, [("req_right", "lease")], ALLOW, Some(NOW)).unwrap()
+            },
+            BatchSize::SmallInput,
+        )
     });
     c.bench_function("parse_token", |b| b.iter(|| parse_token(&fx.issuer_keys, black_box(&fx.token)).unwrap()));
 

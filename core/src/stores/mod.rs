@@ -1,0 +1,36 @@
+//! The stateful verifier's stores: which (holder, nonce) pairs were seen, and which ids are revoked.
+//! A store that cannot answer says STORE_UNAVAILABLE; no store failure is ever read as "fresh" or
+//! "not revoked".
+
+pub mod memory;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Result;
+
+/// Remembers (holder key, nonce) pairs for a while.
+pub trait ReplayStore: Send + Sync {
+    /// Record `key` until `now + ttl_seconds`. Ok(true) when it was not seen inside its window (the
+    /// request is fresh), Ok(false) when it was (a replay).
+    fn record(&self, key: &ReplayKey, now: f64, ttl_seconds: f64) -> Result<bool>;
+}
+
+/// The set of revoked ids, shared by every request of a verifier.
+pub trait RevocationStore: Send + Sync {
+    fn is_revoked(&self, id: &str) -> Result<bool>;
+    fn revoke(&self, id: &str) -> Result<()>;
+}
+
+/// sha256(holder public key || nonce): fixed size, and the nonce's text is not kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReplayKey(pub [u8; 32]);
+
+impl ReplayKey {
+    pub fn new(holder_public_hex: &str, nonce: &str) -> Self {
+        let mut hasher = Sha256::new();
+        // the key is fixed-length hex, so the concatenation is unambiguous
+        hasher.update(holder_public_hex.as_bytes());
+        hasher.update(nonce.as_bytes());
+        ReplayKey(hasher.finalize().into())
+    }
+}

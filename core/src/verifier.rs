@@ -1,0 +1,153 @@
+//! The stateful verifier: issuer key(s), skew, limits, a replay store, a revocation store and a cache
+//! of verified tokens. Checks run in DESIGN §3's order; the replay entry is written only after the
+//! proof of possession verifies, so forged requests cannot burn a holder's nonces.
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+
+use crate::authenticate::{check_revocation, verify_pop, RevocationList};
+use crate::canonical::Request;
+use crate::error::{Error, ErrorCode, Result};
+use crate::issuer::IssuerKeys;
+use crate::policy::{authorize, check_policy, AuthorizeOptions, Limits};
+use crate::proof::WorkerProof;
+use crate::stores::memory::{MemoryReplayStore, MemoryRevocationStore};
+use crate::stores::{ReplayKey, ReplayStore, RevocationStore};
+use crate::timestamp::{check_freshness, now_seconds};
+use crate::token::{parse_token, Token, VerifiedIdentity};
+
+/// A verifier's settings.
+#[derive(Clone, Debug)]
+pub struct VerifierConfig {
+    pub issuer: IssuerKeys,
+    pub max_skew_seconds: f64,
+    pub limits: Limits,
+    /// Verified tokens kept (LRU); 0 turns the cache off.
+    pub token_cache_capacity: usize,
+}
+
+impl VerifierConfig {
+    pub fn new(issuer: IssuerKeys) -> Self {
+        VerifierConfig { issuer, max_skew_seconds: 300.0, limits: Limits::default(), token_cache_capacity: 10_000 }
+    }
+}
+
+/// A parsed, bound token, shared between the cache and the requests that use it.
+pub type VerifiedToken = Arc<(Token, VerifiedIdentity)>;
+
+pub struct Verifier {
+    config: VerifierConfig,
+    replay: Box<dyn ReplayStore>,
+    revocations: Box<dyn RevocationStore>,
+    cache: Option<Mutex<LruCache<[u8; 32], VerifiedToken>>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// Token cache counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// The default replay store holds this many (holder, nonce) pairs (about 6 MB).
+pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
+
+struct StoreList<'a>(&'a dyn RevocationStore);
+
+impl RevocationList for StoreList<'_> {
+    fn is_revoked(&self, id: &str) -> Result<bool> {
+        self.0.is_revoked(id)
+    }
+}
+
+impl Verifier {
+    /// A verifier with in-memory stores.
+    pub fn new(config: VerifierConfig) -> Self {
+        Verifier::with_stores(
+            config,
+            Box::new(MemoryReplayStore::new(DEFAULT_REPLAY_CAPACITY)),
+            Box::new(MemoryRevocationStore::default()),
+        )
+    }
+
+    pub fn with_stores(
+        config: VerifierConfig,
+        replay: Box<dyn ReplayStore>,
+        revocations: Box<dyn RevocationStore>,
+    ) -> Self {
+        let cache = NonZeroUsize::new(config.token_cache_capacity).map(|n| Mutex::new(LruCache::new(n)));
+        Verifier { config, replay, revocations, cache, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
+    }
+
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// Parse and bind the token, or take it from the cache (keyed by the token's hash).
+    fn verified_token(&self, token_b64: &str) -> Result<VerifiedToken> {
+        let parse = || -> Result<VerifiedToken> {
+            let token = parse_token(&self.config.issuer, token_b64)?;
+            let identity = token.identity(&self.config.limits)?;
+            Ok(Arc::new((token, identity)))
+        };
+        let Some(cache) = &self.cache else { return parse() };
+        let key: [u8; 32] = Sha256::digest(token_b64.trim().as_bytes()).into();
+        let cached =
+            cache.lock().map_err(|_| Error::new(ErrorCode::Internal, "token cache poisoned"))?.get(&key).cloned();
+        if let Some(hit) = cached {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit);
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        // parse outside the lock: two threads may parse one new token at once, which is harmless
+        let verified = parse()?;
+        cache.lock().map_err(|_| Error::new(ErrorCode::Internal, "token cache poisoned"))?.put(key, verified.clone());
+        Ok(verified)
+    }
+
+    /// Authenticate one request: token (cached) → identity → revocation → freshness → proof of
+    /// possession → replay. `now` defaults to the system clock.
+    pub fn authenticate(&self, proof: &WorkerProof, request: &Request<'_>, now: Option<f64>) -> Result<VerifiedToken> {
+        let now = now.unwrap_or_else(now_seconds);
+        let verified = self.verified_token(&proof.token)?;
+        let (token, identity) = &*verified;
+        check_revocation(token, identity, &StoreList(self.revocations.as_ref()))?;
+        check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
+        verify_pop(&identity.holder_public_hex, proof, request)?;
+        // after the proof, never before: a forged request must not burn the holder's nonce
+        let key = ReplayKey::new(&identity.holder_public_hex, &proof.nonce);
+        if !self.replay.record(&key, now, 2.0 * self.config.max_skew_seconds)? {
+            return Err(Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)"));
+        }
+        Ok(verified)
+    }
+
+    /// `check_policy` with this verifier's limits.
+    pub fn check_policy<'a, I>(&self, token: &Token, request_facts: I, allow: &str, now: Option<f64>) -> Result<()>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        check_policy(token, request_facts, allow, now.unwrap_or_else(now_seconds), &self.config.limits)
+    }
+
+    /// `authorize` with this verifier's limits.
+    pub fn authorize(&self, token: &Token, code: &str, now: Option<f64>, extern_functions: &[String]) -> Result<usize> {
+        let options = AuthorizeOptions { limits: self.config.limits, extern_functions: extern_functions.to_vec() };
+        authorize(token, code, Some(now.unwrap_or_else(now_seconds)), &options)
+    }
+
+    /// Revoke an id (an app revocation id or a block's revocation id, hex): refused from the next request.
+    pub fn revoke(&self, id: &str) -> Result<()> {
+        self.revocations.revoke(id)
+    }
+
+    pub fn cache_stats(&self) -> CacheStats {
+        CacheStats { hits: self.hits.load(Ordering::Relaxed), misses: self.misses.load(Ordering::Relaxed) }
+    }
+}

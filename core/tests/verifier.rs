@@ -1,0 +1,168 @@
+//! The stateful Verifier with its in-memory stores and token cache.
+
+use std::sync::Arc;
+
+use trustcore_core::*;
+
+const NOW: f64 = 1_700_000_000.0;
+
+struct Fx {
+    issuer: IssuerKey,
+    holder: WorkerKey,
+    token: String,
+}
+
+fn fx() -> Fx {
+    let issuer = IssuerKey::generate().unwrap();
+    let holder = WorkerKey::generate().unwrap();
+    let token = mint_biscuit(
+        &issuer,
+        &MintRequest {
+            public_hex: holder.public_hex(),
+            holder_id: "gpu-1".into(),
+            facts: vec![("right".into(), vec!["lease".into()])],
+            revocation_id: "rev-1".into(),
+            expires_at: NOW + 3600.0,
+            root_key_id: None,
+        },
+    )
+    .unwrap();
+    Fx { issuer, holder, token }
+}
+
+fn verifier(fx: &Fx) -> Verifier {
+    Verifier::new(VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key())))
+}
+
+fn proof(fx: &Fx, timestamp: &str, nonce: &str) -> WorkerProof {
+    make_proof(&fx.holder, &fx.token, &Request::new("POST", "/lease", b"{}"), timestamp, nonce).unwrap()
+}
+
+fn code(result: Result<VerifiedToken>) -> Option<ErrorCode> {
+    result.err().map(|e| e.code())
+}
+
+const REQUEST: Request<'static> = Request { method: "POST", path: "/lease", body: b"{}" };
+
+#[test]
+fn a_nonce_is_accepted_once() {
+    let fx = fx();
+    let v = verifier(&fx);
+    let p = proof(&fx, "1700000000", "n1");
+    let verified = v.authenticate(&p, &REQUEST, Some(NOW)).unwrap();
+    assert_eq!(verified.1.holder_id, "gpu-1");
+    assert_eq!(code(v.authenticate(&p, &REQUEST, Some(NOW + 1.0))), Some(ErrorCode::Replayed));
+    assert!(v.authenticate(&proof(&fx, "1700000000", "n2"), &REQUEST, Some(NOW)).is_ok());
+}
+
+#[test]
+fn a_forged_request_does_not_burn_the_nonce() {
+    let fx = fx();
+    let v = verifier(&fx);
+    let mut forged = proof(&fx, "1700000000", "n1");
+    forged.signature = hex::encode([7u8; 64]);
+    assert_eq!(code(v.authenticate(&forged, &REQUEST, Some(NOW))), Some(ErrorCode::PopFailed));
+    assert!(v.authenticate(&proof(&fx, "1700000000", "n1"), &REQUEST, Some(NOW)).is_ok());
+}
+
+#[test]
+fn the_cache_serves_repeated_tokens_and_every_check_still_runs() {
+    let fx = fx();
+    let v = verifier(&fx);
+    v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW)).unwrap();
+    v.authenticate(&proof(&fx, "1700000000", "b"), &REQUEST, Some(NOW)).unwrap();
+    assert_eq!(v.cache_stats(), CacheStats { hits: 1, misses: 1 });
+    // a cached token: freshness, proof of possession and revocation are still checked
+    assert_eq!(
+        code(v.authenticate(&proof(&fx, "1699990000", "c"), &REQUEST, Some(NOW))),
+        Some(ErrorCode::StaleRequest)
+    );
+    let other_body = Request::new("POST", "/lease", b"{\"x\":1}");
+    assert_eq!(
+        code(v.authenticate(&proof(&fx, "1700000000", "d"), &other_body, Some(NOW))),
+        Some(ErrorCode::PopFailed)
+    );
+    v.revoke("rev-1").unwrap();
+    assert_eq!(code(v.authenticate(&proof(&fx, "1700000000", "e"), &REQUEST, Some(NOW))), Some(ErrorCode::Revoked));
+    assert_eq!(v.cache_stats().hits, 4);
+}
+
+#[test]
+fn a_cached_token_still_expires() {
+    let fx = fx();
+    let v = verifier(&fx);
+    let verified = v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW)).unwrap();
+    let allow = "allow if req_right($r), right($r)";
+    v.check_policy(&verified.0, [("req_right", "lease")], allow, Some(NOW)).unwrap();
+    let later = NOW + 7200.0;
+    let again = v.authenticate(&proof(&fx, "1700007200", "b"), &REQUEST, Some(later)).unwrap();
+    let err = v.check_policy(&again.0, [("req_right", "lease")], allow, Some(later)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Denied);
+}
+
+#[test]
+fn a_block_revocation_id_revokes_too() {
+    let fx = fx();
+    let v = verifier(&fx);
+    let block0 = parse_token(&IssuerKeys::one(fx.issuer.public_key()), &fx.token).unwrap().revocation_ids()[0].clone();
+    v.revoke(&block0).unwrap();
+    assert_eq!(code(v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW))), Some(ErrorCode::Revoked));
+}
+
+#[test]
+fn the_replay_store_full_refuses() {
+    let fx = fx();
+    let v = Verifier::with_stores(
+        VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key())),
+        Box::new(MemoryReplayStore::new(2)),
+        Box::new(MemoryRevocationStore::default()),
+    );
+    v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW)).unwrap();
+    v.authenticate(&proof(&fx, "1700000000", "b"), &REQUEST, Some(NOW)).unwrap();
+    assert_eq!(
+        code(v.authenticate(&proof(&fx, "1700000000", "c"), &REQUEST, Some(NOW))),
+        Some(ErrorCode::StoreUnavailable)
+    );
+}
+
+#[test]
+fn threads_racing_one_nonce_admit_exactly_one() {
+    let fx = Arc::new(fx());
+    let v = Arc::new(verifier(&fx));
+    let p = Arc::new(proof(&fx, "1700000000", "race"));
+    let outcomes: Vec<Option<ErrorCode>> = (0..8)
+        .map(|_| {
+            let (v, p) = (v.clone(), p.clone());
+            std::thread::spawn(move || code(v.authenticate(&p, &REQUEST, Some(NOW))))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(outcomes.iter().filter(|c| c.is_none()).count(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().flatten().all(|c| *c == ErrorCode::Replayed));
+}
+
+#[test]
+fn rotation_selects_the_key_by_id() {
+    let fx = fx();
+    let rotated = mint_biscuit(
+        &fx.issuer,
+        &MintRequest {
+            public_hex: fx.holder.public_hex(),
+            holder_id: "gpu-1".into(),
+            facts: vec![],
+            revocation_id: "rev-2".into(),
+            expires_at: NOW + 60.0,
+            root_key_id: Some(2),
+        },
+    )
+    .unwrap();
+    let old = IssuerKey::generate().unwrap();
+    let v =
+        Verifier::new(VerifierConfig::new(IssuerKeys::by_key_id([(1, old.public_key()), (2, fx.issuer.public_key())])));
+    let p = make_proof(&fx.holder, &rotated, &REQUEST, "1700000000", "a").unwrap();
+    assert!(v.authenticate(&p, &REQUEST, Some(NOW)).is_ok());
+    let unnamed = proof(&fx, "1700000000", "b"); // minted without a root key id
+    assert_eq!(code(v.authenticate(&unnamed, &REQUEST, Some(NOW))), Some(ErrorCode::TokenInvalid));
+}
