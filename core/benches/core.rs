@@ -85,7 +85,7 @@ fn benches(c: &mut Criterion) {
             &mut next_proof,
             |proof| {
                 let verified = verifier.authenticate(&proof, &request, Some(NOW)).unwrap();
-                verifier.check_policy(&verified.0, [("req_right", "lease")], ALLOW, Some(NOW)).unwrap()
+                verifier.check_policy(&verified.token, [("req_right", "lease")], ALLOW, Some(NOW)).unwrap()
             },
             BatchSize::SmallInput,
         )

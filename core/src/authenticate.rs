@@ -91,8 +91,16 @@ pub fn check_revocation(
     identity: &VerifiedIdentity,
     revoked: &(impl RevocationList + ?Sized),
 ) -> Result<()> {
-    for id in std::iter::once(identity.revocation_id.clone()).chain(token.revocation_ids()) {
-        if revoked.is_revoked(&id)? {
+    check_revoked_ids(std::iter::once(&identity.revocation_id).chain(&token.revocation_ids()), revoked)
+}
+
+/// REVOKED when any of `ids` is on the deny-list.
+pub fn check_revoked_ids<'a>(
+    ids: impl IntoIterator<Item = &'a String>,
+    revoked: &(impl RevocationList + ?Sized),
+) -> Result<()> {
+    for id in ids {
+        if revoked.is_revoked(id)? {
             return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
         }
     }
@@ -101,7 +109,11 @@ pub fn check_revocation(
 
 /// Strict Ed25519 verification of the holder's signature over the canonical request.
 pub fn verify_pop(holder_public_hex: &str, proof: &WorkerProof, request: &Request<'_>) -> Result<()> {
-    let key = PublicKey::from_hex(holder_public_hex)?;
+    verify_pop_with_key(&PublicKey::from_hex(holder_public_hex)?, proof, request)
+}
+
+/// [`verify_pop`] with the holder key already parsed (a verifier caches it with the token).
+pub fn verify_pop_with_key(key: &PublicKey, proof: &WorkerProof, request: &Request<'_>) -> Result<()> {
     let signature = signature_from_hex(&proof.signature, "proof-of-possession signature")?;
     let message = request.canonical(&proof.timestamp, &proof.nonce)?;
     if key.verify_strict(&message, &signature) {

@@ -48,7 +48,10 @@ pub mod token;
 pub mod verifier;
 pub mod wire;
 
-pub use authenticate::{authenticate, check_request, verify_pop, AuthenticateOptions, RevocationList};
+pub use authenticate::{
+    authenticate, check_request, check_revoked_ids, verify_pop, verify_pop_with_key, AuthenticateOptions,
+    RevocationList,
+};
 pub use canonical::{body_sha256_hex, canonical_request, Request};
 pub use error::{Error, ErrorCode, Result};
 pub use issuer::IssuerKeys;

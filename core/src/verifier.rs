@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-use crate::authenticate::{check_revocation, verify_pop, RevocationList};
+use crate::authenticate::{check_revoked_ids, verify_pop_with_key, RevocationList};
 use crate::canonical::Request;
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
+use crate::keys::PublicKey;
 use crate::policy::{authorize, check_policy, AuthorizeOptions, Limits};
 use crate::proof::WorkerProof;
 use crate::stores::memory::{MemoryReplayStore, MemoryRevocationStore};
@@ -36,14 +37,21 @@ impl VerifierConfig {
     }
 }
 
-/// A parsed, bound token, shared between the cache and the requests that use it.
-pub type VerifiedToken = Arc<(Token, VerifiedIdentity)>;
+/// A parsed, bound token with what every request re-uses (the parsed holder key, the hex revocation
+/// ids), shared between the cache and the requests that use it.
+#[derive(Debug)]
+pub struct VerifiedToken {
+    pub token: Token,
+    pub identity: VerifiedIdentity,
+    holder_key: PublicKey,
+    revocation_ids: Vec<String>, // the app id first, then each block's
+}
 
 pub struct Verifier {
     config: VerifierConfig,
     replay: Box<dyn ReplayStore>,
     revocations: Box<dyn RevocationStore>,
-    cache: Option<Mutex<LruCache<[u8; 32], VerifiedToken>>>,
+    cache: Option<Mutex<LruCache<[u8; 32], Arc<VerifiedToken>>>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -90,11 +98,14 @@ impl Verifier {
     }
 
     /// Parse and bind the token, or take it from the cache (keyed by the token's hash).
-    fn verified_token(&self, token_b64: &str) -> Result<VerifiedToken> {
-        let parse = || -> Result<VerifiedToken> {
+    fn verified_token(&self, token_b64: &str) -> Result<Arc<VerifiedToken>> {
+        let parse = || -> Result<Arc<VerifiedToken>> {
             let token = parse_token(&self.config.issuer, token_b64)?;
             let identity = token.identity(&self.config.limits)?;
-            Ok(Arc::new((token, identity)))
+            let holder_key = PublicKey::from_hex(&identity.holder_public_hex)?;
+            let revocation_ids =
+                std::iter::once(identity.revocation_id.clone()).chain(token.revocation_ids()).collect();
+            Ok(Arc::new(VerifiedToken { token, identity, holder_key, revocation_ids }))
         };
         let Some(cache) = &self.cache else { return parse() };
         let key: [u8; 32] = Sha256::digest(token_b64.trim().as_bytes()).into();
@@ -113,15 +124,19 @@ impl Verifier {
 
     /// Authenticate one request: token (cached) → identity → revocation → freshness → proof of
     /// possession → replay. `now` defaults to the system clock.
-    pub fn authenticate(&self, proof: &WorkerProof, request: &Request<'_>, now: Option<f64>) -> Result<VerifiedToken> {
+    pub fn authenticate(
+        &self,
+        proof: &WorkerProof,
+        request: &Request<'_>,
+        now: Option<f64>,
+    ) -> Result<Arc<VerifiedToken>> {
         let now = now.unwrap_or_else(now_seconds);
         let verified = self.verified_token(&proof.token)?;
-        let (token, identity) = &*verified;
-        check_revocation(token, identity, &StoreList(self.revocations.as_ref()))?;
+        check_revoked_ids(&verified.revocation_ids, &StoreList(self.revocations.as_ref()))?;
         check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
-        verify_pop(&identity.holder_public_hex, proof, request)?;
+        verify_pop_with_key(&verified.holder_key, proof, request)?;
         // after the proof, never before: a forged request must not burn the holder's nonce
-        let key = ReplayKey::new(&identity.holder_public_hex, &proof.nonce);
+        let key = ReplayKey::new(&verified.identity.holder_public_hex, &proof.nonce);
         if !self.replay.record(&key, now, 2.0 * self.config.max_skew_seconds)? {
             return Err(Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)"));
         }

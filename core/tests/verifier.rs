@@ -38,7 +38,7 @@ fn proof(fx: &Fx, timestamp: &str, nonce: &str) -> WorkerProof {
     make_proof(&fx.holder, &fx.token, &Request::new("POST", "/lease", b"{}"), timestamp, nonce).unwrap()
 }
 
-fn code(result: Result<VerifiedToken>) -> Option<ErrorCode> {
+fn code(result: Result<Arc<VerifiedToken>>) -> Option<ErrorCode> {
     result.err().map(|e| e.code())
 }
 
@@ -50,7 +50,7 @@ fn a_nonce_is_accepted_once() {
     let v = verifier(&fx);
     let p = proof(&fx, "1700000000", "n1");
     let verified = v.authenticate(&p, &REQUEST, Some(NOW)).unwrap();
-    assert_eq!(verified.1.holder_id, "gpu-1");
+    assert_eq!(verified.identity.holder_id, "gpu-1");
     assert_eq!(code(v.authenticate(&p, &REQUEST, Some(NOW + 1.0))), Some(ErrorCode::Replayed));
     assert!(v.authenticate(&proof(&fx, "1700000000", "n2"), &REQUEST, Some(NOW)).is_ok());
 }
@@ -93,10 +93,10 @@ fn a_cached_token_still_expires() {
     let v = verifier(&fx);
     let verified = v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW)).unwrap();
     let allow = "allow if req_right($r), right($r)";
-    v.check_policy(&verified.0, [("req_right", "lease")], allow, Some(NOW)).unwrap();
+    v.check_policy(&verified.token, [("req_right", "lease")], allow, Some(NOW)).unwrap();
     let later = NOW + 7200.0;
     let again = v.authenticate(&proof(&fx, "1700007200", "b"), &REQUEST, Some(later)).unwrap();
-    let err = v.check_policy(&again.0, [("req_right", "lease")], allow, Some(later)).unwrap_err();
+    let err = v.check_policy(&again.token, [("req_right", "lease")], allow, Some(later)).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Denied);
 }
 
