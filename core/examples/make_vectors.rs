@@ -471,6 +471,12 @@ fn hardening(fx: &Fixture) {
         err("MALFORMED_INPUT"),
     );
     s.case(
+        "an allow policy nested 5,000 deep is refused before the parser",
+        "check_policy",
+        policy(json!({}), &format!("allow if {}true{}", "[".repeat(5_000), "]".repeat(5_000))),
+        err("MALFORMED_INPUT"),
+    );
+    s.case(
         "an allow policy that does not parse is refused",
         "check_policy",
         policy(json!({}), "allow if ("),
@@ -532,6 +538,15 @@ fn authorize_suite(fx: &Fixture) {
         ),
         json!({"policy": 0}),
     );
+    let deep = format!("allow if {}true{};", "(".repeat(5_000), ")".repeat(5_000));
+    s.case(
+        "code nested 5,000 deep is refused before the parser",
+        "authorize",
+        input(&token, &deep, json!(NOW)),
+        err("MALFORMED_INPUT"),
+    );
+    let nested = format!("allow if {}true{};", "(".repeat(64), ")".repeat(64));
+    s.case("code nested 64 deep is accepted", "authorize", input(&token, &nested, json!(NOW)), json!({"policy": 0}));
     s.case(
         "code that does not parse is malformed",
         "authorize",

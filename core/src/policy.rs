@@ -97,6 +97,7 @@ where
         }
         authorizer = authorizer.fact(builder::fact(name, &[builder::string(value)])).map_err(authorizer_error)?;
     }
+    check_nesting(allow)?;
     let allow = Policy::try_from(allow).map_err(|_| Error::malformed("allow policy does not parse"))?;
     let deny = Policy::try_from("deny if true").map_err(authorizer_error)?;
     let mut authorizer = authorizer
@@ -110,6 +111,7 @@ where
 /// Run any authorizer code (facts, rules, checks, policies) against the token and return the index
 /// of the allow policy that matched. `now`, when given, adds `time(now)`.
 pub fn authorize(token: &Token, code: &str, now: Option<f64>, options: &AuthorizeOptions) -> Result<usize> {
+    check_nesting(code)?;
     let mut externs = HashMap::new();
     for name in &options.extern_functions {
         let func =
@@ -130,6 +132,52 @@ pub fn authorize(token: &Token, code: &str, now: Option<f64>, options: &Authoriz
     authorizer.authorize().map_err(authorizer_error)
 }
 
+/// Deepest bracket nesting accepted in caller Datalog. biscuit-parser recurses per level and overflows
+/// the stack (the process dies) somewhere past a thousand; real policies nest a handful.
+pub const MAX_DATALOG_NESTING: usize = 64;
+
+/// Refuse Datalog nested deeper than [`MAX_DATALOG_NESTING`] before it reaches the parser.
+pub(crate) fn check_nesting(code: &str) -> Result<()> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for c in code.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_DATALOG_NESTING {
+                    return Err(Error::malformed(format!("datalog nested deeper than {MAX_DATALOG_NESTING}")));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn time_fact(now: f64) -> Result<Fact> {
     Ok(builder::fact("time", &[builder::date(&to_system_time(now, "now")?)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_bounded_outside_strings_only() {
+        assert!(check_nesting(&format!("allow if {}true{}", "(".repeat(64), ")".repeat(64))).is_ok());
+        let deep = format!("allow if {}true{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert_eq!(check_nesting(&deep).unwrap_err().code(), ErrorCode::MalformedInput);
+        assert!(check_nesting(&format!("allow if x(\"{}\")", "(".repeat(500))).is_ok());
+        assert!(check_nesting("allow if x(\"a\\\"(\")").is_ok());
+    }
 }

@@ -54,7 +54,12 @@ impl Token {
 
     /// Block `index` as Biscuit prints its Datalog (block 0 is the issuer's authority block).
     pub fn block_source(&self, index: usize) -> Result<String> {
-        self.biscuit.print_block_source(index).map_err(|_| Error::malformed(format!("token has no block {index}")))
+        let missing = || Error::malformed(format!("token has no block {index}"));
+        // biscuit-auth 6 panics (index out of bounds) past the last block instead of returning an error
+        if index >= self.block_count() {
+            return Err(missing());
+        }
+        self.biscuit.print_block_source(index).map_err(|_| missing())
     }
 
     /// Every block's revocation id (its signature), hex, in block order.
