@@ -1,0 +1,107 @@
+// `make bench-node`: the per-request path (authenticate + checkPolicy) through the Node binding,
+// sync and async, against the Rust core timed in the same run by the binary given as argv[2].
+// Medians of rounds; Rust and Node take turns REPEATS times and each operation keeps its lowest
+// median, so a burst of load from another process on a shared machine skews neither side alone.
+// The goal is an overhead over the Rust core of at most 20 % per request.
+
+import { execFileSync } from 'node:child_process'
+import tc from 'trustcore'
+
+const NOW = 1_700_000_000
+const ALLOW = 'allow if right($op), operation($op)'
+const ROUNDS = 15
+const PER_ROUND = 400
+const IN_FLIGHT = 8
+const REPEATS = 5
+
+const issuer = tc.IssuerKey.fromSecretHex('11'.repeat(32))
+const worker = tc.WorkerKey.fromSecretHex('22'.repeat(32))
+const token = tc.mintBiscuit(issuer, {
+  publicHex: worker.publicHex,
+  holderId: 'worker-1',
+  facts: { right: ['lease', 'report'] },
+  revocationId: 'rev-1',
+  expiresAt: NOW + 3600,
+})
+const request = { method: 'POST', path: '/lease?pool=gpu', body: Buffer.alloc(256, 'x') }
+const proof = tc.makeProof(worker, token, request, String(NOW), 'nonce-1')
+const options = { now: NOW, revokedIds: [], maxSkewSeconds: 300 }
+const policy = { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }
+const parsed = tc.authenticate(issuer.publicHex, proof, request, options).token
+
+const median = (values) => values.sort((a, b) => a - b)[values.length >> 1]
+const nsSince = (start) => Number(process.hrtime.bigint() - start)
+
+function timeSync(op) {
+  for (let i = 0; i < PER_ROUND; i++) op() // warm up
+  const rounds = []
+  for (let r = 0; r < ROUNDS; r++) {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < PER_ROUND; i++) op()
+    rounds.push(nsSince(start) / PER_ROUND)
+  }
+  return median(rounds)
+}
+
+async function timeAsync(op, inFlight = 1) {
+  const run = async (count) => {
+    const lane = async () => {
+      for (let i = 0; i < count / inFlight; i++) await op()
+    }
+    await Promise.all(Array.from({ length: inFlight }, lane))
+  }
+  await run(PER_ROUND)
+  const rounds = []
+  for (let r = 0; r < ROUNDS; r++) {
+    const start = process.hrtime.bigint()
+    await run(PER_ROUND)
+    rounds.push(nsSince(start) / PER_ROUND)
+  }
+  return median(rounds)
+}
+
+const rustBinary = process.argv[2]
+if (!rustBinary) throw new Error('usage: node bench/bench.mjs <path of the bench_core_per_request binary>')
+const perRequest = () => tc.checkPolicy(tc.authenticate(issuer.publicHex, proof, request, options).token, policy)
+const perRequestAsync = async () => {
+  const { token: verified } = await tc.authenticateAsync(issuer.publicHex, proof, request, options)
+  await tc.checkPolicyAsync(verified, policy)
+}
+
+const best = (runs, key) => Math.min(...runs.map((run) => run[key]))
+const runs = { rust: [], node: [], nodeAsync: [], concurrent: [] }
+for (let i = 0; i < REPEATS; i++) {
+  runs.rust.push(JSON.parse(execFileSync(rustBinary, { encoding: 'utf8' })))
+  runs.node.push({
+    authenticate: timeSync(() => tc.authenticate(issuer.publicHex, proof, request, options)),
+    check_policy: timeSync(() => tc.checkPolicy(parsed, policy)),
+    per_request: timeSync(perRequest),
+  })
+  runs.nodeAsync.push({
+    authenticate: await timeAsync(() => tc.authenticateAsync(issuer.publicHex, proof, request, options)),
+    check_policy: await timeAsync(() => tc.checkPolicyAsync(parsed, policy)),
+    per_request: await timeAsync(perRequestAsync),
+  })
+  runs.concurrent.push({ per_request: await timeAsync(perRequestAsync, IN_FLIGHT) })
+}
+const ops = ['authenticate', 'check_policy', 'per_request']
+const pick = (side) => Object.fromEntries(ops.map((op) => [op, best(runs[side], op)]))
+const [rust, node, nodeAsync] = [pick('rust'), pick('node'), pick('nodeAsync')]
+const concurrent = best(runs.concurrent, 'per_request')
+
+const us = (ns) => (ns / 1000).toFixed(1).padStart(9)
+const ratio = (ns, base) => `${ns >= base ? '+' : ''}${(((ns - base) / base) * 100).toFixed(1)} %`.padStart(10)
+console.log(`Node binding vs Rust core, µs per operation: median of ${ROUNDS} rounds of ${PER_ROUND}, lowest of ${REPEATS} turns, one run`)
+console.log('operation                  rust core   node sync  overhead  node async  overhead')
+for (const [name, label] of [
+  ['authenticate', 'authenticate'],
+  ['check_policy', 'checkPolicy'],
+  ['per_request', 'per request (both)'],
+]) {
+  console.log(
+    `${label.padEnd(24)}${us(rust[name])}   ${us(node[name])}${ratio(node[name], rust[name])}   ${us(nodeAsync[name])}${ratio(nodeAsync[name], rust[name])}`,
+  )
+}
+console.log(`per request, async, ${IN_FLIGHT} in flight: ${us(concurrent).trim()} µs per request (libuv pool throughput)`)
+const overhead = (node.per_request - rust.per_request) / rust.per_request
+console.log(`goal (sync per-request overhead <= 20 %): ${overhead <= 0.2 ? 'met' : 'NOT met'} (${(overhead * 100).toFixed(1)} %)`)

@@ -1,0 +1,183 @@
+//! JS values in, core types out. Only shapes are checked here; every rule (hex, key ids, limits,
+//! header names) stays in core.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Either, Function, JsObjectValue, Object, Uint8Array, Unknown};
+use napi::{JsValue, ValueType};
+use trustcore_core::{IssuerKeys, Limits, PublicKey};
+
+use crate::error::{malformed, napi_type_error, trust, type_error, Result};
+
+/// A body as JS hands it over: bytes (Buffer is a Uint8Array) or a string, sent as its UTF-8 bytes.
+pub type Body = Either<String, Uint8Array>;
+
+pub fn body_bytes(body: &Option<Body>) -> &[u8] {
+    match body {
+        None => &[],
+        Some(Either::A(text)) => text.as_bytes(),
+        Some(Either::B(bytes)) => bytes,
+    }
+}
+
+/// The issuer key(s) a token is checked against: one public key in hex, or `{ "<root key id>": hex }`.
+pub type IssuerArg = Either<String, HashMap<String, String>>;
+
+thread_local! {
+    // A verifier checks every request against the same issuer key(s): remember the last ones parsed
+    // (parsing is a curve point decompression, ~10 µs) on this JS thread. Public data only.
+    static LAST_ISSUER: RefCell<Option<(String, IssuerKeys)>> = const { RefCell::new(None) };
+}
+
+pub fn issuer_keys(issuer: &IssuerArg) -> Result<IssuerKeys> {
+    let cache_key = match issuer {
+        Either::A(public_hex) => public_hex.clone(),
+        Either::B(by_id) => {
+            let mut pairs: Vec<String> = by_id.iter().map(|(id, hex)| format!("{id}={hex}")).collect();
+            pairs.sort();
+            pairs.join(",")
+        }
+    };
+    let cached = LAST_ISSUER.with(|last| match &*last.borrow() {
+        Some((key, keys)) if *key == cache_key => Some(keys.clone()),
+        _ => None,
+    });
+    if let Some(keys) = cached {
+        return Ok(keys);
+    }
+    let keys = parse_issuer_keys(issuer)?;
+    LAST_ISSUER.with(|last| *last.borrow_mut() = Some((cache_key, keys.clone())));
+    Ok(keys)
+}
+
+fn parse_issuer_keys(issuer: &IssuerArg) -> Result<IssuerKeys> {
+    match issuer {
+        Either::A(public_hex) => IssuerKeys::from_hex(public_hex).map_err(trust),
+        Either::B(by_id) => {
+            let mut keys = Vec::with_capacity(by_id.len());
+            for (id, public_hex) in by_id {
+                let id: u32 = id.parse().map_err(|_| malformed("a root key id must be a whole number"))?;
+                keys.push((id, PublicKey::from_hex(public_hex).map_err(trust)?));
+            }
+            Ok(IssuerKeys::by_key_id(keys))
+        }
+    }
+}
+
+/// Authorizer run limits; a field left out keeps core's default.
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct AuthorizerLimits {
+    pub max_time_ms: Option<f64>,
+    pub max_facts: Option<f64>,
+    pub max_iterations: Option<f64>,
+}
+
+fn whole(value: f64, what: &str) -> Result<u64> {
+    // JS numbers are doubles: take exact integers only, up to 2^53
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_992.0 {
+        Ok(value as u64)
+    } else {
+        Err(malformed(format!("{what} must be a whole number, not negative")))
+    }
+}
+
+/// A JS number that must be a u32 (a root key id).
+pub fn whole_u32(value: f64, what: &str) -> Result<u32> {
+    u32::try_from(whole(value, what)?).map_err(|_| malformed(format!("{what} must fit in 32 bits")))
+}
+
+pub fn limits(given: &Option<AuthorizerLimits>) -> Result<Limits> {
+    let mut limits = Limits::default();
+    if let Some(given) = given {
+        if let Some(ms) = given.max_time_ms {
+            limits.max_time = Duration::try_from_secs_f64(ms / 1000.0)
+                .map_err(|_| malformed("maxTimeMs must be a finite number, not negative"))?;
+        }
+        if let Some(n) = given.max_facts {
+            limits.max_facts = whole(n, "maxFacts")?;
+        }
+        if let Some(n) = given.max_iterations {
+            limits.max_iterations = whole(n, "maxIterations")?;
+        }
+    }
+    Ok(limits)
+}
+
+/// Name/value pairs from what a Node server holds: `req.headers` or `req.query` (values a string
+/// or a list of strings; other values are skipped), an array of `[name, value]`, or anything with
+/// `entries()` (Map, Headers, URLSearchParams). Duplicates stay duplicates, for core to refuse.
+pub fn string_pairs(source: &Object) -> Result<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    if source.is_array().map_err(napi_type_error)? {
+        let length = source.get_array_length().map_err(napi_type_error)?;
+        for i in 0..length {
+            let pair: Object = source.get_element(i).map_err(napi_type_error)?;
+            push_pair(&mut pairs, &pair)?;
+        }
+        return Ok(pairs);
+    }
+    let entries: Unknown = source.get_named_property("entries").map_err(napi_type_error)?;
+    if entries.get_type().map_err(napi_type_error)? == ValueType::Function {
+        // SAFETY: checked to be a function just above
+        let entries: Function<(), Object> = unsafe { entries.cast() }.map_err(napi_type_error)?;
+        let iterator = entries.apply(source, ()).map_err(napi_type_error)?;
+        let next: Function<(), Object> = iterator.get_named_property("next").map_err(napi_type_error)?;
+        loop {
+            let step = next.apply(iterator, ()).map_err(napi_type_error)?;
+            if step.get_named_property::<Option<bool>>("done").map_err(napi_type_error)?.unwrap_or(false) {
+                return Ok(pairs);
+            }
+            let pair: Object = step.get_named_property("value").map_err(napi_type_error)?;
+            push_pair(&mut pairs, &pair)?;
+        }
+    }
+    for name in Object::keys(source).map_err(napi_type_error)? {
+        let value: Unknown = source.get_named_property(&name).map_err(napi_type_error)?;
+        push_values(&mut pairs, name, value)?;
+    }
+    Ok(pairs)
+}
+
+fn push_pair(pairs: &mut Vec<(String, String)>, pair: &Object) -> Result<()> {
+    if !pair.is_array().map_err(napi_type_error)? || pair.get_array_length().map_err(napi_type_error)? != 2 {
+        return Err(type_error("each entry must be a [name, value] pair"));
+    }
+    let name: Unknown = pair.get_element(0).map_err(napi_type_error)?;
+    if name.get_type().map_err(napi_type_error)? != ValueType::String {
+        return Err(type_error("a header or parameter name must be a string"));
+    }
+    // SAFETY: checked to be a string just above
+    let name: String = unsafe { name.cast() }.map_err(napi_type_error)?;
+    push_values(pairs, name, pair.get_element(1).map_err(napi_type_error)?)
+}
+
+fn push_values(pairs: &mut Vec<(String, String)>, name: String, value: Unknown) -> Result<()> {
+    match value.get_type().map_err(napi_type_error)? {
+        // SAFETY: each cast follows its type check
+        ValueType::String => pairs.push((name, unsafe { value.cast() }.map_err(napi_type_error)?)),
+        ValueType::Object => {
+            let list: Object = unsafe { value.cast() }.map_err(napi_type_error)?;
+            if list.is_array().map_err(napi_type_error)? {
+                for i in 0..list.get_array_length().map_err(napi_type_error)? {
+                    let item: Unknown = list.get_element(i).map_err(napi_type_error)?;
+                    if item.get_type().map_err(napi_type_error)? == ValueType::String {
+                        pairs.push((name.clone(), unsafe { item.cast() }.map_err(napi_type_error)?));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A JSON object from JS (a job, a frame body). napi's conversion bounds depth and size.
+pub fn json_object(value: serde_json::Value, what: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+    match value {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(type_error(format!("{what} must be a plain object"))),
+    }
+}

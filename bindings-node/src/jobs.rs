@@ -1,0 +1,60 @@
+//! Signed jobs and the signer's wire frames.
+
+use napi::bindgen_prelude::{AsyncTask, Buffer, Uint8Array};
+use serde_json::{Map, Value};
+use trustcore_core as core;
+
+use crate::convert::json_object;
+use crate::error::{guard, trust, Result, Work};
+use crate::keys::IssuerKey;
+
+/// Sign `job` (its `sig` field left out) for `workerId`; returns the signature in hex, for `job.sig`.
+#[napi(catch_unwind, ts_args_type = "issuer: IssuerKey, job: Record<string, unknown>, workerId: string")]
+pub fn sign_job(issuer: &IssuerKey, job: Value, worker_id: String) -> Result<String> {
+    guard(|| core::sign_job(&issuer.inner, &json_object(job, "job")?, &worker_id).map_err(trust))
+}
+
+/// `signJob` on the libuv thread pool.
+#[napi(
+    catch_unwind,
+    ts_args_type = "issuer: IssuerKey, job: Record<string, unknown>, workerId: string",
+    ts_return_type = "Promise<string>"
+)]
+pub fn sign_job_async(issuer: &IssuerKey, job: Value, worker_id: String) -> Result<AsyncTask<Work<String>>> {
+    guard(|| {
+        let (issuer, job) = (issuer.inner.clone(), json_object(job, "job")?);
+        Ok(AsyncTask::new(Work::new(move || core::sign_job(&issuer, &job, &worker_id))))
+    })
+}
+
+/// Check `job.sig` against the pinned issuer public key for `workerId`; throws JOB_INVALID.
+#[napi(catch_unwind, ts_args_type = "issuerPublicHex: string, job: Record<string, unknown>, workerId: string")]
+pub fn verify_job(issuer_public_hex: String, job: Value, worker_id: String) -> Result<()> {
+    guard(|| core::verify_job(&issuer_public_hex, &json_object(job, "job")?, &worker_id).map_err(trust))
+}
+
+/// `verifyJob` on the libuv thread pool.
+#[napi(
+    catch_unwind,
+    ts_args_type = "issuerPublicHex: string, job: Record<string, unknown>, workerId: string",
+    ts_return_type = "Promise<void>"
+)]
+pub fn verify_job_async(issuer_public_hex: String, job: Value, worker_id: String) -> Result<AsyncTask<Work<()>>> {
+    guard(|| {
+        let job = json_object(job, "job")?;
+        Ok(AsyncTask::new(Work::new(move || core::verify_job(&issuer_public_hex, &job, &worker_id))))
+    })
+}
+
+/// One wire frame: a 4-byte big-endian length, then the object as JCS.
+#[napi(catch_unwind, ts_args_type = "object: Record<string, unknown>")]
+pub fn encode_frame(object: Value) -> Result<Buffer> {
+    guard(|| Ok(core::encode_frame(&json_object(object, "a frame body")?).map_err(trust)?.into()))
+}
+
+/// Decode exactly one frame; FRAME_INVALID when oversize, cut short, followed by more bytes, or
+/// not a JSON object.
+#[napi(catch_unwind, ts_return_type = "Record<string, unknown>")]
+pub fn decode_frame(frame: Uint8Array) -> Result<Map<String, Value>> {
+    guard(|| core::decode_frame(&frame).map_err(trust))
+}

@@ -1,0 +1,216 @@
+//! Tokens: mint, parse and inspect, and the general authorizer.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Null, Uint8Array};
+use serde_json::Value;
+use trustcore_core as core;
+
+use crate::convert::{issuer_keys, limits, whole_u32, AuthorizerLimits, IssuerArg};
+use crate::error::{guard, trust, type_error, Result, Work};
+use crate::keys::IssuerKey;
+
+/// A token whose signatures verified against a trusted issuer key. Shows its shape, never its bytes.
+#[napi]
+pub struct Token {
+    pub(crate) inner: Arc<core::Token>,
+}
+
+impl Token {
+    pub fn new(token: core::Token) -> Self {
+        Token { inner: Arc::new(token) }
+    }
+}
+
+/// Options of `Token#authorize`. `now` adds `time(now)` when given (seconds since the epoch).
+#[napi(object, object_to_js = false)]
+#[derive(Clone, Default)]
+pub struct AuthorizeOptions {
+    #[napi(ts_type = "number | null")]
+    pub now: Option<Either<f64, Null>>,
+    pub limits: Option<AuthorizerLimits>,
+    /// Extern functions to enable by name (core's list: `test`).
+    pub extern_functions: Option<Vec<String>>,
+}
+
+fn authorize_inputs(options: Option<AuthorizeOptions>) -> Result<(Option<f64>, core::AuthorizeOptions)> {
+    let options = options.unwrap_or_default();
+    let core_options = core::AuthorizeOptions {
+        limits: limits(&options.limits)?,
+        extern_functions: options.extern_functions.unwrap_or_default(),
+    };
+    let now = match options.now {
+        Some(Either::A(now)) => Some(now),
+        Some(Either::B(_)) | None => None,
+    };
+    Ok((now, core_options))
+}
+
+#[napi]
+impl Token {
+    /// How many blocks: 1 for a token as minted, more once a holder attenuates it.
+    #[napi(getter, catch_unwind)]
+    pub fn block_count(&self) -> Result<u32> {
+        guard(|| Ok(self.inner.block_count() as u32))
+    }
+
+    /// Every block's revocation id (hex), in block order.
+    #[napi(getter, catch_unwind)]
+    pub fn revocation_ids(&self) -> Result<Vec<String>> {
+        guard(|| Ok(self.inner.revocation_ids()))
+    }
+
+    /// The root key id the issuer set (key rotation), or null.
+    #[napi(getter, catch_unwind)]
+    pub fn root_key_id(&self) -> Result<Option<u32>> {
+        guard(|| Ok(self.inner.root_key_id()))
+    }
+
+    /// Block `index` as Biscuit prints its Datalog (block 0 is the issuer's authority block).
+    #[napi(catch_unwind)]
+    pub fn block_source(&self, index: u32) -> Result<String> {
+        guard(|| self.inner.block_source(index as usize).map_err(trust))
+    }
+
+    #[napi(js_name = "toBase64", catch_unwind)]
+    pub fn to_base64(&self) -> Result<String> {
+        guard(|| self.inner.to_base64().map_err(trust))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn to_bytes(&self) -> Result<Buffer> {
+        guard(|| Ok(self.inner.to_bytes().map_err(trust)?.into()))
+    }
+
+    #[napi(js_name = "toString", catch_unwind)]
+    pub fn to_display(&self) -> Result<String> {
+        guard(|| Ok(format!("Token(blocks={})", self.inner.block_count())))
+    }
+
+    /// Run any authorizer code (facts, rules, checks, policies) against this token; returns the
+    /// index of the allow policy that matched, or throws DENIED / LIMIT_EXCEEDED.
+    #[napi(catch_unwind)]
+    pub fn authorize(&self, code: String, options: Option<AuthorizeOptions>) -> Result<u32> {
+        guard(|| {
+            let (now, options) = authorize_inputs(options)?;
+            Ok(core::authorize(&self.inner, &code, now, &options).map_err(trust)? as u32)
+        })
+    }
+
+    /// `authorize` on the libuv thread pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub fn authorize_async(&self, code: String, options: Option<AuthorizeOptions>) -> Result<AsyncTask<Work<u32>>> {
+        guard(|| {
+            let (now, options) = authorize_inputs(options)?;
+            let token = Arc::clone(&self.inner);
+            Ok(AsyncTask::new(Work::new(move || core::authorize(&token, &code, now, &options).map(|i| i as u32))))
+        })
+    }
+}
+
+/// A token as base64 (what travels in headers) or as its raw bytes.
+pub type TokenArg = Either<String, Uint8Array>;
+
+fn parse(issuer: &core::IssuerKeys, token: &TokenArg) -> core::Result<core::Token> {
+    match token {
+        Either::A(b64) => core::parse_token(issuer, b64),
+        Either::B(bytes) => core::parse_token_bytes(issuer, bytes),
+    }
+}
+
+/// A token argument copied out of JS, for the thread pool (JS may change a buffer meanwhile).
+enum OwnedToken {
+    Base64(String),
+    Bytes(Vec<u8>),
+}
+
+impl OwnedToken {
+    fn parse(&self, issuer: &core::IssuerKeys) -> core::Result<core::Token> {
+        match self {
+            OwnedToken::Base64(b64) => core::parse_token(issuer, b64),
+            OwnedToken::Bytes(bytes) => core::parse_token_bytes(issuer, bytes),
+        }
+    }
+}
+
+/// Parse a token and verify every block's signature against the issuer key(s).
+#[napi(catch_unwind, ts_args_type = "issuer: string | Record<string, string>, token: string | Buffer | Uint8Array")]
+pub fn parse_token(issuer: IssuerArg, token: TokenArg) -> Result<Token> {
+    guard(|| Ok(Token::new(parse(&issuer_keys(&issuer)?, &token).map_err(trust)?)))
+}
+
+/// `parseToken` on the libuv thread pool.
+#[napi(
+    catch_unwind,
+    ts_args_type = "issuer: string | Record<string, string>, token: string | Buffer | Uint8Array",
+    ts_return_type = "Promise<Token>"
+)]
+pub fn parse_token_async(issuer: IssuerArg, token: TokenArg) -> Result<AsyncTask<Work<Token>>> {
+    guard(|| {
+        let issuer = issuer_keys(&issuer)?;
+        let token = match token {
+            Either::A(b64) => OwnedToken::Base64(b64),
+            Either::B(bytes) => OwnedToken::Bytes(bytes.to_vec()),
+        };
+        Ok(AsyncTask::new(Work::new(move || token.parse(&issuer).map(Token::new))))
+    })
+}
+
+/// What to mint. `facts` maps each app predicate to its values, predicates in the order given.
+#[napi(object, object_to_js = false)]
+pub struct MintOptions {
+    pub public_hex: String,
+    pub holder_id: String,
+    #[napi(ts_type = "Record<string, string[]>")]
+    pub facts: Option<Value>,
+    pub revocation_id: String,
+    /// Seconds since the epoch; cut to whole seconds.
+    pub expires_at: f64,
+    pub root_key_id: Option<f64>,
+}
+
+fn mint_request(options: MintOptions) -> Result<core::MintRequest> {
+    let mut facts = Vec::new();
+    match options.facts {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (predicate, values) in map {
+                let values = match values {
+                    Value::Array(items) => items
+                        .into_iter()
+                        .map(|v| match v {
+                            Value::String(s) => Ok(s),
+                            _ => Err(type_error("fact values must be strings")),
+                        })
+                        .collect::<Result<Vec<String>>>()?,
+                    _ => return Err(type_error("facts must map each predicate to a list of strings")),
+                };
+                facts.push((predicate, values));
+            }
+        }
+        Some(_) => return Err(type_error("facts must be an object")),
+    }
+    Ok(core::MintRequest {
+        public_hex: options.public_hex,
+        holder_id: options.holder_id,
+        facts,
+        revocation_id: options.revocation_id,
+        expires_at: options.expires_at,
+        root_key_id: options.root_key_id.map(|id| whole_u32(id, "rootKeyId")).transpose()?,
+    })
+}
+
+/// Mint a token bound to the holder's public key; returns it as base64.
+#[napi(catch_unwind)]
+pub fn mint_biscuit(issuer: &IssuerKey, options: MintOptions) -> Result<String> {
+    guard(|| core::mint_biscuit(&issuer.inner, &mint_request(options)?).map_err(trust))
+}
+
+/// `mintBiscuit` on the libuv thread pool.
+#[napi(catch_unwind, ts_return_type = "Promise<string>")]
+pub fn mint_biscuit_async(issuer: &IssuerKey, options: MintOptions) -> Result<AsyncTask<Work<String>>> {
+    guard(|| {
+        let (issuer, request) = (issuer.inner.clone(), mint_request(options)?);
+        Ok(AsyncTask::new(Work::new(move || core::mint_biscuit(&issuer, &request))))
+    })
+}

@@ -1,0 +1,175 @@
+//! The per-request path: authenticate (token, identity, revocation, freshness, proof of possession)
+//! then check_policy. Each has a Promise form that runs on the libuv pool.
+
+use std::collections::HashSet;
+
+use napi::bindgen_prelude::{AsyncTask, Either};
+use serde_json::Value;
+use trustcore_core as core;
+
+use crate::convert::{body_bytes, issuer_keys, limits, AuthorizerLimits, IssuerArg};
+use crate::error::{guard, trust, type_error, Result, Work};
+use crate::request::{HttpRequest, WorkerProof};
+use crate::token::Token;
+
+/// The verifier's settings for one request.
+#[napi(object, object_to_js = false)]
+pub struct AuthenticateOptions {
+    /// The verifier's clock, seconds since the epoch (`Date.now() / 1000`).
+    pub now: f64,
+    /// The deny-list: revocation ids (hex) that must not pass.
+    #[napi(ts_type = "string[] | Set<string>")]
+    pub revoked_ids: Either<Vec<String>, HashSet<String>>,
+    pub max_skew_seconds: f64,
+    pub limits: Option<AuthorizerLimits>,
+}
+
+/// Who made the request, from the issuer's authority block: identifiers, never capabilities.
+#[napi(object, object_from_js = false)]
+pub struct Identity {
+    pub holder_id: String,
+    pub holder_public_hex: String,
+    pub revocation_id: String,
+}
+
+#[napi(object, object_from_js = false)]
+pub struct Authenticated {
+    pub token: Token,
+    pub identity: Identity,
+}
+
+enum Revoked {
+    List(Vec<String>),
+    Set(HashSet<String>),
+}
+
+struct Inputs {
+    issuer: core::IssuerKeys,
+    proof: core::WorkerProof,
+    revoked: Revoked,
+    options: core::AuthenticateOptions,
+}
+
+fn inputs(issuer: &IssuerArg, proof: WorkerProof, options: AuthenticateOptions) -> Result<Inputs> {
+    let revoked = match options.revoked_ids {
+        Either::A(list) => Revoked::List(list),
+        Either::B(set) => Revoked::Set(set),
+    };
+    Ok(Inputs {
+        issuer: issuer_keys(issuer)?,
+        proof: proof.into(),
+        revoked,
+        options: core::AuthenticateOptions {
+            now: options.now,
+            max_skew_seconds: options.max_skew_seconds,
+            limits: limits(&options.limits)?,
+        },
+    })
+}
+
+fn run(inputs: &Inputs, request: &core::Request<'_>) -> core::Result<Authenticated> {
+    let (token, identity) = match &inputs.revoked {
+        Revoked::List(list) => core::authenticate(&inputs.issuer, &inputs.proof, request, list, &inputs.options),
+        Revoked::Set(set) => core::authenticate(&inputs.issuer, &inputs.proof, request, set, &inputs.options),
+    }?;
+    Ok(Authenticated {
+        token: Token::new(token),
+        identity: Identity {
+            holder_id: identity.holder_id,
+            holder_public_hex: identity.holder_public_hex,
+            revocation_id: identity.revocation_id,
+        },
+    })
+}
+
+/// Authenticate one request, cheapest check first, fail closed. Returns the verified token and the
+/// holder's identity; run `checkPolicy` for what the holder may do.
+#[napi(
+    catch_unwind,
+    ts_args_type = "issuer: string | Record<string, string>, proof: WorkerProof, request: HttpRequest, options: AuthenticateOptions"
+)]
+pub fn authenticate(
+    issuer: IssuerArg,
+    proof: WorkerProof,
+    request: HttpRequest,
+    options: AuthenticateOptions,
+) -> Result<Authenticated> {
+    guard(|| run(&inputs(&issuer, proof, options)?, &request.core()).map_err(trust))
+}
+
+/// `authenticate` on the libuv thread pool: the signature checks never block the event loop.
+#[napi(
+    catch_unwind,
+    ts_args_type = "issuer: string | Record<string, string>, proof: WorkerProof, request: HttpRequest, options: AuthenticateOptions",
+    ts_return_type = "Promise<Authenticated>"
+)]
+pub fn authenticate_async(
+    issuer: IssuerArg,
+    proof: WorkerProof,
+    request: HttpRequest,
+    options: AuthenticateOptions,
+) -> Result<AsyncTask<Work<Authenticated>>> {
+    guard(|| {
+        let inputs = inputs(&issuer, proof, options)?;
+        // copied: the caller's buffer may change while the pool thread reads
+        let (method, path, body) = (request.method, request.path, body_bytes(&request.body).to_vec());
+        Ok(AsyncTask::new(Work::new(move || run(&inputs, &core::Request::new(&method, &path, &body)))))
+    })
+}
+
+/// One allow policy against a token: `time(now)`, the request facts (values bound as parameters),
+/// `allow`, then `deny if true`.
+#[napi(object, object_to_js = false)]
+pub struct PolicyOptions {
+    /// Facts about this request, `name(value)`, in order, e.g. `{ operation: 'lease' }`.
+    #[napi(ts_type = "Record<string, string>")]
+    pub request_facts: Value,
+    /// One Biscuit policy, e.g. `allow if role("worker"), operation("lease")`.
+    pub allow: String,
+    /// The authorizer's clock, seconds since the epoch (`Date.now() / 1000`).
+    pub now: f64,
+    pub limits: Option<AuthorizerLimits>,
+}
+
+struct Policy {
+    facts: Vec<(String, String)>,
+    allow: String,
+    now: f64,
+    limits: core::Limits,
+}
+
+impl Policy {
+    fn from_options(options: PolicyOptions) -> Result<Policy> {
+        let facts = match options.request_facts {
+            Value::Object(map) => map
+                .into_iter()
+                .map(|(name, value)| match value {
+                    Value::String(value) => Ok((name, value)),
+                    _ => Err(type_error("request fact values must be strings")),
+                })
+                .collect::<Result<_>>()?,
+            _ => return Err(type_error("requestFacts must be an object")),
+        };
+        Ok(Policy { facts, allow: options.allow, now: options.now, limits: limits(&options.limits)? })
+    }
+
+    fn check(&self, token: &core::Token) -> core::Result<()> {
+        let facts = self.facts.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        core::check_policy(token, facts, &self.allow, self.now, &self.limits)
+    }
+}
+
+/// Authorize: returns nothing when the policy allows, throws DENIED (or LIMIT_EXCEEDED) otherwise.
+#[napi(catch_unwind)]
+pub fn check_policy(token: &Token, options: PolicyOptions) -> Result<()> {
+    guard(|| Policy::from_options(options)?.check(&token.inner).map_err(trust))
+}
+
+/// `checkPolicy` on the libuv thread pool.
+#[napi(catch_unwind, ts_return_type = "Promise<void>")]
+pub fn check_policy_async(token: &Token, options: PolicyOptions) -> Result<AsyncTask<Work<()>>> {
+    guard(|| {
+        let (policy, token) = (Policy::from_options(options)?, std::sync::Arc::clone(&token.inner));
+        Ok(AsyncTask::new(Work::new(move || policy.check(&token))))
+    })
+}

@@ -1,0 +1,198 @@
+'use strict'
+// Bad input for every export: each argument, and each field of each options object, replaced by
+// values of the wrong type, null, undefined, huge strings, invalid UTF-8, lone surrogates and
+// detached buffers. Every call must return, or throw (or reject with) a TrustError or a TypeError:
+// never crash, never hang, never anything else.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const { tc, NOW, issuer, worker, token, request, ALLOW, signed, authOptions } = require('./fixtures.js')
+
+function detachedBytes() {
+  const buffer = new ArrayBuffer(16)
+  const view = new Uint8Array(buffer)
+  structuredClone(buffer, { transfer: [buffer] })
+  assert.equal(view.byteLength, 0)
+  return view
+}
+
+const HUGE = 'A'.repeat(4 << 20)
+const HUGER = 'A'.repeat(64 << 20)
+const BAD = [
+  undefined,
+  null,
+  0,
+  -1,
+  1.5,
+  NaN,
+  -Infinity,
+  1e300,
+  true,
+  '',
+  'zz',
+  HUGE,
+  '\ud800 lone surrogate \udfff',
+  Buffer.from([0xff, 0xfe, 0xc3, 0x28]),
+  detachedBytes(),
+  new Uint16Array(4),
+  new ArrayBuffer(4),
+  new DataView(new ArrayBuffer(4)),
+  {},
+  [],
+  [[1, 2]],
+  [['a']],
+  Object.create(null),
+  new Map([[1, 2]]),
+  new Set([1]),
+  new Date(0),
+  Symbol('s'),
+  10n,
+  () => 'f',
+  Promise.resolve('p'),
+]
+
+const parsed = tc.parseToken(issuer.publicHex, token)
+const job = { id: 1, task: 't' }
+const sig = tc.signJob(issuer, job, 'w')
+const lowerHeaders = Object.fromEntries(Object.entries(tc.proofHeaders(signed())).map(([k, v]) => [k.toLowerCase(), v]))
+const mintOptions = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, revocationId: 'r', expiresAt: NOW, rootKeyId: 1 })
+const policy = () => ({ requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW, limits: { maxTimeMs: 50, maxFacts: 100, maxIterations: 10 } })
+
+// every export, with arguments that work; the sweep breaks them one at a time
+const CALLS = {
+  'IssuerKey.generate': [() => tc.IssuerKey.generate(), () => []],
+  'IssuerKey.fromSecretHex': [tc.IssuerKey.fromSecretHex, () => ['11'.repeat(32)]],
+  'WorkerKey.fromSecretHex': [tc.WorkerKey.fromSecretHex, () => ['22'.repeat(32)]],
+  'IssuerKey#sign': [(...a) => issuer.sign(...a), () => ['m']],
+  'WorkerKey#sign': [(...a) => worker.sign(...a), () => [Buffer.from('m')]],
+  isHexKey: [tc.isHexKey, () => ['ab'.repeat(32)]],
+  constantTimeEqual: [tc.constantTimeEqual, () => ['a', 'b']],
+  errorCodes: [tc.errorCodes, () => []],
+  canonicalRequest: [tc.canonicalRequest, () => [{ ...request }, '1', 'n']],
+  makeProof: [tc.makeProof, () => [worker, token, { ...request }, '1', 'n']],
+  makeProofAsync: [tc.makeProofAsync, () => [worker, token, { ...request }, '1', 'n']],
+  proofFromHeaders: [tc.proofFromHeaders, () => [{ ...lowerHeaders }]],
+  proofFromQuery: [tc.proofFromQuery, () => [tc.proofQuery(signed())]],
+  proofHeaders: [tc.proofHeaders, () => [signed()]],
+  proofQuery: [tc.proofQuery, () => [signed()]],
+  mintBiscuit: [tc.mintBiscuit, () => [issuer, mintOptions()]],
+  mintBiscuitAsync: [tc.mintBiscuitAsync, () => [issuer, mintOptions()]],
+  parseToken: [tc.parseToken, () => [issuer.publicHex, token]],
+  parseTokenAsync: [tc.parseTokenAsync, () => [issuer.publicHex, Buffer.from(parsed.toBytes())]],
+  authenticate: [tc.authenticate, () => [issuer.publicHex, signed(), { ...request }, { ...authOptions }]],
+  authenticateAsync: [tc.authenticateAsync, () => [issuer.publicHex, signed(), { ...request }, { ...authOptions }]],
+  checkPolicy: [tc.checkPolicy, () => [parsed, policy()]],
+  checkPolicyAsync: [tc.checkPolicyAsync, () => [parsed, policy()]],
+  'Token#authorize': [(...a) => parsed.authorize(...a), () => ['allow if true', { now: NOW, externFunctions: ['test'] }]],
+  'Token#authorizeAsync': [(...a) => parsed.authorizeAsync(...a), () => ['allow if true', { now: NOW }]],
+  'Token#blockSource': [(...a) => parsed.blockSource(...a), () => [0]],
+  signJob: [tc.signJob, () => [issuer, { ...job }, 'w']],
+  signJobAsync: [tc.signJobAsync, () => [issuer, { ...job }, 'w']],
+  verifyJob: [tc.verifyJob, () => [issuer.publicHex, { ...job, sig }, 'w']],
+  verifyJobAsync: [tc.verifyJobAsync, () => [issuer.publicHex, { ...job, sig }, 'w']],
+  encodeFrame: [tc.encodeFrame, () => [{ a: 1 }]],
+  decodeFrame: [tc.decodeFrame, () => [tc.encodeFrame({ a: 1 })]],
+}
+
+/** The argument lists of the sweep: each position, and each field of an object argument, broken. */
+function* variants(good) {
+  const base = good()
+  for (let i = 0; i <= base.length; i++) {
+    for (const bad of BAD) {
+      const args = good()
+      args[i] = bad
+      yield args
+    }
+    const value = base[i]
+    if (value && typeof value === 'object' && !ArrayBuffer.isView(value) && !(value instanceof tc.Token) && Object.getPrototypeOf(value) === Object.prototype) {
+      for (const key of Object.keys(value)) {
+        for (const bad of BAD) {
+          const args = good()
+          args[i] = { ...args[i], [key]: bad }
+          yield args
+        }
+      }
+    }
+  }
+}
+
+const allowed = (err) => err instanceof tc.TrustError || err instanceof TypeError
+
+async function outcomeOf(fn, args) {
+  try {
+    const result = fn(...args)
+    if (result instanceof Promise) await result
+    return null
+  } catch (err) {
+    return allowed(err) ? null : err
+  }
+}
+
+test('every export has good arguments in the sweep', async () => {
+  const covered = new Set(Object.keys(CALLS).map((name) => name.split(/[.#]/)[0]))
+  for (const name of Object.keys(tc)) {
+    if (name === 'TrustError' || name === 'ERROR_CODES' || name === '__napiBindingTarget' || name === 'Token') continue
+    assert.ok(covered.has(name), `${name} is not in the bad-input sweep`)
+  }
+  for (const [name, [fn, good]] of Object.entries(CALLS)) {
+    await assert.doesNotReject(async () => fn(...good()), name)
+  }
+})
+
+for (const [name, [fn, good]] of Object.entries(CALLS)) {
+  test(`bad input: ${name}`, async () => {
+    let calls = 0
+    for (const args of variants(good)) {
+      calls += 1
+      const unexpected = await outcomeOf(fn, args)
+      assert.equal(unexpected, null, `${name}: ${unexpected && `${unexpected.name} ${unexpected.code}: ${unexpected.message}`}`)
+    }
+    assert.ok(calls >= BAD.length)
+  })
+}
+
+test('methods called on the wrong receiver throw (or reject), never crash', async () => {
+  const methods = [
+    [tc.Token.prototype, ['authorize', 'authorizeAsync', 'blockSource', 'toBase64', 'toBytes', 'toString']],
+    [tc.IssuerKey.prototype, ['secretHex', 'sign', 'toString', 'toJSON']],
+    [tc.WorkerKey.prototype, ['secretHex', 'sign', 'toString']],
+  ]
+  for (const [proto, names] of methods) {
+    for (const name of names) {
+      for (const self of [undefined, null, {}, issuer, worker, parsed]) {
+        if (Object.getPrototypeOf(self ?? {}) === proto) continue
+        if (name.endsWith('Async')) await assert.rejects(async () => proto[name].call(self, 'x'), allowed, name)
+        else assert.throws(() => proto[name].call(self, 'x'), allowed, name)
+      }
+    }
+    for (const getter of ['publicHex', 'blockCount', 'revocationIds', 'rootKeyId']) {
+      const descriptor = Object.getOwnPropertyDescriptor(proto, getter)
+      if (descriptor) assert.throws(() => descriptor.get.call({}), allowed, getter)
+    }
+  }
+  for (const cls of [tc.IssuerKey, tc.WorkerKey, tc.Token]) assert.throws(() => new cls(), TypeError)
+  // a class instance where another class is expected
+  assert.throws(() => tc.mintBiscuit(worker, mintOptions()), TypeError)
+  assert.throws(() => tc.checkPolicy(issuer, policy()), TypeError)
+})
+
+test('huge and hostile values that are the right type', async () => {
+  const body = Buffer.alloc(64 << 20, 7)
+  assert.throws(() => tc.authenticate(issuer.publicHex, signed(), { ...request, body }, authOptions), (e) => e.code === 'POP_FAILED')
+  await assert.rejects(tc.authenticateAsync(HUGER, signed(), request, authOptions), (e) => e.code === 'MALFORMED_INPUT')
+  assert.throws(() => tc.parseToken(issuer.publicHex, HUGER), (e) => e.code === 'TOKEN_INVALID')
+  assert.throws(() => tc.proofFromHeaders({ authorization: `Biscuit ${HUGER}` }), (e) => e.code === 'MALFORMED_INPUT')
+  assert.throws(() => parsed.blockSource(1), (e) => e.code === 'MALFORMED_INPUT')
+  // long but flat Datalog (deeply nested parentheses overflow biscuit's recursive parser: a core gap)
+  assert.equal(parsed.authorize(`allow if ${'true, '.repeat(100000)}true`, { now: NOW, limits: { maxTimeMs: 60000 } }), 0)
+  assert.throws(() => parsed.authorize(`allow if ${'('.repeat(1000)}`, { now: NOW }), (e) => e.code === 'MALFORMED_INPUT')
+  let deep = {}
+  for (let i = 0; i < 100000; i++) deep = { d: deep }
+  assert.throws(() => tc.encodeFrame(deep), allowed)
+  assert.throws(() => tc.signJob(issuer, deep, 'w'), allowed)
+  const cyclic = { a: 1 }
+  cyclic.self = cyclic
+  assert.throws(() => tc.encodeFrame(cyclic), allowed)
+  assert.throws(() => tc.decodeFrame(Buffer.from([0, 0, 0, 3, 0x7b, 0xff, 0x7d])), (e) => e.code === 'FRAME_INVALID')
+  assert.throws(() => tc.decodeFrame(Buffer.from([0xff, 0xff, 0xff, 0xff])), (e) => e.code === 'FRAME_INVALID')
+})

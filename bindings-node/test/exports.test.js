@@ -1,0 +1,44 @@
+'use strict'
+// The package surface: CommonJS and ESM give the same objects, every native export is wrapped, the
+// error code list matches core and the TypeScript union, and the declarations type-check.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+
+const ROOT = path.join(__dirname, '..')
+const native = require('../index.js')
+const tc = require('trustcore')
+
+test('every native export is re-exported, functions wrapped', () => {
+  for (const [name, value] of Object.entries(native)) {
+    assert.ok(name in tc, `${name} missing from trustcore.js`)
+    if (typeof value === 'function' && !['IssuerKey', 'WorkerKey', 'Token'].includes(name)) {
+      assert.notEqual(tc[name], value, `${name} is not wrapped`)
+      assert.equal(tc[name].name, name)
+    }
+  }
+})
+
+test('ESM import gives the very same objects as require', async () => {
+  const esm = await import('trustcore')
+  for (const name of Object.keys(tc)) assert.equal(esm[name], tc[name], `ESM export ${name}`)
+  assert.equal(esm.default, tc)
+  assert.equal(esm.TrustError, tc.TrustError)
+})
+
+test('ERROR_CODES is core table and the TypeScript union, in order', () => {
+  const dts = fs.readFileSync(path.join(ROOT, 'trustcore.d.ts'), 'utf8')
+  const union = dts.match(/export type ErrorCode =([^;]*?)\n\n/s)[1]
+  const names = [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1])
+  assert.deepEqual(names, [...tc.ERROR_CODES])
+  assert.deepEqual([...tc.ERROR_CODES], native.errorCodes())
+})
+
+test('the declarations type-check against a strict TypeScript program', () => {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+  const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node']
+  execFileSync(process.execPath, [tsc, ...args, path.join(__dirname, 'types-check.mts')], { cwd: ROOT, stdio: 'pipe' })
+})

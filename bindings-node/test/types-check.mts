@@ -1,0 +1,39 @@
+// Compiled (never run) by exports.test.js: the public declarations as a TypeScript user meets them.
+import {
+  IssuerKey,
+  WorkerKey,
+  TrustError,
+  ERROR_CODES,
+  authenticateAsync,
+  checkPolicy,
+  makeProof,
+  mintBiscuit,
+  proofFromHeaders,
+  type ErrorCode,
+  type Authenticated,
+} from 'trustcore'
+
+const issuer: IssuerKey = IssuerKey.generate()
+const worker = WorkerKey.generate()
+const token: string = mintBiscuit(issuer, { publicHex: worker.publicHex, holderId: 'w', revocationId: 'r', expiresAt: 1 })
+const request = { method: 'GET', path: '/', body: new Uint8Array(0) }
+const proof = makeProof(worker, token, request, '1', 'n')
+const headers: Record<string, string | string[] | undefined> = { authorization: `Biscuit ${proof.token}` }
+
+export async function handle(): Promise<string> {
+  try {
+    const { token: verified, identity }: Authenticated = await authenticateAsync(issuer.publicHex, proofFromHeaders(headers), request, {
+      now: Date.now() / 1000,
+      revokedIds: new Set<string>(),
+      maxSkewSeconds: 300,
+    })
+    checkPolicy(verified, { requestFacts: { operation: 'read' }, allow: 'allow if true', now: Date.now() / 1000 })
+    return identity.holderId
+  } catch (err) {
+    if (err instanceof TrustError) {
+      const code: ErrorCode = err.code
+      return code === 'DENIED' ? 'forbidden' : ERROR_CODES[0]
+    }
+    throw err
+  }
+}

@@ -1,0 +1,115 @@
+'use strict'
+// The package entry: the generated native binding (index.js) with its errors made idiomatic.
+// Native errors carry a `.code`: a DESIGN §5 name becomes a TrustError, a napi-rs conversion
+// failure (a JS value of the wrong type or shape) a TypeError. Nothing else happens here.
+
+const native = require('./index.js')
+
+const ERROR_CODES = Object.freeze(native.errorCodes())
+const TRUST_CODES = new Set(ERROR_CODES)
+// napi-rs statuses that mean "this JS value has the wrong type or shape"
+const TYPE_STATUSES = new Set([
+  'InvalidArg',
+  'ObjectExpected',
+  'StringExpected',
+  'NameExpected',
+  'FunctionExpected',
+  'NumberExpected',
+  'BooleanExpected',
+  'ArrayExpected',
+  'BigintExpected',
+  'DateExpected',
+  'ArrayBufferExpected',
+  'DetachableArraybufferExpected',
+])
+// what napi-rs reports for a panic it caught while converting arguments
+const PANIC_STATUS = 'GenericFailure'
+
+class TrustError extends Error {
+  constructor(code, message) {
+    super(message)
+    Object.defineProperty(this, 'code', { value: code, enumerable: true })
+  }
+}
+Object.defineProperty(TrustError.prototype, 'name', { value: 'TrustError' })
+
+function convert(err) {
+  if (!(err instanceof Error) || err instanceof TrustError) return err
+  if (TRUST_CODES.has(err.code)) return new TrustError(err.code, err.message)
+  if (TYPE_STATUSES.has(err.code)) {
+    const typeError = new TypeError(typeMessage(err.message))
+    typeError.code = 'ERR_INVALID_ARG_TYPE'
+    return typeError
+  }
+  // the panic message is not shown: it could quote a value
+  if (err.code === PANIC_STATUS) return new TrustError('INTERNAL', 'internal error')
+  return err
+}
+
+// napi-rs quotes the offending value (an object as JSON): keep its type, drop the value, which
+// could be a credential passed in the wrong place
+function typeMessage(message) {
+  const quoted = /^Failed to convert JavaScript value `(\S+)/.exec(message)
+  if (!quoted) return message
+  const rest = message.lastIndexOf('` into rust type `')
+  const kind = quoted[1].replace(/[^\w]/g, '')
+  return `Failed to convert a JavaScript ${kind}${rest >= 0 ? message.slice(rest + 1) : ''}`
+}
+
+function rethrow(err) {
+  throw convert(err)
+}
+
+// `self`, when given, is the receiver: static factories run on the class itself, not on its proxy.
+// A Promise form (`…Async`) always returns a Promise: what it throws while reading its arguments
+// becomes a rejection, so `.catch()` sees every failure.
+function wrap(fn, name, self) {
+  const isAsync = name.endsWith('Async')
+  const wrapped = function (...args) {
+    let result
+    try {
+      result = Reflect.apply(fn, self === undefined ? this : self, args)
+    } catch (err) {
+      const converted = convert(err)
+      // the stack starts at the caller, not in this wrapper
+      if (converted !== err) Error.captureStackTrace(converted, wrapped)
+      if (isAsync) return Promise.reject(converted)
+      throw converted
+    }
+    return isAsync ? result.catch(rethrow) : result
+  }
+  Object.defineProperty(wrapped, 'name', { value: name })
+  return wrapped
+}
+
+// Classes keep their identity (instances are made natively); their methods, getters and static
+// factories are wrapped in place, and `new` from JS is refused with a TypeError.
+function wrapClass(cls) {
+  for (const target of [cls, cls.prototype]) {
+    for (const key of Object.getOwnPropertyNames(target)) {
+      if (['constructor', 'prototype', 'length', 'name'].includes(key)) continue
+      const descriptor = Object.getOwnPropertyDescriptor(target, key)
+      const self = target === cls ? cls : undefined
+      if (typeof descriptor.value === 'function') descriptor.value = wrap(descriptor.value, key, self)
+      if (descriptor.get) descriptor.get = wrap(descriptor.get, key)
+      Object.defineProperty(target, key, descriptor)
+    }
+  }
+  const factories = Object.getOwnPropertyNames(cls).filter((k) => typeof cls[k] === 'function')
+  const hint = factories.length ? `use ${factories.map((f) => `${cls.name}.${f}()`).join(' or ')}` : 'it is made by trustcore'
+  return new Proxy(cls, {
+    construct() {
+      throw new TypeError(`${cls.name} has no public constructor: ${hint}`)
+    },
+  })
+}
+
+const CLASSES = new Set(['IssuerKey', 'WorkerKey', 'Token'])
+
+for (const [name, value] of Object.entries(native)) {
+  if (CLASSES.has(name)) exports[name] = wrapClass(value)
+  else if (typeof value === 'function') exports[name] = wrap(value, name)
+  else exports[name] = value
+}
+exports.TrustError = TrustError
+exports.ERROR_CODES = ERROR_CODES

@@ -1,0 +1,65 @@
+# Node.js binding (bindings-node/): napi-rs 3, npm package `trustcore`. See bindings-node/README.md.
+#   setup-node   install the pinned dev tools (package-lock.json), once per lock change
+#   build-node   napi build --release into target/node/, then: generated index.js / index.d.ts must
+#                equal the committed ones (drift check), and the addon is copied next to them
+#   test-node    node --test (conformance over the three vector sources, bad input, concurrency,
+#                Express example), then npm pack installed into an empty project runs the quick start
+#   bench-node   the per-request path through Node (sync, async) against the Rust core, one run
+#   regen-node   write the generated index.js / index.d.ts in place (then commit them)
+
+NODE_DIR := $(ROOT)/bindings-node
+NODE_OUT := $(ROOT)/target/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.trustcore-setup
+NAPI := $(NODE_DIR)/node_modules/.bin/napi
+
+SETUP_TARGETS += setup-node
+TEST_TARGETS += test-node
+BENCH_TARGETS += bench-node
+
+.PHONY: setup-node build-node regen-node test-node pack-test-node bench-node
+
+setup-node: $(NODE_STAMP)
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v node >/dev/null || { echo "node not found: install Node.js 20 or newer"; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+		|| { echo "Node.js 20 or newer is needed (found $$(node --version))"; exit 1; }
+	@# `npm install` from the committed lock, not `npm ci`: the registry here lacks some optional
+	@# platform packages of napi-rs's cross-compile helpers, which npm ci insists on finding in the lock
+	cd $(NODE_DIR) && npm install --no-save --no-audit --no-fund --loglevel=error
+	touch $@
+
+build-node: setup-node setup-rust
+	rm -rf $(NODE_OUT)/napi && mkdir -p $(NODE_OUT)/napi
+	cd $(NODE_DIR) && $(NAPI) build --platform --release --output-dir $(NODE_OUT)/napi -- --locked
+	@for f in index.js index.d.ts; do \
+		diff -u $(NODE_DIR)/$$f $(NODE_OUT)/napi/$$f >/dev/null || { \
+			diff -u $(NODE_DIR)/$$f $(NODE_OUT)/napi/$$f | head -40; \
+			echo "bindings-node/$$f is stale (it no longer matches src/): run 'make regen-node' and commit it"; exit 1; }; \
+	done
+	@echo "bindings-node/index.js and index.d.ts match the code"
+	cp $(NODE_OUT)/napi/*.node $(NODE_DIR)/
+
+regen-node: setup-node
+	rm -rf $(NODE_OUT)/napi && mkdir -p $(NODE_OUT)/napi
+	cd $(NODE_DIR) && $(NAPI) build --platform --release --output-dir $(NODE_OUT)/napi -- --locked
+	cp $(NODE_OUT)/napi/index.js $(NODE_OUT)/napi/index.d.ts $(NODE_OUT)/napi/*.node $(NODE_DIR)/
+
+test-node: build-node
+	cd $(NODE_DIR) && node --test --test-reporter=spec test/*.test.js
+	$(MAKE) --no-print-directory pack-test-node
+
+# the tarball a user would install, in a fresh project with nothing else: CommonJS, ESM, quick start
+pack-test-node:
+	rm -rf $(NODE_OUT)/pack && mkdir -p $(NODE_OUT)/pack/app
+	cd $(NODE_DIR) && npm pack --silent --pack-destination $(NODE_OUT)/pack >/dev/null
+	cd $(NODE_OUT)/pack/app && echo '{"name":"app","private":true}' > package.json \
+		&& npm install --offline --no-audit --no-fund --loglevel=error ../trustcore-*.tgz
+	cp $(NODE_DIR)/examples/quickstart.mjs $(NODE_OUT)/pack/app/
+	cd $(NODE_OUT)/pack/app && node quickstart.mjs \
+		&& node -e 'const t = require("trustcore"); if (!(new t.TrustError("DENIED", "x") instanceof Error)) process.exit(1)'
+	@echo "pack-test-node: $$(cd $(NODE_OUT)/pack && ls trustcore-*.tgz) installs into an empty project and runs the quick start"
+
+bench-node: build-node
+	$(CARGO) build --locked --release -p trustcore-node --example bench_core_per_request
+	cd $(NODE_DIR) && node bench/bench.mjs $(ROOT)/target/release/examples/bench_core_per_request
