@@ -2,7 +2,6 @@
 //! of verified tokens. Checks run in DESIGN §3's order; the replay entry is written only after the
 //! proof of possession verifies, so forged requests cannot burn a holder's nonces.
 
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -52,6 +51,7 @@ pub struct Verifier {
     replay: Box<dyn ReplayStore>,
     revocations: Box<dyn RevocationStore>,
     cache: Option<Mutex<LruCache<[u8; 32], Arc<VerifiedToken>>>>,
+    cache_capacity: usize,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -89,8 +89,19 @@ impl Verifier {
         replay: Box<dyn ReplayStore>,
         revocations: Box<dyn RevocationStore>,
     ) -> Self {
-        let cache = NonZeroUsize::new(config.token_cache_capacity).map(|n| Mutex::new(LruCache::new(n)));
-        Verifier { config, replay, revocations, cache, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
+        // grown on demand and bounded by hand: `LruCache::new(n)` allocates all n slots up front, so a
+        // large capacity would abort the process before the first request
+        let cache_capacity = config.token_cache_capacity;
+        let cache = (cache_capacity > 0).then(|| Mutex::new(LruCache::unbounded()));
+        Verifier {
+            config,
+            replay,
+            revocations,
+            cache,
+            cache_capacity,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
     }
 
     pub fn config(&self) -> &VerifierConfig {
@@ -118,7 +129,11 @@ impl Verifier {
         self.misses.fetch_add(1, Ordering::Relaxed);
         // parse outside the lock: two threads may parse one new token at once, which is harmless
         let verified = parse()?;
-        cache.lock().map_err(|_| Error::new(ErrorCode::Internal, "token cache poisoned"))?.put(key, verified.clone());
+        let mut cache = cache.lock().map_err(|_| Error::new(ErrorCode::Internal, "token cache poisoned"))?;
+        if cache.len() >= self.cache_capacity && !cache.contains(&key) {
+            cache.pop_lru();
+        }
+        cache.put(key, verified.clone());
         Ok(verified)
     }
 

@@ -166,3 +166,32 @@ fn rotation_selects_the_key_by_id() {
     let unnamed = proof(&fx, "1700000000", "b"); // minted without a root key id
     assert_eq!(code(v.authenticate(&unnamed, &REQUEST, Some(NOW))), Some(ErrorCode::TokenInvalid));
 }
+
+#[test]
+fn a_huge_cache_capacity_allocates_nothing_up_front_and_the_cache_stays_bounded() {
+    let fx = fx();
+    let mut config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
+    config.token_cache_capacity = usize::MAX;
+    let v = Verifier::new(config);
+    assert!(v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW)).is_ok());
+
+    let mut config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
+    config.token_cache_capacity = 1;
+    let v = Verifier::new(config);
+    let other = mint_biscuit(
+        &fx.issuer,
+        &MintRequest {
+            public_hex: fx.holder.public_hex(),
+            holder_id: "gpu-1".into(),
+            facts: vec![],
+            revocation_id: "rev-2".into(),
+            expires_at: NOW + 60.0,
+            root_key_id: None,
+        },
+    )
+    .unwrap();
+    v.authenticate(&proof(&fx, "1700000000", "b"), &REQUEST, Some(NOW)).unwrap(); // miss
+    v.authenticate(&make_proof(&fx.holder, &other, &REQUEST, "1700000000", "c").unwrap(), &REQUEST, Some(NOW)).unwrap(); // miss, evicts
+    v.authenticate(&proof(&fx, "1700000000", "d"), &REQUEST, Some(NOW)).unwrap(); // miss again
+    assert_eq!(v.cache_stats(), CacheStats { hits: 0, misses: 3 });
+}
