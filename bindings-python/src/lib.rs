@@ -1,1 +1,63 @@
-//! placeholder: replaced by the binding
+//! `trustcore._trustcore`: the native half of the Python package `trustcore`.
+//!
+//! A thin projection of trustcore-core (DESIGN §2): it converts Python values, maps core errors to
+//! the `trustcore.errors` classes, catches panics, and releases the GIL while core verifies,
+//! signs or authorizes. Every rule lives in core. The typed public API is the package
+//! (python/trustcore/); this module is private, described by `_trustcore.pyi`.
+
+use pyo3::prelude::*;
+
+mod convert;
+mod errors;
+mod jobs;
+mod json;
+mod keys;
+mod limits;
+mod request;
+mod revocation;
+mod token;
+mod verifier;
+mod verify;
+mod wire;
+
+#[pymodule]
+fn _trustcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<keys::IssuerKey>()?;
+    m.add_class::<keys::WorkerKey>()?;
+    m.add_class::<token::Token>()?;
+    m.add_class::<limits::Limits>()?;
+    m.add_class::<verifier::NativeVerifier>()?;
+    m.add_function(wrap_pyfunction!(request::canonical_request, m)?)?;
+    m.add_function(wrap_pyfunction!(request::make_proof, m)?)?;
+    m.add_function(wrap_pyfunction!(request::proof_headers, m)?)?;
+    m.add_function(wrap_pyfunction!(request::proof_query, m)?)?;
+    m.add_function(wrap_pyfunction!(request::proof_from_headers, m)?)?;
+    m.add_function(wrap_pyfunction!(request::proof_from_query, m)?)?;
+    m.add_function(wrap_pyfunction!(request::is_hex_key, m)?)?;
+    m.add_function(wrap_pyfunction!(request::constant_time_equal, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::check_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::mint_biscuit, m)?)?;
+    m.add_function(wrap_pyfunction!(token::parse_token, m)?)?;
+    m.add_function(wrap_pyfunction!(token::authorize, m)?)?;
+    m.add_function(wrap_pyfunction!(jobs::sign_job, m)?)?;
+    m.add_function(wrap_pyfunction!(jobs::verify_job, m)?)?;
+    m.add_function(wrap_pyfunction!(wire::encode_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(wire::decode_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(wire::send_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(wire::recv_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(panic_for_tests, m)?)?;
+    m.add("MAX_FRAME", trustcore_core::MAX_FRAME)?;
+    let codes: Vec<&str> = trustcore_core::ErrorCode::ALL.iter().map(|c| c.name()).collect();
+    m.add("ERROR_CODES", pyo3::types::PyTuple::new(m.py(), codes)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
+
+/// Panics inside the panic guard, so the tests can see that a bug surfaces as an INTERNAL
+/// TrustError rather than crossing into Python.
+#[pyfunction]
+#[pyo3(name = "_panic_for_tests")]
+fn panic_for_tests() -> PyResult<()> {
+    errors::guarded(|| panic!("deliberate panic for the tests"))
+}

@@ -1,0 +1,105 @@
+"""trustcore: Biscuit capability tokens bound to a holder key, a per-request Ed25519 proof of
+possession, Datalog authorization, signed jobs and the signer's wire frames, verified by Rust.
+
+The API of trust-core 0.1, unchanged: migrate with ``from trust_core import …`` →
+``from trustcore import …``. Submodules as there: :mod:`trustcore.keys`, :mod:`trustcore.proof`,
+:mod:`trustcore.engine`, :mod:`trustcore.wire`, :mod:`trustcore.errors`.
+
+Beyond it: one :class:`TrustError` subclass per code (``.code``), :func:`parse_token` and
+:class:`Token` (inspection, :meth:`Token.authorize`), authorizer :class:`Limits`, key rotation
+(``{root_key_id: public_hex}`` wherever an issuer public key is taken), the stateful
+:class:`Verifier` (replay store, revocation store, cache of verified tokens), and the GIL released
+while Rust verifies, so threads verify on several cores.
+"""
+
+from __future__ import annotations
+
+from . import engine, errors, keys, proof, verifier, wire
+from ._trustcore import __version__
+from .engine import (
+    IssuerPublicKeys,
+    Limits,
+    Token,
+    VerifiedIdentity,
+    authenticate,
+    authorize,
+    check_policy,
+    constant_time_equal,
+    is_hex_key,
+    mint_biscuit,
+    parse_token,
+    sign_job,
+    verify_job,
+)
+from .errors import (
+    ERRORS_BY_CODE,
+    Denied,
+    FrameInvalid,
+    Internal,
+    JobInvalid,
+    LimitExceeded,
+    MalformedInput,
+    PopFailed,
+    Replayed,
+    Revoked,
+    SignerRefused,
+    SignerUnavailable,
+    StaleRequest,
+    StoreUnavailable,
+    TokenInvalid,
+    TokenUnbound,
+    TrustError,
+)
+from .keys import IssuerKey, WorkerKey
+from .proof import RequestParts, WorkerProof, make_proof, proof_from_headers, proof_from_query
+from .verifier import Verifier
+
+__all__ = [
+    # trust-core 0.1
+    "IssuerKey",
+    "RequestParts",
+    "TrustError",
+    "VerifiedIdentity",
+    "WorkerKey",
+    "WorkerProof",
+    "authenticate",
+    "check_policy",
+    "constant_time_equal",
+    "is_hex_key",
+    "make_proof",
+    "mint_biscuit",
+    "proof_from_headers",
+    "proof_from_query",
+    "sign_job",
+    "verify_job",
+    # additions
+    "ERRORS_BY_CODE",
+    "Denied",
+    "FrameInvalid",
+    "Internal",
+    "IssuerPublicKeys",
+    "JobInvalid",
+    "LimitExceeded",
+    "Limits",
+    "MalformedInput",
+    "PopFailed",
+    "Replayed",
+    "Revoked",
+    "SignerRefused",
+    "SignerUnavailable",
+    "StaleRequest",
+    "StoreUnavailable",
+    "Token",
+    "TokenInvalid",
+    "TokenUnbound",
+    "Verifier",
+    "__version__",
+    "authorize",
+    "engine",
+    "errors",
+    "keys",
+    "parse_token",
+    "proof",
+    "verifier",
+    "wire",
+]

@@ -1,0 +1,214 @@
+# Stubs of the private native module (src/*.rs). The public, documented API is the package
+# (trustcore/__init__.py and its submodules); they re-export what is defined here.
+# Checked against the built module by `python -m mypy.stubtest trustcore` (make test-python).
+
+from collections.abc import Container, Iterable, Mapping
+from socket import socket
+from typing import Any, Protocol, final
+
+from typing_extensions import Self
+
+__all__ = [
+    "IssuerKey",
+    "WorkerKey",
+    "Token",
+    "Limits",
+    "NativeVerifier",
+    "canonical_request",
+    "make_proof",
+    "proof_headers",
+    "proof_query",
+    "proof_from_headers",
+    "proof_from_query",
+    "is_hex_key",
+    "constant_time_equal",
+    "authenticate",
+    "check_policy",
+    "mint_biscuit",
+    "parse_token",
+    "authorize",
+    "sign_job",
+    "verify_job",
+    "encode_frame",
+    "decode_frame",
+    "send_frame",
+    "recv_frame",
+    "_panic_for_tests",
+    "MAX_FRAME",
+    "ERROR_CODES",
+    "__version__",
+]
+
+__version__: str
+MAX_FRAME: int
+ERROR_CODES: tuple[str, ...]
+
+class _SupportsItems(Protocol):
+    def items(self) -> Iterable[tuple[Any, Any]]: ...
+
+_IssuerKeys = str | Mapping[int, str]
+_Bytes = bytes | bytearray
+
+@final
+class IssuerKey:
+    """The issuer's Ed25519 key: the Biscuit root key and the job signer."""
+
+    def __new__(cls, seed: _Bytes) -> Self: ...
+    @classmethod
+    def generate(cls) -> IssuerKey: ...
+    @classmethod
+    def from_secret_hex(cls, secret_hex: str) -> IssuerKey: ...
+    @property
+    def seed(self) -> bytes: ...
+    @property
+    def secret_hex(self) -> str: ...
+    @property
+    def public_hex(self) -> str: ...
+    def sign(self, message: _Bytes) -> bytes: ...
+    def biscuit_private_key(self) -> Any: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[type[IssuerKey], tuple[bytes]]: ...
+
+@final
+class WorkerKey:
+    """A holder's Ed25519 key: signs the per-request proof of possession."""
+
+    def __new__(cls, seed: _Bytes) -> Self: ...
+    @classmethod
+    def generate(cls) -> WorkerKey: ...
+    @classmethod
+    def from_secret_hex(cls, secret_hex: str) -> WorkerKey: ...
+    @property
+    def seed(self) -> bytes: ...
+    @property
+    def secret_hex(self) -> str: ...
+    @property
+    def public_hex(self) -> str: ...
+    def sign(self, message: _Bytes) -> bytes: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[type[WorkerKey], tuple[bytes]]: ...
+
+@final
+class Limits:
+    """Run limits of one authorization; a field left out keeps the default (10 ms, 1000 facts,
+    100 iterations)."""
+
+    def __new__(
+        cls, max_time_ms: float | None = None, max_facts: int | None = None, max_iterations: int | None = None
+    ) -> Self: ...
+    @property
+    def max_time_ms(self) -> float: ...
+    @property
+    def max_facts(self) -> int: ...
+    @property
+    def max_iterations(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[type[Limits], tuple[float, int, int]]: ...
+
+@final
+class Token:
+    """A token whose signatures verified against a trusted issuer key."""
+
+    def block_count(self) -> int: ...
+    def block_source(self, index: int) -> str: ...
+    @property
+    def revocation_ids(self) -> list[str]: ...
+    def root_key_id(self) -> int | None: ...
+    def to_base64(self) -> str: ...
+    def to_bytes(self) -> bytes: ...
+    def authorize(
+        self,
+        datalog: str,
+        now: float | None,
+        *,
+        limits: Limits | None = None,
+        extern_functions: Iterable[str] | None = None,
+    ) -> int: ...
+
+@final
+class NativeVerifier:
+    def __new__(
+        cls,
+        issuer_public_hex: _IssuerKeys,
+        *,
+        max_skew_seconds: float | None = None,
+        limits: Limits | None = None,
+        replay_capacity: int | None = None,
+        revoked_ids: Iterable[str] | None = None,
+    ) -> Self: ...
+    def authenticate(
+        self,
+        token: str,
+        signature: str,
+        timestamp: str,
+        nonce: str,
+        method: str,
+        path: str,
+        body: _Bytes,
+        now: float | None = None,
+    ) -> tuple[Token, str, str, str]: ...
+    def check_policy(
+        self, token: Token, request_facts: Mapping[str, str] | _SupportsItems, allow: str, now: float | None = None
+    ) -> None: ...
+    def authorize(
+        self, token: Token, datalog: str, now: float | None = None, extern_functions: Iterable[str] | None = None
+    ) -> int: ...
+    def revoke(self, revocation_id: str) -> None: ...
+    def cache_stats(self) -> tuple[int, int]: ...
+
+def canonical_request(method: str, path: str, body: _Bytes, timestamp: str, nonce: str) -> bytes: ...
+def make_proof(
+    worker: WorkerKey, token: str, method: str, path: str, body: _Bytes, timestamp: str, nonce: str
+) -> tuple[str, str, str, str]: ...
+def proof_headers(token: str, signature: str, timestamp: str, nonce: str) -> list[tuple[str, str]]: ...
+def proof_query(token: str, signature: str, timestamp: str, nonce: str) -> list[tuple[str, str]]: ...
+def proof_from_headers(headers: _SupportsItems) -> tuple[str, str, str, str]: ...
+def proof_from_query(query: _SupportsItems) -> tuple[str, str, str, str]: ...
+def is_hex_key(value: str) -> bool: ...
+def constant_time_equal(left: str | bytes, right: str | bytes) -> bool: ...
+def authenticate(
+    issuer_public_hex: _IssuerKeys,
+    token: str,
+    signature: str,
+    timestamp: str,
+    nonce: str,
+    method: str,
+    path: str,
+    body: _Bytes,
+    now: float,
+    revoked_ids: Container[str] | Iterable[str],
+    max_skew_seconds: float,
+    limits: Limits | None = None,
+) -> tuple[Token, str, str, str]: ...
+def check_policy(
+    token: Token, *, request_facts: Mapping[str, str] | _SupportsItems, allow: str, now: float, limits: Limits | None = None
+) -> None: ...
+def mint_biscuit(
+    issuer: IssuerKey,
+    *,
+    public_hex: str,
+    holder_id: str,
+    facts: Mapping[str, Iterable[str]],
+    revocation_id: str,
+    expires_at: float,
+    root_key_id: int | None = None,
+) -> str: ...
+def parse_token(issuer_public_hex: _IssuerKeys, token: str | bytes) -> Token: ...
+def authorize(
+    token: Token,
+    datalog: str,
+    now: float | None,
+    *,
+    limits: Limits | None = None,
+    extern_functions: Iterable[str] | None = None,
+) -> int: ...
+def sign_job(issuer: IssuerKey, job: Mapping[str, object], *, worker_id: str) -> str: ...
+def verify_job(issuer_public_hex: str, job: Mapping[str, object], *, worker_id: str) -> None: ...
+def encode_frame(payload: Mapping[str, Any]) -> bytes: ...
+def decode_frame(frame: _Bytes) -> dict[str, Any]: ...
+def send_frame(sock: socket, payload: Mapping[str, Any]) -> None: ...
+def recv_frame(sock: socket) -> dict[str, Any]: ...
+def _panic_for_tests() -> None: ...

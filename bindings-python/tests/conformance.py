@@ -1,0 +1,247 @@
+"""The Python conformance runner: the same ops, sources and counts as core/tests/conformance.rs.
+
+Vectors are read in place: ``$TRUSTCORE_SHARED`` (default ``../shared`` beside the repository) for
+trust-core 0.1's vectors and the Biscuit samples, ``tests/vectors/`` for the project's own. Codes
+are compared, never messages. Ops and fields: tests/vectors/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trustcore as tc
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("TRUSTCORE_SHARED") or REPO_ROOT.parent / "shared")
+
+
+@dataclass(frozen=True)
+class Case:
+    source: str
+    name: str  # file (and validation) plus case id, for the report
+    op: str
+    input: Any
+    expect: dict[str, Any]
+
+
+@dataclass
+class Source:
+    name: str
+    declared: int = 0
+    cases: list[Case] = field(default_factory=list)
+    problem: str | None = None  # why the source could not be loaded
+
+
+# ---- loading ------------------------------------------------------------------------------------
+
+
+def load_vector_dir(name: str, directory: Path) -> Source:
+    source = Source(name)
+    files = sorted(directory.glob("*.json")) if directory.is_dir() else []
+    if not files:
+        source.problem = f"no vector files in {directory}"
+        return source
+    for path in files:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc.get("schema") != "trustcore-vectors/1":
+            source.problem = f"{path}: schema is not trustcore-vectors/1"
+            return source
+        source.declared += int(doc["numberOfTests"])
+        for case in doc["cases"]:
+            source.cases.append(
+                Case(name, f"{path.name}::{case.get('id', '?')}", case["op"], case["input"], case["expect"])
+            )
+    return source
+
+
+# The samples' error kinds, as codes (tests/vectors/README.md).
+SAMPLE_ERRORS = {
+    "Format": "TOKEN_INVALID",
+    "FailedLogic": "DENIED",
+    "Execution": "DENIED",
+    "RunLimit": "LIMIT_EXCEEDED",
+}
+
+
+def load_biscuit_samples(directory: Path) -> Source:
+    source = Source("biscuit-samples")
+    samples = directory / "samples.json"
+    if not samples.is_file():
+        source.problem = f"{samples} not found (set TRUSTCORE_SHARED)"
+        return source
+    doc = json.loads(samples.read_text(encoding="utf-8"))
+    root = doc["root_public_key"]
+    for case in doc["testcases"]:
+        filename = case["filename"]
+        validations = case["validations"]
+        source.declared += len(validations)
+        for name in sorted(validations):  # the Rust runner's BTreeMap order
+            validation = validations[name]
+            result = validation["result"]
+            if "Ok" in result:
+                expect: dict[str, Any] = {"policy": result["Ok"]}
+            else:
+                kind = next(iter(result["Err"]))
+                if kind not in SAMPLE_ERRORS:
+                    raise ValueError(f"{filename}: unmapped error kind {kind!r}")
+                expect = {"error": SAMPLE_ERRORS[kind]}
+            sample_input = {
+                "root_public_key": root,
+                "token_path": str(directory / filename),
+                "authorizer_code": validation["authorizer_code"],
+                "revocation_ids": validation["revocation_ids"],
+            }
+            source.cases.append(Case(source.name, f"{filename} [{name}]", "biscuit_sample", sample_input, expect))
+    return source
+
+
+def load_sources() -> list[Source]:
+    shared = shared_dir() / "vectors"
+    return [
+        load_vector_dir("trust-core-0.1", shared / "trust-core-0.1"),
+        load_vector_dir("tests/vectors", REPO_ROOT / "tests" / "vectors"),
+        load_biscuit_samples(shared / "biscuit-samples" / "current"),
+    ]
+
+
+# ---- ops ----------------------------------------------------------------------------------------
+
+
+def limits(i: dict[str, Any]) -> tc.Limits | None:
+    given = i.get("limits")
+    if not isinstance(given, dict):
+        return None
+    return tc.Limits(
+        max_time_ms=given.get("max_time_ms"),
+        max_facts=given.get("max_facts"),
+        max_iterations=given.get("max_iterations"),
+    )
+
+
+def issuer(i: dict[str, Any]) -> tc.IssuerPublicKeys:
+    keys = i.get("issuer_keys")
+    if isinstance(keys, dict):
+        return {int(key_id): public_hex for key_id, public_hex in keys.items()}
+    return str(i["issuer_public_hex"])
+
+
+def request(i: dict[str, Any]) -> tc.RequestParts:
+    return tc.RequestParts(i["method"], i["path"], bytes.fromhex(i["body_hex"]))
+
+
+def proof_value(p: tc.WorkerProof) -> dict[str, str]:
+    return {"token": p.token, "signature": p.signature, "timestamp": p.timestamp, "nonce": p.nonce}
+
+
+def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
+    """Run one case; returns the result fields, or raises the TrustError the call raised."""
+    if op == "public_key":
+        return {"public_hex": tc.WorkerKey.from_secret_hex(i["seed_hex"]).public_hex}
+    if op == "canonical_request":
+        return {"canonical_hex": request(i).canonical(timestamp=i["timestamp"], nonce=i["nonce"]).hex()}
+    if op == "make_proof":
+        worker = tc.WorkerKey.from_secret_hex(i["worker_seed_hex"])
+        proof = tc.make_proof(worker, i["token"], request(i), timestamp=i["timestamp"], nonce=i["nonce"])
+        return {"signature_hex": proof.signature, "headers": proof.headers()}
+    if op == "authenticate":
+        _, identity = tc.authenticate(
+            issuer(i),
+            tc.WorkerProof(**i["proof"]),
+            request(i["request"]),
+            now=i["now"],
+            revoked_ids=list(i["revoked_ids"]),
+            max_skew_seconds=i["max_skew_seconds"],
+            limits=limits(i),
+        )
+        return {
+            "identity": {
+                "holder_id": identity.holder_id,
+                "holder_public_hex": identity.holder_public_hex,
+                "revocation_id": identity.revocation_id,
+            }
+        }
+    if op == "check_policy":
+        token = tc.parse_token(issuer(i), i["token"])
+        tc.check_policy(token, request_facts=i["request_facts"], allow=i["allow"], now=i["now"], limits=limits(i))
+        return {"ok": True}
+    if op == "authorize":
+        token = tc.parse_token(issuer(i), i["token"])
+        extern = i.get("extern_functions") or []
+        return {"policy": token.authorize(i["code"], i["now"], limits=limits(i), extern_functions=extern)}
+    if op == "inspect":
+        token = tc.parse_token(issuer(i), i["token"])
+        return {
+            "block_count": token.block_count(),
+            "blocks": [token.block_source(n) for n in range(token.block_count())],
+            "revocation_ids": token.revocation_ids,
+            "root_key_id": token.root_key_id(),
+        }
+    if op == "mint":
+        issuer_key = tc.IssuerKey.from_secret_hex(i["issuer_seed_hex"])
+        token_b64 = tc.mint_biscuit(
+            issuer_key,
+            public_hex=i["public_hex"],
+            holder_id=i["holder_id"],
+            facts=i["facts"],
+            revocation_id=i["revocation_id"],
+            expires_at=i["expires_at"],
+            root_key_id=i.get("root_key_id"),
+        )
+        return {"authority_source": tc.parse_token(issuer_key.public_hex, token_b64).block_source(0)}
+    if op == "sign_job":
+        issuer_key = tc.IssuerKey.from_secret_hex(i["issuer_seed_hex"])
+        return {"signature_hex": tc.sign_job(issuer_key, i["job"], worker_id=i["worker_id"])}
+    if op == "verify_job":
+        tc.verify_job(i["issuer_public_hex"], i["job"], worker_id=i["worker_id"])
+        return {"ok": True}
+    if op == "frame_encode":
+        return {"frame_hex": tc.wire.encode_frame(i["object"]).hex()}
+    if op == "frame_decode":
+        return {"object": tc.wire.decode_frame(bytes.fromhex(i["frame_hex"]))}
+    if op == "proof_from_headers":
+        return {"proof": proof_value(tc.proof_from_headers(i["headers"]))}
+    if op == "proof_from_query":
+        return {"proof": proof_value(tc.proof_from_query(i["query"]))}
+    if op == "biscuit_sample":
+        # parsed from the raw .bc bytes; no time fact, default limits, the extern function `test`
+        token = tc.parse_token(i["root_public_key"], Path(i["token_path"]).read_bytes())
+        if token.revocation_ids != i["revocation_ids"]:
+            raise tc.Internal(f"revocation ids differ: {token.revocation_ids} != {i['revocation_ids']}")
+        return {"policy": token.authorize(i["authorizer_code"], None, extern_functions=["test"])}
+    raise ValueError(f"unknown op {op!r}")
+
+
+def check(case: Case) -> str | None:
+    """None when the case passes, else why it failed."""
+    want_code = case.expect.get("error")
+    try:
+        got = run_op(case.op, case.input)
+    except tc.TrustError as err:
+        if want_code == err.code:
+            return None
+        wanted = want_code or "success"
+        return f"expected {wanted}, got {err.code} ({err})"
+    if want_code is not None:
+        return f"expected {want_code}, got success {got}"
+    for key, want in case.expect.items():
+        if key not in got or not same_json(got[key], want):
+            return f"{key}: expected {want!r}, got {got.get(key)!r}"
+    return None
+
+
+def same_json(got: Any, want: Any) -> bool:
+    """Equality as JSON values: 1 and 1.0 differ, as do True and 1 (serde_json's equality)."""
+    if type(got) is not type(want) and not (isinstance(got, (list, tuple)) and isinstance(want, list)):
+        return False
+    if isinstance(want, dict):
+        return got.keys() == want.keys() and all(same_json(got[k], want[k]) for k in want)
+    if isinstance(want, list):
+        return len(got) == len(want) and all(same_json(g, w) for g, w in zip(got, want))
+    return bool(got == want)

@@ -1,0 +1,106 @@
+"""The stateful Verifier: cached tokens, replay refusal after the proof, revocation, threads."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import pytest
+
+import trustcore as tc
+
+from helpers import ALLOW, scene
+
+
+def proof_for(s, nonce: str) -> tc.WorkerProof:  # type: ignore[no-untyped-def]
+    return tc.make_proof(s.worker, s.token, s.request, timestamp=str(int(s.now)), nonce=nonce)
+
+
+def test_repeated_requests_hit_the_token_cache() -> None:
+    s = scene()
+    verifier = tc.Verifier(s.issuer.public_hex, max_skew_seconds=30)
+    for n in range(5):
+        token, identity = verifier.authenticate(proof_for(s, f"n{n}"), s.request, now=s.now)
+        assert identity == tc.VerifiedIdentity("worker-1", s.worker.public_hex, "rev-1")
+        verifier.check_policy(token, request_facts={"req_right": "lease"}, allow=ALLOW, now=s.now)
+    assert verifier.cache_stats() == (4, 1)
+    assert token.block_count() == 1 and "worker_key" in token.block_source(0)
+    assert verifier.authorize(token, 'allow if right("read");', s.now) == 0
+
+
+def test_a_nonce_is_accepted_once_and_forgeries_do_not_burn_it() -> None:
+    s = scene()
+    verifier = tc.Verifier(s.issuer.public_hex, max_skew_seconds=30)
+    proof = proof_for(s, "once")
+    forged = dataclasses.replace(proof, signature="00" * 64)
+    with pytest.raises(tc.PopFailed):
+        verifier.authenticate(forged, s.request, now=s.now)
+    verifier.authenticate(proof, s.request, now=s.now)  # the forgery did not use the nonce up
+    with pytest.raises(tc.Replayed):
+        verifier.authenticate(proof, s.request, now=s.now)
+
+
+def test_revocation_store_and_freshness() -> None:
+    s = scene()
+    verifier = tc.Verifier(s.issuer.public_hex, max_skew_seconds=30, revoked_ids=["other"])
+    verifier.authenticate(proof_for(s, "a"), s.request)  # now: the system clock
+    with pytest.raises(tc.StaleRequest):
+        verifier.authenticate(proof_for(s, "b"), s.request, now=s.now + 100)
+    verifier.revoke("rev-1")
+    with pytest.raises(tc.Revoked):
+        verifier.authenticate(proof_for(s, "c"), s.request, now=s.now)
+    with pytest.raises(tc.Revoked):
+        tc.Verifier(s.issuer.public_hex, revoked_ids={"rev-1"}).authenticate(proof_for(s, "d"), s.request)
+
+
+def test_settings_and_bad_input() -> None:
+    s = scene()
+    verifier = tc.Verifier({7: s.issuer.public_hex}, limits=tc.Limits(max_time_ms=0), replay_capacity=10**12)
+    with pytest.raises(tc.TokenInvalid):  # several keys trusted, and the token names no key id
+        verifier.authenticate(proof_for(s, "a"), s.request)
+    strict = tc.Verifier(s.issuer.public_hex, limits=tc.Limits(max_time_ms=0))
+    token, _ = tc.Verifier(s.issuer.public_hex).authenticate(proof_for(s, "b"), s.request)
+    with pytest.raises(tc.LimitExceeded):
+        strict.check_policy(token, request_facts={"req_right": "lease"}, allow=ALLOW)
+    assert "max_skew_seconds=300.0" in repr(tc.Verifier(s.issuer.public_hex))
+    for bad in (None, b"ab", "zz", {1: None}):
+        with pytest.raises((TypeError, tc.TrustError)):
+            tc.Verifier(bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        tc.Verifier(s.issuer.public_hex).authenticate(None, s.request)  # type: ignore[arg-type]
+    with pytest.raises(tc.MalformedInput):
+        tc.Verifier(s.issuer.public_hex, max_skew_seconds=10**400)
+    with pytest.raises(tc.MalformedInput):
+        tc.Verifier(s.issuer.public_hex).authenticate(proof_for(s, "c"), s.request, now=float("nan"))
+
+
+def test_one_verifier_shared_by_two_threads() -> None:
+    s = scene()
+    # the authorizer's default 10 ms is wall-clock time: on a busy machine a descheduled thread
+    # would see LIMIT_EXCEEDED, which is right but not what this test is about
+    verifier = tc.Verifier(s.issuer.public_hex, max_skew_seconds=30, limits=tc.Limits(max_time_ms=2000))
+    proofs = [[proof_for(s, f"{t}-{n}") for n in range(100)] for t in (0, 1)]
+    results: list[list[str]] = [[], []]
+    start = threading.Barrier(2)
+
+    def run(t: int) -> None:
+        start.wait()
+        for n, proof in enumerate(proofs[t]):
+            if n % 4 == 3:
+                proof = proofs[t][n - 1]  # a replay of the one before
+            try:
+                token, _ = verifier.authenticate(proof, s.request, now=s.now)
+                verifier.check_policy(token, request_facts={"req_right": "lease"}, allow=ALLOW, now=s.now)
+                results[t].append("ok")
+            except tc.TrustError as err:
+                results[t].append(err.code)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for t in (0, 1):
+        assert results[t] == ["REPLAYED" if n % 4 == 3 else "ok" for n in range(100)]
+    hits, misses = verifier.cache_stats()
+    assert hits + misses == 200 and misses <= 2  # every request, replays included, reads the cache

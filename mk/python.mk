@@ -1,0 +1,55 @@
+# The Python binding (bindings-python/): PyO3 + maturin, the package `trustcore` over the native
+# module trustcore._trustcore. Venvs live in bindings-python/.venv* (git-ignored); the wheel in
+# target/python-wheels/. Only PyPI and crates.io are reached.
+#   setup-python  the test venv: maturin, pytest, mypy, biscuit-python 0.4, trust-core 0.1
+#   test-python   build the abi3 wheel, install it, stubtest + mypy, pytest (conformance included),
+#                 then the README example in a venv that holds nothing but the package
+#   bench-python  this binding against trust-core 0.1 from PyPI, per operation, 1 vs 2 threads
+
+PY_DIR := $(ROOT)/bindings-python
+PY_PYTHON ?= python3
+PY_VENV := $(PY_DIR)/.venv
+PY_BENCH_VENV := $(PY_DIR)/.venv-bench
+PY_CLEAN_VENV := $(PY_DIR)/.venv-clean
+PY_WHEELS := $(ROOT)/target/python-wheels
+
+.PHONY: setup-python build-python test-python bench-python
+
+# a venv for $(PY_PYTHON) (>= 3.10) at $(1), with the requirements file $(2) installed; redone when
+# the file changes or the venv no longer runs (a removed interpreter)
+define py_venv
+	@$(PY_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "Python >= 3.10 is needed; $(PY_PYTHON) is $$($(PY_PYTHON) --version 2>&1)"; exit 1; }
+	@$(1)/bin/python -c 'import sys' 2>/dev/null || { rm -rf $(1) && $(PY_PYTHON) -m venv $(1); }
+	@if [ ! -f $(1)/.installed ] || [ $(2) -nt $(1)/.installed ]; then \
+		$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2) && touch $(1)/.installed; fi
+endef
+
+setup-python:
+	$(call py_venv,$(PY_VENV),$(PY_DIR)/requirements-dev.txt)
+
+# one abi3 manylinux wheel for CPython >= 3.10
+build-python: setup-python
+	rm -rf $(PY_WHEELS)
+	cd $(PY_DIR) && $(PY_VENV)/bin/maturin build --release --locked --quiet \
+		--interpreter $(PY_VENV)/bin/python --out $(PY_WHEELS)
+
+test-python: build-python
+	$(PY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+		$(PY_WHEELS)/trustcore-*.whl
+	cd $(PY_DIR) && $(PY_VENV)/bin/python -m mypy.stubtest trustcore
+	cd $(PY_DIR) && $(PY_VENV)/bin/python -m mypy --strict python/trustcore
+	cd $(PY_DIR) && $(PY_VENV)/bin/python -m pytest -q
+	rm -rf $(PY_CLEAN_VENV) && $(PY_PYTHON) -m venv $(PY_CLEAN_VENV)
+	$(PY_CLEAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps $(PY_WHEELS)/trustcore-*.whl
+	$(PY_CLEAN_VENV)/bin/python $(PY_DIR)/tests/readme_example.py
+
+bench-python: build-python
+	$(call py_venv,$(PY_BENCH_VENV),$(PY_DIR)/requirements-bench.txt)
+	$(PY_BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+		$(PY_WHEELS)/trustcore-*.whl
+	$(PY_BENCH_VENV)/bin/python $(PY_DIR)/bench/compare.py
+
+SETUP_TARGETS += setup-python
+TEST_TARGETS += test-python
+BENCH_TARGETS += bench-python
