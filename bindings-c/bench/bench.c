@@ -1,0 +1,111 @@
+/* The C side of `make bench-c`: the per-request path (tc_authenticate + tc_check_policy) with the same
+ * keys, token shape, request and loop as examples/bench_core.rs.
+ * usage: bench [ITERATIONS]   prints `bench c per_request_median_ns N cpu_per_request_ns M`: the lowest
+ * of 3 rounds' median wall time per request, and the process CPU time per request over all rounds. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <trustcore.h>
+
+#define NOW    1700000000.0
+#define ROUNDS 3
+
+static void must(tc_status status, tc_error *err, const char *what) {
+    if (status == TC_OK) return;
+    fprintf(stderr, "bench: %s: %s (%s)\n", what, tc_status_name(status), tc_error_message(err));
+    exit(1);
+}
+
+static long long clock_ns(clockid_t clock) {
+    struct timespec t;
+    clock_gettime(clock, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static long long now_ns(void) {
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+static int by_value(const void *a, const void *b) {
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct setup {
+    tc_issuer_keys *trusted;
+    tc_proof *proof;
+    tc_request request;
+    tc_authenticate_options options;
+} setup;
+
+static const tc_pair facts[] = {{"operation", 9, "lease", 5}};
+static const char allow[] = "allow if operation(\"lease\"), lane(\"transcribe\")";
+
+static void once(const setup *s) {
+    tc_error *err = NULL;
+    tc_token *token = NULL;
+    tc_identity *identity = NULL;
+    must(tc_authenticate(s->trusted, s->proof, &s->request, NULL, 0, &s->options, &token, &identity, &err), err,
+         "authenticate");
+    must(tc_check_policy(token, facts, 1, allow, strlen(allow), NOW, &s->options.limits, &err), err, "policy");
+    tc_identity_free(identity);
+    tc_token_free(token);
+}
+
+int main(int argc, char **argv) {
+    int iterations = argc > 1 ? atoi(argv[1]) : 2000;
+    tc_error *err = NULL;
+    tc_issuer_key *issuer = NULL;
+    tc_worker_key *worker = NULL;
+    tc_bytes *token = NULL;
+    char issuer_hex[TC_KEY_HEX_SIZE], worker_hex[TC_KEY_HEX_SIZE];
+    size_t len = 0;
+    must(tc_issuer_key_from_secret_hex("1111111111111111111111111111111111111111111111111111111111111111", 64, &issuer,
+                                       &err),
+         err, "issuer");
+    must(tc_worker_key_from_secret_hex("2222222222222222222222222222222222222222222222222222222222222222", 64, &worker,
+                                       &err),
+         err, "worker");
+    must(tc_issuer_key_public_hex(issuer, issuer_hex, sizeof issuer_hex, &len, &err), err, "issuer hex");
+    must(tc_worker_key_public_hex(worker, worker_hex, sizeof worker_hex, &len, &err), err, "worker hex");
+    tc_str lanes[] = {{"transcribe", 10}, {"gpu", 3}};
+    tc_mint_fact mint_facts[] = {{"lane", 4, lanes, 2}};
+    tc_mint_request mint = {worker_hex, 64, "gpu-1", 5, mint_facts, 1, "rev-1", 5, NOW + 3600, false, 0};
+    must(tc_mint_biscuit(issuer, &mint, &token, &err), err, "mint");
+
+    static const char body[] = "{\"job\":42}";
+    setup s = {.request = {"POST", 4, "/lease", 6, (const uint8_t *)body, strlen(body)},
+               .options = {NOW, 300, tc_limits_default()}};
+    must(tc_issuer_keys_from_hex(issuer_hex, 64, &s.trusted, &err), err, "trusted");
+    must(tc_make_proof(worker, (const char *)tc_bytes_data(token), tc_bytes_len(token), &s.request, "1700000000", 10,
+                       "n1", 2, &s.proof, &err),
+         err, "proof");
+
+    for (int i = 0; i < iterations / 10; i++)
+        once(&s);
+    long long *samples = malloc(sizeof *samples * (size_t)iterations);
+    long long best = -1, cpu_start = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < iterations; i++) {
+            long long start = now_ns();
+            once(&s);
+            samples[i] = now_ns() - start;
+        }
+        qsort(samples, (size_t)iterations, sizeof *samples, by_value);
+        if (best < 0 || samples[iterations / 2] < best) best = samples[iterations / 2];
+    }
+    long long cpu = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) / (ROUNDS * iterations);
+    printf("bench c per_request_median_ns %lld cpu_per_request_ns %lld\n", best, cpu);
+
+    free(samples);
+    tc_proof_free(s.proof);
+    tc_issuer_keys_free(s.trusted);
+    tc_bytes_free(token);
+    tc_worker_key_free(worker);
+    tc_issuer_key_free(issuer);
+    return 0;
+}

@@ -1,0 +1,43 @@
+package trustcore
+
+/*
+#include <trustcore.h>
+*/
+import "C"
+
+import "runtime"
+
+// AuthenticateOptions are the verifier's settings for one request.
+type AuthenticateOptions struct {
+	Now            float64  // the verifier's clock, seconds since the epoch (see NowSeconds)
+	MaxSkewSeconds float64  // allowed clock skew, either way
+	Limits         *Limits  // for reading the identity; nil = defaults
+	Revoked        []string // revocation ids on the deny-list
+}
+
+// Authenticate checks one request, cheapest step first, failing closed: the token verifies against
+// keys (ErrTokenInvalid), binds one holder (ErrTokenUnbound), is not revoked (ErrRevoked), the
+// timestamp is fresh (ErrStaleRequest) and the holder's signature verifies (ErrPopFailed). It returns
+// the verified token (for CheckPolicy) and who made the request.
+func Authenticate(keys *IssuerKeys, proof *Proof, r Request, opts AuthenticateOptions) (*Token, Identity, error) {
+	defer runtime.KeepAlive(keys)
+	defer runtime.KeepAlive(proof)
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	req := cRequest(&pin, &r)
+	revoked := cStrs(&pin, opts.Revoked)
+	options := C.tc_authenticate_options{
+		now:              C.double(opts.Now),
+		max_skew_seconds: C.double(opts.MaxSkewSeconds),
+		limits:           opts.Limits.orDefault(),
+	}
+	var token *C.tc_token
+	var identity *C.tc_identity
+	var cerr *C.tc_error
+	status := C.tc_authenticate(keys.ptr, proof.ptr, &req, &revoked[0], C.size_t(len(opts.Revoked)), &options,
+		&token, &identity, &cerr)
+	if err := toError(status, cerr); err != nil {
+		return nil, Identity{}, err
+	}
+	return newToken(token), takeIdentity(identity), nil
+}

@@ -1,0 +1,633 @@
+package trustcore
+
+// The Go conformance runner: every case of the three vector sources through this package, counted
+// against what the files declare, so no case can be skipped silently. Codes are compared, never
+// messages. Mirrors core/tests/conformance.rs; ops and fields: tests/vectors/README.md.
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// repoRoot is TRUSTCORE_ROOT, or two levels up from this package (bindings-c/go).
+func repoRoot() string {
+	if dir := os.Getenv("TRUSTCORE_ROOT"); dir != "" {
+		return dir
+	}
+	abs, _ := filepath.Abs(filepath.Join("..", ".."))
+	return abs
+}
+
+func sharedDir() string {
+	if dir := os.Getenv("TRUSTCORE_SHARED"); dir != "" {
+		return dir
+	}
+	return filepath.Join(repoRoot(), "..", "shared")
+}
+
+// ---- JSON in order ---------------------------------------------------------------------------
+
+// fields is a JSON object with its members' raw text: the runner decodes each where it is used.
+type fields map[string]json.RawMessage
+
+// orderedPairs decodes a JSON object of strings keeping member order (request_facts, headers, query).
+func orderedPairs(raw json.RawMessage) ([]Pair, error) {
+	var pairs []Pair
+	err := walkObject(raw, func(name string, value json.RawMessage) error {
+		var s string
+		if err := json.Unmarshal(value, &s); err != nil {
+			return fmt.Errorf("member %q is not a string", name)
+		}
+		pairs = append(pairs, Pair{name, s})
+		return nil
+	})
+	return pairs, err
+}
+
+// walkObject calls visit for each member of a JSON object, in order.
+func walkObject(raw json.RawMessage, visit func(string, json.RawMessage) error) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("not a JSON object")
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return err
+		}
+		if err := visit(tok.(string), value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- field access (a malformed vector panics, as in the Rust runner) ----------------------------
+
+func (f fields) str(key string) string {
+	var s string
+	if err := json.Unmarshal(f[key], &s); err != nil {
+		panic(fmt.Sprintf("field %s is not a string", key))
+	}
+	return s
+}
+
+func (f fields) num(key string) float64 {
+	var n float64
+	if err := json.Unmarshal(f[key], &n); err != nil {
+		panic(fmt.Sprintf("field %s is not a number", key))
+	}
+	return n
+}
+
+func (f fields) has(key string) bool {
+	raw, ok := f[key]
+	return ok && string(raw) != "null"
+}
+
+func (f fields) obj(key string) fields {
+	var o fields
+	if err := json.Unmarshal(f[key], &o); err != nil || o == nil {
+		panic(fmt.Sprintf("field %s is not an object", key))
+	}
+	return o
+}
+
+func (f fields) strs(key string) []string {
+	var s []string
+	if err := json.Unmarshal(f[key], &s); err != nil || s == nil {
+		panic(fmt.Sprintf("field %s is not a list of strings", key))
+	}
+	return s
+}
+
+func (f fields) hexBytes(key string) []byte {
+	b, err := hex.DecodeString(f.str(key))
+	if err != nil {
+		panic(fmt.Sprintf("field %s is not hex", key))
+	}
+	return b
+}
+
+func (f fields) pairs(key string) []Pair {
+	p, err := orderedPairs(f[key])
+	if err != nil {
+		panic(fmt.Sprintf("field %s: %v", key, err))
+	}
+	return p
+}
+
+func (f fields) limits() *Limits {
+	l := DefaultLimits()
+	if !f.has("limits") {
+		return &l
+	}
+	in := f.obj("limits")
+	if in.has("max_time_ms") {
+		l.MaxTime = time.Duration(in.num("max_time_ms") * float64(time.Millisecond))
+	}
+	if in.has("max_facts") {
+		l.MaxFacts = uint64(in.num("max_facts"))
+	}
+	if in.has("max_iterations") {
+		l.MaxIterations = uint64(in.num("max_iterations"))
+	}
+	return &l
+}
+
+func (f fields) issuerKeys() (*IssuerKeys, error) {
+	if !f.has("issuer_keys") {
+		return TrustIssuer(f.str("issuer_public_hex"))
+	}
+	byID := map[uint32]string{}
+	for id, raw := range f.obj("issuer_keys") {
+		n, err := strconv.ParseUint(id, 10, 32)
+		if err != nil {
+			panic("root key id " + id)
+		}
+		var hexKey string
+		if err := json.Unmarshal(raw, &hexKey); err != nil {
+			panic("issuer key " + id)
+		}
+		byID[uint32(n)] = hexKey
+	}
+	return TrustIssuersByKeyID(byID)
+}
+
+func (f fields) request() Request {
+	return Request{Method: f.str("method"), Path: f.str("path"), Body: f.hexBytes("body_hex")}
+}
+
+func proofValue(p *Proof) map[string]any {
+	return map[string]any{"token": p.Token(), "signature": p.Signature(), "timestamp": p.Timestamp(), "nonce": p.Nonce()}
+}
+
+// ---- ops ---------------------------------------------------------------------------------------
+
+type result = map[string]any
+
+func runOp(op string, in fields) (result, error) {
+	switch op {
+	case "public_key":
+		key, err := WorkerKeyFromSecretHex(in.str("seed_hex"))
+		if err != nil {
+			return nil, err
+		}
+		pub, err := key.PublicHex()
+		return result{"public_hex": pub}, err
+	case "canonical_request":
+		c, err := CanonicalRequest(in.request(), in.str("timestamp"), in.str("nonce"))
+		return result{"canonical_hex": hex.EncodeToString(c)}, err
+	case "make_proof":
+		worker, err := WorkerKeyFromSecretHex(in.str("worker_seed_hex"))
+		if err != nil {
+			return nil, err
+		}
+		proof, err := worker.MakeProof(in.str("token"), in.request(), in.str("timestamp"), in.str("nonce"))
+		if err != nil {
+			return nil, err
+		}
+		pairs, err := proof.Headers()
+		headers := map[string]any{}
+		for _, p := range pairs {
+			headers[p.Name] = p.Value
+		}
+		return result{"signature_hex": proof.Signature(), "headers": headers}, err
+	case "authenticate":
+		keys, err := in.issuerKeys()
+		if err != nil {
+			return nil, err
+		}
+		p := in.obj("proof")
+		proof, err := NewProof(p.str("token"), p.str("signature"), p.str("timestamp"), p.str("nonce"))
+		if err != nil {
+			return nil, err
+		}
+		opts := AuthenticateOptions{Now: in.num("now"), MaxSkewSeconds: in.num("max_skew_seconds"),
+			Limits: in.limits(), Revoked: in.strs("revoked_ids")}
+		_, id, err := Authenticate(keys, proof, in.obj("request").request(), opts)
+		return result{"identity": map[string]any{
+			"holder_id": id.HolderID, "holder_public_hex": id.HolderPublicHex, "revocation_id": id.RevocationID,
+		}}, err
+	case "check_policy":
+		token, err := parseInputToken(in)
+		if err != nil {
+			return nil, err
+		}
+		err = token.CheckPolicy(in.pairs("request_facts"), in.str("allow"), in.num("now"), in.limits())
+		return result{"ok": true}, err
+	case "authorize":
+		token, err := parseInputToken(in)
+		if err != nil {
+			return nil, err
+		}
+		opts := AuthorizeOptions{Limits: in.limits()}
+		if in.has("now") {
+			now := in.num("now")
+			opts.Now = &now
+		}
+		if in.has("extern_functions") {
+			opts.ExternFunctions = in.strs("extern_functions")
+		}
+		policy, err := token.Authorize(in.str("code"), opts)
+		return result{"policy": policy}, err
+	case "inspect":
+		token, err := parseInputToken(in)
+		if err != nil {
+			return nil, err
+		}
+		blocks := []string{}
+		for i := 0; i < token.BlockCount(); i++ {
+			source, err := token.BlockSource(i)
+			if err != nil {
+				return nil, err
+			}
+			blocks = append(blocks, source)
+		}
+		ids, err := token.RevocationIDs()
+		var rootKeyID any
+		if id, ok := token.RootKeyID(); ok {
+			rootKeyID = id
+		}
+		return result{"block_count": token.BlockCount(), "blocks": blocks, "revocation_ids": ids,
+			"root_key_id": rootKeyID}, err
+	case "mint":
+		return runMint(in)
+	case "sign_job":
+		issuer, err := IssuerKeyFromSecretHex(in.str("issuer_seed_hex"))
+		if err != nil {
+			return nil, err
+		}
+		sig, err := issuer.SignJob(in["job"], in.str("worker_id"))
+		return result{"signature_hex": sig}, err
+	case "verify_job":
+		err := VerifyJob(in.str("issuer_public_hex"), in["job"], in.str("worker_id"))
+		return result{"ok": true}, err
+	case "frame_encode":
+		frame, err := EncodeFrame(in["object"])
+		return result{"frame_hex": hex.EncodeToString(frame)}, err
+	case "frame_decode":
+		object, err := DecodeFrame(in.hexBytes("frame_hex"))
+		return result{"object": object}, err
+	case "proof_from_headers":
+		proof, err := ProofFromHeaders(in.pairs("headers"))
+		if err != nil {
+			return nil, err
+		}
+		return result{"proof": proofValue(proof)}, nil
+	case "proof_from_query":
+		proof, err := ProofFromQuery(in.pairs("query"))
+		if err != nil {
+			return nil, err
+		}
+		return result{"proof": proofValue(proof)}, nil
+	}
+	panic(fmt.Sprintf("unknown op %q", op))
+}
+
+func parseInputToken(in fields) (*Token, error) {
+	keys, err := in.issuerKeys()
+	if err != nil {
+		return nil, err
+	}
+	return ParseToken(keys, in.str("token"))
+}
+
+func runMint(in fields) (result, error) {
+	issuer, err := IssuerKeyFromSecretHex(in.str("issuer_seed_hex"))
+	if err != nil {
+		return nil, err
+	}
+	var facts []Fact
+	err = walkObject(in["facts"], func(name string, raw json.RawMessage) error {
+		var values []string
+		if err := json.Unmarshal(raw, &values); err != nil {
+			return err
+		}
+		facts = append(facts, Fact{Predicate: name, Values: values})
+		return nil
+	})
+	if err != nil {
+		panic("facts: " + err.Error())
+	}
+	r := MintRequest{PublicHex: in.str("public_hex"), HolderID: in.str("holder_id"), Facts: facts,
+		RevocationID: in.str("revocation_id"), ExpiresAt: in.num("expires_at")}
+	if in.has("root_key_id") {
+		id := uint32(in.num("root_key_id"))
+		r.RootKeyID = &id
+	}
+	token, err := issuer.Mint(r)
+	if err != nil {
+		return nil, err
+	}
+	public, err := issuer.PublicHex()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := TrustIssuer(public)
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := ParseToken(keys, token)
+	if err != nil {
+		return nil, err
+	}
+	source, err := parsed.BlockSource(0)
+	return result{"authority_source": source}, err
+}
+
+// ---- comparison ----------------------------------------------------------------------------------
+
+// check compares an outcome with expect: {"error": CODE}, or every expected field equal.
+func check(got result, err error, expect fields) error {
+	if expect.has("error") {
+		want := expect.str("error")
+		var te *Error
+		switch {
+		case err == nil:
+			return fmt.Errorf("expected %s, got success", want)
+		case !errors.As(err, &te):
+			return fmt.Errorf("expected %s, got a non-trustcore error %v", want, err)
+		case te.Code.String() != want:
+			return fmt.Errorf("expected %s, got %v", want, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("expected success, got %v", err)
+	}
+	for key, want := range expect {
+		have, err := normalize(got[key])
+		if err != nil {
+			return err
+		}
+		var wantValue any
+		if err := decodeNumbers(want, &wantValue); err != nil {
+			return err
+		}
+		if !jsonEqual(have, wantValue) {
+			return fmt.Errorf("%s: expected %s, got %v", key, want, have)
+		}
+	}
+	return nil
+}
+
+// normalize turns a result value into what encoding/json decodes (numbers as json.Number).
+func normalize(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	return out, decodeNumbers(raw, &out)
+}
+
+func decodeNumbers(raw []byte, out *any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(out)
+}
+
+// jsonEqual is JSON value equality as serde_json's: objects ignore member order; integers compare
+// with integers, other numbers as floats.
+func jsonEqual(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !jsonEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		isInt := func(n json.Number) bool { return !strings.ContainsAny(string(n), ".eE") }
+		if isInt(x) != isInt(y) {
+			return false
+		}
+		if isInt(x) {
+			return string(x) == string(y)
+		}
+		fx, e1 := x.Float64()
+		fy, e2 := y.Float64()
+		return e1 == nil && e2 == nil && fx == fy
+	default:
+		return a == b
+	}
+}
+
+// ---- sources ------------------------------------------------------------------------------------
+
+type tally struct {
+	ran      int
+	failures []string
+}
+
+type vectorFile struct {
+	Schema        string `json:"schema"`
+	NumberOfTests int    `json:"numberOfTests"`
+	Cases         []struct {
+		ID     string `json:"id"`
+		Op     string `json:"op"`
+		Input  fields `json:"input"`
+		Expect fields `json:"expect"`
+	} `json:"cases"`
+}
+
+// runCase runs one op, turning a panic (a malformed vector, an unknown op) into a failure.
+func runCase(op string, in fields) (got result, err error, problem error) {
+	defer func() {
+		if p := recover(); p != nil {
+			problem = fmt.Errorf("vector problem: %v", p)
+		}
+	}()
+	got, err = runOp(op, in)
+	return got, err, nil
+}
+
+func runVectorDir(t *tally, dir string) (ran, declared int) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.failures = append(t.failures, "no vector files in "+dir)
+		return 0, 1
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		var doc vectorFile
+		if err == nil {
+			err = json.Unmarshal(data, &doc)
+		}
+		if err != nil || doc.Schema != "trustcore-vectors/1" {
+			t.failures = append(t.failures, fmt.Sprintf("%s: not a trustcore-vectors/1 file", file))
+			declared++
+			continue
+		}
+		declared += doc.NumberOfTests
+		for _, c := range doc.Cases {
+			ran++
+			t.ran++
+			got, err, problem := runCase(c.Op, c.Input)
+			if problem == nil {
+				problem = check(got, err, c.Expect)
+			}
+			if problem != nil {
+				t.failures = append(t.failures, fmt.Sprintf("%s: %s: %v", filepath.Base(file), c.ID, problem))
+			}
+		}
+	}
+	return ran, declared
+}
+
+// runBiscuitSamples runs the Biscuit specification's samples through Authorize (no time fact,
+// default limits, extern function "test"); revocation ids are compared too.
+func runBiscuitSamples(t *tally, dir string) (ran, declared int) {
+	var doc struct {
+		RootPublicKey string `json:"root_public_key"`
+		Testcases     []struct {
+			Filename    string `json:"filename"`
+			Validations map[string]struct {
+				Result         map[string]json.RawMessage `json:"result"`
+				AuthorizerCode string                     `json:"authorizer_code"`
+				RevocationIDs  []string                   `json:"revocation_ids"`
+			} `json:"validations"`
+		} `json:"testcases"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "samples.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &doc)
+	}
+	root, keyErr := TrustIssuer(doc.RootPublicKey)
+	if err != nil || keyErr != nil {
+		t.failures = append(t.failures, "biscuit-samples: unreadable samples.json")
+		return 0, 1
+	}
+	for _, tc := range doc.Testcases {
+		token, readErr := os.ReadFile(filepath.Join(dir, tc.Filename))
+		declared += len(tc.Validations)
+		for name, v := range tc.Validations {
+			ran++
+			t.ran++
+			where := fmt.Sprintf("biscuit-samples: %s [%s]", tc.Filename, name)
+			expect, ok := sampleExpect(v.Result)
+			if !ok || readErr != nil {
+				t.failures = append(t.failures, where+": unmapped result or unreadable token")
+				continue
+			}
+			got, err := runSample(root, token, v.AuthorizerCode, v.RevocationIDs)
+			if problem := check(got, err, expect); problem != nil {
+				t.failures = append(t.failures, fmt.Sprintf("%s: %v", where, problem))
+			}
+		}
+	}
+	return ran, declared
+}
+
+func sampleExpect(r map[string]json.RawMessage) (fields, bool) {
+	if ok, found := r["Ok"]; found {
+		return fields{"policy": ok}, true
+	}
+	var kinds map[string]json.RawMessage
+	if err := json.Unmarshal(r["Err"], &kinds); err != nil || len(kinds) != 1 {
+		return nil, false
+	}
+	code := ""
+	for kind := range kinds {
+		switch kind {
+		case "Format":
+			code = "TOKEN_INVALID"
+		case "FailedLogic", "Execution":
+			code = "DENIED"
+		case "RunLimit":
+			code = "LIMIT_EXCEEDED"
+		default:
+			return nil, false
+		}
+	}
+	return fields{"error": json.RawMessage(strconv.Quote(code))}, true
+}
+
+func runSample(root *IssuerKeys, raw []byte, code string, wantIDs []string) (result, error) {
+	token, err := ParseTokenBytes(root, raw)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := token.RevocationIDs()
+	if err != nil {
+		return nil, err
+	}
+	if strings.Join(ids, ",") != strings.Join(wantIDs, ",") {
+		return nil, &Error{Code: Internal, Message: "revocation ids differ"}
+	}
+	policy, err := token.Authorize(code, AuthorizeOptions{ExternFunctions: []string{"test"}})
+	return result{"policy": policy}, err
+}
+
+func TestConformance(t *testing.T) {
+	shared := sharedDir()
+	sources := []struct {
+		name string
+		run  func(*tally) (int, int)
+	}{
+		{"trust-core-0.1", func(t *tally) (int, int) {
+			return runVectorDir(t, filepath.Join(shared, "vectors", "trust-core-0.1"))
+		}},
+		{"tests/vectors", func(t *tally) (int, int) {
+			return runVectorDir(t, filepath.Join(repoRoot(), "tests", "vectors"))
+		}},
+		{"biscuit-samples", func(t *tally) (int, int) {
+			return runBiscuitSamples(t, filepath.Join(shared, "vectors", "biscuit-samples", "current"))
+		}},
+	}
+	var all tally
+	countsOK := true
+	for _, s := range sources {
+		ran, declared := s.run(&all)
+		fmt.Printf("conformance %s: %d cases run, %d declared\n", s.name, ran, declared)
+		if ran != declared {
+			countsOK = false
+			t.Errorf("COUNT MISMATCH %s: ran %d cases but the files declare %d", s.name, ran, declared)
+		}
+	}
+	for _, f := range all.failures {
+		t.Errorf("FAILED %s", f)
+	}
+	fmt.Printf("conformance: %d passed, %d failed\n", all.ran-len(all.failures), len(all.failures))
+	if !countsOK || len(all.failures) > 0 {
+		t.Fail()
+	}
+}

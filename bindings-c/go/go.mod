@@ -1,0 +1,3 @@
+module example.invalid/trustcore/bindings-c/go
+
+go 1.24

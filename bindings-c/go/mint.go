@@ -1,0 +1,58 @@
+package trustcore
+
+/*
+#include <trustcore.h>
+*/
+import "C"
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// Fact is one app fact predicate and its values: lane("a"), lane("b").
+type Fact struct {
+	Predicate string
+	Values    []string
+}
+
+// MintRequest says what to mint. Facts keep their order; values are sorted within a predicate.
+type MintRequest struct {
+	PublicHex    string // the holder's public key
+	HolderID     string
+	Facts        []Fact
+	RevocationID string
+	ExpiresAt    float64 // seconds since the epoch
+	RootKeyID    *uint32 // for issuer key rotation
+}
+
+// Mint mints a token (URL-safe base64) bound to the holder's key.
+func (k *IssuerKey) Mint(r MintRequest) (string, error) {
+	defer runtime.KeepAlive(k)
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	facts := make([]C.tc_mint_fact, len(r.Facts)+1)
+	for i, f := range r.Facts {
+		values := cStrs(&pin, f.Values)
+		pin.Pin(&values[0])
+		facts[i].predicate, facts[i].predicate_len = pinText(&pin, f.Predicate)
+		facts[i].values = (*C.tc_str)(unsafe.Pointer(&values[0]))
+		facts[i].values_count = C.size_t(len(f.Values))
+	}
+	pin.Pin(&facts[0])
+	var req C.tc_mint_request
+	req.public_hex, req.public_hex_len = pinText(&pin, r.PublicHex)
+	req.holder_id, req.holder_id_len = pinText(&pin, r.HolderID)
+	req.facts, req.facts_count = &facts[0], C.size_t(len(r.Facts))
+	req.revocation_id, req.revocation_id_len = pinText(&pin, r.RevocationID)
+	req.expires_at = C.double(r.ExpiresAt)
+	if r.RootKeyID != nil {
+		req.has_root_key_id, req.root_key_id = true, C.uint32_t(*r.RootKeyID)
+	}
+	var out *C.tc_bytes
+	var cerr *C.tc_error
+	if err := toError(C.tc_mint_biscuit(k.ptr, &req, &out, &cerr), cerr); err != nil {
+		return "", err
+	}
+	return string(takeBytes(out)), nil
+}

@@ -1,0 +1,155 @@
+package trustcore
+
+/*
+#include <trustcore.h>
+
+// the three identity fields in one call into C instead of three
+static void tc_go_identity_fields(const tc_identity *identity, tc_str out[3]) {
+	out[0] = tc_identity_holder_id(identity);
+	out[1] = tc_identity_holder_public_hex(identity);
+	out[2] = tc_identity_revocation_id(identity);
+}
+*/
+import "C"
+
+import "runtime"
+
+// Token is a Biscuit whose signatures verified against a trusted issuer key.
+type Token struct {
+	ptr     *C.tc_token
+	cleanup runtime.Cleanup
+}
+
+// Identity is the holder a token binds: identifiers, not capabilities.
+type Identity struct {
+	HolderID        string
+	HolderPublicHex string
+	RevocationID    string
+}
+
+func newToken(p *C.tc_token) *Token {
+	t := &Token{ptr: p}
+	t.cleanup = runtime.AddCleanup(t, func(p *C.tc_token) { C.tc_token_free(p) }, p)
+	return t
+}
+
+// takeIdentity copies an owned tc_identity into Go and frees it.
+func takeIdentity(p *C.tc_identity) Identity {
+	defer C.tc_identity_free(p)
+	var fields [3]C.tc_str
+	C.tc_go_identity_fields(p, &fields[0])
+	return Identity{HolderID: goText(fields[0]), HolderPublicHex: goText(fields[1]), RevocationID: goText(fields[2])}
+}
+
+// ParseToken parses a token (URL-safe base64) and verifies every block against the trusted keys.
+func ParseToken(keys *IssuerKeys, token string) (*Token, error) {
+	defer runtime.KeepAlive(keys)
+	p, n := cText(token)
+	var out *C.tc_token
+	var cerr *C.tc_error
+	if err := toError(C.tc_token_parse(keys.ptr, p, n, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	return newToken(out), nil
+}
+
+// ParseTokenBytes parses a token from its raw (protobuf) bytes, verifying it as ParseToken.
+func ParseTokenBytes(keys *IssuerKeys, token []byte) (*Token, error) {
+	defer runtime.KeepAlive(keys)
+	p, n := cBytes(token)
+	var out *C.tc_token
+	var cerr *C.tc_error
+	if err := toError(C.tc_token_parse_bytes(keys.ptr, p, n, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	return newToken(out), nil
+}
+
+// BlockCount is the number of blocks (the authority block plus attenuation blocks).
+func (t *Token) BlockCount() int {
+	defer runtime.KeepAlive(t)
+	return int(C.tc_token_block_count(t.ptr))
+}
+
+// BlockSource is block i's Datalog exactly as Biscuit prints it.
+func (t *Token) BlockSource(i int) (string, error) {
+	defer runtime.KeepAlive(t)
+	if i < 0 {
+		return "", &Error{Code: MalformedInput, Message: "negative block index"}
+	}
+	var out *C.tc_bytes
+	var cerr *C.tc_error
+	if err := toError(C.tc_token_block_source(t.ptr, C.size_t(i), &out, &cerr), cerr); err != nil {
+		return "", err
+	}
+	return string(takeBytes(out)), nil
+}
+
+// RevocationIDs are the blocks' revocation ids (hex), in block order.
+func (t *Token) RevocationIDs() ([]string, error) {
+	defer runtime.KeepAlive(t)
+	count := t.BlockCount()
+	ids := make([]string, 0, count)
+	for i := 0; i < count; i++ {
+		id, err := buffer(C.TC_SIGNATURE_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
+			return C.tc_token_revocation_id(t.ptr, C.size_t(i), b, l, n, e)
+		})
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// RootKeyID is the root key id the token names, if any (key rotation).
+func (t *Token) RootKeyID() (uint32, bool) {
+	defer runtime.KeepAlive(t)
+	var id C.uint32_t
+	ok := bool(C.tc_token_root_key_id(t.ptr, &id))
+	return uint32(id), ok
+}
+
+// Base64 is the token as URL-safe base64.
+func (t *Token) Base64() (string, error) {
+	defer runtime.KeepAlive(t)
+	var out *C.tc_bytes
+	var cerr *C.tc_error
+	if err := toError(C.tc_token_to_base64(t.ptr, &out, &cerr), cerr); err != nil {
+		return "", err
+	}
+	return string(takeBytes(out)), nil
+}
+
+// Bytes is the token's raw (protobuf) form.
+func (t *Token) Bytes() ([]byte, error) {
+	defer runtime.KeepAlive(t)
+	var out *C.tc_bytes
+	var cerr *C.tc_error
+	if err := toError(C.tc_token_to_bytes(t.ptr, &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	return takeBytes(out), nil
+}
+
+// Identity is the holder the issuer bound in the authority block (TOKEN_UNBOUND unless exactly one
+// holder key and one revocation id). limits nil means the defaults.
+func (t *Token) Identity(limits *Limits) (Identity, error) {
+	defer runtime.KeepAlive(t)
+	cl := limits.orDefault()
+	var out *C.tc_identity
+	var cerr *C.tc_error
+	if err := toError(C.tc_token_identity(t.ptr, &cl, &out, &cerr), cerr); err != nil {
+		return Identity{}, err
+	}
+	return takeIdentity(out), nil
+}
+
+// Close releases the token now (see IssuerKey.Close).
+func (t *Token) Close() {
+	if t.ptr != nil {
+		t.cleanup.Stop()
+		C.tc_token_free(t.ptr)
+		t.ptr = nil
+	}
+}

@@ -1,0 +1,138 @@
+package trustcore
+
+/*
+#include <trustcore.h>
+*/
+import "C"
+
+import "runtime"
+
+// Verifier is the stateful verifier: replay protection, a revocation list that can grow, and a
+// cache of verified tokens (a holder's repeated requests pay one signature check, not two). One
+// Verifier serves every goroutine of a service.
+type Verifier struct {
+	ptr     *C.tc_verifier
+	cleanup runtime.Cleanup
+}
+
+// VerifierOptions are a verifier's settings; the zero value of a field keeps the core's default
+// (300 s skew, default limits, 100 000 replay entries).
+type VerifierOptions struct {
+	MaxSkewSeconds float64
+	Limits         *Limits
+	ReplayCapacity int
+	Revoked        []string // revocation ids refused from the start
+}
+
+// NewVerifier makes a verifier trusting keys.
+func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
+	defer runtime.KeepAlive(keys)
+	options := C.tc_verifier_options_default()
+	if opts.MaxSkewSeconds != 0 {
+		options.max_skew_seconds = C.double(opts.MaxSkewSeconds)
+	}
+	if opts.Limits != nil {
+		options.limits = opts.Limits.orDefault()
+	}
+	if opts.ReplayCapacity > 0 {
+		options.replay_capacity = C.size_t(opts.ReplayCapacity)
+	}
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	revoked := cStrs(&pin, opts.Revoked)
+	var out *C.tc_verifier
+	var cerr *C.tc_error
+	status := C.tc_verifier_new(keys.ptr, &options, &revoked[0], C.size_t(len(opts.Revoked)), &out, &cerr)
+	if err := toError(status, cerr); err != nil {
+		return nil, err
+	}
+	v := &Verifier{ptr: out}
+	v.cleanup = runtime.AddCleanup(v, func(p *C.tc_verifier) { C.tc_verifier_free(p) }, out)
+	return v, nil
+}
+
+// cNow is the C view of an optional clock reading (nil: the system clock).
+func cNow(now *float64) *C.double {
+	if now == nil {
+		return nil
+	}
+	v := C.double(*now)
+	return &v
+}
+
+// Authenticate checks one request as the package-level Authenticate does, plus: the token comes from
+// the cache when seen before, revocations are the verifier's, and a (holder, nonce) pair seen again
+// inside the window is ErrReplayed. now nil is the system clock.
+func (v *Verifier) Authenticate(proof *Proof, r Request, now *float64) (*Token, Identity, error) {
+	defer runtime.KeepAlive(v)
+	defer runtime.KeepAlive(proof)
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	req := cRequest(&pin, &r)
+	var token *C.tc_token
+	var identity *C.tc_identity
+	var cerr *C.tc_error
+	status := C.tc_verifier_authenticate(v.ptr, proof.ptr, &req, cNow(now), &token, &identity, &cerr)
+	if err := toError(status, cerr); err != nil {
+		return nil, Identity{}, err
+	}
+	return newToken(token), takeIdentity(identity), nil
+}
+
+// CheckPolicy is Token.CheckPolicy with the verifier's limits; now nil is the system clock.
+func (v *Verifier) CheckPolicy(t *Token, facts []Pair, allow string, now *float64) error {
+	defer runtime.KeepAlive(v)
+	defer runtime.KeepAlive(t)
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	cf := cPairs(&pin, facts)
+	al, alLen := cText(allow)
+	var cerr *C.tc_error
+	status := C.tc_verifier_check_policy(v.ptr, t.ptr, &cf[0], C.size_t(len(facts)), al, alLen, cNow(now), &cerr)
+	return toError(status, cerr)
+}
+
+// Authorize is Token.Authorize with the verifier's limits and always a time fact (now nil is the
+// system clock); it returns the index of the allow policy that matched.
+func (v *Verifier) Authorize(t *Token, code string, now *float64, externFunctions []string) (int, error) {
+	defer runtime.KeepAlive(v)
+	defer runtime.KeepAlive(t)
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	cd, cdLen := cText(code)
+	externs := cStrs(&pin, externFunctions)
+	var policy C.size_t
+	var cerr *C.tc_error
+	status := C.tc_verifier_authorize(v.ptr, t.ptr, cd, cdLen, cNow(now), &externs[0], C.size_t(len(externFunctions)),
+		&policy, &cerr)
+	if err := toError(status, cerr); err != nil {
+		return 0, err
+	}
+	return int(policy), nil
+}
+
+// Revoke refuses an id (an app revocation id, or a block's revocation id in hex) from the next
+// request on.
+func (v *Verifier) Revoke(revocationID string) error {
+	defer runtime.KeepAlive(v)
+	p, n := cText(revocationID)
+	var cerr *C.tc_error
+	return toError(C.tc_verifier_revoke(v.ptr, p, n, &cerr), cerr)
+}
+
+// CacheStats are the token cache's hit and miss counts.
+func (v *Verifier) CacheStats() (hits, misses uint64) {
+	defer runtime.KeepAlive(v)
+	var h, m C.uint64_t
+	C.tc_verifier_cache_stats(v.ptr, &h, &m)
+	return uint64(h), uint64(m)
+}
+
+// Close releases the verifier now (see IssuerKey.Close). Tokens it returned stay usable.
+func (v *Verifier) Close() {
+	if v.ptr != nil {
+		v.cleanup.Stop()
+		C.tc_verifier_free(v.ptr)
+		v.ptr = nil
+	}
+}

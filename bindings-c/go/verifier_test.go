@@ -1,0 +1,106 @@
+package trustcore
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestVerifier(t *testing.T) {
+	f := newFixture(t)
+	v, err := NewVerifier(f.trusted, VerifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := fixtureNow
+	token, id, err := v.Authenticate(f.proof, f.request, &now)
+	if err != nil || id.HolderID != "gpu-1" {
+		t.Fatalf("%+v %v", id, err)
+	}
+	facts := []Pair{{"operation", "lease"}}
+	if err := v.CheckPolicy(token, facts, `allow if operation("lease")`, &now); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, v.CheckPolicy(token, facts, `allow if operation("x")`, &now), ErrDenied)
+	if policy, err := v.Authorize(token, `allow if false; allow if true;`, &now, nil); err != nil || policy != 1 {
+		t.Fatalf("authorize %d %v", policy, err)
+	}
+	_, _, err = v.Authenticate(f.proof, f.request, &now)
+	wantCode(t, err, ErrReplayed)
+
+	// a forged signature under a fresh nonce burns nothing
+	fresh, _ := f.worker.MakeProof(f.token, f.request, "1700000000", "n2")
+	forged, _ := NewProof(f.token, strings.Repeat("0", 128), "1700000000", "n2")
+	_, _, err = v.Authenticate(forged, f.request, &now)
+	wantCode(t, err, ErrPopFailed)
+	if _, _, err := v.Authenticate(fresh, f.request, &now); err != nil {
+		t.Fatal(err)
+	}
+	if hits, misses := v.CacheStats(); misses != 1 || hits < 2 {
+		t.Fatalf("cache %d/%d", hits, misses)
+	}
+	if err := v.Revoke("rev-1"); err != nil {
+		t.Fatal(err)
+	}
+	third, _ := f.worker.MakeProof(f.token, f.request, "1700000000", "n3")
+	_, _, err = v.Authenticate(third, f.request, &now)
+	wantCode(t, err, ErrRevoked)
+	v.Close()
+	v.Close()
+	if token.BlockCount() != 1 {
+		t.Fatal("a token from the cache outlives its verifier")
+	}
+	_, _, err = v.Authenticate(third, f.request, &now)
+	wantCode(t, err, ErrMalformedInput)
+
+	revoked, _ := NewVerifier(f.trusted, VerifierOptions{Revoked: []string{"rev-1"}, MaxSkewSeconds: 10})
+	_, _, err = revoked.Authenticate(fresh, f.request, &now)
+	wantCode(t, err, ErrRevoked)
+}
+
+// TestVerifierConcurrent: one Verifier for every goroutine; each nonce passes once, then replays.
+func TestVerifierConcurrent(t *testing.T) {
+	f := newFixture(t)
+	v, err := NewVerifier(f.trusted, VerifierOptions{Limits: &Limits{MaxTime: 2e9, MaxFacts: 1000, MaxIterations: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const goroutines, rounds = 6, 20
+	errs := make(chan error, goroutines*rounds)
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			now := fixtureNow
+			for i := 0; i < rounds; i++ {
+				proof, err := f.worker.MakeProof(f.token, f.request, "1700000000", fmt.Sprintf("g%d-%d", g, i))
+				if err == nil {
+					_, _, err = v.Authenticate(proof, f.request, &now)
+				}
+				if err == nil {
+					_, _, err = v.Authenticate(proof, f.request, &now)
+					if !isCode(err, Replayed) {
+						err = fmt.Errorf("second use: want REPLAYED, got %v", err)
+					} else {
+						err = nil
+					}
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func isCode(err error, code Code) bool {
+	e, ok := err.(*Error)
+	return ok && e.Code == code
+}

@@ -1,0 +1,66 @@
+//! `tc_authenticate`: parse → identity → revocation → freshness → proof of possession (DESIGN §3).
+
+use trustcore_core::{authenticate, AuthenticateOptions};
+
+use crate::boundary::{clear, put_optional, run};
+use crate::identity::tc_identity;
+use crate::input::{handle, strs, tc_str};
+use crate::issuer_keys::tc_issuer_keys;
+use crate::policy::tc_limits;
+use crate::proof::{tc_proof, tc_request};
+use crate::status::{tc_error, tc_status};
+use crate::token::tc_token;
+
+/// The verifier's settings for one request: its clock (`now`, seconds since the epoch), the allowed
+/// clock skew either way, and the authorizer limits used to read the identity.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tc_authenticate_options {
+    pub now: f64,
+    pub max_skew_seconds: f64,
+    pub limits: tc_limits,
+}
+
+/// Authenticate one request, cheapest check first, failing closed: the token must verify against
+/// `issuer` (TOKEN_INVALID), bind exactly one holder key and revocation id (TOKEN_UNBOUND), no
+/// revocation id of it may be in `revoked_ids` (REVOKED), the timestamp must be within the skew
+/// (STALE_REQUEST) and the signature must verify (POP_FAILED). On TC_OK, `*token_out` and
+/// `*identity_out` receive new handles when those pointers are not NULL (pass the token on to
+/// `tc_check_policy`); on failure they are set to NULL.
+///
+/// # Safety
+/// `issuer`, `proof` are live handles; `request` and `options` are readable (with valid parts);
+/// `revoked_ids` is NULL (count 0) or points at `revoked_count` readable strings; `token_out`,
+/// `identity_out` and `err` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tc_authenticate(
+    issuer: *const tc_issuer_keys,
+    proof: *const tc_proof,
+    request: *const tc_request,
+    revoked_ids: *const tc_str,
+    revoked_count: usize,
+    options: *const tc_authenticate_options,
+    token_out: *mut *mut tc_token,
+    identity_out: *mut *mut tc_identity,
+    err: *mut *mut tc_error,
+) -> tc_status {
+    run(err, || unsafe {
+        clear(token_out);
+        clear(identity_out);
+        let issuer = handle(issuer, "issuer")?;
+        let proof = handle(proof, "proof")?;
+        let request = crate::proof::request(request)?;
+        let revoked = strs(revoked_ids, revoked_count, "revoked id")?;
+        let options = handle(options, "options")?;
+        let options = AuthenticateOptions {
+            now: options.now,
+            max_skew_seconds: options.max_skew_seconds,
+            limits: options.limits.into(),
+        };
+        let (token, identity) = authenticate(&issuer.keys, &proof.proof, &request, revoked.as_slice(), &options)?;
+        put_optional(token_out, tc_token::owned(token));
+        put_optional(identity_out, tc_identity::from(identity));
+        Ok(())
+    })
+}

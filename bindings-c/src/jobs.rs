@@ -1,0 +1,62 @@
+//! Jobs: the issuer signs work for one holder; the holder verifies before acting.
+
+use std::ffi::c_char;
+
+use trustcore_core::{sign_job, verify_job};
+
+use crate::boundary::run;
+use crate::input::{handle, json_object, text};
+use crate::keys::tc_issuer_key;
+use crate::output::{clear_len, to_buffer};
+use crate::status::{tc_error, tc_status};
+
+/// Sign `job` (UTF-8 JSON text of an object; a `sig` member is ignored) for `worker_id`: the signature
+/// (128 hex digits) goes into a caller buffer of `TC_SIGNATURE_HEX_SIZE` bytes; store it as the job's
+/// `sig`. MALFORMED_INPUT when `job` is not a JSON object.
+///
+/// # Safety
+/// `issuer` is a live handle; strings are NULL (length 0) or readable; `buf` is NULL (with `buf_len`
+/// 0) or writable for `buf_len` bytes; `out_len` is writable; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tc_sign_job(
+    issuer: *const tc_issuer_key,
+    job_json: *const c_char,
+    job_json_len: usize,
+    worker_id: *const c_char,
+    worker_id_len: usize,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+    err: *mut *mut tc_error,
+) -> tc_status {
+    run(err, || unsafe {
+        clear_len(out_len);
+        let issuer = handle(issuer, "issuer")?;
+        let job = json_object(text(job_json, job_json_len, "job")?, "job")?;
+        let signature = sign_job(&issuer.key, &job, text(worker_id, worker_id_len, "worker_id")?)?;
+        to_buffer(signature.as_bytes(), buf, buf_len, out_len)
+    })
+}
+
+/// Verify `job["sig"]` (job as UTF-8 JSON text of an object) against the pinned issuer public key
+/// for `worker_id`. TC_OK when it verifies; JOB_INVALID when the signature is missing, malformed or
+/// wrong (a tampered job, another holder); MALFORMED_INPUT for a bad key or non-object JSON.
+///
+/// # Safety
+/// Strings are NULL (length 0) or readable; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tc_verify_job(
+    issuer_public_hex: *const c_char,
+    issuer_public_hex_len: usize,
+    job_json: *const c_char,
+    job_json_len: usize,
+    worker_id: *const c_char,
+    worker_id_len: usize,
+    err: *mut *mut tc_error,
+) -> tc_status {
+    run(err, || unsafe {
+        let public_hex = text(issuer_public_hex, issuer_public_hex_len, "issuer_public_hex")?;
+        let job = json_object(text(job_json, job_json_len, "job")?, "job")?;
+        verify_job(public_hex, &job, text(worker_id, worker_id_len, "worker_id")?)
+    })
+}

@@ -1,0 +1,444 @@
+/* Ownership and misuse of the C ABI: NULL everywhere, short buffers, invalid UTF-8, stale out
+ * pointers, secrets kept out of messages, and (threads.c) handles shared between threads.
+ * Built with ASan + UBSan and run once more under valgrind: every path here must leak nothing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fixture.h"
+
+int checks_passed, checks_failed;
+
+void thread_checks(const fixture *f); /* threads.c */
+
+/* The status numbers are the ABI: they may never move. */
+_Static_assert(TC_OK == 0 && TC_MALFORMED_INPUT == 1 && TC_TOKEN_INVALID == 2 && TC_TOKEN_UNBOUND == 3 &&
+                   TC_REVOKED == 4 && TC_STALE_REQUEST == 5 && TC_REPLAYED == 6 && TC_POP_FAILED == 7 &&
+                   TC_DENIED == 8 && TC_LIMIT_EXCEEDED == 9 && TC_JOB_INVALID == 10 && TC_FRAME_INVALID == 11 &&
+                   TC_SIGNER_UNAVAILABLE == 12 && TC_SIGNER_REFUSED == 13 && TC_STORE_UNAVAILABLE == 14 &&
+                   TC_INTERNAL == 15,
+               "tc_status numbers follow DESIGN §5");
+
+/* A failed call: the expected status, and details that name it and carry a message. `call` passes
+ * `&err`; the details are read only after it returned. */
+static void expect_error(int line, tc_status got, tc_error *err, tc_status want) {
+    if (got != want || err == NULL || tc_error_code(err) != want || strlen(tc_error_message(err)) == 0) {
+        checks_failed++;
+        fprintf(stderr, "misuse.c:%d: expected %s, got %s (%s)\n", line, tc_status_name(want), tc_status_name(got),
+                tc_error_message(err));
+    } else {
+        checks_passed++;
+    }
+    tc_error_free(err);
+}
+
+#define EXPECT_ERROR(want, call)                                                                                       \
+    do {                                                                                                               \
+        tc_error *err = NULL;                                                                                          \
+        tc_status got_ = (call);                                                                                       \
+        expect_error(__LINE__, got_, err, (want));                                                                     \
+    } while (0)
+
+static void status_names(void) {
+    CHECK(!strcmp(tc_status_name(TC_OK), "OK"));
+    CHECK(!strcmp(tc_status_name(TC_MALFORMED_INPUT), "MALFORMED_INPUT"));
+    CHECK(!strcmp(tc_status_name(TC_DENIED), "DENIED"));
+    CHECK(!strcmp(tc_status_name(TC_INTERNAL), "INTERNAL"));
+    CHECK(!strcmp(tc_status_name(16), "UNKNOWN"));
+    CHECK(!strcmp(tc_status_name(0xFFFFFFFFu), "UNKNOWN"));
+    CHECK(strlen(tc_version()) > 0);
+    CHECK(tc_now_seconds() > 1.6e9);
+}
+
+static void null_handles_and_getters(void) {
+    /* every _free accepts NULL */
+    tc_error_free(NULL);
+    tc_bytes_free(NULL);
+    tc_issuer_key_free(NULL);
+    tc_worker_key_free(NULL);
+    tc_issuer_keys_free(NULL);
+    tc_token_free(NULL);
+    tc_identity_free(NULL);
+    tc_proof_free(NULL);
+    /* getters give harmless values */
+    CHECK(tc_error_code(NULL) == TC_OK);
+    CHECK(!strcmp(tc_error_message(NULL), ""));
+    CHECK(tc_bytes_len(NULL) == 0 && tc_bytes_data(NULL) != NULL);
+    CHECK(tc_token_block_count(NULL) == 0);
+    uint32_t id = 7;
+    CHECK(!tc_token_root_key_id(NULL, &id) && id == 7);
+    CHECK(tc_identity_holder_id(NULL).len == 0 && tc_identity_holder_id(NULL).ptr != NULL);
+    CHECK(tc_identity_revocation_id(NULL).len == 0);
+    CHECK(tc_proof_token(NULL).len == 0 && tc_proof_nonce(NULL).ptr != NULL);
+}
+
+static void null_arguments(const fixture *f) {
+    tc_token *token = (tc_token *)f; /* a stale value: a failure must reset it to NULL */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_token_parse(NULL, S("abc"), &token, &err));
+    CHECK(token == NULL);
+    /* a NULL pointer with a non-zero length */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_token_parse(f->trusted, NULL, 5, &token, &err));
+    /* NULL with length 0 is an empty input: here not a token */
+    EXPECT_ERROR(TC_TOKEN_INVALID, tc_token_parse(f->trusted, NULL, 0, &token, &err));
+    /* a NULL out-parameter */
+    const tc_bytes *b64 = f->token_b64;
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_token_parse(f->trusted, (const char *)tc_bytes_data(b64), tc_bytes_len(b64), NULL, &err));
+    /* err may be NULL: the status alone */
+    CHECK(tc_token_parse(NULL, S("abc"), &token, NULL) == TC_MALFORMED_INPUT);
+
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_authenticate(NULL, f->proof, &f->request, NULL, 0, &f->options, NULL, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_authenticate(f->trusted, NULL, &f->request, NULL, 0, &f->options, NULL, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_authenticate(f->trusted, f->proof, NULL, NULL, 0, &f->options, NULL, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_authenticate(f->trusted, f->proof, &f->request, NULL, 3, &f->options, NULL, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_authenticate(f->trusted, f->proof, &f->request, NULL, 0, NULL, NULL, NULL, &err));
+    tc_request no_body = f->request;
+    no_body.body = NULL; /* with body_len 2 */
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_authenticate(f->trusted, f->proof, &no_body, NULL, 0, &f->options, NULL, NULL, &err));
+
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_check_policy(NULL, NULL, 0, S("allow if true"), FIXTURE_NOW, &f->limits, &err));
+    size_t policy = 0;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_authorize(NULL, S("allow if true;"), NULL, NULL, NULL, 0, &policy, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_mint_biscuit(f->issuer, NULL, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_mint_biscuit(NULL, NULL, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_make_proof(NULL, S("t"), &f->request, S("1"), S("n"), NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_from_headers(NULL, 2, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_issuer_keys_by_key_id(NULL, 1, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_frame_decode(NULL, 4, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_frame_body_length((const uint8_t *)"\0\0\0\1", 4, NULL, &err));
+    tc_str name, value;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_header(NULL, 0, &name, &value, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_header(f->proof, 0, NULL, &value, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_header(f->proof, TC_PROOF_PARTS, &name, &value, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_token_identity(NULL, NULL, NULL, &err));
+    size_t len = 0;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_issuer_key_public_hex(NULL, NULL, 0, &len, &err));
+    CHECK(len == 0); /* not "too small": the call failed for another reason */
+}
+
+static void caller_buffers(const fixture *f) {
+    char buf[TC_KEY_HEX_SIZE + 8];
+    size_t len = 99;
+    /* size query */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_worker_key_public_hex(f->worker, NULL, 0, &len, &err));
+    CHECK(len == 64);
+    /* one byte short (no room for the NUL): refused, nothing written */
+    memset(buf, 'X', sizeof buf);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_worker_key_public_hex(f->worker, buf, 64, &len, &err));
+    CHECK(len == 64 && buf[0] == 'X' && buf[63] == 'X');
+    /* exact fit, NUL-terminated */
+    CHECK(tc_worker_key_public_hex(f->worker, buf, TC_KEY_HEX_SIZE, &len, NULL) == TC_OK);
+    CHECK(len == 64 && buf[64] == '\0' && strlen(buf) == 64 && buf[65] == 'X');
+    /* NULL buffer with a length, NULL out_len */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_worker_key_public_hex(f->worker, NULL, 10, &len, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_worker_key_public_hex(f->worker, buf, sizeof buf, NULL, &err));
+
+    /* variable-size results: canonical request, revocation id, job signature */
+    char small[8];
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_canonical_request(&f->request, S("1700000000"), S("n1"), small, sizeof small, &len, &err));
+    CHECK(len == strlen("POST\n/lease\n") + 64 + strlen("\n1700000000\nn1"));
+    char *canonical = malloc(len + 1);
+    CHECK(tc_canonical_request(&f->request, S("1700000000"), S("n1"), canonical, len + 1, &len, NULL) == TC_OK);
+    CHECK(!strncmp(canonical, "POST\n/lease\n", 12) && canonical[len] == '\0');
+    free(canonical);
+
+    tc_token *token = NULL;
+    CHECK(tc_token_parse(f->trusted, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &token,
+                         NULL) == TC_OK);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_token_revocation_id(token, 0, small, sizeof small, &len, &err));
+    CHECK(len == 128);
+    char id[TC_SIGNATURE_HEX_SIZE];
+    CHECK(tc_token_revocation_id(token, 0, id, sizeof id, &len, NULL) == TC_OK && strlen(id) == 128);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_token_revocation_id(token, 1, id, sizeof id, &len, &err));
+    CHECK(len == 0);
+    tc_token_free(token);
+
+    char sig[TC_SIGNATURE_HEX_SIZE];
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_sign_job(f->issuer, S("{\"op\":\"x\"}"), S("gpu-1"), sig, 128, &len, &err));
+    CHECK(len == 128);
+    CHECK(tc_sign_job(f->issuer, S("{\"op\":\"x\"}"), S("gpu-1"), sig, sizeof sig, &len, NULL) == TC_OK);
+}
+
+static void invalid_utf8(const fixture *f) {
+    tc_worker_key *key = NULL;
+    const char bad[] = "22\xff\xfe";
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_worker_key_from_secret_hex(bad, 4, &key, &err));
+    CHECK(key == NULL);
+    tc_pair headers[] = {{S("X-EP-Nonce"), "\xc3\x28", 2}};
+    tc_proof *proof = NULL;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_from_headers(headers, 1, &proof, &err));
+    tc_pair facts[] = {{S("operation"), "\xed\xa0\x80", 3}}; /* an encoded surrogate */
+    tc_token *token = NULL;
+    CHECK(tc_token_parse(f->trusted, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &token,
+                         NULL) == TC_OK);
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_check_policy(token, facts, 1, S("allow if true"), FIXTURE_NOW, &f->limits, &err));
+    tc_token_free(token);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verify_job(S("00"), "{\"a\":\"\xff\"}", 8, S("w"), &err));
+    tc_bytes *frame = NULL;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_frame_encode("{\"a\":\"\x80\"}", 8, &frame, &err));
+    CHECK(frame == NULL);
+    /* a frame body that is not UTF-8 is the frame's fault, not the caller's */
+    const uint8_t raw[] = {0, 0, 0, 2, 0xff, 0xfe};
+    EXPECT_ERROR(TC_FRAME_INVALID, tc_frame_decode(raw, sizeof raw, &frame, &err));
+}
+
+static void secrets_stay_out_of_messages(void) {
+    tc_error *err = NULL;
+    tc_issuer_key *key = NULL;
+    const char secret[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"; /* 63 digits */
+    CHECK(tc_issuer_key_from_secret_hex(S(secret), &key, &err) == TC_MALFORMED_INPUT);
+    CHECK(strstr(tc_error_message(err), "0123456789abcdef") == NULL);
+    tc_error_free(err);
+}
+
+/* The whole flow through the ABI, with each refusal the design names. */
+static void end_to_end(const fixture *f) {
+    tc_error *err = NULL;
+    tc_pair headers[TC_PROOF_PARTS + 1] = {{S("Content-Type"), S("application/json")}};
+    for (size_t i = 0; i < TC_PROOF_PARTS; i++) {
+        tc_str name, value;
+        CHECK(tc_proof_header(f->proof, i, &name, &value, NULL) == TC_OK);
+        CHECK(name.ptr[name.len] == '\0' && value.ptr[value.len] == '\0');
+        headers[i + 1] = (tc_pair){name.ptr, name.len, value.ptr, value.len};
+    }
+    tc_proof *received = NULL;
+    CHECK(tc_proof_from_headers(headers, TC_PROOF_PARTS + 1, &received, NULL) == TC_OK);
+
+    tc_token *token = NULL;
+    tc_identity *identity = NULL;
+    CHECK(tc_authenticate(f->trusted, received, &f->request, NULL, 0, &f->options, &token, &identity, &err) == TC_OK);
+    CHECK(err == NULL);
+    CHECK(!strcmp(tc_identity_holder_id(identity).ptr, "gpu-1"));
+    CHECK(!strcmp(tc_identity_revocation_id(identity).ptr, "rev-1"));
+    CHECK(tc_identity_holder_public_hex(identity).len == 64);
+
+    const tc_pair facts[] = {{S("operation"), S("lease")}, {S("lane"), S("gpu")}};
+    CHECK(tc_check_policy(token, facts, 2, S("allow if operation(\"lease\")"), FIXTURE_NOW, &f->limits, NULL) == TC_OK);
+    EXPECT_ERROR(TC_DENIED,
+                 tc_check_policy(token, facts, 2, S("allow if operation(\"drop\")"), FIXTURE_NOW, &f->limits, &err));
+    EXPECT_ERROR(TC_DENIED, tc_check_policy(token, facts, 2, S("allow if true"), FIXTURE_NOW + 7200, &f->limits,
+                                            &err)); /* expired */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_check_policy(token, facts, 2, S("allow if ("), FIXTURE_NOW, &f->limits, &err));
+    const tc_pair bad_name[] = {{S("not an identifier"), S("x")}};
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_check_policy(token, bad_name, 1, S("allow if true"), FIXTURE_NOW, &f->limits, &err));
+    size_t policy = 99;
+    double now = FIXTURE_NOW;
+    CHECK(tc_authorize(token, S("allow if false; allow if worker_id(\"gpu-1\");"), &now, &f->limits, NULL, 0, &policy,
+                       NULL) == TC_OK);
+    CHECK(policy == 1);
+    tc_limits tight = tc_limits_default();
+    tight.max_time_ns = 0;
+    EXPECT_ERROR(TC_LIMIT_EXCEEDED, tc_authorize(token, S("allow if true;"), &now, &tight, NULL, 0, &policy, &err));
+    const tc_str unknown[] = {{S("no_such_function")}};
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_authorize(token, S("allow if true;"), &now, &f->limits, unknown, 1, &policy, &err));
+
+    /* inspection */
+    CHECK(tc_token_block_count(token) == 1);
+    CHECK(!tc_token_root_key_id(token, NULL));
+    tc_bytes *source = NULL, *b64 = NULL;
+    CHECK(tc_token_block_source(token, 0, &source, NULL) == TC_OK);
+    CHECK(strstr((const char *)tc_bytes_data(source), "worker_id(\"gpu-1\")") != NULL);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_token_block_source(token, 1, &b64, &err));
+    CHECK(b64 == NULL);
+    CHECK(tc_token_to_base64(token, &b64, NULL) == TC_OK);
+    CHECK(tc_bytes_len(b64) == tc_bytes_len(f->token_b64));
+    tc_identity *again = NULL;
+    CHECK(tc_token_identity(token, NULL, &again, NULL) == TC_OK);
+    CHECK(!strcmp(tc_identity_holder_id(again).ptr, "gpu-1"));
+
+    /* the refusals of authenticate */
+    const tc_str revoked[] = {{S("rev-1")}};
+    EXPECT_ERROR(TC_REVOKED,
+                 tc_authenticate(f->trusted, received, &f->request, revoked, 1, &f->options, NULL, NULL, &err));
+    tc_authenticate_options late = f->options;
+    late.now += 301;
+    EXPECT_ERROR(TC_STALE_REQUEST,
+                 tc_authenticate(f->trusted, received, &f->request, NULL, 0, &late, NULL, NULL, &err));
+    tc_request other = f->request;
+    other.path = "/drop";
+    other.path_len = 5;
+    tc_token *untouched = (tc_token *)f;
+    EXPECT_ERROR(TC_POP_FAILED,
+                 tc_authenticate(f->trusted, received, &other, NULL, 0, &f->options, &untouched, NULL, &err));
+    CHECK(untouched == NULL);
+    tc_issuer_keys *stranger = NULL;
+    CHECK(tc_issuer_keys_from_hex(S("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"), &stranger,
+                                  NULL) == TC_OK);
+    EXPECT_ERROR(TC_TOKEN_INVALID,
+                 tc_authenticate(stranger, received, &f->request, NULL, 0, &f->options, NULL, NULL, &err));
+
+    /* query transport */
+    tc_pair query[TC_PROOF_PARTS];
+    for (size_t i = 0; i < TC_PROOF_PARTS; i++) {
+        tc_str name, value;
+        CHECK(tc_proof_query_param(f->proof, i, &name, &value, NULL) == TC_OK);
+        query[i] = (tc_pair){name.ptr, name.len, value.ptr, value.len};
+    }
+    tc_proof *from_query = NULL;
+    CHECK(tc_proof_from_query(query, TC_PROOF_PARTS, &from_query, NULL) == TC_OK);
+    CHECK(tc_authenticate(f->trusted, from_query, &f->request, NULL, 0, &f->options, NULL, NULL, NULL) == TC_OK);
+    tc_proof_free(from_query);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_from_query(query, 3, &from_query, &err));
+    CHECK(from_query == NULL);
+
+    tc_issuer_keys_free(stranger);
+    tc_identity_free(again);
+    tc_bytes_free(b64);
+    tc_bytes_free(source);
+    tc_identity_free(identity);
+    tc_token_free(token);
+    tc_proof_free(received);
+}
+
+static void jobs_and_frames(const fixture *f) {
+    char issuer_hex[TC_KEY_HEX_SIZE], sig[TC_SIGNATURE_HEX_SIZE];
+    size_t len = 0;
+    CHECK(tc_issuer_key_public_hex(f->issuer, issuer_hex, sizeof issuer_hex, &len, NULL) == TC_OK);
+    const char *job = "{\"op\":\"transcribe\",\"n\":3}";
+    CHECK(tc_sign_job(f->issuer, S(job), S("gpu-1"), sig, sizeof sig, &len, NULL) == TC_OK);
+    char signed_job[512];
+    snprintf(signed_job, sizeof signed_job, "{\"op\":\"transcribe\",\"n\":3,\"sig\":\"%s\"}", sig);
+    CHECK(tc_verify_job(S(issuer_hex), S(signed_job), S("gpu-1"), NULL) == TC_OK);
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(signed_job), S("gpu-2"), &err));
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(job), S("gpu-1"), &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_sign_job(f->issuer, S("[1,2]"), S("gpu-1"), sig, sizeof sig, &len, &err));
+
+    tc_bytes *frame = NULL, *object = NULL;
+    CHECK(tc_frame_encode(S("{\"v\":1,\"op\":\"health\"}"), &frame, NULL) == TC_OK);
+    CHECK(tc_bytes_len(frame) == 4 + strlen("{\"op\":\"health\",\"v\":1}"));
+    CHECK(!memcmp(tc_bytes_data(frame) + 4, "{\"op\":\"health\",\"v\":1}", tc_bytes_len(frame) - 4));
+    CHECK(tc_frame_decode(tc_bytes_data(frame), tc_bytes_len(frame), &object, NULL) == TC_OK);
+    CHECK(!strcmp((const char *)tc_bytes_data(object), "{\"op\":\"health\",\"v\":1}"));
+    tc_bytes_free(object);
+    object = NULL;
+    EXPECT_ERROR(TC_FRAME_INVALID, tc_frame_decode(tc_bytes_data(frame), tc_bytes_len(frame) - 1, &object, &err));
+    size_t body_len = 0;
+    CHECK(tc_frame_body_length(tc_bytes_data(frame), 4, &body_len, NULL) == TC_OK && body_len == 21);
+    const uint8_t oversize[] = {0, 0x10, 0, 1}; /* TC_MAX_FRAME + 1 */
+    EXPECT_ERROR(TC_FRAME_INVALID, tc_frame_body_length(oversize, 4, &body_len, &err));
+    CHECK(tc_frame_decode_body((const uint8_t *)"{\"a\":[1]}", 9, &object, NULL) == TC_OK);
+    CHECK(!strcmp((const char *)tc_bytes_data(object), "{\"a\":[1]}"));
+    tc_bytes_free(object);
+    EXPECT_ERROR(TC_FRAME_INVALID, tc_frame_decode_body((const uint8_t *)"[1]", 3, &object, &err));
+    CHECK(object == NULL);
+    tc_bytes_free(frame);
+}
+
+/* The stateful verifier: cache, replay refusal (only after the proof verified), a growing
+ * revocation list, its own limits. */
+static void verifier_flow(const fixture *f) {
+    tc_verifier_options options = tc_verifier_options_default();
+    CHECK(options.max_skew_seconds == 300 && options.replay_capacity > 0);
+    options.limits = f->limits;
+    tc_verifier *verifier = NULL;
+    CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &verifier, NULL) == TC_OK);
+    double now = FIXTURE_NOW;
+    tc_token *token = NULL;
+    tc_identity *identity = NULL;
+    CHECK(tc_verifier_authenticate(verifier, f->proof, &f->request, &now, &token, &identity, NULL) == TC_OK);
+    CHECK(!strcmp(tc_identity_holder_id(identity).ptr, "gpu-1"));
+    const tc_pair facts[] = {{S("operation"), S("lease")}};
+    CHECK(tc_verifier_check_policy(verifier, token, facts, 1, S("allow if operation(\"lease\")"), &now, NULL) == TC_OK);
+    EXPECT_ERROR(TC_DENIED,
+                 tc_verifier_check_policy(verifier, token, facts, 1, S("allow if operation(\"x\")"), &now, &err));
+    size_t policy = 9;
+    CHECK(tc_verifier_authorize(verifier, token, S("allow if false; allow if true;"), &now, NULL, 0, &policy, NULL) ==
+              TC_OK &&
+          policy == 1);
+    /* the same proof again: a replay */
+    EXPECT_ERROR(TC_REPLAYED, tc_verifier_authenticate(verifier, f->proof, &f->request, &now, NULL, NULL, &err));
+    /* a forged request under a fresh nonce burns nothing: the genuine one still passes after it */
+    tc_proof *fresh = NULL, *forged = NULL;
+    CHECK(tc_make_proof(f->worker, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &f->request,
+                        S("1700000000"), S("n2"), &fresh, NULL) == TC_OK);
+    char zeros[129];
+    memset(zeros, '0', 128);
+    zeros[128] = '\0';
+    CHECK(tc_proof_new(tc_proof_token(fresh).ptr, tc_proof_token(fresh).len, S(zeros), S("1700000000"), S("n2"),
+                       &forged, NULL) == TC_OK);
+    EXPECT_ERROR(TC_POP_FAILED, tc_verifier_authenticate(verifier, forged, &f->request, &now, NULL, NULL, &err));
+    CHECK(tc_verifier_authenticate(verifier, fresh, &f->request, &now, NULL, NULL, NULL) == TC_OK);
+    uint64_t hits = 0, misses = 0;
+    tc_verifier_cache_stats(verifier, &hits, &misses);
+    CHECK(misses == 1 && hits >= 2);
+    tc_verifier_cache_stats(NULL, &hits, NULL);
+    CHECK(hits == 0);
+    /* revocation from the next request on */
+    CHECK(tc_verifier_revoke(verifier, S("rev-1"), NULL) == TC_OK);
+    tc_proof *third = NULL;
+    CHECK(tc_make_proof(f->worker, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &f->request,
+                        S("1700000000"), S("n3"), &third, NULL) == TC_OK);
+    EXPECT_ERROR(TC_REVOKED, tc_verifier_authenticate(verifier, third, &f->request, &now, NULL, NULL, &err));
+    /* NULLs */
+    tc_verifier *none = NULL;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(NULL, NULL, NULL, 0, &none, &err));
+    CHECK(none == NULL);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_authenticate(NULL, third, &f->request, &now, NULL, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_revoke(NULL, S("x"), &err));
+    tc_verifier_free(NULL);
+
+    tc_proof_free(third);
+    tc_proof_free(forged);
+    tc_proof_free(fresh);
+    tc_identity_free(identity);
+    tc_verifier_free(verifier);
+    /* the token shared with the cache outlives the verifier */
+    CHECK(tc_token_block_count(token) == 1);
+    tc_token_free(token);
+}
+
+static void keys(void) {
+    tc_issuer_key *a = NULL, *b = NULL;
+    CHECK(tc_issuer_key_generate(&a, NULL) == TC_OK);
+    char secret[TC_KEY_HEX_SIZE], public_a[TC_KEY_HEX_SIZE], public_b[TC_KEY_HEX_SIZE];
+    size_t len = 0;
+    CHECK(tc_issuer_key_secret_hex(a, secret, sizeof secret, &len, NULL) == TC_OK && len == 64);
+    CHECK(tc_issuer_key_from_secret_hex(secret, len, &b, NULL) == TC_OK);
+    CHECK(tc_issuer_key_public_hex(a, public_a, sizeof public_a, &len, NULL) == TC_OK);
+    CHECK(tc_issuer_key_public_hex(b, public_b, sizeof public_b, &len, NULL) == TC_OK);
+    CHECK(!strcmp(public_a, public_b));
+    memset(secret, 0, sizeof secret);
+    tc_worker_key *w = NULL;
+    uint8_t seed[32] = {1};
+    CHECK(tc_worker_key_from_seed(seed, sizeof seed, &w, NULL) == TC_OK);
+    tc_worker_key *short_seed = NULL;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_worker_key_from_seed(seed, 31, &short_seed, &err));
+    tc_issuer_keys *rotation = NULL;
+    const tc_issuer_key_entry entries[] = {{1, public_a, 64}, {2, public_b, 64}};
+    CHECK(tc_issuer_keys_by_key_id(entries, 2, &rotation, NULL) == TC_OK);
+    tc_issuer_keys_free(rotation);
+    const tc_issuer_key_entry bad[] = {{1, "zz", 2}};
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_issuer_keys_by_key_id(bad, 1, &rotation, &err));
+    tc_worker_key_free(w);
+    tc_issuer_key_free(a);
+    tc_issuer_key_free(b);
+}
+
+int main(void) {
+    fixture f;
+    fixture_init(&f);
+    status_names();
+    null_handles_and_getters();
+    null_arguments(&f);
+    caller_buffers(&f);
+    invalid_utf8(&f);
+    secrets_stay_out_of_messages();
+    end_to_end(&f);
+    jobs_and_frames(&f);
+    verifier_flow(&f);
+    keys();
+    thread_checks(&f);
+    fixture_free(&f);
+    printf("misuse: %d passed, %d failed\n", checks_passed, checks_failed);
+    return checks_failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,569 @@
+/* The ops of tests/vectors/README.md, each through the C ABI only, mirroring core/tests/conformance.rs. */
+#include "ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hex.h"
+
+/* ---- outcomes -------------------------------------------------------------------------------- */
+
+void take_error(outcome *out, tc_status status, tc_error *err) {
+    out->status = status;
+    snprintf(out->message, sizeof out->message, "%s", err ? tc_error_message(err) : "(no details)");
+    tc_error_free(err);
+}
+
+static outcome vector_problem(const char *what) {
+    outcome out = {.status = TC_INTERNAL};
+    snprintf(out.message, sizeof out.message, "vector problem: %s", what);
+    return out;
+}
+
+static outcome ok(cJSON *result) {
+    outcome out = {.status = TC_OK, .result = result};
+    return out;
+}
+
+/* Every op body uses these: a failed call jumps to `fail` with the error taken. */
+#define CALL(expr)                                                                                                     \
+    do {                                                                                                               \
+        tc_error *err_ = NULL;                                                                                         \
+        tc_status st_ = (expr);                                                                                        \
+        if (st_ != TC_OK) {                                                                                            \
+            take_error(&out, st_, err_);                                                                               \
+            goto done;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+#define ERR (&err_)
+#define NEED(cond, what)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            out = vector_problem(what);                                                                                \
+            goto done;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
+/* ---- field access ---------------------------------------------------------------------------- */
+
+static const char *str(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool num(const cJSON *o, const char *key, double *value) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v)) return false;
+    *value = v->valuedouble;
+    return true;
+}
+
+/* A (pointer, length) view of a string member; cJSON strings are NUL-terminated. */
+#define LEN(s) (s), strlen(s)
+
+/* Time budgets are multiplied by this (1 but under valgrind, which runs the authorizer ~50x slower;
+ * a zero budget stays zero). Fact and iteration limits are never scaled. */
+static double time_scale = 1.0;
+
+void set_time_scale(double scale) {
+    time_scale = scale > 0 ? scale : 1.0;
+}
+
+static tc_limits scaled(tc_limits limits) {
+    limits.max_time_ns = (uint64_t)((double)limits.max_time_ns * time_scale);
+    return limits;
+}
+
+static tc_limits limits_of(const cJSON *input) {
+    tc_limits limits = tc_limits_default();
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(input, "limits");
+    double v;
+    if (num(l, "max_time_ms", &v)) limits.max_time_ns = (uint64_t)(v * 1e6);
+    if (num(l, "max_facts", &v)) limits.max_facts = (uint64_t)v;
+    if (num(l, "max_iterations", &v)) limits.max_iterations = (uint64_t)v;
+    return scaled(limits);
+}
+
+/* The trusted issuer keys: `issuer_keys` {id: hex} when present, else `issuer_public_hex`. */
+static tc_status issuer_keys_of(const cJSON *input, tc_issuer_keys **keys, tc_error **err) {
+    const cJSON *by_id = cJSON_GetObjectItemCaseSensitive(input, "issuer_keys");
+    if (!cJSON_IsObject(by_id)) {
+        const char *hex = str(input, "issuer_public_hex");
+        if (!hex) hex = "";
+        return tc_issuer_keys_from_hex(LEN(hex), keys, err);
+    }
+    int count = cJSON_GetArraySize(by_id);
+    tc_issuer_key_entry *entries = calloc((size_t)count + 1, sizeof *entries);
+    int i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, by_id) {
+        char *end = NULL;
+        unsigned long id = strtoul(item->string, &end, 10);
+        if (*end != '\0' || !cJSON_IsString(item)) abort(); /* the Rust runner panics here too */
+        entries[i].root_key_id = (uint32_t)id;
+        entries[i].public_hex = item->valuestring;
+        entries[i].public_hex_len = strlen(item->valuestring);
+        i++;
+    }
+    tc_status status = tc_issuer_keys_by_key_id(entries, (size_t)count, keys, err);
+    free(entries);
+    return status;
+}
+
+/* An object of strings as tc_pair, in order. NULL when a value is not a string. */
+static tc_pair *pairs_of(const cJSON *object, size_t *count) {
+    if (!cJSON_IsObject(object)) return NULL;
+    *count = (size_t)cJSON_GetArraySize(object);
+    tc_pair *pairs = calloc(*count + 1, sizeof *pairs);
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, object) {
+        if (!cJSON_IsString(item)) {
+            free(pairs);
+            return NULL;
+        }
+        pairs[i++] = (tc_pair){LEN(item->string), LEN(item->valuestring)};
+    }
+    return pairs;
+}
+
+/* An array of strings as tc_str. NULL when an item is not a string. */
+static tc_str *strs_of(const cJSON *array, size_t *count) {
+    if (!cJSON_IsArray(array)) return NULL;
+    *count = (size_t)cJSON_GetArraySize(array);
+    tc_str *strs = calloc(*count + 1, sizeof *strs);
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, array) {
+        if (!cJSON_IsString(item)) {
+            free(strs);
+            return NULL;
+        }
+        strs[i++] = (tc_str){LEN(item->valuestring)};
+    }
+    return strs;
+}
+
+static cJSON *string_of(tc_str s) {
+    char *copy = malloc(s.len + 1);
+    memcpy(copy, s.ptr, s.len);
+    copy[s.len] = '\0';
+    cJSON *item = cJSON_CreateString(copy);
+    free(copy);
+    return item;
+}
+
+static cJSON *proof_object(const tc_proof *proof) {
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddItemToObject(p, "token", string_of(tc_proof_token(proof)));
+    cJSON_AddItemToObject(p, "signature", string_of(tc_proof_signature(proof)));
+    cJSON_AddItemToObject(p, "timestamp", string_of(tc_proof_timestamp(proof)));
+    cJSON_AddItemToObject(p, "nonce", string_of(tc_proof_nonce(proof)));
+    return p;
+}
+
+/* A request from method, path and body_hex. The body is allocated into *body (caller frees). */
+static bool request_of(const cJSON *r, tc_request *request, unsigned char **body) {
+    const char *method = str(r, "method"), *path = str(r, "path"), *body_hex = str(r, "body_hex");
+    size_t body_len = 0;
+    if (!method || !path || !body_hex || !hex_decode(body_hex, body, &body_len)) return false;
+    *request = (tc_request){LEN(method), LEN(path), *body, body_len};
+    return true;
+}
+
+/* ---- ops ------------------------------------------------------------------------------------- */
+
+static outcome op_public_key(const cJSON *in) {
+    outcome out = {0};
+    tc_worker_key *key = NULL;
+    char hex[TC_KEY_HEX_SIZE];
+    size_t len = 0;
+    const char *seed = str(in, "seed_hex");
+    NEED(seed, "seed_hex");
+    CALL(tc_worker_key_from_secret_hex(LEN(seed), &key, ERR));
+    CALL(tc_worker_key_public_hex(key, hex, sizeof hex, &len, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddStringToObject(result, "public_hex", hex);
+    out = ok(result);
+done:
+    tc_worker_key_free(key);
+    return out;
+}
+
+static outcome op_canonical_request(const cJSON *in) {
+    outcome out = {0};
+    unsigned char *body = NULL;
+    char *canonical = NULL;
+    tc_request request;
+    const char *ts = str(in, "timestamp"), *nonce = str(in, "nonce");
+    NEED(request_of(in, &request, &body) && ts && nonce, "request fields");
+    /* size query first: the documented way to size a caller buffer */
+    size_t len = 0;
+    tc_status st = tc_canonical_request(&request, LEN(ts), LEN(nonce), NULL, 0, &len, NULL);
+    if (st != TC_OK && !(st == TC_MALFORMED_INPUT && len > 0)) {
+        CALL(tc_canonical_request(&request, LEN(ts), LEN(nonce), NULL, 0, &len, ERR));
+    }
+    canonical = malloc(len + 1);
+    CALL(tc_canonical_request(&request, LEN(ts), LEN(nonce), canonical, len + 1, &len, ERR));
+    char *hex = hex_encode((const unsigned char *)canonical, len);
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddStringToObject(result, "canonical_hex", hex);
+    free(hex);
+    out = ok(result);
+done:
+    free(body);
+    free(canonical);
+    return out;
+}
+
+static outcome op_make_proof(const cJSON *in) {
+    outcome out = {0};
+    unsigned char *body = NULL;
+    tc_worker_key *worker = NULL;
+    tc_proof *proof = NULL;
+    tc_request request;
+    const char *seed = str(in, "worker_seed_hex"), *token = str(in, "token");
+    const char *ts = str(in, "timestamp"), *nonce = str(in, "nonce");
+    NEED(request_of(in, &request, &body) && seed && token && ts && nonce, "make_proof fields");
+    CALL(tc_worker_key_from_secret_hex(LEN(seed), &worker, ERR));
+    CALL(tc_make_proof(worker, LEN(token), &request, LEN(ts), LEN(nonce), &proof, ERR));
+    cJSON *headers = cJSON_CreateObject();
+    for (size_t i = 0; i < TC_PROOF_PARTS; i++) {
+        tc_str name, value;
+        if (tc_proof_header(proof, i, &name, &value, NULL) != TC_OK) {
+            cJSON_Delete(headers);
+            out = vector_problem("tc_proof_header failed");
+            goto done;
+        }
+        cJSON_AddItemToObject(headers, name.ptr, string_of(value)); /* names are NUL-terminated */
+    }
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "signature_hex", string_of(tc_proof_signature(proof)));
+    cJSON_AddItemToObject(result, "headers", headers);
+    out = ok(result);
+done:
+    free(body);
+    tc_worker_key_free(worker);
+    tc_proof_free(proof);
+    return out;
+}
+
+static outcome op_authenticate(const cJSON *in) {
+    outcome out = {0};
+    unsigned char *body = NULL;
+    tc_issuer_keys *issuer = NULL;
+    tc_proof *proof = NULL;
+    tc_identity *identity = NULL;
+    tc_str *revoked = NULL;
+    tc_request request;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(in, "proof");
+    const char *token = str(p, "token"), *sig = str(p, "signature"), *ts = str(p, "timestamp"),
+               *nonce = str(p, "nonce");
+    tc_authenticate_options options = {.limits = limits_of(in)};
+    size_t revoked_count = 0;
+    NEED(token && sig && ts && nonce, "proof fields");
+    NEED(request_of(cJSON_GetObjectItemCaseSensitive(in, "request"), &request, &body), "request fields");
+    NEED(num(in, "now", &options.now) && num(in, "max_skew_seconds", &options.max_skew_seconds), "now, skew");
+    revoked = strs_of(cJSON_GetObjectItemCaseSensitive(in, "revoked_ids"), &revoked_count);
+    NEED(revoked, "revoked_ids");
+    CALL(issuer_keys_of(in, &issuer, ERR));
+    CALL(tc_proof_new(LEN(token), LEN(sig), LEN(ts), LEN(nonce), &proof, ERR));
+    CALL(tc_authenticate(issuer, proof, &request, revoked, revoked_count, &options, NULL, &identity, ERR));
+    cJSON *id = cJSON_CreateObject();
+    cJSON_AddItemToObject(id, "holder_id", string_of(tc_identity_holder_id(identity)));
+    cJSON_AddItemToObject(id, "holder_public_hex", string_of(tc_identity_holder_public_hex(identity)));
+    cJSON_AddItemToObject(id, "revocation_id", string_of(tc_identity_revocation_id(identity)));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "identity", id);
+    out = ok(result);
+done:
+    free(body);
+    free(revoked);
+    tc_issuer_keys_free(issuer);
+    tc_proof_free(proof);
+    tc_identity_free(identity);
+    return out;
+}
+
+/* Parse `token` with the input's issuer key(s): the first step of check_policy, authorize, inspect. */
+static tc_status parse_input_token(const cJSON *in, tc_token **token, tc_error **err) {
+    tc_issuer_keys *issuer = NULL;
+    const char *b64 = str(in, "token");
+    tc_status st = issuer_keys_of(in, &issuer, err);
+    if (st == TC_OK) st = tc_token_parse(issuer, b64 ? b64 : "", b64 ? strlen(b64) : 0, token, err);
+    tc_issuer_keys_free(issuer);
+    return st;
+}
+
+static outcome op_check_policy(const cJSON *in) {
+    outcome out = {0};
+    tc_token *token = NULL;
+    tc_pair *facts = NULL;
+    size_t count = 0;
+    double now;
+    tc_limits limits = limits_of(in);
+    const char *allow = str(in, "allow");
+    facts = pairs_of(cJSON_GetObjectItemCaseSensitive(in, "request_facts"), &count);
+    NEED(facts && allow && num(in, "now", &now), "check_policy fields");
+    CALL(parse_input_token(in, &token, ERR));
+    CALL(tc_check_policy(token, facts, count, LEN(allow), now, &limits, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddBoolToObject(result, "ok", 1);
+    out = ok(result);
+done:
+    free(facts);
+    tc_token_free(token);
+    return out;
+}
+
+static outcome op_authorize(const cJSON *in) {
+    outcome out = {0};
+    tc_token *token = NULL;
+    tc_str *externs = NULL;
+    size_t extern_count = 0, policy = 0;
+    double now;
+    bool has_now = num(in, "now", &now);
+    tc_limits limits = limits_of(in);
+    const char *code = str(in, "code");
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(in, "extern_functions");
+    NEED(code, "code");
+    if (cJSON_IsArray(names)) NEED((externs = strs_of(names, &extern_count)), "extern_functions");
+    CALL(parse_input_token(in, &token, ERR));
+    CALL(tc_authorize(token, LEN(code), has_now ? &now : NULL, &limits, externs, extern_count, &policy, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddNumberToObject(result, "policy", (double)policy);
+    out = ok(result);
+done:
+    free(externs);
+    tc_token_free(token);
+    return out;
+}
+
+/* A token's revocation ids as a JSON array of hex strings. */
+static cJSON *revocation_ids(const tc_token *token) {
+    cJSON *ids = cJSON_CreateArray();
+    for (size_t i = 0; i < tc_token_block_count(token); i++) {
+        size_t len = 0;
+        /* size query, then the exact buffer */
+        if (tc_token_revocation_id(token, i, NULL, 0, &len, NULL) != TC_MALFORMED_INPUT || len == 0) break;
+        char *hex = malloc(len + 1);
+        if (tc_token_revocation_id(token, i, hex, len + 1, &len, NULL) == TC_OK)
+            cJSON_AddItemToArray(ids, cJSON_CreateString(hex));
+        free(hex);
+    }
+    return ids;
+}
+
+static outcome op_inspect(const cJSON *in) {
+    outcome out = {0};
+    tc_token *token = NULL;
+    tc_bytes *source = NULL;
+    cJSON *blocks = cJSON_CreateArray();
+    CALL(parse_input_token(in, &token, ERR));
+    size_t count = tc_token_block_count(token);
+    for (size_t i = 0; i < count; i++) {
+        CALL(tc_token_block_source(token, i, &source, ERR));
+        cJSON_AddItemToArray(blocks, cJSON_CreateString((const char *)tc_bytes_data(source)));
+        tc_bytes_free(source);
+        source = NULL;
+    }
+    uint32_t root_key_id = 0;
+    bool has_root = tc_token_root_key_id(token, &root_key_id);
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddNumberToObject(result, "block_count", (double)count);
+    cJSON_AddItemToObject(result, "blocks", blocks);
+    blocks = NULL;
+    cJSON_AddItemToObject(result, "revocation_ids", revocation_ids(token));
+    cJSON_AddItemToObject(result, "root_key_id",
+                          has_root ? cJSON_CreateNumber((double)root_key_id) : cJSON_CreateNull());
+    out = ok(result);
+done:
+    cJSON_Delete(blocks);
+    tc_bytes_free(source);
+    tc_token_free(token);
+    return out;
+}
+
+static outcome op_mint(const cJSON *in) {
+    outcome out = {0};
+    tc_issuer_key *issuer = NULL;
+    tc_issuer_keys *trusted = NULL;
+    tc_bytes *minted = NULL, *source = NULL;
+    tc_token *token = NULL;
+    const cJSON *facts = cJSON_GetObjectItemCaseSensitive(in, "facts");
+    size_t fact_count = (size_t)cJSON_GetArraySize(facts), i = 0;
+    tc_mint_fact *mint_facts = calloc(fact_count + 1, sizeof *mint_facts);
+    const char *seed = str(in, "issuer_seed_hex"), *public_hex = str(in, "public_hex");
+    const char *holder_id = str(in, "holder_id"), *revocation_id = str(in, "revocation_id");
+    double expires_at, root_key_id;
+    NEED(cJSON_IsObject(facts) && seed && public_hex && holder_id && revocation_id &&
+             num(in, "expires_at", &expires_at),
+         "mint fields");
+    const cJSON *fact;
+    cJSON_ArrayForEach(fact, facts) {
+        size_t n = 0;
+        tc_str *values = strs_of(fact, &n);
+        NEED(values, "fact values");
+        mint_facts[i++] = (tc_mint_fact){LEN(fact->string), values, n};
+    }
+    tc_mint_request request = {
+        LEN(public_hex), LEN(holder_id), mint_facts, fact_count, LEN(revocation_id), expires_at, false, 0,
+    };
+    if (num(in, "root_key_id", &root_key_id)) {
+        request.has_root_key_id = true;
+        request.root_key_id = (uint32_t)root_key_id;
+    }
+    CALL(tc_issuer_key_from_secret_hex(LEN(seed), &issuer, ERR));
+    CALL(tc_mint_biscuit(issuer, &request, &minted, ERR));
+    char issuer_public[TC_KEY_HEX_SIZE];
+    size_t len = 0;
+    CALL(tc_issuer_key_public_hex(issuer, issuer_public, sizeof issuer_public, &len, ERR));
+    CALL(tc_issuer_keys_from_hex(issuer_public, len, &trusted, ERR));
+    CALL(tc_token_parse(trusted, (const char *)tc_bytes_data(minted), tc_bytes_len(minted), &token, ERR));
+    CALL(tc_token_block_source(token, 0, &source, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddStringToObject(result, "authority_source", (const char *)tc_bytes_data(source));
+    out = ok(result);
+done:
+    for (size_t j = 0; j < i; j++)
+        free((void *)mint_facts[j].values);
+    free(mint_facts);
+    tc_issuer_key_free(issuer);
+    tc_issuer_keys_free(trusted);
+    tc_bytes_free(minted);
+    tc_bytes_free(source);
+    tc_token_free(token);
+    return out;
+}
+
+static outcome op_sign_job(const cJSON *in, raw_span raw) {
+    outcome out = {0};
+    tc_issuer_key *issuer = NULL;
+    raw_span job;
+    const char *seed = str(in, "issuer_seed_hex"), *worker_id = str(in, "worker_id");
+    NEED(seed && worker_id && raw_member(raw, "job", &job), "sign_job fields");
+    char signature[TC_SIGNATURE_HEX_SIZE];
+    size_t len = 0;
+    CALL(tc_issuer_key_from_secret_hex(LEN(seed), &issuer, ERR));
+    CALL(tc_sign_job(issuer, job.ptr, job.len, LEN(worker_id), signature, sizeof signature, &len, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddStringToObject(result, "signature_hex", signature);
+    out = ok(result);
+done:
+    tc_issuer_key_free(issuer);
+    return out;
+}
+
+static outcome op_verify_job(const cJSON *in, raw_span raw) {
+    outcome out = {0};
+    raw_span job;
+    const char *public_hex = str(in, "issuer_public_hex"), *worker_id = str(in, "worker_id");
+    NEED(public_hex && worker_id && raw_member(raw, "job", &job), "verify_job fields");
+    CALL(tc_verify_job(LEN(public_hex), job.ptr, job.len, LEN(worker_id), ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddBoolToObject(result, "ok", 1);
+    out = ok(result);
+done:
+    return out;
+}
+
+static outcome op_frame_encode(raw_span raw) {
+    outcome out = {0};
+    tc_bytes *frame = NULL;
+    raw_span object;
+    NEED(raw_member(raw, "object", &object), "object");
+    CALL(tc_frame_encode(object.ptr, object.len, &frame, ERR));
+    char *hex = hex_encode(tc_bytes_data(frame), tc_bytes_len(frame));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddStringToObject(result, "frame_hex", hex);
+    free(hex);
+    out = ok(result);
+done:
+    tc_bytes_free(frame);
+    return out;
+}
+
+static outcome op_frame_decode(const cJSON *in) {
+    outcome out = {0};
+    tc_bytes *json = NULL;
+    unsigned char *frame = NULL;
+    size_t frame_len = 0;
+    const char *frame_hex = str(in, "frame_hex");
+    NEED(frame_hex && hex_decode(frame_hex, &frame, &frame_len), "frame_hex");
+    CALL(tc_frame_decode(frame, frame_len, &json, ERR));
+    cJSON *object = cJSON_ParseWithLength((const char *)tc_bytes_data(json), tc_bytes_len(json));
+    NEED(object, "decoded frame is not JSON cJSON can read");
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "object", object);
+    out = ok(result);
+done:
+    free(frame);
+    tc_bytes_free(json);
+    return out;
+}
+
+static outcome op_proof_from(const cJSON *in, bool headers) {
+    outcome out = {0};
+    tc_proof *proof = NULL;
+    size_t count = 0;
+    tc_pair *pairs = pairs_of(cJSON_GetObjectItemCaseSensitive(in, headers ? "headers" : "query"), &count);
+    NEED(pairs, "headers or query");
+    if (headers)
+        CALL(tc_proof_from_headers(pairs, count, &proof, ERR));
+    else
+        CALL(tc_proof_from_query(pairs, count, &proof, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "proof", proof_object(proof));
+    out = ok(result);
+done:
+    free(pairs);
+    tc_proof_free(proof);
+    return out;
+}
+
+outcome run_op(const char *op, const cJSON *input, raw_span raw) {
+    if (!op || !cJSON_IsObject(input)) return vector_problem("case without op or input");
+    if (!strcmp(op, "public_key")) return op_public_key(input);
+    if (!strcmp(op, "canonical_request")) return op_canonical_request(input);
+    if (!strcmp(op, "make_proof")) return op_make_proof(input);
+    if (!strcmp(op, "authenticate")) return op_authenticate(input);
+    if (!strcmp(op, "check_policy")) return op_check_policy(input);
+    if (!strcmp(op, "authorize")) return op_authorize(input);
+    if (!strcmp(op, "inspect")) return op_inspect(input);
+    if (!strcmp(op, "mint")) return op_mint(input);
+    if (!strcmp(op, "sign_job")) return op_sign_job(input, raw);
+    if (!strcmp(op, "verify_job")) return op_verify_job(input, raw);
+    if (!strcmp(op, "frame_encode")) return op_frame_encode(raw);
+    if (!strcmp(op, "frame_decode")) return op_frame_decode(input);
+    if (!strcmp(op, "proof_from_headers")) return op_proof_from(input, true);
+    if (!strcmp(op, "proof_from_query")) return op_proof_from(input, false);
+    outcome out = vector_problem("unknown op");
+    snprintf(out.message, sizeof out.message, "unknown op \"%s\"", op);
+    return out;
+}
+
+outcome run_biscuit_sample(const tc_issuer_keys *root, const unsigned char *data, size_t data_len, const char *code,
+                           const cJSON *want_ids) {
+    outcome out = {0};
+    tc_token *token = NULL;
+    cJSON *ids = NULL;
+    size_t policy = 0;
+    const tc_str externs[] = {{"test", 4}};
+    tc_limits limits = scaled(tc_limits_default());
+    CALL(tc_token_parse_bytes(root, data, data_len, &token, ERR));
+    ids = revocation_ids(token);
+    if (!cJSON_Compare(ids, want_ids, true)) {
+        out.status = TC_INTERNAL;
+        snprintf(out.message, sizeof out.message, "revocation ids differ");
+        goto done;
+    }
+    CALL(tc_authorize(token, LEN(code), NULL, &limits, externs, 1, &policy, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddNumberToObject(result, "policy", (double)policy);
+    out = ok(result);
+done:
+    cJSON_Delete(ids);
+    tc_token_free(token);
+    return out;
+}

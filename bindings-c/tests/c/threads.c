@@ -1,0 +1,84 @@
+/* Shared handles used from several threads at once (the header's thread rule): one tc_issuer_keys,
+ * one tc_proof and one tc_token serve every thread, while each thread also authenticates on its own. */
+#include <string.h>
+#include <threads.h>
+
+#include "check.h"
+#include "fixture.h"
+
+enum { THREADS = 4, ROUNDS = 25 };
+
+typedef struct job {
+    const fixture *f;
+    const tc_token *shared_token;
+    const tc_verifier *verifier; /* one stateful verifier for every thread */
+    int id;
+    int ok, failed; /* per thread: no shared counters */
+} job;
+
+static int worker(void *arg) {
+    job *j = arg;
+    /* a generous time budget: with more threads than cores, preemption counts against the wall-clock
+     * limit, and this test is about sharing handles, not limits */
+    tc_limits limits = j->f->limits;
+    limits.max_time_ns = 2000000000u;
+    tc_authenticate_options options = j->f->options;
+    options.limits = limits;
+    const tc_pair facts[] = {{S("operation"), S("lease")}};
+    for (int i = 0; i < ROUNDS; i++) {
+        tc_token *token = NULL;
+        tc_identity *identity = NULL;
+        tc_status a =
+            tc_authenticate(j->f->trusted, j->f->proof, &j->f->request, NULL, 0, &options, &token, &identity, NULL);
+        tc_status b =
+            tc_check_policy(j->shared_token, facts, 1, S("allow if operation(\"lease\")"), FIXTURE_NOW, &limits, NULL);
+        tc_status c = tc_check_policy(token, facts, 1, S("allow if operation(\"drop\")"), FIXTURE_NOW, &limits, NULL);
+        /* the shared verifier: a nonce of this thread's own, then the same again (a replay) */
+        char nonce[32];
+        snprintf(nonce, sizeof nonce, "t%d-%d", j->id, i);
+        tc_proof *proof = NULL;
+        double now = FIXTURE_NOW;
+        tc_status d =
+            tc_make_proof(j->f->worker, (const char *)tc_bytes_data(j->f->token_b64), tc_bytes_len(j->f->token_b64),
+                          &j->f->request, S("1700000000"), S(nonce), &proof, NULL);
+        if (d == TC_OK) d = tc_verifier_authenticate(j->verifier, proof, &j->f->request, &now, NULL, NULL, NULL);
+        tc_status e = tc_verifier_authenticate(j->verifier, proof, &j->f->request, &now, NULL, NULL, NULL);
+        tc_proof_free(proof);
+        bool same_holder = identity && !strcmp(tc_identity_holder_id(identity).ptr, "gpu-1");
+        if (a == TC_OK && b == TC_OK && c == TC_DENIED && d == TC_OK && e == TC_REPLAYED && same_holder)
+            j->ok++;
+        else {
+            j->failed++;
+            fprintf(stderr, "thread round %d: %s %s %s %s %s\n", i, tc_status_name(a), tc_status_name(b),
+                    tc_status_name(c), tc_status_name(d), tc_status_name(e));
+        }
+        tc_identity_free(identity);
+        tc_token_free(token);
+    }
+    return 0;
+}
+
+void thread_checks(const fixture *f) {
+    tc_token *shared = NULL;
+    CHECK(tc_token_parse(f->trusted, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &shared,
+                         NULL) == TC_OK);
+    tc_verifier_options options = tc_verifier_options_default();
+    options.limits.max_time_ns = 2000000000u; /* see worker() */
+    tc_verifier *verifier = NULL;
+    CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &verifier, NULL) == TC_OK);
+    thrd_t threads[THREADS];
+    job jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (job){f, shared, verifier, i, 0, 0};
+        CHECK(thrd_create(&threads[i], worker, &jobs[i]) == thrd_success);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        CHECK(thrd_join(threads[i], NULL) == thrd_success);
+        CHECK(jobs[i].ok == ROUNDS && jobs[i].failed == 0);
+    }
+    uint64_t hits = 0, misses = 0;
+    tc_verifier_cache_stats(verifier, &hits, &misses);
+    CHECK(hits + misses == 2 * THREADS * ROUNDS && misses >= 1);
+    tc_verifier_free(verifier);
+    tc_token_free(shared);
+}
