@@ -1,7 +1,6 @@
 //! JS values in, core types out. Only shapes are checked here; every rule (hex, key ids, limits,
 //! header names) stays in core.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -25,34 +24,8 @@ pub fn body_bytes(body: &Option<Body>) -> &[u8] {
 /// The issuer key(s) a token is checked against: one public key in hex, or `{ "<root key id>": hex }`.
 pub type IssuerArg = Either<String, HashMap<String, String>>;
 
-thread_local! {
-    // A verifier checks every request against the same issuer key(s): remember the last ones parsed
-    // (parsing is a curve point decompression, ~10 µs) on this JS thread. Public data only.
-    static LAST_ISSUER: RefCell<Option<(String, IssuerKeys)>> = const { RefCell::new(None) };
-}
-
+/// Core remembers the last single issuer key parsed, so a per-request call does not decompress it again.
 pub fn issuer_keys(issuer: &IssuerArg) -> Result<IssuerKeys> {
-    let cache_key = match issuer {
-        Either::A(public_hex) => public_hex.clone(),
-        Either::B(by_id) => {
-            let mut pairs: Vec<String> = by_id.iter().map(|(id, hex)| format!("{id}={hex}")).collect();
-            pairs.sort();
-            pairs.join(",")
-        }
-    };
-    let cached = LAST_ISSUER.with(|last| match &*last.borrow() {
-        Some((key, keys)) if *key == cache_key => Some(keys.clone()),
-        _ => None,
-    });
-    if let Some(keys) = cached {
-        return Ok(keys);
-    }
-    let keys = parse_issuer_keys(issuer)?;
-    LAST_ISSUER.with(|last| *last.borrow_mut() = Some((cache_key, keys.clone())));
-    Ok(keys)
-}
-
-fn parse_issuer_keys(issuer: &IssuerArg) -> Result<IssuerKeys> {
     match issuer {
         Either::A(public_hex) => IssuerKeys::from_hex(public_hex).map_err(trust),
         Either::B(by_id) => {

@@ -3,7 +3,6 @@
 //! so bad input never surfaces as UnicodeEncodeError, OverflowError or a crash.
 
 use std::borrow::Cow;
-use std::sync::Mutex;
 
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
@@ -122,24 +121,11 @@ pub fn strings(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<String>> {
     iter.map(|item| text(&item?, what)).collect()
 }
 
-/// The last issuer key parsed from hex. A service passes the same hex on every request, and
-/// decoding it (a curve point decompression) costs about as much as a tenth of `authenticate`.
-static LAST_ISSUER: Mutex<Option<(String, IssuerKeys)>> = Mutex::new(None);
-
 /// The trusted issuer key(s): one public key as hex, or `{root_key_id: public_hex}` for rotation.
 pub fn issuer_keys(obj: &Bound<'_, PyAny>) -> PyResult<IssuerKeys> {
     if obj.is_instance_of::<PyString>() {
-        let hex = text(obj, "issuer public key")?;
-        if let Ok(last) = LAST_ISSUER.lock() {
-            if let Some((_, keys)) = last.as_ref().filter(|(last_hex, _)| *last_hex == hex) {
-                return Ok(keys.clone());
-            }
-        }
-        let keys = IssuerKeys::from_hex(&hex).map_err(to_py)?;
-        if let Ok(mut last) = LAST_ISSUER.lock() {
-            *last = Some((hex, keys.clone()));
-        }
-        return Ok(keys);
+        // core remembers the last key parsed, so a per-request call does not decompress it again
+        return IssuerKeys::from_hex(&text(obj, "issuer public key")?).map_err(to_py);
     }
     if obj.is_instance_of::<PyBytes>() {
         return Err(type_error("issuer public key", "a hex str or a mapping of key id to hex str", obj));

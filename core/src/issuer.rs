@@ -1,6 +1,7 @@
 //! Which issuer public key verifies a token: one key, or several selected by the token's root key id.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use crate::error::Result;
 use crate::keys::PublicKey;
@@ -18,8 +19,20 @@ impl IssuerKeys {
         IssuerKeys::One(key)
     }
 
+    /// One issuer key from hex. A service passes the same hex on every request and parsing it is a
+    /// curve point decompression (~10 µs), so the last key parsed is remembered (public data only).
     pub fn from_hex(public_hex: &str) -> Result<Self> {
-        Ok(IssuerKeys::One(PublicKey::from_hex(public_hex)?))
+        static LAST: Mutex<Option<(String, PublicKey)>> = Mutex::new(None);
+        if let Ok(last) = LAST.lock() {
+            if let Some((_, key)) = last.as_ref().filter(|(hex, _)| hex == public_hex) {
+                return Ok(IssuerKeys::One(*key));
+            }
+        }
+        let key = PublicKey::from_hex(public_hex)?;
+        if let Ok(mut last) = LAST.lock() {
+            *last = Some((public_hex.to_owned(), key));
+        }
+        Ok(IssuerKeys::One(key))
     }
 
     pub fn by_key_id(keys: impl IntoIterator<Item = (u32, PublicKey)>) -> Self {
