@@ -8,6 +8,8 @@ export TRUSTCORE_SHARED ?= $(abspath ../shared)
 export CARGO_TERM_COLOR ?= never
 CARGO ?= cargo
 ROOT := $(abspath .)
+# the signer daemon the bindings' tests start as a subprocess (make signer-bin builds it)
+export TRUSTCORE_BIN ?= $(ROOT)/target/release/trustcore
 
 SETUP_TARGETS := setup-rust
 TEST_TARGETS := test-rust
@@ -15,7 +17,7 @@ BENCH_TARGETS := bench-rust
 
 -include mk/*.mk
 
-.PHONY: setup setup-rust build test test-rust lint demo bench bench-rust fuzz clean
+.PHONY: setup setup-rust build signer-bin test test-rust lint demo bench bench-rust fuzz clean
 
 setup: $(SETUP_TARGETS)
 
@@ -26,13 +28,16 @@ setup-rust:
 build: setup-rust
 	$(CARGO) build --locked --release -p trustcore-core -p trustcore-cli
 
+signer-bin: setup-rust
+	$(CARGO) build --locked --release -p trustcore-cli
+
 lint: setup-rust
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 test: $(TEST_TARGETS)
 
-test-rust: lint
+test-rust: lint signer-bin
 	$(CARGO) test --locked -p trustcore-core -p trustcore-cli
 
 demo: setup-rust

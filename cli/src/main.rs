@@ -1,8 +1,10 @@
 //! `trustcore`: keys, tokens and proofs from the command line, and a narrated demo of the whole flow.
 
+mod audit;
 mod commands;
 mod demo;
 mod keyfile;
+mod signer;
 
 use std::process::ExitCode;
 
@@ -29,6 +31,12 @@ enum Command {
     Verify(commands::Verify),
     /// Run the whole flow in one process and narrate it: the accepted request and five refusals.
     Demo,
+    /// The signer daemon: the issuer key in its own process.
+    #[command(subcommand)]
+    Signer(signer::SignerCommand),
+    /// The signer's audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +60,12 @@ fn main() -> ExitCode {
         Command::Proof(args) => commands::proof(&args),
         Command::Verify(args) => commands::verify(&args),
         Command::Demo => demo::run(),
+        Command::Signer(command) => signer::run(&command),
+        Command::Audit(command) => match audit::run(&command) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -42,6 +42,7 @@ pub mod keys;
 pub mod mint;
 pub mod policy;
 pub mod proof;
+pub mod signer;
 pub mod stores;
 pub mod timestamp;
 pub mod token;
@@ -60,14 +61,17 @@ pub use keys::{constant_time_equal, is_hex_key, IssuerKey, PublicKey, WorkerKey}
 pub use mint::{mint_biscuit, MintRequest, RESERVED_PREDICATES};
 pub use policy::{authorize, check_policy, AuthorizeOptions, Limits, EXTERN_FUNCTIONS};
 pub use proof::{make_proof, proof_from_headers, proof_from_query, WorkerProof};
+pub use signer::{
+    MintArgs, MintedToken, Peer, SignerAddress, SignerClient, SignerClientOptions, SignerPolicy, SignerService,
+};
 pub use stores::memory::{MemoryReplayStore, MemoryRevocationStore};
 pub use stores::{ReplayKey, ReplayStore, RevocationStore};
 pub use timestamp::{now_seconds, parse_timestamp};
 pub use token::{inspect_unverified, parse_token, parse_token_bytes, Token, TokenSummary, VerifiedIdentity};
 pub use verifier::{CacheStats, VerifiedToken, Verifier, VerifierConfig, DEFAULT_REPLAY_CAPACITY};
 pub use wire::{
-    decode_frame, decode_frame_body, encode_frame, frame_body_length, read_frame, read_frame_timeout, write_frame,
-    MAX_FRAME,
+    decode_frame, decode_frame_body, encode_frame, frame_body_length, read_frame, read_frame_by, read_frame_timeout,
+    read_next_frame, write_frame, NextFrame, MAX_FRAME,
 };
 
 /// Re-exported so callers can build JSON jobs and frames without naming serde_json themselves.

@@ -4,7 +4,7 @@
 //! reading the body), a stream that ends or times out mid-frame, and a body that is not a JSON object.
 
 use std::io::{self, Read, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
@@ -71,8 +71,21 @@ fn read_exact_or_invalid(reader: &mut impl Read, buf: &mut [u8]) -> Result<()> {
 pub fn read_frame(reader: &mut impl Read) -> Result<Map<String, Value>> {
     let mut header = [0u8; 4];
     read_exact_or_invalid(reader, &mut header)?;
-    let mut body = vec![0u8; frame_body_length(&header)?];
-    read_exact_or_invalid(reader, &mut body)?;
+    read_frame_rest(reader, header)
+}
+
+fn read_frame_rest(reader: &mut impl Read, header: [u8; 4]) -> Result<Map<String, Value>> {
+    let length = frame_body_length(&header)?;
+    // grown as bytes arrive, not allocated from the header: a peer announcing 1 MiB and sending
+    // nothing costs nothing
+    let mut body = Vec::with_capacity(length.min(64 * 1024));
+    reader.take(length as u64).read_to_end(&mut body).map_err(|e| match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => invalid("signer connection timed out mid-frame"),
+        _ => invalid("signer connection failed mid-frame"),
+    })?;
+    if body.len() != length {
+        return Err(invalid("signer connection closed mid-frame"));
+    }
     decode_frame_body(&body)
 }
 
@@ -104,6 +117,67 @@ impl SetReadTimeout for std::os::unix::net::UnixStream {
 pub fn read_frame_timeout<S: Read + SetReadTimeout>(stream: &mut S, timeout: Duration) -> Result<Map<String, Value>> {
     stream.set_read_timeout(Some(timeout)).map_err(|_| invalid("cannot set the read timeout"))?;
     read_frame(stream)
+}
+
+/// Reads that give up at a deadline: each read waits at most for the time left, so a peer sending a
+/// byte a second cannot hold the reader past the deadline.
+struct DeadlineReader<'a, S> {
+    stream: &'a mut S,
+    deadline: Instant,
+}
+
+impl<S: Read + SetReadTimeout> Read for DeadlineReader<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+/// Read one frame that must arrive whole by `deadline`; later is FRAME_INVALID.
+pub fn read_frame_by<S: Read + SetReadTimeout>(stream: &mut S, deadline: Instant) -> Result<Map<String, Value>> {
+    read_frame(&mut DeadlineReader { stream, deadline })
+}
+
+/// What a server finds when it waits for a peer's next frame.
+#[derive(Debug, PartialEq)]
+pub enum NextFrame {
+    Frame(Map<String, Value>),
+    /// The peer closed the connection between frames.
+    Closed,
+    /// Nothing arrived within the idle time.
+    Idle,
+}
+
+/// Wait up to `idle` for a frame to start, then give the whole frame `frame_time` from its first
+/// byte. A closed or silent peer between frames is not an error; anything wrong mid-frame is.
+pub fn read_next_frame<S: Read + SetReadTimeout>(
+    stream: &mut S,
+    idle: Duration,
+    frame_time: Duration,
+) -> Result<NextFrame> {
+    let mut first = [0u8; 1];
+    stream
+        .set_read_timeout(Some(idle.max(Duration::from_millis(1))))
+        .map_err(|_| invalid("cannot set the read timeout"))?;
+    loop {
+        match stream.read(&mut first) {
+            Ok(0) => return Ok(NextFrame::Closed),
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                return Ok(NextFrame::Idle)
+            }
+            Err(_) => return Ok(NextFrame::Closed), // reset by the peer
+        }
+    }
+    let mut reader = DeadlineReader { stream, deadline: Instant::now() + frame_time };
+    let mut header = [first[0], 0, 0, 0];
+    read_exact_or_invalid(&mut reader, &mut header[1..])?;
+    read_frame_rest(&mut reader, header).map(NextFrame::Frame)
 }
 
 #[cfg(test)]
@@ -144,5 +218,39 @@ mod tests {
         let err = read_frame_timeout(&mut a, Duration::from_millis(50)).unwrap_err();
         assert_eq!(err.code(), ErrorCode::FrameInvalid);
         drop(b);
+    }
+
+    #[test]
+    fn a_peer_dripping_bytes_is_cut_off_at_the_deadline() {
+        let (mut a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let drip = std::thread::spawn(move || {
+            for byte in [0u8, 0, 0, 9, b'{', b'"', b'a', b'"', b':'] {
+                if (&b).write_all(&[byte]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(40));
+            }
+        });
+        let started = Instant::now();
+        let err = read_frame_by(&mut a, started + Duration::from_millis(100)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::FrameInvalid);
+        assert!(started.elapsed() < Duration::from_millis(300));
+        drop(a);
+        drip.join().unwrap();
+    }
+
+    #[test]
+    fn next_frame_tells_closed_idle_and_frames_apart() {
+        let (mut a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let idle = Duration::from_millis(30);
+        assert_eq!(read_next_frame(&mut a, idle, idle).unwrap(), NextFrame::Idle);
+        let mut object = Map::new();
+        object.insert("op".into(), Value::from("health"));
+        (&b).write_all(&encode_frame(&object).unwrap()).unwrap();
+        assert_eq!(read_next_frame(&mut a, idle, idle).unwrap(), NextFrame::Frame(object));
+        (&b).write_all(&[0, 0]).unwrap();
+        assert_eq!(read_next_frame(&mut a, idle, idle).unwrap_err().code(), ErrorCode::FrameInvalid);
+        drop(b);
+        assert_eq!(read_next_frame(&mut a, idle, idle).unwrap(), NextFrame::Closed);
     }
 }

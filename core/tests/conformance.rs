@@ -9,6 +9,9 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use trustcore_core::*;
 
+#[path = "conformance/signer.rs"]
+mod signer;
+
 type Outcome = std::result::Result<Value, Error>;
 
 fn repo_root() -> PathBuf {
@@ -210,7 +213,8 @@ fn run_op(op: &str, input: &Value) -> Outcome {
     }
 }
 
-/// Compare an outcome with `expect`: `{"error": CODE}`, or every expected field equal.
+/// Compare an outcome with `expect`: `{"error": CODE}`, or every expected field equal; for the
+/// signer ops `result` is matched field by field and `result_has` names fields that must be present.
 fn check(outcome: &Outcome, expect: &Value) -> std::result::Result<(), String> {
     match (outcome, expect.get("error").and_then(Value::as_str)) {
         (Err(e), Some(code)) if e.code().name() == code => Ok(()),
@@ -219,7 +223,19 @@ fn check(outcome: &Outcome, expect: &Value) -> std::result::Result<(), String> {
         (Ok(got), Some(code)) => Err(format!("expected {code}, got success {got}")),
         (Ok(got), None) => {
             for (key, want) in expect.as_object().expect("expect is an object") {
-                if &got[key] != want {
+                if key == "result" {
+                    for (field, want) in want.as_object().expect("result is an object") {
+                        if &got["result"][field] != want {
+                            return Err(format!("result.{field}: expected {want}, got {}", got["result"][field]));
+                        }
+                    }
+                } else if key == "result_has" {
+                    for field in want.as_array().expect("result_has is a list") {
+                        if got["result"].get(field.as_str().unwrap()).is_none() {
+                            return Err(format!("result has no {field}"));
+                        }
+                    }
+                } else if &got[key] != want {
                     return Err(format!("{key}: expected {want}, got {}", got[key]));
                 }
             }
@@ -240,10 +256,17 @@ fn run_vector_dir(dir: &Path, tally: &mut Tally) -> (usize, usize) {
         assert_eq!(doc["schema"], "trustcore-vectors/1", "{}", file.display());
         let cases = doc["cases"].as_array().expect("cases");
         declared += doc["numberOfTests"].as_u64().expect("numberOfTests") as usize;
+        // a file with `signer` settings runs against a live daemon, started for it and stopped after
+        let daemon = doc.get("signer").map(signer::Daemon::start);
         for case in cases {
             ran += 1;
             let id = case["id"].as_str().unwrap_or("?");
-            let outcome = run_op(s(case, "op"), &case["input"]);
+            let op = s(case, "op");
+            let outcome = match (&daemon, op.starts_with("signer_")) {
+                (Some(daemon), true) => daemon.run(op, &case["input"]),
+                (None, true) => panic!("{}: op {op} needs the file's signer settings", file.display()),
+                _ => run_op(op, &case["input"]),
+            };
             if let Err(why) = check(&outcome, &case["expect"]) {
                 tally.failures.push(format!("{}: {id}: {why}", file.file_name().unwrap().to_string_lossy()));
             }
