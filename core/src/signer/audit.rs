@@ -79,6 +79,10 @@ impl AuditLog {
         let open_error = |e: std::io::Error| unavailable(format!("cannot open audit log {}: {e}", path.display()));
         let file =
             OpenOptions::new().create(true).append(true).read(true).mode(0o600).open(path).map_err(open_error)?;
+        // a device or a pipe would never end (or never keep) the chain
+        if !file.metadata().map_err(open_error)?.is_file() {
+            return Err(unavailable(format!("audit log {} is not a regular file", path.display())));
+        }
         let mut reader = BufReader::new(file.try_clone().map_err(open_error)?);
         let (mut entries, mut head, mut good_len) = (0u64, GENESIS.to_owned(), 0u64);
         let mut line = Vec::new();
