@@ -47,6 +47,7 @@ bench: $(BENCH_TARGETS)
 
 bench-rust: setup-rust
 	$(CARGO) bench --locked -p trustcore-core --bench core -- --noplot
+	$(CARGO) bench --locked -p trustcore-cli --bench signer -- --noplot
 
 clean:
 	$(CARGO) clean
