@@ -11,19 +11,24 @@ ROOT := $(abspath .)
 # the signer daemon the bindings' tests start as a subprocess (make signer-bin builds it)
 export TRUSTCORE_BIN ?= $(ROOT)/target/release/trustcore
 
-SETUP_TARGETS := setup-rust
+SETUP_TARGETS := setup-rust setup-redis
 TEST_TARGETS := test-rust
 BENCH_TARGETS := bench-rust
 
 -include mk/*.mk
 
-.PHONY: setup setup-rust build signer-bin test test-rust lint demo bench bench-rust fuzz clean
+.PHONY: setup setup-rust setup-redis build signer-bin test test-rust lint demo bench bench-rust fuzz clean
 
 setup: $(SETUP_TARGETS)
 
 setup-rust:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy
+
+# the Redis stores' tests start their own redis-server on a free loopback port (Debian's package)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+setup-redis:
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; }
 
 build: setup-rust
 	$(CARGO) build --locked --release -p trustcore-core -p trustcore-cli
@@ -37,7 +42,7 @@ lint: setup-rust
 
 test: $(TEST_TARGETS)
 
-test-rust: lint signer-bin
+test-rust: lint signer-bin setup-redis
 	$(CARGO) test --locked -p trustcore-core -p trustcore-cli
 
 demo: setup-rust

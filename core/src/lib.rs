@@ -43,6 +43,7 @@ pub mod mint;
 pub mod policy;
 pub mod proof;
 pub mod signer;
+mod sigpipe;
 pub mod stores;
 pub mod timestamp;
 pub mod token;
@@ -65,6 +66,7 @@ pub use signer::{
     MintArgs, MintedToken, Peer, SignerAddress, SignerClient, SignerClientOptions, SignerPolicy, SignerService,
 };
 pub use stores::memory::{MemoryReplayStore, MemoryRevocationStore};
+pub use stores::redis::{RedisConfig, RedisStore};
 pub use stores::{ReplayKey, ReplayStore, RevocationStore};
 pub use timestamp::{now_seconds, parse_timestamp};
 pub use token::{inspect_unverified, parse_token, parse_token_bytes, Token, TokenSummary, VerifiedIdentity};

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-use crate::authenticate::{check_revoked_ids, verify_pop_with_key, RevocationList};
+use crate::authenticate::verify_pop_with_key;
 use crate::canonical::Request;
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
@@ -65,14 +65,6 @@ pub struct CacheStats {
 
 /// The default replay store holds this many (holder, nonce) pairs (about 6 MB).
 pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
-
-struct StoreList<'a>(&'a dyn RevocationStore);
-
-impl RevocationList for StoreList<'_> {
-    fn is_revoked(&self, id: &str) -> Result<bool> {
-        self.0.is_revoked(id)
-    }
-}
 
 impl Verifier {
     /// A verifier with in-memory stores.
@@ -147,7 +139,9 @@ impl Verifier {
     ) -> Result<Arc<VerifiedToken>> {
         let now = now.unwrap_or_else(now_seconds);
         let verified = self.verified_token(&proof.token)?;
-        check_revoked_ids(&verified.revocation_ids, &StoreList(self.revocations.as_ref()))?;
+        if self.revocations.any_revoked(&verified.revocation_ids)? {
+            return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
+        }
         check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
         verify_pop_with_key(&verified.holder_key, proof, request)?;
         // after the proof, never before: a forged request must not burn the holder's nonce

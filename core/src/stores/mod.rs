@@ -3,6 +3,7 @@
 //! "not revoked".
 
 pub mod memory;
+pub mod redis;
 
 use sha2::{Digest, Sha256};
 
@@ -19,6 +20,17 @@ pub trait ReplayStore: Send + Sync {
 pub trait RevocationStore: Send + Sync {
     fn is_revoked(&self, id: &str) -> Result<bool>;
     fn revoke(&self, id: &str) -> Result<()>;
+
+    /// Whether any of `ids` is revoked (a token's app id and block ids): a store on the network
+    /// answers all of them in one round trip.
+    fn any_revoked(&self, ids: &[String]) -> Result<bool> {
+        for id in ids {
+            if self.is_revoked(id)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }
 
 /// sha256(holder public key || nonce): fixed size, and the nonce's text is not kept.

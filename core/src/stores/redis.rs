@@ -1,0 +1,182 @@
+//! Redis stores, for verifiers on several hosts: a (holder, nonce) pair is recorded with one atomic
+//! `SET key 1 NX PX ttl`, so exactly one verifier anywhere accepts it; revocations are a Redis set
+//! every verifier reads on every request. Redis unreachable, slow past the command timeout, or
+//! answering oddly is STORE_UNAVAILABLE: never "fresh", never "not revoked".
+//!
+//! Keys: `<prefix>replay:<hex sha256(holder key ‖ nonce)>` and `<prefix>revoked`. Connections are
+//! opened lazily, kept for reuse, and dropped after any error, so service resumes by itself when
+//! Redis returns.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{ReplayKey, ReplayStore, RevocationStore};
+use crate::error::{Error, ErrorCode, Result};
+use crate::sigpipe::HeldSigpipe;
+
+/// How to reach Redis.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`.
+    pub url: String,
+    /// Prepended to every key (default `trustcore:`), so several deployments can share one Redis.
+    pub key_prefix: String,
+    /// Opening a connection (default 1 s).
+    pub connect_timeout: Duration,
+    /// One command, sent and answered (default 500 ms).
+    pub command_timeout: Duration,
+    /// Idle connections kept for reuse (default 8).
+    pub max_idle: usize,
+}
+
+impl RedisConfig {
+    pub fn new(url: impl Into<String>) -> RedisConfig {
+        RedisConfig {
+            url: url.into(),
+            key_prefix: "trustcore:".into(),
+            connect_timeout: Duration::from_secs(1),
+            command_timeout: Duration::from_millis(500),
+            max_idle: 8,
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // the URL may hold a password: never printed
+        f.debug_struct("RedisConfig")
+            .field("key_prefix", &self.key_prefix)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("command_timeout", &self.command_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    client: redis::Client,
+    config: RedisConfig,
+    idle: Mutex<Vec<redis::Connection>>,
+    revoked_key: String,
+}
+
+/// Both stores on one Redis (clone it for the replay and the revocation side: they share connections).
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore").field("config", &self.inner.config).finish()
+    }
+}
+
+fn unavailable(what: &str) -> Error {
+    Error::new(ErrorCode::StoreUnavailable, format!("{what} store unavailable (redis)"))
+}
+
+impl RedisStore {
+    /// A store for `config`. The URL is checked now; Redis itself is reached on first use (a
+    /// verifier may start before Redis does: its requests are STORE_UNAVAILABLE until then).
+    pub fn new(config: RedisConfig) -> Result<RedisStore> {
+        if config.connect_timeout.is_zero() || config.command_timeout.is_zero() {
+            return Err(Error::malformed("redis timeouts must be positive"));
+        }
+        let client =
+            redis::Client::open(config.url.as_str()).map_err(|_| Error::malformed("redis URL is not valid"))?;
+        let revoked_key = format!("{}revoked", config.key_prefix);
+        Ok(RedisStore { inner: Arc::new(Inner { client, config, idle: Mutex::new(Vec::new()), revoked_key }) })
+    }
+
+    /// Run `command` on a pooled (or new) connection; any failure drops that connection.
+    fn with_connection<T>(
+        &self,
+        what: &str,
+        command: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        let inner = &self.inner;
+        let _held = HeldSigpipe::new();
+        let pooled = inner.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let mut connection = match pooled {
+            Some(connection) => connection,
+            None => {
+                let connection = inner
+                    .client
+                    .get_connection_with_timeout(inner.config.connect_timeout)
+                    .map_err(|_| unavailable(what))?;
+                let timeout = Some(inner.config.command_timeout);
+                connection
+                    .set_read_timeout(timeout)
+                    .and_then(|_| connection.set_write_timeout(timeout))
+                    .map_err(|_| unavailable(what))?;
+                connection
+            }
+        };
+        let value = command(&mut connection).map_err(|_| unavailable(what))?;
+        if let Ok(mut idle) = inner.idle.lock() {
+            if idle.len() < inner.config.max_idle {
+                idle.push(connection);
+            }
+        }
+        Ok(value)
+    }
+
+    /// PING: whether Redis answers now.
+    pub fn ping(&self) -> Result<()> {
+        let pong: String = self.with_connection("replay", |c| redis::cmd("PING").query(c))?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(unavailable("replay"))
+        }
+    }
+
+    fn replay_key(&self, key: &ReplayKey) -> String {
+        format!("{}replay:{}", self.inner.config.key_prefix, hex::encode(key.0))
+    }
+}
+
+impl ReplayStore for RedisStore {
+    fn record(&self, key: &ReplayKey, _now: f64, ttl_seconds: f64) -> Result<bool> {
+        if !(ttl_seconds.is_finite() && ttl_seconds > 0.0) {
+            return Err(Error::malformed("replay ttl must be positive"));
+        }
+        // Redis counts the TTL on its own clock: the window is the same on every verifier
+        let ttl_ms = (ttl_seconds * 1000.0).ceil() as u64;
+        let key = self.replay_key(key);
+        let set: Option<String> = self.with_connection("replay", |c| {
+            redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("PX").arg(ttl_ms).query(c)
+        })?;
+        match set.as_deref() {
+            Some("OK") => Ok(true),
+            None => Ok(false),
+            Some(_) => Err(unavailable("replay")),
+        }
+    }
+}
+
+impl RevocationStore for RedisStore {
+    fn is_revoked(&self, id: &str) -> Result<bool> {
+        self.with_connection("revocation", |c| redis::cmd("SISMEMBER").arg(&self.inner.revoked_key).arg(id).query(c))
+    }
+
+    /// One round trip for all of a token's ids (SMISMEMBER, Redis 6.2+).
+    fn any_revoked(&self, ids: &[String]) -> Result<bool> {
+        if ids.is_empty() {
+            return Ok(false);
+        }
+        let found: Vec<bool> = self.with_connection("revocation", |c| {
+            redis::cmd("SMISMEMBER").arg(&self.inner.revoked_key).arg(ids).query(c)
+        })?;
+        if found.len() != ids.len() {
+            return Err(unavailable("revocation"));
+        }
+        Ok(found.into_iter().any(|revoked| revoked))
+    }
+
+    fn revoke(&self, id: &str) -> Result<()> {
+        let _: i64 =
+            self.with_connection("revocation", |c| redis::cmd("SADD").arg(&self.inner.revoked_key).arg(id).query(c))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,228 @@
+//! The Redis stores against a real redis-server: one nonce accepted once across verifier
+//! processes, revocations seen by every verifier, and Redis going away is STORE_UNAVAILABLE for
+//! every request, never a pass, until it returns.
+//!
+//! The "other verifier process" is this test binary run again with TRUSTCORE_REDIS_CHILD set: it
+//! authenticates the requests of a file through its own Verifier and prints its tally.
+
+#[path = "support/redis_server.rs"]
+mod redis_server;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use redis_server::RedisServer;
+use serde_json::{json, Value};
+use trustcore_core::*;
+
+const CHILD: &str = "TRUSTCORE_REDIS_CHILD";
+
+struct Fx {
+    issuer: IssuerKey,
+    holder: WorkerKey,
+    token: String,
+}
+
+fn fx() -> Fx {
+    let issuer = IssuerKey::generate().unwrap();
+    let holder = WorkerKey::generate().unwrap();
+    let token = mint_biscuit(
+        &issuer,
+        &MintRequest {
+            public_hex: holder.public_hex(),
+            holder_id: "gpu-1".into(),
+            facts: vec![("right".into(), vec!["lease".into()])],
+            revocation_id: "rev-1".into(),
+            expires_at: now_seconds() + 3600.0,
+            root_key_id: None,
+        },
+    )
+    .unwrap();
+    Fx { issuer, holder, token }
+}
+
+fn store(url: &str, prefix: &str) -> RedisStore {
+    let mut config = RedisConfig::new(url);
+    config.key_prefix = prefix.into();
+    RedisStore::new(config).unwrap()
+}
+
+fn verifier(issuer_public_hex: &str, store: RedisStore) -> Verifier {
+    let config = VerifierConfig::new(IssuerKeys::from_hex(issuer_public_hex).unwrap());
+    Verifier::with_stores(config, Box::new(store.clone()), Box::new(store))
+}
+
+fn request() -> Request<'static> {
+    Request::new("POST", "/lease", b"{}")
+}
+
+fn proof(fx: &Fx, nonce: &str) -> WorkerProof {
+    make_proof(&fx.holder, &fx.token, &request(), &format!("{}", now_seconds().floor()), nonce).unwrap()
+}
+
+/// The child: authenticate every proof of the job file named by $TRUSTCORE_REDIS_CHILD, print its tally.
+#[test]
+fn child_verifier_process() {
+    let Ok(job_file) = std::env::var(CHILD) else { return }; // only when run as the other process
+    let job: Value = serde_json::from_str(&std::fs::read_to_string(job_file).unwrap()).unwrap();
+    let verifier =
+        verifier(job["issuer"].as_str().unwrap(), store(job["url"].as_str().unwrap(), job["prefix"].as_str().unwrap()));
+    let mut codes = std::collections::BTreeMap::<String, u64>::new();
+    for p in job["proofs"].as_array().unwrap() {
+        let proof = WorkerProof {
+            token: p["token"].as_str().unwrap().into(),
+            signature: p["signature"].as_str().unwrap().into(),
+            timestamp: p["timestamp"].as_str().unwrap().into(),
+            nonce: p["nonce"].as_str().unwrap().into(),
+        };
+        let code = match verifier.authenticate(&proof, &request(), None) {
+            Ok(_) => "OK".to_owned(),
+            Err(e) => e.code().name().to_owned(),
+        };
+        *codes.entry(code).or_default() += 1;
+    }
+    println!("TALLY {}", json!(codes));
+}
+
+/// Run the child test in a new process of this binary, on a job written to a file.
+fn spawn_child(job: &Value) -> (std::process::Child, std::path::PathBuf) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "trustcore-redis-job-{}-{}.json",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::File::create(&path).unwrap().write_all(job.to_string().as_bytes()).unwrap();
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_verifier_process", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, path)
+}
+
+fn tally((child, job_file): (std::process::Child, std::path::PathBuf)) -> Value {
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_file(job_file);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find_map(|l| l.split_once("TALLY ").map(|(_, t)| t))
+        .unwrap_or_else(|| panic!("no tally in {text}"));
+    serde_json::from_str(line).unwrap()
+}
+
+fn proof_json(p: &WorkerProof) -> Value {
+    json!({"token": p.token, "signature": p.signature, "timestamp": p.timestamp, "nonce": p.nonce})
+}
+
+#[test]
+fn two_verifier_processes_accept_each_nonce_exactly_once() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let fx = fx();
+    let proofs: Vec<Value> = (0..1000).map(|i| proof_json(&proof(&fx, &format!("nonce-{i}")))).collect();
+    let job = json!({"url": redis.url(), "prefix": "t1:", "issuer": fx.issuer.public_hex(), "proofs": proofs});
+    // both processes get all 1000 at once
+    let (a, b) = (spawn_child(&job), spawn_child(&job));
+    let (a, b) = (tally(a), tally(b));
+    let count = |t: &Value, k: &str| t[k].as_u64().unwrap_or(0);
+    assert_eq!(count(&a, "OK") + count(&b, "OK"), 1000, "{a} {b}");
+    assert_eq!(count(&a, "REPLAYED") + count(&b, "REPLAYED"), 1000, "{a} {b}");
+    assert!(count(&a, "OK") > 0 && count(&b, "OK") > 0, "both processes did work: {a} {b}");
+}
+
+#[test]
+fn a_revocation_written_by_one_process_refuses_the_token_in_another() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let fx = fx();
+    let here = verifier(&fx.issuer.public_hex(), store(&redis.url(), "t2:"));
+    here.authenticate(&proof(&fx, "before"), &request(), None).unwrap();
+    let job = |nonce: &str| json!({"url": redis.url(), "prefix": "t2:", "issuer": fx.issuer.public_hex(), "proofs": [proof_json(&proof(&fx, nonce))]});
+    assert_eq!(tally(spawn_child(&job("other-1")))["OK"], 1);
+    here.revoke("rev-1").unwrap();
+    assert_eq!(tally(spawn_child(&job("other-2")))["REVOKED"], 1);
+    // and the revoking verifier itself, though it has the token cached
+    assert_eq!(here.authenticate(&proof(&fx, "after"), &request(), None).unwrap_err().code(), ErrorCode::Revoked);
+    // a block's own revocation id (hex) works the same way
+    let other = fx_with_new_token(&fx);
+    let block_id = parse_token(&IssuerKeys::one(fx.issuer.public_key()), &other).unwrap().revocation_ids()[0].clone();
+    let other_proof = make_proof(&fx.holder, &other, &request(), &format!("{}", now_seconds().floor()), "b-1").unwrap();
+    let second = verifier(&fx.issuer.public_hex(), store(&redis.url(), "t2:"));
+    second.revoke(&block_id).unwrap();
+    assert_eq!(here.authenticate(&other_proof, &request(), None).unwrap_err().code(), ErrorCode::Revoked);
+}
+
+fn fx_with_new_token(fx: &Fx) -> String {
+    mint_biscuit(
+        &fx.issuer,
+        &MintRequest {
+            public_hex: fx.holder.public_hex(),
+            holder_id: "gpu-1".into(),
+            facts: vec![],
+            revocation_id: "rev-2".into(),
+            expires_at: now_seconds() + 3600.0,
+            root_key_id: None,
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn redis_gone_is_store_unavailable_for_every_request_then_service_resumes() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let fx = fx();
+    let verifier = verifier(&fx.issuer.public_hex(), store(&redis.url(), "t3:"));
+    for i in 0..20 {
+        verifier.authenticate(&proof(&fx, &format!("up-{i}")), &request(), None).unwrap();
+    }
+    redis.stop();
+    for i in 0..50 {
+        let err = verifier.authenticate(&proof(&fx, &format!("down-{i}")), &request(), None).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::StoreUnavailable, "request {i}: {err}");
+    }
+    assert_eq!(verifier.revoke("rev-9").unwrap_err().code(), ErrorCode::StoreUnavailable);
+    redis.restart(); // empty: a restarted Redis without persistence has forgotten every nonce
+    for i in 0..20 {
+        verifier.authenticate(&proof(&fx, &format!("back-{i}")), &request(), None).unwrap();
+    }
+    assert_eq!(verifier.authenticate(&proof(&fx, "back-0"), &request(), None).unwrap_err().code(), ErrorCode::Replayed);
+}
+
+#[test]
+fn replay_entries_expire_with_their_window_and_keys_are_prefixed_hashes() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let store = store(&redis.url(), "t4:");
+    store.ping().unwrap();
+    let key = ReplayKey::new(&"ab".repeat(32), "n-1");
+    assert!(store.record(&key, 0.0, 0.3).unwrap());
+    assert!(!store.record(&key, 0.0, 0.3).unwrap());
+    std::thread::sleep(Duration::from_millis(450));
+    assert!(store.record(&key, 0.0, 0.3).unwrap(), "the entry expired with its window");
+    // the nonce's text is not in Redis, only its hash under the prefix
+    let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+    assert_eq!(keys, vec![format!("t4:replay:{}", hex::encode(key.0))]);
+    // a bad URL is refused at once; an unreachable Redis only on use
+    assert_eq!(RedisStore::new(RedisConfig::new("not a url")).unwrap_err().code(), ErrorCode::MalformedInput);
+    let nowhere = RedisStore::new(RedisConfig::new("redis://127.0.0.1:1/")).unwrap();
+    assert_eq!(nowhere.record(&key, 0.0, 1.0).unwrap_err().code(), ErrorCode::StoreUnavailable);
+    assert!(!format!("{:?}", RedisStore::new(RedisConfig::new("redis://user:hunter2@127.0.0.1:1/")).unwrap())
+        .contains("hunter2"));
+}
