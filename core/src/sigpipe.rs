@@ -1,5 +1,6 @@
 //! SIGPIPE held back on this thread while a library we do not control writes to a socket (the
-//! redis crate writes with write(2)). A SIGPIPE raised meanwhile is consumed, never delivered: a
+//! redis crate writes Unix sockets with write(2), which std's UnixStream uses; its TCP writes
+//! already pass MSG_NOSIGNAL). A SIGPIPE raised meanwhile is consumed, never delivered: a
 //! Redis restart must be STORE_UNAVAILABLE, not a C or Go host killed by its default action.
 //! The technique is OpenSSL's and libcurl's: block, then drain with a zero-timeout sigtimedwait.
 

@@ -32,8 +32,13 @@ impl SignerAddress {
         if let Some(path) = text.strip_prefix("unix:") {
             return SignerAddress::unix(path);
         }
-        let tcp = text.strip_prefix("tcp:").unwrap_or(text);
-        match tcp.parse::<SocketAddr>() {
+        if let Some(tcp) = text.strip_prefix("tcp:") {
+            let address = tcp
+                .parse::<SocketAddr>()
+                .map_err(|_| Error::malformed(format!("signer address {text:?}: tcp: needs a loopback IP:PORT")))?;
+            return SignerAddress::tcp(address);
+        }
+        match text.parse::<SocketAddr>() {
             Ok(address) => SignerAddress::tcp(address),
             Err(_) if text.contains('/') => SignerAddress::unix(text),
             Err(_) => Err(Error::malformed(format!(
@@ -46,6 +51,10 @@ impl SignerAddress {
         let path = path.into();
         if path.as_os_str().is_empty() {
             return Err(Error::malformed("signer socket path is empty"));
+        }
+        // sockaddr_un holds 108 bytes with the terminating NUL; a longer path could never connect
+        if SockAddr::unix(&path).is_err() {
+            return Err(Error::malformed("signer socket path is too long for a Unix socket (107 bytes at most)"));
         }
         Ok(SignerAddress::Unix(path))
     }
@@ -165,6 +174,10 @@ enum Failure {
     Final(Error),
 }
 
+/// The longest timeout a client takes (a deadline past it would overflow the clock, and waiting a
+/// day for a signer is a mistake, not a setting).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
 /// The most idle connections a client keeps.
 const MAX_IDLE: usize = 8;
 
@@ -219,8 +232,9 @@ impl SignerClient {
     /// A client for `address`. Nothing is connected yet: the first request connects (and says
     /// SIGNER_UNAVAILABLE if nobody listens). Zero timeouts are refused.
     pub fn new(address: SignerAddress, options: SignerClientOptions) -> Result<SignerClient> {
-        if options.connect_timeout.is_zero() || options.request_timeout.is_zero() {
-            return Err(Error::malformed("signer client timeouts must be positive"));
+        let valid = |t: Duration| !t.is_zero() && t <= MAX_TIMEOUT;
+        if !valid(options.connect_timeout) || !valid(options.request_timeout) {
+            return Err(Error::malformed("signer client timeouts must be positive and at most a day"));
         }
         Ok(SignerClient { address, options, idle: Mutex::new(Vec::new()), next_id: AtomicU64::new(1) })
     }
@@ -366,5 +380,37 @@ impl SignerClient {
     /// The signer's health report (status, public key, key id, audit head).
     pub fn health(&self) -> Result<Map<String, Value>> {
         self.call(Op::Health, Map::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_parsed_strictly() {
+        assert_eq!(SignerAddress::parse("/run/s.sock").unwrap(), SignerAddress::Unix("/run/s.sock".into()));
+        assert_eq!(SignerAddress::parse("unix:s.sock").unwrap(), SignerAddress::Unix("s.sock".into()));
+        assert_eq!(
+            SignerAddress::parse("tcp:127.0.0.1:7").unwrap(),
+            SignerAddress::Tcp("127.0.0.1:7".parse().unwrap())
+        );
+        assert_eq!(SignerAddress::parse("[::1]:7").unwrap(), SignerAddress::Tcp("[::1]:7".parse().unwrap()));
+        let long = format!("/{}", "d".repeat(200));
+        for bad in ["tcp:localhost/x", "tcp:10.0.0.1:7", "192.168.1.1:7", "signer.sock", "unix:", "", long.as_str()] {
+            assert_eq!(SignerAddress::parse(bad).unwrap_err().code(), ErrorCode::MalformedInput, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn timeouts_must_be_positive_and_bounded() {
+        let address = SignerAddress::parse("/run/s.sock").unwrap();
+        for (connect, request) in [(0, 1), (1, 0), (1, 86_401), (u64::MAX, 1)] {
+            let options = SignerClientOptions {
+                connect_timeout: Duration::from_secs(connect),
+                request_timeout: Duration::from_secs(request),
+            };
+            assert_eq!(SignerClient::new(address.clone(), options).unwrap_err().code(), ErrorCode::MalformedInput);
+        }
     }
 }

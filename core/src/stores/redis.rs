@@ -79,8 +79,9 @@ impl RedisStore {
     /// A store for `config`. The URL is checked now; Redis itself is reached on first use (a
     /// verifier may start before Redis does: its requests are STORE_UNAVAILABLE until then).
     pub fn new(config: RedisConfig) -> Result<RedisStore> {
-        if config.connect_timeout.is_zero() || config.command_timeout.is_zero() {
-            return Err(Error::malformed("redis timeouts must be positive"));
+        let valid = |t: Duration| !t.is_zero() && t <= Duration::from_secs(86_400);
+        if !valid(config.connect_timeout) || !valid(config.command_timeout) {
+            return Err(Error::malformed("redis timeouts must be positive and at most a day"));
         }
         let client =
             redis::Client::open(config.url.as_str()).map_err(|_| Error::malformed("redis URL is not valid"))?;
