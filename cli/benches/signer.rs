@@ -49,7 +49,8 @@ fn benches(c: &mut Criterion) {
     std::fs::create_dir_all(&dir).unwrap();
     let issuer = IssuerKey::from_secret_hex(&"11".repeat(32)).unwrap();
     let holder = WorkerKey::from_secret_hex(&"22".repeat(32)).unwrap();
-    let facts = vec![("right".to_owned(), vec!["lease".to_owned()]), ("lane".to_owned(), vec!["transcribe".to_owned()])];
+    let facts =
+        vec![("right".to_owned(), vec!["lease".to_owned()]), ("lane".to_owned(), vec!["transcribe".to_owned()])];
     let expires_at = now_seconds() + 3600.0;
     let mint_request = MintRequest {
         public_hex: holder.public_hex(),
@@ -81,7 +82,8 @@ fn benches(c: &mut Criterion) {
     let key_hex = issuer.secret_hex();
     let (_plain, client) = start(&dir, "plain", key_hex.as_str(), &[]);
     let audit = dir.join("audit.log");
-    let (_audited, audited_client) = start(&dir, "audited", key_hex.as_str(), &["--audit-log", audit.to_str().unwrap()]);
+    let (_audited, audited_client) =
+        start(&dir, "audited", key_hex.as_str(), &["--audit-log", audit.to_str().unwrap()]);
 
     let mut group = c.benchmark_group("signer");
     group.measurement_time(Duration::from_secs(4));

@@ -16,6 +16,7 @@ use crate::keys::PublicKey;
 use crate::policy::{authorize, check_policy, AuthorizeOptions, Limits};
 use crate::proof::WorkerProof;
 use crate::stores::memory::{MemoryReplayStore, MemoryRevocationStore};
+use crate::stores::redis::{RedisConfig, RedisStore};
 use crate::stores::{ReplayKey, ReplayStore, RevocationStore};
 use crate::timestamp::{check_freshness, now_seconds};
 use crate::token::{parse_token, Token, VerifiedIdentity};
@@ -28,11 +29,26 @@ pub struct VerifierConfig {
     pub limits: Limits,
     /// Verified tokens kept (LRU); 0 turns the cache off.
     pub token_cache_capacity: usize,
+    /// (holder, nonce) pairs the in-memory replay store holds (unused with Redis).
+    pub replay_capacity: usize,
+    /// Revocation ids refused from the start (with Redis: added to the shared set at construction).
+    pub revoked_ids: Vec<String>,
+    /// Share the replay and revocation stores with other verifiers through Redis; `None` keeps them
+    /// in this process.
+    pub redis: Option<RedisConfig>,
 }
 
 impl VerifierConfig {
     pub fn new(issuer: IssuerKeys) -> Self {
-        VerifierConfig { issuer, max_skew_seconds: 300.0, limits: Limits::default(), token_cache_capacity: 10_000 }
+        VerifierConfig {
+            issuer,
+            max_skew_seconds: 300.0,
+            limits: Limits::default(),
+            token_cache_capacity: 10_000,
+            replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            revoked_ids: Vec::new(),
+            redis: None,
+        }
     }
 }
 
@@ -67,13 +83,27 @@ pub struct CacheStats {
 pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
 
 impl Verifier {
-    /// A verifier with in-memory stores.
-    pub fn new(config: VerifierConfig) -> Self {
-        Verifier::with_stores(
-            config,
-            Box::new(MemoryReplayStore::new(DEFAULT_REPLAY_CAPACITY)),
-            Box::new(MemoryRevocationStore::default()),
-        )
+    /// A verifier with the stores its config names: in memory (the default) or on Redis. With
+    /// Redis, the initial revoked ids are written to the shared set now (STORE_UNAVAILABLE if Redis
+    /// cannot take them).
+    pub fn new(config: VerifierConfig) -> Result<Self> {
+        if !(config.max_skew_seconds.is_finite() && config.max_skew_seconds >= 0.0) {
+            return Err(Error::malformed("max_skew_seconds must be a finite number, not negative"));
+        }
+        match config.redis.clone() {
+            None => {
+                let replay = MemoryReplayStore::new(config.replay_capacity);
+                let revocations = MemoryRevocationStore::new(config.revoked_ids.iter().cloned());
+                Ok(Verifier::with_stores(config, Box::new(replay), Box::new(revocations)))
+            }
+            Some(redis) => {
+                let store = RedisStore::new(redis)?;
+                for id in &config.revoked_ids {
+                    store.revoke(id)?;
+                }
+                Ok(Verifier::with_stores(config, Box::new(store.clone()), Box::new(store)))
+            }
+        }
     }
 
     pub fn with_stores(

@@ -48,9 +48,12 @@ fn store(url: &str, prefix: &str) -> RedisStore {
     RedisStore::new(config).unwrap()
 }
 
-fn verifier(issuer_public_hex: &str, store: RedisStore) -> Verifier {
-    let config = VerifierConfig::new(IssuerKeys::from_hex(issuer_public_hex).unwrap());
-    Verifier::with_stores(config, Box::new(store.clone()), Box::new(store))
+fn verifier(issuer_public_hex: &str, url: &str, prefix: &str) -> Verifier {
+    let mut config = VerifierConfig::new(IssuerKeys::from_hex(issuer_public_hex).unwrap());
+    let mut redis = RedisConfig::new(url);
+    redis.key_prefix = prefix.into();
+    config.redis = Some(redis);
+    Verifier::new(config).unwrap()
 }
 
 fn request() -> Request<'static> {
@@ -67,16 +70,28 @@ fn child_verifier_process() {
     let Ok(job_file) = std::env::var(CHILD) else { return }; // only when run as the other process
     let job: Value = serde_json::from_str(&std::fs::read_to_string(job_file).unwrap()).unwrap();
     let verifier =
-        verifier(job["issuer"].as_str().unwrap(), store(job["url"].as_str().unwrap(), job["prefix"].as_str().unwrap()));
-    let mut codes = std::collections::BTreeMap::<String, u64>::new();
-    for p in job["proofs"].as_array().unwrap() {
-        let proof = WorkerProof {
+        verifier(job["issuer"].as_str().unwrap(), job["url"].as_str().unwrap(), job["prefix"].as_str().unwrap());
+    let proofs: Vec<WorkerProof> = job["proofs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| WorkerProof {
             token: p["token"].as_str().unwrap().into(),
             signature: p["signature"].as_str().unwrap().into(),
             timestamp: p["timestamp"].as_str().unwrap().into(),
             nonce: p["nonce"].as_str().unwrap().into(),
-        };
-        let code = match verifier.authenticate(&proof, &request(), None) {
+        })
+        .collect();
+    // both processes start sending at the same instant, whatever their start-up took
+    if let Some(start_at) = job["start_at"].as_f64() {
+        let wait = start_at - now_seconds();
+        if wait > 0.0 {
+            std::thread::sleep(Duration::from_secs_f64(wait));
+        }
+    }
+    let mut codes = std::collections::BTreeMap::<String, u64>::new();
+    for proof in &proofs {
+        let code = match verifier.authenticate(proof, &request(), None) {
             Ok(_) => "OK".to_owned(),
             Err(e) => e.code().name().to_owned(),
         };
@@ -129,7 +144,8 @@ fn two_verifier_processes_accept_each_nonce_exactly_once() {
     let redis = RedisServer::start();
     let fx = fx();
     let proofs: Vec<Value> = (0..1000).map(|i| proof_json(&proof(&fx, &format!("nonce-{i}")))).collect();
-    let job = json!({"url": redis.url(), "prefix": "t1:", "issuer": fx.issuer.public_hex(), "proofs": proofs});
+    let start_at = now_seconds() + 3.0;
+    let job = json!({"url": redis.url(), "prefix": "t1:", "issuer": fx.issuer.public_hex(), "proofs": proofs, "start_at": start_at});
     // both processes get all 1000 at once
     let (a, b) = (spawn_child(&job), spawn_child(&job));
     let (a, b) = (tally(a), tally(b));
@@ -146,7 +162,7 @@ fn a_revocation_written_by_one_process_refuses_the_token_in_another() {
     }
     let redis = RedisServer::start();
     let fx = fx();
-    let here = verifier(&fx.issuer.public_hex(), store(&redis.url(), "t2:"));
+    let here = verifier(&fx.issuer.public_hex(), &redis.url(), "t2:");
     here.authenticate(&proof(&fx, "before"), &request(), None).unwrap();
     let job = |nonce: &str| json!({"url": redis.url(), "prefix": "t2:", "issuer": fx.issuer.public_hex(), "proofs": [proof_json(&proof(&fx, nonce))]});
     assert_eq!(tally(spawn_child(&job("other-1")))["OK"], 1);
@@ -158,7 +174,7 @@ fn a_revocation_written_by_one_process_refuses_the_token_in_another() {
     let other = fx_with_new_token(&fx);
     let block_id = parse_token(&IssuerKeys::one(fx.issuer.public_key()), &other).unwrap().revocation_ids()[0].clone();
     let other_proof = make_proof(&fx.holder, &other, &request(), &format!("{}", now_seconds().floor()), "b-1").unwrap();
-    let second = verifier(&fx.issuer.public_hex(), store(&redis.url(), "t2:"));
+    let second = verifier(&fx.issuer.public_hex(), &redis.url(), "t2:");
     second.revoke(&block_id).unwrap();
     assert_eq!(here.authenticate(&other_proof, &request(), None).unwrap_err().code(), ErrorCode::Revoked);
 }
@@ -185,7 +201,7 @@ fn redis_gone_is_store_unavailable_for_every_request_then_service_resumes() {
     }
     let mut redis = RedisServer::start();
     let fx = fx();
-    let verifier = verifier(&fx.issuer.public_hex(), store(&redis.url(), "t3:"));
+    let verifier = verifier(&fx.issuer.public_hex(), &redis.url(), "t3:");
     for i in 0..20 {
         verifier.authenticate(&proof(&fx, &format!("up-{i}")), &request(), None).unwrap();
     }

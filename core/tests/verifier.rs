@@ -31,7 +31,7 @@ fn fx() -> Fx {
 }
 
 fn verifier(fx: &Fx) -> Verifier {
-    Verifier::new(VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key())))
+    Verifier::new(VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()))).unwrap()
 }
 
 fn proof(fx: &Fx, timestamp: &str, nonce: &str) -> WorkerProof {
@@ -160,7 +160,8 @@ fn rotation_selects_the_key_by_id() {
     .unwrap();
     let old = IssuerKey::generate().unwrap();
     let v =
-        Verifier::new(VerifierConfig::new(IssuerKeys::by_key_id([(1, old.public_key()), (2, fx.issuer.public_key())])));
+        Verifier::new(VerifierConfig::new(IssuerKeys::by_key_id([(1, old.public_key()), (2, fx.issuer.public_key())])))
+            .unwrap();
     let p = make_proof(&fx.holder, &rotated, &REQUEST, "1700000000", "a").unwrap();
     assert!(v.authenticate(&p, &REQUEST, Some(NOW)).is_ok());
     let unnamed = proof(&fx, "1700000000", "b"); // minted without a root key id
@@ -172,12 +173,12 @@ fn a_huge_cache_capacity_allocates_nothing_up_front_and_the_cache_stays_bounded(
     let fx = fx();
     let mut config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
     config.token_cache_capacity = usize::MAX;
-    let v = Verifier::new(config);
+    let v = Verifier::new(config).unwrap();
     assert!(v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW)).is_ok());
 
     let mut config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
     config.token_cache_capacity = 1;
-    let v = Verifier::new(config);
+    let v = Verifier::new(config).unwrap();
     let other = mint_biscuit(
         &fx.issuer,
         &MintRequest {
