@@ -209,8 +209,60 @@ fn run_op(op: &str, input: &Value) -> Outcome {
         "frame_decode" => Ok(json!({"object": decode_frame(&bytes(input, "frame_hex"))?})),
         "proof_from_headers" => Ok(json!({"proof": proof_value(&proof_from_headers(string_pairs(input, "headers"))?)})),
         "proof_from_query" => Ok(json!({"proof": proof_value(&proof_from_query(string_pairs(input, "query"))?)})),
+        "verifier_sequence" => verifier_sequence(input),
         other => panic!("unknown op {other:?}"),
     }
+}
+
+/// The stateful Verifier through a sequence of steps; each step's outcome is "OK", a code, or (for
+/// `cache_stats`) "hits=H misses=M". A step's failure does not end the sequence.
+fn verifier_sequence(input: &Value) -> Outcome {
+    let mut config = VerifierConfig::new(issuer_keys(input)?);
+    config.max_skew_seconds = f(input, "max_skew_seconds");
+    config.limits = limits(input);
+    if let Some(capacity) = input.get("replay_capacity").and_then(Value::as_u64) {
+        config.replay_capacity = capacity as usize;
+    }
+    if let Some(ids) = input.get("revoked_ids").and_then(Value::as_array) {
+        config.revoked_ids = ids.iter().map(|id| id.as_str().unwrap().to_owned()).collect();
+    }
+    let verifier = Verifier::new(config)?;
+    let mut token: Option<Token> = None;
+    let mut outcomes = Vec::new();
+    for step in input["steps"].as_array().expect("steps") {
+        let (action, args) = step.as_object().and_then(|o| o.iter().next()).expect("one action per step");
+        let outcome: Result<String> = match action.as_str() {
+            "authenticate" => {
+                let p = &args["proof"];
+                let proof = WorkerProof {
+                    token: s(p, "token").into(),
+                    signature: s(p, "signature").into(),
+                    timestamp: s(p, "timestamp").into(),
+                    nonce: s(p, "nonce").into(),
+                };
+                let body = bytes(&args["request"], "body_hex");
+                let request = Request::new(s(&args["request"], "method"), s(&args["request"], "path"), &body);
+                verifier.authenticate(&proof, &request, Some(f(args, "now"))).map(|verified| {
+                    token = Some(verified.token.clone());
+                    "OK".to_owned()
+                })
+            }
+            "check_policy" => {
+                let facts = string_pairs(args, "request_facts");
+                let token = token.as_ref().expect("check_policy after an accepted authenticate");
+                let facts = facts.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                verifier.check_policy(token, facts, s(args, "allow"), Some(f(args, "now"))).map(|_| "OK".to_owned())
+            }
+            "revoke" => verifier.revoke(args.as_str().expect("an id")).map(|_| "OK".to_owned()),
+            "cache_stats" => {
+                let stats = verifier.cache_stats();
+                Ok(format!("hits={} misses={}", stats.hits, stats.misses))
+            }
+            other => panic!("unknown verifier step {other:?}"),
+        };
+        outcomes.push(outcome.unwrap_or_else(|e| e.code().name().to_owned()));
+    }
+    Ok(json!({"outcomes": outcomes}))
 }
 
 /// Compare an outcome with `expect`: `{"error": CODE}`, or every expected field equal; for the
