@@ -25,6 +25,40 @@ export declare class IssuerKey {
   toJSON(): string
 }
 
+/**
+ * A client of the signer daemon (`trustcore signer serve`). Nothing connects until the first
+ * request; the client keeps a few connections open between requests and may be shared freely.
+ * Every method answers with a Promise and runs on the libuv thread pool.
+ */
+export declare class SignerClient {
+  /**
+   * `address`: a socket path, `unix:PATH`, or `tcp:127.0.0.1:PORT` (loopback only: frames are
+   * not encrypted). Throws MALFORMED_INPUT for another address or a timeout that is not positive,
+   * a TypeError for an argument of the wrong type (an `options` that is not an object included).
+   */
+  constructor(address: string, options?: SignerClientOptions | undefined | null)
+  /** Where the client connects, as `unix:PATH` or `tcp:IP:PORT`. */
+  get address(): string
+  /** The issuer's public key (hex) and the signer's root key id. */
+  publicKey(): Promise<SignerPublicKey>
+  /**
+   * Ask the signer to mint a token; SIGNER_REFUSED when its policy (max ttl, granted
+   * predicates, allowed peers) says no.
+   */
+  mint(options: SignerMintOptions): Promise<SignerMintedToken>
+  /**
+   * Ask the signer to sign `job` (its `sig` field left out) for `workerId`; resolves to the
+   * signature (hex) for `job.sig`, which `verifyJob` checks.
+   */
+  signJob(job: Record<string, unknown>, workerId: string): Promise<string>
+  /**
+   * The signer's health report as it sends it: `status`, `public_key`, `key_id`, `version`,
+   * `audit` (`{ entries, head }`, or null without an audit log).
+   */
+  health(): Promise<Record<string, unknown>>
+  toString(): string
+}
+
 /** A token whose signatures verified against a trusted issuer key. Shows its shape, never its bytes. */
 export declare class Token {
   /** How many blocks: 1 for a token as minted, more once a holder attenuates it. */
@@ -206,6 +240,43 @@ export declare function proofHeaders(proof: WorkerProof): Record<string, string>
 
 /** The same proof as query parameters (`token`, `sig`, `ts`, `nonce`). */
 export declare function proofQuery(proof: WorkerProof): Record<string, string>
+
+/** Time bounds of a client, in milliseconds; a field left out keeps core's default. */
+export interface SignerClientOptions {
+  /** Opening a connection (default 1000 ms). */
+  connectTimeoutMs?: number
+  /** One request, from sending it to the whole answer (default 5000 ms). */
+  requestTimeoutMs?: number
+}
+
+/** A token the signer minted. */
+export interface SignerMintedToken {
+  /** The token, base64. */
+  token: string
+  /** The revocation id in the token (the one given, or the signer's pick). */
+  revocationId: string
+  /** Whole seconds since the epoch. */
+  expiresAt: number
+}
+
+/**
+ * What to ask the signer to mint. `facts` as `mintBiscuit` takes them (predicates in the order
+ * given); the signer sets the root key id, and picks a random revocation id when none is given.
+ */
+export interface SignerMintOptions {
+  publicHex: string
+  holderId: string
+  facts?: Record<string, string[]>
+  /** Seconds since the epoch; the signer cuts it to whole seconds and refuses one past its max ttl. */
+  expiresAt: number
+  revocationId?: string
+}
+
+/** The issuer's public key and the signer's root key id (null when it sets none). */
+export interface SignerPublicKey {
+  publicKey: string
+  keyId: number | null
+}
 
 /** Sign `job` (its `sig` field left out) for `workerId`; returns the signature in hex, for `job.sig`. */
 export declare function signJob(issuer: IssuerKey, job: Record<string, unknown>, workerId: string): string

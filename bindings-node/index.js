@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.IssuerKey = nativeBinding.IssuerKey
+module.exports.SignerClient = nativeBinding.SignerClient
 module.exports.Token = nativeBinding.Token
 module.exports.WorkerKey = nativeBinding.WorkerKey
 module.exports.authenticate = nativeBinding.authenticate

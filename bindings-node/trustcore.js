@@ -61,10 +61,11 @@ function rethrow(err) {
 }
 
 // `self`, when given, is the receiver: static factories run on the class itself, not on its proxy.
-// A Promise form (`…Async`) always returns a Promise: what it throws while reading its arguments
-// becomes a rejection, so `.catch()` sees every failure.
-function wrap(fn, name, self) {
-  const isAsync = name.endsWith('Async')
+// A Promise form (`…Async`, or every method of a class whose methods all answer with a Promise)
+// always returns a Promise: what it throws while reading its arguments becomes a rejection, so
+// `.catch()` sees every failure.
+function wrap(fn, name, self, promises = false) {
+  const isAsync = promises || name.endsWith('Async')
   const wrapped = function (...args) {
     let result
     try {
@@ -83,31 +84,55 @@ function wrap(fn, name, self) {
 }
 
 // Classes keep their identity (instances are made natively); their methods, getters and static
-// factories are wrapped in place, and `new` from JS is refused with a TypeError.
-function wrapClass(cls) {
+// factories are wrapped in place. `new` from JS is refused with a TypeError, except for the classes
+// a user makes (`constructible`), whose constructor errors are converted like any other.
+function wrapClass(cls, { constructible = false, promises = false } = {}) {
   for (const target of [cls, cls.prototype]) {
     for (const key of Object.getOwnPropertyNames(target)) {
       if (['constructor', 'prototype', 'length', 'name'].includes(key)) continue
       const descriptor = Object.getOwnPropertyDescriptor(target, key)
       const self = target === cls ? cls : undefined
-      if (typeof descriptor.value === 'function') descriptor.value = wrap(descriptor.value, key, self)
+      // toString stays synchronous whatever the class's other methods do
+      const isPromise = promises && target === cls.prototype && key !== 'toString'
+      if (typeof descriptor.value === 'function') descriptor.value = wrap(descriptor.value, key, self, isPromise)
       if (descriptor.get) descriptor.get = wrap(descriptor.get, key)
       Object.defineProperty(target, key, descriptor)
     }
   }
+  if (constructible) {
+    const proxy = new Proxy(cls, {
+      // napi-rs's constructor does not check new.target: called as a function it would wrap
+      // whatever `this` is (the module's exports, for `trustcore.SignerClient(…)`)
+      apply() {
+        throw new TypeError(`Class constructor ${cls.name} cannot be invoked without 'new'`)
+      },
+      construct(target, args, newTarget) {
+        try {
+          return Reflect.construct(target, args, newTarget === proxy ? target : newTarget)
+        } catch (err) {
+          const converted = convert(err)
+          if (converted !== err) Error.captureStackTrace(converted, proxy)
+          throw converted
+        }
+      },
+    })
+    return proxy
+  }
   const factories = Object.getOwnPropertyNames(cls).filter((k) => typeof cls[k] === 'function')
   const hint = factories.length ? `use ${factories.map((f) => `${cls.name}.${f}()`).join(' or ')}` : 'it is made by trustcore'
-  return new Proxy(cls, {
-    construct() {
-      throw new TypeError(`${cls.name} has no public constructor: ${hint}`)
-    },
-  })
+  const refuse = () => {
+    throw new TypeError(`${cls.name} has no public constructor: ${hint}`)
+  }
+  return new Proxy(cls, { construct: refuse, apply: refuse })
 }
 
 const CLASSES = new Set(['IssuerKey', 'WorkerKey', 'Token'])
+// made with `new` from JS; every method does I/O on the libuv pool and answers with a Promise
+const CLIENT_CLASSES = new Set(['SignerClient'])
 
 for (const [name, value] of Object.entries(native)) {
   if (CLASSES.has(name)) exports[name] = wrapClass(value)
+  else if (CLIENT_CLASSES.has(name)) exports[name] = wrapClass(value, { constructible: true, promises: true })
   else if (typeof value === 'function') exports[name] = wrap(value, name)
   else exports[name] = value
 }

@@ -5,6 +5,7 @@ export const {
   IssuerKey,
   WorkerKey,
   Token,
+  SignerClient,
   TrustError,
   ERROR_CODES,
   errorCodes,

@@ -36,9 +36,9 @@
  *           harmless default for getters); the process stays alive.
  *
  * Threads   Every handle (tc_issuer_key, tc_worker_key, tc_issuer_keys, tc_token, tc_identity,
- *           tc_proof, tc_bytes, tc_error) is immutable once created, and tc_verifier locks its own
- *           state: each may be used from several threads at once. Freeing a handle must not race
- *           with any other use of it. Functions keep no global state.
+ *           tc_proof, tc_bytes, tc_error) is immutable once created, and tc_verifier and
+ *           tc_signer_client lock their own state: each may be used from several threads at once.
+ *           Freeing a handle must not race with any other use of it. Functions keep no global state.
  */
 
 
@@ -117,6 +117,11 @@ typedef struct tc_issuer_keys tc_issuer_keys;
 // What a holder attaches to a request: token, signature (hex), timestamp and nonce, all as sent.
 // Immutable: safe to share between threads.
 typedef struct tc_proof tc_proof;
+
+// A client of the signer daemon. Thread-safe: one client serves every thread of a process (it keeps
+// a few connections open between requests and locks that pool itself). Freeing it must not race
+// with a call in flight.
+typedef struct tc_signer_client tc_signer_client;
 
 // A verified token. Immutable: safe to share between threads (authorize it from several at once).
 typedef struct tc_token tc_token;
@@ -214,6 +219,24 @@ typedef struct tc_mint_request {
   bool has_root_key_id;
   uint32_t root_key_id;
 } tc_mint_request;
+
+// What to ask the signer to mint: `tc_mint_request` without the root key id (the signer writes its
+// own `--key-id`). Set `has_revocation_id` to name the revocation id; without it the signer picks
+// a random one (and `revocation_id` must be NULL with length 0). `expires_at` is seconds since the
+// epoch, cut to whole seconds; the signer refuses one past its `--max-ttl` (SIGNER_REFUSED), as it
+// refuses a predicate outside its `--allow-predicate` list.
+typedef struct tc_signer_mint_request {
+  const char *public_hex;
+  size_t public_hex_len;
+  const char *holder_id;
+  size_t holder_id_len;
+  const struct tc_mint_fact *facts;
+  size_t facts_count;
+  bool has_revocation_id;
+  const char *revocation_id;
+  size_t revocation_id_len;
+  double expires_at;
+} tc_signer_mint_request;
 
 #ifdef __cplusplus
 extern "C" {
@@ -875,6 +898,83 @@ tc_status tc_frame_decode_body(const uint8_t *body,
                                size_t body_len,
                                struct tc_bytes **out,
                                struct tc_error **err);
+
+// A client of the signer at `address`: a socket path (anything holding a `/`), `unix:PATH`, or
+// `tcp:IP:PORT` / `IP:PORT` with a loopback IP (frames are not encrypted, so any other address is
+// MALFORMED_INPUT). `connect_timeout_ms` bounds opening a connection and `request_timeout_ms` each
+// request from sending it to the whole answer; both must be positive (core's defaults are 1000 and
+// 5000). Nothing is connected yet: the first request connects, and is SIGNER_UNAVAILABLE if no
+// signer listens.
+//
+// # Safety
+// `address` is NULL (length 0) or readable for `address_len` bytes; `out` is writable; `err` is NULL
+// or writable.
+tc_status tc_signer_client_new(const char *address,
+                               size_t address_len,
+                               uint32_t connect_timeout_ms,
+                               uint32_t request_timeout_ms,
+                               struct tc_signer_client **out,
+                               struct tc_error **err);
+
+// The issuer's public key (64 hex digits, as an owned buffer) and the signer's root key id: when
+// the signer has one, `*has_key_id_out` is true and `*key_id_out` holds it; otherwise false and 0.
+// Both of those may be NULL when not wanted.
+//
+// # Safety
+// `client` is a live handle; `public_hex_out` is writable; `has_key_id_out`, `key_id_out` and `err`
+// are NULL or writable.
+tc_status tc_signer_client_public_key(const struct tc_signer_client *client,
+                                      struct tc_bytes **public_hex_out,
+                                      bool *has_key_id_out,
+                                      uint32_t *key_id_out,
+                                      struct tc_error **err);
+
+// Ask the signer to mint a token bound to the holder key. On TC_OK, `*token_out` is the token
+// (URL-safe base64, an owned buffer), `*revocation_id_out` (when not NULL) the revocation id the
+// token carries (the one asked for, or the signer's pick) and `*expires_at_out` (when not NULL) its
+// expiry in whole seconds since the epoch. On failure they are NULL and 0.
+//
+// # Safety
+// `client` is a live handle; `request` is readable, with strings and arrays as documented on
+// `tc_signer_mint_request`; `token_out` is writable; `revocation_id_out`, `expires_at_out` and `err`
+// are NULL or writable.
+tc_status tc_signer_client_mint(const struct tc_signer_client *client,
+                                const struct tc_signer_mint_request *request,
+                                struct tc_bytes **token_out,
+                                struct tc_bytes **revocation_id_out,
+                                uint64_t *expires_at_out,
+                                struct tc_error **err);
+
+// Ask the signer to sign `job` (UTF-8 JSON text of an object, as `tc_sign_job` takes it; a `sig`
+// member is ignored) for `worker_id`. On TC_OK, `*sig_out` is the signature (128 hex digits, an
+// owned buffer) to store as the job's `sig`. MALFORMED_INPUT when `job` is not a JSON object.
+//
+// # Safety
+// `client` is a live handle; strings are NULL (length 0) or readable; `sig_out` is writable; `err`
+// is NULL or writable.
+tc_status tc_signer_client_sign_job(const struct tc_signer_client *client,
+                                    const char *job_json,
+                                    size_t job_json_len,
+                                    const char *worker_id,
+                                    size_t worker_id_len,
+                                    struct tc_bytes **sig_out,
+                                    struct tc_error **err);
+
+// The signer's health report as UTF-8 JSON text of an object (an owned buffer): `status` ("ok"),
+// `public_key`, `key_id` (null without one), `version`, and `audit` ({"entries", "head"}, or null
+// without an audit log).
+//
+// # Safety
+// `client` is a live handle; `json_out` is writable; `err` is NULL or writable.
+tc_status tc_signer_client_health(const struct tc_signer_client *client,
+                                  struct tc_bytes **json_out,
+                                  struct tc_error **err);
+
+// Release a client and the connections it keeps. NULL is accepted and ignored.
+//
+// # Safety
+// `client` is NULL or a handle not yet freed, used by no other thread; it is not used afterwards.
+void tc_signer_client_free(struct tc_signer_client *client);
 
 #ifdef __cplusplus
 }  // extern "C"

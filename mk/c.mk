@@ -2,6 +2,7 @@
 #   make test-c     header freshness + Rust unit tests; the C conformance runner and misuse tests with
 #                   ASan + UBSan; then both again without sanitizers under valgrind
 #   make test-go    go vet, go test and go test -race over the same vectors
+#   (both start the real signer daemon, $(TRUSTCORE_BIN), so they build it first: signer-bin)
 #   make bench-c / bench-go   the per-request path through C / Go against the Rust core, same run
 #   make install PREFIX=/usr/local [DESTDIR=]   the .so (with SONAME links), .a, header, trustcore.pc
 
@@ -20,11 +21,12 @@ TC_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 TC_PKG := PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig pkg-config
 TC_RPATH := -Wl,-rpath,$(TC_STAGE)/lib
 TC_TEST_SRC := $(TC_DIR)/tests/c
-TC_CONFORMANCE_SRC := $(addprefix $(TC_TEST_SRC)/,conformance.c ops.c json_raw.c hex.c)
-TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c threads.c fixture.c)
+TC_CONFORMANCE_SRC := $(addprefix $(TC_TEST_SRC)/,conformance.c ops.c json_raw.c hex.c signer_daemon.c)
+TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c threads.c fixture.c signer_checks.c signer_daemon.c)
 # valgrind runs the authorizer ~50x slower: its run multiplies time budgets (never fact or
-# iteration limits) so a 10 ms default does not turn into LIMIT_EXCEEDED; ASan runs use exact limits
-TC_VALGRIND := valgrind --leak-check=full --show-leak-kinds=definite,indirect \
+# iteration limits) so a 10 ms default does not turn into LIMIT_EXCEEDED; ASan runs use exact limits.
+# The signer daemon the tests fork + exec ($(TRUSTCORE_BIN)) runs natively: children are not traced.
+TC_VALGRIND := valgrind --trace-children=no --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=1
 TC_GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=1 PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig \
 	LD_LIBRARY_PATH=$(TC_STAGE)/lib TRUSTCORE_ROOT=$(ROOT)
@@ -69,7 +71,7 @@ c-stage: c-lib
 c-header-test: setup-rust
 	$(CARGO) test --locked -p trustcore-c
 
-test-c: setup-c c-header-test c-stage
+test-c: setup-c c-header-test c-stage signer-bin
 	@mkdir -p $(TC_BUILD)/asan $(TC_BUILD)/plain
 	@echo "== C: build with ASan + UBSan"
 	$(TC_CC) $(TC_CFLAGS) $(TC_SANITIZE) $$($(TC_PKG) --cflags trustcore libcjson) $(TC_CONFORMANCE_SRC) \
@@ -85,7 +87,7 @@ test-c: setup-c c-header-test c-stage
 	$(TC_BUILD)/plain/quickstart
 	$(TC_BUILD)/plain/quickstart-static
 	@echo "== C: misuse and conformance under ASan + UBSan"
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(TC_BUILD)/asan/misuse
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(TC_BUILD)/asan/misuse $(ROOT)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(TC_BUILD)/asan/conformance $(ROOT)
 	@echo "== C: misuse and conformance under valgrind"
@@ -93,10 +95,10 @@ test-c: setup-c c-header-test c-stage
 		$$($(TC_PKG) --libs trustcore libcjson) $(TC_RPATH) -o $(TC_BUILD)/plain/conformance
 	$(TC_CC) $(TC_CFLAGS) -I$(TC_TEST_SRC) $$($(TC_PKG) --cflags trustcore) $(TC_MISUSE_SRC) \
 		$$($(TC_PKG) --libs trustcore) $(TC_RPATH) -o $(TC_BUILD)/plain/misuse
-	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/misuse
+	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/misuse $(ROOT)
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/conformance $(ROOT)
 
-test-go: setup-c c-stage
+test-go: setup-c c-stage signer-bin
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) vet ./...
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) test -count=1 -v .
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) test -race -count=1 -v .

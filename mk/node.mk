@@ -3,7 +3,9 @@
 #   build-node   napi build --release into target/node/, then: generated index.js / index.d.ts must
 #                equal the committed ones (drift check), and the addon is copied next to them
 #   test-node    node --test (conformance over the three vector sources, bad input, concurrency,
-#                Express example), then npm pack installed into an empty project runs the quick start
+#                Express example, SignerClient against the real daemon), then npm pack installed into
+#                an empty project runs the quick start. Needs the `trustcore` binary (signer-bin, in the
+#                top Makefile), which the signer tests start as a child process from $TRUSTCORE_BIN
 #   bench-node   the per-request path through Node (sync, async) against the Rust core, one run
 #   regen-node   write the generated index.js / index.d.ts in place (then commit them)
 
@@ -11,6 +13,13 @@ NODE_DIR := $(ROOT)/bindings-node
 NODE_OUT := $(ROOT)/target/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.trustcore-setup
 NAPI := $(NODE_DIR)/node_modules/.bin/napi
+# put the built addon(s) in bindings-node/ by rename, never by copying over: a node process that
+# has the old addon mapped (a test run, a server in this checkout) would die of SIGBUS mid-run
+define install-addon
+	for f in $(NODE_OUT)/napi/*.node; do \
+		cp "$$f" "$(NODE_DIR)/.$$(basename "$$f").tmp" && mv -f "$(NODE_DIR)/.$$(basename "$$f").tmp" "$(NODE_DIR)/$$(basename "$$f")"; \
+	done
+endef
 
 SETUP_TARGETS += setup-node
 TEST_TARGETS += test-node
@@ -38,14 +47,15 @@ build-node: setup-node setup-rust
 			echo "bindings-node/$$f is stale (it no longer matches src/): run 'make regen-node' and commit it"; exit 1; }; \
 	done
 	@echo "bindings-node/index.js and index.d.ts match the code"
-	cp $(NODE_OUT)/napi/*.node $(NODE_DIR)/
+	$(install-addon)
 
 regen-node: setup-node
 	rm -rf $(NODE_OUT)/napi && mkdir -p $(NODE_OUT)/napi
 	cd $(NODE_DIR) && $(NAPI) build --platform --release --output-dir $(NODE_OUT)/napi -- --locked
-	cp $(NODE_OUT)/napi/index.js $(NODE_OUT)/napi/index.d.ts $(NODE_OUT)/napi/*.node $(NODE_DIR)/
+	cp $(NODE_OUT)/napi/index.js $(NODE_OUT)/napi/index.d.ts $(NODE_DIR)/
+	$(install-addon)
 
-test-node: build-node
+test-node: build-node signer-bin
 	cd $(NODE_DIR) && node --test --test-reporter=spec test/*.test.js
 	$(MAKE) --no-print-directory pack-test-node
 

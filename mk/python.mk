@@ -2,7 +2,8 @@
 # module trustcore._trustcore. Venvs live in bindings-python/.venv* (git-ignored); the wheel in
 # target/python-wheels/. Only PyPI and crates.io are reached.
 #   setup-python  the test venv: maturin, pytest, mypy, biscuit-python 0.4, trust-core 0.1
-#   test-python   build the abi3 wheel, install it, stubtest + mypy, pytest (conformance included),
+#   test-python   build the abi3 wheel, install it, stubtest + mypy, pytest (conformance included; the
+#                 signer tests start target/release/trustcore, built by signer-bin),
 #                 then the README example in a venv that holds nothing but the package
 #   bench-python  this binding against trust-core 0.1 from PyPI, per operation, 1 vs 2 threads
 
@@ -34,7 +35,7 @@ build-python: setup-python
 	cd $(PY_DIR) && $(PY_VENV)/bin/maturin build --release --locked --quiet \
 		--interpreter $(PY_VENV)/bin/python --out $(PY_WHEELS)
 
-test-python: build-python
+test-python: build-python signer-bin
 	$(PY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
 		$(PY_WHEELS)/trustcore-*.whl
 	cd $(PY_DIR) && $(PY_VENV)/bin/python -m mypy.stubtest trustcore

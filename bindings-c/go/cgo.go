@@ -2,7 +2,7 @@
 // with pkg-config). It converts types and errors only: every rule lives in the core.
 //
 // Handles (IssuerKey, WorkerKey, IssuerKeys, Token, Proof) are immutable and safe for concurrent
-// use. Each owns native memory, released when the handle is garbage collected or, deterministically,
+// use; Verifier and SignerClient lock their own state and are shared by goroutines too. Each owns native memory, released when the handle is garbage collected or, deterministically,
 // by Close; Close must not race with other use of the same handle. Errors are *Error values whose
 // Code works with errors.Is: errors.Is(err, trustcore.ErrDenied).
 package trustcore

@@ -353,7 +353,8 @@ func runMint(in fields) (result, error) {
 
 // ---- comparison ----------------------------------------------------------------------------------
 
-// check compares an outcome with expect: {"error": CODE}, or every expected field equal.
+// check compares an outcome with expect: {"error": CODE}, or every expected field equal; for the
+// signer ops "result" is matched field by field and "result_has" names fields that must be present.
 func check(got result, err error, expect fields) error {
 	if expect.has("error") {
 		want := expect.str("error")
@@ -372,6 +373,25 @@ func check(got result, err error, expect fields) error {
 		return fmt.Errorf("expected success, got %v", err)
 	}
 	for key, want := range expect {
+		switch key {
+		case "result":
+			if err := checkResultFields(got, want); err != nil {
+				return err
+			}
+			continue
+		case "result_has":
+			var names []string
+			if err := json.Unmarshal(want, &names); err != nil {
+				panic("result_has is not a list of names")
+			}
+			have, _ := got["result"].(map[string]any)
+			for _, name := range names {
+				if _, ok := have[name]; !ok {
+					return fmt.Errorf("result has no %s", name)
+				}
+			}
+			continue
+		}
 		have, err := normalize(got[key])
 		if err != nil {
 			return err
@@ -382,6 +402,30 @@ func check(got result, err error, expect fields) error {
 		}
 		if !jsonEqual(have, wantValue) {
 			return fmt.Errorf("%s: expected %s, got %v", key, want, have)
+		}
+	}
+	return nil
+}
+
+// checkResultFields matches the outcome's "result" object with want's fields, one by one (a missing
+// field is null).
+func checkResultFields(got result, want json.RawMessage) error {
+	var fieldsWanted fields
+	if err := json.Unmarshal(want, &fieldsWanted); err != nil || fieldsWanted == nil {
+		panic("expect.result is not an object")
+	}
+	have, _ := got["result"].(map[string]any)
+	for field, raw := range fieldsWanted {
+		value, err := normalize(have[field])
+		if err != nil {
+			return err
+		}
+		var wantValue any
+		if err := decodeNumbers(raw, &wantValue); err != nil {
+			return err
+		}
+		if !jsonEqual(value, wantValue) {
+			return fmt.Errorf("result.%s: expected %s, got %v", field, raw, value)
 		}
 	}
 	return nil
@@ -458,8 +502,9 @@ type tally struct {
 }
 
 type vectorFile struct {
-	Schema        string `json:"schema"`
-	NumberOfTests int    `json:"numberOfTests"`
+	Schema        string          `json:"schema"`
+	NumberOfTests int             `json:"numberOfTests"`
+	Signer        *signerSettings `json:"signer"`
 	Cases         []struct {
 		ID     string `json:"id"`
 		Op     string `json:"op"`
@@ -468,14 +513,22 @@ type vectorFile struct {
 	} `json:"cases"`
 }
 
-// runCase runs one op, turning a panic (a malformed vector, an unknown op) into a failure.
-func runCase(op string, in fields) (got result, err error, problem error) {
+// runCase runs one op (a signer op against the file's daemon), turning a panic (a malformed vector,
+// an unknown op) into a failure.
+func runCase(daemon *vectorSigner, op string, in fields) (got result, err error, problem error) {
 	defer func() {
 		if p := recover(); p != nil {
 			problem = fmt.Errorf("vector problem: %v", p)
 		}
 	}()
-	got, err = runOp(op, in)
+	if strings.HasPrefix(op, "signer_") {
+		if daemon == nil {
+			panic("op " + op + " needs the file's signer settings (and a signer that started)")
+		}
+		got, err = daemon.run(op, in)
+	} else {
+		got, err = runOp(op, in)
+	}
 	return got, err, nil
 }
 
@@ -498,15 +551,27 @@ func runVectorDir(t *tally, dir string) (ran, declared int) {
 			continue
 		}
 		declared += doc.NumberOfTests
+		// a file with signer settings runs against a live daemon, started for it and stopped after
+		var daemon *vectorSigner
+		if doc.Signer != nil {
+			if daemon, err = startVectorSigner(doc.Signer); err != nil {
+				t.failures = append(t.failures, fmt.Sprintf("%s: (signer): %v", filepath.Base(file), err))
+			}
+		}
 		for _, c := range doc.Cases {
 			ran++
 			t.ran++
-			got, err, problem := runCase(c.Op, c.Input)
+			got, err, problem := runCase(daemon, c.Op, c.Input)
 			if problem == nil {
 				problem = check(got, err, c.Expect)
 			}
 			if problem != nil {
 				t.failures = append(t.failures, fmt.Sprintf("%s: %s: %v", filepath.Base(file), c.ID, problem))
+			}
+		}
+		if daemon != nil {
+			if err := daemon.stop(); err != nil {
+				t.failures = append(t.failures, fmt.Sprintf("%s: (signer): %v", filepath.Base(file), err))
 			}
 		}
 	}

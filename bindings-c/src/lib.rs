@@ -34,6 +34,8 @@ mod jobs;
 
 mod wire;
 
+mod signer;
+
 use std::ffi::c_char;
 
 /// Room for a 32-byte key as hex plus its NUL (a public key or a seed).
@@ -67,6 +69,7 @@ const _: () = {
     shareable::<identity::tc_identity>();
     shareable::<proof::tc_proof>();
     shareable::<verifier::tc_verifier>();
+    shareable::<signer::tc_signer_client>();
     shareable::<output::tc_bytes>();
     shareable::<status::tc_error>();
 };

@@ -154,3 +154,30 @@ pub fn json_object(value: serde_json::Value, what: &str) -> Result<serde_json::M
         _ => Err(type_error(format!("{what} must be a plain object"))),
     }
 }
+
+/// App facts as JS gives them, `{ predicate: [value, …] }`, predicates in the order given (a
+/// missing or null `facts` is none). Whether a predicate or value is acceptable is core's call.
+pub fn fact_lists(facts: Option<serde_json::Value>) -> Result<Vec<(String, Vec<String>)>> {
+    use serde_json::Value;
+    let mut lists = Vec::new();
+    match facts {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (predicate, values) in map {
+                let values = match values {
+                    Value::Array(items) => items
+                        .into_iter()
+                        .map(|v| match v {
+                            Value::String(s) => Ok(s),
+                            _ => Err(type_error("fact values must be strings")),
+                        })
+                        .collect::<Result<Vec<String>>>()?,
+                    _ => return Err(type_error("facts must map each predicate to a list of strings")),
+                };
+                lists.push((predicate, values));
+            }
+        }
+        Some(_) => return Err(type_error("facts must be an object")),
+    }
+    Ok(lists)
+}

@@ -14,6 +14,7 @@ mod error;
 mod jobs;
 mod keys;
 mod request;
+mod signer;
 mod token;
 mod verify;
 

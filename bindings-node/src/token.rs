@@ -6,8 +6,8 @@ use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Null, Uint8Array};
 use serde_json::Value;
 use trustcore_core as core;
 
-use crate::convert::{issuer_keys, limits, whole_u32, AuthorizerLimits, IssuerArg};
-use crate::error::{guard, trust, type_error, Result, Work};
+use crate::convert::{fact_lists, issuer_keys, limits, whole_u32, AuthorizerLimits, IssuerArg};
+use crate::error::{guard, trust, Result, Work};
 use crate::keys::IssuerKey;
 
 /// A token whose signatures verified against a trusted issuer key. Shows its shape, never its bytes.
@@ -170,30 +170,10 @@ pub struct MintOptions {
 }
 
 fn mint_request(options: MintOptions) -> Result<core::MintRequest> {
-    let mut facts = Vec::new();
-    match options.facts {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(map)) => {
-            for (predicate, values) in map {
-                let values = match values {
-                    Value::Array(items) => items
-                        .into_iter()
-                        .map(|v| match v {
-                            Value::String(s) => Ok(s),
-                            _ => Err(type_error("fact values must be strings")),
-                        })
-                        .collect::<Result<Vec<String>>>()?,
-                    _ => return Err(type_error("facts must map each predicate to a list of strings")),
-                };
-                facts.push((predicate, values));
-            }
-        }
-        Some(_) => return Err(type_error("facts must be an object")),
-    }
     Ok(core::MintRequest {
         public_hex: options.public_hex,
         holder_id: options.holder_id,
-        facts,
+        facts: fact_lists(options.facts)?,
         revocation_id: options.revocation_id,
         expires_at: options.expires_at,
         root_key_id: options.root_key_id.map(|id| whole_u32(id, "rootKeyId")).transpose()?,

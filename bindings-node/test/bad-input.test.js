@@ -2,11 +2,30 @@
 // Bad input for every export: each argument, and each field of each options object, replaced by
 // values of the wrong type, null, undefined, huge strings, invalid UTF-8, lone surrogates and
 // detached buffers. Every call must return, or throw (or reject with) a TrustError or a TypeError:
-// never crash, never hang, never anything else.
+// never crash, never hang, never anything else. SignerClient's calls go to a live signer daemon.
 
-const { test } = require('node:test')
+const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
 const { tc, NOW, issuer, worker, token, request, ALLOW, signed, authOptions } = require('./fixtures.js')
+const { startSigner, tempDir } = require('./signer-daemon.js')
+
+const signerDir = tempDir()
+const signerSocket = path.join(signerDir, 'signer.sock')
+let signer
+// lazy: nothing connects before the daemon listens
+const client = new tc.SignerClient(signerSocket, { requestTimeoutMs: 10_000 })
+
+before(async () => {
+  // any expiry and any predicate: the sweep is about types, not policy
+  signer = await startSigner({ seedHex: issuer.secretHex(), dir: signerDir, socket: signerSocket, args: ['--max-ttl', '1e12'] })
+})
+
+after(async () => {
+  assert.deepEqual(await signer.stop(), { code: 0, signal: null }, signer.stderr())
+  fs.rmSync(signerDir, { recursive: true, force: true })
+})
 
 function detachedBytes() {
   const buffer = new ArrayBuffer(16)
@@ -56,6 +75,7 @@ const job = { id: 1, task: 't' }
 const sig = tc.signJob(issuer, job, 'w')
 const lowerHeaders = Object.fromEntries(Object.entries(tc.proofHeaders(signed())).map(([k, v]) => [k.toLowerCase(), v]))
 const mintOptions = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, revocationId: 'r', expiresAt: NOW, rootKeyId: 1 })
+const signerMint = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, expiresAt: NOW + 60, revocationId: 'r' })
 const policy = () => ({ requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW, limits: { maxTimeMs: 50, maxFacts: 100, maxIterations: 10 } })
 
 // every export, with arguments that work; the sweep breaks them one at a time
@@ -92,6 +112,11 @@ const CALLS = {
   verifyJobAsync: [tc.verifyJobAsync, () => [issuer.publicHex, { ...job, sig }, 'w']],
   encodeFrame: [tc.encodeFrame, () => [{ a: 1 }]],
   decodeFrame: [tc.decodeFrame, () => [tc.encodeFrame({ a: 1 })]],
+  SignerClient: [(...a) => new tc.SignerClient(...a), () => [signerSocket, { connectTimeoutMs: 1000, requestTimeoutMs: 10_000 }]],
+  'SignerClient#publicKey': [(...a) => client.publicKey(...a), () => []],
+  'SignerClient#health': [(...a) => client.health(...a), () => []],
+  'SignerClient#mint': [(...a) => client.mint(...a), () => [signerMint()]],
+  'SignerClient#signJob': [(...a) => client.signJob(...a), () => [{ ...job }, 'w']],
 }
 
 /** The argument lists of the sweep: each position, and each field of an object argument, broken. */
@@ -170,7 +195,22 @@ test('methods called on the wrong receiver throw (or reject), never crash', asyn
       if (descriptor) assert.throws(() => descriptor.get.call({}), allowed, getter)
     }
   }
-  for (const cls of [tc.IssuerKey, tc.WorkerKey, tc.Token]) assert.throws(() => new cls(), TypeError)
+  // SignerClient's methods all answer with a Promise: a wrong receiver is a rejection
+  for (const name of ['publicKey', 'mint', 'signJob', 'health']) {
+    for (const self of [undefined, null, {}, issuer, parsed]) {
+      const pending = tc.SignerClient.prototype[name].call(self, signerMint())
+      assert.ok(pending instanceof Promise, name)
+      await assert.rejects(pending, allowed, name)
+    }
+  }
+  assert.throws(() => tc.SignerClient.prototype.toString.call({}), allowed)
+  assert.throws(() => Object.getOwnPropertyDescriptor(tc.SignerClient.prototype, 'address').get.call({}), allowed)
+  for (const cls of [tc.IssuerKey, tc.WorkerKey, tc.Token, tc.SignerClient]) {
+    assert.throws(() => new cls(), TypeError)
+    // called without new: a TypeError, never a native constructor wrapping `this`
+    assert.throws(() => cls('/tmp/x.sock'), TypeError)
+    assert.throws(() => cls.call({}, '/tmp/x.sock'), TypeError)
+  }
   // a class instance where another class is expected
   assert.throws(() => tc.mintBiscuit(worker, mintOptions()), TypeError)
   assert.throws(() => tc.checkPolicy(issuer, policy()), TypeError)

@@ -15,8 +15,8 @@ test('shared vectors are found', () => {
 })
 
 for (const [name, run] of SOURCES) {
-  test(`conformance: ${name}`, () => {
-    const { ran, declared, failures } = run()
+  test(`conformance: ${name}`, async () => {
+    const { ran, declared, failures } = await run()
     totals.ran += ran
     totals.failed += failures.length
     console.log(`conformance ${name}: ${ran} cases run, ${declared} declared`)

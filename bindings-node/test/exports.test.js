@@ -22,6 +22,19 @@ test('every native export is re-exported, functions wrapped', () => {
   }
 })
 
+test('SignerClient is made with new; its methods always answer with a Promise', async () => {
+  const client = new tc.SignerClient('unix:/nonexistent-trustcore-dir/signer.sock')
+  assert.ok(client instanceof tc.SignerClient && client instanceof native.SignerClient)
+  assert.equal(tc.SignerClient.name, 'SignerClient')
+  for (const name of ['publicKey', 'mint', 'signJob', 'health']) {
+    assert.equal(tc.SignerClient.prototype[name].name, name)
+    const pending = client[name]({}, 'w')
+    assert.ok(pending instanceof Promise, name)
+    await assert.rejects(pending, (err) => err instanceof tc.TrustError || err instanceof TypeError, name)
+  }
+  await assert.rejects(client.health(), (err) => err instanceof tc.TrustError && err.code === 'SIGNER_UNAVAILABLE')
+})
+
 test('ESM import gives the very same objects as require', async () => {
   const esm = await import('trustcore')
   for (const name of Object.keys(tc)) assert.equal(esm[name], tc[name], `ESM export ${name}`)

@@ -9,8 +9,13 @@ import {
   makeProof,
   mintBiscuit,
   proofFromHeaders,
+  verifyJob,
+  SignerClient,
   type ErrorCode,
   type Authenticated,
+  type SignerClientOptions,
+  type SignerMintedToken,
+  type SignerPublicKey,
 } from 'trustcore'
 
 const issuer: IssuerKey = IssuerKey.generate()
@@ -36,4 +41,22 @@ export async function handle(): Promise<string> {
     }
     throw err
   }
+}
+
+const signerOptions: SignerClientOptions = { connectTimeoutMs: 1000, requestTimeoutMs: 5000 }
+const signer = new SignerClient('unix:/run/trustcore/signer.sock', signerOptions)
+
+export async function fromSigner(): Promise<string> {
+  const { publicKey, keyId }: SignerPublicKey = await signer.publicKey()
+  const rootKeyId: number | null = keyId
+  const minted: SignerMintedToken = await signer.mint({
+    publicHex: worker.publicHex,
+    holderId: 'w',
+    facts: { right: ['lease'] },
+    expiresAt: Date.now() / 1000 + 600,
+  })
+  const job = { job_id: 'j-1' }
+  verifyJob(publicKey, { ...job, sig: await signer.signJob(job, 'w') }, 'w')
+  const health: Record<string, unknown> = await signer.health()
+  return `${minted.token} ${minted.revocationId} ${minted.expiresAt} ${rootKeyId} ${String(health.status)} ${signer.address}`
 }

@@ -1,12 +1,15 @@
 'use strict'
 // The three vector sources, read in place (never copied), and each op of tests/vectors/README.md
 // run through the public API. Mirrors core/tests/conformance.rs: same counting, codes compared,
-// never messages.
+// never messages. A file with `signer` settings runs its `signer_*` ops against a live
+// `trustcore signer serve`, started for that file and stopped (SIGTERM) after it.
 
 const fs = require('node:fs')
+const net = require('node:net')
 const path = require('node:path')
 const { isDeepStrictEqual } = require('node:util')
 const tc = require('trustcore')
+const { startSigner } = require('./signer-daemon.js')
 
 const REPO = path.resolve(__dirname, '..', '..')
 const SHARED = process.env.TRUSTCORE_SHARED ? path.resolve(process.env.TRUSTCORE_SHARED) : path.join(REPO, '..', 'shared')
@@ -110,47 +113,154 @@ const OPS = {
   proof_from_query: (i) => ({ proof: proofValue(tc.proofFromQuery(i.query)) }),
 }
 
-/** Run one op; a thrown TrustError is an outcome, anything else (a TypeError, a bug) propagates. */
-function outcome(run) {
+/** Send `frame` on a fresh connection, close the writing half, read one answer frame. */
+function exchange(socket, frame) {
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    const conn = net.createConnection(socket)
+    const timer = setTimeout(() => conn.destroy(new Error('no answer frame within 10 s')), 10_000)
+    let failure = null
+    conn.on('data', (chunk) => chunks.push(chunk))
+    // an error after the answer arrived (a reset as the signer closes) is no matter: as in the
+    // Rust runner, only the first frame counts
+    conn.on('error', (err) => (failure = err))
+    conn.once('close', () => {
+      clearTimeout(timer)
+      const bytes = Buffer.concat(chunks)
+      const length = bytes.length >= 4 ? bytes.readUInt32BE(0) : Infinity
+      if (bytes.length < 4 + length) {
+        reject(new Error(`no whole answer frame (${bytes.length} bytes)${failure ? `: ${failure.message}` : ''}`))
+      } else {
+        resolve(tc.decodeFrame(bytes.subarray(0, 4 + length)))
+      }
+    })
+    conn.end(frame)
+  })
+}
+
+/** The `signer_exchange` and `signer_call` ops against one live daemon (core/tests/conformance/signer.rs). */
+function signerOps(daemon, issuerPublicHex) {
+  // the result itself plus what its token says, when it has one
+  const outcomeOf = (id, result) => {
+    const value = { result }
+    if (id !== undefined) value.id = id
+    if (typeof result.token === 'string') {
+      const token = tc.parseToken(issuerPublicHex, result.token)
+      value.token_authority_source = token.blockSource(0)
+      value.token_root_key_id = token.rootKeyId
+    }
+    return value
+  }
+  return {
+    signer_exchange: async (i) => {
+      const answer = await exchange(daemon.socket, hex(i.frame_hex))
+      if (answer.ok === true) return outcomeOf(answer.id ?? null, answer.result)
+      const code = answer.error?.code
+      if (!tc.ERROR_CODES.includes(code)) throw new Error(`the signer answered an unknown code ${JSON.stringify(code)}`)
+      throw new tc.TrustError(code, 'signer refused')
+    },
+    signer_call: async (i) => {
+      const client = new tc.SignerClient(typeof i.address === 'string' ? i.address : `unix:${daemon.socket}`)
+      const args = i.args
+      switch (i.call) {
+        case 'public_key': {
+          const { publicKey, keyId } = await client.publicKey()
+          return outcomeOf(undefined, { public_key: publicKey, key_id: keyId })
+        }
+        case 'health':
+          return outcomeOf(undefined, await client.health())
+        case 'mint': {
+          const minted = await client.mint({
+            publicHex: args.public_hex,
+            holderId: args.holder_id,
+            // [[predicate, values], …] in order, as mintBiscuit takes them: an object, order kept
+            facts: Object.fromEntries(args.facts),
+            revocationId: args.revocation_id,
+            expiresAt: args.expires_at,
+          })
+          return outcomeOf(undefined, { token: minted.token, revocation_id: minted.revocationId, expires_at: minted.expiresAt })
+        }
+        case 'sign_job':
+          return outcomeOf(undefined, { sig: await client.signJob(args.job, args.worker_id) })
+        default:
+          throw new Error(`unknown signer call ${i.call}`)
+      }
+    },
+  }
+}
+
+/** Run one op; a thrown (or rejected) TrustError is an outcome, anything else (a TypeError, a bug) propagates. */
+async function outcome(run) {
   try {
-    return { value: run() }
+    return { value: await run() }
   } catch (err) {
     if (err instanceof tc.TrustError) return { error: err }
     throw err
   }
 }
 
-/** null when `got` matches `expect`, else why not. */
+/**
+ * null when `got` matches `expect`, else why not. For the signer ops `result` is matched field by
+ * field and `result_has` names fields that must be present.
+ */
 function mismatch(got, expect) {
   if (got.error && expect.error === got.error.code) return null
   if (got.error && expect.error) return `expected ${expect.error}, got ${got.error.code} (${got.error.message})`
   if (got.error) return `expected success, got ${got.error.code} (${got.error.message})`
   if (expect.error) return `expected ${expect.error}, got success ${JSON.stringify(got.value)}`
   for (const [key, want] of Object.entries(expect)) {
-    if (!isDeepStrictEqual(got.value[key], want)) {
+    if (key === 'result') {
+      for (const [field, wanted] of Object.entries(want)) {
+        // a field that is not there compares as null, as in the Rust runner
+        const value = got.value.result?.[field] ?? null
+        if (!isDeepStrictEqual(value, wanted)) {
+          return `result.${field}: expected ${JSON.stringify(wanted)}, got ${JSON.stringify(value)}`
+        }
+      }
+    } else if (key === 'result_has') {
+      for (const field of want) {
+        if (!Object.hasOwn(got.value.result ?? {}, field)) return `result has no ${field}`
+      }
+    } else if (!isDeepStrictEqual(got.value[key], want)) {
       return `${key}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got.value[key])}`
     }
   }
   return null
 }
 
-function runVectorDir(dir) {
+async function runVectorDir(dir) {
   const result = { ran: 0, declared: 0, failures: [] }
   for (const file of vectorFiles(dir)) {
     const doc = readJson(file)
+    const name = path.basename(file)
     if (doc.schema !== 'trustcore-vectors/1') throw new Error(`${file}: schema ${doc.schema}`)
     result.declared += doc.numberOfTests
-    for (const c of doc.cases) {
-      result.ran += 1
-      const op = OPS[c.op]
-      if (!op) throw new Error(`${path.basename(file)}: ${c.id}: unknown op ${c.op}`)
-      let why
-      try {
-        why = mismatch(outcome(() => op(c.input)), c.expect)
-      } catch (err) {
-        why = `threw ${err.name}: ${err.message}`
+    // a file with `signer` settings runs against a live daemon, started for it and stopped after
+    const daemon = doc.signer ? await startSigner({ seedHex: doc.signer.issuer_seed_hex, args: doc.signer.args }) : null
+    try {
+      const signer = daemon ? signerOps(daemon, doc.signer.issuer_public_hex) : {}
+      for (const c of doc.cases) {
+        result.ran += 1
+        const isSignerOp = c.op.startsWith('signer_')
+        if (isSignerOp && !daemon) throw new Error(`${name}: ${c.id}: op ${c.op} needs the file's signer settings`)
+        const op = isSignerOp ? signer[c.op] : OPS[c.op]
+        if (!op) throw new Error(`${name}: ${c.id}: unknown op ${c.op}`)
+        let why
+        try {
+          why = mismatch(await outcome(() => op(c.input)), c.expect)
+        } catch (err) {
+          why = `threw ${err.name}: ${err.message}`
+        }
+        if (why) result.failures.push(`${name}: ${c.id}: ${why}`)
       }
-      if (why) result.failures.push(`${path.basename(file)}: ${c.id}: ${why}`)
+    } finally {
+      if (daemon) {
+        // SIGTERM, as an operator would stop it: it must exit 0 and remove its socket
+        const status = await daemon.stop()
+        if (status.code !== 0) result.failures.push(`${name}: the signer exited with ${JSON.stringify(status)} on SIGTERM`)
+        if (fs.existsSync(daemon.socket)) result.failures.push(`${name}: the signer left its socket behind`)
+        fs.rmSync(daemon.dir, { recursive: true, force: true })
+      }
     }
   }
   return result
@@ -159,7 +269,7 @@ function runVectorDir(dir) {
 // Format → TOKEN_INVALID, FailedLogic and Execution → DENIED, RunLimit → LIMIT_EXCEEDED
 const SAMPLE_ERRORS = { Format: 'TOKEN_INVALID', FailedLogic: 'DENIED', Execution: 'DENIED', RunLimit: 'LIMIT_EXCEEDED' }
 
-function runBiscuitSamples(dir) {
+async function runBiscuitSamples(dir) {
   const doc = readJson(path.join(dir, 'samples.json'))
   const result = { ran: 0, declared: 0, failures: [] }
   for (const c of doc.testcases) {
@@ -185,7 +295,7 @@ function runBiscuitSamples(dir) {
       }
       let why
       try {
-        why = mismatch(outcome(run), expect)
+        why = mismatch(await outcome(run), expect)
       } catch (err) {
         why = `threw ${err.name}: ${err.message}`
       }

@@ -121,6 +121,15 @@ pub fn strings(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<String>> {
     iter.map(|item| text(&item?, what)).collect()
 }
 
+/// Token facts: a mapping of predicate to an iterable of str values, predicates in the mapping's
+/// order (`mint_biscuit` and `SignerClient.mint`).
+pub fn fact_pairs(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<String>)>> {
+    items(obj, "facts")?
+        .iter()
+        .map(|(predicate, values)| Ok((text(predicate, "fact predicate")?, strings(values, "fact values")?)))
+        .collect()
+}
+
 /// The trusted issuer key(s): one public key as hex, or `{root_key_id: public_hex}` for rotation.
 pub fn issuer_keys(obj: &Bound<'_, PyAny>) -> PyResult<IssuerKeys> {
     if obj.is_instance_of::<PyString>() {

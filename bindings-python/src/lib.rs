@@ -15,6 +15,7 @@ mod keys;
 mod limits;
 mod request;
 mod revocation;
+mod signer;
 mod token;
 mod verifier;
 mod verify;
@@ -27,6 +28,7 @@ fn _trustcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<token::Token>()?;
     m.add_class::<limits::Limits>()?;
     m.add_class::<verifier::NativeVerifier>()?;
+    m.add_class::<signer::NativeSignerClient>()?;
     m.add_function(wrap_pyfunction!(request::canonical_request, m)?)?;
     m.add_function(wrap_pyfunction!(request::make_proof, m)?)?;
     m.add_function(wrap_pyfunction!(request::proof_headers, m)?)?;

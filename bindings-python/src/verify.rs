@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use trustcore_core::{AuthenticateOptions, MintRequest, Request, WorkerProof};
 
-use crate::convert::{issuer_keys, items, string_pairs, strings, text, Bytes, Count, Seconds, Text};
+use crate::convert::{fact_pairs, issuer_keys, string_pairs, Bytes, Count, Seconds, Text};
 use crate::errors::{detached, guarded};
 use crate::keys::IssuerKey;
 use crate::limits::{or_default, Limits};
@@ -89,14 +89,10 @@ pub fn mint_biscuit(
     root_key_id: Option<Count>,
 ) -> PyResult<String> {
     guarded(|| {
-        let mut pairs = Vec::new();
-        for (predicate, values) in items(facts, "facts")? {
-            pairs.push((text(&predicate, "fact predicate")?, strings(&values, "fact values")?));
-        }
         let request = MintRequest {
             public_hex: public_hex.0,
             holder_id: holder_id.0,
-            facts: pairs,
+            facts: fact_pairs(facts)?,
             revocation_id: revocation_id.0,
             expires_at: expires_at.0,
             root_key_id: root_key_id.map(|id| id.to_u32("root_key_id")).transpose()?,

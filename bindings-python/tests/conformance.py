@@ -3,17 +3,26 @@
 Vectors are read in place: ``$TRUSTCORE_SHARED`` (default ``../shared`` beside the repository) for
 trust-core 0.1's vectors and the Biscuit samples, ``tests/vectors/`` for the project's own. Codes
 are compared, never messages. Ops and fields: tests/vectors/README.md.
+
+A file with ``signer`` settings (tests/vectors/signer.json) runs against a live
+``$TRUSTCORE_BIN signer serve``, started once for the file (:class:`SignerDaemons`) and stopped
+after it with SIGTERM, which must exit 0 and remove the socket, as core/tests/conformance/signer.rs
+does: ``signer_exchange`` sends raw frames on a fresh connection, ``signer_call`` makes the same
+requests through :class:`trustcore.SignerClient`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import trustcore as tc
+
+from signer_daemon import Daemon
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +38,17 @@ class Case:
     op: str
     input: Any
     expect: dict[str, Any]
+    signer: SignerSettings | None = None  # the file's `signer` settings, for the signer_* ops
+
+
+@dataclass(frozen=True)
+class SignerSettings:
+    """A vector file's ``signer`` object: the daemon to start for its cases."""
+
+    file: str
+    issuer_seed_hex: str
+    issuer_public_hex: str
+    args: tuple[str, ...]
 
 
 @dataclass
@@ -37,6 +57,7 @@ class Source:
     declared: int = 0
     cases: list[Case] = field(default_factory=list)
     problem: str | None = None  # why the source could not be loaded
+    signer_files: list[SignerSettings] = field(default_factory=list)
 
 
 # ---- loading ------------------------------------------------------------------------------------
@@ -54,9 +75,16 @@ def load_vector_dir(name: str, directory: Path) -> Source:
             source.problem = f"{path}: schema is not trustcore-vectors/1"
             return source
         source.declared += int(doc["numberOfTests"])
+        given = doc.get("signer")
+        settings = None
+        if given is not None:
+            settings = SignerSettings(
+                path.name, given["issuer_seed_hex"], given["issuer_public_hex"], tuple(given["args"])
+            )
+            source.signer_files.append(settings)
         for case in doc["cases"]:
             source.cases.append(
-                Case(name, f"{path.name}::{case.get('id', '?')}", case["op"], case["input"], case["expect"])
+                Case(name, f"{path.name}::{case.get('id', '?')}", case["op"], case["input"], case["expect"], settings)
             )
     return source
 
@@ -218,11 +246,112 @@ def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(f"unknown op {op!r}")
 
 
-def check(case: Case) -> str | None:
-    """None when the case passes, else why it failed."""
+# ---- the signer ops ------------------------------------------------------------------------------
+
+
+class SignerDaemons:
+    """The live daemons of the files with ``signer`` settings: one per file, started at its first
+    case, stopped by :meth:`stop` (SIGTERM: exit status 0 and the socket removed, or it fails)."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, Daemon] = {}
+
+    def get(self, settings: SignerSettings) -> Daemon:
+        daemon = self.running.get(settings.file)
+        if daemon is None:
+            daemon = Daemon(settings.issuer_seed_hex, settings.args).start()
+            self.running[settings.file] = daemon
+        return daemon
+
+    def stop(self, settings: SignerSettings) -> None:
+        daemon = self.running.pop(settings.file, None)
+        if daemon is None:
+            return
+        try:
+            daemon.stop()
+        finally:
+            daemon.cleanup()
+
+    def stop_all(self) -> None:
+        for daemon in self.running.values():
+            daemon.cleanup()
+        self.running.clear()
+
+
+def signer_exchange(daemon: Daemon, frame: bytes) -> dict[str, Any]:
+    """Send ``frame`` on a fresh connection, close the writing half, read one answer frame."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10.0)
+        sock.connect(str(daemon.socket_path))
+        sock.sendall(frame)
+        sock.shutdown(socket.SHUT_WR)
+        try:
+            answer = tc.wire.recv_frame(sock)
+        except tc.TrustError as err:
+            # the daemon's answer itself is broken: a failure of the case, never an expected code
+            raise AssertionError(f"no answer frame from the signer: {err.code} ({err})") from err
+        while sock.recv(65536):
+            pass
+    return answer
+
+
+def signer_outcome(settings: SignerSettings, result: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The result, plus what its token says (block 0, root key id) when it has one."""
+    outcome: dict[str, Any] = {"result": result, **extra}
+    token = result.get("token")
+    if isinstance(token, str):
+        parsed = tc.parse_token(settings.issuer_public_hex, token)
+        outcome["token_authority_source"] = parsed.block_source(0)
+        outcome["token_root_key_id"] = parsed.root_key_id()
+    return outcome
+
+
+def run_signer_op(settings: SignerSettings, daemon: Daemon, op: str, i: dict[str, Any]) -> dict[str, Any]:
+    if op == "signer_exchange":
+        answer = signer_exchange(daemon, bytes.fromhex(i["frame_hex"]))
+        if answer.get("ok") is True:
+            return signer_outcome(settings, answer["result"], id=answer.get("id"))
+        code = answer["error"]["code"]
+        raise tc.ERRORS_BY_CODE[code]("signer refused")  # an unknown code is a KeyError: the case fails
+    if op == "signer_call":
+        client = tc.SignerClient(i.get("address") or str(daemon.socket_path))
+        args = i["args"]
+        call = i["call"]
+        if call == "public_key":
+            public_key, key_id = client.public_key()
+            result: dict[str, Any] = {"public_key": public_key, "key_id": key_id}
+        elif call == "health":
+            result = client.health()
+        elif call == "mint":
+            minted = client.mint(
+                args["public_hex"],
+                args["holder_id"],
+                {predicate: values for predicate, values in args["facts"]},  # pairs, in order
+                expires_at=args["expires_at"],
+                revocation_id=args.get("revocation_id"),
+            )
+            result = {"token": minted.token, "revocation_id": minted.revocation_id, "expires_at": minted.expires_at}
+        elif call == "sign_job":
+            result = {"sig": client.sign_job(args["job"], args["worker_id"])}
+        else:
+            raise ValueError(f"unknown signer call {call!r}")
+        return signer_outcome(settings, result)
+    raise ValueError(f"unknown signer op {op!r}")
+
+
+_MISSING = object()
+
+
+def check(case: Case, daemons: SignerDaemons | None = None) -> str | None:
+    """None when the case passes, else why it failed. The signer ops need ``daemons``."""
     want_code = case.expect.get("error")
     try:
-        got = run_op(case.op, case.input)
+        if case.op.startswith("signer_"):
+            if case.signer is None or daemons is None:
+                raise ValueError(f"{case.name}: op {case.op} needs the file's signer settings and a daemon")
+            got = run_signer_op(case.signer, daemons.get(case.signer), case.op, case.input)
+        else:
+            got = run_op(case.op, case.input)
     except tc.TrustError as err:
         if want_code == err.code:
             return None
@@ -231,7 +360,17 @@ def check(case: Case) -> str | None:
     if want_code is not None:
         return f"expected {want_code}, got success {got}"
     for key, want in case.expect.items():
-        if key not in got or not same_json(got[key], want):
+        if key == "result":
+            # the signer ops: field by field (a field not there compares as null, as in Rust)
+            for name, want_field in want.items():
+                got_field = got["result"].get(name)
+                if not same_json(got_field, want_field):
+                    return f"result.{name}: expected {want_field!r}, got {got_field!r}"
+        elif key == "result_has":
+            for name in want:
+                if got["result"].get(name, _MISSING) is _MISSING:
+                    return f"result has no {name}"
+        elif key not in got or not same_json(got[key], want):
             return f"{key}: expected {want!r}, got {got.get(key)!r}"
     return None
 

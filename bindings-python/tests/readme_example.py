@@ -12,12 +12,25 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def quick_start() -> str:
+def python_block(heading: str) -> str:
+    """The first python block of the README's section ``heading``."""
     text = README.read_text(encoding="utf-8")
-    section = text.split("## Quick start", 1)[1]
+    section = text.split(f"## {heading}\n", 1)[1]
     match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match, "no python block in the README's quick start"
+    assert match, f"no python block in the README's {heading.lower()}"
     return match.group(1)
+
+
+def quick_start() -> str:
+    return python_block("Quick start")
+
+
+#: The socket path the signer example names; tests/test_readme.py points it at a live daemon.
+SIGNER_EXAMPLE_SOCKET = "/run/trustcore/signer.sock"
+
+
+def signer_example() -> str:
+    return python_block("Signer client")
 
 
 if __name__ == "__main__":

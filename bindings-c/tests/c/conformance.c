@@ -2,7 +2,8 @@
  * against what the files declare (numberOfTests; the Biscuit samples' validations), so no case can
  * be skipped silently. Codes are compared, never messages. Mirrors core/tests/conformance.rs.
  *
- * usage: conformance REPO_ROOT   (shared data: $TRUSTCORE_SHARED, default REPO_ROOT/../shared)
+ * usage: conformance REPO_ROOT   (shared data: $TRUSTCORE_SHARED, default REPO_ROOT/../shared; the signer
+ * vectors start $TRUSTCORE_BIN, default REPO_ROOT/target/release/trustcore)
  * TRUSTCORE_TEST_TIME_SCALE=N multiplies the authorizer's time budgets, for the valgrind run only. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -16,6 +17,9 @@
 typedef struct tally {
     size_t ran, failed;
 } tally;
+
+/* the `trustcore` binary the signer vectors start (signer_binary: $TRUSTCORE_BIN, else the build's) */
+static char *signer_bin;
 
 static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -48,7 +52,16 @@ static void fail(tally *t, const char *where, const char *id, const char *why) {
     printf("FAILED %s: %s: %s\n", where, id, why);
 }
 
-/* Compare an outcome with `expect`: {"error": CODE}, or every expected field equal. */
+/* `have` equals `want`, a missing `have` counting as null (as serde_json's Index). */
+static bool same_or_null(const cJSON *have, const cJSON *want) {
+    cJSON *null = cJSON_CreateNull();
+    bool same = cJSON_Compare(have ? have : null, want, true);
+    cJSON_Delete(null);
+    return same;
+}
+
+/* Compare an outcome with `expect`: {"error": CODE}, or every expected field equal; for the signer
+ * ops `result` is matched field by field and `result_has` names fields that must be present. */
 static void check(tally *t, const char *where, const char *id, const outcome *got, const cJSON *expect) {
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(expect, "error");
     char why[512];
@@ -70,11 +83,33 @@ static void check(tally *t, const char *where, const char *id, const outcome *go
     }
     const cJSON *want;
     cJSON_ArrayForEach(want, expect) {
-        cJSON *null = cJSON_CreateNull();
-        const cJSON *have = cJSON_GetObjectItemCaseSensitive(got->result, want->string);
-        bool same = cJSON_Compare(have ? have : null, want, true);
-        cJSON_Delete(null);
-        if (!same) {
+        if (!strcmp(want->string, "result")) {
+            /* the signer ops: the result's fields one by one */
+            const cJSON *result = cJSON_GetObjectItemCaseSensitive(got->result, "result");
+            const cJSON *field;
+            cJSON_ArrayForEach(field, want) {
+                if (!same_or_null(cJSON_GetObjectItemCaseSensitive(result, field->string), field)) {
+                    const cJSON *have = cJSON_GetObjectItemCaseSensitive(result, field->string);
+                    char *text = have ? cJSON_PrintUnformatted(have) : NULL;
+                    snprintf(why, sizeof why, "result.%s differs (got %.300s)", field->string, text ? text : "nothing");
+                    free(text);
+                    fail(t, where, id, why);
+                    return;
+                }
+            }
+        } else if (!strcmp(want->string, "result_has")) {
+            /* fields the result must carry, whatever their value */
+            const cJSON *result = cJSON_GetObjectItemCaseSensitive(got->result, "result");
+            const cJSON *field;
+            cJSON_ArrayForEach(field, want) {
+                if (!cJSON_IsString(field) || !cJSON_GetObjectItemCaseSensitive(result, field->valuestring)) {
+                    snprintf(why, sizeof why, "result has no %s", cJSON_IsString(field) ? field->valuestring : "?");
+                    fail(t, where, id, why);
+                    return;
+                }
+            }
+        } else if (!same_or_null(cJSON_GetObjectItemCaseSensitive(got->result, want->string), want)) {
+            const cJSON *have = cJSON_GetObjectItemCaseSensitive(got->result, want->string);
             char *text = have ? cJSON_PrintUnformatted(have) : NULL;
             snprintf(why, sizeof why, "%s differs (got %.300s)", want->string, text ? text : "nothing");
             free(text);
@@ -123,6 +158,30 @@ static size_t run_file(tally *t, const char *path, const char *name, size_t *dec
         goto done;
     }
     *declared += (size_t)number->valuedouble;
+    /* a file with `signer` settings runs against a live daemon, started for it and stopped after */
+    const cJSON *signer = cJSON_GetObjectItemCaseSensitive(doc, "signer");
+    const char *issuer_public_hex = NULL;
+    signer_daemon daemon = {0};
+    bool live = false;
+    if (signer) {
+        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(signer, "issuer_seed_hex");
+        const cJSON *public_hex = cJSON_GetObjectItemCaseSensitive(signer, "issuer_public_hex");
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(signer, "args");
+        size_t arg_count = (size_t)cJSON_GetArraySize(args), i = 0;
+        const char **argv = calloc(arg_count + 1, sizeof *argv);
+        const cJSON *arg;
+        bool args_ok = cJSON_IsArray(args);
+        cJSON_ArrayForEach(arg, args) {
+            args_ok = args_ok && cJSON_IsString(arg);
+            argv[i++] = cJSON_IsString(arg) ? arg->valuestring : "";
+        }
+        if (cJSON_IsString(seed) && cJSON_IsString(public_hex) && args_ok) {
+            issuer_public_hex = public_hex->valuestring;
+            live = signer_daemon_start(&daemon, signer_bin, seed->valuestring, argv, arg_count);
+        }
+        free(argv);
+        if (!live) fail(t, name, "(signer)", "the signer settings are malformed or the daemon did not start");
+    }
     const cJSON *c;
     size_t index = 0;
     cJSON_ArrayForEach(c, cases) {
@@ -131,13 +190,19 @@ static size_t run_file(tally *t, const char *path, const char *name, size_t *dec
         raw_member(raw_case, "input", &raw_input);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
         const cJSON *op = cJSON_GetObjectItemCaseSensitive(c, "op");
-        outcome got = run_op(cJSON_IsString(op) ? op->valuestring : NULL, cJSON_GetObjectItemCaseSensitive(c, "input"),
-                             raw_input);
+        const char *op_name = cJSON_IsString(op) ? op->valuestring : NULL;
+        const cJSON *input = cJSON_GetObjectItemCaseSensitive(c, "input");
+        outcome got = op_name && !strncmp(op_name, "signer_", 7)
+                          ? run_signer_op(live ? &daemon : NULL, issuer_public_hex, op_name, input, raw_input)
+                          : run_op(op_name, input, raw_input);
         ran++;
         t->ran++;
         check(t, name, cJSON_IsString(id) ? id->valuestring : "?", &got, cJSON_GetObjectItemCaseSensitive(c, "expect"));
         cJSON_Delete(got.result);
     }
+    /* SIGTERM, as an operator would stop it: it must exit 0 and remove its socket */
+    if (live && !signer_daemon_stop(&daemon))
+        fail(t, name, "(signer)", "on SIGTERM the signer did not exit 0, or left its socket behind");
 done:
     cJSON_Delete(doc);
     free(text);
@@ -246,6 +311,7 @@ int main(int argc, char **argv) {
                      join(shared, "vectors/biscuit-samples/current")};
     const char *names[3] = {"trust-core-0.1", "tests/vectors", "biscuit-samples"};
 
+    signer_bin = signer_binary(root);
     tally t = {0, 0};
     bool counts_ok = true;
     for (int i = 0; i < 3; i++) {
@@ -263,6 +329,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 3; i++)
         free(dirs[i]);
     free(shared);
+    free(signer_bin);
     printf("conformance: %zu passed, %zu failed\n", t.ran - t.failed, t.failed);
     return t.failed == 0 && counts_ok ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 /* Ownership and misuse of the C ABI: NULL everywhere, short buffers, invalid UTF-8, stale out
- * pointers, secrets kept out of messages, and (threads.c) handles shared between threads.
+ * pointers, secrets kept out of messages, (threads.c) handles shared between threads, and
+ * (signer_checks.c) the signer client against a real `trustcore signer serve`.
  * Built with ASan + UBSan and run once more under valgrind: every path here must leak nothing. */
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,8 @@
 
 int checks_passed, checks_failed;
 
-void thread_checks(const fixture *f); /* threads.c */
+void thread_checks(const fixture *f);                     /* threads.c */
+void signer_checks(const fixture *f, const char *root); /* signer_checks.c */
 
 /* The status numbers are the ABI: they may never move. */
 _Static_assert(TC_OK == 0 && TC_MALFORMED_INPUT == 1 && TC_TOKEN_INVALID == 2 && TC_TOKEN_UNBOUND == 3 &&
@@ -424,7 +426,8 @@ static void keys(void) {
     tc_issuer_key_free(b);
 }
 
-int main(void) {
+/* usage: misuse [REPO_ROOT]   (the signer checks start $TRUSTCORE_BIN, else REPO_ROOT's build) */
+int main(int argc, char **argv) {
     fixture f;
     fixture_init(&f);
     status_names();
@@ -438,6 +441,7 @@ int main(void) {
     verifier_flow(&f);
     keys();
     thread_checks(&f);
+    signer_checks(&f, argc > 1 ? argv[1] : NULL);
     fixture_free(&f);
     printf("misuse: %d passed, %d failed\n", checks_passed, checks_failed);
     return checks_failed == 0 ? 0 : 1;

@@ -1,9 +1,16 @@
 /* The ops of tests/vectors/README.md, each through the C ABI only, mirroring core/tests/conformance.rs. */
+#define _POSIX_C_SOURCE 200809L /* sockets, MSG_NOSIGNAL */
+
 #include "ops.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "hex.h"
 
@@ -519,6 +526,250 @@ static outcome op_proof_from(const cJSON *in, bool headers) {
 done:
     free(pairs);
     tc_proof_free(proof);
+    return out;
+}
+
+/* ---- the signer ops ---------------------------------------------------------------------------- */
+
+/* The status whose name is `name` (TC_OK when none is: never a code of the table). */
+static tc_status status_named(const char *name) {
+    for (uint32_t s = 1; s <= TC_INTERNAL; s++)
+        if (!strcmp(tc_status_name(s), name)) return (tc_status)s;
+    return TC_OK;
+}
+
+/* The outcome of a signer result: {"id" (when given), "result", and what its token says}. Takes
+ * ownership of `id` and `result`. */
+static outcome signer_outcome(const char *issuer_hex, cJSON *id, cJSON *result) {
+    outcome out = {0};
+    tc_issuer_keys *issuer = NULL;
+    tc_token *token = NULL;
+    tc_bytes *source = NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (id) cJSON_AddItemToObject(o, "id", id);
+    cJSON_AddItemToObject(o, "result", result);
+    const char *b64 = str(result, "token");
+    if (b64) {
+        CALL(tc_issuer_keys_from_hex(LEN(issuer_hex), &issuer, ERR));
+        CALL(tc_token_parse(issuer, LEN(b64), &token, ERR));
+        CALL(tc_token_block_source(token, 0, &source, ERR));
+        cJSON_AddStringToObject(o, "token_authority_source", (const char *)tc_bytes_data(source));
+        uint32_t root_key_id = 0;
+        bool has_root = tc_token_root_key_id(token, &root_key_id);
+        cJSON_AddItemToObject(o, "token_root_key_id",
+                              has_root ? cJSON_CreateNumber((double)root_key_id) : cJSON_CreateNull());
+    }
+    out = ok(o);
+    o = NULL;
+done:
+    cJSON_Delete(o);
+    tc_bytes_free(source);
+    tc_token_free(token);
+    tc_issuer_keys_free(issuer);
+    return out;
+}
+
+static bool read_exact(int fd, unsigned char *buf, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        got += (size_t)n;
+    }
+    return true;
+}
+
+/* Send `frame` on a fresh connection, close the writing half, read one answer frame (10 s at most)
+ * as JSON. NULL when no whole answer frame came back. */
+static cJSON *exchange(const char *socket_path, const unsigned char *frame, size_t frame_len, char *why,
+                       size_t why_len) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    cJSON *answer = NULL;
+    unsigned char header[4], *body = NULL;
+    tc_bytes *json = NULL;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    snprintf(why, why_len, "cannot connect to the signer");
+    if (fd < 0 || strlen(socket_path) >= sizeof addr.sun_path) goto done;
+    strcpy(addr.sun_path, socket_path);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) goto done;
+    struct timeval timeout = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    for (size_t sent = 0; sent < frame_len;) {
+        ssize_t n = send(fd, frame + sent, frame_len - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break; /* the signer may refuse before reading it all: its answer still counts */
+        sent += (size_t)n;
+    }
+    shutdown(fd, SHUT_WR);
+    snprintf(why, why_len, "no answer frame");
+    if (!read_exact(fd, header, 4)) goto done;
+    size_t body_len = 0;
+    if (tc_frame_body_length(header, 4, &body_len, NULL) != TC_OK) goto done;
+    body = malloc(body_len + 1);
+    if (!read_exact(fd, body, body_len)) goto done;
+    snprintf(why, why_len, "the answer frame is not a JSON object");
+    if (tc_frame_decode_body(body, body_len, &json, NULL) != TC_OK) goto done;
+    answer = cJSON_ParseWithLength((const char *)tc_bytes_data(json), tc_bytes_len(json));
+    unsigned char rest[256];
+    while (read(fd, rest, sizeof rest) > 0) {
+    }
+done:
+    if (fd >= 0) close(fd);
+    free(body);
+    tc_bytes_free(json);
+    return answer;
+}
+
+static outcome op_signer_exchange(const signer_daemon *d, const char *issuer_hex, const cJSON *in) {
+    outcome out = {0};
+    unsigned char *frame = NULL;
+    size_t frame_len = 0;
+    cJSON *answer = NULL;
+    char why[128];
+    const char *frame_hex = str(in, "frame_hex");
+    NEED(frame_hex && hex_decode(frame_hex, &frame, &frame_len), "frame_hex");
+    answer = exchange(d->socket, frame, frame_len, why, sizeof why);
+    NEED(answer, why);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(answer, "id");
+    const cJSON *result = cJSON_GetObjectItemCaseSensitive(answer, "result");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "ok"))) {
+        NEED(cJSON_IsObject(result), "an answer with ok but no result");
+        out = signer_outcome(issuer_hex, id ? cJSON_Duplicate(id, true) : cJSON_CreateNull(),
+                             cJSON_Duplicate(result, true));
+    } else {
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(answer, "error");
+        const char *code = str(error, "code");
+        NEED(code && status_named(code) != TC_OK, "an error answer without a known code");
+        out.status = status_named(code);
+        const char *message = str(error, "message");
+        snprintf(out.message, sizeof out.message, "signer refused: %.200s", message ? message : "");
+    }
+done:
+    free(frame);
+    cJSON_Delete(answer);
+    return out;
+}
+
+/* `args.facts` ([[predicate, [values…]], …]) as tc_mint_fact, with one tc_str array per fact
+ * (free_facts releases them). NULL for a malformed list. */
+static tc_mint_fact *facts_of(const cJSON *facts, size_t *count) {
+    if (!cJSON_IsArray(facts)) return NULL;
+    *count = (size_t)cJSON_GetArraySize(facts);
+    tc_mint_fact *out = calloc(*count + 1, sizeof *out);
+    size_t i = 0;
+    const cJSON *pair;
+    cJSON_ArrayForEach(pair, facts) {
+        const cJSON *predicate = cJSON_GetArrayItem(pair, 0);
+        size_t n = 0;
+        tc_str *values = strs_of(cJSON_GetArrayItem(pair, 1), &n);
+        if (!cJSON_IsString(predicate) || !values) {
+            free(values);
+            for (size_t j = 0; j < i; j++)
+                free((void *)out[j].values);
+            free(out);
+            return NULL;
+        }
+        out[i++] = (tc_mint_fact){LEN(predicate->valuestring), values, n};
+    }
+    return out;
+}
+
+static void free_facts(tc_mint_fact *facts, size_t count) {
+    for (size_t i = 0; facts && i < count; i++)
+        free((void *)facts[i].values);
+    free(facts);
+}
+
+static cJSON *bytes_string(const tc_bytes *b) {
+    return string_of((tc_str){(const char *)tc_bytes_data(b), tc_bytes_len(b)});
+}
+
+static outcome op_signer_call(const signer_daemon *d, const char *issuer_hex, const cJSON *in, raw_span raw) {
+    outcome out = {0};
+    tc_signer_client *client = NULL;
+    tc_bytes *a = NULL, *b = NULL;
+    tc_mint_fact *facts = NULL;
+    size_t fact_count = 0;
+    cJSON *result = NULL;
+    char *address = NULL;
+    const char *call = str(in, "call"), *given = str(in, "address");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(in, "args");
+    NEED(call && cJSON_IsObject(args), "call, args");
+    if (given) {
+        address = strdup(given);
+    } else {
+        address = malloc(strlen(d->socket) + 6);
+        sprintf(address, "unix:%s", d->socket);
+    }
+    /* core's defaults: 1 s to connect, 5 s per request */
+    CALL(tc_signer_client_new(LEN(address), 1000, 5000, &client, ERR));
+    if (!strcmp(call, "public_key")) {
+        bool has_key_id = false;
+        uint32_t key_id = 0;
+        CALL(tc_signer_client_public_key(client, &a, &has_key_id, &key_id, ERR));
+        result = cJSON_CreateObject();
+        cJSON_AddItemToObject(result, "public_key", bytes_string(a));
+        cJSON_AddItemToObject(result, "key_id", has_key_id ? cJSON_CreateNumber(key_id) : cJSON_CreateNull());
+    } else if (!strcmp(call, "health")) {
+        CALL(tc_signer_client_health(client, &a, ERR));
+        result = cJSON_ParseWithLength((const char *)tc_bytes_data(a), tc_bytes_len(a));
+        NEED(cJSON_IsObject(result), "a health report that is not a JSON object");
+    } else if (!strcmp(call, "mint")) {
+        const char *public_hex = str(args, "public_hex"), *holder_id = str(args, "holder_id");
+        const char *revocation_id = str(args, "revocation_id");
+        double expires_at;
+        facts = facts_of(cJSON_GetObjectItemCaseSensitive(args, "facts"), &fact_count);
+        NEED(facts && public_hex && holder_id && num(args, "expires_at", &expires_at), "mint args");
+        tc_signer_mint_request request = {
+            .public_hex = public_hex,
+            .public_hex_len = strlen(public_hex),
+            .holder_id = holder_id,
+            .holder_id_len = strlen(holder_id),
+            .facts = facts,
+            .facts_count = fact_count,
+            .has_revocation_id = revocation_id != NULL, /* absent: the signer picks one */
+            .revocation_id = revocation_id,
+            .revocation_id_len = revocation_id ? strlen(revocation_id) : 0,
+            .expires_at = expires_at,
+        };
+        uint64_t minted_expiry = 0;
+        CALL(tc_signer_client_mint(client, &request, &a, &b, &minted_expiry, ERR));
+        result = cJSON_CreateObject();
+        cJSON_AddItemToObject(result, "token", bytes_string(a));
+        cJSON_AddItemToObject(result, "revocation_id", bytes_string(b));
+        cJSON_AddNumberToObject(result, "expires_at", (double)minted_expiry);
+    } else if (!strcmp(call, "sign_job")) {
+        raw_span raw_args, job;
+        const char *worker_id = str(args, "worker_id");
+        NEED(worker_id && raw_member(raw, "args", &raw_args) && raw_member(raw_args, "job", &job), "sign_job args");
+        CALL(tc_signer_client_sign_job(client, job.ptr, job.len, LEN(worker_id), &a, ERR));
+        result = cJSON_CreateObject();
+        cJSON_AddItemToObject(result, "sig", bytes_string(a));
+    } else {
+        NEED(false, "unknown signer call");
+    }
+    out = signer_outcome(issuer_hex, NULL, result);
+    result = NULL;
+done:
+    cJSON_Delete(result);
+    free_facts(facts, fact_count);
+    free(address);
+    tc_bytes_free(a);
+    tc_bytes_free(b);
+    tc_signer_client_free(client);
+    return out;
+}
+
+outcome run_signer_op(const signer_daemon *daemon, const char *issuer_public_hex, const char *op,
+                      const cJSON *input, raw_span raw) {
+    if (!op || !cJSON_IsObject(input)) return vector_problem("case without op or input");
+    if (!daemon || !daemon->socket) return vector_problem("a signer op needs the file's signer settings");
+    if (!strcmp(op, "signer_exchange")) return op_signer_exchange(daemon, issuer_public_hex, input);
+    if (!strcmp(op, "signer_call")) return op_signer_call(daemon, issuer_public_hex, input, raw);
+    outcome out = vector_problem("unknown op");
+    snprintf(out.message, sizeof out.message, "unknown signer op \"%s\"", op);
     return out;
 }
 

@@ -5,6 +5,7 @@
 #include <cJSON.h>
 
 #include "json_raw.h"
+#include "signer_daemon.h"
 #include "trustcore.h"
 
 typedef struct outcome {
@@ -16,6 +17,13 @@ typedef struct outcome {
 /* Run `op` on `input` (parsed) whose raw text is `input_raw`. An unknown op or a vector field of the
  * wrong type is reported as TC_INTERNAL with a message, so the case fails loudly. */
 outcome run_op(const char *op, const cJSON *input, raw_span input_raw);
+
+/* The signer ops (`signer_exchange`, `signer_call`) against the live daemon started for the file, whose
+ * tokens are parsed with `issuer_public_hex`. As core/tests/conformance/signer.rs: the outcome is
+ * {"id" (exchange only), "result", and for a result with a token "token_authority_source",
+ * "token_root_key_id"}, or the signer's error code. */
+outcome run_signer_op(const signer_daemon *daemon, const char *issuer_public_hex, const char *op,
+                      const cJSON *input, raw_span input_raw);
 
 /* Multiply every time budget by `scale` (for slow runs such as valgrind's; 0 budgets stay 0). */
 void set_time_scale(double scale);

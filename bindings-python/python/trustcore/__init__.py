@@ -8,13 +8,14 @@ The API of trust-core 0.1, unchanged: migrate with ``from trust_core import …`
 Beyond it: one :class:`TrustError` subclass per code (``.code``), :func:`parse_token` and
 :class:`Token` (inspection, :meth:`Token.authorize`), authorizer :class:`Limits`, key rotation
 (``{root_key_id: public_hex}`` wherever an issuer public key is taken), the stateful
-:class:`Verifier` (replay store, revocation store, cache of verified tokens), and the GIL released
-while Rust verifies, so threads verify on several cores.
+:class:`Verifier` (replay store, revocation store, cache of verified tokens), the
+:class:`SignerClient` of the signer daemon (:mod:`trustcore.signer`), and the GIL released while
+Rust verifies, so threads verify on several cores.
 """
 
 from __future__ import annotations
 
-from . import engine, errors, keys, proof, verifier, wire
+from . import engine, errors, keys, proof, signer, verifier, wire
 from ._trustcore import __version__
 from .engine import (
     IssuerPublicKeys,
@@ -52,6 +53,7 @@ from .errors import (
 )
 from .keys import IssuerKey, WorkerKey
 from .proof import RequestParts, WorkerProof, make_proof, proof_from_headers, proof_from_query
+from .signer import MintedToken, SignerClient
 from .verifier import Verifier
 
 __all__ = [
@@ -82,9 +84,11 @@ __all__ = [
     "LimitExceeded",
     "Limits",
     "MalformedInput",
+    "MintedToken",
     "PopFailed",
     "Replayed",
     "Revoked",
+    "SignerClient",
     "SignerRefused",
     "SignerUnavailable",
     "StaleRequest",
@@ -100,6 +104,7 @@ __all__ = [
     "keys",
     "parse_token",
     "proof",
+    "signer",
     "verifier",
     "wire",
 ]

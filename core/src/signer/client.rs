@@ -179,7 +179,7 @@ enum Failure {
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
 
 /// The most idle connections a client keeps.
-const MAX_IDLE: usize = 8;
+const MAX_IDLE: usize = 4;
 
 /// A client of the signer daemon. Cheap to share between threads (`&self` everywhere).
 pub struct SignerClient {
