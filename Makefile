@@ -67,6 +67,9 @@ bench: $(BENCH_TARGETS)
 bench-rust: setup-rust
 	$(CARGO) bench --locked -p trustcore-core --bench core -- --noplot
 	$(CARGO) bench --locked -p trustcore-cli --bench signer -- --noplot
+	@# again on one CPU: this VM's cross-CPU wake-ups (~60 us a round trip) hide the protocol's own cost
+	command -v taskset >/dev/null && TRUSTCORE_BENCH_GROUP=signer_one_cpu taskset -c 0 \
+		$(CARGO) bench --locked -p trustcore-cli --bench signer -- --noplot
 
 clean:
 	$(CARGO) clean

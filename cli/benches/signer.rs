@@ -3,8 +3,12 @@
 //!
 //! `in_process/*` calls the core directly; `service/*` runs the daemon's dispatch without a socket;
 //! `socket/*` goes through a real `trustcore signer serve` (no audit log, then with one: the audit
-//! entry's fsync is the price of the trail, shown apart).
+//! entry's fsync is the price of the trail, shown apart); `floor/round_trip` is 8 bytes to a thread
+//! and back over a Unix socket pair, what any answer from another process costs at the least.
+//! `make bench-rust` runs it twice: as scheduled, then with everything on one CPU
+//! (TRUSTCORE_BENCH_GROUP=signer_one_cpu under taskset), where no cross-CPU wake-up is paid.
 
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::process::{Child, Command, Stdio};
@@ -85,7 +89,8 @@ fn benches(c: &mut Criterion) {
     let (_audited, audited_client) =
         start(&dir, "audited", key_hex.as_str(), &["--audit-log", audit.to_str().unwrap()]);
 
-    let mut group = c.benchmark_group("signer");
+    let group_name = std::env::var("TRUSTCORE_BENCH_GROUP").unwrap_or_else(|_| "signer".into());
+    let mut group = c.benchmark_group(group_name);
     group.measurement_time(Duration::from_secs(4));
     group.bench_function("in_process/mint", |b| b.iter(|| mint_biscuit(&issuer, &mint_request).unwrap()));
     group.bench_function("service/mint", |b| {
@@ -100,6 +105,22 @@ fn benches(c: &mut Criterion) {
     group.bench_function("in_process/sign_job", |b| b.iter(|| sign_job(&issuer, &job, "gpu-1").unwrap()));
     group.bench_function("socket/sign_job", |b| b.iter(|| client.sign_job(&job, "gpu-1").unwrap()));
     group.bench_function("socket/health", |b| b.iter(|| client.health().unwrap()));
+    {
+        let (mut near, mut far) = UnixStream::pair().unwrap();
+        let echo = std::thread::spawn(move || {
+            let mut buf = [0u8; 8];
+            while far.read_exact(&mut buf).is_ok() && far.write_all(&buf).is_ok() {}
+        });
+        let mut buf = [0u8; 8];
+        group.bench_function("floor/round_trip", |b| {
+            b.iter(|| {
+                near.write_all(b"12345678").unwrap();
+                near.read_exact(&mut buf).unwrap();
+            })
+        });
+        drop(near);
+        echo.join().unwrap();
+    }
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }
