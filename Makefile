@@ -64,8 +64,9 @@ demo-rust: setup-rust
 
 bench: $(BENCH_TARGETS)
 
-bench-rust: setup-rust
+bench-rust: setup-rust setup-redis
 	$(CARGO) bench --locked -p trustcore-core --bench core -- --noplot
+	$(CARGO) run --locked --quiet --release -p trustcore-core --example memory_per_entry
 	$(CARGO) bench --locked -p trustcore-cli --bench signer -- --noplot
 	@# again on one CPU: this VM's cross-CPU wake-ups (~60 us a round trip) hide the protocol's own cost
 	command -v taskset >/dev/null && TRUSTCORE_BENCH_GROUP=signer_one_cpu taskset -c 0 \

@@ -7,6 +7,10 @@ use criterion::{black_box, criterion_group, criterion_main, BatchSize, Benchmark
 use serde_json::{json, Map, Value};
 use trustcore_core::*;
 
+#[path = "../tests/support/redis_server.rs"]
+mod redis_server;
+use redis_server::RedisServer;
+
 const NOW: f64 = 1_700_000_000.0;
 const ALLOW: &str = "allow if req_right($r), right($r)";
 
@@ -70,11 +74,9 @@ fn benches(c: &mut Criterion) {
         })
     });
     // the stateful verifier: the token is cached, so a request pays one signature check
-    let verifier = Verifier::with_stores(
-        VerifierConfig::new(fx.issuer_keys.clone()),
-        Box::new(MemoryReplayStore::new(50_000_000)),
-        Box::new(MemoryRevocationStore::default()),
-    );
+    let mut config = VerifierConfig::new(fx.issuer_keys.clone());
+    config.replay_capacity = 50_000_000;
+    let verifier = Verifier::new(config).unwrap();
     let mut nonce = 0u64;
     let mut next_proof = || {
         nonce += 1;
@@ -90,6 +92,22 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // the same with the stores on Redis (a real redis-server on loopback): two round trips a request
+    let redis = RedisServer::start();
+    let mut config = VerifierConfig::new(fx.issuer_keys.clone());
+    config.redis = Some(RedisConfig::new(redis.url()));
+    let shared = Verifier::new(config).unwrap();
+    c.bench_function("verifier_redis/authenticate+check_policy (cached)", |b| {
+        b.iter_batched(
+            &mut next_proof,
+            |proof| {
+                let verified = shared.authenticate(&proof, &request, Some(NOW)).unwrap();
+                shared.check_policy(&verified.token, [("req_right", "lease")], ALLOW, Some(NOW)).unwrap()
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    drop(redis);
     c.bench_function("parse_token", |b| b.iter(|| parse_token(&fx.issuer_keys, black_box(&fx.token)).unwrap()));
 
     // the floor: one strict signature check plus one authorization over an already-parsed token
