@@ -322,10 +322,14 @@ fn a_group_socket_is_0660_and_only_allowed_uids_are_served() {
 
     let other = (uid + 12345).to_string();
     let signer = Daemon::start(&dir, &["--allow-uid", &other]);
-    let err = signer.client().health().unwrap_err();
+    let client = signer.client();
+    let err = client.health().unwrap_err();
     assert_eq!(err.code(), ErrorCode::SignerRefused);
     let holder = WorkerKey::generate().unwrap();
-    assert_eq!(signer.client().mint(&mint_args(&holder, &[], 60.0)).unwrap_err().code(), ErrorCode::SignerRefused);
+    // the refused connection was closed; the same client is refused again on a new one
+    assert_eq!(client.mint(&mint_args(&holder, &[], 60.0)).unwrap_err().code(), ErrorCode::SignerRefused);
+    // refused before the request is even read: a malformed one is refused the same way
+    assert_eq!(raw_exchange(&signer.socket, &request_frame(r#"{"v":9}"#)), "SIGNER_REFUSED");
     assert!(signer.log().contains(&format!("uid={uid}")), "the refused peer is logged by uid");
 }
 

@@ -259,11 +259,10 @@ fn serve_connection(shared: &Shared, mut conn: Conn, peer: &Peer) {
     while !shared.stopping.load(Ordering::SeqCst) {
         let next = read_next_frame(&mut conn, shared.idle_timeout, shared.read_timeout);
         let started = Instant::now();
-        let (answer, keep_open) = match next {
-            Ok(NextFrame::Frame(frame)) => (shared.service.answer(&frame, peer, now_seconds()), true),
+        let answer = match next {
+            Ok(NextFrame::Frame(frame)) => shared.service.answer(&frame, peer, now_seconds()),
             Ok(NextFrame::Closed | NextFrame::Idle) => return,
-            // a bad frame leaves the stream out of step: answer it, then close
-            Err(e) => (shared.service.answer_unreadable(&e, peer, now_seconds()), false),
+            Err(e) => shared.service.answer_unreadable(&e, peer, now_seconds()),
         };
         let outcome = answer.error.map_or("ok", ErrorCode::name);
         shared.log.request(
@@ -276,7 +275,7 @@ fn serve_connection(shared: &Shared, mut conn: Conn, peer: &Peer) {
         let written = encode_frame(&answer.response).and_then(|frame| {
             conn.write_all(&frame).map_err(|_| Error::new(ErrorCode::FrameInvalid, "peer stopped reading"))
         });
-        if written.is_err() || !keep_open {
+        if written.is_err() || answer.close {
             return;
         }
     }

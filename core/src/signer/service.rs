@@ -66,6 +66,9 @@ pub struct Answer {
     /// `None` when the request succeeded.
     pub error: Option<ErrorCode>,
     pub holder_id: Option<String>,
+    /// The connection should be closed after this answer: the peer is not allowed, or its frame
+    /// could not be read (the stream is out of step).
+    pub close: bool,
 }
 
 /// What one successful operation leaves for the audit log.
@@ -149,18 +152,23 @@ impl SignerService {
     /// the audit log cannot be written the answer is SIGNER_UNAVAILABLE and nothing signed leaves.
     pub fn answer(&self, frame: &Map<String, Value>, peer: &Peer, now: f64) -> Answer {
         let id = request_id(frame);
+        // the peer first: someone not allowed learns nothing about what a request should look like
+        if let Err(refused) = self.check_peer(peer) {
+            let mut answer = self.finish(id, None, Err(refused), peer, now);
+            answer.close = true;
+            return answer;
+        }
         let request = parse_request(frame);
         let op = request.as_ref().ok().map(|r| r.op);
-        let outcome = request.and_then(|request| {
-            self.check_peer(peer)?;
-            self.dispatch(request.op, &request.args, now)
-        });
+        let outcome = request.and_then(|request| self.dispatch(request.op, &request.args, now));
         self.finish(id, op, outcome, peer, now)
     }
 
     /// Answer a frame that could not be read (FRAME_INVALID): audited like any other answer.
     pub fn answer_unreadable(&self, error: &Error, peer: &Peer, now: f64) -> Answer {
-        self.finish(Value::Null, None, Err(error.clone()), peer, now)
+        let mut answer = self.finish(Value::Null, None, Err(error.clone()), peer, now);
+        answer.close = true;
+        answer
     }
 
     fn finish(
@@ -182,7 +190,7 @@ impl SignerService {
             (Err(e), Ok(())) => (error_response(id, &e), Some(e.code())),
             (_, Err(e)) => (error_response(id, &e), Some(e.code())),
         };
-        Answer { response, op, error, holder_id }
+        Answer { response, op, error, holder_id, close: false }
     }
 
     fn audit(
