@@ -242,3 +242,30 @@ fn replay_entries_expire_with_their_window_and_keys_are_prefixed_hashes() {
     assert!(!format!("{:?}", RedisStore::new(RedisConfig::new("redis://user:hunter2@127.0.0.1:1/")).unwrap())
         .contains("hunter2"));
 }
+
+#[test]
+fn a_quick_redis_restart_costs_no_request() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let fx = fx();
+    let verifier = verifier(&fx.issuer.public_hex(), &redis.url(), "t5:");
+    // several threads at once leave several idle connections in the pool
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (verifier, fx) = (&verifier, &fx);
+            s.spawn(move || {
+                for i in 0..10 {
+                    verifier.authenticate(&proof(fx, &format!("t{t}-{i}")), &request(), None).unwrap();
+                }
+            });
+        }
+    });
+    redis.stop();
+    redis.restart();
+    // every pooled connection is dead; the revocation check retries on a fresh one and the pool is
+    // emptied, so the very next request is served
+    verifier.authenticate(&proof(&fx, "after-restart"), &request(), None).unwrap();
+    verifier.authenticate(&proof(&fx, "after-restart-2"), &request(), None).unwrap();
+}

@@ -89,31 +89,49 @@ impl RedisStore {
         Ok(RedisStore { inner: Arc::new(Inner { client, config, idle: Mutex::new(Vec::new()), revoked_key }) })
     }
 
-    /// Run `command` on a pooled (or new) connection; any failure drops that connection.
+    fn connect(&self, what: &str) -> Result<redis::Connection> {
+        let config = &self.inner.config;
+        let connection =
+            self.inner.client.get_connection_with_timeout(config.connect_timeout).map_err(|_| unavailable(what))?;
+        let timeout = Some(config.command_timeout);
+        connection
+            .set_read_timeout(timeout)
+            .and_then(|_| connection.set_write_timeout(timeout))
+            .map_err(|_| unavailable(what))?;
+        Ok(connection)
+    }
+
+    /// Run `command` on a pooled (or new) connection. A failure drops that connection and every idle
+    /// one (after a Redis restart they are all dead); an `idempotent` command that failed on a pooled
+    /// connection is tried once more on a fresh one. `SET NX` is not retried: if the first try
+    /// reached Redis, a retry would call the request its own replay.
     fn with_connection<T>(
         &self,
         what: &str,
-        command: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+        idempotent: bool,
+        command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
         let inner = &self.inner;
         let _held = HeldSigpipe::new();
         let pooled = inner.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let reused = pooled.is_some();
         let mut connection = match pooled {
             Some(connection) => connection,
-            None => {
-                let connection = inner
-                    .client
-                    .get_connection_with_timeout(inner.config.connect_timeout)
-                    .map_err(|_| unavailable(what))?;
-                let timeout = Some(inner.config.command_timeout);
-                connection
-                    .set_read_timeout(timeout)
-                    .and_then(|_| connection.set_write_timeout(timeout))
-                    .map_err(|_| unavailable(what))?;
-                connection
+            None => self.connect(what)?,
+        };
+        let value = match command(&mut connection) {
+            Ok(value) => value,
+            Err(_) => {
+                if let Ok(mut idle) = inner.idle.lock() {
+                    idle.clear();
+                }
+                if !(reused && idempotent) {
+                    return Err(unavailable(what));
+                }
+                connection = self.connect(what)?;
+                command(&mut connection).map_err(|_| unavailable(what))?
             }
         };
-        let value = command(&mut connection).map_err(|_| unavailable(what))?;
         if let Ok(mut idle) = inner.idle.lock() {
             if idle.len() < inner.config.max_idle {
                 idle.push(connection);
@@ -124,7 +142,7 @@ impl RedisStore {
 
     /// PING: whether Redis answers now.
     pub fn ping(&self) -> Result<()> {
-        let pong: String = self.with_connection("replay", |c| redis::cmd("PING").query(c))?;
+        let pong: String = self.with_connection("replay", true, |c| redis::cmd("PING").query(c))?;
         if pong == "PONG" {
             Ok(())
         } else {
@@ -145,7 +163,7 @@ impl ReplayStore for RedisStore {
         // Redis counts the TTL on its own clock: the window is the same on every verifier
         let ttl_ms = (ttl_seconds * 1000.0).ceil() as u64;
         let key = self.replay_key(key);
-        let set: Option<String> = self.with_connection("replay", |c| {
+        let set: Option<String> = self.with_connection("replay", false, |c| {
             redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("PX").arg(ttl_ms).query(c)
         })?;
         match set.as_deref() {
@@ -158,7 +176,9 @@ impl ReplayStore for RedisStore {
 
 impl RevocationStore for RedisStore {
     fn is_revoked(&self, id: &str) -> Result<bool> {
-        self.with_connection("revocation", |c| redis::cmd("SISMEMBER").arg(&self.inner.revoked_key).arg(id).query(c))
+        self.with_connection("revocation", true, |c| {
+            redis::cmd("SISMEMBER").arg(&self.inner.revoked_key).arg(id).query(c)
+        })
     }
 
     /// One round trip for all of a token's ids (SMISMEMBER, Redis 6.2+).
@@ -166,7 +186,7 @@ impl RevocationStore for RedisStore {
         if ids.is_empty() {
             return Ok(false);
         }
-        let found: Vec<bool> = self.with_connection("revocation", |c| {
+        let found: Vec<bool> = self.with_connection("revocation", true, |c| {
             redis::cmd("SMISMEMBER").arg(&self.inner.revoked_key).arg(ids).query(c)
         })?;
         if found.len() != ids.len() {
@@ -176,8 +196,9 @@ impl RevocationStore for RedisStore {
     }
 
     fn revoke(&self, id: &str) -> Result<()> {
-        let _: i64 =
-            self.with_connection("revocation", |c| redis::cmd("SADD").arg(&self.inner.revoked_key).arg(id).query(c))?;
+        let _: i64 = self.with_connection("revocation", true, |c| {
+            redis::cmd("SADD").arg(&self.inner.revoked_key).arg(id).query(c)
+        })?;
         Ok(())
     }
 }
