@@ -79,6 +79,9 @@ pub struct CacheStats {
     pub misses: u64,
 }
 
+/// The largest clock skew a verifier accepts: a day.
+pub const MAX_SKEW_SECONDS: f64 = 86_400.0;
+
 /// The default replay store holds this many (holder, nonce) pairs (about 6 MB).
 pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
 
@@ -87,8 +90,9 @@ impl Verifier {
     /// Redis, the initial revoked ids are written to the shared set now (STORE_UNAVAILABLE if Redis
     /// cannot take them).
     pub fn new(config: VerifierConfig) -> Result<Self> {
-        if !(config.max_skew_seconds.is_finite() && config.max_skew_seconds >= 0.0) {
-            return Err(Error::malformed("max_skew_seconds must be a finite number, not negative"));
+        // a clock a day off is broken, and a longer window would only grow the replay store
+        if !(0.0..=MAX_SKEW_SECONDS).contains(&config.max_skew_seconds) {
+            return Err(Error::malformed("max_skew_seconds must be between 0 and 86400"));
         }
         match config.redis.clone() {
             None => {

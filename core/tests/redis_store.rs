@@ -269,3 +269,41 @@ fn a_quick_redis_restart_costs_no_request() {
     verifier.authenticate(&proof(&fx, "after-restart"), &request(), None).unwrap();
     verifier.authenticate(&proof(&fx, "after-restart-2"), &request(), None).unwrap();
 }
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
+
+#[test]
+fn signals_arriving_mid_command_do_not_fail_requests() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let fx = fx();
+    let verifier = verifier(&fx.issuer.public_hex(), &redis.url(), "t6:");
+    // a handled signal (as Go's SIGURG or a profiler's SIGPROF) interrupts a socket read that has a
+    // timeout even with SA_RESTART; held back around the Redis call, it cannot fail one
+    // SAFETY: installs a no-op handler for SIGUSR1, which nothing else in this binary uses
+    unsafe { libc::signal(libc::SIGUSR1, ignore_signal as *const () as usize) };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    std::thread::scope(|s| {
+        let worker = s.spawn(|| {
+            // SAFETY: pthread_self cannot fail
+            tx.send(unsafe { libc::pthread_self() } as usize).unwrap();
+            let failures = (0..400)
+                .filter(|i| verifier.authenticate(&proof(&fx, &format!("sig-{i}")), &request(), None).is_err())
+                .count();
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            failures
+        });
+        let target = rx.recv().unwrap() as libc::pthread_t;
+        let mut sent = 0;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            // SAFETY: the target thread is alive until `stop` is set
+            unsafe { libc::pthread_kill(target, libc::SIGUSR1) };
+            sent += 1;
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        assert_eq!(worker.join().unwrap(), 0, "requests failed while {sent} signals arrived");
+    });
+}

@@ -35,13 +35,15 @@ impl ReplayStore for MemoryReplayStore {
     fn record(&self, key: &ReplayKey, now: f64, ttl_seconds: f64) -> Result<bool> {
         let mut entries = self.entries.lock().map_err(|_| poisoned())?;
         if let Some(&expiry) = entries.get(key) {
-            if expiry > now {
+            // live through its last instant: a request fresh at ts - skew is still fresh at ts + skew,
+            // exactly 2 × skew later, and must be a replay then
+            if expiry >= now {
                 return Ok(false);
             }
         }
         if entries.len() >= self.capacity && !entries.contains_key(key) {
             // sweep only when full: the cost is paid once per `capacity` inserts at most
-            entries.retain(|_, expiry| *expiry > now);
+            entries.retain(|_, expiry| *expiry >= now);
             if entries.len() >= self.capacity {
                 return Err(Error::new(ErrorCode::StoreUnavailable, "replay store is full"));
             }
@@ -87,6 +89,7 @@ mod tests {
         let store = MemoryReplayStore::new(10);
         assert!(store.record(&key(1), 100.0, 60.0).unwrap());
         assert!(!store.record(&key(1), 159.0, 60.0).unwrap());
+        assert!(!store.record(&key(1), 160.0, 60.0).unwrap(), "live through the window's last instant");
         assert!(store.record(&key(1), 161.0, 60.0).unwrap(), "expired entries may be reused");
     }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::{ReplayKey, ReplayStore, RevocationStore};
 use crate::error::{Error, ErrorCode, Result};
-use crate::sigpipe::HeldSigpipe;
+use crate::signals::HeldSignals;
 
 /// How to reach Redis.
 #[derive(Clone, PartialEq, Eq)]
@@ -112,7 +112,7 @@ impl RedisStore {
         command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
         let inner = &self.inner;
-        let _held = HeldSigpipe::new();
+        let _held = HeldSignals::new();
         let pooled = inner.idle.lock().ok().and_then(|mut idle| idle.pop());
         let reused = pooled.is_some();
         let mut connection = match pooled {
@@ -157,11 +157,12 @@ impl RedisStore {
 
 impl ReplayStore for RedisStore {
     fn record(&self, key: &ReplayKey, _now: f64, ttl_seconds: f64) -> Result<bool> {
-        if !(ttl_seconds.is_finite() && ttl_seconds > 0.0) {
-            return Err(Error::malformed("replay ttl must be positive"));
+        if !(ttl_seconds.is_finite() && ttl_seconds >= 0.0) {
+            return Err(Error::malformed("replay ttl must be a finite number, not negative"));
         }
-        // Redis counts the TTL on its own clock: the window is the same on every verifier
-        let ttl_ms = (ttl_seconds * 1000.0).ceil() as u64;
+        // Redis counts the TTL on its own clock, so the window is the same on every verifier; a key
+        // lives through its last millisecond (Redis expires it only after), and never less than 1 ms
+        let ttl_ms = ((ttl_seconds * 1000.0).ceil() as u64).max(1);
         let key = self.replay_key(key);
         let set: Option<String> = self.with_connection("replay", false, |c| {
             redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("PX").arg(ttl_ms).query(c)
