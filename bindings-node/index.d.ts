@@ -81,6 +81,60 @@ export declare class Token {
   authorizeAsync(code: string, options?: AuthorizeOptions | undefined | null): Promise<number>
 }
 
+/**
+ * A stateful verifier: `authenticate` refuses a (holder, nonce) pair seen inside the replay window
+ * and any revoked id, and caches verified tokens; `checkPolicy` and `authorize` run with its
+ * limits. One verifier serves a whole process and may be shared freely.
+ */
+export declare class Verifier {
+  /**
+   * `issuer`: one public key in hex, or `{ [rootKeyId]: publicHex }` during a key rotation.
+   * With `redis`, `revokedIds` are written to the shared set now (STORE_UNAVAILABLE when Redis
+   * cannot take them); otherwise nothing connects before the first request. Throws
+   * MALFORMED_INPUT for a bad key, URL, skew, capacity or timeout, a TypeError for an argument
+   * of the wrong type.
+   */
+  constructor(issuer: string | Record<string, string>, options?: VerifierOptions | undefined | null)
+  /**
+   * Authenticate one request: token (verified once, then cached) → identity → revocation →
+   * freshness → proof of possession → replay. Returns the verified token and the holder's
+   * identity; throws REPLAYED for a nonce seen inside the window, STORE_UNAVAILABLE when a store
+   * cannot answer.
+   */
+  authenticate(proof: WorkerProof, request: HttpRequest, options?: VerifierClock | undefined | null): Authenticated
+  /**
+   * `authenticate` on the libuv thread pool: signature checks and store round trips never
+   * block the event loop.
+   */
+  authenticateAsync(proof: WorkerProof, request: HttpRequest, options?: VerifierClock | undefined | null): Promise<Authenticated>
+  /**
+   * Authorize with the verifier's limits: returns nothing when the policy allows, throws DENIED
+   * (or LIMIT_EXCEEDED) otherwise.
+   */
+  checkPolicy(token: Token, options: VerifierPolicyOptions): void
+  /** `checkPolicy` on the libuv thread pool. */
+  checkPolicyAsync(token: Token, options: VerifierPolicyOptions): Promise<void>
+  /**
+   * Run any authorizer code against `token` with the verifier's limits; returns the index of
+   * the allow policy that matched, or throws DENIED / LIMIT_EXCEEDED.
+   */
+  authorize(token: Token, code: string, options?: VerifierAuthorizeOptions | undefined | null): number
+  /** `authorize` on the libuv thread pool. */
+  authorizeAsync(token: Token, code: string, options?: VerifierAuthorizeOptions | undefined | null): Promise<number>
+  /**
+   * Revoke an id (an app revocation id, or a block's revocation id in hex): every request that
+   * carries it is refused (REVOKED) from the next one on, cached tokens included; with Redis, on
+   * every verifier sharing the store.
+   */
+  revoke(id: string): void
+  /** `revoke` on the libuv thread pool. */
+  revokeAsync(id: string): Promise<void>
+  /** The token cache's counters (kept in this process: no I/O). */
+  cacheStats(): CacheStats
+  /** Its settings, never the Redis URL (it may hold a password). */
+  toString(): string
+}
+
 export declare class WorkerKey {
   /** A fresh key from the operating system's random source. */
   static generate(): WorkerKey
@@ -134,6 +188,14 @@ export interface AuthorizerLimits {
   maxTimeMs?: number
   maxFacts?: number
   maxIterations?: number
+}
+
+/** The token cache's counters since the verifier was made. */
+export interface CacheStats {
+  /** Requests whose token was found in the cache (no signature check of the token). */
+  hits: number
+  /** Requests whose token was parsed and verified (and cached, when it verified). */
+  misses: number
 }
 
 /** The bytes a holder signs: method, path, hex(sha256(body)), timestamp and nonce, one per line. */
@@ -241,6 +303,18 @@ export declare function proofHeaders(proof: WorkerProof): Record<string, string>
 /** The same proof as query parameters (`token`, `sig`, `ts`, `nonce`). */
 export declare function proofQuery(proof: WorkerProof): Record<string, string>
 
+/** Where the replay and revocation stores live when several verifiers share them. */
+export interface RedisOptions {
+  /** `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`. */
+  url: string
+  /** Prepended to every key (default `trustcore:`), so several deployments can share one Redis. */
+  keyPrefix?: string
+  /** Opening a connection (default 1000 ms). */
+  connectTimeoutMs?: number
+  /** One command, sent and answered (default 500 ms). */
+  commandTimeoutMs?: number
+}
+
 /** Time bounds of a client, in milliseconds; a field left out keeps core's default. */
 export interface SignerClientOptions {
   /** Opening a connection (default 1000 ms). */
@@ -283,6 +357,53 @@ export declare function signJob(issuer: IssuerKey, job: Record<string, unknown>,
 
 /** `signJob` on the libuv thread pool. */
 export declare function signJobAsync(issuer: IssuerKey, job: Record<string, unknown>, workerId: string): Promise<string>
+
+/** Options of `Verifier#authorize`: `time(now)` is always added (the system clock when left out). */
+export interface VerifierAuthorizeOptions {
+  now?: number
+  /** Extern functions to enable by name (core's list: `test`). */
+  externFunctions?: Array<string>
+}
+
+/** The clock of one call: seconds since the epoch (`Date.now() / 1000`); left out, the system clock. */
+export interface VerifierClock {
+  now?: number
+}
+
+/** A verifier's settings; a field left out keeps core's default. */
+export interface VerifierOptions {
+  /**
+   * How far a request's timestamp may be from the verifier's clock (default 300). A nonce is
+   * remembered for twice this.
+   */
+  maxSkewSeconds?: number
+  /** Authorizer run limits for `checkPolicy` and `authorize` (core's defaults: 10 ms, 1000, 100). */
+  limits?: AuthorizerLimits
+  /**
+   * (holder, nonce) pairs the in-memory replay store holds (default 100000); full with nothing
+   * expired, it refuses requests (STORE_UNAVAILABLE) rather than forget one. Unused with Redis.
+   */
+  replayCapacity?: number
+  /** Revocation ids refused from the start (with Redis: added to the shared set now). */
+  revokedIds?: string[] | Set<string>
+  /** Verified tokens kept (LRU, default 10000); 0 turns the cache off. */
+  tokenCacheCapacity?: number
+  /** Share the replay and revocation stores through Redis; left out, they live in this process. */
+  redis?: RedisOptions
+}
+
+/**
+ * One allow policy, run with the verifier's limits: `time(now)`, the request facts (values bound
+ * as parameters), `allow`, then `deny if true`.
+ */
+export interface VerifierPolicyOptions {
+  /** Facts about this request, `name(value)`, in order, e.g. `{ operation: 'lease' }`. */
+  requestFacts: Record<string, string>
+  /** One Biscuit policy, e.g. `allow if right($op), operation($op)`. */
+  allow: string
+  /** Seconds since the epoch; left out, the system clock. */
+  now?: number
+}
 
 /** Check `job.sig` against the pinned issuer public key for `workerId`; throws JOB_INVALID. */
 export declare function verifyJob(issuerPublicHex: string, job: Record<string, unknown>, workerId: string): void

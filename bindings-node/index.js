@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.IssuerKey = nativeBinding.IssuerKey
 module.exports.SignerClient = nativeBinding.SignerClient
 module.exports.Token = nativeBinding.Token
+module.exports.Verifier = nativeBinding.Verifier
 module.exports.WorkerKey = nativeBinding.WorkerKey
 module.exports.authenticate = nativeBinding.authenticate
 module.exports.authenticateAsync = nativeBinding.authenticateAsync

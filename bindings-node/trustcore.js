@@ -129,10 +129,13 @@ function wrapClass(cls, { constructible = false, promises = false } = {}) {
 const CLASSES = new Set(['IssuerKey', 'WorkerKey', 'Token'])
 // made with `new` from JS; every method does I/O on the libuv pool and answers with a Promise
 const CLIENT_CLASSES = new Set(['SignerClient'])
+// made with `new` from JS; sync methods and their `…Async` Promise forms side by side
+const CONSTRUCTIBLE_CLASSES = new Set(['Verifier'])
 
 for (const [name, value] of Object.entries(native)) {
   if (CLASSES.has(name)) exports[name] = wrapClass(value)
   else if (CLIENT_CLASSES.has(name)) exports[name] = wrapClass(value, { constructible: true, promises: true })
+  else if (CONSTRUCTIBLE_CLASSES.has(name)) exports[name] = wrapClass(value, { constructible: true })
   else if (typeof value === 'function') exports[name] = wrap(value, name)
   else exports[name] = value
 }

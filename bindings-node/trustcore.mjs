@@ -6,6 +6,7 @@ export const {
   WorkerKey,
   Token,
   SignerClient,
+  Verifier,
   TrustError,
   ERROR_CODES,
   errorCodes,

@@ -182,16 +182,53 @@ typedef struct tc_authenticate_options {
   struct tc_limits limits;
 } tc_authenticate_options;
 
-// A verifier's settings; start from `tc_verifier_options_default()`. The token cache keeps core's
-// capacity.
+// A verifier's settings. Always make one with `tc_verifier_options_default()` and then change the
+// fields you need; never fill one in from scratch (or with `= {...}` / `memset`). Fields are only
+// ever added at the end, and a program written that way keeps compiling with core's defaults for
+// whatever a later version adds. (The struct's size is part of the ABI, like every struct here: a
+// version that grows it changes the library's SONAME.)
+//
+// The stores: with `redis_url` NULL (the default) the replay and revocation stores live in this
+// process; with a Redis URL they live on that Redis, shared by every verifier (in any process, on
+// any host) using the same URL and key prefix: a (holder, nonce) pair is accepted by exactly one of
+// them, and a revocation by one is seen by all from their next request. A Redis that cannot be
+// reached, or does not answer in time, makes requests STORE_UNAVAILABLE, never a pass; service
+// resumes by itself when Redis returns. Nothing connects in `tc_verifier_new` unless there are
+// initial revoked ids to write. A Redis command waits in a socket read bounded by the command
+// timeout, which a signal handled on the calling thread cuts short (even with SA_RESTART): that
+// request is STORE_UNAVAILABLE, so block such signals around the calls on request threads.
 typedef struct tc_verifier_options {
   // Allowed clock skew either way, seconds (default 300); replay entries live twice as long.
+  // Finite and not negative, else MALFORMED_INPUT.
   double max_skew_seconds;
   // Authorizer limits for reading identities, `tc_verifier_check_policy` and `tc_verifier_authorize`.
   struct tc_limits limits;
-  // The most (holder, nonce) pairs remembered; when full and none expired, requests are refused
-  // (STORE_UNAVAILABLE) rather than a nonce forgotten.
+  // The most (holder, nonce) pairs the in-process replay store remembers (default 100 000); when
+  // full and none expired, requests are refused (STORE_UNAVAILABLE) rather than a nonce
+  // forgotten. Not used with Redis.
   size_t replay_capacity;
+  // Verified tokens kept in the cache (default 10 000, least recently used dropped first); 0
+  // turns the cache off (every request verifies its token's signatures).
+  size_t token_cache_capacity;
+  // Redis for the replay and revocation stores: `redis://[user:password@]host:port[/db]` or
+  // `redis+unix:///path/to/redis.sock`. NULL (length 0, the default) keeps the stores in this
+  // process; any other pointer selects Redis, and a URL that does not parse (an empty one
+  // included) is MALFORMED_INPUT. A password in it never appears in an error message.
+  const char *redis_url;
+  size_t redis_url_len;
+  // Prepended to every Redis key, so several deployments can share one Redis. NULL (length 0, the
+  // default) is core's `trustcore:`; a non-NULL pointer is used as given (length 0: no prefix).
+  // Set without `redis_url`, MALFORMED_INPUT.
+  const char *redis_key_prefix;
+  size_t redis_key_prefix_len;
+  // Opening a connection to Redis, milliseconds (default 1000). 0, or more than a day, is
+  // MALFORMED_INPUT when `redis_url` is set.
+  uint32_t redis_connect_timeout_ms;
+  // One Redis command, sent and answered, milliseconds (default 500). 0, or more than a day, is
+  // MALFORMED_INPUT when `redis_url` is set.
+  uint32_t redis_command_timeout_ms;
+  // Idle Redis connections kept for reuse (default 8; 0 opens one per command).
+  size_t redis_max_idle;
 } tc_verifier_options;
 
 // One app fact predicate and its values (`lane("a")`, `lane("b")`, …). The predicate must be a
@@ -725,14 +762,21 @@ tc_status tc_authorize(const struct tc_token *token,
                        size_t *policy_out,
                        struct tc_error **err);
 
-// Core's defaults: 300 s skew, default limits, 100 000 replay entries.
+// Core's defaults: 300 s skew, default limits, 100 000 replay entries, a 10 000-token cache, the
+// stores in this process (`redis_url` NULL); for Redis, the prefix `trustcore:` (NULL), 1000 ms to
+// connect, 500 ms per command, 8 idle connections.
 struct tc_verifier_options tc_verifier_options_default(void);
 
-// A verifier trusting `issuer`, with `options` (NULL = defaults) and an initial revocation list.
+// A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
+// initial revocation list. MALFORMED_INPUT for options out of range (a negative or non-finite
+// skew, a Redis URL that does not parse, a zero Redis timeout). With Redis the initial revoked ids
+// are added to the shared set now: STORE_UNAVAILABLE when Redis cannot take them. Without them,
+// an unreachable Redis is not an error here: each request is STORE_UNAVAILABLE until it answers.
 //
 // # Safety
-// `issuer` is a live handle; `options` is NULL or readable; `revoked_ids` is NULL (count 0) or points
-// at `revoked_count` readable strings; `out` is writable; `err` is NULL or writable.
+// `issuer` is a live handle; `options` is NULL or readable, with its string pointers NULL or
+// readable for their lengths; `revoked_ids` is NULL (count 0) or points at `revoked_count`
+// readable strings; `out` is writable; `err` is NULL or writable.
 tc_status tc_verifier_new(const struct tc_issuer_keys *issuer,
                           const struct tc_verifier_options *options,
                           const struct tc_str *revoked_ids,

@@ -3,7 +3,9 @@
 #                   ASan + UBSan; then both again without sanitizers under valgrind
 #   make test-go    go vet, go test and go test -race over the same vectors
 #   (both start the real signer daemon, $(TRUSTCORE_BIN), so they build it first: signer-bin)
-#   make bench-c / bench-go   the per-request path through C / Go against the Rust core, same run
+#   (and the Verifier's Redis tests start their own redis-server on a free loopback port: setup-redis)
+#   make bench-c / bench-go   the per-request path through C / Go against the Rust core, same run, and
+#                   the Verifier's cached path with memory and Redis stores
 #   make install PREFIX=/usr/local [DESTDIR=]   the .so (with SONAME links), .a, header, trustcore.pc
 
 TC_DIR := $(ROOT)/bindings-c
@@ -22,7 +24,8 @@ TC_PKG := PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig pkg-config
 TC_RPATH := -Wl,-rpath,$(TC_STAGE)/lib
 TC_TEST_SRC := $(TC_DIR)/tests/c
 TC_CONFORMANCE_SRC := $(addprefix $(TC_TEST_SRC)/,conformance.c ops.c json_raw.c hex.c signer_daemon.c)
-TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c threads.c fixture.c signer_checks.c signer_daemon.c)
+TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c threads.c fixture.c signer_checks.c signer_daemon.c \
+	redis_checks.c redis_server.c)
 # valgrind runs the authorizer ~50x slower: its run multiplies time budgets (never fact or
 # iteration limits) so a 10 ms default does not turn into LIMIT_EXCEEDED; ASan runs use exact limits.
 # The signer daemon the tests fork + exec ($(TRUSTCORE_BIN)) runs natively: children are not traced.
@@ -71,7 +74,7 @@ c-stage: c-lib
 c-header-test: setup-rust
 	$(CARGO) test --locked -p trustcore-c
 
-test-c: setup-c c-header-test c-stage signer-bin
+test-c: setup-c setup-redis c-header-test c-stage signer-bin
 	@mkdir -p $(TC_BUILD)/asan $(TC_BUILD)/plain
 	@echo "== C: build with ASan + UBSan"
 	$(TC_CC) $(TC_CFLAGS) $(TC_SANITIZE) $$($(TC_PKG) --cflags trustcore libcjson) $(TC_CONFORMANCE_SRC) \
@@ -98,7 +101,7 @@ test-c: setup-c c-header-test c-stage signer-bin
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/misuse $(ROOT)
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/conformance $(ROOT)
 
-test-go: setup-c c-stage signer-bin
+test-go: setup-c setup-redis c-stage signer-bin
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) vet ./...
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) test -count=1 -v .
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) test -race -count=1 -v .
@@ -112,21 +115,31 @@ c-bench-rust: setup-rust
 	@mkdir -p $(TC_BUILD)
 	$(CARGO) build --locked --quiet --release -p trustcore-c --example bench_core
 
-# one line per measured binding: its best medians against the Rust core's (and, for Go, against
-# the same calls made through plain cgo, which shows what cgo itself costs)
+# one line per measured binding and path: its best medians against the Rust core's on the same path
+# (names `LANG` for the stateless path, `LANG/verifier-memory` and `LANG/verifier-redis` for the
+# Verifier's cached path with each store), and, for Go, against the same calls made through plain
+# cgo, which shows what cgo itself costs
 tc_ratio = awk '{ if (!($$2 in n) || $$4 < n[$$2]) n[$$2]=$$4; if (!($$2 in c) || $$6 < c[$$2]) c[$$2]=$$6 } END { \
-	for (k in n) if (k != "rust") printf "per-request (authenticate + check_policy) %s: median %.1f us, CPU %.1f us; rust %.1f us, CPU %.1f us: x%.3f wall, x%.3f CPU (goal <= x1.05)\n", \
-		k, n[k]/1000, c[k]/1000, n["rust"]/1000, c["rust"]/1000, n[k]/n["rust"], c[k]/c["rust"]; \
-	if ("gocgo" in n) printf "go binding vs the same calls through plain cgo: x%.3f wall, x%.3f CPU\n", n["go"]/n["gocgo"], c["go"]/c["gocgo"] }' $(1)
+	split("|/verifier-memory|/verifier-redis", paths, "|"); \
+	split("per-request (authenticate + check_policy)|verifier, memory stores (cached token, authenticate + check_policy)|verifier, redis stores (cached token, authenticate + check_policy)", labels, "|"); \
+	for (p = 1; p <= 3; p++) for (k in n) { \
+		slash = index(k, "/"); lang = slash ? substr(k, 1, slash - 1) : k; path = slash ? substr(k, slash) : ""; \
+		base = "rust" path; \
+		if (path != paths[p] || lang == "rust" || !(base in n)) continue; \
+		printf "%s %s: median %.1f us, CPU %.1f us; rust %.1f us, CPU %.1f us: x%.3f wall, x%.3f CPU (goal <= x1.05)\n", \
+			labels[p], lang, n[k]/1000, c[k]/1000, n[base]/1000, c[base]/1000, n[k]/n[base], c[k]/c[base] } \
+	for (p = 1; p <= 3; p++) if (("go" paths[p]) in n && ("gocgo" paths[p]) in n) \
+		printf "go binding vs the same calls through plain cgo%s: x%.3f wall, x%.3f CPU\n", paths[p] == "" ? "" : " (" substr(paths[p], 2) ")", \
+			n["go" paths[p]]/n["gocgo" paths[p]], c["go" paths[p]]/c["gocgo" paths[p]] }' $(1)
 
-bench-c: setup-c c-stage c-bench-rust
-	$(TC_CC) -std=c11 -Wall -Wextra -Werror -O2 $(TC_DIR)/bench/bench.c $$($(TC_PKG) --cflags --libs trustcore) \
-		$(TC_RPATH) -o $(TC_BUILD)/bench-c
+bench-c: setup-c setup-redis c-stage c-bench-rust
+	$(TC_CC) -std=c11 -Wall -Wextra -Werror -O2 -I$(TC_TEST_SRC) $(TC_DIR)/bench/bench.c $(TC_TEST_SRC)/redis_server.c \
+		$$($(TC_PKG) --cflags --libs trustcore) $(TC_RPATH) -o $(TC_BUILD)/bench-c
 	@rm -f $(TC_BUILD)/bench-c.txt
 	for turn in $(TC_BENCH_TURNS); do $(TC_BENCH_RUST); $(TC_BUILD)/bench-c; done | tee $(TC_BUILD)/bench-c.txt
 	@$(call tc_ratio,$(TC_BUILD)/bench-c.txt)
 
-bench-go: setup-c c-stage c-bench-rust
+bench-go: setup-c setup-redis c-stage c-bench-rust
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) build -o $(TC_BUILD)/bench-go ./cmd/trustcore-bench
 	for turn in $(TC_BENCH_TURNS); do $(TC_BENCH_RUST); LD_LIBRARY_PATH=$(TC_STAGE)/lib $(TC_BUILD)/bench-go; done \
 		| tee $(TC_BUILD)/bench-go.txt

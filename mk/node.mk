@@ -3,10 +3,13 @@
 #   build-node   napi build --release into target/node/, then: generated index.js / index.d.ts must
 #                equal the committed ones (drift check), and the addon is copied next to them
 #   test-node    node --test (conformance over the three vector sources, bad input, concurrency,
-#                Express example, SignerClient against the real daemon), then npm pack installed into
-#                an empty project runs the quick start. Needs the `trustcore` binary (signer-bin, in the
-#                top Makefile), which the signer tests start as a child process from $TRUSTCORE_BIN
-#   bench-node   the per-request path through Node (sync, async) against the Rust core, one run
+#                Express example, SignerClient against the real daemon, the Verifier on memory and on
+#                a real redis-server), then npm pack installed into an empty project runs the quick
+#                start. Needs the `trustcore` binary (signer-bin, in the top Makefile), which the signer
+#                tests start as a child process from $TRUSTCORE_BIN, and redis-server (setup-redis),
+#                which the Verifier tests start on a free loopback port
+#   bench-node   the per-request path through Node (sync, async) against the Rust core, then the
+#                Verifier's cached path on memory and on Redis (its own redis-server), one run
 #   regen-node   write the generated index.js / index.d.ts in place (then commit them)
 
 NODE_DIR := $(ROOT)/bindings-node
@@ -55,7 +58,7 @@ regen-node: setup-node
 	cp $(NODE_OUT)/napi/index.js $(NODE_OUT)/napi/index.d.ts $(NODE_DIR)/
 	$(install-addon)
 
-test-node: build-node signer-bin
+test-node: build-node signer-bin setup-redis
 	cd $(NODE_DIR) && node --test --test-reporter=spec test/*.test.js
 	$(MAKE) --no-print-directory pack-test-node
 
@@ -70,6 +73,6 @@ pack-test-node:
 		&& node -e 'const t = require("trustcore"); if (!(new t.TrustError("DENIED", "x") instanceof Error)) process.exit(1)'
 	@echo "pack-test-node: $$(cd $(NODE_OUT)/pack && ls trustcore-*.tgz) installs into an empty project and runs the quick start"
 
-bench-node: build-node
+bench-node: build-node setup-redis
 	$(CARGO) build --locked --release -p trustcore-node --example bench_core_per_request
 	cd $(NODE_DIR) && node bench/bench.mjs $(ROOT)/target/release/examples/bench_core_per_request

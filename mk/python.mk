@@ -3,9 +3,11 @@
 # target/python-wheels/. Only PyPI and crates.io are reached.
 #   setup-python  the test venv: maturin, pytest, mypy, biscuit-python 0.4, trust-core 0.1
 #   test-python   build the abi3 wheel, install it, stubtest + mypy, pytest (conformance included; the
-#                 signer tests start target/release/trustcore, built by signer-bin),
+#                 signer tests start target/release/trustcore, built by signer-bin; the Verifier's
+#                 Redis tests start their own redis-server on a free loopback port, from setup-redis),
 #                 then the README example in a venv that holds nothing but the package
-#   bench-python  this binding against trust-core 0.1 from PyPI, per operation, 1 vs 2 threads
+#   bench-python  this binding against trust-core 0.1 from PyPI, per operation, the Verifier with
+#                 memory and Redis stores (its own redis-server), 1 vs 2 threads
 
 PY_DIR := $(ROOT)/bindings-python
 PY_PYTHON ?= python3
@@ -35,7 +37,7 @@ build-python: setup-python
 	cd $(PY_DIR) && $(PY_VENV)/bin/maturin build --release --locked --quiet \
 		--interpreter $(PY_VENV)/bin/python --out $(PY_WHEELS)
 
-test-python: build-python signer-bin
+test-python: build-python signer-bin setup-redis
 	$(PY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
 		$(PY_WHEELS)/trustcore-*.whl
 	cd $(PY_DIR) && $(PY_VENV)/bin/python -m mypy.stubtest trustcore
@@ -45,7 +47,7 @@ test-python: build-python signer-bin
 	$(PY_CLEAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps $(PY_WHEELS)/trustcore-*.whl
 	$(PY_CLEAN_VENV)/bin/python $(PY_DIR)/tests/readme_example.py
 
-bench-python: build-python
+bench-python: build-python setup-redis
 	$(call py_venv,$(PY_BENCH_VENV),$(PY_DIR)/requirements-bench.txt)
 	$(PY_BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
 		$(PY_WHEELS)/trustcore-*.whl

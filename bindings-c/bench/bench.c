@@ -1,7 +1,11 @@
 /* The C side of `make bench-c`: the per-request path (tc_authenticate + tc_check_policy) with the same
- * keys, token shape, request and loop as examples/bench_core.rs.
- * usage: bench [ITERATIONS]   prints `bench c per_request_median_ns N cpu_per_request_ns M`: the lowest
- * of 3 rounds' median wall time per request, and the process CPU time per request over all rounds. */
+ * keys, token shape, request and loop as examples/bench_core.rs; then the stateful verifier's
+ * (tc_verifier_authenticate with the token from its cache, a fresh nonce each request, +
+ * tc_verifier_check_policy) with the in-process stores and with Redis stores (a redis-server started
+ * on a free loopback port, tests/c/redis_server.c, killed at the end).
+ * usage: bench [ITERATIONS]   prints `bench NAME per_request_median_ns N cpu_per_request_ns M` for
+ * NAME c, c/verifier-memory, c/verifier-redis: the lowest of 3 rounds' median wall time per request,
+ * and the process CPU time per request over all rounds. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
@@ -10,6 +14,8 @@
 #include <time.h>
 
 #include <trustcore.h>
+
+#include "redis_server.h"
 
 #define NOW    1700000000.0
 #define ROUNDS 3
@@ -45,6 +51,13 @@ typedef struct setup {
 static const tc_pair facts[] = {{"operation", 9, "lease", 5}};
 static const char allow[] = "allow if operation(\"lease\"), lane(\"transcribe\")";
 
+typedef struct verifier_setup {
+    const setup *s;
+    tc_verifier *verifier;
+    tc_proof **proofs; /* one per request */
+    size_t next;
+} verifier_setup;
+
 static void once(const setup *s) {
     tc_error *err = NULL;
     tc_token *token = NULL;
@@ -54,6 +67,38 @@ static void once(const setup *s) {
     must(tc_check_policy(token, facts, 1, allow, strlen(allow), NOW, &s->options.limits, &err), err, "policy");
     tc_identity_free(identity);
     tc_token_free(token);
+}
+
+static void verifier_once(verifier_setup *v) {
+    tc_error *err = NULL;
+    tc_token *token = NULL;
+    double now = NOW;
+    must(tc_verifier_authenticate(v->verifier, v->proofs[v->next++], &v->s->request, &now, &token, NULL, &err), err,
+         "verifier authenticate");
+    must(tc_verifier_check_policy(v->verifier, token, facts, 1, allow, strlen(allow), &now, &err), err,
+         "verifier policy");
+    tc_token_free(token);
+}
+
+/* Warm up, then time each of `iterations` requests, ROUNDS rounds; print the line. `s` or `v` is run. */
+static void measure(const char *name, int iterations, const setup *s, verifier_setup *v) {
+    for (int i = 0; i < iterations / 10; i++)
+        s ? once(s) : verifier_once(v);
+    long long *samples = malloc(sizeof *samples * (size_t)iterations);
+    long long best = -1, cpu_start = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < iterations; i++) {
+            long long start = now_ns();
+            s ? once(s) : verifier_once(v);
+            samples[i] = now_ns() - start;
+        }
+        qsort(samples, (size_t)iterations, sizeof *samples, by_value);
+        if (best < 0 || samples[iterations / 2] < best) best = samples[iterations / 2];
+    }
+    long long cpu = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) / (ROUNDS * iterations);
+    printf("bench %s per_request_median_ns %lld cpu_per_request_ns %lld\n", name, best, cpu);
+    fflush(stdout);
+    free(samples);
 }
 
 int main(int argc, char **argv) {
@@ -85,23 +130,44 @@ int main(int argc, char **argv) {
                        "n1", 2, &s.proof, &err),
          err, "proof");
 
-    for (int i = 0; i < iterations / 10; i++)
-        once(&s);
-    long long *samples = malloc(sizeof *samples * (size_t)iterations);
-    long long best = -1, cpu_start = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-    for (int round = 0; round < ROUNDS; round++) {
-        for (int i = 0; i < iterations; i++) {
-            long long start = now_ns();
-            once(&s);
-            samples[i] = now_ns() - start;
-        }
-        qsort(samples, (size_t)iterations, sizeof *samples, by_value);
-        if (best < 0 || samples[iterations / 2] < best) best = samples[iterations / 2];
-    }
-    long long cpu = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) / (ROUNDS * iterations);
-    printf("bench c per_request_median_ns %lld cpu_per_request_ns %lld\n", best, cpu);
+    measure("c", iterations, &s, NULL);
 
-    free(samples);
+    /* the verifier: every request under a nonce of its own (a repeated one is REPLAYED), signed before
+     * the clock starts */
+    size_t count = (size_t)(iterations / 10 + ROUNDS * iterations);
+    tc_proof **proofs = calloc(count, sizeof *proofs);
+    for (size_t i = 0; i < count; i++) {
+        char nonce[32];
+        snprintf(nonce, sizeof nonce, "v%zu", i);
+        must(tc_make_proof(worker, (const char *)tc_bytes_data(token), tc_bytes_len(token), &s.request, "1700000000",
+                           10, nonce, strlen(nonce), &proofs[i], &err),
+             err, "verifier proof");
+    }
+    tc_verifier_options options = tc_verifier_options_default();
+    options.replay_capacity = count;
+    verifier_setup v = {&s, NULL, proofs, 0};
+    must(tc_verifier_new(s.trusted, &options, NULL, 0, &v.verifier, &err), err, "memory verifier");
+    measure("c/verifier-memory", iterations, NULL, &v);
+    tc_verifier_free(v.verifier);
+
+    redis_server redis;
+    if (!redis_server_start(&redis)) {
+        fprintf(stderr, "bench: redis-server did not start (make setup-redis installs it)\n");
+        return 1;
+    }
+    options.redis_url = redis.tcp_url;
+    options.redis_url_len = strlen(redis.tcp_url);
+    options.redis_key_prefix = "bench-c:";
+    options.redis_key_prefix_len = strlen("bench-c:");
+    v = (verifier_setup){&s, NULL, proofs, 0};
+    must(tc_verifier_new(s.trusted, &options, NULL, 0, &v.verifier, &err), err, "redis verifier");
+    measure("c/verifier-redis", iterations, NULL, &v);
+    tc_verifier_free(v.verifier);
+    redis_server_free(&redis);
+
+    for (size_t i = 0; i < count; i++)
+        tc_proof_free(proofs[i]);
+    free(proofs);
     tc_proof_free(s.proof);
     tc_issuer_keys_free(s.trusted);
     tc_bytes_free(token);

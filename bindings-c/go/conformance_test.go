@@ -296,8 +296,99 @@ func runOp(op string, in fields) (result, error) {
 			return nil, err
 		}
 		return result{"proof": proofValue(proof)}, nil
+	case "verifier_sequence":
+		return runVerifierSequence(in)
 	}
 	panic(fmt.Sprintf("unknown op %q", op))
+}
+
+// runVerifierSequence runs one Verifier through the case's steps (authenticate, check_policy on the
+// last accepted token, revoke, cache_stats); each step's outcome is "OK", the code's name, or
+// "hits=H misses=M". A failing step does not end the sequence.
+func runVerifierSequence(in fields) (result, error) {
+	keys, err := in.issuerKeys()
+	if err != nil {
+		return nil, err
+	}
+	opts := VerifierOptions{MaxSkewSeconds: in.num("max_skew_seconds"), Limits: in.limits()}
+	if opts.MaxSkewSeconds == 0 {
+		panic("max_skew_seconds 0 would be the binding's default here") // no vector has it
+	}
+	if in.has("replay_capacity") {
+		if opts.ReplayCapacity = int(in.num("replay_capacity")); opts.ReplayCapacity <= 0 {
+			panic("replay_capacity 0 would be the binding's default here")
+		}
+	}
+	if in.has("revoked_ids") {
+		opts.Revoked = in.strs("revoked_ids")
+	}
+	v, err := NewVerifier(keys, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer v.Close()
+	var steps []fields
+	if err := json.Unmarshal(in["steps"], &steps); err != nil {
+		panic("steps is not a list of objects")
+	}
+	var token *Token
+	outcomes := []any{}
+	for _, step := range steps {
+		if len(step) != 1 {
+			panic("one action per step")
+		}
+		for action, raw := range step {
+			var err error
+			switch action {
+			case "authenticate":
+				var args fields
+				if json.Unmarshal(raw, &args) != nil || args == nil {
+					panic("authenticate step is not an object")
+				}
+				p := args.obj("proof")
+				var proof *Proof
+				if proof, err = NewProof(p.str("token"), p.str("signature"), p.str("timestamp"), p.str("nonce")); err == nil {
+					now := args.num("now")
+					var accepted *Token
+					if accepted, _, err = v.Authenticate(proof, args.obj("request").request(), &now); err == nil {
+						token = accepted
+					}
+				}
+			case "check_policy":
+				var args fields
+				if json.Unmarshal(raw, &args) != nil || args == nil {
+					panic("check_policy step is not an object")
+				}
+				if token == nil {
+					panic("check_policy after an accepted authenticate")
+				}
+				now := args.num("now")
+				err = v.CheckPolicy(token, args.pairs("request_facts"), args.str("allow"), &now)
+			case "revoke":
+				var id string
+				if json.Unmarshal(raw, &id) != nil {
+					panic("revoke step: an id")
+				}
+				err = v.Revoke(id)
+			case "cache_stats":
+				hits, misses := v.CacheStats()
+				outcomes = append(outcomes, fmt.Sprintf("hits=%d misses=%d", hits, misses))
+				continue
+			default:
+				panic(fmt.Sprintf("unknown verifier step %q", action))
+			}
+			var te *Error
+			switch {
+			case err == nil:
+				outcomes = append(outcomes, "OK")
+			case errors.As(err, &te):
+				outcomes = append(outcomes, te.Code.String())
+			default:
+				panic(fmt.Sprintf("a non-trustcore error: %v", err))
+			}
+		}
+	}
+	return result{"outcomes": outcomes}, nil
 }
 
 func parseInputToken(in fields) (*Token, error) {

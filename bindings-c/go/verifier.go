@@ -2,29 +2,72 @@ package trustcore
 
 /*
 #include <trustcore.h>
+
+// a non-NULL empty string: with Redis asked for, an empty URL must reach the core (which refuses it)
+static const char *tc_go_empty(void) {
+	static const char empty[1] = "";
+	return empty;
+}
 */
 import "C"
 
-import "runtime"
+import (
+	"runtime"
+	"time"
+)
 
 // Verifier is the stateful verifier: replay protection, a revocation list that can grow, and a
 // cache of verified tokens (a holder's repeated requests pay one signature check, not two). One
 // Verifier serves every goroutine of a service.
+//
+// Its replay and revocation stores live in this process by default. With VerifierOptions.Redis
+// they live on Redis instead, shared by every Verifier (in any process, on any host) that names the
+// same Redis and key prefix: a (holder, nonce) pair is accepted by exactly one of them, and a
+// revocation by one is refused by all from their next request. A Redis that cannot be reached, or
+// does not answer in time, makes requests fail with ErrStoreUnavailable, never pass; service
+// resumes by itself when Redis returns.
 type Verifier struct {
 	ptr     *C.tc_verifier
 	cleanup runtime.Cleanup
 }
 
 // VerifierOptions are a verifier's settings; the zero value of a field keeps the core's default
-// (300 s skew, default limits, 100 000 replay entries).
+// (300 s skew, default limits, 100 000 replay entries, a 10 000-token cache, in-process stores).
 type VerifierOptions struct {
 	MaxSkewSeconds float64
 	Limits         *Limits
+	// ReplayCapacity bounds the in-process replay store (unused with Redis); when it is full and
+	// nothing in it expired, requests fail with ErrStoreUnavailable rather than forget a nonce.
 	ReplayCapacity int
-	Revoked        []string // revocation ids refused from the start
+	// TokenCacheCapacity is how many verified tokens are kept; negative turns the cache off.
+	TokenCacheCapacity int
+	// Revoked are revocation ids refused from the start (with Redis: added to the shared set by
+	// NewVerifier, which fails with ErrStoreUnavailable when Redis cannot take them).
+	Revoked []string
+	// Redis, when set, keeps the replay and revocation stores on Redis.
+	Redis *RedisOptions
 }
 
-// NewVerifier makes a verifier trusting keys.
+// RedisOptions say how a Verifier reaches Redis; the zero value of a field other than URL keeps
+// the core's default.
+type RedisOptions struct {
+	// URL is redis://[user:password@]host:port[/db] or redis+unix:///path/to/redis.sock; one that
+	// does not parse (an empty one included) is ErrMalformedInput. A password in it never appears in
+	// an error message.
+	URL string
+	// KeyPrefix is prepended to every key (default "trustcore:"), so deployments can share a Redis.
+	KeyPrefix string
+	// ConnectTimeout bounds opening a connection (default 1 s), CommandTimeout one command, sent and
+	// answered (default 500 ms). Negative, or more than a day, is ErrMalformedInput; under a
+	// millisecond counts as one.
+	ConnectTimeout time.Duration
+	CommandTimeout time.Duration
+	// MaxIdle is how many idle connections are kept for reuse (default 8); negative keeps none.
+	MaxIdle int
+}
+
+// NewVerifier makes a verifier trusting keys. With Redis, nothing connects here unless there are
+// Revoked ids to write: an unreachable Redis makes each request fail with ErrStoreUnavailable.
 func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 	defer runtime.KeepAlive(keys)
 	options := C.tc_verifier_options_default()
@@ -37,8 +80,36 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 	if opts.ReplayCapacity > 0 {
 		options.replay_capacity = C.size_t(opts.ReplayCapacity)
 	}
+	switch {
+	case opts.TokenCacheCapacity > 0:
+		options.token_cache_capacity = C.size_t(opts.TokenCacheCapacity)
+	case opts.TokenCacheCapacity < 0:
+		options.token_cache_capacity = 0
+	}
 	var pin runtime.Pinner
 	defer pin.Unpin()
+	if r := opts.Redis; r != nil {
+		if r.URL == "" {
+			options.redis_url, options.redis_url_len = C.tc_go_empty(), 0
+		} else {
+			options.redis_url, options.redis_url_len = pinText(&pin, r.URL)
+		}
+		if r.KeyPrefix != "" {
+			options.redis_key_prefix, options.redis_key_prefix_len = pinText(&pin, r.KeyPrefix)
+		}
+		if r.ConnectTimeout != 0 {
+			options.redis_connect_timeout_ms = millis(r.ConnectTimeout)
+		}
+		if r.CommandTimeout != 0 {
+			options.redis_command_timeout_ms = millis(r.CommandTimeout)
+		}
+		switch {
+		case r.MaxIdle > 0:
+			options.redis_max_idle = C.size_t(r.MaxIdle)
+		case r.MaxIdle < 0:
+			options.redis_max_idle = 0
+		}
+	}
 	revoked := cStrs(&pin, opts.Revoked)
 	var out *C.tc_verifier
 	var cerr *C.tc_error

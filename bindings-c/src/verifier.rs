@@ -1,15 +1,16 @@
-//! `tc_verifier`: the stateful verifier (core `Verifier` with its in-memory stores): replay
-//! protection, a revocation list that can grow, and a cache of verified tokens.
+//! `tc_verifier`: the stateful verifier (core `Verifier`, built by `Verifier::new` from a
+//! `VerifierConfig`): replay protection, a revocation list that can grow, and a cache of verified
+//! tokens. Its stores live in this process (the default) or on Redis, shared by every verifier that
+//! names the same Redis and key prefix.
 
 use std::ffi::c_char;
+use std::time::Duration;
 
-use trustcore_core::{
-    Error, ErrorCode, MemoryReplayStore, MemoryRevocationStore, Verifier, VerifierConfig, DEFAULT_REPLAY_CAPACITY,
-};
+use trustcore_core::{Error, ErrorCode, RedisConfig, Verifier, VerifierConfig, DEFAULT_REPLAY_CAPACITY};
 
-use crate::boundary::{clear, free, guard, put, put_optional, run};
+use crate::boundary::{clear, free, guard, put, put_optional, run, Result};
 use crate::identity::tc_identity;
-use crate::input::{handle, pairs, strs, tc_pair, tc_str, text};
+use crate::input::{handle, malformed_error, pairs, strs, tc_pair, tc_str, text};
 use crate::issuer_keys::tc_issuer_keys;
 use crate::policy::tc_limits;
 use crate::proof::{tc_proof, tc_request};
@@ -23,45 +24,142 @@ pub struct tc_verifier {
     verifier: Verifier,
 }
 
-/// A verifier's settings; start from `tc_verifier_options_default()`. The token cache keeps core's
-/// capacity.
+/// A verifier's settings. Always make one with `tc_verifier_options_default()` and then change the
+/// fields you need; never fill one in from scratch (or with `= {...}` / `memset`). Fields are only
+/// ever added at the end, and a program written that way keeps compiling with core's defaults for
+/// whatever a later version adds. (The struct's size is part of the ABI, like every struct here: a
+/// version that grows it changes the library's SONAME.)
+///
+/// The stores: with `redis_url` NULL (the default) the replay and revocation stores live in this
+/// process; with a Redis URL they live on that Redis, shared by every verifier (in any process, on
+/// any host) using the same URL and key prefix: a (holder, nonce) pair is accepted by exactly one of
+/// them, and a revocation by one is seen by all from their next request. A Redis that cannot be
+/// reached, or does not answer in time, makes requests STORE_UNAVAILABLE, never a pass; service
+/// resumes by itself when Redis returns. Nothing connects in `tc_verifier_new` unless there are
+/// initial revoked ids to write. A Redis command waits in a socket read bounded by the command
+/// timeout, which a signal handled on the calling thread cuts short (even with SA_RESTART): that
+/// request is STORE_UNAVAILABLE, so block such signals around the calls on request threads.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tc_verifier_options {
     /// Allowed clock skew either way, seconds (default 300); replay entries live twice as long.
+    /// Finite and not negative, else MALFORMED_INPUT.
     pub max_skew_seconds: f64,
     /// Authorizer limits for reading identities, `tc_verifier_check_policy` and `tc_verifier_authorize`.
     pub limits: tc_limits,
-    /// The most (holder, nonce) pairs remembered; when full and none expired, requests are refused
-    /// (STORE_UNAVAILABLE) rather than a nonce forgotten.
+    /// The most (holder, nonce) pairs the in-process replay store remembers (default 100 000); when
+    /// full and none expired, requests are refused (STORE_UNAVAILABLE) rather than a nonce
+    /// forgotten. Not used with Redis.
     pub replay_capacity: usize,
+    /// Verified tokens kept in the cache (default 10 000, least recently used dropped first); 0
+    /// turns the cache off (every request verifies its token's signatures).
+    pub token_cache_capacity: usize,
+    /// Redis for the replay and revocation stores: `redis://[user:password@]host:port[/db]` or
+    /// `redis+unix:///path/to/redis.sock`. NULL (length 0, the default) keeps the stores in this
+    /// process; any other pointer selects Redis, and a URL that does not parse (an empty one
+    /// included) is MALFORMED_INPUT. A password in it never appears in an error message.
+    pub redis_url: *const c_char,
+    pub redis_url_len: usize,
+    /// Prepended to every Redis key, so several deployments can share one Redis. NULL (length 0, the
+    /// default) is core's `trustcore:`; a non-NULL pointer is used as given (length 0: no prefix).
+    /// Set without `redis_url`, MALFORMED_INPUT.
+    pub redis_key_prefix: *const c_char,
+    pub redis_key_prefix_len: usize,
+    /// Opening a connection to Redis, milliseconds (default 1000). 0, or more than a day, is
+    /// MALFORMED_INPUT when `redis_url` is set.
+    pub redis_connect_timeout_ms: u32,
+    /// One Redis command, sent and answered, milliseconds (default 500). 0, or more than a day, is
+    /// MALFORMED_INPUT when `redis_url` is set.
+    pub redis_command_timeout_ms: u32,
+    /// Idle Redis connections kept for reuse (default 8; 0 opens one per command).
+    pub redis_max_idle: usize,
 }
 
-/// Core's defaults: 300 s skew, default limits, 100 000 replay entries.
+/// Core's defaults: 300 s skew, default limits, 100 000 replay entries, a 10 000-token cache, the
+/// stores in this process (`redis_url` NULL); for Redis, the prefix `trustcore:` (NULL), 1000 ms to
+/// connect, 500 ms per command, 8 idle connections.
 #[no_mangle]
 pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
     let fallback = tc_verifier_options {
         max_skew_seconds: 300.0,
         limits: crate::policy::tc_limits_default(),
         replay_capacity: 100_000,
+        token_cache_capacity: 10_000,
+        redis_url: std::ptr::null(),
+        redis_url_len: 0,
+        redis_key_prefix: std::ptr::null(),
+        redis_key_prefix_len: 0,
+        redis_connect_timeout_ms: 1000,
+        redis_command_timeout_ms: 500,
+        redis_max_idle: 8,
     };
     guard(fallback, || {
-        // a placeholder issuer key only to read core's defaults; it is never used
+        // a placeholder issuer key and URL only to read core's defaults; neither is used
         let defaults = VerifierConfig::new(trustcore_core::IssuerKeys::ByKeyId(Default::default()));
+        let redis = RedisConfig::new("");
+        let millis = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
         tc_verifier_options {
             max_skew_seconds: defaults.max_skew_seconds,
             limits: defaults.limits.into(),
             replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            token_cache_capacity: defaults.token_cache_capacity,
+            redis_connect_timeout_ms: millis(redis.connect_timeout),
+            redis_command_timeout_ms: millis(redis.command_timeout),
+            redis_max_idle: redis.max_idle,
+            ..fallback
         }
     })
 }
 
-/// A verifier trusting `issuer`, with `options` (NULL = defaults) and an initial revocation list.
+fn timeout(ms: u32, what: &str) -> Result<Duration> {
+    if ms == 0 {
+        return Err(malformed_error(&format!("{what} must be at least 1 ms")));
+    }
+    // core refuses more than a day
+    Ok(Duration::from_millis(u64::from(ms)))
+}
+
+/// The Redis settings of `options`, or None for the in-process stores.
 ///
 /// # Safety
-/// `issuer` is a live handle; `options` is NULL or readable; `revoked_ids` is NULL (count 0) or points
-/// at `revoked_count` readable strings; `out` is writable; `err` is NULL or writable.
+/// The options' string pointers are NULL or readable for their lengths.
+unsafe fn redis_config(options: &tc_verifier_options) -> Result<Option<RedisConfig>> {
+    if options.redis_url.is_null() {
+        if options.redis_url_len != 0 {
+            return Err(malformed_error("redis_url is NULL with a non-zero length"));
+        }
+        if !options.redis_key_prefix.is_null() || options.redis_key_prefix_len != 0 {
+            return Err(malformed_error("redis_key_prefix is set without redis_url"));
+        }
+        return Ok(None);
+    }
+    // SAFETY: forwarded contract
+    let url = unsafe { text(options.redis_url, options.redis_url_len, "redis_url")? };
+    let mut config = RedisConfig::new(url);
+    if !options.redis_key_prefix.is_null() {
+        // SAFETY: forwarded contract
+        config.key_prefix =
+            unsafe { text(options.redis_key_prefix, options.redis_key_prefix_len, "redis_key_prefix")? }.to_owned();
+    } else if options.redis_key_prefix_len != 0 {
+        return Err(malformed_error("redis_key_prefix is NULL with a non-zero length"));
+    }
+    config.connect_timeout = timeout(options.redis_connect_timeout_ms, "redis_connect_timeout_ms")?;
+    config.command_timeout = timeout(options.redis_command_timeout_ms, "redis_command_timeout_ms")?;
+    config.max_idle = options.redis_max_idle;
+    Ok(Some(config))
+}
+
+/// A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
+/// initial revocation list. MALFORMED_INPUT for options out of range (a negative or non-finite
+/// skew, a Redis URL that does not parse, a zero Redis timeout). With Redis the initial revoked ids
+/// are added to the shared set now: STORE_UNAVAILABLE when Redis cannot take them. Without them,
+/// an unreachable Redis is not an error here: each request is STORE_UNAVAILABLE until it answers.
+///
+/// # Safety
+/// `issuer` is a live handle; `options` is NULL or readable, with its string pointers NULL or
+/// readable for their lengths; `revoked_ids` is NULL (count 0) or points at `revoked_count`
+/// readable strings; `out` is writable; `err` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn tc_verifier_new(
     issuer: *const tc_issuer_keys,
@@ -73,19 +171,19 @@ pub unsafe extern "C" fn tc_verifier_new(
 ) -> tc_status {
     run(err, || unsafe {
         clear(out);
+        if out.is_null() {
+            return Err(malformed_error("output pointer is NULL"));
+        }
         let issuer = handle(issuer, "issuer")?;
         let options = options.as_ref().copied().unwrap_or_else(|| tc_verifier_options_default());
-        let revoked: Vec<String> =
-            strs(revoked_ids, revoked_count, "revoked id")?.into_iter().map(str::to_owned).collect();
         let mut config = VerifierConfig::new(issuer.keys.clone());
         config.max_skew_seconds = options.max_skew_seconds;
         config.limits = options.limits.into();
-        let verifier = Verifier::with_stores(
-            config,
-            Box::new(MemoryReplayStore::new(options.replay_capacity)),
-            Box::new(MemoryRevocationStore::new(revoked)),
-        );
-        put(out, tc_verifier { verifier })
+        config.replay_capacity = options.replay_capacity;
+        config.token_cache_capacity = options.token_cache_capacity;
+        config.revoked_ids = strs(revoked_ids, revoked_count, "revoked id")?.into_iter().map(str::to_owned).collect();
+        config.redis = redis_config(&options)?;
+        put(out, tc_verifier { verifier: Verifier::new(config)? })
     })
 }
 

@@ -3,9 +3,13 @@
 // Medians of rounds; Rust and Node take turns REPEATS times and each operation keeps its lowest
 // median, so a burst of load from another process on a shared machine skews neither side alone.
 // The goal is an overhead over the Rust core of at most 20 % per request.
+// Then the stateful Verifier's cached per-request path (authenticate + checkPolicy, a fresh nonce
+// each request, the token verified once), on its memory stores and on Redis: a redis-server
+// started here on a free loopback port and stopped after, for both the Rust and the Node side.
 
 import { execFileSync } from 'node:child_process'
 import tc from 'trustcore'
+import { RedisServer } from '../test/redis-server.js'
 
 const NOW = 1_700_000_000
 const ALLOW = 'allow if right($op), operation($op)'
@@ -68,21 +72,56 @@ const perRequestAsync = async () => {
   await tc.checkPolicyAsync(verified, policy)
 }
 
+// the Verifier: every request a nonce of its own, so the proofs are made before any timing; each
+// timing gets a fresh verifier (memory) or key prefix (Redis), so the same proofs serve them all
+const PROOFS = PER_ROUND * (ROUNDS + 1) // the warm-up round and ROUNDS more
+const proofs = Array.from({ length: PROOFS }, (_, i) => tc.makeProof(worker, token, request, String(NOW), `bench-${i}`))
+const clock = { now: NOW }
+let prefixes = 0
+const freshVerifier = (redis) =>
+  new tc.Verifier(issuer.publicHex, redis ? { redis: { url: redis.url, keyPrefix: `bench-node-${process.pid}-${++prefixes}:` } } : {})
+function verifierSync(redis) {
+  const verifier = freshVerifier(redis)
+  let i = 0
+  return timeSync(() => verifier.checkPolicy(verifier.authenticate(proofs[i++], request, clock).token, policy))
+}
+async function verifierAsync(redis, inFlight = 1) {
+  const verifier = freshVerifier(redis)
+  let i = 0
+  return timeAsync(async () => {
+    const { token: verified } = await verifier.authenticateAsync(proofs[i++], request, clock)
+    await verifier.checkPolicyAsync(verified, policy)
+  }, inFlight)
+}
+
+const redis = await RedisServer.start()
 const best = (runs, key) => Math.min(...runs.map((run) => run[key]))
-const runs = { rust: [], node: [], nodeAsync: [], concurrent: [] }
-for (let i = 0; i < REPEATS; i++) {
-  runs.rust.push(JSON.parse(execFileSync(rustBinary, { encoding: 'utf8' })))
-  runs.node.push({
-    authenticate: timeSync(() => tc.authenticate(issuer.publicHex, proof, request, options)),
-    check_policy: timeSync(() => tc.checkPolicy(parsed, policy)),
-    per_request: timeSync(perRequest),
-  })
-  runs.nodeAsync.push({
-    authenticate: await timeAsync(() => tc.authenticateAsync(issuer.publicHex, proof, request, options)),
-    check_policy: await timeAsync(() => tc.checkPolicyAsync(parsed, policy)),
-    per_request: await timeAsync(perRequestAsync),
-  })
-  runs.concurrent.push({ per_request: await timeAsync(perRequestAsync, IN_FLIGHT) })
+const runs = { rust: [], node: [], nodeAsync: [], concurrent: [], verifier: [] }
+try {
+  for (let i = 0; i < REPEATS; i++) {
+    runs.rust.push(JSON.parse(execFileSync(rustBinary, [redis.url], { encoding: 'utf8' })))
+    runs.node.push({
+      authenticate: timeSync(() => tc.authenticate(issuer.publicHex, proof, request, options)),
+      check_policy: timeSync(() => tc.checkPolicy(parsed, policy)),
+      per_request: timeSync(perRequest),
+    })
+    runs.nodeAsync.push({
+      authenticate: await timeAsync(() => tc.authenticateAsync(issuer.publicHex, proof, request, options)),
+      check_policy: await timeAsync(() => tc.checkPolicyAsync(parsed, policy)),
+      per_request: await timeAsync(perRequestAsync),
+    })
+    runs.concurrent.push({ per_request: await timeAsync(perRequestAsync, IN_FLIGHT) })
+    runs.verifier.push({
+      memory: verifierSync(null),
+      memory_async: await verifierAsync(null),
+      memory_concurrent: await verifierAsync(null, IN_FLIGHT),
+      redis: verifierSync(redis),
+      redis_async: await verifierAsync(redis),
+      redis_concurrent: await verifierAsync(redis, IN_FLIGHT),
+    })
+  }
+} finally {
+  await redis.stop()
 }
 const ops = ['authenticate', 'check_policy', 'per_request']
 const pick = (side) => Object.fromEntries(ops.map((op) => [op, best(runs[side], op)]))
@@ -105,3 +144,20 @@ for (const [name, label] of [
 console.log(`per request, async, ${IN_FLIGHT} in flight: ${us(concurrent).trim()} µs per request (libuv pool throughput)`)
 const overhead = (node.per_request - rust.per_request) / rust.per_request
 console.log(`goal (sync per-request overhead <= 20 %): ${overhead <= 0.2 ? 'met' : 'NOT met'} (${(overhead * 100).toFixed(1)} %)`)
+
+const verifier = Object.fromEntries(Object.keys(runs.verifier[0]).map((key) => [key, best(runs.verifier, key)]))
+const rustVerifier = { memory: best(runs.rust, 'verifier_memory'), redis: best(runs.rust, 'verifier_redis') }
+console.log('')
+console.log('Verifier, cached per-request path (authenticate + checkPolicy, a fresh nonce each), µs per request')
+console.log('store                      rust core   node sync  overhead  node async  overhead')
+for (const [store, label] of [
+  ['memory', 'memory'],
+  ['redis', 'redis (loopback)'],
+]) {
+  console.log(
+    `${label.padEnd(24)}${us(rustVerifier[store])}   ${us(verifier[store])}${ratio(verifier[store], rustVerifier[store])}   ${us(verifier[`${store}_async`])}${ratio(verifier[`${store}_async`], rustVerifier[store])}`,
+  )
+}
+console.log(
+  `Verifier, async, ${IN_FLIGHT} in flight: memory ${us(verifier.memory_concurrent).trim()} µs, redis ${us(verifier.redis_concurrent).trim()} µs per request (libuv pool throughput)`,
+)

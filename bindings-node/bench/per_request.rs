@@ -1,5 +1,8 @@
 //! The Rust core's per-request path, timed the way bench.mjs times Node: the same token, request
 //! and policy, medians of rounds. Prints one JSON object (nanoseconds per operation) for bench.mjs.
+//! Also the stateful Verifier's cached per-request path (authenticate + check_policy), on its
+//! memory stores and, given a Redis URL as the one argument, on Redis: every request a fresh
+//! nonce, each proof made before the timing starts, and a fresh verifier (or key prefix) per timing.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -27,6 +30,18 @@ fn median_ns(mut op: impl FnMut()) -> f64 {
     rounds.sort_by(f64::total_cmp);
     rounds[ROUNDS / 2]
 }
+
+/// Time `op(i)` for i = 0, 1, …: the warm-up and every round, PROOFS calls in all.
+fn median_ns_indexed(mut op: impl FnMut(usize)) -> f64 {
+    let mut i = 0;
+    median_ns(|| {
+        op(i);
+        i += 1;
+    })
+}
+
+/// Every call `median_ns` makes: the warm-up round and ROUNDS more.
+const PROOFS: usize = PER_ROUND * (ROUNDS + 1);
 
 fn main() -> Result<()> {
     let issuer = IssuerKey::from_secret_hex(&"11".repeat(32))?;
@@ -63,8 +78,30 @@ fn main() -> Result<()> {
         policy(&token).unwrap();
         black_box(identity);
     });
-    println!(
-        "{{\"authenticate\":{authenticate_ns:.0},\"check_policy\":{check_policy_ns:.0},\"per_request\":{per_request_ns:.0}}}"
+
+    // the Verifier: token cached after the first request, one proof check and one replay record each
+    let proofs: Vec<WorkerProof> = (0..PROOFS)
+        .map(|i| make_proof(&worker, &token, &request, "1700000000", &format!("bench-{i}")))
+        .collect::<Result<_>>()?;
+    let verifier_ns = |redis: Option<RedisConfig>| -> Result<f64> {
+        let mut config = VerifierConfig::new(keys.clone());
+        config.redis = redis;
+        let verifier = Verifier::new(config)?;
+        Ok(median_ns_indexed(|i| {
+            let verified = verifier.authenticate(&proofs[i], &request, Some(NOW)).unwrap();
+            verifier.check_policy(&verified.token, [("operation", "lease")], ALLOW, Some(NOW)).unwrap();
+        }))
+    };
+    let verifier_memory_ns = verifier_ns(None)?;
+    let mut json = format!(
+        "{{\"authenticate\":{authenticate_ns:.0},\"check_policy\":{check_policy_ns:.0},\"per_request\":{per_request_ns:.0},\"verifier_memory\":{verifier_memory_ns:.0}"
     );
+    if let Some(url) = std::env::args().nth(1) {
+        let mut redis = RedisConfig::new(url);
+        // a prefix of its own per run: the proofs' nonces are the same every run
+        redis.key_prefix = format!("bench-rust-{}-{}:", std::process::id(), now_seconds());
+        json.push_str(&format!(",\"verifier_redis\":{:.0}", verifier_ns(Some(redis))?));
+    }
+    println!("{json}}}");
     Ok(())
 }

@@ -62,6 +62,21 @@ pub fn whole_u32(value: f64, what: &str) -> Result<u32> {
     u32::try_from(whole(value, what)?).map_err(|_| malformed(format!("{what} must fit in 32 bits")))
 }
 
+/// A duration in milliseconds as JS gives it. Zero goes on to core (which refuses it); what no
+/// duration can be (negative, NaN, infinite, too large) is MALFORMED_INPUT here.
+pub fn millis(value: Option<f64>, default: Duration, what: &str) -> Result<Duration> {
+    match value {
+        None => Ok(default),
+        Some(ms) => Duration::try_from_secs_f64(ms / 1000.0)
+            .map_err(|_| malformed(format!("{what} must be a positive number of milliseconds"))),
+    }
+}
+
+/// A count JS gives as a number (a capacity): a whole number, not negative.
+pub fn whole_usize(value: f64, what: &str) -> Result<usize> {
+    usize::try_from(whole(value, what)?).map_err(|_| malformed(format!("{what} is too large")))
+}
+
 pub fn limits(given: &Option<AuthorizerLimits>) -> Result<Limits> {
     let mut limits = Limits::default();
     if let Some(given) = given {

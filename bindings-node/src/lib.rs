@@ -16,6 +16,7 @@ mod keys;
 mod request;
 mod signer;
 mod token;
+mod verifier;
 mod verify;
 
 use error::{guard, Result};

@@ -3,15 +3,14 @@
 //! never on the event loop; connecting, timeouts, pooling and error codes are all core's.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use napi::bindgen_prelude::{AsyncTask, ToNapiValue, TypeName};
 use napi::{sys, ValueType};
 use serde_json::{Map, Value};
 use trustcore_core::signer as core;
 
-use crate::convert::{fact_lists, json_object};
-use crate::error::{guard, malformed, trust, Result, Work};
+use crate::convert::{fact_lists, json_object, millis};
+use crate::error::{guard, trust, Result, Work};
 
 /// Time bounds of a client, in milliseconds; a field left out keeps core's default.
 #[napi(object, object_to_js = false)]
@@ -21,16 +20,6 @@ pub struct SignerClientOptions {
     pub connect_timeout_ms: Option<f64>,
     /// One request, from sending it to the whole answer (default 5000 ms).
     pub request_timeout_ms: Option<f64>,
-}
-
-/// A duration in milliseconds as JS gives it. Zero goes on to core (which refuses it); what no
-/// duration can be (negative, NaN, infinite, too large) is MALFORMED_INPUT here.
-fn millis(value: Option<f64>, default: Duration, what: &str) -> Result<Duration> {
-    match value {
-        None => Ok(default),
-        Some(ms) => Duration::try_from_secs_f64(ms / 1000.0)
-            .map_err(|_| malformed(format!("{what} must be a positive number of milliseconds"))),
-    }
 }
 
 fn client_options(options: Option<SignerClientOptions>) -> Result<core::SignerClientOptions> {

@@ -13,12 +13,36 @@ use crate::keys::IssuerKey;
 /// A token whose signatures verified against a trusted issuer key. Shows its shape, never its bytes.
 #[napi]
 pub struct Token {
-    pub(crate) inner: Arc<core::Token>,
+    pub(crate) inner: SharedToken,
+}
+
+/// A token parsed on its own, or one a `Verifier` holds in its cache (shared, never copied per
+/// request). Cheap to clone, for the thread pool.
+#[derive(Clone)]
+pub enum SharedToken {
+    Owned(Arc<core::Token>),
+    Verified(Arc<core::VerifiedToken>),
+}
+
+impl std::ops::Deref for SharedToken {
+    type Target = core::Token;
+
+    fn deref(&self) -> &core::Token {
+        match self {
+            SharedToken::Owned(token) => token,
+            SharedToken::Verified(verified) => &verified.token,
+        }
+    }
 }
 
 impl Token {
     pub fn new(token: core::Token) -> Self {
-        Token { inner: Arc::new(token) }
+        Token { inner: SharedToken::Owned(Arc::new(token)) }
+    }
+
+    /// A token from a verifier's cache.
+    pub fn verified(verified: Arc<core::VerifiedToken>) -> Self {
+        Token { inner: SharedToken::Verified(verified) }
     }
 }
 
@@ -102,7 +126,7 @@ impl Token {
     pub fn authorize_async(&self, code: String, options: Option<AuthorizeOptions>) -> Result<AsyncTask<Work<u32>>> {
         guard(|| {
             let (now, options) = authorize_inputs(options)?;
-            let token = Arc::clone(&self.inner);
+            let token = self.inner.clone();
             Ok(AsyncTask::new(Work::new(move || core::authorize(&token, &code, now, &options).map(|i| i as u32))))
         })
     }

@@ -131,6 +131,20 @@ pub struct PolicyOptions {
     pub limits: Option<AuthorizerLimits>,
 }
 
+/// `requestFacts` as JS gives them, `{ name: value }`, in order (which names are acceptable is core's call).
+pub fn request_facts(value: Value) -> Result<Vec<(String, String)>> {
+    match value {
+        Value::Object(map) => map
+            .into_iter()
+            .map(|(name, value)| match value {
+                Value::String(value) => Ok((name, value)),
+                _ => Err(type_error("request fact values must be strings")),
+            })
+            .collect(),
+        _ => Err(type_error("requestFacts must be an object")),
+    }
+}
+
 struct Policy {
     facts: Vec<(String, String)>,
     allow: String,
@@ -140,16 +154,7 @@ struct Policy {
 
 impl Policy {
     fn from_options(options: PolicyOptions) -> Result<Policy> {
-        let facts = match options.request_facts {
-            Value::Object(map) => map
-                .into_iter()
-                .map(|(name, value)| match value {
-                    Value::String(value) => Ok((name, value)),
-                    _ => Err(type_error("request fact values must be strings")),
-                })
-                .collect::<Result<_>>()?,
-            _ => return Err(type_error("requestFacts must be an object")),
-        };
+        let facts = request_facts(options.request_facts)?;
         Ok(Policy { facts, allow: options.allow, now: options.now, limits: limits(&options.limits)? })
     }
 
@@ -169,7 +174,7 @@ pub fn check_policy(token: &Token, options: PolicyOptions) -> Result<()> {
 #[napi(catch_unwind, ts_return_type = "Promise<void>")]
 pub fn check_policy_async(token: &Token, options: PolicyOptions) -> Result<AsyncTask<Work<()>>> {
     guard(|| {
-        let (policy, token) = (Policy::from_options(options)?, std::sync::Arc::clone(&token.inner));
+        let (policy, token) = (Policy::from_options(options)?, token.inner.clone());
         Ok(AsyncTask::new(Work::new(move || policy.check(&token))))
     })
 }

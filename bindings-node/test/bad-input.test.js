@@ -2,7 +2,8 @@
 // Bad input for every export: each argument, and each field of each options object, replaced by
 // values of the wrong type, null, undefined, huge strings, invalid UTF-8, lone surrogates and
 // detached buffers. Every call must return, or throw (or reject with) a TrustError or a TypeError:
-// never crash, never hang, never anything else. SignerClient's calls go to a live signer daemon.
+// never crash, never hang, never anything else. SignerClient's calls go to a live signer daemon;
+// the Verifier's are swept on its memory stores (conversions come before any store is asked).
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -77,6 +78,13 @@ const lowerHeaders = Object.fromEntries(Object.entries(tc.proofHeaders(signed())
 const mintOptions = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, revocationId: 'r', expiresAt: NOW, rootKeyId: 1 })
 const signerMint = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, expiresAt: NOW + 60, revocationId: 'r' })
 const policy = () => ({ requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW, limits: { maxTimeMs: 50, maxFacts: 100, maxIterations: 10 } })
+const verifierOptions = () => ({ maxSkewSeconds: 300, limits: { maxTimeMs: 50 }, replayCapacity: 1000, revokedIds: ['x'], tokenCacheCapacity: 10 })
+// nobody listens there: a Redis verifier is made without connecting (no initial revocations)
+const redisOptions = () => ({ url: 'redis://127.0.0.1:1/', keyPrefix: 'sweep:', connectTimeoutMs: 100, commandTimeoutMs: 100 })
+const verifier = new tc.Verifier(issuer.publicHex)
+// a fresh nonce for every call, so a well-formed one is accepted rather than REPLAYED
+let nonces = 0
+const fresh = () => signed(`sweep-${++nonces}`)
 
 // every export, with arguments that work; the sweep breaks them one at a time
 const CALLS = {
@@ -112,6 +120,19 @@ const CALLS = {
   verifyJobAsync: [tc.verifyJobAsync, () => [issuer.publicHex, { ...job, sig }, 'w']],
   encodeFrame: [tc.encodeFrame, () => [{ a: 1 }]],
   decodeFrame: [tc.decodeFrame, () => [tc.encodeFrame({ a: 1 })]],
+  Verifier: [(...a) => new tc.Verifier(...a), () => [issuer.publicHex, verifierOptions()]],
+  'Verifier (rotation)': [(...a) => new tc.Verifier(...a), () => [{ 1: issuer.publicHex }, { redis: redisOptions() }]],
+  // the fields of `redis`, broken one at a time
+  'Verifier (redis)': [(issuerArg, redis) => new tc.Verifier(issuerArg, { redis }), () => [issuer.publicHex, redisOptions()]],
+  'Verifier#authenticate': [(...a) => verifier.authenticate(...a), () => [fresh(), { ...request }, { now: NOW }]],
+  'Verifier#authenticateAsync': [(...a) => verifier.authenticateAsync(...a), () => [fresh(), { ...request }, { now: NOW }]],
+  'Verifier#checkPolicy': [(...a) => verifier.checkPolicy(...a), () => [parsed, { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }]],
+  'Verifier#checkPolicyAsync': [(...a) => verifier.checkPolicyAsync(...a), () => [parsed, { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }]],
+  'Verifier#authorize': [(...a) => verifier.authorize(...a), () => [parsed, 'allow if true', { now: NOW, externFunctions: ['test'] }]],
+  'Verifier#authorizeAsync': [(...a) => verifier.authorizeAsync(...a), () => [parsed, 'allow if true', { now: NOW }]],
+  'Verifier#revoke': [(...a) => verifier.revoke(...a), () => ['rev-sweep']],
+  'Verifier#revokeAsync': [(...a) => verifier.revokeAsync(...a), () => ['rev-sweep']],
+  'Verifier#cacheStats': [(...a) => verifier.cacheStats(...a), () => []],
   SignerClient: [(...a) => new tc.SignerClient(...a), () => [signerSocket, { connectTimeoutMs: 1000, requestTimeoutMs: 10_000 }]],
   'SignerClient#publicKey': [(...a) => client.publicKey(...a), () => []],
   'SignerClient#health': [(...a) => client.health(...a), () => []],
@@ -205,7 +226,21 @@ test('methods called on the wrong receiver throw (or reject), never crash', asyn
   }
   assert.throws(() => tc.SignerClient.prototype.toString.call({}), allowed)
   assert.throws(() => Object.getOwnPropertyDescriptor(tc.SignerClient.prototype, 'address').get.call({}), allowed)
-  for (const cls of [tc.IssuerKey, tc.WorkerKey, tc.Token, tc.SignerClient]) {
+  // the Verifier's sync methods throw, its Promise forms reject
+  const verifierMethods = ['authenticate', 'checkPolicy', 'authorize', 'revoke', 'cacheStats', 'toString']
+  for (const name of [...verifierMethods, ...verifierMethods.slice(0, 4).map((m) => `${m}Async`)]) {
+    for (const self of [undefined, null, {}, issuer, parsed, client]) {
+      const args = name.startsWith('authenticate') ? [fresh(), request] : [parsed, { requestFacts: {}, allow: ALLOW }]
+      if (name.endsWith('Async')) {
+        const pending = tc.Verifier.prototype[name].call(self, ...args)
+        assert.ok(pending instanceof Promise, name)
+        await assert.rejects(pending, allowed, name)
+      } else {
+        assert.throws(() => tc.Verifier.prototype[name].call(self, ...args), allowed, name)
+      }
+    }
+  }
+  for (const cls of [tc.IssuerKey, tc.WorkerKey, tc.Token, tc.SignerClient, tc.Verifier]) {
     assert.throws(() => new cls(), TypeError)
     // called without new: a TypeError, never a native constructor wrapping `this`
     assert.throws(() => cls('/tmp/x.sock'), TypeError)
@@ -221,6 +256,11 @@ test('huge and hostile values that are the right type', async () => {
   assert.throws(() => tc.authenticate(issuer.publicHex, signed(), { ...request, body }, authOptions), (e) => e.code === 'POP_FAILED')
   await assert.rejects(tc.authenticateAsync(HUGER, signed(), request, authOptions), (e) => e.code === 'MALFORMED_INPUT')
   assert.throws(() => tc.parseToken(issuer.publicHex, HUGER), (e) => e.code === 'TOKEN_INVALID')
+  assert.throws(() => new tc.Verifier(HUGER), (e) => e.code === 'MALFORMED_INPUT')
+  await assert.rejects(verifier.authenticateAsync({ ...fresh(), token: HUGER }, request, { now: NOW }), (e) => e.code === 'TOKEN_INVALID')
+  assert.throws(() => verifier.authenticate(fresh(), { ...request, body }, { now: NOW }), (e) => e.code === 'POP_FAILED')
+  const bigCache = new tc.Verifier(issuer.publicHex, { tokenCacheCapacity: 2 ** 53, replayCapacity: 2 ** 53 })
+  assert.equal(bigCache.authenticate(fresh(), request, { now: NOW }).identity.holderId, 'worker-1')
   assert.throws(() => tc.proofFromHeaders({ authorization: `Biscuit ${HUGER}` }), (e) => e.code === 'MALFORMED_INPUT')
   assert.throws(() => parsed.blockSource(1), (e) => e.code === 'MALFORMED_INPUT')
   // long but flat Datalog (deeply nested parentheses overflow biscuit's recursive parser: a core gap)

@@ -35,6 +35,24 @@ test('SignerClient is made with new; its methods always answer with a Promise', 
   await assert.rejects(client.health(), (err) => err instanceof tc.TrustError && err.code === 'SIGNER_UNAVAILABLE')
 })
 
+test('Verifier is made with new; its sync methods return, their Async forms answer with a Promise', async () => {
+  const { issuer } = require('./fixtures.js')
+  const verifier = new tc.Verifier(issuer.publicHex)
+  assert.ok(verifier instanceof tc.Verifier && verifier instanceof native.Verifier)
+  assert.equal(tc.Verifier.name, 'Verifier')
+  assert.deepEqual({ ...verifier.cacheStats() }, { hits: 0, misses: 0 })
+  for (const name of ['authenticate', 'checkPolicy', 'authorize', 'revoke']) {
+    assert.equal(tc.Verifier.prototype[name].name, name)
+    assert.equal(tc.Verifier.prototype[`${name}Async`].name, `${name}Async`)
+    assert.throws(() => verifier[name]({}, {}), (err) => err instanceof tc.TrustError || err instanceof TypeError, name)
+    const pending = verifier[`${name}Async`]({}, {})
+    assert.ok(pending instanceof Promise, `${name}Async`)
+    await assert.rejects(pending, (err) => err instanceof tc.TrustError || err instanceof TypeError, `${name}Async`)
+  }
+  assert.equal(await verifier.revokeAsync('rev-1'), undefined)
+  assert.throws(() => tc.Verifier(issuer.publicHex), TypeError)
+})
+
 test('ESM import gives the very same objects as require', async () => {
   const esm = await import('trustcore')
   for (const name of Object.keys(tc)) assert.equal(esm[name], tc[name], `ESM export ${name}`)

@@ -11,11 +11,15 @@ import {
   proofFromHeaders,
   verifyJob,
   SignerClient,
+  Verifier,
+  Token,
   type ErrorCode,
   type Authenticated,
   type SignerClientOptions,
   type SignerMintedToken,
   type SignerPublicKey,
+  type VerifierOptions,
+  type CacheStats,
 } from 'trustcore'
 
 const issuer: IssuerKey = IssuerKey.generate()
@@ -59,4 +63,29 @@ export async function fromSigner(): Promise<string> {
   verifyJob(publicKey, { ...job, sig: await signer.signJob(job, 'w') }, 'w')
   const health: Record<string, unknown> = await signer.health()
   return `${minted.token} ${minted.revocationId} ${minted.expiresAt} ${rootKeyId} ${String(health.status)} ${signer.address}`
+}
+
+const verifierOptions: VerifierOptions = {
+  maxSkewSeconds: 300,
+  limits: { maxTimeMs: 10 },
+  replayCapacity: 100_000,
+  revokedIds: new Set(['rev-0']),
+  tokenCacheCapacity: 10_000,
+  redis: { url: 'redis://127.0.0.1:6379/', keyPrefix: 'trustcore:', connectTimeoutMs: 1000, commandTimeoutMs: 500 },
+}
+const verifier = new Verifier({ 1: issuer.publicHex }, verifierOptions)
+const memoryVerifier = new Verifier(issuer.publicHex)
+
+export async function handleWithVerifier(): Promise<string> {
+  const { token: verified, identity }: Authenticated = await verifier.authenticateAsync(proofFromHeaders(headers), request)
+  const sameToken: Token = verified
+  await verifier.checkPolicyAsync(sameToken, { requestFacts: { operation: 'read' }, allow: 'allow if true' })
+  memoryVerifier.checkPolicy(verified, { requestFacts: {}, allow: 'allow if true', now: Date.now() / 1000 })
+  const policy: number = await verifier.authorizeAsync(verified, 'allow if true', { now: 1, externFunctions: ['test'] })
+  const again: number = memoryVerifier.authorize(verified, 'allow if true')
+  memoryVerifier.authenticate(proof, request, { now: 1 })
+  await verifier.revokeAsync(identity.revocationId)
+  memoryVerifier.revoke('rev-1')
+  const { hits, misses }: CacheStats = memoryVerifier.cacheStats()
+  return `${identity.holderId} ${policy + again + hits + misses} ${verifier.toString()}`
 }

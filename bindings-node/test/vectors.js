@@ -109,8 +109,56 @@ const OPS = {
   },
   frame_encode: (i) => ({ frame_hex: tc.encodeFrame(i.object).toString('hex') }),
   frame_decode: (i) => ({ object: tc.decodeFrame(hex(i.frame_hex)) }),
+  verifier_sequence: (i) => verifierSequence(i),
   proof_from_headers: (i) => ({ proof: proofValue(tc.proofFromHeaders(i.headers)) }),
   proof_from_query: (i) => ({ proof: proofValue(tc.proofFromQuery(i.query)) }),
+}
+
+/**
+ * The stateful Verifier through a sequence of steps (core/tests/conformance.rs, verifier_sequence):
+ * each step's outcome is "OK", a code, or (for `cache_stats`) "hits=H misses=M"; a step's failure
+ * does not end the sequence. `check_policy` runs on the token of the last accepted `authenticate`.
+ */
+function verifierSequence(i) {
+  const options = { maxSkewSeconds: i.max_skew_seconds, limits: limitsOf(i) }
+  if (i.replay_capacity !== undefined) options.replayCapacity = i.replay_capacity
+  if (i.revoked_ids !== undefined) options.revokedIds = i.revoked_ids
+  const verifier = new tc.Verifier(issuerOf(i), options)
+  let token = null
+  const outcomes = []
+  for (const step of i.steps) {
+    const actions = Object.keys(step)
+    if (actions.length !== 1) throw new Error(`one action per step, got ${JSON.stringify(actions)}`)
+    const [action] = actions
+    const args = step[action]
+    const run = () => {
+      switch (action) {
+        case 'authenticate':
+          token = verifier.authenticate(proofValue(args.proof), requestOf(args.request), { now: args.now }).token
+          return 'OK'
+        case 'check_policy':
+          if (!token) throw new Error('check_policy before an accepted authenticate')
+          verifier.checkPolicy(token, { requestFacts: args.request_facts, allow: args.allow, now: args.now })
+          return 'OK'
+        case 'revoke':
+          verifier.revoke(args)
+          return 'OK'
+        case 'cache_stats': {
+          const { hits, misses } = verifier.cacheStats()
+          return `hits=${hits} misses=${misses}`
+        }
+        default:
+          throw new Error(`unknown verifier step ${action}`)
+      }
+    }
+    try {
+      outcomes.push(run())
+    } catch (err) {
+      if (!(err instanceof tc.TrustError)) throw err
+      outcomes.push(err.code)
+    }
+  }
+  return { outcomes }
 }
 
 /** Send `frame` on a fresh connection, close the writing half, read one answer frame. */

@@ -3,6 +3,7 @@
 //! so bad input never surfaces as UnicodeEncodeError, OverflowError or a crash.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
@@ -75,6 +76,15 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Count {
 impl Count {
     pub fn to_u32(&self, what: &str) -> PyResult<u32> {
         u32::try_from(self.0).map_err(|_| malformed(format!("{what} is out of range")))
+    }
+}
+
+/// A positive, finite number of seconds (a timeout); core refuses zero, this refuses what is not a
+/// duration (negative, NaN, infinite, too large).
+pub fn timeout(seconds: Seconds, what: &str) -> PyResult<Duration> {
+    match Duration::try_from_secs_f64(seconds.0) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(malformed(format!("{what} must be a positive, finite number of seconds"))),
     }
 }
 

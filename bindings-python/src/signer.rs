@@ -4,14 +4,13 @@
 //! of the GIL for every request, so other threads run while one waits on the signer.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use trustcore_core::{ErrorCode, MintArgs, SignerAddress, SignerClientOptions};
 
-use crate::convert::{fact_pairs, text, Seconds, Text};
+use crate::convert::{fact_pairs, text, timeout, Seconds, Text};
 use crate::errors::{detached, guarded, malformed, to_py, type_error};
 use crate::json::{object_to_python, to_object};
 
@@ -38,14 +37,6 @@ fn address(obj: &Bound<'_, PyAny>) -> PyResult<SignerAddress> {
         .parse()
         .map_err(|_| malformed(format!("address host {host:?} is not an IP address (a loopback IP is needed)")))?;
     SignerAddress::tcp(SocketAddr::new(ip, port)).map_err(to_py)
-}
-
-/// A positive, finite number of seconds; core refuses zero, this refuses what is not a duration.
-fn timeout(seconds: Seconds, what: &str) -> PyResult<Duration> {
-    match Duration::try_from_secs_f64(seconds.0) {
-        Ok(duration) if !duration.is_zero() => Ok(duration),
-        _ => Err(malformed(format!("{what} must be a positive, finite number of seconds"))),
-    }
 }
 
 #[pyclass(module = "trustcore._trustcore", frozen)]

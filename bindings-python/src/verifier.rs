@@ -1,13 +1,17 @@
-//! The stateful verifier (core `Verifier`, in-memory stores): issuer key(s), skew, limits, a
-//! replay store, a revocation store and a cache of verified tokens, so a holder's repeated
-//! requests pay one signature check instead of two. Flat methods: `trustcore.Verifier` (Python)
-//! unpacks its value objects.
+//! The stateful verifier (core `Verifier`): issuer key(s), skew, limits, a replay store, a
+//! revocation store and a cache of verified tokens, so a holder's repeated requests pay one
+//! signature check instead of two. Core builds the stores its `VerifierConfig` names: in memory,
+//! or on Redis (shared by verifiers on several hosts). With Redis every request may wait on the
+//! network, so authenticate, revoke and construction run without the GIL. Flat methods:
+//! `trustcore.Verifier` (Python) unpacks its value objects (`RedisOptions` included).
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use trustcore_core::{MemoryReplayStore, MemoryRevocationStore, Request, VerifierConfig, WorkerProof};
+use pyo3::types::PyString;
+use trustcore_core::{RedisConfig, Request, VerifierConfig, WorkerProof};
 
-use crate::convert::{issuer_keys, string_pairs, strings, Bytes, Count, Seconds, Text};
-use crate::errors::{detached, guarded, to_py};
+use crate::convert::{issuer_keys, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text};
+use crate::errors::{detached, guarded, type_error};
 use crate::limits::Limits;
 use crate::token::Token;
 
@@ -16,19 +20,83 @@ pub struct NativeVerifier {
     inner: trustcore_core::Verifier,
 }
 
+/// A count (`Count`), with a TypeError that names the argument.
+fn count(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<usize> {
+    let Count(n) = obj.extract::<Count>().map_err(|e| named(obj, e, what, "an int"))?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// A timeout in seconds (`Seconds`, then positive and finite), with a TypeError that names it.
+fn seconds(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<std::time::Duration> {
+    let value = obj.extract::<Seconds>().map_err(|e| named(obj, e, what, "a number of seconds"))?;
+    timeout(value, what)
+}
+
+fn named(obj: &Bound<'_, PyAny>, err: PyErr, what: &str, expected: &str) -> PyErr {
+    if err.is_instance_of::<PyTypeError>(obj.py()) {
+        type_error(what, expected, obj)
+    } else {
+        err
+    }
+}
+
+/// The Redis settings, or None for the in-memory stores. A setting left as None keeps core's
+/// default (`RedisConfig::new`: prefix `trustcore:`, 1 s to connect, 500 ms a command, 8 idle
+/// connections); core checks the URL and the timeouts' bounds.
+fn redis_config(
+    url: Option<&Bound<'_, PyAny>>,
+    key_prefix: Option<&Bound<'_, PyAny>>,
+    connect_timeout: Option<&Bound<'_, PyAny>>,
+    command_timeout: Option<&Bound<'_, PyAny>>,
+    max_idle: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<RedisConfig>> {
+    let Some(url) = url else {
+        if key_prefix.is_some() || connect_timeout.is_some() || command_timeout.is_some() || max_idle.is_some() {
+            return Err(PyTypeError::new_err("the redis settings need redis_url"));
+        }
+        return Ok(None);
+    };
+    let mut config = RedisConfig::new(text(url, "redis url")?);
+    if let Some(prefix) = key_prefix {
+        config.key_prefix = text(prefix, "redis key_prefix")?;
+    }
+    if let Some(value) = connect_timeout {
+        config.connect_timeout = seconds(value, "redis connect_timeout")?;
+    }
+    if let Some(value) = command_timeout {
+        config.command_timeout = seconds(value, "redis command_timeout")?;
+    }
+    if let Some(value) = max_idle {
+        config.max_idle = count(value, "redis max_idle")?;
+    }
+    Ok(Some(config))
+}
+
 #[pymethods]
 impl NativeVerifier {
-    /// Settings left as None keep core's defaults (`VerifierConfig::new`, `DEFAULT_REPLAY_CAPACITY`).
-    /// The token cache keeps core's capacity: core allocates a cache of the size asked for up
-    /// front, so a caller's huge number would abort the process rather than raise.
+    /// Settings left as None keep core's defaults (`VerifierConfig::new`); `redis_url` None keeps
+    /// the stores in memory. Core builds the stores (`Verifier::new`); with Redis it writes
+    /// `revoked_ids` to the shared set now, off the GIL (STORE_UNAVAILABLE if Redis cannot take them).
     #[new]
-    #[pyo3(signature = (issuer_public_hex, *, max_skew_seconds=None, limits=None, replay_capacity=None, revoked_ids=None))]
+    #[pyo3(signature = (
+        issuer_public_hex, *, max_skew_seconds=None, limits=None, replay_capacity=None, revoked_ids=None,
+        token_cache_capacity=None, redis_url=None, redis_key_prefix=None, redis_connect_timeout=None,
+        redis_command_timeout=None, redis_max_idle=None,
+    ))]
+    #[allow(clippy::too_many_arguments)] // keyword settings, one per field of the config
     fn new(
+        py: Python<'_>,
         issuer_public_hex: &Bound<'_, PyAny>,
         max_skew_seconds: Option<Seconds>,
         limits: Option<PyRef<'_, Limits>>,
-        replay_capacity: Option<Count>,
+        replay_capacity: Option<&Bound<'_, PyAny>>,
         revoked_ids: Option<&Bound<'_, PyAny>>,
+        token_cache_capacity: Option<&Bound<'_, PyAny>>,
+        redis_url: Option<&Bound<'_, PyAny>>,
+        redis_key_prefix: Option<&Bound<'_, PyAny>>,
+        redis_connect_timeout: Option<&Bound<'_, PyAny>>,
+        redis_command_timeout: Option<&Bound<'_, PyAny>>,
+        redis_max_idle: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guarded(|| {
             let mut config = VerifierConfig::new(issuer_keys(issuer_public_hex)?);
@@ -38,19 +106,24 @@ impl NativeVerifier {
             if let Some(limits) = limits {
                 config.limits = limits.inner;
             }
-            let replay_capacity = match replay_capacity {
-                Some(capacity) => usize::try_from(capacity.0).unwrap_or(usize::MAX),
-                None => trustcore_core::DEFAULT_REPLAY_CAPACITY,
-            };
-            let revoked = match revoked_ids {
-                Some(ids) => strings(ids, "revoked_ids")?,
-                None => Vec::new(),
-            };
-            let inner = trustcore_core::Verifier::with_stores(
-                config,
-                Box::new(MemoryReplayStore::new(replay_capacity)),
-                Box::new(MemoryRevocationStore::new(revoked)),
-            );
+            if let Some(capacity) = replay_capacity {
+                config.replay_capacity = count(capacity, "replay_capacity")?;
+            }
+            if let Some(ids) = revoked_ids {
+                config.revoked_ids = strings(ids, "revoked_ids")?;
+            }
+            // core's cache grows on demand up to this bound, so a huge number costs nothing up front
+            if let Some(capacity) = token_cache_capacity {
+                config.token_cache_capacity = count(capacity, "token_cache_capacity")?;
+            }
+            config.redis = redis_config(
+                redis_url,
+                redis_key_prefix,
+                redis_connect_timeout,
+                redis_command_timeout,
+                redis_max_idle,
+            )?;
+            let inner = detached(py, move || trustcore_core::Verifier::new(config))?;
             Ok(NativeVerifier { inner })
         })
     }
@@ -119,9 +192,13 @@ impl NativeVerifier {
         })
     }
 
-    /// Revoke an id (an app revocation id, or a block's revocation id in hex).
-    fn revoke(&self, revocation_id: Text) -> PyResult<()> {
-        guarded(|| self.inner.revoke(&revocation_id.0).map_err(to_py))
+    /// Revoke an id (an app revocation id, or a block's revocation id in hex); with Redis, a round
+    /// trip to the shared set, off the GIL.
+    fn revoke(&self, py: Python<'_>, revocation_id: Text) -> PyResult<()> {
+        guarded(|| {
+            let verifier = &self.inner;
+            detached(py, || verifier.revoke(&revocation_id.0))
+        })
     }
 
     /// `(hits, misses)` of the token cache.
@@ -130,11 +207,16 @@ impl NativeVerifier {
         (stats.hits, stats.misses)
     }
 
-    fn __repr__(&self) -> String {
+    /// The settings, and which stores: never the Redis URL (it may hold a password).
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let config = self.inner.config();
-        format!(
-            "Verifier(max_skew_seconds={:?}, token_cache_capacity={})",
+        let stores = match &config.redis {
+            None => format!("store='memory', replay_capacity={}", config.replay_capacity),
+            Some(redis) => format!("store='redis', redis_key_prefix={}", PyString::new(py, &redis.key_prefix).repr()?),
+        };
+        Ok(format!(
+            "Verifier(max_skew_seconds={:?}, token_cache_capacity={}, {stores})",
             config.max_skew_seconds, config.token_cache_capacity
-        )
+        ))
     }
 }

@@ -9,6 +9,9 @@ A file with ``signer`` settings (tests/vectors/signer.json) runs against a live
 after it with SIGTERM, which must exit 0 and remove the socket, as core/tests/conformance/signer.rs
 does: ``signer_exchange`` sends raw frames on a fresh connection, ``signer_call`` makes the same
 requests through :class:`trustcore.SignerClient`.
+
+``verifier_sequence`` (tests/vectors/verifier.json) runs steps through one stateful
+:class:`trustcore.Verifier` (memory stores), as core's runner does.
 """
 
 from __future__ import annotations
@@ -243,7 +246,51 @@ def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
         if token.revocation_ids != i["revocation_ids"]:
             raise tc.Internal(f"revocation ids differ: {token.revocation_ids} != {i['revocation_ids']}")
         return {"policy": token.authorize(i["authorizer_code"], None, extern_functions=["test"])}
+    if op == "verifier_sequence":
+        return verifier_sequence(i)
     raise ValueError(f"unknown op {op!r}")
+
+
+def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
+    """The stateful Verifier through a sequence of steps (core/tests/conformance.rs does the same):
+    each step's outcome is "OK", its error code, or for ``cache_stats`` "hits=H misses=M"; a
+    step's failure does not end the sequence. A verifier that cannot be built fails the case."""
+    verifier = tc.Verifier(
+        issuer(i),
+        max_skew_seconds=i["max_skew_seconds"],
+        limits=limits(i),
+        replay_capacity=i.get("replay_capacity"),
+        revoked_ids=i.get("revoked_ids"),
+    )
+    token: tc.Token | None = None
+    outcomes: list[str] = []
+    for step in i["steps"]:
+        if len(step) != 1:
+            raise ValueError(f"a step has exactly one action, not {sorted(step)}")
+        ((action, args),) = step.items()
+        try:
+            if action == "authenticate":
+                token, _ = verifier.authenticate(tc.WorkerProof(**args["proof"]), request(args["request"]), now=args["now"])
+                outcome = "OK"
+            elif action == "check_policy":
+                if token is None:
+                    raise ValueError("check_policy before an accepted authenticate")
+                verifier.check_policy(token, request_facts=args["request_facts"], allow=args["allow"], now=args["now"])
+                outcome = "OK"
+            elif action == "revoke":
+                if not isinstance(args, str):
+                    raise ValueError(f"revoke takes an id, not {args!r}")
+                verifier.revoke(args)
+                outcome = "OK"
+            elif action == "cache_stats":
+                hits, misses = verifier.cache_stats()
+                outcome = f"hits={hits} misses={misses}"
+            else:
+                raise ValueError(f"unknown verifier step {action!r}")
+        except tc.TrustError as err:
+            outcome = err.code
+        outcomes.append(outcome)
+    return {"outcomes": outcomes}
 
 
 # ---- the signer ops ------------------------------------------------------------------------------

@@ -33,6 +33,18 @@ def signer_example() -> str:
     return python_block("Signer client")
 
 
+def verifier_example() -> str:
+    return python_block("Verifier")
+
+
+#: The Redis URL the scaling-out example names; tests/test_readme.py points it at a live Redis.
+REDIS_EXAMPLE_URL = "redis://:s3cret@redis.internal:6379/0"
+
+
+def scaling_example() -> str:
+    return python_block("Scaling out: several hosts on one Redis")  # a ### heading
+
+
 if __name__ == "__main__":
     exec(compile(quick_start(), str(README), "exec"), {"__name__": "__readme__"})
     sys.exit(0)

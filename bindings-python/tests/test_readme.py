@@ -1,4 +1,5 @@
-"""The README's quick start and signer example run and say what they claim."""
+"""The README's examples (quick start, signer, Verifier, scaling out on Redis) run and say what
+they claim."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from pathlib import Path
 
 import trustcore as tc
 
-from readme_example import SIGNER_EXAMPLE_SOCKET, signer_example
+from readme_example import (
+    REDIS_EXAMPLE_URL,
+    SIGNER_EXAMPLE_SOCKET,
+    scaling_example,
+    signer_example,
+    verifier_example,
+)
+from redis_server import RedisServer
 from signer_daemon import Daemon
 
 EXAMPLE = Path(__file__).with_name("readme_example.py")
@@ -42,3 +50,40 @@ def test_readme_signer_example_runs_against_the_daemon() -> None:
         daemon.stop()
     finally:
         daemon.cleanup()
+
+
+def run_code(code: str) -> list[str]:
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.splitlines()
+
+
+def test_readme_verifier_example_runs() -> None:
+    assert run_code(verifier_example()) == [
+        "allowed: gpu-1",
+        "refused: REPLAYED",
+        "refused: REVOKED",
+        "cache (hits, misses): (2, 1)",
+    ]
+
+
+def test_readme_scaling_example_runs_against_redis() -> None:
+    code = scaling_example()
+    assert REDIS_EXAMPLE_URL in code
+    redis = RedisServer().start()
+    try:
+        lines = run_code(code.replace(REDIS_EXAMPLE_URL, redis.url))
+        assert lines == [
+            "Verifier(max_skew_seconds=300.0, token_cache_capacity=10000, store='redis', redis_key_prefix='billing:')",
+            "host b refused: REPLAYED",
+            "host b refused: REVOKED",
+        ]
+        redis.stop()
+        lines = run_code(code.replace(REDIS_EXAMPLE_URL, redis.url))
+        assert lines[1:] == ["Redis is down: answer 503, never let the request through"]
+    finally:
+        redis.stop()
+    # nothing listens there: refused the same way, and the password never shows
+    lines = run_code(code.replace(REDIS_EXAMPLE_URL, "redis://:s3cret@127.0.0.1:1/0"))
+    assert lines[1:] == ["Redis is down: answer 503, never let the request through"]
+    assert "s3cret" not in "\n".join(lines)

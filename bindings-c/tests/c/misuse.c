@@ -1,6 +1,7 @@
 /* Ownership and misuse of the C ABI: NULL everywhere, short buffers, invalid UTF-8, stale out
- * pointers, secrets kept out of messages, (threads.c) handles shared between threads, and
- * (signer_checks.c) the signer client against a real `trustcore signer serve`.
+ * pointers, secrets kept out of messages, (threads.c) handles shared between threads,
+ * (signer_checks.c) the signer client against a real `trustcore signer serve`, and (redis_checks.c)
+ * the verifier's store options and its Redis stores against a real redis-server.
  * Built with ASan + UBSan and run once more under valgrind: every path here must leak nothing. */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ int checks_passed, checks_failed;
 
 void thread_checks(const fixture *f);                     /* threads.c */
 void signer_checks(const fixture *f, const char *root); /* signer_checks.c */
+void redis_checks(const fixture *f);                    /* redis_checks.c */
 
 /* The status numbers are the ABI: they may never move. */
 _Static_assert(TC_OK == 0 && TC_MALFORMED_INPUT == 1 && TC_TOKEN_INVALID == 2 && TC_TOKEN_UNBOUND == 3 &&
@@ -442,6 +444,7 @@ int main(int argc, char **argv) {
     keys();
     thread_checks(&f);
     signer_checks(&f, argc > 1 ? argv[1] : NULL);
+    redis_checks(&f);
     fixture_free(&f);
     printf("misuse: %d passed, %d failed\n", checks_passed, checks_failed);
     return checks_failed == 0 ? 0 : 1;

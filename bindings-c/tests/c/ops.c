@@ -529,6 +529,107 @@ done:
     return out;
 }
 
+/* ---- the stateful verifier ------------------------------------------------------------------- */
+
+/* One authenticate step into *status; on success *token is the newly accepted token (the previous
+ * one freed). False when the step's fields are malformed. */
+static bool verifier_authenticate_step(const tc_verifier *verifier, const cJSON *args, tc_token **token,
+                                       tc_status *status) {
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(args, "proof");
+    const char *tok = str(p, "token"), *sig = str(p, "signature"), *ts = str(p, "timestamp"), *nonce = str(p, "nonce");
+    unsigned char *body = NULL;
+    tc_request request;
+    double now;
+    tc_proof *proof = NULL;
+    tc_token *accepted = NULL;
+    if (!tok || !sig || !ts || !nonce || !num(args, "now", &now) ||
+        !request_of(cJSON_GetObjectItemCaseSensitive(args, "request"), &request, &body)) {
+        free(body);
+        return false;
+    }
+    tc_status st = tc_proof_new(LEN(tok), LEN(sig), LEN(ts), LEN(nonce), &proof, NULL);
+    if (st == TC_OK) st = tc_verifier_authenticate(verifier, proof, &request, &now, &accepted, NULL, NULL);
+    if (st == TC_OK) {
+        tc_token_free(*token);
+        *token = accepted;
+    }
+    tc_proof_free(proof);
+    free(body);
+    *status = st;
+    return true;
+}
+
+/* verifier_sequence: one tc_verifier through the case's steps (authenticate, check_policy on the
+ * last accepted token, revoke, cache_stats); each step's outcome is "OK", the code's name, or
+ * "hits=H misses=M". A failing step does not end the sequence. */
+static outcome op_verifier_sequence(const cJSON *in) {
+    outcome out = {0};
+    tc_issuer_keys *issuer = NULL;
+    tc_verifier *verifier = NULL;
+    tc_token *token = NULL;
+    tc_str *revoked = NULL;
+    size_t revoked_count = 0;
+    cJSON *outcomes = NULL;
+    tc_verifier_options options = tc_verifier_options_default();
+    options.limits = limits_of(in);
+    NEED(num(in, "max_skew_seconds", &options.max_skew_seconds), "max_skew_seconds");
+    double capacity;
+    if (num(in, "replay_capacity", &capacity)) options.replay_capacity = (size_t)capacity;
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(in, "revoked_ids");
+    if (cJSON_IsArray(ids)) NEED((revoked = strs_of(ids, &revoked_count)), "revoked_ids");
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(in, "steps");
+    NEED(cJSON_IsArray(steps), "steps");
+    CALL(issuer_keys_of(in, &issuer, ERR));
+    CALL(tc_verifier_new(issuer, &options, revoked, revoked_count, &verifier, ERR));
+    outcomes = cJSON_CreateArray();
+    const cJSON *step;
+    cJSON_ArrayForEach(step, steps) {
+        const cJSON *args = cJSON_IsObject(step) ? step->child : NULL;
+        NEED(args && !args->next, "one action per step");
+        const char *action = args->string;
+        tc_status st = TC_OK;
+        if (!strcmp(action, "authenticate")) {
+            NEED(verifier_authenticate_step(verifier, args, &token, &st), "authenticate step fields");
+        } else if (!strcmp(action, "check_policy")) {
+            size_t count = 0;
+            double now;
+            const char *allow = str(args, "allow");
+            tc_pair *facts = pairs_of(cJSON_GetObjectItemCaseSensitive(args, "request_facts"), &count);
+            if (!facts || !allow || !num(args, "now", &now) || !token) {
+                free(facts);
+                NEED(false, "check_policy step fields, after an accepted authenticate");
+            }
+            st = tc_verifier_check_policy(verifier, token, facts, count, LEN(allow), &now, NULL);
+            free(facts);
+        } else if (!strcmp(action, "revoke")) {
+            NEED(cJSON_IsString(args), "revoke step: an id");
+            st = tc_verifier_revoke(verifier, LEN(args->valuestring), NULL);
+        } else if (!strcmp(action, "cache_stats")) {
+            uint64_t hits = 0, misses = 0;
+            tc_verifier_cache_stats(verifier, &hits, &misses);
+            char stats[64];
+            snprintf(stats, sizeof stats, "hits=%llu misses=%llu", (unsigned long long)hits,
+                     (unsigned long long)misses);
+            cJSON_AddItemToArray(outcomes, cJSON_CreateString(stats));
+            continue;
+        } else {
+            NEED(false, "unknown verifier step");
+        }
+        cJSON_AddItemToArray(outcomes, cJSON_CreateString(tc_status_name(st)));
+    }
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "outcomes", outcomes);
+    outcomes = NULL;
+    out = ok(result);
+done:
+    cJSON_Delete(outcomes);
+    free(revoked);
+    tc_token_free(token);
+    tc_verifier_free(verifier);
+    tc_issuer_keys_free(issuer);
+    return out;
+}
+
 /* ---- the signer ops ---------------------------------------------------------------------------- */
 
 /* The status whose name is `name` (TC_OK when none is: never a code of the table). */
@@ -789,6 +890,7 @@ outcome run_op(const char *op, const cJSON *input, raw_span raw) {
     if (!strcmp(op, "frame_decode")) return op_frame_decode(input);
     if (!strcmp(op, "proof_from_headers")) return op_proof_from(input, true);
     if (!strcmp(op, "proof_from_query")) return op_proof_from(input, false);
+    if (!strcmp(op, "verifier_sequence")) return op_verifier_sequence(input);
     outcome out = vector_problem("unknown op");
     snprintf(out.message, sizeof out.message, "unknown op \"%s\"", op);
     return out;

@@ -8,7 +8,8 @@ The API of trust-core 0.1, unchanged: migrate with ``from trust_core import …`
 Beyond it: one :class:`TrustError` subclass per code (``.code``), :func:`parse_token` and
 :class:`Token` (inspection, :meth:`Token.authorize`), authorizer :class:`Limits`, key rotation
 (``{root_key_id: public_hex}`` wherever an issuer public key is taken), the stateful
-:class:`Verifier` (replay store, revocation store, cache of verified tokens), the
+:class:`Verifier` (replay store, revocation store, cache of verified tokens; the stores in
+memory or, with :class:`RedisOptions`, shared through Redis), the
 :class:`SignerClient` of the signer daemon (:mod:`trustcore.signer`), and the GIL released while
 Rust verifies, so threads verify on several cores.
 """
@@ -54,7 +55,7 @@ from .errors import (
 from .keys import IssuerKey, WorkerKey
 from .proof import RequestParts, WorkerProof, make_proof, proof_from_headers, proof_from_query
 from .signer import MintedToken, SignerClient
-from .verifier import Verifier
+from .verifier import RedisOptions, Verifier
 
 __all__ = [
     # trust-core 0.1
@@ -86,6 +87,7 @@ __all__ = [
     "MalformedInput",
     "MintedToken",
     "PopFailed",
+    "RedisOptions",
     "Replayed",
     "Revoked",
     "SignerClient",

@@ -139,6 +139,12 @@ class NativeVerifier:
         limits: Limits | None = None,
         replay_capacity: int | None = None,
         revoked_ids: Iterable[str] | None = None,
+        token_cache_capacity: int | None = None,
+        redis_url: str | None = None,
+        redis_key_prefix: str | None = None,
+        redis_connect_timeout: float | None = None,
+        redis_command_timeout: float | None = None,
+        redis_max_idle: int | None = None,
     ) -> Self: ...
     def authenticate(
         self,

@@ -3,24 +3,72 @@
 It holds the issuer key(s), the allowed skew, the authorizer limits, a replay store (a
 (holder, nonce) pair is accepted once inside the window: REPLAYED), a revocation store, and a cache
 of verified tokens keyed by the token's hash, so a holder's repeated requests pay one signature
-check (the proof of possession) instead of two. Stores are in memory; everything runs in Rust
-without the GIL. The stateless :func:`~trustcore.authenticate` of trust-core 0.1 stays as it was.
+check (the proof of possession) instead of two. Everything runs in Rust without the GIL. The
+stateless :func:`~trustcore.authenticate` of trust-core 0.1 stays as it was.
+
+The stores are in this process by default. With :class:`RedisOptions` they live in Redis instead,
+shared by every verifier (on every host) that names the same Redis and key prefix: a nonce is
+accepted by exactly one of them (``SET NX PX``), a revocation written by one refuses the token in
+all of them from their next request. Redis unreachable (or slower than ``command_timeout``) is
+:class:`~trustcore.errors.StoreUnavailable` for the request: never a pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 
 from . import _trustcore as _native
 from .engine import IssuerPublicKeys, Limits, Token, VerifiedIdentity
 from .proof import RequestParts, SupportsItems, WorkerProof
 
 
+@dataclass(frozen=True)
+class RedisOptions:
+    """Where a :class:`Verifier` keeps its replay and revocation stores when they are shared.
+
+    ``url`` is ``redis://[user:password@]host:port[/db]`` (``rediss://`` is not supported), or
+    ``redis+unix:///path/to/redis.sock``; it is checked when the verifier is built (a bad one is
+    :class:`~trustcore.errors.MalformedInput`), while Redis itself is reached on the first request,
+    so a verifier may start before Redis does. Settings left as ``None`` keep the core's defaults:
+
+    - ``key_prefix``: prepended to every key (default ``"trustcore:"``); verifiers share stores
+      exactly when they share the Redis and the prefix;
+    - ``connect_timeout``: opening a connection, in seconds (default 1.0);
+    - ``command_timeout``: one command, sent and answered (default 0.5);
+    - ``max_idle``: idle connections kept for reuse (default 8).
+
+    Timeouts must be positive and at most a day. The ``repr`` leaves the URL out: it may hold a
+    password.
+    """
+
+    url: str = field(repr=False)
+    _: KW_ONLY
+    key_prefix: str | None = None
+    connect_timeout: float | None = None
+    command_timeout: float | None = None
+    max_idle: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.url, str):
+            raise TypeError(f"RedisOptions.url must be a str, not {type(self.url).__name__}")
+
+
 class Verifier:
     """A verifier for one service. Thread-safe: share one instance between threads.
 
-    Settings left as ``None`` keep the core's defaults (a 300 s skew, 100 000 remembered nonces,
-    the default :class:`Limits`); the cache keeps the core's 10 000 tokens.
+    Settings left as ``None`` keep the core's defaults: a 300 s skew, the default
+    :class:`Limits`, 10 000 cached tokens (``token_cache_capacity=0`` turns the cache off; it
+    grows as tokens arrive, so a large bound costs nothing up front) and, in memory, 100 000
+    remembered (holder, nonce) pairs (``replay_capacity``: full with nothing expired refuses with
+    :class:`~trustcore.errors.StoreUnavailable`, never forgets a live nonce). A replay entry lasts
+    twice ``max_skew_seconds``. ``revoked_ids`` are refused from the start.
+
+    ``redis`` (a :class:`RedisOptions`, or a URL as a ``str``) moves the replay and revocation
+    stores to Redis, shared with other verifiers; ``replay_capacity`` then has no effect (Redis
+    expires the entries itself), and ``revoked_ids`` are added to the shared set now
+    (:class:`~trustcore.errors.StoreUnavailable` if Redis cannot take them). The token cache
+    always stays in this process.
     """
 
     __slots__ = ("_native",)
@@ -33,20 +81,34 @@ class Verifier:
         limits: Limits | None = None,
         replay_capacity: int | None = None,
         revoked_ids: Iterable[str] | None = None,
+        token_cache_capacity: int | None = None,
+        redis: RedisOptions | str | None = None,
     ) -> None:
+        if isinstance(redis, str):
+            redis = RedisOptions(redis)
+        elif redis is not None and not isinstance(redis, RedisOptions):
+            raise TypeError(f"redis must be a RedisOptions or a URL str, not {type(redis).__name__}")
         self._native = _native.NativeVerifier(
             issuer_public_hex,
             max_skew_seconds=max_skew_seconds,
             limits=limits,
             replay_capacity=replay_capacity,
             revoked_ids=revoked_ids,
+            token_cache_capacity=token_cache_capacity,
+            redis_url=None if redis is None else redis.url,
+            redis_key_prefix=None if redis is None else redis.key_prefix,
+            redis_connect_timeout=None if redis is None else redis.connect_timeout,
+            redis_command_timeout=None if redis is None else redis.command_timeout,
+            redis_max_idle=None if redis is None else redis.max_idle,
         )
 
     def authenticate(
         self, proof: WorkerProof, request: RequestParts, *, now: float | None = None
     ) -> tuple[Token, VerifiedIdentity]:
         """As :func:`trustcore.authenticate`, with the cached token, this verifier's revocation
-        store, and the replay check last (REPLAYED). ``now`` defaults to the system clock."""
+        store, and the replay check last (REPLAYED), recorded only after the proof verifies, so a
+        forgery cannot use up a holder's nonce. ``now`` defaults to the system clock; with Redis,
+        entries expire on Redis's own clock. A store that cannot answer is StoreUnavailable."""
         if not isinstance(proof, WorkerProof):
             raise TypeError(f"proof must be a WorkerProof, not {type(proof).__name__}")
         if not isinstance(request, RequestParts):
@@ -81,15 +143,19 @@ class Verifier:
         return self._native.authorize(token, datalog, now, extern_functions)
 
     def revoke(self, revocation_id: str) -> None:
-        """Refuse this id (an app revocation id, or a block's revocation id in hex) from now on."""
+        """Refuse this id (an app revocation id, or a block's revocation id in hex) from the next
+        request on; with Redis, in every verifier sharing the store (StoreUnavailable if Redis
+        cannot take it)."""
         self._native.revoke(revocation_id)
 
     def cache_stats(self) -> tuple[int, int]:
-        """``(hits, misses)`` of the token cache."""
+        """``(hits, misses)`` of the token cache since this verifier was built: each
+        :meth:`authenticate` counts one or the other (a token that does not verify is a miss and
+        is not cached). Without a cache (``token_cache_capacity=0``) both stay 0."""
         return self._native.cache_stats()
 
     def __repr__(self) -> str:
         return repr(self._native)
 
 
-__all__ = ["Verifier"]
+__all__ = ["RedisOptions", "Verifier"]

@@ -1,9 +1,13 @@
 // Command trustcore-bench is the Go side of `make bench-go`: the per-request path (Authenticate +
-// CheckPolicy) with the same keys, token shape, request and loop as bindings-c/examples/bench_core.rs.
+// CheckPolicy) with the same keys, token shape, request and loop as bindings-c/examples/bench_core.rs;
+// then the Verifier's (Authenticate with the token from its cache, a fresh nonce each request, +
+// CheckPolicy) with the in-process stores and with Redis stores (a redis-server it starts on a free
+// loopback port and kills at the end).
 //
 // usage: trustcore-bench [ITERATIONS]   prints `bench go per_request_median_ns N cpu_per_request_ns M`
 // (the lowest of 3 rounds' median wall time per request, and the process CPU time per request over
-// all rounds), then the same for `gocgo`: the path called through cgo with no binding (rawcgo.go).
+// all rounds), the same for `gocgo`: the path called through cgo with no binding (rawcgo.go), and
+// for `go/verifier-memory`, `gocgo/verifier-memory` (through plain cgo again) and `go/verifier-redis`.
 package main
 
 import (
@@ -75,13 +79,63 @@ func run(iterations int) error {
 		return err
 	}
 	workerSecret, _ := worker.SecretHex()
-	raw, free, err := rawCgo(issuerHex, token, workerSecret)
+	requests := iterations/10 + rounds*iterations // what one measure makes
+	raw, rawVerifier, free, err := rawCgo(issuerHex, token, workerSecret, requests)
 	if err != nil {
 		return err
 	}
 	defer free()
-	return measure("gocgo", iterations, raw)
+	if err := measure("gocgo", iterations, raw); err != nil {
+		return err
+	}
+
+	// the Verifier: every request under a nonce of its own (a repeated one is ErrReplayed), signed
+	// before the clock starts
+	proofs := make([]*trustcore.Proof, requests)
+	for i := range proofs {
+		if proofs[i], err = worker.MakeProof(token, request, "1700000000", fmt.Sprintf("v%d", i)); err != nil {
+			return err
+		}
+	}
+	verifierPath := func(v *trustcore.Verifier) func() error {
+		next := 0
+		at := float64(now)
+		return func() error {
+			verified, _, err := v.Authenticate(proofs[next], request, &at)
+			next++
+			if err != nil {
+				return err
+			}
+			return v.CheckPolicy(verified, facts, allow, &at)
+		}
+	}
+	memory, err := trustcore.NewVerifier(trusted, trustcore.VerifierOptions{MaxSkewSeconds: 300,
+		ReplayCapacity: len(proofs)})
+	if err != nil {
+		return err
+	}
+	defer memory.Close()
+	if err := measure("go/verifier-memory", iterations, verifierPath(memory)); err != nil {
+		return err
+	}
+	if err := measure("gocgo/verifier-memory", iterations, rawVerifier); err != nil {
+		return err
+	}
+	redis, err := startRedis()
+	if err != nil {
+		return err
+	}
+	defer redis.stop()
+	shared, err := trustcore.NewVerifier(trusted, trustcore.VerifierOptions{MaxSkewSeconds: 300,
+		Redis: &trustcore.RedisOptions{URL: redis.url(), KeyPrefix: "bench-go:"}})
+	if err != nil {
+		return err
+	}
+	defer shared.Close()
+	return measure("go/verifier-redis", iterations, verifierPath(shared))
 }
+
+const rounds = 3
 
 // measure warms up, then times each of `iterations` requests.
 func measure(name string, iterations int, once func() error) error {
@@ -90,7 +144,6 @@ func measure(name string, iterations int, once func() error) error {
 			return err
 		}
 	}
-	const rounds = 3
 	best := time.Duration(-1)
 	cpuStart := processCPU()
 	for round := 0; round < rounds; round++ {

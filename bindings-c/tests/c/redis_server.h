@@ -1,0 +1,33 @@
+/* A real `redis-server` for the test programs and the C bench: started with fork + exec on a free
+ * loopback port (never under the test's valgrind: valgrind does not trace children), in memory only
+ * (`--save "" --appendonly no`), also listening on a Unix socket in a fresh temp directory; stopped
+ * with SIGKILL, and restartable on the same port and socket. */
+#ifndef TC_TEST_REDIS_SERVER_H
+#define TC_TEST_REDIS_SERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct redis_server {
+    pid_t pid;          /* 0 while stopped */
+    int port;           /* the loopback TCP port, kept across restarts */
+    char *dir;          /* the temp directory holding the socket */
+    char *socket;       /* dir/redis.sock */
+    char tcp_url[64];   /* redis://127.0.0.1:PORT/ */
+    char *unix_url;     /* redis+unix://dir/redis.sock */
+} redis_server;
+
+/* Start one on a free port and wait (up to 10 s) until it answers PING on both. False, with the
+ * reason on stderr, when redis-server is missing or does not come up (nothing is left running). */
+bool redis_server_start(redis_server *r);
+
+/* Kill it (SIGKILL: no goodbye to its clients) and wait for it; the port and directory stay. */
+void redis_server_kill(redis_server *r);
+
+/* Start it again on the same port and socket (empty: nothing was persisted). */
+bool redis_server_restart(redis_server *r);
+
+/* Kill it if running and remove what it left. */
+void redis_server_free(redis_server *r);
+
+#endif

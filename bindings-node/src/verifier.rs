@@ -1,0 +1,292 @@
+//! The stateful verifier (core `Verifier`, DESIGN §3): issuer key(s), skew, limits, a replay
+//! store, a revocation store and a cache of verified tokens, so a holder's repeated requests pay
+//! one signature check, not two. The stores live in this process (memory) or on Redis, shared by
+//! every verifier that names the same Redis and key prefix. Each call has a sync form and a
+//! Promise form on the libuv pool; with Redis every call may wait on the network, so a server
+//! uses the Promise forms there.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{AsyncTask, Either};
+use serde_json::Value;
+use trustcore_core as core;
+
+use crate::convert::{body_bytes, issuer_keys, limits, millis, whole_usize, AuthorizerLimits, IssuerArg};
+use crate::error::{guard, trust, Result, Work};
+use crate::request::{HttpRequest, WorkerProof};
+use crate::token::Token;
+use crate::verify::{request_facts, Authenticated, Identity};
+
+/// Where the replay and revocation stores live when several verifiers share them.
+#[napi(object, object_to_js = false)]
+pub struct RedisOptions {
+    /// `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`.
+    pub url: String,
+    /// Prepended to every key (default `trustcore:`), so several deployments can share one Redis.
+    pub key_prefix: Option<String>,
+    /// Opening a connection (default 1000 ms).
+    pub connect_timeout_ms: Option<f64>,
+    /// One command, sent and answered (default 500 ms).
+    pub command_timeout_ms: Option<f64>,
+}
+
+/// A verifier's settings; a field left out keeps core's default.
+#[napi(object, object_to_js = false)]
+pub struct VerifierOptions {
+    /// How far a request's timestamp may be from the verifier's clock (default 300). A nonce is
+    /// remembered for twice this.
+    pub max_skew_seconds: Option<f64>,
+    /// Authorizer run limits for `checkPolicy` and `authorize` (core's defaults: 10 ms, 1000, 100).
+    pub limits: Option<AuthorizerLimits>,
+    /// (holder, nonce) pairs the in-memory replay store holds (default 100000); full with nothing
+    /// expired, it refuses requests (STORE_UNAVAILABLE) rather than forget one. Unused with Redis.
+    pub replay_capacity: Option<f64>,
+    /// Revocation ids refused from the start (with Redis: added to the shared set now).
+    #[napi(ts_type = "string[] | Set<string>")]
+    pub revoked_ids: Option<Either<Vec<String>, HashSet<String>>>,
+    /// Verified tokens kept (LRU, default 10000); 0 turns the cache off.
+    pub token_cache_capacity: Option<f64>,
+    /// Share the replay and revocation stores through Redis; left out, they live in this process.
+    pub redis: Option<RedisOptions>,
+}
+
+/// The clock of one call: seconds since the epoch (`Date.now() / 1000`); left out, the system clock.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct VerifierClock {
+    pub now: Option<f64>,
+}
+
+/// One allow policy, run with the verifier's limits: `time(now)`, the request facts (values bound
+/// as parameters), `allow`, then `deny if true`.
+#[napi(object, object_to_js = false)]
+pub struct VerifierPolicyOptions {
+    /// Facts about this request, `name(value)`, in order, e.g. `{ operation: 'lease' }`.
+    #[napi(ts_type = "Record<string, string>")]
+    pub request_facts: Value,
+    /// One Biscuit policy, e.g. `allow if right($op), operation($op)`.
+    pub allow: String,
+    /// Seconds since the epoch; left out, the system clock.
+    pub now: Option<f64>,
+}
+
+/// Options of `Verifier#authorize`: `time(now)` is always added (the system clock when left out).
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct VerifierAuthorizeOptions {
+    pub now: Option<f64>,
+    /// Extern functions to enable by name (core's list: `test`).
+    pub extern_functions: Option<Vec<String>>,
+}
+
+/// The token cache's counters since the verifier was made.
+#[napi(object, object_from_js = false)]
+pub struct CacheStats {
+    /// Requests whose token was found in the cache (no signature check of the token).
+    pub hits: f64,
+    /// Requests whose token was parsed and verified (and cached, when it verified).
+    pub misses: f64,
+}
+
+fn redis_config(options: RedisOptions) -> Result<core::RedisConfig> {
+    let mut config = core::RedisConfig::new(options.url);
+    if let Some(prefix) = options.key_prefix {
+        config.key_prefix = prefix;
+    }
+    config.connect_timeout = millis(options.connect_timeout_ms, config.connect_timeout, "connectTimeoutMs")?;
+    config.command_timeout = millis(options.command_timeout_ms, config.command_timeout, "commandTimeoutMs")?;
+    Ok(config)
+}
+
+fn config(issuer: &IssuerArg, options: Option<VerifierOptions>) -> Result<core::VerifierConfig> {
+    let mut config = core::VerifierConfig::new(issuer_keys(issuer)?);
+    let Some(options) = options else { return Ok(config) };
+    if let Some(skew) = options.max_skew_seconds {
+        config.max_skew_seconds = skew;
+    }
+    if options.limits.is_some() {
+        config.limits = limits(&options.limits)?;
+    }
+    if let Some(capacity) = options.replay_capacity {
+        config.replay_capacity = whole_usize(capacity, "replayCapacity")?;
+    }
+    if let Some(capacity) = options.token_cache_capacity {
+        config.token_cache_capacity = whole_usize(capacity, "tokenCacheCapacity")?;
+    }
+    config.revoked_ids = match options.revoked_ids {
+        None => Vec::new(),
+        Some(Either::A(list)) => list,
+        Some(Either::B(set)) => set.into_iter().collect(),
+    };
+    config.redis = options.redis.map(redis_config).transpose()?;
+    Ok(config)
+}
+
+fn authenticated(verified: Arc<core::VerifiedToken>) -> Authenticated {
+    let identity = Identity {
+        holder_id: verified.identity.holder_id.clone(),
+        holder_public_hex: verified.identity.holder_public_hex.clone(),
+        revocation_id: verified.identity.revocation_id.clone(),
+    };
+    Authenticated { token: Token::verified(verified), identity }
+}
+
+fn externs(options: &Option<VerifierAuthorizeOptions>) -> Vec<String> {
+    options.as_ref().and_then(|o| o.extern_functions.clone()).unwrap_or_default()
+}
+
+/// A stateful verifier: `authenticate` refuses a (holder, nonce) pair seen inside the replay window
+/// and any revoked id, and caches verified tokens; `checkPolicy` and `authorize` run with its
+/// limits. One verifier serves a whole process and may be shared freely.
+#[napi]
+pub struct Verifier {
+    inner: Arc<core::Verifier>,
+}
+
+#[napi]
+impl Verifier {
+    /// `issuer`: one public key in hex, or `{ [rootKeyId]: publicHex }` during a key rotation.
+    /// With `redis`, `revokedIds` are written to the shared set now (STORE_UNAVAILABLE when Redis
+    /// cannot take them); otherwise nothing connects before the first request. Throws
+    /// MALFORMED_INPUT for a bad key, URL, skew, capacity or timeout, a TypeError for an argument
+    /// of the wrong type.
+    #[napi(
+        constructor,
+        strict,
+        catch_unwind,
+        ts_args_type = "issuer: string | Record<string, string>, options?: VerifierOptions | undefined | null"
+    )]
+    pub fn new(issuer: IssuerArg, options: Option<VerifierOptions>) -> Result<Verifier> {
+        guard(|| {
+            let verifier = core::Verifier::new(config(&issuer, options)?).map_err(trust)?;
+            Ok(Verifier { inner: Arc::new(verifier) })
+        })
+    }
+
+    /// Authenticate one request: token (verified once, then cached) → identity → revocation →
+    /// freshness → proof of possession → replay. Returns the verified token and the holder's
+    /// identity; throws REPLAYED for a nonce seen inside the window, STORE_UNAVAILABLE when a store
+    /// cannot answer.
+    #[napi(catch_unwind)]
+    pub fn authenticate(
+        &self,
+        proof: WorkerProof,
+        request: HttpRequest,
+        options: Option<VerifierClock>,
+    ) -> Result<Authenticated> {
+        guard(|| {
+            let now = options.unwrap_or_default().now;
+            let verified = self.inner.authenticate(&proof.into(), &request.core(), now).map_err(trust)?;
+            Ok(authenticated(verified))
+        })
+    }
+
+    /// `authenticate` on the libuv thread pool: signature checks and store round trips never
+    /// block the event loop.
+    #[napi(catch_unwind, ts_return_type = "Promise<Authenticated>")]
+    pub fn authenticate_async(
+        &self,
+        proof: WorkerProof,
+        request: HttpRequest,
+        options: Option<VerifierClock>,
+    ) -> Result<AsyncTask<Work<Authenticated>>> {
+        guard(|| {
+            let (verifier, now, proof) = (Arc::clone(&self.inner), options.unwrap_or_default().now, proof.into());
+            // copied: the caller's buffer may change while the pool thread reads
+            let (method, path, body) = (request.method, request.path, body_bytes(&request.body).to_vec());
+            Ok(AsyncTask::new(Work::new(move || {
+                let request = core::Request::new(&method, &path, &body);
+                verifier.authenticate(&proof, &request, now).map(authenticated)
+            })))
+        })
+    }
+
+    /// Authorize with the verifier's limits: returns nothing when the policy allows, throws DENIED
+    /// (or LIMIT_EXCEEDED) otherwise.
+    #[napi(catch_unwind)]
+    pub fn check_policy(&self, token: &Token, options: VerifierPolicyOptions) -> Result<()> {
+        guard(|| {
+            let facts = request_facts(options.request_facts)?;
+            let facts = facts.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            self.inner.check_policy(&token.inner, facts, &options.allow, options.now).map_err(trust)
+        })
+    }
+
+    /// `checkPolicy` on the libuv thread pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn check_policy_async(&self, token: &Token, options: VerifierPolicyOptions) -> Result<AsyncTask<Work<()>>> {
+        guard(|| {
+            let (verifier, token) = (Arc::clone(&self.inner), token.inner.clone());
+            let (facts, allow, now) = (request_facts(options.request_facts)?, options.allow, options.now);
+            Ok(AsyncTask::new(Work::new(move || {
+                let facts = facts.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                verifier.check_policy(&token, facts, &allow, now)
+            })))
+        })
+    }
+
+    /// Run any authorizer code against `token` with the verifier's limits; returns the index of
+    /// the allow policy that matched, or throws DENIED / LIMIT_EXCEEDED.
+    #[napi(catch_unwind)]
+    pub fn authorize(&self, token: &Token, code: String, options: Option<VerifierAuthorizeOptions>) -> Result<u32> {
+        guard(|| {
+            let (now, externs) = (options.as_ref().and_then(|o| o.now), externs(&options));
+            Ok(self.inner.authorize(&token.inner, &code, now, &externs).map_err(trust)? as u32)
+        })
+    }
+
+    /// `authorize` on the libuv thread pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub fn authorize_async(
+        &self,
+        token: &Token,
+        code: String,
+        options: Option<VerifierAuthorizeOptions>,
+    ) -> Result<AsyncTask<Work<u32>>> {
+        guard(|| {
+            let (verifier, token) = (Arc::clone(&self.inner), token.inner.clone());
+            let (now, externs) = (options.as_ref().and_then(|o| o.now), externs(&options));
+            Ok(AsyncTask::new(Work::new(move || verifier.authorize(&token, &code, now, &externs).map(|i| i as u32))))
+        })
+    }
+
+    /// Revoke an id (an app revocation id, or a block's revocation id in hex): every request that
+    /// carries it is refused (REVOKED) from the next one on, cached tokens included; with Redis, on
+    /// every verifier sharing the store.
+    #[napi(catch_unwind)]
+    pub fn revoke(&self, id: String) -> Result<()> {
+        guard(|| self.inner.revoke(&id).map_err(trust))
+    }
+
+    /// `revoke` on the libuv thread pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn revoke_async(&self, id: String) -> Result<AsyncTask<Work<()>>> {
+        guard(|| {
+            let verifier = Arc::clone(&self.inner);
+            Ok(AsyncTask::new(Work::new(move || verifier.revoke(&id))))
+        })
+    }
+
+    /// The token cache's counters (kept in this process: no I/O).
+    #[napi(catch_unwind)]
+    pub fn cache_stats(&self) -> Result<CacheStats> {
+        guard(|| {
+            let stats = self.inner.cache_stats();
+            Ok(CacheStats { hits: stats.hits as f64, misses: stats.misses as f64 })
+        })
+    }
+
+    /// Its settings, never the Redis URL (it may hold a password).
+    #[napi(js_name = "toString", catch_unwind)]
+    pub fn to_display(&self) -> Result<String> {
+        guard(|| {
+            let config = self.inner.config();
+            let store = if config.redis.is_some() { "redis" } else { "memory" };
+            Ok(format!(
+                "Verifier(store={store}, maxSkewSeconds={}, tokenCacheCapacity={})",
+                config.max_skew_seconds, config.token_cache_capacity
+            ))
+        })
+    }
+}
