@@ -92,6 +92,30 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // 64 requests: one by one, then as one batch (Ed25519 batch verification); both timings are
+    // for all 64, so the ratio is the batch's throughput gain (goal >= 1.6x)
+    let mut next_64 = || (0..64).map(|_| next_proof()).collect::<Vec<_>>();
+    c.bench_function("verifier/64 requests one by one", |b| {
+        b.iter_batched(
+            &mut next_64,
+            |proofs| {
+                for proof in &proofs {
+                    verifier.authenticate(proof, &request, Some(NOW)).unwrap();
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("verifier/64 requests as one batch", |b| {
+        b.iter_batched(
+            &mut next_64,
+            |proofs| {
+                let batch: Vec<(&WorkerProof, Request)> = proofs.iter().map(|p| (p, request)).collect();
+                assert!(verifier.authenticate_batch(&batch, Some(NOW)).iter().all(|r| r.is_ok()));
+            },
+            BatchSize::SmallInput,
+        )
+    });
     // the same with the stores on Redis (a real redis-server on loopback): two round trips a request
     let redis = RedisServer::start();
     let mut config = VerifierConfig::new(fx.issuer_keys.clone());

@@ -112,10 +112,16 @@ pub fn verify_pop(holder_public_hex: &str, proof: &WorkerProof, request: &Reques
     verify_pop_with_key(&PublicKey::from_hex(holder_public_hex)?, proof, request)
 }
 
+/// What the holder must have signed for `request`, and the signature it sent (MALFORMED_INPUT when
+/// it is not 64 bytes of hex, or a part holds CR or LF).
+pub fn pop_message(proof: &WorkerProof, request: &Request<'_>) -> Result<(Vec<u8>, [u8; 64])> {
+    let signature = signature_from_hex(&proof.signature, "proof-of-possession signature")?;
+    Ok((request.canonical(&proof.timestamp, &proof.nonce)?, signature))
+}
+
 /// [`verify_pop`] with the holder key already parsed (a verifier caches it with the token).
 pub fn verify_pop_with_key(key: &PublicKey, proof: &WorkerProof, request: &Request<'_>) -> Result<()> {
-    let signature = signature_from_hex(&proof.signature, "proof-of-possession signature")?;
-    let message = request.canonical(&proof.timestamp, &proof.nonce)?;
+    let (message, signature) = pop_message(proof, request)?;
     if key.verify_strict(&message, &signature) {
         Ok(())
     } else {

@@ -169,6 +169,16 @@ impl PublicKey {
         self.verifying.verify_strict(message, &Signature::from_bytes(signature)).is_ok()
     }
 
+    /// Ed25519 batch verification of `(key, message, signature)` triples: true only if every one
+    /// verifies. Not strict (see `Verifier::authenticate_batch`); a false says only that at least
+    /// one failed.
+    pub fn verify_batch(items: &[(&PublicKey, &[u8], &[u8; 64])]) -> bool {
+        let messages: Vec<&[u8]> = items.iter().map(|(_, m, _)| *m).collect();
+        let signatures: Vec<Signature> = items.iter().map(|(_, _, s)| Signature::from_bytes(s)).collect();
+        let keys: Vec<VerifyingKey> = items.iter().map(|(k, _, _)| k.verifying).collect();
+        ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+    }
+
     pub(crate) fn to_biscuit(self) -> Result<biscuit_auth::PublicKey> {
         biscuit_auth::PublicKey::from_bytes(&self.bytes, biscuit_auth::Algorithm::Ed25519)
             .map_err(|_| Error::new(ErrorCode::Internal, "public key refused by biscuit"))

@@ -51,7 +51,7 @@ pub mod verifier;
 pub mod wire;
 
 pub use authenticate::{
-    authenticate, check_request, check_revoked_ids, verify_pop, verify_pop_with_key, AuthenticateOptions,
+    authenticate, check_request, check_revoked_ids, pop_message, verify_pop, verify_pop_with_key, AuthenticateOptions,
     RevocationList,
 };
 pub use canonical::{body_sha256_hex, canonical_request, Request};

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-use crate::authenticate::verify_pop_with_key;
+use crate::authenticate::pop_message;
 use crate::canonical::Request;
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
@@ -70,6 +70,17 @@ pub struct Verifier {
     cache_capacity: usize,
     hits: AtomicU64,
     misses: AtomicU64,
+}
+
+/// A request that passed every check before its proof of possession.
+struct Prepared {
+    verified: Arc<VerifiedToken>,
+    message: Vec<u8>,
+    signature: [u8; 64],
+}
+
+fn pop_failed() -> Error {
+    Error::new(ErrorCode::PopFailed, "proof-of-possession signature failed")
 }
 
 /// Token cache counters.
@@ -163,6 +174,27 @@ impl Verifier {
         Ok(verified)
     }
 
+    /// Everything before the proof of possession: the token (cached), revocation, freshness, and
+    /// the bytes the holder must have signed.
+    fn prepare(&self, proof: &WorkerProof, request: &Request<'_>, now: f64) -> Result<Prepared> {
+        let verified = self.verified_token(&proof.token)?;
+        if self.revocations.any_revoked(&verified.revocation_ids)? {
+            return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
+        }
+        check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
+        let (message, signature) = pop_message(proof, request)?;
+        Ok(Prepared { verified, message, signature })
+    }
+
+    /// After the proof, never before: a forged request must not burn the holder's nonce.
+    fn record_nonce(&self, verified: &VerifiedToken, proof: &WorkerProof, now: f64) -> Result<()> {
+        let key = ReplayKey::new(&verified.identity.holder_public_hex, &proof.nonce);
+        if !self.replay.record(&key, now, 2.0 * self.config.max_skew_seconds)? {
+            return Err(Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)"));
+        }
+        Ok(())
+    }
+
     /// Authenticate one request: token (cached) → identity → revocation → freshness → proof of
     /// possession → replay. `now` defaults to the system clock.
     pub fn authenticate(
@@ -172,18 +204,51 @@ impl Verifier {
         now: Option<f64>,
     ) -> Result<Arc<VerifiedToken>> {
         let now = now.unwrap_or_else(now_seconds);
-        let verified = self.verified_token(&proof.token)?;
-        if self.revocations.any_revoked(&verified.revocation_ids)? {
-            return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
+        let prepared = self.prepare(proof, request, now)?;
+        if !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature) {
+            return Err(pop_failed());
         }
-        check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
-        verify_pop_with_key(&verified.holder_key, proof, request)?;
-        // after the proof, never before: a forged request must not burn the holder's nonce
-        let key = ReplayKey::new(&verified.identity.holder_public_hex, &proof.nonce);
-        if !self.replay.record(&key, now, 2.0 * self.config.max_skew_seconds)? {
-            return Err(Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)"));
-        }
-        Ok(verified)
+        self.record_nonce(&prepared.verified, proof, now)?;
+        Ok(prepared.verified)
+    }
+
+    /// Authenticate many requests at once, one result each, in order. Every request goes through
+    /// the same checks as [`Verifier::authenticate`]; the proofs of those that reach that step are
+    /// checked together with one Ed25519 batch verification (about half the cost of checking them
+    /// one by one). When the batch fails, each is checked on its own (strict) to name the failing
+    /// ones. Nonces are recorded in order, so a nonce used twice within a batch is REPLAYED the
+    /// second time.
+    ///
+    /// Batch verification is not strict verification: it accepts a signature that strict checking
+    /// refuses only when the signer built it with small-order components, which needs the holder's
+    /// own key (no one else can forge one). Use [`Verifier::authenticate`] where that matters.
+    pub fn authenticate_batch(
+        &self,
+        batch: &[(&WorkerProof, Request<'_>)],
+        now: Option<f64>,
+    ) -> Vec<Result<Arc<VerifiedToken>>> {
+        let now = now.unwrap_or_else(now_seconds);
+        let prepared: Vec<Result<Prepared>> =
+            batch.iter().map(|(proof, request)| self.prepare(proof, request, now)).collect();
+        let ready: Vec<(&PublicKey, &[u8], &[u8; 64])> = prepared
+            .iter()
+            .filter_map(|p| p.as_ref().ok())
+            .map(|p| (&p.verified.holder_key, p.message.as_slice(), &p.signature))
+            .collect();
+        let all_verified = ready.len() > 1 && PublicKey::verify_batch(&ready);
+        prepared
+            .into_iter()
+            .zip(batch)
+            .map(|(prepared, (proof, _))| {
+                let prepared = prepared?;
+                if !all_verified && !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature)
+                {
+                    return Err(pop_failed());
+                }
+                self.record_nonce(&prepared.verified, proof, now)?;
+                Ok(prepared.verified)
+            })
+            .collect()
     }
 
     /// `check_policy` with this verifier's limits.

@@ -196,3 +196,51 @@ fn a_huge_cache_capacity_allocates_nothing_up_front_and_the_cache_stays_bounded(
     v.authenticate(&proof(&fx, "1700000000", "d"), &REQUEST, Some(NOW)).unwrap(); // miss again
     assert_eq!(v.cache_stats(), CacheStats { hits: 0, misses: 3 });
 }
+
+#[test]
+fn a_batch_gives_each_request_the_code_it_would_get_alone() {
+    let fx = fx();
+    let thief = WorkerKey::generate().unwrap();
+    let request = Request::new("POST", "/lease", b"{}");
+    let now = NOW.to_string();
+    let mut proofs: Vec<WorkerProof> = (0..40).map(|i| proof(&fx, &now, &format!("n-{i}"))).collect();
+    proofs[3] = make_proof(&thief, &fx.token, &request, &now, "n-3").unwrap(); // forged
+    proofs[7].timestamp = (NOW - 1000.0).to_string(); // stale (its signature no longer matters)
+    proofs[11] = proof(&fx, &now, "n-10"); // the nonce of request 10 again
+    proofs[13].token = "not a token".into();
+    proofs[17].signature = "zz".into();
+    let expected: Vec<String> = {
+        let alone = verifier(&fx);
+        proofs.iter().map(|p| name(alone.authenticate(p, &request, Some(NOW)))).collect()
+    };
+    assert_eq!(expected[3], "POP_FAILED");
+    assert_eq!(expected[7], "STALE_REQUEST");
+    assert_eq!(expected[11], "REPLAYED");
+    assert_eq!(expected[13], "TOKEN_INVALID");
+    assert_eq!(expected[17], "MALFORMED_INPUT");
+    let batched = verifier(&fx);
+    let batch: Vec<(&WorkerProof, Request)> = proofs.iter().map(|p| (p, request)).collect();
+    let got: Vec<String> = batched.authenticate_batch(&batch, Some(NOW)).into_iter().map(name).collect();
+    assert_eq!(got, expected);
+    // and the nonces it accepted are spent
+    assert_eq!(name(batched.authenticate(&proofs[0], &request, Some(NOW))), "REPLAYED");
+}
+
+#[test]
+fn a_batch_of_valid_requests_is_accepted_whole() {
+    let fx = fx();
+    let request = Request::new("POST", "/lease", b"{}");
+    let proofs: Vec<WorkerProof> = (0..64).map(|i| proof(&fx, &NOW.to_string(), &format!("b-{i}"))).collect();
+    let batch: Vec<(&WorkerProof, Request)> = proofs.iter().map(|p| (p, request)).collect();
+    let v = verifier(&fx);
+    assert!(v.authenticate_batch(&batch, Some(NOW)).iter().all(|r| r.is_ok()));
+    assert!(v
+        .authenticate_batch(&batch, Some(NOW))
+        .iter()
+        .all(|r| r.as_ref().unwrap_err().code() == ErrorCode::Replayed));
+    assert!(v.authenticate_batch(&[], Some(NOW)).is_empty());
+}
+
+fn name(outcome: Result<Arc<VerifiedToken>>) -> String {
+    code(outcome).map_or("OK", ErrorCode::name).to_owned()
+}
