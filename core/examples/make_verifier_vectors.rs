@@ -70,7 +70,7 @@ fn main() {
     let base = |steps: Vec<Value>| json!({"issuer_public_hex": issuer_hex, "max_skew_seconds": 300.0, "steps": steps});
     let h = &fx.holder;
     let mut cases: Vec<Value> = Vec::new();
-    let mut case = |description: &str, input: Value, outcomes: &[&str]| {
+    let mut case = |description: &str, input: Value, outcomes: Value| {
         let id = format!("tc-verifier-{:04}", cases.len() + 1);
         cases.push(json!({"id": id, "description": description, "op": "verifier_sequence", "input": input,
                           "expect": {"outcomes": outcomes}}));
@@ -83,22 +83,22 @@ fn main() {
             auth(h, &token, NOW, "n-1", NOW),
             auth(h, &token, NOW, "n-2", NOW),
         ]),
-        &["OK", "REPLAYED", "OK"],
+        json!(["OK", "REPLAYED", "OK"]),
     );
     case(
         "the same nonce from two holders is not a replay (the key is holder and nonce)",
         base(vec![auth(h, &token, NOW, "n-1", NOW), auth(&fx.other_holder, &other_token, NOW, "n-1", NOW)]),
-        &["OK", "OK"],
+        json!(["OK", "OK"]),
     );
     case(
         "a forged request does not burn the holder's nonce",
         base(vec![auth(&fx.thief, &token, NOW, "n-1", NOW), auth(h, &token, NOW, "n-1", NOW)]),
-        &["POP_FAILED", "OK"],
+        json!(["POP_FAILED", "OK"]),
     );
     case(
         "a stale request is refused and does not burn the nonce",
         base(vec![auth(h, &token, NOW - 1000.0, "n-1", NOW), auth(h, &token, NOW, "n-1", NOW)]),
-        &["STALE_REQUEST", "OK"],
+        json!(["STALE_REQUEST", "OK"]),
     );
     case(
         "the replay window is twice the skew: inside it a replay, after it fresh again",
@@ -107,7 +107,7 @@ fn main() {
             auth(h, &token, NOW + 15.0, "n-1", NOW + 15.0),
             auth(h, &token, NOW + 21.0, "n-1", NOW + 21.0),
         ]}),
-        &["OK", "REPLAYED", "OK"],
+        json!(["OK", "REPLAYED", "OK"]),
     );
     case(
         "a full replay store refuses (STORE_UNAVAILABLE) rather than forget a live nonce; room returns when entries expire",
@@ -118,12 +118,12 @@ fn main() {
             auth(h, &token, NOW, "n-1", NOW),
             auth(h, &token, NOW + 21.0, "n-3", NOW + 21.0),
         ]}),
-        &["OK", "OK", "STORE_UNAVAILABLE", "REPLAYED", "OK"],
+        json!(["OK", "OK", "STORE_UNAVAILABLE", "REPLAYED", "OK"]),
     );
     case(
         "a revocation refuses the cached token on its next request",
         base(vec![auth(h, &token, NOW, "n-1", NOW), json!({"revoke": "rev-1"}), auth(h, &token, NOW, "n-2", NOW)]),
-        &["OK", "OK", "REVOKED"],
+        json!(["OK", "OK", "REVOKED"]),
     );
     case(
         "a block's own revocation id (hex) refuses the token too",
@@ -132,7 +132,7 @@ fn main() {
             auth(h, &token, NOW, "n-1", NOW),
             auth(&fx.other_holder, &other_token, NOW, "n-1", NOW),
         ]),
-        &["OK", "REVOKED", "OK"],
+        json!(["OK", "REVOKED", "OK"]),
     );
     case(
         "ids revoked from the start",
@@ -140,12 +140,12 @@ fn main() {
             auth(h, &token, NOW, "n-1", NOW),
             auth(&fx.other_holder, &other_token, NOW, "n-1", NOW),
         ]}),
-        &["OK", "REVOKED"],
+        json!(["OK", "REVOKED"]),
     );
     case(
         "revocation is checked before the proof: a revoked token with a forged proof is REVOKED",
         base(vec![json!({"revoke": "rev-1"}), auth(&fx.thief, &token, NOW, "n-1", NOW)]),
-        &["OK", "REVOKED"],
+        json!(["OK", "REVOKED"]),
     );
     case(
         "a cached token still meets its own expiry",
@@ -155,12 +155,12 @@ fn main() {
             auth(h, &token, EXPIRES + 10.0, "n-2", EXPIRES + 10.0),
             policy("lease", EXPIRES + 10.0),
         ]),
-        &["OK", "OK", "OK", "DENIED"],
+        json!(["OK", "OK", "OK", "DENIED"]),
     );
     case(
         "check_policy grants only what the token carries",
         base(vec![auth(h, &token, NOW, "n-1", NOW), policy("lease", NOW), policy("admin", NOW)]),
-        &["OK", "OK", "DENIED"],
+        json!(["OK", "OK", "DENIED"]),
     );
     case(
         "the cache: one parse for a holder's repeated requests",
@@ -170,7 +170,7 @@ fn main() {
             auth(h, &token, NOW, "n-3", NOW),
             json!({"cache_stats": {}}),
         ]),
-        &["OK", "OK", "OK", "hits=2 misses=1"],
+        json!(["OK", "OK", "OK", "hits=2 misses=1"]),
     );
     let forged = {
         let mut t = token.clone().into_bytes();
@@ -181,7 +181,7 @@ fn main() {
     case(
         "a token that does not verify is never cached",
         base(vec![auth(h, &forged, NOW, "n-1", NOW), auth(h, &forged, NOW, "n-2", NOW), json!({"cache_stats": {}})]),
-        &["TOKEN_INVALID", "TOKEN_INVALID", "hits=0 misses=2"],
+        json!(["TOKEN_INVALID", "TOKEN_INVALID", "hits=0 misses=2"]),
     );
     let rotated = fx.mint(&fx.issuer, h, "rev-3", Some(2));
     let old = fx.mint(&fx.old_issuer, h, "rev-4", Some(1));
@@ -197,7 +197,40 @@ fn main() {
             auth(h, &no_id, NOW, "n-4", NOW),
             auth(h, &mislabelled, NOW, "n-5", NOW),
         ]}),
-        &["OK", "OK", "TOKEN_INVALID", "TOKEN_INVALID", "TOKEN_INVALID"],
+        json!(["OK", "OK", "TOKEN_INVALID", "TOKEN_INVALID", "TOKEN_INVALID"]),
+    );
+
+    let batch = |requests: Vec<Value>, now: f64| {
+        let requests: Vec<Value> = requests.into_iter().map(|step| step["authenticate"].clone()).collect();
+        json!({"authenticate_batch": {"requests": requests, "now": now}})
+    };
+    case(
+        "a batch gives each request the code it would get alone; its accepted nonces are spent",
+        base(vec![
+            batch(
+                vec![
+                    auth(h, &token, NOW, "n-1", NOW),
+                    auth(&fx.thief, &token, NOW, "n-2", NOW),
+                    auth(h, &token, NOW, "n-1", NOW),
+                    auth(h, &token, NOW - 1000.0, "n-3", NOW),
+                    auth(h, &forged, NOW, "n-4", NOW),
+                    auth(&fx.other_holder, &other_token, NOW, "n-1", NOW),
+                ],
+                NOW,
+            ),
+            auth(h, &token, NOW, "n-2", NOW),
+            auth(&fx.other_holder, &other_token, NOW, "n-1", NOW),
+        ]),
+        json!([["OK", "POP_FAILED", "REPLAYED", "STALE_REQUEST", "TOKEN_INVALID", "OK"], "OK", "REPLAYED"]),
+    );
+    case(
+        "a batch of valid requests is accepted whole, and refused whole when sent again",
+        base(vec![
+            batch((0..8).map(|i| auth(h, &token, NOW, &format!("b-{i}"), NOW)).collect(), NOW),
+            batch((0..8).map(|i| auth(h, &token, NOW, &format!("b-{i}"), NOW)).collect(), NOW),
+            batch(vec![], NOW),
+        ]),
+        json!([vec!["OK"; 8], vec!["REPLAYED"; 8], Vec::<&str>::new()]),
     );
 
     let doc = json!({

@@ -228,9 +228,13 @@ fn verifier_sequence(input: &Value) -> Outcome {
     }
     let verifier = Verifier::new(config)?;
     let mut token: Option<Token> = None;
-    let mut outcomes = Vec::new();
+    let mut outcomes: Vec<Value> = Vec::new();
     for step in input["steps"].as_array().expect("steps") {
         let (action, args) = step.as_object().and_then(|o| o.iter().next()).expect("one action per step");
+        if action == "authenticate_batch" {
+            outcomes.push(json!(verifier_batch(&verifier, args)));
+            continue;
+        }
         let outcome: Result<String> = match action.as_str() {
             "authenticate" => {
                 let p = &args["proof"];
@@ -260,9 +264,37 @@ fn verifier_sequence(input: &Value) -> Outcome {
             }
             other => panic!("unknown verifier step {other:?}"),
         };
-        outcomes.push(outcome.unwrap_or_else(|e| e.code().name().to_owned()));
+        outcomes.push(json!(outcome.unwrap_or_else(|e| e.code().name().to_owned())));
     }
     Ok(json!({"outcomes": outcomes}))
+}
+
+/// An `authenticate_batch` step: one outcome per request, in order.
+fn verifier_batch(verifier: &Verifier, args: &Value) -> Vec<String> {
+    let requests = args["requests"].as_array().expect("requests");
+    let parts: Vec<(WorkerProof, Vec<u8>)> = requests
+        .iter()
+        .map(|r| {
+            let p = &r["proof"];
+            let proof = WorkerProof {
+                token: s(p, "token").into(),
+                signature: s(p, "signature").into(),
+                timestamp: s(p, "timestamp").into(),
+                nonce: s(p, "nonce").into(),
+            };
+            (proof, bytes(&r["request"], "body_hex"))
+        })
+        .collect();
+    let batch: Vec<(&WorkerProof, Request)> = parts
+        .iter()
+        .zip(requests)
+        .map(|((proof, body), r)| (proof, Request::new(s(&r["request"], "method"), s(&r["request"], "path"), body)))
+        .collect();
+    verifier
+        .authenticate_batch(&batch, Some(f(args, "now")))
+        .into_iter()
+        .map(|outcome| outcome.map_or_else(|e| e.code().name().to_owned(), |_| "OK".to_owned()))
+        .collect()
 }
 
 /// Compare an outcome with `expect`: `{"error": CODE}`, or every expected field equal; for the
