@@ -495,3 +495,68 @@ fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).to_vec()
 }
+
+#[test]
+fn a_full_disk_for_the_audit_log_means_no_signature_leaves_unaudited() {
+    let dir = tempdir("full");
+    let key_path = dir.join("issuer.key");
+    let key = key_file(&key_path, 0o600);
+    let audit = dir.join("audit.log");
+    let socket = dir.join("signer.sock");
+    // RLIMIT_FSIZE stands in for a full disk: past 8 KiB every write fails (EFBIG; SIGXFSZ ignored),
+    // exactly as ENOSPC would, on the same code path
+    let mut child = Command::new("bash")
+        .args(["-c", r#"ulimit -f 8; trap "" XFSZ; exec "$0" "$@""#, bin()])
+        .args(["signer", "serve", "--key-file", key_path.to_str().unwrap(), "--socket", socket.to_str().unwrap()])
+        .args(["--audit-log", audit.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while UnixStream::connect(&socket).is_err() {
+        assert!(Instant::now() < deadline, "the signer did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let client = SignerClient::new(SignerAddress::unix(&socket).unwrap(), SignerClientOptions::default()).unwrap();
+    let holder = WorkerKey::generate().unwrap();
+    let outcomes: Vec<std::result::Result<MintedToken, ErrorCode>> = (0..40)
+        .map(|_| client.mint(&mint_args(&holder, &[("right", &["lease"])], 60.0)).map_err(|e| e.code()))
+        .collect();
+    let minted = outcomes.iter().take_while(|o| o.is_ok()).count();
+    assert!(minted > 3 && minted < 40, "{minted} mints fit in 8 KiB");
+    assert!(
+        outcomes[minted..].iter().all(|o| *o == Err(ErrorCode::SignerUnavailable)),
+        "once the log is full every answer is SIGNER_UNAVAILABLE: {outcomes:?}"
+    );
+    // SAFETY: kill(2) on our own child
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap();
+    // the log holds every token that left, whole, and nothing else: failed writes were cut back
+    let out = Command::new(bin())
+        .args(["audit", "verify", audit.to_str().unwrap(), "--issuer-public", &key.public_hex()])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim().split(',').next().unwrap(), format!("OK: {minted} entries"));
+    let text = std::fs::read_to_string(&audit).unwrap();
+    for token in outcomes.iter().filter_map(|o| o.as_ref().ok()) {
+        let digest = hex::encode(sha2_digest(token.token.as_bytes()));
+        assert!(text.contains(&digest), "a token left without its audit entry");
+    }
+}
+
+#[test]
+fn a_removed_socket_makes_the_signer_unreachable_not_a_hang() {
+    let dir = tempdir("unlinked");
+    let mut signer = Daemon::start(&dir, &[]);
+    let client = signer.client();
+    client.health().unwrap();
+    std::fs::remove_file(&signer.socket).unwrap();
+    // the pooled connection still reaches the daemon; a new one cannot
+    client.health().unwrap();
+    let fresh = signer.client();
+    let started = Instant::now();
+    assert_eq!(fresh.health().unwrap_err().code(), ErrorCode::SignerUnavailable);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // and a new daemon can take the path over (no stale socket to clear), while the old one drains
+    assert!(signer.stop().success());
+}

@@ -244,3 +244,30 @@ fn a_batch_of_valid_requests_is_accepted_whole() {
 fn name(outcome: Result<Arc<VerifiedToken>>) -> String {
     code(outcome).map_or("OK", ErrorCode::name).to_owned()
 }
+
+#[test]
+fn clock_jumps_never_let_a_request_pass_wrongly() {
+    let fx = fx();
+    let v = verifier(&fx);
+    let first = proof(&fx, "1700000000", "n1");
+    let verified = v.authenticate(&first, &REQUEST, Some(NOW)).unwrap();
+    // the verifier's clock far ahead or behind: every request is stale, none accepted, no nonce burnt
+    for jump in [301.0, -301.0, 86_400.0, -86_400.0, 1e9, -1e9] {
+        let jumped = proof(&fx, "1700000000", "n-jump");
+        assert_eq!(code(v.authenticate(&jumped, &REQUEST, Some(NOW + jump))), Some(ErrorCode::StaleRequest), "{jump}");
+    }
+    for broken in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        assert_eq!(
+            code(v.authenticate(&proof(&fx, "1700000000", "n-nan"), &REQUEST, Some(broken))),
+            Some(ErrorCode::MalformedInput)
+        );
+    }
+    // back at the right time: the jump dropped nothing, the first request is still a replay and the
+    // nonce the stale requests carried is still fresh
+    assert_eq!(code(v.authenticate(&first, &REQUEST, Some(NOW))), Some(ErrorCode::Replayed));
+    assert!(v.authenticate(&proof(&fx, "1700000000", "n-jump"), &REQUEST, Some(NOW)).is_ok());
+    // a clock far ahead also meets the token's own expiry
+    let denied =
+        v.check_policy(&verified.token, [("req_right", "lease")], "allow if req_right($r), right($r)", Some(NOW + 1e6));
+    assert_eq!(denied.unwrap_err().code(), ErrorCode::Denied);
+}
