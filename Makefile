@@ -17,10 +17,10 @@ BENCH_TARGETS := bench-rust
 
 -include mk/*.mk
 
-# the demo is a test too: it checks every outcome it narrates
-TEST_TARGETS += test-demo
+# the demo is a test too: it checks every outcome it narrates; so is a short soak
+TEST_TARGETS += test-demo test-soak
 
-.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo lint demo demo-rust bench bench-rust fuzz clean
+.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak lint demo demo-rust bench bench-rust fuzz clean
 
 setup: $(SETUP_TARGETS)
 
@@ -58,6 +58,15 @@ demo: signer-bin build-python build-node c-stage
 		bash demo/run.sh
 
 test-demo: demo
+
+# valid requests through the Verifier from 2 processes while a third keeps both cores busy: any
+# refusal fails it (core/examples/soak.rs); `make soak` is the long run (not in make test)
+SOAK_REQUESTS ?= 100000
+soak: setup-rust
+	$(CARGO) run --locked --quiet --release -p trustcore-core --example soak -- --requests $(SOAK_REQUESTS)
+
+test-soak: setup-rust
+	$(CARGO) run --locked --quiet --release -p trustcore-core --example soak -- --requests 10000
 
 demo-rust: setup-rust
 	@$(CARGO) run --locked --quiet --release -p trustcore-cli -- demo

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use biscuit_auth::builder::{self, Fact, Policy};
+use biscuit_auth::builder::{self, Policy};
 use biscuit_auth::datalog::ExternFunc;
 use biscuit_auth::{error, AuthorizerBuilder, AuthorizerLimits};
 
@@ -88,24 +88,34 @@ pub fn check_policy<'a, I>(token: &Token, request_facts: I, allow: &str, now: f6
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut authorizer = AuthorizerBuilder::new().set_limits(limits.to_biscuit());
-    authorizer = authorizer.fact(time_fact(now)?).map_err(authorizer_error)?;
+    let when = to_system_time(now, "now")?;
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
     for (name, value) in request_facts {
         check_identifier(name, "request fact name")?;
         if RESERVED_PREDICATES.contains(&name) {
             return Err(Error::malformed(format!("request fact name {name:?} is reserved")));
         }
-        authorizer = authorizer.fact(builder::fact(name, &[builder::string(value)])).map_err(authorizer_error)?;
+        pairs.push((name, value));
     }
     check_nesting(allow)?;
-    let allow = Policy::try_from(allow).map_err(|_| Error::malformed("allow policy does not parse"))?;
-    let deny = Policy::try_from("deny if true").map_err(authorizer_error)?;
-    let mut authorizer = authorizer
-        .policy(allow)
-        .and_then(|a| a.policy(deny))
-        .and_then(|a| a.build(token.biscuit()))
-        .map_err(authorizer_error)?;
-    authorizer.authorize().map(|_| ()).map_err(authorizer_error)
+    let parsed = Policy::try_from(allow).map_err(|_| Error::malformed("allow policy does not parse"))?;
+    // the first run takes the parsed policy; a rerun after preemption (rare) parses it again
+    let mut first = Some(parsed);
+    retry_preempted(limits, || {
+        let allow = match first.take() {
+            Some(parsed) => parsed,
+            None => Policy::try_from(allow)?,
+        };
+        let mut authorizer = AuthorizerBuilder::new()
+            .set_limits(limits.to_biscuit())
+            .fact(builder::fact("time", &[builder::date(&when)]))?;
+        for (name, value) in &pairs {
+            authorizer = authorizer.fact(builder::fact(name, &[builder::string(value)]))?;
+        }
+        authorizer.policy(allow)?.policy(Policy::try_from("deny if true")?)?.build(token.biscuit())?.authorize()
+    })
+    .map(|_| ())
+    .map_err(authorizer_error)
 }
 
 /// Run any authorizer code (facts, rules, checks, policies) against the token and return the index
@@ -118,18 +128,28 @@ pub fn authorize(token: &Token, code: &str, now: Option<f64>, options: &Authoriz
             extern_function(name).ok_or_else(|| Error::malformed(format!("unknown extern function {name:?}")))?;
         externs.insert(name.clone(), func);
     }
-    let mut authorizer =
-        AuthorizerBuilder::new().set_limits(options.limits.to_biscuit()).set_extern_funcs(externs).code(code).map_err(
-            |e| match e {
-                error::Token::Language(_) => Error::malformed("authorizer code does not parse"),
-                other => authorizer_error(other),
-            },
-        )?;
-    if let Some(now) = now {
-        authorizer = authorizer.fact(time_fact(now)?).map_err(authorizer_error)?;
-    }
-    let mut authorizer = authorizer.build(token.biscuit()).map_err(authorizer_error)?;
-    authorizer.authorize().map_err(authorizer_error)
+    let when = now.map(|now| to_system_time(now, "now")).transpose()?;
+    let make = |externs: HashMap<String, ExternFunc>| -> std::result::Result<AuthorizerBuilder, error::Token> {
+        let authorizer =
+            AuthorizerBuilder::new().set_limits(options.limits.to_biscuit()).set_extern_funcs(externs).code(code)?;
+        match when {
+            Some(when) => authorizer.fact(builder::fact("time", &[builder::date(&when)])),
+            None => Ok(authorizer),
+        }
+    };
+    // parse errors are the caller's, and said so before anything runs
+    let mut first = Some(make(externs.clone()).map_err(|e| match e {
+        error::Token::Language(_) => Error::malformed("authorizer code does not parse"),
+        other => authorizer_error(other),
+    })?);
+    retry_preempted(&options.limits, || {
+        let authorizer = match first.take() {
+            Some(authorizer) => authorizer,
+            None => make(externs.clone())?,
+        };
+        authorizer.build(token.biscuit())?.authorize()
+    })
+    .map_err(authorizer_error)
 }
 
 /// Deepest bracket nesting accepted in caller Datalog. biscuit-parser recurses per level and overflows
@@ -164,13 +184,95 @@ pub(crate) fn check_nesting(code: &str) -> Result<()> {
     Ok(())
 }
 
-fn time_fact(now: f64) -> Result<Fact> {
-    Ok(builder::fact("time", &[builder::date(&to_system_time(now, "now")?)]))
+/// This thread's CPU time (None if the clock cannot be read).
+fn thread_cpu_time() -> Option<Duration> {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime fills a live local timespec
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    (rc == 0).then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
+}
+
+/// biscuit-auth times a run on the wall clock, so a thread descheduled mid-run on a busy machine
+/// passes `max_time` having done almost nothing, and a valid request is refused. A timeout counts
+/// only when this thread really spent `max_time` of CPU in the run; one that did not is run again
+/// (twice at most). Fact and iteration limits are final at once; so is a zero `max_time`.
+pub(crate) fn retry_preempted<T>(
+    limits: &Limits,
+    mut run: impl FnMut() -> std::result::Result<T, error::Token>,
+) -> std::result::Result<T, error::Token> {
+    let mut tries = 0;
+    loop {
+        let started = thread_cpu_time();
+        let outcome = run();
+        tries += 1;
+        let timed_out = matches!(outcome, Err(error::Token::RunLimit(error::RunLimit::Timeout)));
+        let preempted = match (started, thread_cpu_time()) {
+            (Some(start), Some(end)) => end.saturating_sub(start) < limits.max_time,
+            _ => false,
+        };
+        if !(timed_out && preempted && tries < 3) {
+            return outcome;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn timeout<T>() -> std::result::Result<T, error::Token> {
+        Err(error::Token::RunLimit(error::RunLimit::Timeout))
+    }
+
+    #[test]
+    fn a_timeout_without_the_cpu_time_behind_it_is_run_again() {
+        let limits = Limits { max_time: Duration::from_millis(50), ..Limits::default() };
+        // descheduled: the wall clock ran out, this thread's CPU did not
+        let mut runs = 0;
+        let outcome = retry_preempted(&limits, || {
+            runs += 1;
+            if runs == 1 {
+                timeout()
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!((outcome.unwrap(), runs), (7, 2));
+        // never more than three runs
+        let mut runs = 0;
+        assert!(retry_preempted(&limits, || {
+            runs += 1;
+            timeout::<()>()
+        })
+        .is_err());
+        assert_eq!(runs, 3);
+        // a run that really spent its CPU time is final at once
+        let mut runs = 0;
+        let outcome = retry_preempted(&limits, || {
+            runs += 1;
+            let start = thread_cpu_time().unwrap();
+            while thread_cpu_time().unwrap() - start < Duration::from_millis(60) {
+                std::hint::black_box(0u64);
+            }
+            timeout::<()>()
+        });
+        assert!(matches!(outcome, Err(error::Token::RunLimit(error::RunLimit::Timeout))));
+        assert_eq!(runs, 1);
+        // as is a zero budget, and any other limit
+        let zero = Limits { max_time: Duration::ZERO, ..Limits::default() };
+        let mut runs = 0;
+        let _ = retry_preempted(&zero, || {
+            runs += 1;
+            timeout::<()>()
+        });
+        assert_eq!(runs, 1);
+        let mut runs = 0;
+        let _ = retry_preempted(&limits, || {
+            runs += 1;
+            Err::<(), _>(error::Token::RunLimit(error::RunLimit::TooManyFacts))
+        });
+        assert_eq!(runs, 1);
+    }
 
     #[test]
     fn nesting_is_bounded_outside_strings_only() {

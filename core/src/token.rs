@@ -5,7 +5,7 @@ use biscuit_auth::{error, Biscuit};
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
 use crate::keys::PublicKey;
-use crate::policy::{authorizer_error, Limits};
+use crate::policy::{authorizer_error, retry_preempted, Limits};
 
 /// A token whose signatures verified against a trusted issuer key.
 #[derive(Clone)]
@@ -91,12 +91,14 @@ impl Token {
             // `trusting authority`: only what the issuer wrote counts, never an appended block
             let rule = format!("value($v) <- {predicate}($v) trusting authority");
             let facts: Vec<(String,)> =
-                authorizer.query_with_limits(rule.as_str(), limits.to_biscuit()).map_err(|e| match e {
-                    error::Token::ConversionError(_) => {
-                        Error::new(ErrorCode::TokenUnbound, format!("{predicate} is not a string"))
-                    }
-                    other => authorizer_error(other),
-                })?;
+                retry_preempted(limits, || authorizer.query_with_limits(rule.as_str(), limits.to_biscuit())).map_err(
+                    |e| match e {
+                        error::Token::ConversionError(_) => {
+                            Error::new(ErrorCode::TokenUnbound, format!("{predicate} is not a string"))
+                        }
+                        other => authorizer_error(other),
+                    },
+                )?;
             Ok(facts.into_iter().map(|(v,)| v).collect())
         };
         let holder_keys = values("worker_key")?;

@@ -16,6 +16,13 @@ pub trait ReplayStore: Send + Sync {
     fn record(&self, key: &ReplayKey, now: f64, ttl_seconds: f64) -> Result<bool>;
 }
 
+/// A store shared by reference (a test or a monitor keeps a handle on what the verifier uses).
+impl<T: ReplayStore + ?Sized> ReplayStore for std::sync::Arc<T> {
+    fn record(&self, key: &ReplayKey, now: f64, ttl_seconds: f64) -> Result<bool> {
+        (**self).record(key, now, ttl_seconds)
+    }
+}
+
 /// The set of revoked ids, shared by every request of a verifier.
 pub trait RevocationStore: Send + Sync {
     fn is_revoked(&self, id: &str) -> Result<bool>;
