@@ -108,6 +108,21 @@ export declare class Verifier {
    */
   authenticateAsync(proof: WorkerProof, request: HttpRequest, options?: VerifierClock | undefined | null): Promise<Authenticated>
   /**
+   * Authenticate many requests at once: an array of `{ ok: true, token, identity }` or
+   * `{ ok: false, error }`, one per request, in order. Each request goes through the checks of
+   * `authenticate` and gets the outcome it would get alone (a nonce used twice in one batch is
+   * REPLAYED the second time); a refusal is an entry, never thrown. The proofs of the requests
+   * that reach that step are checked with one Ed25519 batch verification, about half the cost of
+   * checking them one by one; when it fails each is checked on its own to name the failures.
+   * Batch verification is not strict verification: it accepts a signature that strict checking
+   * refuses only when the holder built it with small-order components, which needs the holder's
+   * own key (no one else can forge one). Use `authenticate` where that matters. A value of the
+   * wrong JS type anywhere in the batch throws a TypeError before any request is checked.
+   */
+  authenticateBatch(requests: Array<BatchRequest>, options?: VerifierClock | undefined | null): Array<BatchResult>
+  /** `authenticateBatch` on the libuv thread pool (a batch of 64 is about a millisecond of CPU). */
+  authenticateBatchAsync(requests: Array<BatchRequest>, options?: VerifierClock | undefined | null): Promise<Array<BatchResult>>
+  /**
    * Authorize with the verifier's limits: returns nothing when the policy allows, throws DENIED
    * (or LIMIT_EXCEEDED) otherwise.
    */
@@ -189,6 +204,28 @@ export interface AuthorizerLimits {
   maxFacts?: number
   maxIterations?: number
 }
+
+/** A request of a batch that passed every check: what `authenticate` returns. */
+export interface BatchAccepted {
+  ok: true
+  token: Token
+  identity: Identity
+}
+
+/** A request of a batch that was refused: the error `authenticate` would have thrown for it. */
+export interface BatchRefused {
+  ok: false
+  error: import('./trustcore').TrustError
+}
+
+/** One request of `authenticateBatch`: the proof it carries and the request as received. */
+export interface BatchRequest {
+  proof: WorkerProof
+  request: HttpRequest
+}
+
+/** The outcome of one request of a batch; `ok` tells which. */
+export type BatchResult = BatchAccepted | BatchRefused
 
 /** The token cache's counters since the verifier was made. */
 export interface CacheStats {

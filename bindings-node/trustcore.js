@@ -1,7 +1,8 @@
 'use strict'
 // The package entry: the generated native binding (index.js) with its errors made idiomatic.
 // Native errors carry a `.code`: a DESIGN §5 name becomes a TrustError, a napi-rs conversion
-// failure (a JS value of the wrong type or shape) a TypeError. Nothing else happens here.
+// failure (a JS value of the wrong type or shape) a TypeError. The same goes for the errors a
+// batch returns in its entries (`{ ok: false, error }`). Nothing else happens here.
 
 const native = require('./index.js')
 
@@ -60,6 +61,20 @@ function rethrow(err) {
   throw convert(err)
 }
 
+// the methods that answer with one entry per request, `{ ok: true, … }` or `{ ok: false, error }`
+const OUTCOME_LISTS = new Set(['authenticateBatch', 'authenticateBatchAsync'])
+
+// each refusal's native error becomes a TrustError, in place; `stackStart` as for a thrown one
+function convertOutcomes(outcomes, stackStart) {
+  for (const outcome of outcomes) {
+    if (outcome.ok) continue
+    const converted = convert(outcome.error)
+    if (converted !== outcome.error) Error.captureStackTrace(converted, stackStart)
+    outcome.error = converted
+  }
+  return outcomes
+}
+
 // `self`, when given, is the receiver: static factories run on the class itself, not on its proxy.
 // A Promise form (`…Async`, or every method of a class whose methods all answer with a Promise)
 // always returns a Promise: what it throws while reading its arguments becomes a rejection, so
@@ -76,6 +91,9 @@ function wrap(fn, name, self, promises = false) {
       if (converted !== err) Error.captureStackTrace(converted, wrapped)
       if (isAsync) return Promise.reject(converted)
       throw converted
+    }
+    if (OUTCOME_LISTS.has(name)) {
+      return isAsync ? result.then((outcomes) => convertOutcomes(outcomes, wrapped), rethrow) : convertOutcomes(result, wrapped)
     }
     return isAsync ? result.catch(rethrow) : result
   }

@@ -30,14 +30,17 @@
  *           failure leaves *out_len at 0 (results are never empty), so "too small" is
  *           TC_MALFORMED_INPUT with *out_len > 0. Query the size with buf = NULL, buf_len = 0.
  *           Getters returning tc_str or const char * borrow from their handle: valid until that
- *           handle is freed; their text is followed by a NUL (the length is authoritative).
+ *           handle is freed; their text is followed by a NUL (the length is authoritative). So
+ *           does the one getter returning a const handle (tc_batch_result_identity): read it,
+ *           never free it.
  *
  * Panics    No panic crosses this boundary: every export catches it and returns TC_INTERNAL (or a
  *           harmless default for getters); the process stays alive.
  *
  * Threads   Every handle (tc_issuer_key, tc_worker_key, tc_issuer_keys, tc_token, tc_identity,
- *           tc_proof, tc_bytes, tc_error) is immutable once created, and tc_verifier and
- *           tc_signer_client lock their own state: each may be used from several threads at once.
+ *           tc_proof, tc_bytes, tc_error, tc_batch_result) is immutable once created, and
+ *           tc_verifier and tc_signer_client lock their own state: each may be used from several
+ *           threads at once.
  *           Freeing a handle must not race with any other use of it. Functions keep no global state.
  */
 
@@ -94,6 +97,10 @@ typedef enum tc_status tc_status;
 typedef uint32_t tc_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+// The outcomes of `tc_verifier_authenticate_batch`, one per request, in order. Owned by the
+// caller: release it with `tc_batch_result_free`. Immutable: safe to share between threads.
+typedef struct tc_batch_result tc_batch_result;
 
 // An owned byte buffer (a minted token, a frame, JSON text, a block's Datalog). A NUL follows the
 // data (not counted in the length), so text results can be used as C strings. Release it with
@@ -799,6 +806,88 @@ tc_status tc_verifier_authenticate(const struct tc_verifier *verifier,
                                    struct tc_token **token_out,
                                    struct tc_identity **identity_out,
                                    struct tc_error **err);
+
+// Authenticate `count` requests at once: request i is `requests[i]` with the proof `proofs[i]`.
+// Every request goes through the checks of `tc_verifier_authenticate`, and gets the status it would
+// get there alone, read with `tc_batch_result_status(*out, i)`; the proofs of those that reach that
+// step are checked together with one Ed25519 batch verification (about half the cost of checking
+// them one by one), and when that fails each is checked on its own (strict) to name the failing
+// ones. Nonces are recorded in order, so a nonce used twice in one batch is REPLAYED the second
+// time. `now` NULL is the system clock, read once for the whole batch.
+//
+// Batch verification is not strict verification: it accepts a signature that strict checking
+// refuses only when the holder built it with small-order components, which needs the holder's own
+// key (no one else can forge one). Where that matters, use `tc_verifier_authenticate`.
+//
+// The call itself returns TC_OK, with `*out` a new result (count 0 included), unless its
+// arguments are bad: `verifier` NULL, `proofs` or `requests` NULL with `count` > 0, or `out` NULL
+// are MALFORMED_INPUT (TC_INTERNAL for a caught panic), with `*out` NULL. A NULL entry of `proofs`
+// or a request with bad parts (NULL with a length, invalid UTF-8) is that request's
+// MALFORMED_INPUT only: the others are still authenticated.
+//
+// # Safety
+// `verifier` is NULL or a live handle; `proofs` is NULL (count 0) or points at `count` pointers,
+// each NULL or a live `tc_proof`; `requests` is NULL (count 0) or points at `count` readable
+// `tc_request`s, their parts as documented on `tc_request`; `now` is NULL or readable; `out` is
+// NULL or writable; `err` is NULL or writable.
+tc_status tc_verifier_authenticate_batch(const struct tc_verifier *verifier,
+                                         const struct tc_proof *const *proofs,
+                                         const struct tc_request *requests,
+                                         size_t count,
+                                         const double *now,
+                                         struct tc_batch_result **out,
+                                         struct tc_error **err);
+
+// The number of requests in `result` (the batch's `count`); 0 when `result` is NULL.
+//
+// # Safety
+// `result` is NULL or a live handle.
+size_t tc_batch_result_count(const struct tc_batch_result *result);
+
+// Request `index`'s status: TC_OK when it was accepted, else the code `tc_verifier_authenticate`
+// would have returned for it alone. MALFORMED_INPUT too when `result` is NULL or `index` is not
+// below `tc_batch_result_count` (loop below the count and that never happens).
+//
+// # Safety
+// `result` is NULL or a live handle.
+tc_status tc_batch_result_status(const struct tc_batch_result *result, size_t index);
+
+// Request `index`'s error message when it was refused (what `tc_error_message` would say for it
+// alone), NUL-terminated, borrowed: valid until `tc_batch_result_free`. An empty string when it
+// was accepted, `result` is NULL or `index` is out of range.
+//
+// # Safety
+// `result` is NULL or a live handle.
+const char *tc_batch_result_message(const struct tc_batch_result *result, size_t index);
+
+// Request `index`'s identity when it was accepted, borrowed: valid until `tc_batch_result_free`
+// (read it with the `tc_identity_` getters; never pass it to `tc_identity_free`). NULL when it was
+// refused, `result` is NULL or `index` is out of range.
+//
+// # Safety
+// `result` is NULL or a live handle.
+const struct tc_identity *tc_batch_result_identity(const struct tc_batch_result *result,
+                                                   size_t index);
+
+// Request `index`'s token when it was accepted: TC_OK and a new handle in `*token_out` (it shares
+// the verifier's cached token, no copy; it outlives `result` and is released with
+// `tc_token_free`; each call makes a new one). When the request was refused, its status and
+// details, as `tc_verifier_authenticate` would have returned them, with `*token_out` NULL.
+// MALFORMED_INPUT when `result` is NULL, `index` is out of range or `token_out` is NULL.
+//
+// # Safety
+// `result` is NULL or a live handle; `token_out` is NULL or writable; `err` is NULL or writable.
+tc_status tc_batch_result_token(const struct tc_batch_result *result,
+                                size_t index,
+                                struct tc_token **token_out,
+                                struct tc_error **err);
+
+// Release a batch result (tokens taken from it stay valid). NULL is accepted and ignored.
+//
+// # Safety
+// `result` is NULL or a handle not yet freed, used by no other thread; it is not used afterwards
+// (nor the identities and messages borrowed from it).
+void tc_batch_result_free(struct tc_batch_result *result);
 
 // `tc_check_policy` with the verifier's limits; `now` NULL is the system clock.
 //

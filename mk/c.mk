@@ -5,7 +5,8 @@
 #   (both start the real signer daemon, $(TRUSTCORE_BIN), so they build it first: signer-bin)
 #   (and the Verifier's Redis tests start their own redis-server on a free loopback port: setup-redis)
 #   make bench-c / bench-go   the per-request path through C / Go against the Rust core, same run, and
-#                   the Verifier's cached path with memory and Redis stores
+#                   the Verifier's cached path with memory and Redis stores; 64 requests one by one
+#                   against one authenticate_batch
 #   make install PREFIX=/usr/local [DESTDIR=]   the .so (with SONAME links), .a, header, trustcore.pc
 
 TC_DIR := $(ROOT)/bindings-c
@@ -24,8 +25,8 @@ TC_PKG := PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig pkg-config
 TC_RPATH := -Wl,-rpath,$(TC_STAGE)/lib
 TC_TEST_SRC := $(TC_DIR)/tests/c
 TC_CONFORMANCE_SRC := $(addprefix $(TC_TEST_SRC)/,conformance.c ops.c json_raw.c hex.c signer_daemon.c)
-TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c threads.c fixture.c signer_checks.c signer_daemon.c \
-	redis_checks.c redis_server.c)
+TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c batch_checks.c threads.c fixture.c signer_checks.c \
+	signer_daemon.c redis_checks.c redis_server.c)
 # valgrind runs the authorizer ~50x slower: its run multiplies time budgets (never fact or
 # iteration limits) so a 10 ms default does not turn into LIMIT_EXCEEDED; ASan runs use exact limits.
 # The signer daemon the tests fork + exec ($(TRUSTCORE_BIN)) runs natively: children are not traced.
@@ -118,7 +119,8 @@ c-bench-rust: setup-rust
 # one line per measured binding and path: its best medians against the Rust core's on the same path
 # (names `LANG` for the stateless path, `LANG/verifier-memory` and `LANG/verifier-redis` for the
 # Verifier's cached path with each store), and, for Go, against the same calls made through plain
-# cgo, which shows what cgo itself costs
+# cgo, which shows what cgo itself costs; and per language, 64 requests through a Verifier one by one
+# against the same 64 as one batch (`LANG/batch64-one-by-one`, `LANG/batch64`, per request)
 tc_ratio = awk '{ if (!($$2 in n) || $$4 < n[$$2]) n[$$2]=$$4; if (!($$2 in c) || $$6 < c[$$2]) c[$$2]=$$6 } END { \
 	split("|/verifier-memory|/verifier-redis", paths, "|"); \
 	split("per-request (authenticate + check_policy)|verifier, memory stores (cached token, authenticate + check_policy)|verifier, redis stores (cached token, authenticate + check_policy)", labels, "|"); \
@@ -130,7 +132,14 @@ tc_ratio = awk '{ if (!($$2 in n) || $$4 < n[$$2]) n[$$2]=$$4; if (!($$2 in c) |
 			labels[p], lang, n[k]/1000, c[k]/1000, n[base]/1000, c[base]/1000, n[k]/n[base], c[k]/c[base] } \
 	for (p = 1; p <= 3; p++) if (("go" paths[p]) in n && ("gocgo" paths[p]) in n) \
 		printf "go binding vs the same calls through plain cgo%s: x%.3f wall, x%.3f CPU\n", paths[p] == "" ? "" : " (" substr(paths[p], 2) ")", \
-			n["go" paths[p]]/n["gocgo" paths[p]], c["go" paths[p]]/c["gocgo" paths[p]] }' $(1)
+			n["go" paths[p]]/n["gocgo" paths[p]], c["go" paths[p]]/c["gocgo" paths[p]]; \
+	split("rust c go", langs, " "); \
+	for (l = 1; l <= 3; l++) { one = langs[l] "/batch64-one-by-one"; b = langs[l] "/batch64"; \
+		if (!(one in n) || !(b in n)) continue; \
+		printf "64 requests one by one vs as one batch (verifier, memory stores, authenticate) %s: %.1f vs %.1f us a request, %.0f vs %.0f requests/s: x%.2f wall, x%.2f CPU (goal >= x1.6)", \
+			langs[l], n[one]/1000, n[b]/1000, 1e9/n[one], 1e9/n[b], n[one]/n[b], c[one]/c[b]; \
+		if (langs[l] != "rust" && ("rust/batch64" in n)) printf "; batch vs rust batch x%.3f wall", n[b]/n["rust/batch64"]; \
+		printf "\n" } }' $(1)
 
 bench-c: setup-c setup-redis c-stage c-bench-rust
 	$(TC_CC) -std=c11 -Wall -Wextra -Werror -O2 -I$(TC_TEST_SRC) $(TC_DIR)/bench/bench.c $(TC_TEST_SRC)/redis_server.c \

@@ -4,12 +4,13 @@
 #                equal the committed ones (drift check), and the addon is copied next to them
 #   test-node    node --test (conformance over the three vector sources, bad input, concurrency,
 #                Express example, SignerClient against the real daemon, the Verifier on memory and on
-#                a real redis-server), then npm pack installed into an empty project runs the quick
+#                a real redis-server, authenticateBatch against one by one), then npm pack installed into an empty project runs the quick
 #                start. Needs the `trustcore` binary (signer-bin, in the top Makefile), which the signer
 #                tests start as a child process from $TRUSTCORE_BIN, and redis-server (setup-redis),
 #                which the Verifier tests start on a free loopback port
 #   bench-node   the per-request path through Node (sync, async) against the Rust core, then the
-#                Verifier's cached path on memory and on Redis (its own redis-server), one run
+#                Verifier's cached path on memory and on Redis (its own redis-server), then 64
+#                requests one by one vs as one authenticateBatch (sync, async, Rust), one run
 #   regen-node   write the generated index.js / index.d.ts in place (then commit them)
 
 NODE_DIR := $(ROOT)/bindings-node

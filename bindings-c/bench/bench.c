@@ -3,9 +3,12 @@
  * (tc_verifier_authenticate with the token from its cache, a fresh nonce each request, +
  * tc_verifier_check_policy) with the in-process stores and with Redis stores (a redis-server started
  * on a free loopback port, tests/c/redis_server.c, killed at the end).
+ * Between them, 64 requests through a verifier (memory stores) one by one and as one
+ * tc_verifier_authenticate_batch.
  * usage: bench [ITERATIONS]   prints `bench NAME per_request_median_ns N cpu_per_request_ns M` for
- * NAME c, c/verifier-memory, c/verifier-redis: the lowest of 3 rounds' median wall time per request,
- * and the process CPU time per request over all rounds. */
+ * NAME c, c/verifier-memory, c/batch64-one-by-one, c/batch64 (samples of 64 requests, figures per
+ * request), c/verifier-redis: the lowest of 3 rounds' median wall time per request, and the process
+ * CPU time per request over all rounds. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
@@ -101,6 +104,62 @@ static void measure(const char *name, int iterations, const setup *s, verifier_s
     free(samples);
 }
 
+#define BATCH 64
+
+/* 64 requests through `v`, one by one (tc_verifier_authenticate) or as one batch
+ * (tc_verifier_authenticate_batch): authenticate only, the token from the cache. */
+typedef struct batch_setup {
+    tc_verifier *verifier;
+    tc_proof **proofs; /* BATCH per sample */
+    tc_request requests[BATCH];
+    size_t next;
+    bool batch;
+} batch_setup;
+
+static void batch_once(batch_setup *b) {
+    tc_error *err = NULL;
+    double now = NOW;
+    tc_proof **proofs = b->proofs + b->next;
+    b->next += BATCH;
+    if (!b->batch) {
+        for (int i = 0; i < BATCH; i++)
+            must(tc_verifier_authenticate(b->verifier, proofs[i], &b->requests[i], &now, NULL, NULL, &err), err,
+                 "one by one");
+        return;
+    }
+    tc_batch_result *result = NULL;
+    must(tc_verifier_authenticate_batch(b->verifier, (const tc_proof *const *)proofs, b->requests, BATCH, &now,
+                                        &result, &err),
+         err, "batch");
+    for (size_t i = 0; i < BATCH; i++) {
+        if (tc_batch_result_status(result, i) == TC_OK) continue;
+        tc_token *refused = NULL;
+        must(tc_batch_result_token(result, i, &refused, &err), err, "batch request");
+    }
+    tc_batch_result_free(result);
+}
+
+/* `measure` for samples of BATCH requests: the figures are per request. */
+static void measure_batch(const char *name, int groups, batch_setup *b) {
+    for (int i = 0; i < groups / 10; i++)
+        batch_once(b);
+    long long *samples = malloc(sizeof *samples * (size_t)groups);
+    long long best = -1, cpu_start = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < groups; i++) {
+            long long start = now_ns();
+            batch_once(b);
+            samples[i] = now_ns() - start;
+        }
+        qsort(samples, (size_t)groups, sizeof *samples, by_value);
+        if (best < 0 || samples[groups / 2] < best) best = samples[groups / 2];
+    }
+    long long cpu = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) / (ROUNDS * groups * BATCH);
+    printf("bench %s per_request_median_ns %lld cpu_per_request_ns %lld\n", name, best / BATCH, cpu);
+    fflush(stdout);
+    free(samples);
+}
+
 int main(int argc, char **argv) {
     int iterations = argc > 1 ? atoi(argv[1]) : 2000;
     tc_error *err = NULL;
@@ -149,6 +208,31 @@ int main(int argc, char **argv) {
     must(tc_verifier_new(s.trusted, &options, NULL, 0, &v.verifier, &err), err, "memory verifier");
     measure("c/verifier-memory", iterations, NULL, &v);
     tc_verifier_free(v.verifier);
+
+    /* 64 requests one by one, then as one batch, each on a verifier of its own (memory stores) */
+    int groups = iterations / BATCH > 10 ? iterations / BATCH : 10;
+    size_t batch_count = (size_t)(groups / 10 + ROUNDS * groups) * BATCH;
+    tc_proof **batch_proofs = calloc(batch_count, sizeof *batch_proofs);
+    for (size_t i = 0; i < batch_count; i++) {
+        char nonce[32];
+        snprintf(nonce, sizeof nonce, "b%zu", i);
+        must(tc_make_proof(worker, (const char *)tc_bytes_data(token), tc_bytes_len(token), &s.request, "1700000000",
+                           10, nonce, strlen(nonce), &batch_proofs[i], &err),
+             err, "batch proof");
+    }
+    tc_verifier_options batch_options = tc_verifier_options_default();
+    batch_options.replay_capacity = batch_count;
+    for (int batched = 0; batched < 2; batched++) {
+        batch_setup b = {.proofs = batch_proofs, .batch = batched};
+        for (int i = 0; i < BATCH; i++)
+            b.requests[i] = s.request;
+        must(tc_verifier_new(s.trusted, &batch_options, NULL, 0, &b.verifier, &err), err, "batch verifier");
+        measure_batch(batched ? "c/batch64" : "c/batch64-one-by-one", groups, &b);
+        tc_verifier_free(b.verifier);
+    }
+    for (size_t i = 0; i < batch_count; i++)
+        tc_proof_free(batch_proofs[i]);
+    free(batch_proofs);
 
     redis_server redis;
     if (!redis_server_start(&redis)) {

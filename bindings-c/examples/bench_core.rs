@@ -5,8 +5,12 @@
 //! each request, + check_policy) with the in-process stores and with Redis stores (a redis-server
 //! this program starts on a free loopback port and kills at the end).
 //!
+//! Between them, 64 requests through a Verifier (memory stores) one by one and as one
+//! `authenticate_batch`.
+//!
 //! usage: bench_core [ITERATIONS]   prints one line per path, `bench NAME per_request_median_ns N
-//! cpu_per_request_ns M` with NAME `rust`, `rust/verifier-memory`, `rust/verifier-redis`: the lowest
+//! cpu_per_request_ns M` with NAME `rust`, `rust/verifier-memory`, `rust/batch64-one-by-one`,
+//! `rust/batch64` (samples of 64 requests, figures per request), `rust/verifier-redis`: the lowest
 //! of 3 rounds' median wall time per request (the round least disturbed by other work on the
 //! machine), and the process CPU time per request over all rounds (this process's only: Redis's own
 //! work is not in it).
@@ -20,6 +24,8 @@ use trustcore_core::*;
 
 const NOW: f64 = 1_700_000_000.0;
 const ROUNDS: usize = 3;
+/// The batch the batch bench compares with as many requests one by one.
+const BATCH: usize = 64;
 
 fn main() -> Result<()> {
     let iterations: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(2000);
@@ -66,6 +72,31 @@ fn main() -> Result<()> {
     config.replay_capacity = proofs.len();
     measure("rust/verifier-memory", iterations, verifier_path(Verifier::new(config.clone())?))?;
 
+    // 64 requests one by one, then the same 64 as one batch (one Ed25519 batch verification), each
+    // on a Verifier of its own with the in-process stores; authenticate only, the token from the
+    // cache. One sample is 64 requests; the figures are per request.
+    let groups = (iterations / BATCH).max(10);
+    let batch_proofs = (0..(groups / 10 + ROUNDS * groups) * BATCH)
+        .map(|i| make_proof(&worker, &token, &request, "1700000000", &format!("b{i}")))
+        .collect::<Result<Vec<_>>>()?;
+    let mut batch_config = VerifierConfig::new(trusted.clone());
+    batch_config.replay_capacity = batch_proofs.len();
+    let one_by_one = Verifier::new(batch_config.clone())?;
+    let mut next = batch_proofs.chunks(BATCH);
+    measure_per("rust/batch64-one-by-one", groups, BATCH, || {
+        for proof in next.next().expect("64 proofs per sample") {
+            one_by_one.authenticate(proof, &request, Some(NOW))?;
+        }
+        Ok(())
+    })?;
+    let batched = Verifier::new(batch_config)?;
+    let mut next = batch_proofs.chunks(BATCH);
+    measure_per("rust/batch64", groups, BATCH, || {
+        let batch: Vec<(&WorkerProof, Request)> =
+            next.next().expect("64 proofs per sample").iter().map(|p| (p, request)).collect();
+        batched.authenticate_batch(&batch, Some(NOW)).into_iter().try_for_each(|r| r.map(drop))
+    })?;
+
     let redis = RedisServer::start();
     let mut redis_config = RedisConfig::new(redis.url());
     redis_config.key_prefix = "bench-rust:".into();
@@ -75,7 +106,12 @@ fn main() -> Result<()> {
 }
 
 /// Warm up, then time each of `iterations` requests, 3 rounds; print the line.
-fn measure(name: &str, iterations: usize, mut once: impl FnMut() -> Result<()>) -> Result<()> {
+fn measure(name: &str, iterations: usize, once: impl FnMut() -> Result<()>) -> Result<()> {
+    measure_per(name, iterations, 1, once)
+}
+
+/// `measure` for samples of `per` requests each: the figures printed are per request.
+fn measure_per(name: &str, iterations: usize, per: usize, mut once: impl FnMut() -> Result<()>) -> Result<()> {
     for _ in 0..iterations / 10 {
         once()?;
     }
@@ -91,7 +127,8 @@ fn measure(name: &str, iterations: usize, mut once: impl FnMut() -> Result<()>) 
         samples.sort_unstable();
         best = best.min(samples[samples.len() / 2]);
     }
-    let cpu = (process_cpu_ns() - cpu_start) / (ROUNDS * iterations) as u64;
+    let cpu = (process_cpu_ns() - cpu_start) / (ROUNDS * iterations * per) as u64;
+    let best = best / per as u64;
     println!("bench {name} per_request_median_ns {best} cpu_per_request_ns {cpu}");
     Ok(())
 }

@@ -302,9 +302,10 @@ func runOp(op string, in fields) (result, error) {
 	panic(fmt.Sprintf("unknown op %q", op))
 }
 
-// runVerifierSequence runs one Verifier through the case's steps (authenticate, check_policy on the
-// last accepted token, revoke, cache_stats); each step's outcome is "OK", the code's name, or
-// "hits=H misses=M". A failing step does not end the sequence.
+// runVerifierSequence runs one Verifier through the case's steps (authenticate, authenticate_batch,
+// check_policy on the last token accepted by authenticate, revoke, cache_stats); each step's outcome
+// is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its requests'. A
+// failing step does not end the sequence.
 func runVerifierSequence(in fields) (result, error) {
 	keys, err := in.issuerKeys()
 	if err != nil {
@@ -354,6 +355,13 @@ func runVerifierSequence(in fields) (result, error) {
 						token = accepted
 					}
 				}
+			case "authenticate_batch":
+				var args fields
+				if json.Unmarshal(raw, &args) != nil || args == nil {
+					panic("authenticate_batch step is not an object")
+				}
+				outcomes = append(outcomes, runVerifierBatch(v, args))
+				continue
 			case "check_policy":
 				var args fields
 				if json.Unmarshal(raw, &args) != nil || args == nil {
@@ -389,6 +397,39 @@ func runVerifierSequence(in fields) (result, error) {
 		}
 	}
 	return result{"outcomes": outcomes}, nil
+}
+
+// runVerifierBatch is one authenticate_batch step ({"requests": [{"proof", "request"}, ...],
+// "now"}): one AuthenticateBatch call, and each request's "OK" or code name, in order (as
+// core/tests/conformance.rs, fn verifier_batch: the accepted tokens are not kept).
+func runVerifierBatch(v *Verifier, args fields) []any {
+	var requests []fields
+	if err := json.Unmarshal(args["requests"], &requests); err != nil || requests == nil {
+		panic("requests is not a list of objects")
+	}
+	batch := make([]BatchRequest, len(requests))
+	for i, r := range requests {
+		p := r.obj("proof")
+		proof, err := NewProof(p.str("token"), p.str("signature"), p.str("timestamp"), p.str("nonce"))
+		if err != nil {
+			panic(fmt.Sprintf("request %d: a proof of strings: %v", i, err))
+		}
+		batch[i] = BatchRequest{Proof: proof, Request: r.obj("request").request()}
+	}
+	now := args.num("now")
+	outcomes := []any{}
+	for _, r := range v.AuthenticateBatch(batch, &now) {
+		var te *Error
+		switch {
+		case r.Err == nil:
+			outcomes = append(outcomes, "OK")
+		case errors.As(r.Err, &te):
+			outcomes = append(outcomes, te.Code.String())
+		default:
+			panic(fmt.Sprintf("a non-trustcore error: %v", r.Err))
+		}
+	}
+	return outcomes
 }
 
 func parseInputToken(in fields) (*Token, error) {

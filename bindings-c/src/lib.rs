@@ -69,6 +69,7 @@ const _: () = {
     shareable::<identity::tc_identity>();
     shareable::<proof::tc_proof>();
     shareable::<verifier::tc_verifier>();
+    shareable::<verifier::tc_batch_result>();
     shareable::<signer::tc_signer_client>();
     shareable::<output::tc_bytes>();
     shareable::<status::tc_error>();

@@ -64,6 +64,11 @@ impl tc_error {
         let text = error.message().replace('\0', "\u{FFFD}");
         tc_error { code: error.code(), message: CString::new(text).unwrap_or_default() }
     }
+
+    /// The failure again, as a core error (to hand a stored failure out as a call's own).
+    pub(crate) fn to_error(&self) -> Error {
+        Error::new(self.code, self.message.to_string_lossy())
+    }
 }
 
 /// The status of `error`; `TC_OK` when `error` is NULL.

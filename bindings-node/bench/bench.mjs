@@ -6,6 +6,9 @@
 // Then the stateful Verifier's cached per-request path (authenticate + checkPolicy, a fresh nonce
 // each request, the token verified once), on its memory stores and on Redis: a redis-server
 // started here on a free loopback port and stopped after, for both the Rust and the Node side.
+// Last, 64 requests through the Verifier (memory, authenticate only) one by one against the same
+// 64 as one authenticateBatch (one Ed25519 batch verification), sync and async, Rust alongside:
+// requests per second and the batch's gain (goal >= 1.6x).
 
 import { execFileSync } from 'node:child_process'
 import tc from 'trustcore'
@@ -17,6 +20,8 @@ const ROUNDS = 15
 const PER_ROUND = 400
 const IN_FLIGHT = 8
 const REPEATS = 5
+const BATCH = 64
+const BATCHES_PER_ROUND = 10
 
 const issuer = tc.IssuerKey.fromSecretHex('11'.repeat(32))
 const worker = tc.WorkerKey.fromSecretHex('22'.repeat(32))
@@ -36,30 +41,30 @@ const parsed = tc.authenticate(issuer.publicHex, proof, request, options).token
 const median = (values) => values.sort((a, b) => a - b)[values.length >> 1]
 const nsSince = (start) => Number(process.hrtime.bigint() - start)
 
-function timeSync(op) {
-  for (let i = 0; i < PER_ROUND; i++) op() // warm up
+function timeSync(op, perRound = PER_ROUND) {
+  for (let i = 0; i < perRound; i++) op() // warm up
   const rounds = []
   for (let r = 0; r < ROUNDS; r++) {
     const start = process.hrtime.bigint()
-    for (let i = 0; i < PER_ROUND; i++) op()
-    rounds.push(nsSince(start) / PER_ROUND)
+    for (let i = 0; i < perRound; i++) op()
+    rounds.push(nsSince(start) / perRound)
   }
   return median(rounds)
 }
 
-async function timeAsync(op, inFlight = 1) {
+async function timeAsync(op, inFlight = 1, perRound = PER_ROUND) {
   const run = async (count) => {
     const lane = async () => {
       for (let i = 0; i < count / inFlight; i++) await op()
     }
     await Promise.all(Array.from({ length: inFlight }, lane))
   }
-  await run(PER_ROUND)
+  await run(perRound)
   const rounds = []
   for (let r = 0; r < ROUNDS; r++) {
     const start = process.hrtime.bigint()
-    await run(PER_ROUND)
-    rounds.push(nsSince(start) / PER_ROUND)
+    await run(perRound)
+    rounds.push(nsSince(start) / perRound)
   }
   return median(rounds)
 }
@@ -74,7 +79,8 @@ const perRequestAsync = async () => {
 
 // the Verifier: every request a nonce of its own, so the proofs are made before any timing; each
 // timing gets a fresh verifier (memory) or key prefix (Redis), so the same proofs serve them all
-const PROOFS = PER_ROUND * (ROUNDS + 1) // the warm-up round and ROUNDS more
+// the warm-up round and ROUNDS more, of single requests or of batches, whichever needs more
+const PROOFS = Math.max(PER_ROUND, BATCH * BATCHES_PER_ROUND) * (ROUNDS + 1)
 const proofs = Array.from({ length: PROOFS }, (_, i) => tc.makeProof(worker, token, request, String(NOW), `bench-${i}`))
 const clock = { now: NOW }
 let prefixes = 0
@@ -94,9 +100,36 @@ async function verifierAsync(redis, inFlight = 1) {
   }, inFlight)
 }
 
+// 64 requests one by one or as one batch: the groups of { proof, request } made before any timing
+const groups = Array.from({ length: PROOFS / BATCH }, (_, g) => proofs.slice(g * BATCH, (g + 1) * BATCH).map((proof) => ({ proof, request })))
+const allOk = (outcomes) => {
+  for (const outcome of outcomes) if (!outcome.ok) throw outcome.error
+}
+// ns per request
+function batchSync(batched) {
+  const verifier = freshVerifier(null)
+  let g = 0
+  const op = batched
+    ? () => allOk(verifier.authenticateBatch(groups[g++], clock))
+    : () => {
+        for (const { proof, request } of groups[g++]) verifier.authenticate(proof, request, clock)
+      }
+  return timeSync(op, BATCHES_PER_ROUND) / BATCH
+}
+async function batchAsync(batched) {
+  const verifier = freshVerifier(null)
+  let g = 0
+  const op = batched
+    ? async () => allOk(await verifier.authenticateBatchAsync(groups[g++], clock))
+    : async () => {
+        for (const { proof, request } of groups[g++]) await verifier.authenticateAsync(proof, request, clock)
+      }
+  return (await timeAsync(op, 1, BATCHES_PER_ROUND)) / BATCH
+}
+
 const redis = await RedisServer.start()
 const best = (runs, key) => Math.min(...runs.map((run) => run[key]))
-const runs = { rust: [], node: [], nodeAsync: [], concurrent: [], verifier: [] }
+const runs = { rust: [], node: [], nodeAsync: [], concurrent: [], verifier: [], batch: [] }
 try {
   for (let i = 0; i < REPEATS; i++) {
     runs.rust.push(JSON.parse(execFileSync(rustBinary, [redis.url], { encoding: 'utf8' })))
@@ -118,6 +151,12 @@ try {
       redis: verifierSync(redis),
       redis_async: await verifierAsync(redis),
       redis_concurrent: await verifierAsync(redis, IN_FLIGHT),
+    })
+    runs.batch.push({
+      sync_one_by_one: batchSync(false),
+      sync_batch: batchSync(true),
+      async_one_by_one: await batchAsync(false),
+      async_batch: await batchAsync(true),
     })
   }
 } finally {
@@ -160,4 +199,24 @@ for (const [store, label] of [
 }
 console.log(
   `Verifier, async, ${IN_FLIGHT} in flight: memory ${us(verifier.memory_concurrent).trim()} µs, redis ${us(verifier.redis_concurrent).trim()} µs per request (libuv pool throughput)`,
+)
+
+const batch = Object.fromEntries(Object.keys(runs.batch[0]).map((key) => [key, best(runs.batch, key)]))
+const rustBatch = { one_by_one: best(runs.rust, 'verifier_64_one_by_one'), batch: best(runs.rust, 'verifier_64_batch') }
+const perSecond = (ns) => Math.round(1e9 / ns).toLocaleString('en-US').padStart(12)
+const gain = (oneByOne, batched) => oneByOne / batched
+console.log('')
+console.log(`Verifier, ${BATCH} requests one by one vs as one batch (memory store, authenticate only), requests per second`)
+console.log('                        one by one       batch    batch gain')
+for (const [label, oneByOne, batched] of [
+  ['rust core', rustBatch.one_by_one, rustBatch.batch],
+  ['node sync', batch.sync_one_by_one, batch.sync_batch],
+  ['node async', batch.async_one_by_one, batch.async_batch],
+]) {
+  console.log(`${label.padEnd(20)}${perSecond(oneByOne)}${perSecond(batched)}${`${gain(oneByOne, batched).toFixed(2)}x`.padStart(14)}`)
+}
+console.log(`(async one by one: ${BATCH} authenticateAsync awaited in turn; async batch: one authenticateBatchAsync of ${BATCH})`)
+const [syncGain, asyncGain] = [gain(batch.sync_one_by_one, batch.sync_batch), gain(batch.async_one_by_one, batch.async_batch)]
+console.log(
+  `goal (batch >= 1.6x one by one): ${syncGain >= 1.6 && asyncGain >= 1.6 ? 'met' : 'NOT met'} (sync ${syncGain.toFixed(2)}x, async ${asyncGain.toFixed(2)}x)`,
 )

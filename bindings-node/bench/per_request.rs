@@ -3,6 +3,7 @@
 //! Also the stateful Verifier's cached per-request path (authenticate + check_policy), on its
 //! memory stores and, given a Redis URL as the one argument, on Redis: every request a fresh
 //! nonce, each proof made before the timing starts, and a fresh verifier (or key prefix) per timing.
+//! And 64 requests through the Verifier (memory) one by one, then as one `authenticate_batch`.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -14,17 +15,26 @@ const ALLOW: &str = "allow if right($op), operation($op)";
 const ROUNDS: usize = 15;
 const PER_ROUND: usize = 400;
 
-fn median_ns(mut op: impl FnMut()) -> f64 {
-    for _ in 0..PER_ROUND {
+/// Requests in one batch, and batches in one round, of the batch timings.
+const BATCH: usize = 64;
+const BATCHES_PER_ROUND: usize = 10;
+
+fn median_ns(op: impl FnMut()) -> f64 {
+    median_ns_per(PER_ROUND, op)
+}
+
+/// The median over ROUNDS rounds of `per_round` calls (after one round of warm-up), per call.
+fn median_ns_per(per_round: usize, mut op: impl FnMut()) -> f64 {
+    for _ in 0..per_round {
         op(); // warm up
     }
     let mut rounds: Vec<f64> = (0..ROUNDS)
         .map(|_| {
             let start = Instant::now();
-            for _ in 0..PER_ROUND {
+            for _ in 0..per_round {
                 op();
             }
-            start.elapsed().as_nanos() as f64 / PER_ROUND as f64
+            start.elapsed().as_nanos() as f64 / per_round as f64
         })
         .collect();
     rounds.sort_by(f64::total_cmp);
@@ -40,8 +50,17 @@ fn median_ns_indexed(mut op: impl FnMut(usize)) -> f64 {
     })
 }
 
-/// Every call `median_ns` makes: the warm-up round and ROUNDS more.
-const PROOFS: usize = PER_ROUND * (ROUNDS + 1);
+/// Every call `median_ns` makes (the warm-up round and ROUNDS more), or every request of the batch
+/// timings, whichever is more.
+const PROOFS: usize = max(PER_ROUND, BATCH * BATCHES_PER_ROUND) * (ROUNDS + 1);
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
 
 fn main() -> Result<()> {
     let issuer = IssuerKey::from_secret_hex(&"11".repeat(32))?;
@@ -93,8 +112,27 @@ fn main() -> Result<()> {
         }))
     };
     let verifier_memory_ns = verifier_ns(None)?;
+    // 64 requests (authenticate only, memory store) one by one, then as one batch: ns per request
+    let batch_ns = |batched: bool| -> Result<f64> {
+        let verifier = Verifier::new(VerifierConfig::new(keys.clone()))?;
+        let mut groups = proofs.chunks_exact(BATCH);
+        Ok(median_ns_per(BATCHES_PER_ROUND, || {
+            let group = groups.next().expect("enough proofs");
+            if batched {
+                let batch: Vec<(&WorkerProof, Request)> = group.iter().map(|p| (p, request)).collect();
+                for outcome in verifier.authenticate_batch(&batch, Some(NOW)) {
+                    black_box(outcome.unwrap());
+                }
+            } else {
+                for proof in group {
+                    black_box(verifier.authenticate(proof, &request, Some(NOW)).unwrap());
+                }
+            }
+        }) / BATCH as f64)
+    };
+    let (one_by_one_ns, batch_64_ns) = (batch_ns(false)?, batch_ns(true)?);
     let mut json = format!(
-        "{{\"authenticate\":{authenticate_ns:.0},\"check_policy\":{check_policy_ns:.0},\"per_request\":{per_request_ns:.0},\"verifier_memory\":{verifier_memory_ns:.0}"
+        "{{\"authenticate\":{authenticate_ns:.0},\"check_policy\":{check_policy_ns:.0},\"per_request\":{per_request_ns:.0},\"verifier_memory\":{verifier_memory_ns:.0},\"verifier_64_one_by_one\":{one_by_one_ns:.0},\"verifier_64_batch\":{batch_64_ns:.0}"
     );
     if let Some(url) = std::env::args().nth(1) {
         let mut redis = RedisConfig::new(url);

@@ -21,6 +21,16 @@ pub fn body_bytes(body: &Option<Body>) -> &[u8] {
     }
 }
 
+/// A body the libuv pool can own: a string's bytes moved, a byte array's copied (its owner may
+/// change it while the pool thread reads).
+pub fn owned_body(body: Option<Body>) -> Vec<u8> {
+    match body {
+        None => Vec::new(),
+        Some(Either::A(text)) => text.into_bytes(),
+        Some(Either::B(bytes)) => bytes.to_vec(),
+    }
+}
+
 /// The issuer key(s) a token is checked against: one public key in hex, or `{ "<root key id>": hex }`.
 pub type IssuerArg = Either<String, HashMap<String, String>>;
 

@@ -85,6 +85,17 @@ const verifier = new tc.Verifier(issuer.publicHex)
 // a fresh nonce for every call, so a well-formed one is accepted rather than REPLAYED
 let nonces = 0
 const fresh = () => signed(`sweep-${++nonces}`)
+// a batch answers a refusal with an entry: each must be { ok: true, token, identity } or
+// { ok: false, error: TrustError }, anything else fails the sweep (a plain Error is not allowed)
+function batchEntries(outcomes) {
+  if (!Array.isArray(outcomes)) throw new Error('a batch answered something other than an array')
+  for (const o of outcomes) {
+    const good = o.ok === true ? o.token instanceof tc.Token && typeof o.identity?.holderId === 'string' : o.ok === false && o.error instanceof tc.TrustError
+    if (!good) throw new Error(`a malformed batch entry (${Object.keys(o)})`)
+  }
+  return outcomes
+}
+const batchOf = (proof, req) => [{ proof, request: req }]
 
 // every export, with arguments that work; the sweep breaks them one at a time
 const CALLS = {
@@ -126,6 +137,18 @@ const CALLS = {
   'Verifier (redis)': [(issuerArg, redis) => new tc.Verifier(issuerArg, { redis }), () => [issuer.publicHex, redisOptions()]],
   'Verifier#authenticate': [(...a) => verifier.authenticate(...a), () => [fresh(), { ...request }, { now: NOW }]],
   'Verifier#authenticateAsync': [(...a) => verifier.authenticateAsync(...a), () => [fresh(), { ...request }, { now: NOW }]],
+  'Verifier#authenticateBatch': [(...a) => batchEntries(verifier.authenticateBatch(...a)), () => [batchOf(fresh(), { ...request }), { now: NOW }]],
+  'Verifier#authenticateBatchAsync': [(...a) => verifier.authenticateBatchAsync(...a).then(batchEntries), () => [batchOf(fresh(), { ...request }), { now: NOW }]],
+  // an entry's fields, then the fields of its proof and of its request, broken one at a time
+  'Verifier#authenticateBatch (entry)': [
+    (entry, clock) => batchEntries(verifier.authenticateBatch([{ proof: fresh(), request }, entry], clock)),
+    () => [{ proof: fresh(), request: { ...request } }, { now: NOW }],
+  ],
+  'Verifier#authenticateBatch (proof, request)': [(proof, req) => batchEntries(verifier.authenticateBatch(batchOf(proof, req), { now: NOW })), () => [fresh(), { ...request }]],
+  'Verifier#authenticateBatchAsync (proof, request)': [
+    (proof, req) => verifier.authenticateBatchAsync(batchOf(proof, req), { now: NOW }).then(batchEntries),
+    () => [fresh(), { ...request }],
+  ],
   'Verifier#checkPolicy': [(...a) => verifier.checkPolicy(...a), () => [parsed, { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }]],
   'Verifier#checkPolicyAsync': [(...a) => verifier.checkPolicyAsync(...a), () => [parsed, { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }]],
   'Verifier#authorize': [(...a) => verifier.authorize(...a), () => [parsed, 'allow if true', { now: NOW, externFunctions: ['test'] }]],
@@ -227,10 +250,14 @@ test('methods called on the wrong receiver throw (or reject), never crash', asyn
   assert.throws(() => tc.SignerClient.prototype.toString.call({}), allowed)
   assert.throws(() => Object.getOwnPropertyDescriptor(tc.SignerClient.prototype, 'address').get.call({}), allowed)
   // the Verifier's sync methods throw, its Promise forms reject
-  const verifierMethods = ['authenticate', 'checkPolicy', 'authorize', 'revoke', 'cacheStats', 'toString']
-  for (const name of [...verifierMethods, ...verifierMethods.slice(0, 4).map((m) => `${m}Async`)]) {
+  const verifierMethods = ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke', 'cacheStats', 'toString']
+  for (const name of [...verifierMethods, ...verifierMethods.slice(0, 5).map((m) => `${m}Async`)]) {
     for (const self of [undefined, null, {}, issuer, parsed, client]) {
-      const args = name.startsWith('authenticate') ? [fresh(), request] : [parsed, { requestFacts: {}, allow: ALLOW }]
+      const args = name.startsWith('authenticateBatch')
+        ? [batchOf(fresh(), request)]
+        : name.startsWith('authenticate')
+          ? [fresh(), request]
+          : [parsed, { requestFacts: {}, allow: ALLOW }]
       if (name.endsWith('Async')) {
         const pending = tc.Verifier.prototype[name].call(self, ...args)
         assert.ok(pending instanceof Promise, name)
@@ -259,6 +286,11 @@ test('huge and hostile values that are the right type', async () => {
   assert.throws(() => new tc.Verifier(HUGER), (e) => e.code === 'MALFORMED_INPUT')
   await assert.rejects(verifier.authenticateAsync({ ...fresh(), token: HUGER }, request, { now: NOW }), (e) => e.code === 'TOKEN_INVALID')
   assert.throws(() => verifier.authenticate(fresh(), { ...request, body }, { now: NOW }), (e) => e.code === 'POP_FAILED')
+  // in a batch, the same refusals are entries, and the other requests are unaffected
+  const hostile = verifier.authenticateBatch([...batchOf(fresh(), { ...request, body }), ...batchOf({ ...fresh(), token: HUGER }, request), ...batchOf(fresh(), request)], { now: NOW })
+  assert.deepEqual(hostile.map((o) => o.ok || o.error.code), ['POP_FAILED', 'TOKEN_INVALID', true])
+  const hostileAsync = await verifier.authenticateBatchAsync([...batchOf(fresh(), { ...request, body }), ...batchOf(fresh(), request)], { now: NOW })
+  assert.deepEqual(hostileAsync.map((o) => o.ok || o.error.code), ['POP_FAILED', true])
   const bigCache = new tc.Verifier(issuer.publicHex, { tokenCacheCapacity: 2 ** 53, replayCapacity: 2 ** 53 })
   assert.equal(bigCache.authenticate(fresh(), request, { now: NOW }).identity.holderId, 'worker-1')
   assert.throws(() => tc.proofFromHeaders({ authorization: `Biscuit ${HUGER}` }), (e) => e.code === 'MALFORMED_INPUT')

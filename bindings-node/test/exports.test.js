@@ -41,7 +41,7 @@ test('Verifier is made with new; its sync methods return, their Async forms answ
   assert.ok(verifier instanceof tc.Verifier && verifier instanceof native.Verifier)
   assert.equal(tc.Verifier.name, 'Verifier')
   assert.deepEqual({ ...verifier.cacheStats() }, { hits: 0, misses: 0 })
-  for (const name of ['authenticate', 'checkPolicy', 'authorize', 'revoke']) {
+  for (const name of ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke']) {
     assert.equal(tc.Verifier.prototype[name].name, name)
     assert.equal(tc.Verifier.prototype[`${name}Async`].name, `${name}Async`)
     assert.throws(() => verifier[name]({}, {}), (err) => err instanceof tc.TrustError || err instanceof TypeError, name)
@@ -50,6 +50,15 @@ test('Verifier is made with new; its sync methods return, their Async forms answ
     await assert.rejects(pending, (err) => err instanceof tc.TrustError || err instanceof TypeError, `${name}Async`)
   }
   assert.equal(await verifier.revokeAsync('rev-1'), undefined)
+  // a batch answers its refusals as entries, each error a TrustError of this module
+  const { request, signed } = require('./fixtures.js')
+  const [refused] = verifier.authenticateBatch([{ proof: signed('exports'), request }])
+  assert.ok(refused.ok === false && refused.error instanceof tc.TrustError && refused.error.code === 'REVOKED') // rev-1, just revoked
+  const [refusedAsync] = await verifier.authenticateBatchAsync([{ proof: signed('exports'), request }])
+  assert.ok(refusedAsync.ok === false && refusedAsync.error instanceof tc.TrustError)
+  const esm = await import('trustcore')
+  const [viaEsm] = new esm.Verifier(issuer.publicHex).authenticateBatch([{ proof: signed('exports'), request }])
+  assert.ok(viaEsm.error instanceof esm.TrustError)
   assert.throws(() => tc.Verifier(issuer.publicHex), TypeError)
 })
 

@@ -20,6 +20,8 @@ import {
   type SignerPublicKey,
   type VerifierOptions,
   type CacheStats,
+  type BatchRequest,
+  type BatchResult,
 } from 'trustcore'
 
 const issuer: IssuerKey = IssuerKey.generate()
@@ -88,4 +90,20 @@ export async function handleWithVerifier(): Promise<string> {
   memoryVerifier.revoke('rev-1')
   const { hits, misses }: CacheStats = memoryVerifier.cacheStats()
   return `${identity.holderId} ${policy + again + hits + misses} ${verifier.toString()}`
+}
+
+export async function handleBatch(): Promise<string[]> {
+  const requests: BatchRequest[] = [{ proof: proofFromHeaders(headers), request }, { proof, request: { method: 'GET', path: '/', body: 'text' } }]
+  const results: BatchResult[] = memoryVerifier.authenticateBatch(requests, { now: 1 })
+  const later: BatchResult[] = await verifier.authenticateBatchAsync(requests)
+  return [...results, ...later].map((result) => {
+    // `ok` narrows: a token and an identity, or a TrustError
+    if (result.ok) {
+      const sameToken: Token = result.token
+      return `${result.identity.holderId} ${sameToken.blockCount}`
+    }
+    const error: TrustError = result.error
+    const code: ErrorCode = error.code
+    return code
+  })
 }

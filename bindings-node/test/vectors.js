@@ -117,7 +117,9 @@ const OPS = {
 /**
  * The stateful Verifier through a sequence of steps (core/tests/conformance.rs, verifier_sequence):
  * each step's outcome is "OK", a code, or (for `cache_stats`) "hits=H misses=M"; a step's failure
- * does not end the sequence. `check_policy` runs on the token of the last accepted `authenticate`.
+ * does not end the sequence. `check_policy` runs on the token of the last accepted `authenticate`
+ * (an `authenticate_batch` sets none). An `authenticate_batch` step's outcome is the list of its
+ * requests' outcomes, "OK" or a code, in order (verifier_batch).
  */
 function verifierSequence(i) {
   const options = { maxSkewSeconds: i.max_skew_seconds, limits: limitsOf(i) }
@@ -140,6 +142,8 @@ function verifierSequence(i) {
           if (!token) throw new Error('check_policy before an accepted authenticate')
           verifier.checkPolicy(token, { requestFacts: args.request_facts, allow: args.allow, now: args.now })
           return 'OK'
+        case 'authenticate_batch':
+          return verifierBatch(verifier, args)
         case 'revoke':
           verifier.revoke(args)
           return 'OK'
@@ -159,6 +163,16 @@ function verifierSequence(i) {
     }
   }
   return { outcomes }
+}
+
+/** An `authenticate_batch` step: one outcome per request, in order; a refusal that is not a TrustError propagates. */
+function verifierBatch(verifier, args) {
+  const requests = args.requests.map((r) => ({ proof: proofValue(r.proof), request: requestOf(r.request) }))
+  return verifier.authenticateBatch(requests, { now: args.now }).map((outcome) => {
+    if (outcome.ok) return 'OK'
+    if (!(outcome.error instanceof tc.TrustError)) throw outcome.error
+    return outcome.error.code
+  })
 }
 
 /** Send `frame` on a fresh connection, close the writing half, read one answer frame. */

@@ -9,6 +9,10 @@ The stateful Verifier's rows are the per-request path with the token cached, aga
 Redis (a redis-server started here on a free loopback port, stopped at the end; two round trips a
 request, SMISMEMBER and SET NX PX). The goal for the cached path in memory: at least 4× trust-core 0.1.
 
+Then 64 requests through one Verifier (memory store, token cached, fresh nonces): one by one with
+``authenticate`` against one ``authenticate_batch`` call (one Ed25519 batch verification for the 64
+proofs), in requests per second; the goal for the batch: at least 1.6× one by one.
+
     python bench/compare.py [--quick]
 """
 
@@ -196,6 +200,46 @@ def verifier_median_us(scene: Scene, store: str, samples: int, target_s: float) 
     return statistics.median(times)
 
 
+BATCH_SIZE = 64
+
+
+def batch_throughput(scene: Scene, samples: int, rounds: int) -> tuple[float, float]:
+    """Requests per second for `BATCH_SIZE` requests one by one and as one batch (medians over
+    `samples`, each `rounds` groups of 64 per mode), the two modes interleaved so a change in the
+    machine's load hits both alike. Every proof is made before timing, and every request must be
+    accepted (a refusal would be a bug here, not a busy machine: authenticate has no time limit)."""
+    m, request, now = scene.m, scene.request, scene.now
+    total = 2 * (samples + 1) * rounds * BATCH_SIZE
+    # its own verifier: the other rows' nonces must not fill its replay store
+    verifier = m.Verifier(scene.issuer.public_hex, max_skew_seconds=3600, replay_capacity=total)
+    pending = iter(scene.proofs(total, "batch"))
+
+    def groups() -> list[list[tuple[Any, Any]]]:
+        return [[(next(pending), request) for _ in range(BATCH_SIZE)] for _ in range(rounds)]
+
+    def one_by_one(work: list[list[tuple[Any, Any]]]) -> None:
+        for group in work:
+            for proof, req in group:
+                verifier.authenticate(proof, req, now=now)
+
+    def batched(work: list[list[tuple[Any, Any]]]) -> None:
+        for group in work:
+            for result in verifier.authenticate_batch(group, now=now):
+                if isinstance(result, trustcore.TrustError):
+                    raise result
+
+    one_by_one(groups())  # warm up (the token is cached from here on)
+    batched(groups())
+    single, batch = [], []
+    for _ in range(samples):
+        for mode, rates in ((one_by_one, single), (batched, batch)):
+            work = groups()
+            start = time.perf_counter()
+            mode(work)
+            rates.append(rounds * BATCH_SIZE / (time.perf_counter() - start))
+    return statistics.median(single), statistics.median(batch)
+
+
 UNIQUE = itertools.count()
 
 
@@ -255,6 +299,12 @@ def run(samples: int, target: float, per_thread: int, redis: RedisServer) -> Non
         cached = verifier_median_us(new, store, samples, target)
         label = f"Verifier cached, {store} store"
         print(f"{label:<34} {baseline:>18.1f} {cached:>13.1f} {baseline / cached:>8.2f}x")
+
+    print()
+    single, batch = batch_throughput(new, samples, 4 if samples < 10 else 8)
+    print(f"{f'{BATCH_SIZE} requests, one Verifier (memory)':<34} {'requests/s':>12} {'vs one by one':>14}")
+    print(f"{'authenticate, one by one':<34} {single:>12.0f} {1.0:>13.2f}x")
+    print(f"{'authenticate_batch, one call':<34} {batch:>12.0f} {batch / single:>13.2f}x")
 
     print()
     print(f"{'per-request path, threads':<34} {'1 thread /s':>12} {'2 threads /s':>13} {'2 vs 1':>8}")

@@ -8,7 +8,7 @@ use std::time::Duration;
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
-use trustcore_core::{IssuerKeys, PublicKey};
+use trustcore_core::{Error, IssuerKeys, PublicKey};
 
 use crate::errors::{malformed, to_py, type_error};
 
@@ -27,8 +27,13 @@ pub fn text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     let string = obj.cast::<PyString>().map_err(|_| type_error(what, "str", obj))?;
     match string.to_str() {
         Ok(s) => Ok(s.to_owned()),
-        Err(_) => Err(malformed(format!("{what} is not valid UTF-8 (it holds a lone surrogate)"))),
+        Err(_) => Err(to_py(not_utf8(what))),
     }
+}
+
+/// MALFORMED_INPUT for a str that UTF-8 cannot hold.
+pub fn not_utf8(what: &str) -> Error {
+    Error::malformed(format!("{what} is not valid UTF-8 (it holds a lone surrogate)"))
 }
 
 /// `bytes` (borrowed, never copied) or `bytearray` (copied, as it may change under us).
@@ -55,11 +60,26 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Seconds {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
-            return Err(type_error("value", "a number", &obj));
-        }
-        obj.extract::<f64>().map(Seconds).map_err(|e| overflow_to_malformed(obj.py(), e))
+        seconds_value(&obj, "value")?.map(Seconds).map_err(to_py)
     }
+}
+
+/// `Seconds`, with the value out of range kept apart from the errors that are raised (the wrong
+/// type is a TypeError naming `what`): Ok(Err) is MALFORMED_INPUT, for a caller that returns it
+/// rather than raises it (`Verifier.authenticate_batch`).
+pub fn seconds_value(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Result<f64, Error>> {
+    if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
+        return Err(type_error(what, "a number", obj));
+    }
+    match obj.extract::<f64>() {
+        Ok(value) => Ok(Ok(value)),
+        Err(err) if err.is_instance_of::<PyOverflowError>(obj.py()) => Ok(Err(out_of_range())),
+        Err(err) => Err(err),
+    }
+}
+
+fn out_of_range() -> Error {
+    Error::malformed("number is out of range")
 }
 
 /// A non-negative int (a count, an index, a key id). Out of range is MALFORMED_INPUT.
@@ -90,7 +110,7 @@ pub fn timeout(seconds: Seconds, what: &str) -> PyResult<Duration> {
 
 fn overflow_to_malformed(py: Python<'_>, err: PyErr) -> PyErr {
     if err.is_instance_of::<PyOverflowError>(py) {
-        malformed("number is out of range")
+        to_py(out_of_range())
     } else {
         err
     }

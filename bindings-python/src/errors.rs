@@ -61,8 +61,13 @@ pub fn type_error(what: &str, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
     PyTypeError::new_err(format!("{what} must be {expected}, not {name}"))
 }
 
+/// What a panic becomes: INTERNAL, never a crash.
+pub fn panic_error() -> Error {
+    Error::new(ErrorCode::Internal, "internal error (a bug in trustcore)")
+}
+
 fn panicked() -> PyErr {
-    to_py(Error::new(ErrorCode::Internal, "internal error (a bug in trustcore)"))
+    to_py(panic_error())
 }
 
 /// Run a binding body; a panic becomes INTERNAL instead of PyO3's PanicException (a BaseException

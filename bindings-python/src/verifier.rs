@@ -5,13 +5,19 @@
 //! network, so authenticate, revoke and construction run without the GIL. Flat methods:
 //! `trustcore.Verifier` (Python) unpacks its value objects (`RedisOptions` included).
 
+use std::borrow::Cow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
-use trustcore_core::{RedisConfig, Request, VerifierConfig, WorkerProof};
+use pyo3::types::{PyList, PyString, PyTuple};
+use trustcore_core::{Error, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof};
 
-use crate::convert::{issuer_keys, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text};
-use crate::errors::{detached, guarded, type_error};
+use crate::convert::{
+    issuer_keys, not_utf8, seconds_value, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text,
+};
+use crate::errors::{detached, guarded, panic_error, to_py, type_error};
 use crate::limits::Limits;
 use crate::token::Token;
 
@@ -70,6 +76,80 @@ fn redis_config(
         config.max_idle = count(value, "redis max_idle")?;
     }
     Ok(Some(config))
+}
+
+/// One request of a batch, converted: the proof's strings copied (core's `WorkerProof` owns them),
+/// the method, path and a `bytes` body borrowed from the request's tuple (a `bytearray` is copied,
+/// as another thread could change it while the GIL is released).
+struct BatchItem<'a> {
+    proof: WorkerProof,
+    method: &'a str,
+    path: &'a str,
+    body: Cow<'a, [u8]>,
+}
+
+/// The fields of a batch's request tuple, in order (the last, the body, is bytes), as messages
+/// name them.
+const BATCH_FIELDS: [&str; 7] = [
+    "proof.token",
+    "proof.signature",
+    "proof.timestamp",
+    "proof.nonce",
+    "request.method",
+    "request.path",
+    "request.body",
+];
+
+/// A `str` field of request `index`: a TypeError (raised, for the whole batch) when it is not a
+/// str; a str Rust cannot hold (a lone surrogate) is that request's MALFORMED_INPUT, as it would
+/// be for `authenticate`.
+fn batch_str<'a>(field: Borrowed<'a, '_, PyAny>, index: usize, name: &str) -> PyResult<Result<&'a str, Error>> {
+    if !field.is_instance_of::<PyString>() {
+        return Err(type_error(&format!("requests[{index}] {name}"), "str", &field));
+    }
+    Ok(<&str>::extract(field).map_err(|_| not_utf8(name)))
+}
+
+/// Request `index` of a batch, a tuple of `BATCH_FIELDS`. The outer error (a TypeError) fails the
+/// call before anything runs; the inner one is this request's outcome.
+fn batch_item<'a>(tuple: &'a Bound<'_, PyTuple>, index: usize) -> PyResult<Result<BatchItem<'a>, Error>> {
+    let mut texts: [&str; 6] = [""; 6];
+    let mut refused = None;
+    for (n, slot) in texts.iter_mut().enumerate() {
+        match batch_str(tuple.get_borrowed_item(n)?, index, BATCH_FIELDS[n])? {
+            Ok(value) => *slot = value,
+            Err(err) => refused = refused.or(Some(err)),
+        }
+    }
+    let body = tuple.get_borrowed_item(6)?;
+    let Ok(Bytes(body)) = body.extract::<Bytes<'a>>() else {
+        return Err(type_error(&format!("requests[{index}] {}", BATCH_FIELDS[6]), "bytes", &body));
+    };
+    if let Some(err) = refused {
+        return Ok(Err(err));
+    }
+    let [token, signature, timestamp, nonce, method, path] = texts;
+    let proof = WorkerProof {
+        token: token.to_owned(),
+        signature: signature.to_owned(),
+        timestamp: timestamp.to_owned(),
+        nonce: nonce.to_owned(),
+    };
+    Ok(Ok(BatchItem { proof, method, path, body }))
+}
+
+/// The Python value of one request's outcome: `(token, holder_id, holder_public_hex,
+/// revocation_id)`, or the TrustError instance (not raised).
+fn batch_outcome(py: Python<'_>, outcome: Result<Arc<VerifiedToken>, Error>) -> PyResult<Py<PyAny>> {
+    match outcome {
+        Ok(verified) => {
+            let identity = verified.identity.clone();
+            let token = Token::shared(verified);
+            let fields = (token, identity.holder_id, identity.holder_public_hex, identity.revocation_id);
+            Ok(fields.into_pyobject(py)?.into_any().unbind())
+        }
+        Err(err) => Ok(to_py(err).into_value(py).into_any()),
+    }
 }
 
 #[pymethods]
@@ -151,6 +231,71 @@ impl NativeVerifier {
                 detached(py, || verifier.authenticate(&proof, &Request::new(&method, &path, body), now.map(|s| s.0)))?;
             let identity = verified.identity.clone();
             Ok((Token::shared(verified), identity.holder_id, identity.holder_public_hex, identity.revocation_id))
+        })
+    }
+
+    /// Many requests at once (core `Verifier::authenticate_batch`: one Ed25519 batch verification
+    /// for the proofs that reach that step): one result per request, in order, either
+    /// `(token, holder_id, holder_public_hex, revocation_id)` or the request's TrustError, returned
+    /// rather than raised. `requests` is a list of `(token, signature, timestamp, nonce, method,
+    /// path, body)` tuples. A value of the wrong type anywhere is a TypeError before anything runs;
+    /// a value of the right type that Rust cannot hold (a lone surrogate, `now` out of range) is
+    /// MALFORMED_INPUT for the requests it concerns, as `authenticate` would raise. The whole batch
+    /// runs in core without the GIL; `bytes` bodies are borrowed, not copied.
+    #[pyo3(signature = (requests, now=None))]
+    fn authenticate_batch(
+        &self,
+        py: Python<'_>,
+        requests: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        guarded(|| {
+            let list = requests.cast::<PyList>().map_err(|_| type_error("requests", "a list", requests))?;
+            // strong references to the tuples, which keep the borrowed strs and bodies alive (and
+            // unchanged: tuples, strs and bytes are immutable) while the GIL is released
+            let mut tuples = Vec::with_capacity(list.len());
+            for (index, item) in list.iter().enumerate() {
+                match item.cast::<PyTuple>() {
+                    Ok(tuple) if tuple.len() == BATCH_FIELDS.len() => tuples.push(tuple.clone()),
+                    _ => return Err(type_error(&format!("requests[{index}]"), "a tuple of 7 fields", &item)),
+                }
+            }
+            let items = tuples
+                .iter()
+                .enumerate()
+                .map(|(index, tuple)| batch_item(tuple, index))
+                .collect::<PyResult<Vec<_>>>()?;
+            let now = match now {
+                Some(now) => seconds_value(now, "now")?.map(Some),
+                None => Ok(None),
+            };
+            let outcomes: Vec<Result<Arc<VerifiedToken>, Error>> = match now {
+                // as `authenticate` with this `now`: refused before anything runs
+                Err(err) => items.iter().map(|_| Err(err.clone())).collect(),
+                Ok(now) => {
+                    let batch: Vec<(&WorkerProof, Request<'_>)> = items
+                        .iter()
+                        .filter_map(|item| item.as_ref().ok())
+                        .map(|item| (&item.proof, Request::new(item.method, item.path, &item.body)))
+                        .collect();
+                    let verifier = &self.inner;
+                    let verified = py.detach(|| {
+                        catch_unwind(AssertUnwindSafe(|| verifier.authenticate_batch(&batch, now)))
+                            .unwrap_or_else(|_| vec![Err(panic_error()); batch.len()])
+                    });
+                    // the converted requests took their outcomes from core, in order; the others
+                    // keep the error their conversion gave
+                    let mut verified = verified.into_iter();
+                    items
+                        .iter()
+                        .map(|item| match item {
+                            Ok(_) => verified.next().unwrap_or_else(|| Err(panic_error())),
+                            Err(err) => Err(err.clone()),
+                        })
+                        .collect()
+                }
+            };
+            outcomes.into_iter().map(|outcome| batch_outcome(py, outcome)).collect()
         })
     }
 

@@ -11,7 +11,8 @@ does: ``signer_exchange`` sends raw frames on a fresh connection, ``signer_call`
 requests through :class:`trustcore.SignerClient`.
 
 ``verifier_sequence`` (tests/vectors/verifier.json) runs steps through one stateful
-:class:`trustcore.Verifier` (memory stores), as core's runner does.
+:class:`trustcore.Verifier` (memory stores), as core's runner does; an ``authenticate_batch``
+step's outcome is the list of its requests' outcomes.
 """
 
 from __future__ import annotations
@@ -253,8 +254,9 @@ def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
 
 def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
     """The stateful Verifier through a sequence of steps (core/tests/conformance.rs does the same):
-    each step's outcome is "OK", its error code, or for ``cache_stats`` "hits=H misses=M"; a
-    step's failure does not end the sequence. A verifier that cannot be built fails the case."""
+    each step's outcome is "OK", its error code, for ``cache_stats`` "hits=H misses=M", and for
+    ``authenticate_batch`` the list of "OK" or code, one per request; a step's failure does not end
+    the sequence. A verifier that cannot be built fails the case."""
     verifier = tc.Verifier(
         issuer(i),
         max_skew_seconds=i["max_skew_seconds"],
@@ -263,11 +265,15 @@ def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
         revoked_ids=i.get("revoked_ids"),
     )
     token: tc.Token | None = None
-    outcomes: list[str] = []
+    outcomes: list[str | list[str]] = []
     for step in i["steps"]:
         if len(step) != 1:
             raise ValueError(f"a step has exactly one action, not {sorted(step)}")
         ((action, args),) = step.items()
+        if action == "authenticate_batch":
+            # never raises a TrustError (each request carries its own), and sets no token
+            outcomes.append(verifier_batch(verifier, args))
+            continue
         try:
             if action == "authenticate":
                 token, _ = verifier.authenticate(tc.WorkerProof(**args["proof"]), request(args["request"]), now=args["now"])
@@ -291,6 +297,15 @@ def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
             outcome = err.code
         outcomes.append(outcome)
     return {"outcomes": outcomes}
+
+
+def verifier_batch(verifier: tc.Verifier, args: dict[str, Any]) -> list[str]:
+    """An ``authenticate_batch`` step (core's ``verifier_batch``): one outcome per request, in order."""
+    batch = [(tc.WorkerProof(**r["proof"]), request(r["request"])) for r in args["requests"]]
+    return [
+        outcome.code if isinstance(outcome, tc.TrustError) else "OK"
+        for outcome in verifier.authenticate_batch(batch, now=args["now"])
+    ]
 
 
 # ---- the signer ops ------------------------------------------------------------------------------

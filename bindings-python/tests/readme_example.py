@@ -37,6 +37,10 @@ def verifier_example() -> str:
     return python_block("Verifier")
 
 
+def batch_example() -> str:
+    return python_block("Many requests at once")  # a ### heading
+
+
 #: The Redis URL the scaling-out example names; tests/test_readme.py points it at a live Redis.
 REDIS_EXAMPLE_URL = "redis://:s3cret@redis.internal:6379/0"
 

@@ -83,6 +83,20 @@ def verifier_authenticate(proof: Any, request: Any, now: Any) -> object:
     return tc.Verifier(S.issuer.public_hex).authenticate(proof, request, now=now)
 
 
+def verifier_batch(requests: Any, now: Any) -> object:
+    return tc.Verifier(S.issuer.public_hex).authenticate_batch(requests, now=now)
+
+
+def verifier_batch_fields(**fields: Any) -> object:
+    # the fields of the second request of a batch; the first is good
+    proof = {"token": S.proof.token, "signature": S.proof.signature, "timestamp": S.proof.timestamp, "nonce": S.proof.nonce}
+    request = {"method": S.request.method, "path": S.request.path, "body": S.request.body}
+    proof.update({k: v for k, v in fields.items() if k in proof})
+    request.update({k: v for k, v in fields.items() if k in request})
+    batch = [(S.proof, S.request), (tc.WorkerProof(**proof), tc.RequestParts(**request))]
+    return tc.Verifier(S.issuer.public_hex).authenticate_batch(batch, now=S.now)
+
+
 def verifier_call(method: str) -> Callable[..., object]:
     def call(*args: Any, **kwargs: Any) -> object:
         return getattr(tc.Verifier(S.issuer.public_hex), method)(*args, **kwargs)
@@ -175,6 +189,12 @@ CALLS: dict[str, tuple[Callable[..., object], dict[str, Any]]] = {
          "replay_capacity": 10, "revoked_ids": ["x"]},
     ),
     "Verifier.authenticate": (verifier_authenticate, {"proof": S.proof, "request": S.request, "now": S.now}),
+    "Verifier.authenticate_batch": (verifier_batch, {"requests": [(S.proof, S.request)], "now": S.now}),
+    "Verifier.authenticate_batch (proof and request fields)": (
+        verifier_batch_fields,
+        {"token": S.proof.token, "signature": S.proof.signature, "timestamp": S.proof.timestamp, "nonce": S.proof.nonce,
+         "method": S.request.method, "path": S.request.path, "body": S.request.body},
+    ),
     "Verifier.check_policy": (
         verifier_call("check_policy"),
         {"token": TOKEN, "request_facts": {"req_right": "read"}, "allow": "allow if right($r), req_right($r)",

@@ -1,5 +1,5 @@
-"""The README's examples (quick start, signer, Verifier, scaling out on Redis) run and say what
-they claim."""
+"""The README's examples (quick start, signer, Verifier, batches, scaling out on Redis) run and say
+what they claim."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import trustcore as tc
 from readme_example import (
     REDIS_EXAMPLE_URL,
     SIGNER_EXAMPLE_SOCKET,
+    batch_example,
     scaling_example,
     signer_example,
     verifier_example,
@@ -65,6 +66,10 @@ def test_readme_verifier_example_runs() -> None:
         "refused: REVOKED",
         "cache (hits, misses): (2, 1)",
     ]
+
+
+def test_readme_batch_example_runs() -> None:
+    assert run_code(batch_example()) == ["allowed: gpu-1", "allowed: gpu-1", "refused: REPLAYED", "allowed: gpu-1"]
 
 
 def test_readme_scaling_example_runs_against_redis() -> None:

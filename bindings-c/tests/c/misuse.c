@@ -1,5 +1,6 @@
 /* Ownership and misuse of the C ABI: NULL everywhere, short buffers, invalid UTF-8, stale out
- * pointers, secrets kept out of messages, (threads.c) handles shared between threads,
+ * pointers, secrets kept out of messages, (batch_checks.c) the verifier's batches, (threads.c)
+ * handles shared between threads,
  * (signer_checks.c) the signer client against a real `trustcore signer serve`, and (redis_checks.c)
  * the verifier's store options and its Redis stores against a real redis-server.
  * Built with ASan + UBSan and run once more under valgrind: every path here must leak nothing. */
@@ -14,6 +15,7 @@ int checks_passed, checks_failed;
 void thread_checks(const fixture *f);                     /* threads.c */
 void signer_checks(const fixture *f, const char *root); /* signer_checks.c */
 void redis_checks(const fixture *f);                    /* redis_checks.c */
+void batch_checks(const fixture *f);                    /* batch_checks.c */
 
 /* The status numbers are the ABI: they may never move. */
 _Static_assert(TC_OK == 0 && TC_MALFORMED_INPUT == 1 && TC_TOKEN_INVALID == 2 && TC_TOKEN_UNBOUND == 3 &&
@@ -441,6 +443,7 @@ int main(int argc, char **argv) {
     end_to_end(&f);
     jobs_and_frames(&f);
     verifier_flow(&f);
+    batch_checks(&f);
     keys();
     thread_checks(&f);
     signer_checks(&f, argc > 1 ? argv[1] : NULL);

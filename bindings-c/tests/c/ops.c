@@ -559,9 +559,61 @@ static bool verifier_authenticate_step(const tc_verifier *verifier, const cJSON 
     return true;
 }
 
-/* verifier_sequence: one tc_verifier through the case's steps (authenticate, check_policy on the
- * last accepted token, revoke, cache_stats); each step's outcome is "OK", the code's name, or
- * "hits=H misses=M". A failing step does not end the sequence. */
+/* One authenticate_batch step ({"requests": [{"proof", "request"}, ...], "now"}): one
+ * tc_verifier_authenticate_batch call; *outcomes is the list of each request's "OK" or code name, in
+ * order (as core/tests/conformance.rs, fn verifier_batch: the accepted tokens are not kept). False
+ * when the step's fields are malformed; a failure of the call itself is *status (never TC_OK then). */
+static bool verifier_batch_step(const tc_verifier *verifier, const cJSON *args, cJSON **outcomes, tc_status *status) {
+    const cJSON *requests = cJSON_GetObjectItemCaseSensitive(args, "requests");
+    double now;
+    if (!cJSON_IsArray(requests) || !num(args, "now", &now)) return false;
+    size_t count = (size_t)cJSON_GetArraySize(requests), made = 0;
+    bool fields_ok = true;
+    /* one spare element each: calloc(0) may return NULL, and NULL with count 0 is allowed anyway */
+    tc_proof **proofs = calloc(count + 1, sizeof *proofs);
+    tc_request *parts = calloc(count + 1, sizeof *parts);
+    unsigned char **bodies = calloc(count + 1, sizeof *bodies);
+    tc_batch_result *result = NULL;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, requests) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "proof");
+        const char *tok = str(p, "token"), *sig = str(p, "signature"), *ts = str(p, "timestamp"),
+                   *nonce = str(p, "nonce");
+        if (!tok || !sig || !ts || !nonce ||
+            !request_of(cJSON_GetObjectItemCaseSensitive(r, "request"), &parts[made], &bodies[made]) ||
+            tc_proof_new(LEN(tok), LEN(sig), LEN(ts), LEN(nonce), &proofs[made], NULL) != TC_OK) {
+            fields_ok = false;
+            made++; /* its body, if any, is freed below */
+            break;
+        }
+        made++;
+    }
+    *status = TC_OK;
+    if (fields_ok) {
+        *status = tc_verifier_authenticate_batch(verifier, (const tc_proof *const *)proofs, parts, count, &now,
+                                                 &result, NULL);
+    }
+    if (fields_ok && *status == TC_OK) {
+        *outcomes = cJSON_CreateArray();
+        for (size_t i = 0; i < tc_batch_result_count(result); i++)
+            cJSON_AddItemToArray(*outcomes, cJSON_CreateString(tc_status_name(tc_batch_result_status(result, i))));
+        if (tc_batch_result_count(result) != count) *status = TC_INTERNAL; /* one outcome per request */
+    }
+    tc_batch_result_free(result);
+    for (size_t i = 0; i < made; i++) {
+        tc_proof_free(proofs[i]);
+        free(bodies[i]);
+    }
+    free(proofs);
+    free(parts);
+    free(bodies);
+    return fields_ok;
+}
+
+/* verifier_sequence: one tc_verifier through the case's steps (authenticate, authenticate_batch,
+ * check_policy on the last token accepted by authenticate, revoke, cache_stats); each step's outcome
+ * is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its requests'.
+ * A failing step does not end the sequence. */
 static outcome op_verifier_sequence(const cJSON *in) {
     outcome out = {0};
     tc_issuer_keys *issuer = NULL;
@@ -590,6 +642,18 @@ static outcome op_verifier_sequence(const cJSON *in) {
         tc_status st = TC_OK;
         if (!strcmp(action, "authenticate")) {
             NEED(verifier_authenticate_step(verifier, args, &token, &st), "authenticate step fields");
+        } else if (!strcmp(action, "authenticate_batch")) {
+            cJSON *batch = NULL;
+            NEED(verifier_batch_step(verifier, args, &batch, &st), "authenticate_batch step fields");
+            if (st != TC_OK) {
+                /* the call itself failed: no list to compare, so the case fails with that status */
+                cJSON_Delete(batch);
+                out.status = st;
+                snprintf(out.message, sizeof out.message, "tc_verifier_authenticate_batch itself failed");
+                goto done;
+            }
+            cJSON_AddItemToArray(outcomes, batch);
+            continue;
         } else if (!strcmp(action, "check_policy")) {
             size_t count = 0;
             double now;

@@ -1,5 +1,6 @@
 /* Shared handles used from several threads at once (the header's thread rule): one tc_issuer_keys,
- * one tc_proof and one tc_token serve every thread, while each thread also authenticates on its own. */
+ * one tc_proof and one tc_token serve every thread, while each thread also authenticates on its own,
+ * and one tc_verifier takes every thread's single requests and batches. */
 #include <string.h>
 #include <threads.h>
 
@@ -44,13 +45,27 @@ static int worker(void *arg) {
         if (d == TC_OK) d = tc_verifier_authenticate(j->verifier, proof, &j->f->request, &now, NULL, NULL, NULL);
         tc_status e = tc_verifier_authenticate(j->verifier, proof, &j->f->request, &now, NULL, NULL, NULL);
         tc_proof_free(proof);
+        /* and a batch on the shared verifier: a nonce of its own twice, accepted then replayed */
+        snprintf(nonce, sizeof nonce, "b%d-%d", j->id, i);
+        proof = NULL;
+        tc_batch_result *batch = NULL;
+        tc_status g =
+            tc_make_proof(j->f->worker, (const char *)tc_bytes_data(j->f->token_b64), tc_bytes_len(j->f->token_b64),
+                          &j->f->request, S("1700000000"), S(nonce), &proof, NULL);
+        const tc_proof *pair[2] = {proof, proof};
+        const tc_request requests[2] = {j->f->request, j->f->request};
+        if (g == TC_OK) g = tc_verifier_authenticate_batch(j->verifier, pair, requests, 2, &now, &batch, NULL);
+        bool batch_ok = g == TC_OK && tc_batch_result_status(batch, 0) == TC_OK &&
+                        tc_batch_result_status(batch, 1) == TC_REPLAYED;
+        tc_batch_result_free(batch);
+        tc_proof_free(proof);
         bool same_holder = identity && !strcmp(tc_identity_holder_id(identity).ptr, "gpu-1");
-        if (a == TC_OK && b == TC_OK && c == TC_DENIED && d == TC_OK && e == TC_REPLAYED && same_holder)
+        if (a == TC_OK && b == TC_OK && c == TC_DENIED && d == TC_OK && e == TC_REPLAYED && batch_ok && same_holder)
             j->ok++;
         else {
             j->failed++;
-            fprintf(stderr, "thread round %d: %s %s %s %s %s\n", i, tc_status_name(a), tc_status_name(b),
-                    tc_status_name(c), tc_status_name(d), tc_status_name(e));
+            fprintf(stderr, "thread round %d: %s %s %s %s %s batch %s\n", i, tc_status_name(a), tc_status_name(b),
+                    tc_status_name(c), tc_status_name(d), tc_status_name(e), batch_ok ? "ok" : "wrong");
         }
         tc_identity_free(identity);
         tc_token_free(token);
@@ -78,7 +93,7 @@ void thread_checks(const fixture *f) {
     }
     uint64_t hits = 0, misses = 0;
     tc_verifier_cache_stats(verifier, &hits, &misses);
-    CHECK(hits + misses == 2 * THREADS * ROUNDS && misses >= 1);
+    CHECK(hits + misses == 4 * THREADS * ROUNDS && misses >= 1); /* two single requests, a batch of two */
     tc_verifier_free(verifier);
     tc_token_free(shared);
 }

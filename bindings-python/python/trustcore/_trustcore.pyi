@@ -8,6 +8,8 @@ from typing import Any, Protocol, final
 
 from typing_extensions import Self
 
+from .errors import TrustError
+
 __all__ = [
     "IssuerKey",
     "WorkerKey",
@@ -157,6 +159,9 @@ class NativeVerifier:
         body: _Bytes,
         now: float | None = None,
     ) -> tuple[Token, str, str, str]: ...
+    def authenticate_batch(
+        self, requests: list[tuple[str, str, str, str, str, str, _Bytes]], now: float | None = None
+    ) -> list[tuple[Token, str, str, str] | TrustError]: ...
     def check_policy(
         self, token: Token, request_facts: Mapping[str, str] | _SupportsItems, allow: str, now: float | None = None
     ) -> None: ...

@@ -7,7 +7,9 @@
 // usage: trustcore-bench [ITERATIONS]   prints `bench go per_request_median_ns N cpu_per_request_ns M`
 // (the lowest of 3 rounds' median wall time per request, and the process CPU time per request over
 // all rounds), the same for `gocgo`: the path called through cgo with no binding (rawcgo.go), and
-// for `go/verifier-memory`, `gocgo/verifier-memory` (through plain cgo again) and `go/verifier-redis`.
+// for `go/verifier-memory`, `gocgo/verifier-memory` (through plain cgo again), `go/batch64-one-by-one`
+// and `go/batch64` (64 requests through a Verifier one by one, then as one AuthenticateBatch; samples
+// of 64 requests, figures per request) and `go/verifier-redis`.
 package main
 
 import (
@@ -121,6 +123,54 @@ func run(iterations int) error {
 	if err := measure("gocgo/verifier-memory", iterations, rawVerifier); err != nil {
 		return err
 	}
+	// 64 requests one by one, then the same 64 as one batch, each on a Verifier of its own (memory
+	// stores); Authenticate only, the token from the cache
+	groups := max(iterations/batch, 10)
+	batchReqs := make([]trustcore.BatchRequest, (groups/10+rounds*groups)*batch)
+	for i := range batchReqs {
+		p, err := worker.MakeProof(token, request, "1700000000", fmt.Sprintf("b%d", i))
+		if err != nil {
+			return err
+		}
+		batchReqs[i] = trustcore.BatchRequest{Proof: p, Request: request}
+	}
+	for _, batched := range []bool{false, true} {
+		v, err := trustcore.NewVerifier(trusted, trustcore.VerifierOptions{MaxSkewSeconds: 300,
+			ReplayCapacity: len(batchReqs)})
+		if err != nil {
+			return err
+		}
+		next := 0
+		at := float64(now)
+		once := func() error {
+			reqs := batchReqs[next : next+batch]
+			next += batch
+			if !batched {
+				for _, r := range reqs {
+					if _, _, err := v.Authenticate(r.Proof, r.Request, &at); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			for _, r := range v.AuthenticateBatch(reqs, &at) {
+				if r.Err != nil {
+					return r.Err
+				}
+			}
+			return nil
+		}
+		name := "go/batch64-one-by-one"
+		if batched {
+			name = "go/batch64"
+		}
+		err = measurePer(name, groups, batch, once)
+		v.Close()
+		if err != nil {
+			return err
+		}
+	}
+
 	redis, err := startRedis()
 	if err != nil {
 		return err
@@ -137,8 +187,16 @@ func run(iterations int) error {
 
 const rounds = 3
 
+// batch is the size of the batch compared with as many requests one by one.
+const batch = 64
+
 // measure warms up, then times each of `iterations` requests.
 func measure(name string, iterations int, once func() error) error {
+	return measurePer(name, iterations, 1, once)
+}
+
+// measurePer is measure for samples of `per` requests each: the figures printed are per request.
+func measurePer(name string, iterations, per int, once func() error) error {
 	for i := 0; i < iterations/10; i++ {
 		if err := once(); err != nil {
 			return err
@@ -160,7 +218,8 @@ func measure(name string, iterations int, once func() error) error {
 			best = median
 		}
 	}
-	cpu := (processCPU() - cpuStart) / time.Duration(rounds*iterations)
+	cpu := (processCPU() - cpuStart) / time.Duration(rounds*iterations*per)
+	best /= time.Duration(per)
 	fmt.Printf("bench %s per_request_median_ns %d cpu_per_request_ns %d\n", name, best.Nanoseconds(), cpu.Nanoseconds())
 	return nil
 }
