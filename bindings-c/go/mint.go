@@ -31,15 +31,7 @@ func (k *IssuerKey) Mint(r MintRequest) (string, error) {
 	defer runtime.KeepAlive(k)
 	var pin runtime.Pinner
 	defer pin.Unpin()
-	facts := make([]C.tc_mint_fact, len(r.Facts)+1)
-	for i, f := range r.Facts {
-		values := cStrs(&pin, f.Values)
-		pin.Pin(&values[0])
-		facts[i].predicate, facts[i].predicate_len = pinText(&pin, f.Predicate)
-		facts[i].values = (*C.tc_str)(unsafe.Pointer(&values[0]))
-		facts[i].values_count = C.size_t(len(f.Values))
-	}
-	pin.Pin(&facts[0])
+	facts := cFacts(&pin, r.Facts)
 	var req C.tc_mint_request
 	req.public_hex, req.public_hex_len = pinText(&pin, r.PublicHex)
 	req.holder_id, req.holder_id_len = pinText(&pin, r.HolderID)
@@ -55,4 +47,19 @@ func (k *IssuerKey) Mint(r MintRequest) (string, error) {
 		return "", err
 	}
 	return string(takeBytes(out)), nil
+}
+
+// cFacts builds the C view of facts (one spare element, so &facts[0] is valid for none); every
+// string and array is pinned until pin.Unpin. Used by IssuerKey.Mint and SignerClient.Mint.
+func cFacts(pin *runtime.Pinner, facts []Fact) []C.tc_mint_fact {
+	out := make([]C.tc_mint_fact, len(facts)+1)
+	for i, f := range facts {
+		values := cStrs(pin, f.Values)
+		pin.Pin(&values[0])
+		out[i].predicate, out[i].predicate_len = pinText(pin, f.Predicate)
+		out[i].values = (*C.tc_str)(unsafe.Pointer(&values[0]))
+		out[i].values_count = C.size_t(len(f.Values))
+	}
+	pin.Pin(&out[0])
+	return out
 }

@@ -10,7 +10,6 @@ import (
 	"math"
 	"runtime"
 	"time"
-	"unsafe"
 )
 
 // SignerClient reaches the signer daemon (`trustcore signer serve`), which holds the issuer key in
@@ -97,15 +96,7 @@ func (c *SignerClient) Mint(r SignerMintRequest) (MintedToken, error) {
 	defer runtime.KeepAlive(c)
 	var pin runtime.Pinner
 	defer pin.Unpin()
-	facts := make([]C.tc_mint_fact, len(r.Facts)+1)
-	for i, f := range r.Facts {
-		values := cStrs(&pin, f.Values)
-		pin.Pin(&values[0])
-		facts[i].predicate, facts[i].predicate_len = pinText(&pin, f.Predicate)
-		facts[i].values = (*C.tc_str)(unsafe.Pointer(&values[0]))
-		facts[i].values_count = C.size_t(len(f.Values))
-	}
-	pin.Pin(&facts[0])
+	facts := cFacts(&pin, r.Facts)
 	var req C.tc_signer_mint_request
 	req.public_hex, req.public_hex_len = pinText(&pin, r.PublicHex)
 	req.holder_id, req.holder_id_len = pinText(&pin, r.HolderID)

@@ -7,8 +7,7 @@
 //! bounded too, so a peer that never reads cannot pin a thread either.
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -17,71 +16,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use trustcore_core::signer::protocol::error_response;
-use trustcore_core::wire::SetReadTimeout;
+use trustcore_core::signer::SignerStream;
 use trustcore_core::*;
 
 use super::listen::{self, Listener};
 use super::log::Log;
 use super::{peer, Settings};
-
-enum Conn {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-}
-
-impl Conn {
-    fn try_clone(&self) -> io::Result<Conn> {
-        Ok(match self {
-            Conn::Unix(s) => Conn::Unix(s.try_clone()?),
-            Conn::Tcp(s) => Conn::Tcp(s.try_clone()?),
-        })
-    }
-
-    fn shutdown_read(&self) {
-        let _ = match self {
-            Conn::Unix(s) => s.shutdown(Shutdown::Read),
-            Conn::Tcp(s) => s.shutdown(Shutdown::Read),
-        };
-    }
-
-    fn set_write_timeout(&self, timeout: Duration) -> io::Result<()> {
-        match self {
-            Conn::Unix(s) => s.set_write_timeout(Some(timeout)),
-            Conn::Tcp(s) => s.set_write_timeout(Some(timeout)),
-        }
-    }
-}
-
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Unix(s) => s.read(buf),
-            Conn::Tcp(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Conn::Unix(s) => s.write(buf),
-            Conn::Tcp(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl SetReadTimeout for Conn {
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        match self {
-            Conn::Unix(s) => s.set_read_timeout(timeout),
-            Conn::Tcp(s) => s.set_read_timeout(timeout),
-        }
-    }
-}
 
 struct Shared {
     service: SignerService,
@@ -91,7 +31,7 @@ struct Shared {
     stopping: AtomicBool,
     active: AtomicUsize,
     /// A handle on every open connection, to wake its reader at shutdown.
-    open: Mutex<HashMap<u64, Conn>>,
+    open: Mutex<HashMap<u64, SignerStream>>,
 }
 
 /// Counts a connection in `active` and `open` for exactly as long as its thread runs, panics included.
@@ -114,8 +54,8 @@ fn io_failed(what: &str, e: io::Error) -> Error {
 }
 
 /// Answer with an error frame before any request was read (busy, unknown peer), then close.
-fn refuse_early(mut conn: Conn, error: &Error) {
-    let _ = conn.set_write_timeout(Duration::from_millis(200));
+fn refuse_early(mut conn: SignerStream, error: &Error) {
+    let _ = conn.set_write_timeout(Some(Duration::from_millis(200)));
     if let Ok(frame) = encode_frame(&error_response(Value::Null, error)) {
         let _ = conn.write_all(&frame);
     }
@@ -187,8 +127,8 @@ fn serve(listener: &Listener, service: SignerService, settings: &Settings, log: 
             continue;
         }
         let accepted = match listener {
-            Listener::Unix { listener, .. } => listener.accept().map(|(s, _)| Conn::Unix(s)),
-            Listener::Tcp(listener) => listener.accept().map(|(s, _)| Conn::Tcp(s)),
+            Listener::Unix { listener, .. } => listener.accept().map(|(s, _)| SignerStream::Unix(s)),
+            Listener::Tcp(listener) => listener.accept().map(|(s, _)| SignerStream::Tcp(s)),
         };
         match accepted {
             Ok(conn) => admit(&shared, conn, next_id.fetch_add(1, Ordering::Relaxed), settings.max_connections),
@@ -221,15 +161,15 @@ fn drain(shared: &Arc<Shared>, listener: &Listener) {
     }
 }
 
-fn admit(shared: &Arc<Shared>, conn: Conn, id: u64, max_connections: usize) {
+fn admit(shared: &Arc<Shared>, conn: SignerStream, id: u64, max_connections: usize) {
     if shared.active.load(Ordering::SeqCst) >= max_connections {
         shared.log.event("busy", &[("connections", max_connections.into())]);
         refuse_early(conn, &Error::new(ErrorCode::SignerUnavailable, "signer is at its connection limit; try again"));
         return;
     }
     let peer = match &conn {
-        Conn::Unix(stream) => peer::unix_peer(stream),
-        Conn::Tcp(stream) => stream.peer_addr().ok().map(Peer::Tcp),
+        SignerStream::Unix(stream) => peer::unix_peer(stream),
+        SignerStream::Tcp(stream) => stream.peer_addr().ok().map(Peer::Tcp),
     };
     let Some(peer) = peer else {
         refuse_early(conn, &Error::new(ErrorCode::SignerRefused, "the peer's credentials are unknown"));
@@ -251,9 +191,9 @@ fn admit(shared: &Arc<Shared>, conn: Conn, id: u64, max_connections: usize) {
     }
 }
 
-fn serve_connection(shared: &Shared, mut conn: Conn, peer: &Peer) {
+fn serve_connection(shared: &Shared, mut conn: SignerStream, peer: &Peer) {
     let peer_text = peer.to_string();
-    if conn.set_write_timeout(shared.read_timeout).is_err() {
+    if conn.set_write_timeout(Some(shared.read_timeout)).is_err() {
         return;
     }
     while !shared.stopping.load(Ordering::SeqCst) {

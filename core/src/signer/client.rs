@@ -4,7 +4,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,8 +14,9 @@ use serde_json::{Map, Value};
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::protocol::{parse_response, request_frame, Op};
+use super::stream::SignerStream;
 use crate::error::{Error, ErrorCode, Result};
-use crate::wire::{decode_frame_body, encode_frame, frame_body_length};
+use crate::wire::{decode_frame_body, encode_frame, frame_body_length, SetReadTimeout};
 
 /// Where the signer listens: a Unix socket path, or a loopback TCP address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,48 +121,9 @@ impl std::fmt::Debug for MintedToken {
     }
 }
 
-enum Stream {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-}
-
-impl Stream {
+impl SignerStream {
     fn set_timeouts(&self, left: Duration) -> io::Result<()> {
-        match self {
-            Stream::Unix(s) => s.set_read_timeout(Some(left)).and_then(|_| s.set_write_timeout(Some(left))),
-            Stream::Tcp(s) => s.set_read_timeout(Some(left)).and_then(|_| s.set_write_timeout(Some(left))),
-        }
-    }
-}
-
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Unix(s) => s.read(buf),
-            Stream::Tcp(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Stream {
-    /// send(2) with MSG_NOSIGNAL, not write(2): a signer that closed the connection must give this
-    /// call an error, not kill the host process (C and Go programs keep SIGPIPE's default).
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let fd = match self {
-            Stream::Unix(s) => s.as_raw_fd(),
-            Stream::Tcp(s) => s.as_raw_fd(),
-        };
-        // SAFETY: `buf` is a live slice of `buf.len()` bytes and `fd` an open socket we own
-        let sent = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
-        if sent < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(sent as usize)
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        self.set_read_timeout(Some(left)).and_then(|_| self.set_write_timeout(Some(left)))
     }
 }
 
@@ -185,7 +146,7 @@ const MAX_IDLE: usize = 4;
 pub struct SignerClient {
     address: SignerAddress,
     options: SignerClientOptions,
-    idle: Mutex<Vec<Stream>>,
+    idle: Mutex<Vec<SignerStream>>,
     next_id: AtomicU64,
 }
 
@@ -208,7 +169,7 @@ fn string_field(result: &Map<String, Value>, key: &str) -> Result<String> {
 }
 
 /// Fill `buf`; returns how many bytes arrived before an end of stream or an error.
-fn read_full(stream: &mut Stream, buf: &mut [u8], deadline: Instant) -> (usize, Option<io::Error>) {
+fn read_full(stream: &mut SignerStream, buf: &mut [u8], deadline: Instant) -> (usize, Option<io::Error>) {
     let mut filled = 0;
     while filled < buf.len() {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -243,7 +204,7 @@ impl SignerClient {
         &self.address
     }
 
-    fn connect(&self) -> Result<Stream> {
+    fn connect(&self) -> Result<SignerStream> {
         let failed = |e: io::Error| unavailable(format!("signer is not reachable at {}: {}", self.address, e.kind()));
         let (domain, address) = match &self.address {
             SignerAddress::Unix(path) => (Domain::UNIX, SockAddr::unix(path).map_err(failed)?),
@@ -252,18 +213,18 @@ impl SignerClient {
         let socket = Socket::new(domain, Type::STREAM, None).map_err(failed)?;
         socket.connect_timeout(&address, self.options.connect_timeout).map_err(failed)?;
         Ok(match self.address {
-            SignerAddress::Unix(_) => Stream::Unix(UnixStream::from(std::os::fd::OwnedFd::from(socket))),
+            SignerAddress::Unix(_) => SignerStream::Unix(UnixStream::from(std::os::fd::OwnedFd::from(socket))),
             SignerAddress::Tcp(_) => {
                 let stream = TcpStream::from(socket);
                 let _ = stream.set_nodelay(true); // one small frame each way: never wait for Nagle
-                Stream::Tcp(stream)
+                SignerStream::Tcp(stream)
             }
         })
     }
 
     fn exchange(
         &self,
-        stream: &mut Stream,
+        stream: &mut SignerStream,
         frame: &[u8],
         deadline: Instant,
         reused: bool,
@@ -330,7 +291,7 @@ impl SignerClient {
         outcome
     }
 
-    fn fresh_exchange(&self, frame: &[u8], deadline: Instant) -> Result<(Stream, Map<String, Value>)> {
+    fn fresh_exchange(&self, frame: &[u8], deadline: Instant) -> Result<(SignerStream, Map<String, Value>)> {
         let mut stream = self.connect()?;
         match self.exchange(&mut stream, frame, deadline, false) {
             Ok(answer) => Ok((stream, answer)),

@@ -10,8 +10,10 @@ pub mod audit;
 pub mod client;
 pub mod protocol;
 pub mod service;
+pub mod stream;
 
 pub use audit::{verify_audit_log, AuditBreak, AuditLog, AuditRecord, AuditSummary};
 pub use client::{MintArgs, MintedToken, SignerAddress, SignerClient, SignerClientOptions};
 pub use protocol::{Op, SignerRequest, PROTOCOL_VERSION};
 pub use service::{Answer, Peer, SignerPolicy, SignerService};
+pub use stream::SignerStream;
