@@ -40,6 +40,7 @@ pub fn canonical_request(
     timestamp: &str,
     nonce: &str,
 ) -> Result<Vec<u8>> {
+    crate::fault::on_method(method);
     for (name, value) in [("method", method), ("path", path), ("timestamp", timestamp), ("nonce", nonce)] {
         if value.bytes().any(|b| b == b'\n' || b == b'\r') {
             return Err(Error::malformed(format!("request {name} contains a line break")));

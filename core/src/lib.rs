@@ -36,6 +36,7 @@
 pub mod authenticate;
 pub mod canonical;
 pub mod error;
+pub mod fault;
 pub mod issuer;
 pub mod jobs;
 pub mod keys;
