@@ -65,8 +65,10 @@ pub fn authenticate(
     options: &AuthenticateOptions,
 ) -> Result<(Token, VerifiedIdentity)> {
     let token = parse_token(issuer, &proof.token)?;
-    let identity = token.identity(&options.limits)?;
-    check_request(&token, &identity, proof, request, revoked, options)?;
+    let (identity, holder_key) = token.bound_identity(&options.limits)?;
+    check_revocation(&token, &identity, revoked)?;
+    check_freshness(&proof.timestamp, options.now, options.max_skew_seconds)?;
+    verify_pop_with_key(&holder_key, proof, request)?;
     Ok((token, identity))
 }
 

@@ -149,8 +149,7 @@ impl Verifier {
     fn verified_token(&self, token_b64: &str) -> Result<Arc<VerifiedToken>> {
         let parse = || -> Result<Arc<VerifiedToken>> {
             let token = parse_token(&self.config.issuer, token_b64)?;
-            let identity = token.identity(&self.config.limits)?;
-            let holder_key = PublicKey::from_hex(&identity.holder_public_hex)?;
+            let (identity, holder_key) = token.bound_identity(&self.config.limits)?;
             let revocation_ids =
                 std::iter::once(identity.revocation_id.clone()).chain(token.revocation_ids()).collect();
             Ok(Arc::new(VerifiedToken { token, identity, holder_key, revocation_ids }))
