@@ -20,7 +20,7 @@ BENCH_TARGETS := bench-rust
 # the demo is a test too: it checks every outcome it narrates; so is a short soak
 TEST_TARGETS += test-demo test-soak
 
-.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak lint demo demo-rust bench bench-rust fuzz clean
+.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
 
 setup: $(SETUP_TARGETS)
 
@@ -71,9 +71,28 @@ test-soak: setup-rust
 demo-rust: setup-rust
 	@$(CARGO) run --locked --quiet --release -p trustcore-cli -- demo
 
-bench: $(BENCH_TARGETS)
+# one run, one report (bench/README.md): every harness writes target/bench/<impl>.jsonl, in turn so
+# none disturbs another, then bench/report.py writes bench/results.{md,json,svg} and prints the table
+BENCH_OUT := $(ROOT)/target/bench
+BENCH_VENV := $(ROOT)/target/bench-venv
+bench:
+	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	$(MAKE) --no-print-directory $(BENCH_TARGETS)
+	$(MAKE) --no-print-directory bench-report
 
-bench-rust: setup-rust setup-redis
+bench-report:
+	@$(BENCH_VENV)/bin/python -c 'import matplotlib' 2>/dev/null || { rm -rf $(BENCH_VENV) && python3 -m venv $(BENCH_VENV) \
+		&& $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(ROOT)/bench/requirements.txt; }
+	BENCH_PYTHON=$(BENCH_VENV)/bin/python $(BENCH_VENV)/bin/python $(ROOT)/bench/report.py
+
+# the Rust core's harness (core/examples/bench.rs): the figures every binding is compared with
+bench-rust: setup-rust setup-redis signer-bin
+	@mkdir -p $(BENCH_OUT)
+	$(CARGO) build --locked --quiet --release -p trustcore-core --example bench
+	$(ROOT)/target/release/examples/bench $(BENCH_OUT)/rust.jsonl
+
+# the detailed criterion benches of the core and the signer (not part of make bench)
+bench-criterion: setup-rust setup-redis
 	$(CARGO) bench --locked -p trustcore-core --bench core -- --noplot
 	$(CARGO) run --locked --quiet --release -p trustcore-core --example memory_per_entry
 	$(CARGO) bench --locked -p trustcore-cli --bench signer -- --noplot

@@ -1,0 +1,254 @@
+"""Merge the harnesses' JSON lines (target/bench/*.jsonl) into one report: bench/results.md (also
+printed), bench/results.json and bench/results.svg. See bench/README.md.
+
+    python bench/report.py [--in target/bench] [--out bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+IMPLS = ["rust", "c", "go", "python", "node-sync", "node-async", "trust-core-0.1"]
+OPS = [
+    "mint",
+    "make_proof",
+    "authenticate_uncached_2B",
+    "authenticate_uncached_1KiB",
+    "authenticate_uncached_1MiB",
+    "authenticate_cached_2B",
+    "authenticate_cached_1KiB",
+    "authenticate_cached_1MiB",
+    "check_policy",
+    "per_request_uncached",
+    "per_request_cached",
+    "per_request_cached_redis",
+    "sign_job",
+    "verify_job",
+    "signer_mint_in_process",
+    "signer_mint_socket",
+    "batch64_one_by_one",
+    "batch64",
+    "floor_verify_strict",
+]
+# the issue's overhead goals against the Rust core, per binding
+OVERHEAD_GOAL = {"python": 1.15, "node-sync": 1.20, "c": 1.05, "go": 1.05}
+
+
+def load(folder: Path) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str, int], dict[str, Any]]]:
+    times: dict[tuple[str, str], dict[str, Any]] = {}
+    rates: dict[tuple[str, str, int], dict[str, Any]] = {}
+    files = sorted(folder.glob("*.jsonl"))
+    if not files:
+        sys.exit(f"no harness output in {folder}: run `make bench`")
+    for path in files:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                sys.exit(f"{path}:{number}: not JSON ({e})")
+            if row.get("unit") == "req/s":
+                rates[(row["impl"], row["op"], int(row["threads"]))] = row
+            else:
+                times[(row["impl"], row["op"])] = row
+    return times, rates
+
+
+def command_version(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "not found"
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+    except (OSError, AttributeError):
+        mem_kb = 0
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "load_average": os.getloadavg(),
+        "rustc": command_version(["rustc", "--version"]),
+        "python": command_version([os.environ.get("BENCH_PYTHON", "python3"), "--version"]),
+        "node": command_version(["node", "--version"]),
+        "go": command_version(["go", "version"]),
+        "cc": command_version([os.environ.get("TC_CC", "gcc"), "--version"]),
+    }
+
+
+def us(ns: float) -> str:
+    value = ns / 1000
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def x(r: float | None) -> str:
+    return "–" if r is None else f"×{r:.2f}"
+
+
+def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, str, int], dict[str, Any]],
+          host: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    impls = [i for i in IMPLS if any(k[0] == i for k in times)] + sorted(
+        {k[0] for k in times} - set(IMPLS))
+    ops = [o for o in OPS if any(k[1] == o for k in times)] + sorted({k[1] for k in times} - set(OPS))
+
+    def med(impl: str, op: str) -> float | None:
+        row = times.get((impl, op))
+        return None if row is None else float(row["median"])
+
+    def rate(impl: str, op: str, threads: int) -> float | None:
+        row = rates.get((impl, op, threads))
+        return None if row is None else float(row["value"])
+
+    lines = ["# trustcore benchmarks", ""]
+    lines.append("Reproduce with `make bench` (bench/README.md: the fixture, the operations, the loop). "
+                 "Medians of 21 samples in µs; batch rows are per request.")
+    lines.append("")
+    lines.append(f"Machine: {host['cpu']}, {host['cores']} cores, {host['memory_gib']} GiB, Linux {host['kernel']}, "
+                 f"load average at the end {', '.join(f'{v:.2f}' for v in host['load_average'])}; "
+                 f"{host['rustc']}; {host['python']}; Node {host['node']}; {host['go']}; {host['cc']}.")
+    lines += ["", "## Medians (µs)", ""]
+    lines.append("| op | " + " | ".join(impls) + " |")
+    lines.append("|---|" + "---:|" * len(impls))
+    for op in ops:
+        cells = []
+        for impl in impls:
+            row = times.get((impl, op))
+            cells.append("" if row is None else us(row["median"]))
+        lines.append(f"| {op} | " + " | ".join(cells) + " |")
+
+    lines += ["", "## Against the Rust core (binding median / Rust median) and against trust-core 0.1 "
+              "(trust-core 0.1 median / this median: the speed-up)", ""]
+    bindings = [i for i in impls if i not in ("rust", "trust-core-0.1")]
+    lines.append("| op | " + " | ".join(f"{b} / rust" for b in bindings)
+                 + " | " + " | ".join(f"tc0.1 / {i}" for i in ["rust"] + bindings) + " |")
+    lines.append("|---|" + "---:|" * (2 * len(bindings) + 1))
+    for op in ops:
+        if op.startswith("floor") or op == "signer_mint_in_process":
+            continue
+        tc_op = "per_request_uncached" if op == "per_request_cached" else op
+        cells = [x(ratio(med(b, op), med("rust", op))) for b in bindings]
+        cells += [x(ratio(med("trust-core-0.1", tc_op), med(i, op))) for i in ["rust"] + bindings]
+        lines.append(f"| {op} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("(`per_request_cached` is compared with trust-core 0.1's per-request path: it has no cache.)")
+
+    lines += ["", "## Throughput (requests per second, all threads together)", ""]
+    lines.append("| impl | uncached, 1 thread | 2 threads | 2 / 1 | cached, 1 thread | 2 threads | 2 / 1 |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    for impl in sorted({k[0] for k in rates}, key=lambda i: IMPLS.index(i) if i in IMPLS else 99):
+        cells = []
+        for op in ("throughput_uncached", "throughput_cached"):
+            one, two = rate(impl, op, 1), rate(impl, op, 2)
+            cells += ["" if one is None else f"{one:,.0f}", "" if two is None else f"{two:,.0f}", x(ratio(two, one))]
+        lines.append(f"| {impl} | " + " | ".join(cells) + " |")
+
+    goals: list[dict[str, Any]] = []
+
+    def goal(name: str, value: float | None, target: str, met: bool | None) -> None:
+        goals.append({"goal": name, "value": value, "target": target, "met": met})
+
+    verify, policy = med("rust", "floor_verify_strict"), med("rust", "check_policy")
+    r = ratio(med("rust", "per_request_cached"), None if verify is None or policy is None else verify + policy)
+    goal("Rust core cached per-request / floor (one strict verify + one check_policy)", r, "≤ 1.2", None if r is None else r <= 1.2)
+    tc = med("trust-core-0.1", "per_request_uncached")
+    r = ratio(tc, med("python", "per_request_cached"))
+    goal("Python cached per-request: speed-up over trust-core 0.1", r, "≥ 4", None if r is None else r >= 4)
+    r = ratio(tc, med("python", "per_request_uncached"))
+    goal("Python uncached per-request: speed-up over trust-core 0.1", r, "≥ 1.8", None if r is None else r >= 1.8)
+    for op in ("throughput_cached", "throughput_uncached"):
+        r = ratio(rate("python", op, 2), rate("python", op, 1))
+        goal(f"Python {op}: 2 threads / 1 thread", r, "≥ 1.8", None if r is None else r >= 1.8)
+    for impl, limit in OVERHEAD_GOAL.items():
+        for op in ("per_request_uncached", "per_request_cached"):
+            r = ratio(med(impl, op), med("rust", op))
+            goal(f"{impl} {op} / Rust core", r, f"≤ {limit}", None if r is None else r <= limit)
+    socket, in_process = med("rust", "signer_mint_socket"), med("rust", "signer_mint_in_process")
+    added = None if socket is None or in_process is None else (socket - in_process) / 1000
+    goal("signer mint over the socket minus in process (µs)", added, "≤ 50", None if added is None else added <= 50)
+    for impl in impls:
+        r = ratio(med(impl, "batch64_one_by_one"), med(impl, "batch64"))
+        if r is not None:
+            goal(f"{impl} batch of 64: throughput over one by one", r, "≥ 1.6", r >= 1.6)
+
+    lines += ["", "## Goals (issue 8)", "", "| goal | measured | target | |", "|---|---:|---|---|"]
+    for g in goals:
+        value = "–" if g["value"] is None else f"{g['value']:.2f}"
+        verdict = {True: "met", False: "**missed**", None: "not measured"}[g["met"]]
+        lines.append(f"| {g['goal']} | {value} | {g['target']} | {verdict} |")
+    lines.append("")
+    report = {
+        "machine": host,
+        "times": [times[k] for k in sorted(times)],
+        "throughput": [rates[k] for k in sorted(rates)],
+        "goals": goals,
+    }
+    return "\n".join(lines), report
+
+
+def chart(times: dict[tuple[str, str], dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    impls = [i for i in IMPLS if any(k[0] == i for k in times)]
+    ops = [o for o in OPS if any(k[1] == o for k in times)]
+    height = 0.8 / max(len(impls), 1)
+    fig, ax = plt.subplots(figsize=(11, 0.55 * len(ops) + 1.5))
+    for n, impl in enumerate(impls):
+        ys = [i + n * height for i, op in enumerate(ops) if (impl, op) in times]
+        values = [times[(impl, op)]["median"] / 1000 for op in ops if (impl, op) in times]
+        ax.barh(ys, values, height=height, label=impl)
+    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(ops))], ops)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("median µs per operation (log scale; lower is faster)")
+    ax.set_title("trustcore: per-operation medians by implementation (make bench)")
+    ax.grid(axis="x", which="both", alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    root = Path(__file__).resolve().parents[1]
+    parser.add_argument("--in", dest="src", type=Path, default=root / "target" / "bench")
+    parser.add_argument("--out", type=Path, default=root / "bench")
+    args = parser.parse_args()
+    times, rates = load(args.src)
+    markdown, report = build(times, rates, machine())
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.md").write_text(markdown)
+    (args.out / "results.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    chart(times, args.out / "results.svg")
+    print(markdown)
+    print(f"written: {args.out / 'results.md'}, results.json, results.svg")
+
+
+if __name__ == "__main__":
+    main()
