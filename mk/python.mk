@@ -6,9 +6,14 @@
 #                 signer tests start target/release/trustcore, built by signer-bin; the Verifier's
 #                 Redis tests start their own redis-server on a free loopback port, from setup-redis),
 #                 then the README example in a venv that holds nothing but the package
-#   bench-python  this binding against trust-core 0.1 from PyPI, per operation, the Verifier with
-#                 memory and Redis stores (its own redis-server), 64 requests one by one vs as one
-#                 authenticate_batch, 1 vs 2 threads
+#   test-panic-python  the panic boundary (DESIGN §5): a debug wheel built with the feature
+#                 `fault-injection` (core panics on the method TRUSTCORE-INJECTED-PANIC) into
+#                 target/python-wheels-fault, installed in its own venv (.venv-fault), and
+#                 tests/panic_boundary/ (outside the default collection): every entry point reaching
+#                 the canonical request raises trustcore.Internal, and the same objects work after
+#   bench-python  bench/README.md's harness (bench/bench.py): this binding (`python`) and trust-core
+#                 0.1 from PyPI (`trust-core-0.1`) in one run, written to target/bench/python.jsonl
+#                 (its own redis-server and signer daemon; about 30 s)
 
 PY_DIR := $(ROOT)/bindings-python
 PY_PYTHON ?= python3
@@ -16,8 +21,10 @@ PY_VENV := $(PY_DIR)/.venv
 PY_BENCH_VENV := $(PY_DIR)/.venv-bench
 PY_CLEAN_VENV := $(PY_DIR)/.venv-clean
 PY_WHEELS := $(ROOT)/target/python-wheels
+PY_FAULT_VENV := $(PY_DIR)/.venv-fault
+PY_FAULT_WHEELS := $(ROOT)/target/python-wheels-fault
 
-.PHONY: setup-python build-python test-python bench-python
+.PHONY: setup-python build-python test-python test-panic-python bench-python
 
 # a venv for $(PY_PYTHON) (>= 3.10) at $(1), with the requirements file $(2) installed; redone when
 # the file changes or the venv no longer runs (a removed interpreter)
@@ -48,12 +55,24 @@ test-python: build-python signer-bin setup-redis
 	$(PY_CLEAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps $(PY_WHEELS)/trustcore-*.whl
 	$(PY_CLEAN_VENV)/bin/python $(PY_DIR)/tests/readme_example.py
 
-bench-python: build-python setup-redis
+# a debug build (the dev profile, target/debug) in a directory of its own: the release wheel the
+# other targets install is never touched
+test-panic-python: setup-python
+	$(call py_venv,$(PY_FAULT_VENV),$(PY_DIR)/requirements-fault.txt)
+	rm -rf $(PY_FAULT_WHEELS)
+	cd $(PY_DIR) && $(PY_VENV)/bin/maturin build --locked --quiet --features fault-injection \
+		--interpreter $(PY_FAULT_VENV)/bin/python --out $(PY_FAULT_WHEELS)
+	$(PY_FAULT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+		$(PY_FAULT_WHEELS)/trustcore-*.whl
+	cd $(PY_DIR) && $(PY_FAULT_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/panic_boundary
+
+bench-python: build-python signer-bin setup-redis
 	$(call py_venv,$(PY_BENCH_VENV),$(PY_DIR)/requirements-bench.txt)
 	$(PY_BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
 		$(PY_WHEELS)/trustcore-*.whl
-	$(PY_BENCH_VENV)/bin/python $(PY_DIR)/bench/compare.py
+	mkdir -p $(ROOT)/target/bench
+	$(PY_BENCH_VENV)/bin/python $(PY_DIR)/bench/bench.py $(ROOT)/target/bench/python.jsonl
 
 SETUP_TARGETS += setup-python
-TEST_TARGETS += test-python
+TEST_TARGETS += test-python test-panic-python
 BENCH_TARGETS += bench-python
