@@ -8,9 +8,14 @@
 #                start. Needs the `trustcore` binary (signer-bin, in the top Makefile), which the signer
 #                tests start as a child process from $TRUSTCORE_BIN, and redis-server (setup-redis),
 #                which the Verifier tests start on a free loopback port
-#   bench-node   the per-request path through Node (sync, async) against the Rust core, then the
-#                Verifier's cached path on memory and on Redis (its own redis-server), then 64
-#                requests one by one vs as one authenticateBatch (sync, async, Rust), one run
+#   bench-node   bench/README.md's harness (bench/bench.mjs): every op through the sync functions
+#                (impl node-sync) and their Promise forms (node-async), throughput on 1 and 2 worker
+#                threads, into target/bench/node.jsonl; starts its own redis-server and signer daemon
+#   test-panic-node  a debug build with --features fault-injection into target/node-fault/ (never
+#                bindings-node/*.node): every entry point reaching canonical_request, sync and on the
+#                libuv pool, is made to panic inside core and must give INTERNAL, and the same objects
+#                keep working (test/fault-injection/panic.test.js)
+#   test-node-fault  (by hand, not in CI) the whole node --test suite against that debug build
 #   regen-node   write the generated index.js / index.d.ts in place (then commit them)
 
 NODE_DIR := $(ROOT)/bindings-node
@@ -26,10 +31,10 @@ define install-addon
 endef
 
 SETUP_TARGETS += setup-node
-TEST_TARGETS += test-node
+TEST_TARGETS += test-node test-panic-node
 BENCH_TARGETS += bench-node
 
-.PHONY: setup-node build-node regen-node test-node pack-test-node bench-node
+.PHONY: setup-node build-node regen-node test-node pack-test-node bench-node build-node-fault test-panic-node test-node-fault
 
 setup-node: $(NODE_STAMP)
 
@@ -74,6 +79,24 @@ pack-test-node:
 		&& node -e 'const t = require("trustcore"); if (!(new t.TrustError("DENIED", "x") instanceof Error)) process.exit(1)'
 	@echo "pack-test-node: $$(cd $(NODE_OUT)/pack && ls trustcore-*.tgz) installs into an empty project and runs the quick start"
 
-bench-node: build-node setup-redis
-	$(CARGO) build --locked --release -p trustcore-node --example bench_core_per_request
-	cd $(NODE_DIR) && node bench/bench.mjs $(ROOT)/target/release/examples/bench_core_per_request
+bench-node: build-node signer-bin setup-redis
+	mkdir -p $(ROOT)/target/bench
+	cd $(NODE_DIR) && node bench/bench.mjs $(ROOT)/target/bench/node.jsonl
+
+# the fault-injection build: debug, its own output dir, loaded from there by the package's JS entry
+# copied next to it (the addon in bindings-node/ stays the release one the other tests load)
+NODE_FAULT := $(ROOT)/target/node-fault
+build-node-fault: setup-node setup-rust
+	rm -rf $(NODE_FAULT) && mkdir -p $(NODE_FAULT)
+	cd $(NODE_DIR) && $(NAPI) build --platform --output-dir $(NODE_FAULT) --features fault-injection -- --locked
+	cp $(NODE_DIR)/trustcore.js $(NODE_DIR)/trustcore.mjs $(NODE_FAULT)/
+
+test-panic-node: build-node-fault
+	@# RUST_BACKTRACE=0: each injected panic still logs its one line, not a backtrace
+	cd $(NODE_DIR) && RUST_BACKTRACE=0 TRUSTCORE_NODE_FAULT_DIR=$(NODE_FAULT) node --test --test-reporter=spec test/fault-injection/panic.test.js
+
+# every test file with `require('trustcore')` resolved to the fault-injection build (a preload that
+# redirects the package name; NODE_OPTIONS reaches node --test's per-file child processes)
+test-node-fault: build-node-fault signer-bin setup-redis
+	cd $(NODE_DIR) && RUST_BACKTRACE=0 TRUSTCORE_NODE_FAULT_DIR=$(NODE_FAULT) NODE_OPTIONS="--require $(NODE_DIR)/test/fault-injection/use-fault-build.js" \
+		node --test --test-reporter=spec test/*.test.js test/fault-injection/panic.test.js

@@ -1,222 +1,261 @@
-// `make bench-node`: the per-request path (authenticate + checkPolicy) through the Node binding,
-// sync and async, against the Rust core timed in the same run by the binary given as argv[2].
-// Medians of rounds; Rust and Node take turns REPEATS times and each operation keeps its lowest
-// median, so a burst of load from another process on a shared machine skews neither side alone.
-// The goal is an overhead over the Rust core of at most 20 % per request.
-// Then the stateful Verifier's cached per-request path (authenticate + checkPolicy, a fresh nonce
-// each request, the token verified once), on its memory stores and on Redis: a redis-server
-// started here on a free loopback port and stopped after, for both the Rust and the Node side.
-// Last, 64 requests through the Verifier (memory, authenticate only) one by one against the same
-// 64 as one authenticateBatch (one Ed25519 batch verification), sync and async, Rust alongside:
-// requests per second and the batch's gain (goal >= 1.6x).
+// `make bench-node`: the Node binding's harness for `make bench` (bench/README.md): its fixture, its
+// operations and its timing loop, one JSON line per figure, for two implementations:
+//   node-sync   the synchronous functions, on the JS thread
+//   node-async  their Promise forms (the libuv pool), awaited one at a time
+// usage: node bench/bench.mjs OUT.jsonl   (`-` for standard output; progress on standard error)
+// The signer op starts `$TRUSTCORE_BIN signer serve` (test/signer-daemon.js), the Redis op a
+// redis-server on a free loopback port (test/redis-server.js); both are stopped at the end.
+// Throughput (node-sync only): the per-request path on 1 and then 2 worker threads for about a second.
 
-import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import tc from 'trustcore'
-import { RedisServer } from '../test/redis-server.js'
 
 const NOW = 1_700_000_000
-const ALLOW = 'allow if right($op), operation($op)'
-const ROUNDS = 15
-const PER_ROUND = 400
-const IN_FLIGHT = 8
-const REPEATS = 5
+const TIMESTAMP = '1700000000'
+const SAMPLES = 21
+const ALLOW = 'allow if operation("lease"), lane("transcribe")'
+const POLICY = { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }
+const OPTIONS = { now: NOW, revokedIds: [], maxSkewSeconds: 300 }
+const CLOCK = { now: NOW }
 const BATCH = 64
-const BATCHES_PER_ROUND = 10
+const THROUGHPUT_PROOFS = 40_000 // per worker: more than one worker verifies in a second
 
 const issuer = tc.IssuerKey.fromSecretHex('11'.repeat(32))
-const worker = tc.WorkerKey.fromSecretHex('22'.repeat(32))
-const token = tc.mintBiscuit(issuer, {
-  publicHex: worker.publicHex,
-  holderId: 'worker-1',
-  facts: { right: ['lease', 'report'] },
+const holder = tc.WorkerKey.fromSecretHex('22'.repeat(32))
+const MINT = {
+  publicHex: holder.publicHex,
+  holderId: 'gpu-1',
+  facts: { lane: ['transcribe', 'gpu'] },
   revocationId: 'rev-1',
   expiresAt: NOW + 3600,
-})
-const request = { method: 'POST', path: '/lease?pool=gpu', body: Buffer.alloc(256, 'x') }
-const proof = tc.makeProof(worker, token, request, String(NOW), 'nonce-1')
-const options = { now: NOW, revokedIds: [], maxSkewSeconds: 300 }
-const policy = { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }
-const parsed = tc.authenticate(issuer.publicHex, proof, request, options).token
-
-const median = (values) => values.sort((a, b) => a - b)[values.length >> 1]
-const nsSince = (start) => Number(process.hrtime.bigint() - start)
-
-function timeSync(op, perRound = PER_ROUND) {
-  for (let i = 0; i < perRound; i++) op() // warm up
-  const rounds = []
-  for (let r = 0; r < ROUNDS; r++) {
-    const start = process.hrtime.bigint()
-    for (let i = 0; i < perRound; i++) op()
-    rounds.push(nsSince(start) / perRound)
-  }
-  return median(rounds)
 }
+const token = tc.mintBiscuit(issuer, MINT)
+const BODIES = [
+  ['2B', Buffer.from('{}')],
+  ['1KiB', Buffer.alloc(1024, 'x')],
+  ['1MiB', Buffer.alloc(1 << 20, 'x')],
+]
+const lease = (body) => ({ method: 'POST', path: '/lease', body })
+const small = lease(BODIES[0][1])
+const poolFor = (name) => (name === '1MiB' ? 600 : 10_000)
+/** Proofs with nonces of their own (a Verifier accepts each once), made before timing. */
+const proofsFor = (request, count, tag) => Array.from({ length: count }, (_, i) => tc.makeProof(holder, token, request, TIMESTAMP, `${tag}-${i}`))
+let verifiers = 0
+/** A fresh Verifier (memory, or Redis under a key prefix of its own), so a proof pool serves both impls. */
+const freshVerifier = (pool, redis) =>
+  new tc.Verifier(issuer.publicHex, {
+    replayCapacity: Math.max(pool, 1000),
+    ...(redis ? { redis: { url: redis.url, keyPrefix: `bench-node-${process.pid}-${++verifiers}:` } } : {}),
+  })
 
-async function timeAsync(op, inFlight = 1, perRound = PER_ROUND) {
-  const run = async (count) => {
-    const lane = async () => {
-      for (let i = 0; i < count / inFlight; i++) await op()
+if (!isMainThread) await throughputWorker(workerData)
+else await main()
+
+async function main() {
+  const target = process.argv[2]
+  if (!target || process.argv.length > 3) throw new Error('usage: node bench/bench.mjs OUT.jsonl (or -)')
+  const out = target === '-' ? 1 : fs.openSync(target, 'w')
+  const line = (value) => fs.writeSync(out, `${JSON.stringify(value)}\n`)
+
+  // bench/README.md's loop: warm up 0.2 s (at least 3 calls, at most a fifth of `pool` when each
+  // call consumes a proof made before timing), `k` calls per ~10 ms sample, 21 samples; `per` is
+  // the requests one call handles (figures per request)
+  async function measure(impl, op, call, { pool = Infinity, per = 1 } = {}) {
+    const sync = impl === 'node-sync'
+    const warmCap = pool / 5
+    let calls = 0
+    const start = process.hrtime.bigint()
+    const elapsed = () => Number(process.hrtime.bigint() - start) / 1e9
+    while (calls < 3 || (elapsed() < 0.2 && calls < warmCap)) {
+      if (sync) call()
+      else await call()
+      calls++
     }
-    await Promise.all(Array.from({ length: inFlight }, lane))
+    let k = Math.max(1, Math.round(0.01 / (elapsed() / calls)))
+    if (pool !== Infinity) k = Math.max(1, Math.min(k, Math.floor((pool - calls) / SAMPLES)))
+    const times = []
+    for (let s = 0; s < SAMPLES; s++) {
+      const t = process.hrtime.bigint()
+      if (sync) for (let i = 0; i < k; i++) call()
+      else for (let i = 0; i < k; i++) await call()
+      times.push(Number(process.hrtime.bigint() - t) / (k * per))
+    }
+    times.sort((a, b) => a - b)
+    const median = times[SAMPLES >> 1]
+    process.stderr.write(`${impl} ${op}: ${(median / 1000).toFixed(1)} us\n`)
+    line({ impl, op, unit: 'ns', median, min: times[0], max: times[SAMPLES - 1], samples: SAMPLES, k })
   }
-  await run(perRound)
-  const rounds = []
-  for (let r = 0; r < ROUNDS; r++) {
+  /** A call that takes the next proof of `pool`, and fails rather than reuse one. */
+  const drawing = (pool) => {
+    let i = 0
+    return () => {
+      if (i >= pool.length) throw new Error('proof pool exhausted')
+      return pool[i++]
+    }
+  }
+
+  // the pools, made once: each op gets a fresh Verifier, so node-sync and node-async use the same
+  const proof = tc.makeProof(holder, token, small, TIMESTAMP, 'n-1')
+  const cachedPools = Object.fromEntries(BODIES.map(([name, body]) => [name, proofsFor(lease(body), poolFor(name), `c${name}`)]))
+  const perRequestPool = proofsFor(small, 10_000, 'per-request')
+  const groups = []
+  for (const [g, p] of proofsFor(small, 400 * BATCH, 'batch').entries()) {
+    if (g % BATCH === 0) groups.push([])
+    groups.at(-1).push({ proof: p, request: small })
+  }
+  const warmProof = (tag) => tc.makeProof(holder, token, small, TIMESTAMP, `warm-${tag}`)
+  const parsed = tc.authenticate(issuer.publicHex, proof, small, OPTIONS).token
+  const job = { id: 'job-1', kind: 'transcribe', n: 3, url: 'https://example.invalid/a.mp3' }
+  const signedJob = { ...job, sig: tc.signJob(issuer, job, 'gpu-1') }
+  const { RedisServer } = await import('../test/redis-server.js')
+  const { startSigner } = await import('../test/signer-daemon.js')
+  const redis = await RedisServer.start()
+  // no audit log; expiry from the real clock, as the daemon checks it against its own
+  const signer = await startSigner({ seedHex: '11'.repeat(32), args: ['--max-ttl', '86400'] })
+  const client = new tc.SignerClient(signer.address)
+  const signerMint = { ...MINT, expiresAt: Math.floor(Date.now() / 1000) + 3600 }
+
+  try {
+    for (const impl of ['node-sync', 'node-async']) {
+      const sync = impl === 'node-sync'
+      const run = (op, call, opts) => measure(impl, op, call, opts)
+      const authenticate = sync ? tc.authenticate : tc.authenticateAsync
+      const checkPolicy = sync ? tc.checkPolicy : tc.checkPolicyAsync
+
+      await run('mint', sync ? () => tc.mintBiscuit(issuer, MINT) : () => tc.mintBiscuitAsync(issuer, MINT))
+      await run('make_proof', () => (sync ? tc.makeProof : tc.makeProofAsync)(holder, token, small, TIMESTAMP, 'n-1'))
+      for (const [name, body] of BODIES) {
+        const request = lease(body)
+        const p = tc.makeProof(holder, token, request, TIMESTAMP, 'n-1')
+        await run(`authenticate_uncached_${name}`, () => authenticate(issuer.publicHex, p, request, OPTIONS))
+      }
+      for (const [name, body] of BODIES) {
+        const request = lease(body)
+        const pool = cachedPools[name]
+        const verifier = freshVerifier(pool.length)
+        verifier.authenticate(tc.makeProof(holder, token, request, TIMESTAMP, `warm-${name}`), request, CLOCK) // token cached
+        const next = drawing(pool)
+        const call = sync
+          ? () => verifier.authenticate(next(), request, CLOCK)
+          : () => verifier.authenticateAsync(next(), request, CLOCK)
+        await run(`authenticate_cached_${name}`, call, { pool: pool.length })
+      }
+      await run('check_policy', () => checkPolicy(parsed, POLICY))
+      await run(
+        'per_request_uncached',
+        sync
+          ? () => tc.checkPolicy(tc.authenticate(issuer.publicHex, proof, small, OPTIONS).token, POLICY)
+          : async () => tc.checkPolicyAsync((await tc.authenticateAsync(issuer.publicHex, proof, small, OPTIONS)).token, POLICY),
+      )
+      for (const [op, store] of [
+        ['per_request_cached', null],
+        ['per_request_cached_redis', redis],
+      ]) {
+        const verifier = freshVerifier(perRequestPool.length, store)
+        verifier.authenticate(warmProof(op), small, CLOCK)
+        const next = drawing(perRequestPool)
+        const call = sync
+          ? () => verifier.checkPolicy(verifier.authenticate(next(), small, CLOCK).token, POLICY)
+          : async () => verifier.checkPolicyAsync((await verifier.authenticateAsync(next(), small, CLOCK)).token, POLICY)
+        await run(op, call, { pool: perRequestPool.length })
+      }
+      await run('sign_job', () => (sync ? tc.signJob : tc.signJobAsync)(issuer, job, 'gpu-1'))
+      await run('verify_job', () => (sync ? tc.verifyJob : tc.verifyJobAsync)(issuer.publicHex, signedJob, 'gpu-1'))
+      // SignerClient has Promise forms only: node-async alone has this op
+      if (!sync) await run('signer_mint_socket', () => client.mint(signerMint))
+      for (const [op, batched] of [
+        ['batch64_one_by_one', false],
+        ['batch64', true],
+      ]) {
+        const verifier = freshVerifier(groups.length * BATCH)
+        const next = drawing(groups)
+        const allOk = (outcomes) => {
+          for (const outcome of outcomes) if (!outcome.ok) throw outcome.error
+        }
+        let call
+        if (batched && sync) call = () => allOk(verifier.authenticateBatch(next(), CLOCK))
+        else if (batched) call = async () => allOk(await verifier.authenticateBatchAsync(next(), CLOCK))
+        else if (sync) call = () => next().forEach(({ proof: p, request }) => verifier.authenticate(p, request, CLOCK))
+        else
+          call = async () => {
+            for (const { proof: p, request } of next()) await verifier.authenticateAsync(p, request, CLOCK)
+          }
+        await run(op, call, { pool: groups.length, per: BATCH })
+      }
+    }
+  } finally {
+    await signer.stop()
+    await redis.stop()
+  }
+
+  for (const op of ['throughput_uncached', 'throughput_cached']) {
+    for (const threads of [1, 2]) {
+      const { requests, seconds } = await throughput(op, threads)
+      const value = requests / seconds
+      process.stderr.write(`node-sync ${op} x${threads}: ${value.toFixed(0)} req/s\n`)
+      line({ impl: 'node-sync', op, threads, unit: 'req/s', value, requests, seconds })
+    }
+  }
+  if (out !== 1) fs.closeSync(out)
+}
+
+/**
+ * The per-request path on `threads` worker threads for about a second: each worker loads the addon
+ * and makes its proofs, then all start together. A Verifier is a native object of one JS realm and
+ * cannot be handed to another worker, so for `throughput_cached` each worker has a Verifier of its
+ * own (memory stores, the token cached before the start) where the other harnesses share one.
+ */
+async function throughput(op, threads) {
+  const workers = Array.from({ length: threads }, (_, t) => new Worker(new URL(import.meta.url), { workerData: { op, tag: `t${threads}-${t}` } }))
+  const message = (worker) =>
+    new Promise((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+      worker.once('exit', (code) => reject(new Error(`a bench worker exited (${code}) before answering`)))
+    })
+  try {
+    await Promise.all(workers.map(message)) // ready
     const start = process.hrtime.bigint()
-    await run(perRound)
-    rounds.push(nsSince(start) / perRound)
+    const done = Promise.all(workers.map(message))
+    const deadline = performance.timeOrigin + performance.now() + 1000
+    for (const worker of workers) worker.postMessage({ deadline })
+    const counts = await done
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9
+    for (const count of counts) if (typeof count !== 'number') throw new Error(`a bench worker failed: ${count.error}`)
+    return { requests: counts.reduce((a, b) => a + b, 0), seconds }
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()))
   }
-  return median(rounds)
 }
 
-const rustBinary = process.argv[2]
-if (!rustBinary) throw new Error('usage: node bench/bench.mjs <path of the bench_core_per_request binary>')
-const perRequest = () => tc.checkPolicy(tc.authenticate(issuer.publicHex, proof, request, options).token, policy)
-const perRequestAsync = async () => {
-  const { token: verified } = await tc.authenticateAsync(issuer.publicHex, proof, request, options)
-  await tc.checkPolicyAsync(verified, policy)
-}
-
-// the Verifier: every request a nonce of its own, so the proofs are made before any timing; each
-// timing gets a fresh verifier (memory) or key prefix (Redis), so the same proofs serve them all
-// the warm-up round and ROUNDS more, of single requests or of batches, whichever needs more
-const PROOFS = Math.max(PER_ROUND, BATCH * BATCHES_PER_ROUND) * (ROUNDS + 1)
-const proofs = Array.from({ length: PROOFS }, (_, i) => tc.makeProof(worker, token, request, String(NOW), `bench-${i}`))
-const clock = { now: NOW }
-let prefixes = 0
-const freshVerifier = (redis) =>
-  new tc.Verifier(issuer.publicHex, redis ? { redis: { url: redis.url, keyPrefix: `bench-node-${process.pid}-${++prefixes}:` } } : {})
-function verifierSync(redis) {
-  const verifier = freshVerifier(redis)
-  let i = 0
-  return timeSync(() => verifier.checkPolicy(verifier.authenticate(proofs[i++], request, clock).token, policy))
-}
-async function verifierAsync(redis, inFlight = 1) {
-  const verifier = freshVerifier(redis)
-  let i = 0
-  return timeAsync(async () => {
-    const { token: verified } = await verifier.authenticateAsync(proofs[i++], request, clock)
-    await verifier.checkPolicyAsync(verified, policy)
-  }, inFlight)
-}
-
-// 64 requests one by one or as one batch: the groups of { proof, request } made before any timing
-const groups = Array.from({ length: PROOFS / BATCH }, (_, g) => proofs.slice(g * BATCH, (g + 1) * BATCH).map((proof) => ({ proof, request })))
-const allOk = (outcomes) => {
-  for (const outcome of outcomes) if (!outcome.ok) throw outcome.error
-}
-// ns per request
-function batchSync(batched) {
-  const verifier = freshVerifier(null)
-  let g = 0
-  const op = batched
-    ? () => allOk(verifier.authenticateBatch(groups[g++], clock))
-    : () => {
-        for (const { proof, request } of groups[g++]) verifier.authenticate(proof, request, clock)
-      }
-  return timeSync(op, BATCHES_PER_ROUND) / BATCH
-}
-async function batchAsync(batched) {
-  const verifier = freshVerifier(null)
-  let g = 0
-  const op = batched
-    ? async () => allOk(await verifier.authenticateBatchAsync(groups[g++], clock))
-    : async () => {
-        for (const { proof, request } of groups[g++]) await verifier.authenticateAsync(proof, request, clock)
-      }
-  return (await timeAsync(op, 1, BATCHES_PER_ROUND)) / BATCH
-}
-
-const redis = await RedisServer.start()
-const best = (runs, key) => Math.min(...runs.map((run) => run[key]))
-const runs = { rust: [], node: [], nodeAsync: [], concurrent: [], verifier: [], batch: [] }
-try {
-  for (let i = 0; i < REPEATS; i++) {
-    runs.rust.push(JSON.parse(execFileSync(rustBinary, [redis.url], { encoding: 'utf8' })))
-    runs.node.push({
-      authenticate: timeSync(() => tc.authenticate(issuer.publicHex, proof, request, options)),
-      check_policy: timeSync(() => tc.checkPolicy(parsed, policy)),
-      per_request: timeSync(perRequest),
-    })
-    runs.nodeAsync.push({
-      authenticate: await timeAsync(() => tc.authenticateAsync(issuer.publicHex, proof, request, options)),
-      check_policy: await timeAsync(() => tc.checkPolicyAsync(parsed, policy)),
-      per_request: await timeAsync(perRequestAsync),
-    })
-    runs.concurrent.push({ per_request: await timeAsync(perRequestAsync, IN_FLIGHT) })
-    runs.verifier.push({
-      memory: verifierSync(null),
-      memory_async: await verifierAsync(null),
-      memory_concurrent: await verifierAsync(null, IN_FLIGHT),
-      redis: verifierSync(redis),
-      redis_async: await verifierAsync(redis),
-      redis_concurrent: await verifierAsync(redis, IN_FLIGHT),
-    })
-    runs.batch.push({
-      sync_one_by_one: batchSync(false),
-      sync_batch: batchSync(true),
-      async_one_by_one: await batchAsync(false),
-      async_batch: await batchAsync(true),
-    })
+async function throughputWorker({ op, tag }) {
+  let work
+  if (op === 'throughput_uncached') {
+    const proof = tc.makeProof(holder, token, small, TIMESTAMP, 'n-1')
+    work = () => tc.checkPolicy(tc.authenticate(issuer.publicHex, proof, small, OPTIONS).token, POLICY)
+  } else {
+    const proofs = proofsFor(small, THROUGHPUT_PROOFS, tag)
+    const verifier = freshVerifier(THROUGHPUT_PROOFS)
+    verifier.authenticate(tc.makeProof(holder, token, small, TIMESTAMP, `${tag}-warm`), small, CLOCK)
+    let i = 0
+    work = () => {
+      if (i >= proofs.length) throw new Error('throughput proof pool exhausted')
+      verifier.checkPolicy(verifier.authenticate(proofs[i++], small, CLOCK).token, POLICY)
+    }
   }
-} finally {
-  await redis.stop()
+  const { deadline } = await new Promise((resolve) => {
+    parentPort.once('message', resolve)
+    parentPort.postMessage('ready')
+  })
+  let n = 0
+  try {
+    while (performance.timeOrigin + performance.now() < deadline) {
+      work()
+      n++
+    }
+    parentPort.postMessage(n)
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.code ? `${err.code}: ${err.message}` : err) })
+  }
 }
-const ops = ['authenticate', 'check_policy', 'per_request']
-const pick = (side) => Object.fromEntries(ops.map((op) => [op, best(runs[side], op)]))
-const [rust, node, nodeAsync] = [pick('rust'), pick('node'), pick('nodeAsync')]
-const concurrent = best(runs.concurrent, 'per_request')
-
-const us = (ns) => (ns / 1000).toFixed(1).padStart(9)
-const ratio = (ns, base) => `${ns >= base ? '+' : ''}${(((ns - base) / base) * 100).toFixed(1)} %`.padStart(10)
-console.log(`Node binding vs Rust core, µs per operation: median of ${ROUNDS} rounds of ${PER_ROUND}, lowest of ${REPEATS} turns, one run`)
-console.log('operation                  rust core   node sync  overhead  node async  overhead')
-for (const [name, label] of [
-  ['authenticate', 'authenticate'],
-  ['check_policy', 'checkPolicy'],
-  ['per_request', 'per request (both)'],
-]) {
-  console.log(
-    `${label.padEnd(24)}${us(rust[name])}   ${us(node[name])}${ratio(node[name], rust[name])}   ${us(nodeAsync[name])}${ratio(nodeAsync[name], rust[name])}`,
-  )
-}
-console.log(`per request, async, ${IN_FLIGHT} in flight: ${us(concurrent).trim()} µs per request (libuv pool throughput)`)
-const overhead = (node.per_request - rust.per_request) / rust.per_request
-console.log(`goal (sync per-request overhead <= 20 %): ${overhead <= 0.2 ? 'met' : 'NOT met'} (${(overhead * 100).toFixed(1)} %)`)
-
-const verifier = Object.fromEntries(Object.keys(runs.verifier[0]).map((key) => [key, best(runs.verifier, key)]))
-const rustVerifier = { memory: best(runs.rust, 'verifier_memory'), redis: best(runs.rust, 'verifier_redis') }
-console.log('')
-console.log('Verifier, cached per-request path (authenticate + checkPolicy, a fresh nonce each), µs per request')
-console.log('store                      rust core   node sync  overhead  node async  overhead')
-for (const [store, label] of [
-  ['memory', 'memory'],
-  ['redis', 'redis (loopback)'],
-]) {
-  console.log(
-    `${label.padEnd(24)}${us(rustVerifier[store])}   ${us(verifier[store])}${ratio(verifier[store], rustVerifier[store])}   ${us(verifier[`${store}_async`])}${ratio(verifier[`${store}_async`], rustVerifier[store])}`,
-  )
-}
-console.log(
-  `Verifier, async, ${IN_FLIGHT} in flight: memory ${us(verifier.memory_concurrent).trim()} µs, redis ${us(verifier.redis_concurrent).trim()} µs per request (libuv pool throughput)`,
-)
-
-const batch = Object.fromEntries(Object.keys(runs.batch[0]).map((key) => [key, best(runs.batch, key)]))
-const rustBatch = { one_by_one: best(runs.rust, 'verifier_64_one_by_one'), batch: best(runs.rust, 'verifier_64_batch') }
-const perSecond = (ns) => Math.round(1e9 / ns).toLocaleString('en-US').padStart(12)
-const gain = (oneByOne, batched) => oneByOne / batched
-console.log('')
-console.log(`Verifier, ${BATCH} requests one by one vs as one batch (memory store, authenticate only), requests per second`)
-console.log('                        one by one       batch    batch gain')
-for (const [label, oneByOne, batched] of [
-  ['rust core', rustBatch.one_by_one, rustBatch.batch],
-  ['node sync', batch.sync_one_by_one, batch.sync_batch],
-  ['node async', batch.async_one_by_one, batch.async_batch],
-]) {
-  console.log(`${label.padEnd(20)}${perSecond(oneByOne)}${perSecond(batched)}${`${gain(oneByOne, batched).toFixed(2)}x`.padStart(14)}`)
-}
-console.log(`(async one by one: ${BATCH} authenticateAsync awaited in turn; async batch: one authenticateBatchAsync of ${BATCH})`)
-const [syncGain, asyncGain] = [gain(batch.sync_one_by_one, batch.sync_batch), gain(batch.async_one_by_one, batch.async_batch)]
-console.log(
-  `goal (batch >= 1.6x one by one): ${syncGain >= 1.6 && asyncGain >= 1.6 ? 'met' : 'NOT met'} (sync ${syncGain.toFixed(2)}x, async ${asyncGain.toFixed(2)}x)`,
-)
