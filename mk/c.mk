@@ -4,9 +4,12 @@
 #   make test-go    go vet, go test and go test -race over the same vectors
 #   (both start the real signer daemon, $(TRUSTCORE_BIN), so they build it first: signer-bin)
 #   (and the Verifier's Redis tests start their own redis-server on a free loopback port: setup-redis)
-#   make bench-c / bench-go   the per-request path through C / Go against the Rust core, same run, and
-#                   the Verifier's cached path with memory and Redis stores; 64 requests one by one
-#                   against one authenticate_batch
+#   make test-panic-c   the panic boundary: a fault-injection build of the library (target/fault), whose
+#                   core panics on a marked request; every export reaching it returns TC_INTERNAL (ASan)
+#   make test-panic-go  the same through Go: a build-tagged go test (also under -race) loads that library;
+#                   every Go entry point reaching it returns an error matching errors.Is(err, ErrInternal)
+#   make bench-c    the unified bench harness (bench/README.md), impl `c`: target/bench/c.jsonl
+#   make bench-go   the unified bench harness, impl `go` (and `go-rawcgo`): target/bench/go.jsonl
 #   make install PREFIX=/usr/local [DESTDIR=]   the .so (with SONAME links), .a, header, trustcore.pc
 
 TC_DIR := $(ROOT)/bindings-c
@@ -26,7 +29,7 @@ TC_RPATH := -Wl,-rpath,$(TC_STAGE)/lib
 TC_TEST_SRC := $(TC_DIR)/tests/c
 TC_CONFORMANCE_SRC := $(addprefix $(TC_TEST_SRC)/,conformance.c ops.c json_raw.c hex.c signer_daemon.c)
 TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c batch_checks.c threads.c fixture.c signer_checks.c \
-	signer_daemon.c redis_checks.c redis_server.c)
+	signer_daemon.c redis_checks.c redis_server.c hostile.c)
 # valgrind runs the authorizer ~50x slower: its run multiplies time budgets (never fact or
 # iteration limits) so a 10 ms default does not turn into LIMIT_EXCEEDED; ASan runs use exact limits.
 # The signer daemon the tests fork + exec ($(TRUSTCORE_BIN)) runs natively: children are not traced.
@@ -39,10 +42,11 @@ TC_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 tc_apt = dpkg -s $(1) >/dev/null 2>&1 || { $(TC_SUDO) apt-get update -qq && $(TC_SUDO) apt-get install -y -qq $(1); }
 
 SETUP_TARGETS += setup-c
-TEST_TARGETS += test-c test-go
+TEST_TARGETS += test-c test-go test-panic-c test-panic-go
 BENCH_TARGETS += bench-c bench-go
 
-.PHONY: setup-c test-c test-go bench-c bench-go install c-lib c-stage c-header-test c-bench-rust
+.PHONY: setup-c test-c test-go test-panic-c test-panic-go bench-c bench-go install c-lib c-stage c-header-test \
+	c-fault-lib
 
 setup-c:
 	@command -v $(TC_CC) >/dev/null || $(call tc_apt,gcc)
@@ -102,54 +106,56 @@ test-c: setup-c setup-redis c-header-test c-stage signer-bin
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/misuse $(ROOT)
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/conformance $(ROOT)
 
+# the panic boundary (DESIGN §5): a `fault-injection` build of the library (its core panics on the request
+# method TRUSTCORE-INJECTED-PANIC), dev profile, in a target dir of its own so the release artifacts
+# the other tests use are never touched; tests/c/panic_boundary.c calls every export that reaches
+# canonical_request with that method under ASan + UBSan: TC_INTERNAL each time, then the same handles work
+TC_FAULT_DIR := $(ROOT)/target/fault
+# the fault-injection library staged under its SONAME (as c-stage does), for the C test and the Go helper
+TC_FAULT_LIB := $(TC_BUILD)/fault-lib
+
+c-fault-lib: setup-rust
+	CARGO_TARGET_DIR=$(TC_FAULT_DIR) $(CARGO) build --locked -p trustcore-c --features fault-injection
+	@rm -rf $(TC_FAULT_LIB) && mkdir -p $(TC_FAULT_LIB)
+	soname=$$(readelf -d $(TC_FAULT_DIR)/debug/libtrustcore.so | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'); \
+	test -n "$$soname"; \
+	cp $(TC_FAULT_DIR)/debug/libtrustcore.so $(TC_FAULT_LIB)/$$soname; \
+	ln -sf $$soname $(TC_FAULT_LIB)/libtrustcore.so
+
+test-panic-c: setup-c c-fault-lib
+	@mkdir -p $(TC_BUILD)/asan
+	$(TC_CC) $(TC_CFLAGS) $(TC_SANITIZE) -I$(TC_TEST_SRC) -I$(ROOT)/include $(TC_TEST_SRC)/panic_boundary.c \
+		$(TC_TEST_SRC)/fixture.c -L$(TC_FAULT_LIB) -ltrustcore -Wl,-rpath,$(TC_FAULT_LIB) -o $(TC_BUILD)/asan/panic_boundary
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 RUST_BACKTRACE=0 \
+		$(TC_BUILD)/asan/panic_boundary
+
 test-go: setup-c setup-redis c-stage signer-bin
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) vet ./...
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) test -count=1 -v .
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) test -race -count=1 -v .
 
-# The Rust core's example and the C / Go programs run in turns, three times each, and the lowest
-# figures count: the machine is shared, and a burst of other work should not decide the ratio.
-TC_BENCH_TURNS := 1 2 3
-TC_BENCH_RUST := $(ROOT)/target/release/examples/bench_core
+# the panic boundary through Go (panic_boundary_test.go, build tag faultinjection): built against the
+# staged header and library as usual, run with the fault-injection library (c-fault-lib) loaded in
+# its place; without that library the test fails (the marked requests would pass), never skips
+TC_GO_FAULT_TEST := $(GO) test -tags faultinjection -count=1 -run '^TestPanicBoundary' -v .
+test-panic-go: setup-c c-stage c-fault-lib
+	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) vet -tags faultinjection .
+	cd $(TC_DIR)/go && $(TC_GO_ENV) LD_LIBRARY_PATH=$(TC_FAULT_LIB) RUST_BACKTRACE=0 $(TC_GO_FAULT_TEST)
+	cd $(TC_DIR)/go && $(TC_GO_ENV) LD_LIBRARY_PATH=$(TC_FAULT_LIB) RUST_BACKTRACE=0 $(TC_GO_FAULT_TEST) -race
 
-c-bench-rust: setup-rust
-	@mkdir -p $(TC_BUILD)
-	$(CARGO) build --locked --quiet --release -p trustcore-c --example bench_core
+# the unified bench harness (bench/README.md), impl `c`: one JSON line per figure in target/bench/c.jsonl;
+# it starts its own redis-server and `$(TRUSTCORE_BIN) signer serve`
+bench-c: setup-c setup-redis c-stage signer-bin
+	@mkdir -p $(TC_BUILD) $(ROOT)/target/bench
+	$(TC_CC) -std=c11 -Wall -Wextra -Werror -O2 -pthread -I$(TC_TEST_SRC) $$($(TC_PKG) --cflags trustcore) \
+		$(TC_DIR)/bench/bench.c $(TC_TEST_SRC)/redis_server.c $(TC_TEST_SRC)/signer_daemon.c \
+		$$($(TC_PKG) --libs trustcore) -lm $(TC_RPATH) -o $(TC_BUILD)/bench-c
+	$(TC_BUILD)/bench-c $(ROOT)/target/bench/c.jsonl
 
-# one line per measured binding and path: its best medians against the Rust core's on the same path
-# (names `LANG` for the stateless path, `LANG/verifier-memory` and `LANG/verifier-redis` for the
-# Verifier's cached path with each store), and, for Go, against the same calls made through plain
-# cgo, which shows what cgo itself costs; and per language, 64 requests through a Verifier one by one
-# against the same 64 as one batch (`LANG/batch64-one-by-one`, `LANG/batch64`, per request)
-tc_ratio = awk '{ if (!($$2 in n) || $$4 < n[$$2]) n[$$2]=$$4; if (!($$2 in c) || $$6 < c[$$2]) c[$$2]=$$6 } END { \
-	split("|/verifier-memory|/verifier-redis", paths, "|"); \
-	split("per-request (authenticate + check_policy)|verifier, memory stores (cached token, authenticate + check_policy)|verifier, redis stores (cached token, authenticate + check_policy)", labels, "|"); \
-	for (p = 1; p <= 3; p++) for (k in n) { \
-		slash = index(k, "/"); lang = slash ? substr(k, 1, slash - 1) : k; path = slash ? substr(k, slash) : ""; \
-		base = "rust" path; \
-		if (path != paths[p] || lang == "rust" || !(base in n)) continue; \
-		printf "%s %s: median %.1f us, CPU %.1f us; rust %.1f us, CPU %.1f us: x%.3f wall, x%.3f CPU (goal <= x1.05)\n", \
-			labels[p], lang, n[k]/1000, c[k]/1000, n[base]/1000, c[base]/1000, n[k]/n[base], c[k]/c[base] } \
-	for (p = 1; p <= 3; p++) if (("go" paths[p]) in n && ("gocgo" paths[p]) in n) \
-		printf "go binding vs the same calls through plain cgo%s: x%.3f wall, x%.3f CPU\n", paths[p] == "" ? "" : " (" substr(paths[p], 2) ")", \
-			n["go" paths[p]]/n["gocgo" paths[p]], c["go" paths[p]]/c["gocgo" paths[p]]; \
-	split("rust c go", langs, " "); \
-	for (l = 1; l <= 3; l++) { one = langs[l] "/batch64-one-by-one"; b = langs[l] "/batch64"; \
-		if (!(one in n) || !(b in n)) continue; \
-		printf "64 requests one by one vs as one batch (verifier, memory stores, authenticate) %s: %.1f vs %.1f us a request, %.0f vs %.0f requests/s: x%.2f wall, x%.2f CPU (goal >= x1.6)", \
-			langs[l], n[one]/1000, n[b]/1000, 1e9/n[one], 1e9/n[b], n[one]/n[b], c[one]/c[b]; \
-		if (langs[l] != "rust" && ("rust/batch64" in n)) printf "; batch vs rust batch x%.3f wall", n[b]/n["rust/batch64"]; \
-		printf "\n" } }' $(1)
-
-bench-c: setup-c setup-redis c-stage c-bench-rust
-	$(TC_CC) -std=c11 -Wall -Wextra -Werror -O2 -I$(TC_TEST_SRC) $(TC_DIR)/bench/bench.c $(TC_TEST_SRC)/redis_server.c \
-		$$($(TC_PKG) --cflags --libs trustcore) $(TC_RPATH) -o $(TC_BUILD)/bench-c
-	@rm -f $(TC_BUILD)/bench-c.txt
-	for turn in $(TC_BENCH_TURNS); do $(TC_BENCH_RUST); $(TC_BUILD)/bench-c; done | tee $(TC_BUILD)/bench-c.txt
-	@$(call tc_ratio,$(TC_BUILD)/bench-c.txt)
-
-bench-go: setup-c setup-redis c-stage c-bench-rust
+# the unified bench harness (bench/README.md), impl `go`, plus the same per-request calls through plain
+# cgo as impl `go-rawcgo`: one JSON line per figure in target/bench/go.jsonl; it starts its own
+# redis-server and `$(TRUSTCORE_BIN) signer serve`; GOMAXPROCS is left at its default
+bench-go: setup-c setup-redis c-stage signer-bin
+	@mkdir -p $(TC_BUILD) $(ROOT)/target/bench
 	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) build -o $(TC_BUILD)/bench-go ./cmd/trustcore-bench
-	for turn in $(TC_BENCH_TURNS); do $(TC_BENCH_RUST); LD_LIBRARY_PATH=$(TC_STAGE)/lib $(TC_BUILD)/bench-go; done \
-		| tee $(TC_BUILD)/bench-go.txt
-	@$(call tc_ratio,$(TC_BUILD)/bench-go.txt)
+	LD_LIBRARY_PATH=$(TC_STAGE)/lib $(TC_BUILD)/bench-go $(ROOT)/target/bench/go.jsonl

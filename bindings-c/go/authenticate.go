@@ -34,7 +34,7 @@ func Authenticate(keys *IssuerKeys, proof *Proof, r Request, opts AuthenticateOp
 	var token *C.tc_token
 	var identity *C.tc_identity
 	var cerr *C.tc_error
-	status := C.tc_authenticate(keys.ptr, proof.ptr, &req, &revoked[0], C.size_t(len(opts.Revoked)), &options,
+	status := C.tc_authenticate(keys.handle(), proof.handle(), &req, &revoked[0], C.size_t(len(opts.Revoked)), &options,
 		&token, &identity, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return nil, Identity{}, err

@@ -139,7 +139,7 @@ func (v *Verifier) authenticateBatch(reqs []BatchRequest, now *float64, guess in
 	var needed C.size_t
 	var kept *C.tc_batch_result
 	var cerr *C.tc_error
-	status := C.tc_go_authenticate_batch(v.ptr, &proofs[0], &requests[0], C.size_t(len(reqs)), cNow(now), &items[0],
+	status := C.tc_go_authenticate_batch(v.handle(), &proofs[0], &requests[0], C.size_t(len(reqs)), cNow(now), &items[0],
 		(*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &needed, &kept, &cerr)
 	if err := toError(status, cerr); err != nil {
 		for i := range results {

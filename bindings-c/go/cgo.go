@@ -97,3 +97,55 @@ func Version() string { return C.GoString(C.tc_version()) }
 
 // NowSeconds is the core's clock: seconds since the epoch, for `now` arguments.
 func NowSeconds() float64 { return float64(C.tc_now_seconds()) }
+
+// handle is the native pointer of a handle, NULL for a nil one: the C ABI refuses a NULL handle with
+// MALFORMED_INPUT (as it does a closed one), so a nil *Proof (say) is an error, never a nil
+// dereference in Go.
+func (k *IssuerKey) handle() *C.tc_issuer_key {
+	if k == nil {
+		return nil
+	}
+	return k.ptr
+}
+
+func (k *WorkerKey) handle() *C.tc_worker_key {
+	if k == nil {
+		return nil
+	}
+	return k.ptr
+}
+
+func (k *IssuerKeys) handle() *C.tc_issuer_keys {
+	if k == nil {
+		return nil
+	}
+	return k.ptr
+}
+
+func (p *Proof) handle() *C.tc_proof {
+	if p == nil {
+		return nil
+	}
+	return p.ptr
+}
+
+func (t *Token) handle() *C.tc_token {
+	if t == nil {
+		return nil
+	}
+	return t.ptr
+}
+
+func (v *Verifier) handle() *C.tc_verifier {
+	if v == nil {
+		return nil
+	}
+	return v.ptr
+}
+
+func (c *SignerClient) handle() *C.tc_signer_client {
+	if c == nil {
+		return nil
+	}
+	return c.ptr
+}

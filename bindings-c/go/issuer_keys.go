@@ -58,7 +58,7 @@ func TrustIssuersByKeyID(publicHexByID map[uint32]string) (*IssuerKeys, error) {
 
 // Close releases the keys now (see IssuerKey.Close).
 func (k *IssuerKeys) Close() {
-	if k.ptr != nil {
+	if k != nil && k.ptr != nil {
 		k.cleanup.Stop()
 		C.tc_issuer_keys_free(k.ptr)
 		k.ptr = nil

@@ -17,7 +17,7 @@ func (k *IssuerKey) SignJob(job json.RawMessage, workerID string) (string, error
 	jp, jn := cTextBytes(job)
 	wp, wn := cText(workerID)
 	return buffer(C.TC_SIGNATURE_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_sign_job(k.ptr, jp, jn, wp, wn, b, l, n, e)
+		return C.tc_sign_job(k.handle(), jp, jn, wp, wn, b, l, n, e)
 	})
 }
 

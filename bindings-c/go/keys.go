@@ -68,7 +68,7 @@ func IssuerKeyFromSeed(seed []byte) (*IssuerKey, error) {
 func (k *IssuerKey) PublicHex() (string, error) {
 	defer runtime.KeepAlive(k)
 	return buffer(C.TC_KEY_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_issuer_key_public_hex(k.ptr, b, l, n, e)
+		return C.tc_issuer_key_public_hex(k.handle(), b, l, n, e)
 	})
 }
 
@@ -76,14 +76,14 @@ func (k *IssuerKey) PublicHex() (string, error) {
 func (k *IssuerKey) SecretHex() (string, error) {
 	defer runtime.KeepAlive(k)
 	return buffer(C.TC_KEY_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_issuer_key_secret_hex(k.ptr, b, l, n, e)
+		return C.tc_issuer_key_secret_hex(k.handle(), b, l, n, e)
 	})
 }
 
 // Close wipes and releases the key now; later calls fail with MALFORMED_INPUT. Idempotent, but it
 // must not race with other use of the key.
 func (k *IssuerKey) Close() {
-	if k.ptr != nil {
+	if k != nil && k.ptr != nil {
 		k.cleanup.Stop()
 		C.tc_issuer_key_free(k.ptr)
 		k.ptr = nil
@@ -126,7 +126,7 @@ func WorkerKeyFromSeed(seed []byte) (*WorkerKey, error) {
 func (k *WorkerKey) PublicHex() (string, error) {
 	defer runtime.KeepAlive(k)
 	return buffer(C.TC_KEY_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_worker_key_public_hex(k.ptr, b, l, n, e)
+		return C.tc_worker_key_public_hex(k.handle(), b, l, n, e)
 	})
 }
 
@@ -134,13 +134,13 @@ func (k *WorkerKey) PublicHex() (string, error) {
 func (k *WorkerKey) SecretHex() (string, error) {
 	defer runtime.KeepAlive(k)
 	return buffer(C.TC_KEY_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_worker_key_secret_hex(k.ptr, b, l, n, e)
+		return C.tc_worker_key_secret_hex(k.handle(), b, l, n, e)
 	})
 }
 
 // Close wipes and releases the key now (see IssuerKey.Close).
 func (k *WorkerKey) Close() {
-	if k.ptr != nil {
+	if k != nil && k.ptr != nil {
 		k.cleanup.Stop()
 		C.tc_worker_key_free(k.ptr)
 		k.ptr = nil

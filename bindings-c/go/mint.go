@@ -43,7 +43,7 @@ func (k *IssuerKey) Mint(r MintRequest) (string, error) {
 	}
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_mint_biscuit(k.ptr, &req, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_mint_biscuit(k.handle(), &req, &out, &cerr), cerr); err != nil {
 		return "", err
 	}
 	return string(takeBytes(out)), nil

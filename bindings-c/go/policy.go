@@ -57,7 +57,7 @@ func (t *Token) CheckPolicy(facts []Pair, allow string, now float64, limits *Lim
 	al, alLen := cText(allow)
 	cl := limits.orDefault()
 	var cerr *C.tc_error
-	return toError(C.tc_check_policy(t.ptr, &cf[0], C.size_t(len(facts)), al, alLen, C.double(now), &cl, &cerr), cerr)
+	return toError(C.tc_check_policy(t.handle(), &cf[0], C.size_t(len(facts)), al, alLen, C.double(now), &cl, &cerr), cerr)
 }
 
 // AuthorizeOptions tune Authorize. A nil Now adds no time fact; nil Limits means the defaults.
@@ -83,7 +83,7 @@ func (t *Token) Authorize(code string, opts AuthorizeOptions) (int, error) {
 	}
 	var policy C.size_t
 	var cerr *C.tc_error
-	status := C.tc_authorize(t.ptr, cd, cdLen, now, &cl, &externs[0], C.size_t(len(opts.ExternFunctions)), &policy, &cerr)
+	status := C.tc_authorize(t.handle(), cd, cdLen, now, &cl, &externs[0], C.size_t(len(opts.ExternFunctions)), &policy, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return 0, err
 	}

@@ -89,7 +89,7 @@ func (k *WorkerKey) MakeProof(token string, r Request, timestamp, nonce string) 
 	nc, ncLen := cText(nonce)
 	var out *C.tc_proof
 	var cerr *C.tc_error
-	status := C.tc_make_proof(k.ptr, tok, tokLen, &req, ts, tsLen, nc, ncLen, &out, &cerr)
+	status := C.tc_make_proof(k.handle(), tok, tokLen, &req, ts, tsLen, nc, ncLen, &out, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return nil, err
 	}
@@ -167,34 +167,40 @@ func proofFrom(pairs []Pair, headers bool) (*Proof, error) {
 }
 
 // Token is the proof's token (base64).
-func (p *Proof) Token() string { defer runtime.KeepAlive(p); return goText(C.tc_proof_token(p.ptr)) }
+func (p *Proof) Token() string {
+	defer runtime.KeepAlive(p)
+	return goText(C.tc_proof_token(p.handle()))
+}
 
 // Signature is the proof's signature (hex).
 func (p *Proof) Signature() string {
 	defer runtime.KeepAlive(p)
-	return goText(C.tc_proof_signature(p.ptr))
+	return goText(C.tc_proof_signature(p.handle()))
 }
 
 // Timestamp is the proof's timestamp, as sent.
 func (p *Proof) Timestamp() string {
 	defer runtime.KeepAlive(p)
-	return goText(C.tc_proof_timestamp(p.ptr))
+	return goText(C.tc_proof_timestamp(p.handle()))
 }
 
 // Nonce is the proof's nonce, as sent.
-func (p *Proof) Nonce() string { defer runtime.KeepAlive(p); return goText(C.tc_proof_nonce(p.ptr)) }
+func (p *Proof) Nonce() string {
+	defer runtime.KeepAlive(p)
+	return goText(C.tc_proof_nonce(p.handle()))
+}
 
 // Headers are the four HTTP headers that carry this proof, in order.
 func (p *Proof) Headers() ([]Pair, error) {
 	return p.pairs(func(i C.size_t, n, v *C.tc_str, e **C.tc_error) C.tc_status {
-		return C.tc_proof_header(p.ptr, i, n, v, e)
+		return C.tc_proof_header(p.handle(), i, n, v, e)
 	})
 }
 
 // Query is the same proof as query parameters (token, sig, ts, nonce).
 func (p *Proof) Query() ([]Pair, error) {
 	return p.pairs(func(i C.size_t, n, v *C.tc_str, e **C.tc_error) C.tc_status {
-		return C.tc_proof_query_param(p.ptr, i, n, v, e)
+		return C.tc_proof_query_param(p.handle(), i, n, v, e)
 	})
 }
 
@@ -214,7 +220,7 @@ func (p *Proof) pairs(get func(C.size_t, *C.tc_str, *C.tc_str, **C.tc_error) C.t
 
 // Close releases the proof now (see IssuerKey.Close).
 func (p *Proof) Close() {
-	if p.ptr != nil {
+	if p != nil && p.ptr != nil {
 		p.cleanup.Stop()
 		C.tc_proof_free(p.ptr)
 		p.ptr = nil

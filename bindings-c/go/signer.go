@@ -79,7 +79,7 @@ func (c *SignerClient) PublicKey() (publicHex string, keyID *uint32, err error) 
 	var has C.bool
 	var id C.uint32_t
 	var cerr *C.tc_error
-	if err := toError(C.tc_signer_client_public_key(c.ptr, &out, &has, &id, &cerr), cerr); err != nil {
+	if err := toError(C.tc_signer_client_public_key(c.handle(), &out, &has, &id, &cerr), cerr); err != nil {
 		return "", nil, err
 	}
 	publicHex = string(takeBytes(out))
@@ -109,7 +109,7 @@ func (c *SignerClient) Mint(r SignerMintRequest) (MintedToken, error) {
 	var token, revocationID *C.tc_bytes
 	var expiresAt C.uint64_t
 	var cerr *C.tc_error
-	status := C.tc_signer_client_mint(c.ptr, &req, &token, &revocationID, &expiresAt, &cerr)
+	status := C.tc_signer_client_mint(c.handle(), &req, &token, &revocationID, &expiresAt, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return MintedToken{}, err
 	}
@@ -125,7 +125,7 @@ func (c *SignerClient) SignJob(job json.RawMessage, workerID string) (string, er
 	wp, wn := cText(workerID)
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_signer_client_sign_job(c.ptr, jp, jn, wp, wn, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_signer_client_sign_job(c.handle(), jp, jn, wp, wn, &out, &cerr), cerr); err != nil {
 		return "", err
 	}
 	return string(takeBytes(out)), nil
@@ -137,7 +137,7 @@ func (c *SignerClient) Health() (json.RawMessage, error) {
 	defer runtime.KeepAlive(c)
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_signer_client_health(c.ptr, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_signer_client_health(c.handle(), &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return takeBytes(out), nil
@@ -146,7 +146,7 @@ func (c *SignerClient) Health() (json.RawMessage, error) {
 // Close releases the client and its connections now (see IssuerKey.Close); it must not race with a
 // call in flight.
 func (c *SignerClient) Close() {
-	if c.ptr != nil {
+	if c != nil && c.ptr != nil {
 		c.cleanup.Stop()
 		C.tc_signer_client_free(c.ptr)
 		c.ptr = nil

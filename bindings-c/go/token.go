@@ -47,7 +47,7 @@ func ParseToken(keys *IssuerKeys, token string) (*Token, error) {
 	p, n := cText(token)
 	var out *C.tc_token
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_parse(keys.ptr, p, n, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_parse(keys.handle(), p, n, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return newToken(out), nil
@@ -59,7 +59,7 @@ func ParseTokenBytes(keys *IssuerKeys, token []byte) (*Token, error) {
 	p, n := cBytes(token)
 	var out *C.tc_token
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_parse_bytes(keys.ptr, p, n, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_parse_bytes(keys.handle(), p, n, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return newToken(out), nil
@@ -68,7 +68,7 @@ func ParseTokenBytes(keys *IssuerKeys, token []byte) (*Token, error) {
 // BlockCount is the number of blocks (the authority block plus attenuation blocks).
 func (t *Token) BlockCount() int {
 	defer runtime.KeepAlive(t)
-	return int(C.tc_token_block_count(t.ptr))
+	return int(C.tc_token_block_count(t.handle()))
 }
 
 // BlockSource is block i's Datalog exactly as Biscuit prints it.
@@ -79,7 +79,7 @@ func (t *Token) BlockSource(i int) (string, error) {
 	}
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_block_source(t.ptr, C.size_t(i), &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_block_source(t.handle(), C.size_t(i), &out, &cerr), cerr); err != nil {
 		return "", err
 	}
 	return string(takeBytes(out)), nil
@@ -92,7 +92,7 @@ func (t *Token) RevocationIDs() ([]string, error) {
 	ids := make([]string, 0, count)
 	for i := 0; i < count; i++ {
 		id, err := buffer(C.TC_SIGNATURE_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-			return C.tc_token_revocation_id(t.ptr, C.size_t(i), b, l, n, e)
+			return C.tc_token_revocation_id(t.handle(), C.size_t(i), b, l, n, e)
 		})
 		if err != nil {
 			return nil, err
@@ -106,7 +106,7 @@ func (t *Token) RevocationIDs() ([]string, error) {
 func (t *Token) RootKeyID() (uint32, bool) {
 	defer runtime.KeepAlive(t)
 	var id C.uint32_t
-	ok := bool(C.tc_token_root_key_id(t.ptr, &id))
+	ok := bool(C.tc_token_root_key_id(t.handle(), &id))
 	return uint32(id), ok
 }
 
@@ -115,7 +115,7 @@ func (t *Token) Base64() (string, error) {
 	defer runtime.KeepAlive(t)
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_to_base64(t.ptr, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_to_base64(t.handle(), &out, &cerr), cerr); err != nil {
 		return "", err
 	}
 	return string(takeBytes(out)), nil
@@ -126,7 +126,7 @@ func (t *Token) Bytes() ([]byte, error) {
 	defer runtime.KeepAlive(t)
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_to_bytes(t.ptr, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_to_bytes(t.handle(), &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return takeBytes(out), nil
@@ -139,7 +139,7 @@ func (t *Token) Identity(limits *Limits) (Identity, error) {
 	cl := limits.orDefault()
 	var out *C.tc_identity
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_identity(t.ptr, &cl, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_identity(t.handle(), &cl, &out, &cerr), cerr); err != nil {
 		return Identity{}, err
 	}
 	return takeIdentity(out), nil
@@ -147,7 +147,7 @@ func (t *Token) Identity(limits *Limits) (Identity, error) {
 
 // Close releases the token now (see IssuerKey.Close).
 func (t *Token) Close() {
-	if t.ptr != nil {
+	if t != nil && t.ptr != nil {
 		t.cleanup.Stop()
 		C.tc_token_free(t.ptr)
 		t.ptr = nil

@@ -113,7 +113,7 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 	revoked := cStrs(&pin, opts.Revoked)
 	var out *C.tc_verifier
 	var cerr *C.tc_error
-	status := C.tc_verifier_new(keys.ptr, &options, &revoked[0], C.size_t(len(opts.Revoked)), &out, &cerr)
+	status := C.tc_verifier_new(keys.handle(), &options, &revoked[0], C.size_t(len(opts.Revoked)), &out, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func (v *Verifier) Authenticate(proof *Proof, r Request, now *float64) (*Token, 
 	var token *C.tc_token
 	var identity *C.tc_identity
 	var cerr *C.tc_error
-	status := C.tc_verifier_authenticate(v.ptr, proof.ptr, &req, cNow(now), &token, &identity, &cerr)
+	status := C.tc_verifier_authenticate(v.handle(), proof.handle(), &req, cNow(now), &token, &identity, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return nil, Identity{}, err
 	}
@@ -159,7 +159,7 @@ func (v *Verifier) CheckPolicy(t *Token, facts []Pair, allow string, now *float6
 	cf := cPairs(&pin, facts)
 	al, alLen := cText(allow)
 	var cerr *C.tc_error
-	status := C.tc_verifier_check_policy(v.ptr, t.ptr, &cf[0], C.size_t(len(facts)), al, alLen, cNow(now), &cerr)
+	status := C.tc_verifier_check_policy(v.handle(), t.handle(), &cf[0], C.size_t(len(facts)), al, alLen, cNow(now), &cerr)
 	return toError(status, cerr)
 }
 
@@ -174,7 +174,7 @@ func (v *Verifier) Authorize(t *Token, code string, now *float64, externFunction
 	externs := cStrs(&pin, externFunctions)
 	var policy C.size_t
 	var cerr *C.tc_error
-	status := C.tc_verifier_authorize(v.ptr, t.ptr, cd, cdLen, cNow(now), &externs[0], C.size_t(len(externFunctions)),
+	status := C.tc_verifier_authorize(v.handle(), t.handle(), cd, cdLen, cNow(now), &externs[0], C.size_t(len(externFunctions)),
 		&policy, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return 0, err
@@ -188,20 +188,20 @@ func (v *Verifier) Revoke(revocationID string) error {
 	defer runtime.KeepAlive(v)
 	p, n := cText(revocationID)
 	var cerr *C.tc_error
-	return toError(C.tc_verifier_revoke(v.ptr, p, n, &cerr), cerr)
+	return toError(C.tc_verifier_revoke(v.handle(), p, n, &cerr), cerr)
 }
 
 // CacheStats are the token cache's hit and miss counts.
 func (v *Verifier) CacheStats() (hits, misses uint64) {
 	defer runtime.KeepAlive(v)
 	var h, m C.uint64_t
-	C.tc_verifier_cache_stats(v.ptr, &h, &m)
+	C.tc_verifier_cache_stats(v.handle(), &h, &m)
 	return uint64(h), uint64(m)
 }
 
 // Close releases the verifier now (see IssuerKey.Close). Tokens it returned stay usable.
 func (v *Verifier) Close() {
-	if v.ptr != nil {
+	if v != nil && v.ptr != nil {
 		v.cleanup.Stop()
 		C.tc_verifier_free(v.ptr)
 		v.ptr = nil

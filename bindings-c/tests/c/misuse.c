@@ -1,6 +1,7 @@
 /* Ownership and misuse of the C ABI: NULL everywhere, short buffers, invalid UTF-8, stale out
  * pointers, secrets kept out of messages, (batch_checks.c) the verifier's batches, (threads.c)
- * handles shared between threads,
+ * handles shared between threads, (hostile.c) the hostile-input table (NUL bytes, invalid UTF-8, empty
+ * and huge values, deep JSON, exploding Datalog),
  * (signer_checks.c) the signer client against a real `trustcore signer serve`, and (redis_checks.c)
  * the verifier's store options and its Redis stores against a real redis-server.
  * Built with ASan + UBSan and run once more under valgrind: every path here must leak nothing. */
@@ -16,6 +17,7 @@ void thread_checks(const fixture *f);                     /* threads.c */
 void signer_checks(const fixture *f, const char *root); /* signer_checks.c */
 void redis_checks(const fixture *f);                    /* redis_checks.c */
 void batch_checks(const fixture *f);                    /* batch_checks.c */
+void hostile_checks(const fixture *f, const char *root); /* hostile.c */
 
 /* The status numbers are the ABI: they may never move. */
 _Static_assert(TC_OK == 0 && TC_MALFORMED_INPUT == 1 && TC_TOKEN_INVALID == 2 && TC_TOKEN_UNBOUND == 3 &&
@@ -444,6 +446,7 @@ int main(int argc, char **argv) {
     jobs_and_frames(&f);
     verifier_flow(&f);
     batch_checks(&f);
+    hostile_checks(&f, argc > 1 ? argv[1] : NULL);
     keys();
     thread_checks(&f);
     signer_checks(&f, argc > 1 ? argv[1] : NULL);
