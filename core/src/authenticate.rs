@@ -65,9 +65,9 @@ pub fn authenticate(
     options: &AuthenticateOptions,
 ) -> Result<(Token, VerifiedIdentity)> {
     let token = parse_token(issuer, &proof.token)?;
+    // the bound key comes parsed with the identity: one point decompression per token, not two
     let (identity, holder_key) = token.bound_identity(&options.limits)?;
-    check_revocation(&token, &identity, revoked)?;
-    check_freshness(&proof.timestamp, options.now, options.max_skew_seconds)?;
+    check_before_pop(&token, &identity, proof, revoked, options)?;
     verify_pop_with_key(&holder_key, proof, request)?;
     Ok((token, identity))
 }
@@ -82,9 +82,20 @@ pub fn check_request(
     revoked: &(impl RevocationList + ?Sized),
     options: &AuthenticateOptions,
 ) -> Result<()> {
-    check_revocation(token, identity, revoked)?;
-    check_freshness(&proof.timestamp, options.now, options.max_skew_seconds)?;
+    check_before_pop(token, identity, proof, revoked, options)?;
     verify_pop(&identity.holder_public_hex, proof, request)
+}
+
+/// Steps 3 and 4: revocation, then freshness.
+fn check_before_pop(
+    token: &Token,
+    identity: &VerifiedIdentity,
+    proof: &WorkerProof,
+    revoked: &(impl RevocationList + ?Sized),
+    options: &AuthenticateOptions,
+) -> Result<()> {
+    check_revocation(token, identity, revoked)?;
+    check_freshness(&proof.timestamp, options.now, options.max_skew_seconds)
 }
 
 /// The app revocation id and every block's own revocation id (hex) against the deny-list.
