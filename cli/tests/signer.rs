@@ -206,7 +206,7 @@ fn a_signer_killed_mid_request_is_signer_unavailable_within_the_timeout() {
     client.health().unwrap(); // a pooled connection now exists
 
     // stop the daemon so the next request is surely in flight, then kill it
-    signer.signal(libc::SIGSTOP);
+    signer.pause();
     let in_flight = {
         let client = client.clone();
         std::thread::spawn(move || {

@@ -88,6 +88,25 @@ impl Daemon {
         assert_eq!(unsafe { libc::kill(self.pid(), signal) }, 0);
     }
 
+    /// SIGSTOP, and wait until every thread of the daemon is stopped: kill(2) only queues the
+    /// signal, and on a busy machine a thread can still answer a request after it returned.
+    pub fn pause(&self) {
+        self.signal(libc::SIGSTOP);
+        let tasks = format!("/proc/{}/task", self.pid());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let all_stopped = || {
+            std::fs::read_dir(&tasks).unwrap().flatten().all(|task| {
+                let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+                // the state follows the parenthesised command name
+                stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T') || rest.starts_with('t'))
+            })
+        };
+        while !all_stopped() {
+            assert!(Instant::now() < deadline, "the signer did not stop");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// SIGTERM, then wait (at most 20 s) for the exit.
     pub fn stop(&mut self) -> ExitStatus {
         self.signal(libc::SIGTERM);
