@@ -45,7 +45,9 @@ OVERHEAD_GOAL = {"python": 1.15, "node-sync": 1.20, "c": 1.05, "go": 1.05}
 def load(folder: Path) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str, int], dict[str, Any]]]:
     times: dict[tuple[str, str], dict[str, Any]] = {}
     rates: dict[tuple[str, str, int], dict[str, Any]] = {}
-    files = sorted(folder.glob("*.jsonl"))
+    # make bench runs every harness BENCH_ROUNDS times (round-N/ folders): each figure keeps its
+    # best round, the lowest median or the highest rate (a disturbed machine only ever slows a run)
+    files = sorted(folder.rglob("*.jsonl"))
     if not files:
         sys.exit(f"no harness output in {folder}: run `make bench`")
     for path in files:
@@ -57,9 +59,12 @@ def load(folder: Path) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tupl
             except json.JSONDecodeError as e:
                 sys.exit(f"{path}:{number}: not JSON ({e})")
             if row.get("unit") == "req/s":
-                rates[(row["impl"], row["op"], int(row["threads"]))] = row
+                key = (row["impl"], row["op"], int(row["threads"]))
+                if key not in rates or row["value"] > rates[key]["value"]:
+                    rates[key] = row
             else:
-                times[(row["impl"], row["op"])] = row
+                if (row["impl"], row["op"]) not in times or row["median"] < times[(row["impl"], row["op"])]["median"]:
+                    times[(row["impl"], row["op"])] = row
     return times, rates
 
 
@@ -124,7 +129,8 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
 
     lines = ["# trustcore benchmarks", ""]
     lines.append("Reproduce with `make bench` (bench/README.md: the fixture, the operations, the loop). "
-                 "Medians of 21 samples in µs; batch rows are per request.")
+                 f"Medians of 21 samples in µs, the best of {host.get('rounds', 1)} rounds of every harness; "
+                 "batch rows are per request.")
     lines.append("")
     lines.append(f"Machine: {host['cpu']}, {host['cores']} cores, {host['memory_gib']} GiB, Linux {host['kernel']}, "
                  f"load average at the end {', '.join(f'{v:.2f}' for v in host['load_average'])}; "
@@ -241,7 +247,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=root / "bench")
     args = parser.parse_args()
     times, rates = load(args.src)
-    markdown, report = build(times, rates, machine())
+    host = machine()
+    host["rounds"] = max(1, len([d for d in args.src.glob("round-*") if d.is_dir()]))
+    markdown, report = build(times, rates, host)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(markdown)
     (args.out / "results.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
