@@ -43,7 +43,7 @@ impl SignerStream {
     /// idle is woken tens of µs late on a virtual machine (measured here: 63 µs of transport for an
     /// answer that took 70 µs to compute, 19 µs when polled); the signer's slowest answer, a mint,
     /// takes about 70 µs, so a bounded poll takes that delay off every exchange.
-    pub fn wait_readable_spinning(&self, spin: Duration) -> bool {
+    pub fn wait_readable_spinning(&self, spin: Duration) {
         let fd = self.raw_fd();
         let start = Instant::now();
         let mut byte = 0u8;
@@ -54,11 +54,8 @@ impl SignerStream {
                 let kind = io::Error::last_os_error().kind();
                 kind == io::ErrorKind::WouldBlock || kind == io::ErrorKind::Interrupted
             };
-            if !nothing_yet {
-                return true;
-            }
-            if start.elapsed() >= spin {
-                return false;
+            if !nothing_yet || start.elapsed() >= spin {
+                return;
             }
             std::hint::spin_loop();
         }
