@@ -111,7 +111,7 @@ fn benches(c: &mut Criterion) {
             &mut next_64,
             |proofs| {
                 let batch: Vec<(&WorkerProof, Request)> = proofs.iter().map(|p| (p, request)).collect();
-                assert!(verifier.authenticate_batch(&batch, Some(NOW)).iter().all(|r| r.is_ok()));
+                assert!(verifier.authenticate_batch(&batch, Some(NOW)).unwrap().iter().all(|r| r.is_ok()));
             },
             BatchSize::SmallInput,
         )

@@ -279,7 +279,7 @@ fn batch_ops(out: &mut Out, f: &Fixture) -> Res<()> {
             let group = groups.next().ok_or("proof pool exhausted")?;
             if batched {
                 let batch: Vec<(&WorkerProof, Request)> = group.iter().map(|p| (p, small)).collect();
-                for result in verifier.authenticate_batch(&batch, Some(NOW)) {
+                for result in verifier.authenticate_batch(&batch, Some(NOW))? {
                     result?;
                 }
             } else {

@@ -148,14 +148,14 @@ fn main() {
         json!(["OK", "REVOKED"]),
     );
     case(
-        "a cached token still meets its own expiry",
+        "a cached token still meets its own expiry: authenticate refuses it (TOKEN_INVALID)",
         base(vec![
             auth(h, &token, NOW, "n-1", NOW),
             policy("lease", NOW),
             auth(h, &token, EXPIRES + 10.0, "n-2", EXPIRES + 10.0),
             policy("lease", EXPIRES + 10.0),
         ]),
-        json!(["OK", "OK", "OK", "DENIED"]),
+        json!(["OK", "OK", "TOKEN_INVALID", "DENIED"]),
     );
     case(
         "check_policy grants only what the token carries",

@@ -9,7 +9,7 @@ use crate::keys::{signature_from_hex, PublicKey};
 use crate::policy::Limits;
 use crate::proof::WorkerProof;
 use crate::timestamp::check_freshness;
-use crate::token::{parse_token, Token, VerifiedIdentity};
+use crate::token::{parse_token_limited, Token, VerifiedIdentity};
 
 /// A deny-list of revocation ids. Stores that can fail (Redis) return STORE_UNAVAILABLE, never "no".
 pub trait RevocationList {
@@ -64,9 +64,11 @@ pub fn authenticate(
     revoked: &(impl RevocationList + ?Sized),
     options: &AuthenticateOptions,
 ) -> Result<(Token, VerifiedIdentity)> {
-    let token = parse_token(issuer, &proof.token)?;
+    // the size is checked before decoding; the identity is read from the authority block's facts:
+    // nothing a holder appended is evaluated here (it runs, budgeted, in check_policy)
+    let token = parse_token_limited(issuer, &proof.token, &options.limits)?;
     // the bound key comes parsed with the identity: one point decompression per token, not two
-    let (identity, holder_key) = token.bound_identity(&options.limits)?;
+    let (identity, holder_key) = token.bound_identity()?;
     check_before_pop(&token, &identity, proof, revoked, options)?;
     verify_pop_with_key(&holder_key, proof, request)?;
     Ok((token, identity))
@@ -86,7 +88,7 @@ pub fn check_request(
     verify_pop(&identity.holder_public_hex, proof, request)
 }
 
-/// Steps 3 and 4: revocation, then freshness.
+/// Steps 3 and 4: revocation, then freshness (the request's timestamp, the token's expiry).
 fn check_before_pop(
     token: &Token,
     identity: &VerifiedIdentity,
@@ -95,7 +97,8 @@ fn check_before_pop(
     options: &AuthenticateOptions,
 ) -> Result<()> {
     check_revocation(token, identity, revoked)?;
-    check_freshness(&proof.timestamp, options.now, options.max_skew_seconds)
+    check_freshness(&proof.timestamp, options.now, options.max_skew_seconds)?;
+    token.check_expiry(options.now)
 }
 
 /// The app revocation id and every block's own revocation id (hex) against the deny-list.

@@ -34,6 +34,7 @@
 //! ```
 
 pub mod authenticate;
+mod budget;
 pub mod canonical;
 pub mod error;
 pub mod fault;
@@ -61,7 +62,9 @@ pub use issuer::IssuerKeys;
 pub use jobs::{job_signing_bytes, sign_job, verify_job};
 pub use keys::{constant_time_equal, is_hex_key, IssuerKey, PublicKey, WorkerKey};
 pub use mint::{mint_biscuit, MintRequest, RESERVED_PREDICATES};
-pub use policy::{authorize, check_policy, AuthorizeOptions, Limits, EXTERN_FUNCTIONS};
+pub use policy::{
+    authorize, check_policy, AuthorizeOptions, Limits, EXTERN_FUNCTIONS, MAX_REGEX_BYTES, MAX_REGEX_PROGRAM_BYTES,
+};
 pub use proof::{make_proof, proof_from_headers, proof_from_query, WorkerProof};
 pub use signer::{
     MintArgs, MintedToken, Peer, SignerAddress, SignerClient, SignerClientOptions, SignerPolicy, SignerService,
@@ -70,7 +73,9 @@ pub use stores::memory::{MemoryReplayStore, MemoryRevocationStore};
 pub use stores::redis::{RedisConfig, RedisStore};
 pub use stores::{ReplayKey, ReplayStore, RevocationStore};
 pub use timestamp::{now_seconds, parse_timestamp};
-pub use token::{inspect_unverified, parse_token, parse_token_bytes, Token, TokenSummary, VerifiedIdentity};
+pub use token::{
+    inspect_unverified, parse_token, parse_token_bytes, parse_token_limited, Token, TokenSummary, VerifiedIdentity,
+};
 pub use verifier::{CacheStats, VerifiedToken, Verifier, VerifierConfig, DEFAULT_REPLAY_CAPACITY};
 pub use wire::{
     decode_frame, decode_frame_body, encode_frame, frame_body_length, read_frame, read_frame_by, read_frame_timeout,

@@ -8,31 +8,93 @@ use biscuit_auth::builder::{self, Policy};
 use biscuit_auth::datalog::ExternFunc;
 use biscuit_auth::{error, AuthorizerBuilder, AuthorizerLimits};
 
+use crate::budget::Extra;
 use crate::error::{Error, ErrorCode, Result};
 use crate::mint::{check_identifier, RESERVED_PREDICATES};
 use crate::timestamp::to_system_time;
 use crate::token::Token;
 
-/// Run limits of one authorization. Set on the authorizer builder, the only place biscuit-auth 6
-/// enforces them; exceeding any is LIMIT_EXCEEDED, never DENIED and never a pass.
+/// Run limits of one authorization, and the budget a token must fit before any of its Datalog runs.
+///
+/// The run limits (`max_time`, `max_facts`, `max_iterations`) are set on the authorizer builder, the
+/// only place biscuit-auth 6 enforces them. They cannot bound everything: biscuit-auth checks the
+/// clock between iterations, and one iteration's join runs to its end. So what a token brings is
+/// measured before anything runs (crate::budget): its size, its blocks, the facts, rules and checks
+/// of each block, the atoms and expression operations of each body, regular expressions in blocks a
+/// holder appended, and an estimate of the join work of every body together. Exceeding any of them
+/// is LIMIT_EXCEEDED, never DENIED and never a pass. The defaults admit every token this project
+/// mints and every conformance vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub max_time: Duration,
     pub max_facts: u64,
     pub max_iterations: u64,
+    /// Largest token accepted, in bytes of its base64 text (or of its raw bytes), checked before decoding.
+    pub max_token_bytes: u64,
+    /// Blocks in a token, the authority block included.
+    pub max_blocks: u64,
+    /// Facts written in one block.
+    pub max_block_facts: u64,
+    /// Rules plus checks written in one block.
+    pub max_block_rules: u64,
+    /// Predicates in one rule, check or policy body.
+    pub max_body_atoms: u64,
+    /// Expression operations in one body (closures included).
+    pub max_body_ops: u64,
+    /// The join-size estimate of every body of the token and the authorizer together: for each
+    /// body, the product of the number of facts each of its predicates can match (facts derived by
+    /// rules counted at their bound), times one plus its expression operations, summed.
+    pub max_join_size: u64,
+    /// Whether a block a holder appended may use `matches` (a regular expression). Off by default:
+    /// a pattern's compiled size and matching cost are the pattern writer's choice. When on, each
+    /// pattern must be a literal of at most [`MAX_REGEX_BYTES`] that compiles within
+    /// [`MAX_REGEX_PROGRAM_BYTES`].
+    pub allow_appended_regex: bool,
 }
 
-impl Default for Limits {
-    /// 10 ms, 1000 facts, 100 iterations. (biscuit-auth's own 1 ms default refuses valid requests
-    /// when the CPU is busy.)
-    fn default() -> Self {
-        Limits { max_time: Duration::from_millis(10), max_facts: 1000, max_iterations: 100 }
+/// Longest regular expression accepted in an appended block (when allowed at all).
+pub const MAX_REGEX_BYTES: usize = 256;
+/// Largest compiled program of such a regular expression (the regex crate's size limit).
+pub const MAX_REGEX_PROGRAM_BYTES: usize = 64 * 1024;
+
+impl Limits {
+    /// 10 ms, 1000 facts, 100 iterations; a token of at most 32 KiB, 32 blocks, 1000 facts and 64
+    /// rules or checks per block, 32 atoms and 128 operations per body, a join estimate of 10,000, no
+    /// regular expression in an appended block. (biscuit-auth's own 1 ms time limit refuses valid
+    /// requests when the CPU is busy.)
+    pub const DEFAULT: Limits = Limits {
+        max_time: Duration::from_millis(10),
+        max_facts: 1000,
+        max_iterations: 100,
+        max_token_bytes: 32 * 1024,
+        max_blocks: 32,
+        max_block_facts: 1000,
+        max_block_rules: 64,
+        max_body_atoms: 32,
+        max_body_ops: 128,
+        max_join_size: 10_000,
+        allow_appended_regex: false,
+    };
+
+    pub(crate) fn to_biscuit(self) -> AuthorizerLimits {
+        AuthorizerLimits { max_time: self.max_time, max_facts: self.max_facts, max_iterations: self.max_iterations }
+    }
+
+    /// LIMIT_EXCEEDED when a token of `len` bytes is over [`Limits::max_token_bytes`].
+    pub fn check_token_size(&self, len: usize) -> Result<()> {
+        if len as u64 > self.max_token_bytes {
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("token of {len} bytes is over the limit of {}", self.max_token_bytes),
+            ));
+        }
+        Ok(())
     }
 }
 
-impl Limits {
-    pub(crate) fn to_biscuit(self) -> AuthorizerLimits {
-        AuthorizerLimits { max_time: self.max_time, max_facts: self.max_facts, max_iterations: self.max_iterations }
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
     }
 }
 
@@ -83,31 +145,36 @@ pub(crate) fn authorizer_error(err: error::Token) -> Error {
 /// One authorization decision: `time(now)`, each request fact `name(value)` (an identifier, not one of
 /// [`RESERVED_PREDICATES`]; the value bound as a term, so it can never inject Datalog), the caller's `allow` policy, then `deny if true`.
 /// Facts a holder appended sit outside the authorizer's default trust scope: attenuation only
-/// restricts. Ok(()) on allow, DENIED otherwise, LIMIT_EXCEEDED past the limits.
+/// restricts. Ok(()) on allow, DENIED otherwise, LIMIT_EXCEEDED past the budget or the limits.
 pub fn check_policy<'a, I>(token: &Token, request_facts: I, allow: &str, now: f64, limits: &Limits) -> Result<()>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
     let when = to_system_time(now, "now")?;
     let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut extra = Extra::default();
+    extra.fact("time", 1);
     for (name, value) in request_facts {
         check_identifier(name, "request fact name")?;
         if RESERVED_PREDICATES.contains(&name) {
             return Err(Error::malformed(format!("request fact name {name:?} is reserved")));
         }
+        extra.fact(name, 1);
         pairs.push((name, value));
     }
     check_nesting(allow)?;
     let parsed = Policy::try_from(allow).map_err(|_| Error::malformed("allow policy does not parse"))?;
+    parsed.queries.iter().for_each(|query| extra.query(query));
+    token.check_budget(limits, &extra)?;
     // the first run takes the parsed policy; a rerun after preemption (rare) parses it again
     let mut first = Some(parsed);
-    retry_preempted(limits, || {
+    run_bounded(limits, |run_limits| {
         let allow = match first.take() {
             Some(parsed) => parsed,
             None => Policy::try_from(allow)?,
         };
         let mut authorizer = AuthorizerBuilder::new()
-            .set_limits(limits.to_biscuit())
+            .set_limits(run_limits.to_biscuit())
             .fact(builder::fact("time", &[builder::date(&when)]))?;
         for (name, value) in &pairs {
             authorizer = authorizer.fact(builder::fact(name, &[builder::string(value)]))?;
@@ -115,7 +182,6 @@ where
         authorizer.policy(allow)?.policy(Policy::try_from("deny if true")?)?.build(token.biscuit())?.authorize()
     })
     .map(|_| ())
-    .map_err(authorizer_error)
 }
 
 /// Run any authorizer code (facts, rules, checks, policies) against the token and return the index
@@ -129,27 +195,37 @@ pub fn authorize(token: &Token, code: &str, now: Option<f64>, options: &Authoriz
         externs.insert(name.clone(), func);
     }
     let when = now.map(|now| to_system_time(now, "now")).transpose()?;
-    let make = |externs: HashMap<String, ExternFunc>| -> std::result::Result<AuthorizerBuilder, error::Token> {
+    let make = |externs: HashMap<String, ExternFunc>,
+                limits: &Limits|
+     -> std::result::Result<AuthorizerBuilder, error::Token> {
         let authorizer =
-            AuthorizerBuilder::new().set_limits(options.limits.to_biscuit()).set_extern_funcs(externs).code(code)?;
+            AuthorizerBuilder::new().set_limits(limits.to_biscuit()).set_extern_funcs(externs).code(code)?;
         match when {
             Some(when) => authorizer.fact(builder::fact("time", &[builder::date(&when)])),
             None => Ok(authorizer),
         }
     };
     // parse errors are the caller's, and said so before anything runs
-    let mut first = Some(make(externs.clone()).map_err(|e| match e {
+    let first = make(externs.clone(), &options.limits).map_err(|e| match e {
         error::Token::Language(_) => Error::malformed("authorizer code does not parse"),
         other => authorizer_error(other),
-    })?);
-    retry_preempted(&options.limits, || {
+    })?;
+    // what the code adds, read from an authorizer built without the token (nothing runs)
+    let (facts, rules, checks, policies) = first.clone().build_unauthenticated().map_err(authorizer_error)?.dump();
+    let mut extra = Extra::default();
+    facts.iter().for_each(|fact| extra.fact(&fact.predicate.name, fact.predicate.terms.len()));
+    rules.iter().for_each(|rule| extra.rule(rule));
+    checks.iter().flat_map(|check| &check.queries).for_each(|query| extra.query(query));
+    policies.iter().flat_map(|policy| &policy.queries).for_each(|query| extra.query(query));
+    token.check_budget(&options.limits, &extra)?;
+    let mut first = Some(first);
+    run_bounded(&options.limits, |run_limits| {
         let authorizer = match first.take() {
-            Some(authorizer) => authorizer,
-            None => make(externs.clone())?,
+            Some(authorizer) => authorizer.set_limits(run_limits.to_biscuit()),
+            None => make(externs.clone(), run_limits)?,
         };
         authorizer.build(token.biscuit())?.authorize()
     })
-    .map_err(authorizer_error)
 }
 
 /// Deepest bracket nesting accepted in caller Datalog. biscuit-parser recurses per level and overflows
@@ -192,34 +268,44 @@ fn thread_cpu_time() -> Option<Duration> {
     (rc == 0).then(|| Duration::new(now.tv_sec as u64, now.tv_nsec as u32))
 }
 
-/// biscuit-auth times a run on the wall clock, so a thread descheduled mid-run on a busy machine
-/// passes `max_time` having done almost nothing, and a valid request is refused. A timeout counts
-/// only when this thread really spent `max_time` of CPU in a run. Reading that clock is a system
-/// call (about a microsecond, on every request), so the first run is not measured: its timeout
-/// earns a measured rerun, and a measured run that timed out on its own CPU time is final (three
-/// runs at most). Fact and iteration limits are final at once; so is a zero `max_time`.
-pub(crate) fn retry_preempted<T>(
+/// Run an authorization within `max_time`, and map its outcome to the error table.
+///
+/// biscuit-auth times a run on the wall clock and checks it only between iterations, so a run can
+/// end Ok after its time, and a thread descheduled mid-run on a busy machine times out having done
+/// almost nothing. The first run is timed on the wall clock (cheap); when it overran or timed out,
+/// it is run once more with this thread's CPU clock read around it (a system call, so only then)
+/// and twice the wall-clock allowance for preemption: that run decides. It is LIMIT_EXCEEDED when it
+/// spent `max_time` of CPU or timed out; otherwise its answer stands. So a token never buys more
+/// than about three times `max_time` (plus one iteration, which the budget bounds), and a valid
+/// request is not refused because the machine was busy once. Fact and iteration limits are final at
+/// once; so is a zero `max_time`.
+pub(crate) fn run_bounded<T>(
     limits: &Limits,
-    mut run: impl FnMut() -> std::result::Result<T, error::Token>,
-) -> std::result::Result<T, error::Token> {
+    mut run: impl FnMut(&Limits) -> std::result::Result<T, error::Token>,
+) -> Result<T> {
     let timed_out = |outcome: &std::result::Result<T, error::Token>| {
         matches!(outcome, Err(error::Token::RunLimit(error::RunLimit::Timeout)))
     };
-    let mut outcome = run();
-    let mut tries = 1;
-    while tries < 3 && timed_out(&outcome) && !limits.max_time.is_zero() {
-        let started = thread_cpu_time();
-        outcome = run();
-        tries += 1;
-        let spent_its_time = match (started, thread_cpu_time()) {
-            (Some(start), Some(end)) => end.saturating_sub(start) >= limits.max_time,
-            _ => true, // no clock: the timeout stands
-        };
-        if spent_its_time {
-            break;
-        }
+    let started = std::time::Instant::now();
+    let outcome = run(limits);
+    let overran = started.elapsed() > limits.max_time;
+    if !(overran && (outcome.is_ok() || timed_out(&outcome))) || limits.max_time.is_zero() {
+        return outcome.map_err(authorizer_error);
     }
-    outcome
+    let patient = Limits { max_time: limits.max_time.saturating_mul(2), ..*limits };
+    let cpu_start = thread_cpu_time();
+    let outcome = run(&patient);
+    let spent = match (cpu_start, thread_cpu_time()) {
+        (Some(start), Some(end)) => end.saturating_sub(start),
+        _ => Duration::MAX, // no clock: the overrun stands
+    };
+    if spent >= limits.max_time || timed_out(&outcome) {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!("authorization ran past its time limit of {:?}", limits.max_time),
+        ));
+    }
+    outcome.map_err(authorizer_error)
 }
 
 #[cfg(test)]
@@ -230,54 +316,76 @@ mod tests {
         Err(error::Token::RunLimit(error::RunLimit::Timeout))
     }
 
+    fn spin(duration: Duration) {
+        let start = thread_cpu_time().unwrap();
+        while thread_cpu_time().unwrap() - start < duration {
+            std::hint::black_box(0u64);
+        }
+    }
+
     #[test]
-    fn a_timeout_without_the_cpu_time_behind_it_is_run_again() {
-        let limits = Limits { max_time: Duration::from_millis(50), ..Limits::default() };
-        // descheduled: the wall clock ran out, this thread's CPU did not
+    fn a_run_is_bounded_by_its_cpu_time_and_retried_at_most_once() {
+        let limits = Limits { max_time: Duration::from_millis(20), ..Limits::default() };
+        let code = |r: Result<i32>| r.map_err(|e| e.code());
+        // descheduled: the wall clock ran out, this thread's CPU did not; the rerun decides
         let mut runs = 0;
-        let outcome = retry_preempted(&limits, || {
+        let outcome = run_bounded(&limits, |_| {
             runs += 1;
             if runs == 1 {
+                std::thread::sleep(Duration::from_millis(30));
                 timeout()
             } else {
                 Ok(7)
             }
         });
-        assert_eq!((outcome.unwrap(), runs), (7, 2));
-        // never more than three runs
-        let mut runs = 0;
-        assert!(retry_preempted(&limits, || {
-            runs += 1;
-            timeout::<()>()
-        })
-        .is_err());
-        assert_eq!(runs, 3);
-        // a measured run that really spent its CPU time is final: the second
-        let mut runs = 0;
-        let outcome = retry_preempted(&limits, || {
-            runs += 1;
-            let start = thread_cpu_time().unwrap();
-            while thread_cpu_time().unwrap() - start < Duration::from_millis(60) {
-                std::hint::black_box(0u64);
-            }
+        assert_eq!((code(outcome), runs), (Ok(7), 2));
+        // the rerun gets twice the wall-clock allowance
+        let mut allowed = Vec::new();
+        let _ = run_bounded(&limits, |l| {
+            allowed.push(l.max_time);
+            std::thread::sleep(l.max_time);
             timeout::<()>()
         });
-        assert!(matches!(outcome, Err(error::Token::RunLimit(error::RunLimit::Timeout))));
-        assert_eq!(runs, 2);
-        // as is a zero budget, and any other limit
+        assert_eq!(allowed, [Duration::from_millis(20), Duration::from_millis(40)]);
+        // a run that ended Ok after spending more than its time is LIMIT_EXCEEDED
+        let mut runs = 0;
+        let outcome = run_bounded(&limits, |_| {
+            runs += 1;
+            spin(Duration::from_millis(25));
+            Ok(1)
+        });
+        assert_eq!((code(outcome), runs), (Err(ErrorCode::LimitExceeded), 2));
+        // never more than two runs, whatever the outcome
+        let mut runs = 0;
+        let outcome = run_bounded(&limits, |l| {
+            runs += 1;
+            std::thread::sleep(l.max_time);
+            timeout::<i32>()
+        });
+        assert_eq!((code(outcome), runs), (Err(ErrorCode::LimitExceeded), 2));
+        // a quick run is not rerun; a zero budget and the other limits are final at once
+        let mut runs = 0;
+        assert_eq!(
+            code(run_bounded(&limits, |_| {
+                runs += 1;
+                Ok(3)
+            })),
+            Ok(3)
+        );
+        assert_eq!(runs, 1);
         let zero = Limits { max_time: Duration::ZERO, ..Limits::default() };
         let mut runs = 0;
-        let _ = retry_preempted(&zero, || {
+        let _ = run_bounded(&zero, |_| {
             runs += 1;
             timeout::<()>()
         });
         assert_eq!(runs, 1);
         let mut runs = 0;
-        let _ = retry_preempted(&limits, || {
+        let outcome = run_bounded(&limits, |_| {
             runs += 1;
-            Err::<(), _>(error::Token::RunLimit(error::RunLimit::TooManyFacts))
+            Err::<i32, _>(error::Token::RunLimit(error::RunLimit::TooManyFacts))
         });
-        assert_eq!(runs, 1);
+        assert_eq!((code(outcome), runs), (Err(ErrorCode::LimitExceeded), 1));
     }
 
     #[test]

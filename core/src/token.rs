@@ -1,16 +1,21 @@
 //! A verified Biscuit and the holder identity bound in its authority block.
 
-use biscuit_auth::{error, macros::rule, Biscuit};
+use std::sync::Arc;
 
+use biscuit_auth::{error, Biscuit};
+
+use crate::budget::{Extra, Shape};
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
 use crate::keys::PublicKey;
-use crate::policy::{authorizer_error, retry_preempted, Limits};
+use crate::policy::Limits;
 
 /// A token whose signatures verified against a trusted issuer key.
 #[derive(Clone)]
 pub struct Token {
     biscuit: Biscuit,
+    /// What the token brings, read once from its signed blocks (crate::budget).
+    shape: Arc<Shape>,
 }
 
 /// Who made the request: read from the issuer's authority block, never from anything the holder sent.
@@ -22,16 +27,26 @@ pub struct VerifiedIdentity {
     pub revocation_id: String,
 }
 
-/// Parse a base64 (URL-safe) token and verify every block's signature against the issuer key(s).
+/// Parse a base64 (URL-safe) token and verify every block's signature against the issuer key(s),
+/// with the default size limit.
 pub fn parse_token(issuer: &IssuerKeys, token_b64: &str) -> Result<Token> {
-    let biscuit = Biscuit::from_base64(token_b64.trim(), |id| root_key(issuer, id)).map_err(token_invalid)?;
-    Ok(Token { biscuit })
+    parse_token_limited(issuer, token_b64, &Limits::DEFAULT)
+}
+
+/// [`parse_token`] with the caller's limits: a token over `max_token_bytes` is LIMIT_EXCEEDED
+/// before it is decoded.
+pub fn parse_token_limited(issuer: &IssuerKeys, token_b64: &str, limits: &Limits) -> Result<Token> {
+    let text = token_b64.trim();
+    limits.check_token_size(text.len())?;
+    let biscuit = Biscuit::from_base64(text, |id| root_key(issuer, id)).map_err(token_invalid)?;
+    Ok(Token::new(biscuit))
 }
 
 /// Parse a token from its raw protobuf bytes (the `.bc` form of the Biscuit samples).
 pub fn parse_token_bytes(issuer: &IssuerKeys, token: &[u8]) -> Result<Token> {
+    Limits::DEFAULT.check_token_size(token.len())?;
     let biscuit = Biscuit::from(token, |id| root_key(issuer, id)).map_err(token_invalid)?;
-    Ok(Token { biscuit })
+    Ok(Token::new(biscuit))
 }
 
 fn root_key(issuer: &IssuerKeys, id: Option<u32>) -> std::result::Result<biscuit_auth::PublicKey, error::Format> {
@@ -56,8 +71,18 @@ fn token_invalid(_: error::Token) -> Error {
 }
 
 impl Token {
+    fn new(biscuit: Biscuit) -> Token {
+        let shape = Arc::new(Shape::read(&biscuit));
+        Token { biscuit, shape }
+    }
+
     pub fn biscuit(&self) -> &Biscuit {
         &self.biscuit
+    }
+
+    /// LIMIT_EXCEEDED unless the token, with what the authorizer adds, fits the budget of `limits`.
+    pub(crate) fn check_budget(&self, limits: &Limits, extra: &Extra) -> Result<()> {
+        self.shape.check(limits, extra)
     }
 
     pub fn block_count(&self) -> usize {
@@ -83,6 +108,24 @@ impl Token {
         self.biscuit.root_key_id()
     }
 
+    /// The expiry the issuer wrote (the earliest `check if time($t), $t <= D` of the authority
+    /// block), seconds since the epoch; None when the authority block sets none.
+    pub fn expires_at(&self) -> Option<u64> {
+        self.shape.expires_at
+    }
+
+    /// TOKEN_INVALID when the issuer's expiry has passed at `now` (whole seconds, as the authorizer's
+    /// `time` fact): read from the authority block, no Datalog evaluated.
+    pub fn check_expiry(&self, now: f64) -> Result<()> {
+        if !now.is_finite() {
+            return Err(Error::malformed("now must be finite"));
+        }
+        match self.shape.expires_at {
+            Some(bound) if now.floor() > bound as f64 => Err(Error::new(ErrorCode::TokenInvalid, "token expired")),
+            _ => Ok(()),
+        }
+    }
+
     pub fn to_base64(&self) -> Result<String> {
         self.biscuit.to_base64().map_err(|_| Error::new(ErrorCode::Internal, "token could not be serialized"))
     }
@@ -93,29 +136,29 @@ impl Token {
 
     /// The holder identity from the authority block. Exactly one `worker_key` (a valid Ed25519 key)
     /// and one `revocation` are required, else TOKEN_UNBOUND; `worker_id` is optional (empty if absent)
-    /// but may not appear twice.
-    pub fn identity(&self, limits: &Limits) -> Result<VerifiedIdentity> {
-        Ok(self.bound_identity(limits)?.0)
+    /// but may not appear twice. Read from the facts the issuer wrote: no Datalog of any block runs.
+    pub fn identity(&self) -> Result<VerifiedIdentity> {
+        Ok(self.bound_identity()?.0)
     }
 
     /// [`Token::identity`] with the bound key already parsed: a verifier checks the proof of
     /// possession with it, so the point is decompressed once per token, not twice.
-    pub fn bound_identity(&self, limits: &Limits) -> Result<(VerifiedIdentity, PublicKey)> {
-        let [holder_keys, revocations, holder_ids] = match self.identity_facts_as_written() {
-            Some(found) => found,
-            None => self.identity_facts_by_datalog(limits)?,
-        };
-        let holder_public_hex = match holder_keys.as_slice() {
+    pub fn bound_identity(&self) -> Result<(VerifiedIdentity, PublicKey)> {
+        let facts = &self.shape.identity;
+        if let Some(predicate) = facts.not_a_string {
+            return Err(unbound(&format!("{predicate} is not a string")));
+        }
+        let holder_public_hex = match facts.worker_key.as_slice() {
             [key] => key.clone(),
             [] => return Err(unbound("token binds no worker key")),
             _ => return Err(unbound("token binds more than one worker key")),
         };
-        let revocation_id = match revocations.as_slice() {
+        let revocation_id = match facts.revocation.as_slice() {
             [id] => id.clone(),
             [] => return Err(unbound("token carries no revocation id")),
             _ => return Err(unbound("token carries more than one revocation id")),
         };
-        let holder_id = match holder_ids.as_slice() {
+        let holder_id = match facts.worker_id.as_slice() {
             [id] => id.clone(),
             [] => String::new(),
             _ => return Err(unbound("token carries more than one worker id")),
@@ -123,82 +166,6 @@ impl Token {
         // a bound key that is no valid Ed25519 key binds nobody
         let key = PublicKey::from_hex(&holder_public_hex).map_err(|_| unbound("token binds an invalid worker key"))?;
         Ok((VerifiedIdentity { holder_id, holder_public_hex, revocation_id }, key))
-    }
-}
-
-/// The identity predicates, in the order [`Token::bound_identity`] reads them.
-const IDENTITY_PREDICATES: [&str; 3] = ["worker_key", "revocation", "worker_id"];
-
-/// Where a block's own symbols start in its symbol table (biscuit's default symbols come first).
-const BLOCK_SYMBOL_OFFSET: u64 = 1024;
-
-impl Token {
-    /// The values of `worker_key($v)`, `revocation($v)` and `worker_id($v)` trusting authority, read
-    /// straight from the verified authority block: the same answer as the Datalog queries, for a
-    /// tenth of the cost, whenever no block has rules (only rules could derive more facts, or run
-    /// into the limits). None when a block has rules or anything is unusual (a term that is not a
-    /// string, a symbol not in the table): the Datalog engine answers then, errors included.
-    fn identity_facts_as_written(&self) -> Option<[Vec<String>; 3]> {
-        use biscuit_auth::datalog::SymbolTable;
-        use biscuit_auth::format::schema::{term::Content, Block};
-        use prost::Message;
-
-        // the blocks as signed (biscuit-auth keeps its decoded copy private)
-        let signed = self.biscuit.container().to_proto();
-        let authority = Block::decode(signed.authority.block.as_slice()).ok()?;
-        if !authority.rules.is_empty() {
-            return None;
-        }
-        for block in &signed.blocks {
-            if !Block::decode(block.block.as_slice()).ok()?.rules.is_empty() {
-                return None;
-            }
-        }
-        let defaults = SymbolTable::new();
-        let symbol = |i: u64| match i.checked_sub(BLOCK_SYMBOL_OFFSET) {
-            Some(own) => authority.symbols.get(usize::try_from(own).ok()?).map(String::as_str),
-            None => defaults.get_symbol(i),
-        };
-        // a set per predicate, as the engine's: a fact written twice is one fact
-        let mut found: [std::collections::BTreeSet<&str>; 3] = Default::default();
-        for fact in &authority.facts {
-            let name = symbol(fact.predicate.name)?;
-            let Some(slot) = IDENTITY_PREDICATES.iter().position(|p| *p == name) else { continue };
-            // `p($v)` matches one-term facts only
-            let [term] = fact.predicate.terms.as_slice() else { continue };
-            match term.content {
-                Some(Content::String(value)) => found[slot].insert(symbol(value)?),
-                _ => return None,
-            };
-        }
-        Some(found.map(|values| values.into_iter().map(str::to_owned).collect()))
-    }
-
-    /// The same values from the Datalog engine: an authorizer over the token, three queries.
-    fn identity_facts_by_datalog(&self, limits: &Limits) -> Result<[Vec<String>; 3]> {
-        let mut authorizer = biscuit_auth::AuthorizerBuilder::new()
-            .set_limits(limits.to_biscuit())
-            .build(&self.biscuit)
-            .map_err(authorizer_error)?;
-        // the rules are built at compile time (no Datalog parsing per request); `trusting authority`:
-        // only what the issuer wrote counts, never an appended block
-        let mut values = |predicate: &str, rule: biscuit_auth::builder::Rule| -> Result<Vec<String>> {
-            let facts: Vec<(String,)> =
-                retry_preempted(limits, || authorizer.query_with_limits(rule.clone(), limits.to_biscuit())).map_err(
-                    |e| match e {
-                        error::Token::ConversionError(_) => {
-                            Error::new(ErrorCode::TokenUnbound, format!("{predicate} is not a string"))
-                        }
-                        other => authorizer_error(other),
-                    },
-                )?;
-            Ok(facts.into_iter().map(|(v,)| v).collect())
-        };
-        Ok([
-            values("worker_key", rule!("value($v) <- worker_key($v) trusting authority"))?,
-            values("revocation", rule!("value($v) <- revocation($v) trusting authority"))?,
-            values("worker_id", rule!("value($v) <- worker_id($v) trusting authority"))?,
-        ])
     }
 }
 
@@ -249,62 +216,5 @@ impl std::fmt::Debug for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // a token is a bearer credential (half of one): show its shape, not its bytes
         f.debug_struct("Token").field("blocks", &self.block_count()).field("root_key_id", &self.root_key_id()).finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use biscuit_auth::{BlockBuilder, KeyPair};
-
-    fn token(authority: &str, appended: Option<&str>) -> Token {
-        let mut biscuit = Biscuit::builder().code(authority).unwrap().build(&KeyPair::new()).unwrap();
-        if let Some(code) = appended {
-            biscuit = biscuit.append(BlockBuilder::new().code(code).unwrap()).unwrap();
-        }
-        Token { biscuit }
-    }
-
-    fn sorted(mut found: [Vec<String>; 3]) -> [Vec<String>; 3] {
-        found.iter_mut().for_each(|values| values.sort());
-        found
-    }
-
-    /// The shortcut gives the engine's answer whenever it answers, and leaves rules to the engine.
-    #[test]
-    fn identity_read_as_written_matches_the_datalog_engine() {
-        let key = crate::keys::WorkerKey::from_secret_hex(&"22".repeat(32)).unwrap().public_hex();
-        let limits = Limits::default();
-        let cases: [(String, Option<&str>, bool); 11] = [
-            (format!(r#"worker_key("{key}"); revocation("r"); worker_id("w");"#), None, true),
-            (format!(r#"worker_key("{key}"); worker_key("{key}"); revocation("r");"#), None, true),
-            (format!(r#"worker_key("{key}"); worker_key("other"); revocation("r");"#), None, true),
-            (r#"revocation("r"); worker_id("w");"#.into(), None, true),
-            (format!(r#"worker_key("{key}", "x"); worker_key("{key}"); revocation("r");"#), None, true),
-            (format!(r#"worker_key("{key}"); revocation("r"); worker_id("read");"#), None, true),
-            (format!(r#"worker_key("{key}"); revocation("r");"#), Some(r#"worker_key("forged");"#), true),
-            (format!(r#"worker_key("{key}"); revocation("r"); worker_id(1);"#), None, false),
-            (format!(r#"k("{key}"); worker_key($k) <- k($k); revocation("r");"#), None, false),
-            (format!(r#"worker_key("{key}"); revocation("r");"#), Some(r#"worker_key("forged") <- true;"#), false),
-            (format!(r#"worker_key("{key}"); revocation("r");"#), Some(r#"check if worker_key($k);"#), true),
-        ];
-        for (authority, appended, shortcut) in cases {
-            let token = token(&authority, appended);
-            let as_written = token.identity_facts_as_written();
-            assert_eq!(as_written.is_some(), shortcut, "{authority} / {appended:?}");
-            let by_datalog = token.identity_facts_by_datalog(&limits).map(sorted);
-            match (as_written, &by_datalog) {
-                (Some(found), Ok(expected)) => assert_eq!(&sorted(found), expected, "{authority} / {appended:?}"),
-                (Some(_), Err(e)) => panic!("the engine refused what the shortcut read: {e:?} ({authority})"),
-                (None, _) => {}
-            }
-        }
-        // the derived key counts (through the engine), the appended block's never does
-        let derived = token(&format!(r#"k("{key}"); worker_key($k) <- k($k); revocation("r");"#), None);
-        assert_eq!(derived.identity(&limits).unwrap().holder_public_hex, key);
-        let appended = token(&format!(r#"worker_key("{key}"); revocation("r");"#), Some(r#"worker_key("x") <- true;"#));
-        assert_eq!(appended.identity(&limits).unwrap().holder_public_hex, key);
-        let not_a_string = token(&format!(r#"worker_key("{key}"); revocation(7);"#), None);
-        assert_eq!(not_a_string.identity(&limits).unwrap_err().code(), ErrorCode::TokenUnbound);
     }
 }

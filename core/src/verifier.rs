@@ -19,7 +19,7 @@ use crate::stores::memory::{MemoryReplayStore, MemoryRevocationStore};
 use crate::stores::redis::{RedisConfig, RedisStore};
 use crate::stores::{ReplayKey, ReplayStore, RevocationStore};
 use crate::timestamp::{check_freshness, now_seconds};
-use crate::token::{parse_token, Token, VerifiedIdentity};
+use crate::token::{parse_token_limited, Token, VerifiedIdentity};
 
 /// A verifier's settings.
 #[derive(Clone, Debug)]
@@ -29,6 +29,13 @@ pub struct VerifierConfig {
     pub limits: Limits,
     /// Verified tokens kept (LRU); 0 turns the cache off.
     pub token_cache_capacity: usize,
+    /// Memory the token cache may hold, in bytes (each entry counted as [`cache_entry_bytes`] of
+    /// its token's length); the least recently used entries leave first.
+    pub token_cache_max_bytes: u64,
+    /// Requests one `authenticate_batch` takes; more is LIMIT_EXCEEDED for the whole batch.
+    pub max_batch_requests: usize,
+    /// Body bytes of all requests of one `authenticate_batch` together; more is LIMIT_EXCEEDED.
+    pub max_batch_body_bytes: u64,
     /// (holder, nonce) pairs the in-memory replay store holds (unused with Redis).
     pub replay_capacity: usize,
     /// Revocation ids refused from the start (with Redis: added to the shared set at construction).
@@ -45,6 +52,9 @@ impl VerifierConfig {
             max_skew_seconds: 300.0,
             limits: Limits::default(),
             token_cache_capacity: 10_000,
+            token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
+            max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
+            max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
             replay_capacity: DEFAULT_REPLAY_CAPACITY,
             revoked_ids: Vec::new(),
             redis: None,
@@ -66,15 +76,29 @@ pub struct Verifier {
     config: VerifierConfig,
     replay: Box<dyn ReplayStore>,
     revocations: Box<dyn RevocationStore>,
-    cache: Option<Mutex<LruCache<[u8; 32], Arc<VerifiedToken>>>>,
-    cache_capacity: usize,
+    cache: Option<Mutex<TokenCache>>,
     hits: AtomicU64,
     misses: AtomicU64,
+}
+
+/// The verified tokens, least recently used first out, bounded by count and by bytes.
+struct TokenCache {
+    entries: LruCache<[u8; 32], (Arc<VerifiedToken>, u64)>,
+    bytes: u64,
+}
+
+/// What a cached token is counted as: measured at about 4.8 KB for a minted token of 400 bytes and
+/// 3.3 times the size of a 17 KB one (the parsed blocks, the identity, the ids).
+pub fn cache_entry_bytes(token_len: usize) -> u64 {
+    4096 + 4 * token_len as u64
 }
 
 /// A request that passed every check before its proof of possession.
 struct Prepared {
     verified: Arc<VerifiedToken>,
+    /// The token's cache key, when it was not in the cache: admitted once the proof verifies.
+    admit: Option<[u8; 32]>,
+    token_len: usize,
     message: Vec<u8>,
     signature: [u8; 64],
 }
@@ -95,6 +119,15 @@ pub const MAX_SKEW_SECONDS: f64 = 86_400.0;
 
 /// The default replay store holds this many (holder, nonce) pairs (about 6 MB).
 pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
+
+/// The token cache's default memory bound: 64 MiB.
+pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The default largest batch: 1024 requests.
+pub const DEFAULT_MAX_BATCH_REQUESTS: usize = 1024;
+
+/// The default bound on a batch's bodies together: 64 MiB.
+pub const DEFAULT_MAX_BATCH_BODY_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Verifier {
     /// A verifier with the stores its config names: in memory (the default) or on Redis. With
@@ -128,61 +161,99 @@ impl Verifier {
     ) -> Self {
         // grown on demand and bounded by hand: `LruCache::new(n)` allocates all n slots up front, so a
         // large capacity would abort the process before the first request
-        let cache_capacity = config.token_cache_capacity;
-        let cache = (cache_capacity > 0).then(|| Mutex::new(LruCache::unbounded()));
-        Verifier {
-            config,
-            replay,
-            revocations,
-            cache,
-            cache_capacity,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
+        let cache = (config.token_cache_capacity > 0 && config.token_cache_max_bytes > 0)
+            .then(|| Mutex::new(TokenCache { entries: LruCache::unbounded(), bytes: 0 }));
+        Verifier { config, replay, revocations, cache, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
     }
 
     pub fn config(&self) -> &VerifierConfig {
         &self.config
     }
 
-    /// Parse and bind the token, or take it from the cache (keyed by the token's hash).
-    fn verified_token(&self, token_b64: &str) -> Result<Arc<VerifiedToken>> {
-        let parse = || -> Result<Arc<VerifiedToken>> {
-            let token = parse_token(&self.config.issuer, token_b64)?;
-            let (identity, holder_key) = token.bound_identity(&self.config.limits)?;
-            let revocation_ids =
-                std::iter::once(identity.revocation_id.clone()).chain(token.revocation_ids()).collect();
-            Ok(Arc::new(VerifiedToken { token, identity, holder_key, revocation_ids }))
-        };
-        let Some(cache) = &self.cache else { return parse() };
-        let key: [u8; 32] = Sha256::digest(token_b64.trim().as_bytes()).into();
-        let cached =
-            cache.lock().map_err(|_| Error::new(ErrorCode::Internal, "token cache poisoned"))?.get(&key).cloned();
+    /// The token from the cache (keyed by the token's hash), or parsed and bound. A parsed token is
+    /// not cached yet: it is admitted only once a request's proof of possession verifies, so tokens
+    /// that anyone can make (appended, revoked, expired) never take a verified token's place.
+    fn verified_token(&self, token_b64: &str) -> Result<(Arc<VerifiedToken>, Option<[u8; 32]>)> {
+        let text = token_b64.trim();
+        self.config.limits.check_token_size(text.len())?;
+        let Some(cache) = &self.cache else { return Ok((self.parse(text)?, None)) };
+        let key: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        let cached = self.lock(cache)?.entries.get(&key).map(|(hit, _)| hit.clone());
         if let Some(hit) = cached {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(hit);
+            return Ok((hit, None));
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         // parse outside the lock: two threads may parse one new token at once, which is harmless
-        let verified = parse()?;
-        let mut cache = cache.lock().map_err(|_| Error::new(ErrorCode::Internal, "token cache poisoned"))?;
-        if cache.len() >= self.cache_capacity && !cache.contains(&key) {
-            cache.pop_lru();
-        }
-        cache.put(key, verified.clone());
-        Ok(verified)
+        Ok((self.parse(text)?, Some(key)))
     }
 
-    /// Everything before the proof of possession: the token (cached), revocation, freshness, and
-    /// the bytes the holder must have signed.
+    fn parse(&self, text: &str) -> Result<Arc<VerifiedToken>> {
+        let token = parse_token_limited(&self.config.issuer, text, &self.config.limits)?;
+        let (identity, holder_key) = token.bound_identity()?;
+        let revocation_ids = std::iter::once(identity.revocation_id.clone()).chain(token.revocation_ids()).collect();
+        Ok(Arc::new(VerifiedToken { token, identity, holder_key, revocation_ids }))
+    }
+
+    fn lock<'a>(&self, cache: &'a Mutex<TokenCache>) -> Result<std::sync::MutexGuard<'a, TokenCache>> {
+        cache.lock().map_err(|_| Error::new(ErrorCode::Internal, "token cache poisoned"))
+    }
+
+    /// Admit a token whose proof of possession verified, evicting the least recently used entries
+    /// until both bounds hold. A token larger than the whole byte budget is not cached.
+    fn admit(&self, key: [u8; 32], token_len: usize, verified: &Arc<VerifiedToken>) -> Result<()> {
+        let Some(cache) = &self.cache else { return Ok(()) };
+        let cost = cache_entry_bytes(token_len);
+        if cost > self.config.token_cache_max_bytes {
+            return Ok(());
+        }
+        let mut cache = self.lock(cache)?;
+        if let Some((_, old)) = cache.entries.pop(&key) {
+            cache.bytes -= old;
+        }
+        while cache.entries.len() >= self.config.token_cache_capacity
+            || cache.bytes + cost > self.config.token_cache_max_bytes
+        {
+            match cache.entries.pop_lru() {
+                Some((_, (_, old))) => cache.bytes -= old,
+                None => break,
+            }
+        }
+        cache.entries.put(key, (verified.clone(), cost));
+        cache.bytes += cost;
+        Ok(())
+    }
+
+    /// Everything before the proof of possession: the token (cached), revocation, freshness (the
+    /// request's timestamp, the token's expiry), and the bytes the holder must have signed.
     fn prepare(&self, proof: &WorkerProof, request: &Request<'_>, now: f64) -> Result<Prepared> {
-        let verified = self.verified_token(&proof.token)?;
+        let (verified, admit) = self.verified_token(&proof.token)?;
+        self.prepare_with(verified, admit, proof, request, now)
+    }
+
+    fn prepare_with(
+        &self,
+        verified: Arc<VerifiedToken>,
+        admit: Option<[u8; 32]>,
+        proof: &WorkerProof,
+        request: &Request<'_>,
+        now: f64,
+    ) -> Result<Prepared> {
         if self.revocations.any_revoked(&verified.revocation_ids)? {
             return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
         }
         check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
+        verified.token.check_expiry(now)?;
         let (message, signature) = pop_message(proof, request)?;
-        Ok(Prepared { verified, message, signature })
+        Ok(Prepared { verified, admit, token_len: proof.token.trim().len(), message, signature })
+    }
+
+    /// After the proof: admit the token to the cache.
+    fn proven(&self, prepared: &Prepared) -> Result<()> {
+        match prepared.admit {
+            Some(key) => self.admit(key, prepared.token_len, &prepared.verified),
+            None => Ok(()),
+        }
     }
 
     /// After the proof, never before: a forged request must not burn the holder's nonce.
@@ -207,6 +278,7 @@ impl Verifier {
         if !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature) {
             return Err(pop_failed());
         }
+        self.proven(&prepared)?;
         self.record_nonce(&prepared.verified, proof, now)?;
         Ok(prepared.verified)
     }
@@ -216,7 +288,10 @@ impl Verifier {
     /// checked together with one Ed25519 batch verification (about half the cost of checking them
     /// one by one). When the batch fails, each is checked on its own (strict) to name the failing
     /// ones. Nonces are recorded in order, so a nonce used twice within a batch is REPLAYED the
-    /// second time.
+    /// second time, before any signature work is spent on it.
+    ///
+    /// A batch over `max_batch_requests` requests or `max_batch_body_bytes` of bodies is refused
+    /// whole (LIMIT_EXCEEDED) before any work. Within a batch each distinct token is parsed once.
     ///
     /// Batch verification is not strict verification: it accepts a signature that strict checking
     /// refuses only when the signer built it with small-order components, which needs the holder's
@@ -225,17 +300,42 @@ impl Verifier {
         &self,
         batch: &[(&WorkerProof, Request<'_>)],
         now: Option<f64>,
-    ) -> Vec<Result<Arc<VerifiedToken>>> {
+    ) -> Result<Vec<Result<Arc<VerifiedToken>>>> {
+        self.check_batch_size(batch.len(), batch.iter().map(|(_, request)| request.body.len() as u64))?;
         let now = now.unwrap_or_else(now_seconds);
-        let prepared: Vec<Result<Prepared>> =
-            batch.iter().map(|(proof, request)| self.prepare(proof, request, now)).collect();
+        let replayed = || Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)");
+        // (token text, nonce) seen earlier in this batch, then (holder, nonce) once the token is bound
+        let mut seen_text: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+        let mut seen_key: std::collections::HashSet<ReplayKey> = std::collections::HashSet::new();
+        let mut parsed: std::collections::HashMap<&str, (Arc<VerifiedToken>, Option<[u8; 32]>)> =
+            std::collections::HashMap::new();
+        let mut prepared: Vec<Result<Prepared>> = Vec::with_capacity(batch.len());
+        for (proof, request) in batch {
+            let text = proof.token.trim();
+            if !seen_text.insert((text, proof.nonce.as_str())) {
+                prepared.push(Err(replayed()));
+                continue;
+            }
+            let token = match parsed.get(text) {
+                Some(found) => Ok(found.clone()),
+                None => self.verified_token(text).inspect(|found| {
+                    parsed.insert(text, found.clone());
+                }),
+            };
+            prepared.push(token.and_then(|(verified, admit)| {
+                if !seen_key.insert(ReplayKey::new(&verified.identity.holder_public_hex, &proof.nonce)) {
+                    return Err(replayed());
+                }
+                self.prepare_with(verified, admit, proof, request, now)
+            }));
+        }
         let ready: Vec<(&PublicKey, &[u8], &[u8; 64])> = prepared
             .iter()
             .filter_map(|p| p.as_ref().ok())
             .map(|p| (&p.verified.holder_key, p.message.as_slice(), &p.signature))
             .collect();
         let all_verified = ready.len() > 1 && PublicKey::verify_batch(&ready);
-        prepared
+        Ok(prepared
             .into_iter()
             .zip(batch)
             .map(|(prepared, (proof, _))| {
@@ -244,10 +344,33 @@ impl Verifier {
                 {
                     return Err(pop_failed());
                 }
+                self.proven(&prepared)?;
                 self.record_nonce(&prepared.verified, proof, now)?;
                 Ok(prepared.verified)
             })
-            .collect()
+            .collect())
+    }
+
+    /// LIMIT_EXCEEDED when a batch of `count` requests with these body lengths is over the
+    /// verifier's batch bounds (bindings check before copying a body).
+    pub fn check_batch_size(&self, count: usize, body_lengths: impl IntoIterator<Item = u64>) -> Result<()> {
+        if count > self.config.max_batch_requests {
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("batch of {count} requests is over the limit of {}", self.config.max_batch_requests),
+            ));
+        }
+        let mut total = 0u64;
+        for len in body_lengths {
+            total = total.saturating_add(len);
+            if total > self.config.max_batch_body_bytes {
+                return Err(Error::new(
+                    ErrorCode::LimitExceeded,
+                    format!("batch bodies over the limit of {} bytes", self.config.max_batch_body_bytes),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// `check_policy` with this verifier's limits.

@@ -75,6 +75,23 @@ fn limits(input: &Value) -> Limits {
         if let Some(n) = l.get("max_iterations").and_then(Value::as_u64) {
             limits.max_iterations = n;
         }
+        let budget: [(&str, &mut u64); 7] = [
+            ("max_token_bytes", &mut limits.max_token_bytes),
+            ("max_blocks", &mut limits.max_blocks),
+            ("max_block_facts", &mut limits.max_block_facts),
+            ("max_block_rules", &mut limits.max_block_rules),
+            ("max_body_atoms", &mut limits.max_body_atoms),
+            ("max_body_ops", &mut limits.max_body_ops),
+            ("max_join_size", &mut limits.max_join_size),
+        ];
+        for (name, field) in budget {
+            if let Some(n) = l.get(name).and_then(Value::as_u64) {
+                *field = n;
+            }
+        }
+        if let Some(allow) = l.get("allow_appended_regex").and_then(Value::as_bool) {
+            limits.allow_appended_regex = allow;
+        }
     }
     limits
 }
@@ -223,6 +240,15 @@ fn verifier_sequence(input: &Value) -> Outcome {
     if let Some(capacity) = input.get("replay_capacity").and_then(Value::as_u64) {
         config.replay_capacity = capacity as usize;
     }
+    if let Some(n) = input.get("token_cache_max_bytes").and_then(Value::as_u64) {
+        config.token_cache_max_bytes = n;
+    }
+    if let Some(n) = input.get("max_batch_requests").and_then(Value::as_u64) {
+        config.max_batch_requests = n as usize;
+    }
+    if let Some(n) = input.get("max_batch_body_bytes").and_then(Value::as_u64) {
+        config.max_batch_body_bytes = n;
+    }
     if let Some(ids) = input.get("revoked_ids").and_then(Value::as_array) {
         config.revoked_ids = ids.iter().map(|id| id.as_str().unwrap().to_owned()).collect();
     }
@@ -232,7 +258,7 @@ fn verifier_sequence(input: &Value) -> Outcome {
     for step in input["steps"].as_array().expect("steps") {
         let (action, args) = step.as_object().and_then(|o| o.iter().next()).expect("one action per step");
         if action == "authenticate_batch" {
-            outcomes.push(json!(verifier_batch(&verifier, args)));
+            outcomes.push(verifier_batch(&verifier, args));
             continue;
         }
         let outcome: Result<String> = match action.as_str() {
@@ -269,8 +295,9 @@ fn verifier_sequence(input: &Value) -> Outcome {
     Ok(json!({"outcomes": outcomes}))
 }
 
-/// An `authenticate_batch` step: one outcome per request, in order.
-fn verifier_batch(verifier: &Verifier, args: &Value) -> Vec<String> {
+/// An `authenticate_batch` step: one outcome per request, in order, or the one code of a batch
+/// refused whole.
+fn verifier_batch(verifier: &Verifier, args: &Value) -> Value {
     let requests = args["requests"].as_array().expect("requests");
     let parts: Vec<(WorkerProof, Vec<u8>)> = requests
         .iter()
@@ -290,11 +317,13 @@ fn verifier_batch(verifier: &Verifier, args: &Value) -> Vec<String> {
         .zip(requests)
         .map(|((proof, body), r)| (proof, Request::new(s(&r["request"], "method"), s(&r["request"], "path"), body)))
         .collect();
-    verifier
-        .authenticate_batch(&batch, Some(f(args, "now")))
-        .into_iter()
-        .map(|outcome| outcome.map_or_else(|e| e.code().name().to_owned(), |_| "OK".to_owned()))
-        .collect()
+    match verifier.authenticate_batch(&batch, Some(f(args, "now"))) {
+        Ok(outcomes) => json!(outcomes
+            .into_iter()
+            .map(|outcome| outcome.map_or_else(|e| e.code().name().to_owned(), |_| "OK".to_owned()))
+            .collect::<Vec<_>>()),
+        Err(e) => json!(e.code().name()),
+    }
 }
 
 /// Compare an outcome with `expect`: `{"error": CODE}`, or every expected field equal; for the

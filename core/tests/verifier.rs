@@ -220,7 +220,7 @@ fn a_batch_gives_each_request_the_code_it_would_get_alone() {
     assert_eq!(expected[17], "MALFORMED_INPUT");
     let batched = verifier(&fx);
     let batch: Vec<(&WorkerProof, Request)> = proofs.iter().map(|p| (p, request)).collect();
-    let got: Vec<String> = batched.authenticate_batch(&batch, Some(NOW)).into_iter().map(name).collect();
+    let got: Vec<String> = batched.authenticate_batch(&batch, Some(NOW)).unwrap().into_iter().map(name).collect();
     assert_eq!(got, expected);
     // and the nonces it accepted are spent
     assert_eq!(name(batched.authenticate(&proofs[0], &request, Some(NOW))), "REPLAYED");
@@ -233,12 +233,13 @@ fn a_batch_of_valid_requests_is_accepted_whole() {
     let proofs: Vec<WorkerProof> = (0..64).map(|i| proof(&fx, &NOW.to_string(), &format!("b-{i}"))).collect();
     let batch: Vec<(&WorkerProof, Request)> = proofs.iter().map(|p| (p, request)).collect();
     let v = verifier(&fx);
-    assert!(v.authenticate_batch(&batch, Some(NOW)).iter().all(|r| r.is_ok()));
+    assert!(v.authenticate_batch(&batch, Some(NOW)).unwrap().iter().all(|r| r.is_ok()));
     assert!(v
         .authenticate_batch(&batch, Some(NOW))
+        .unwrap()
         .iter()
         .all(|r| r.as_ref().unwrap_err().code() == ErrorCode::Replayed));
-    assert!(v.authenticate_batch(&[], Some(NOW)).is_empty());
+    assert!(v.authenticate_batch(&[], Some(NOW)).unwrap().is_empty());
 }
 
 fn name(outcome: Result<Arc<VerifiedToken>>) -> String {
