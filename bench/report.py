@@ -58,7 +58,12 @@ def load(folder: Path) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tupl
                 row = json.loads(line)
             except json.JSONDecodeError as e:
                 sys.exit(f"{path}:{number}: not JSON ({e})")
-            if row.get("unit") == "req/s":
+            if row.get("unit") == "KiB":
+                # a memory figure (the larger of the rounds): kept with the rates, as threads 0
+                key = (row["impl"], row["op"], 0)
+                if key not in rates or row["value"] > rates[key]["value"]:
+                    rates[key] = row
+            elif row.get("unit") == "req/s":
                 key = (row["impl"], row["op"], int(row["threads"]))
                 if key not in rates or row["value"] > rates[key]["value"]:
                     rates[key] = row
@@ -194,6 +199,17 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
     socket, in_process = med("rust", "signer_mint_socket"), med("rust", "signer_mint_in_process")
     added = None if socket is None or in_process is None else (socket - in_process) / 1000
     goal("signer mint over the socket minus in process (µs)", added, "≤ 50", None if added is None else added <= 50)
+    # hostile tokens: measured with a valid request in the same samples (core/examples/bench.rs)
+    valid = med("rust", "hostile_valid_reference")
+    for op in ("hostile_token_refusal", "hostile_token_refusal_verifier"):
+        r = ratio(med("rust", op), valid)
+        goal(f"{op} / a valid request", r, "≤ 20", None if r is None else r <= 20)
+    for op in ("hostile_token_authorize", "hostile_regex_authorize"):
+        ms = med("rust", op)
+        ms = None if ms is None else ms / 1e6
+        goal(f"{op}: ends within 5 × max_time (ms)", ms, "≤ 50", None if ms is None else ms <= 50)
+    grown = rate("rust", "hostile_refused_tokens_rss_growth", 0)
+    goal("RSS growth after 1,000 refused 17 KB tokens (KiB)", grown, "≤ 8192", None if grown is None else grown <= 8192)
     for impl in impls:
         r = ratio(med(impl, "batch64_one_by_one"), med(impl, "batch64"))
         if r is not None:

@@ -137,6 +137,10 @@ fn main() -> Res<()> {
     let mut out =
         Out(if target == "-" { Box::new(std::io::stdout()) } else { Box::new(std::fs::File::create(target)?) });
     let f = Fixture::new()?;
+    // `BENCH_ONLY=hostile`: the hostile-token figures alone (a quick look; make bench runs all)
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("hostile") {
+        return hostile_ops(&mut out, &f);
+    }
     let options = AuthenticateOptions::new(NOW, 300.0);
     let revoked: Vec<String> = Vec::new();
     let small = Request::new("POST", "/lease", b"{}");
@@ -230,6 +234,7 @@ fn main() -> Res<()> {
     out.measure("verify_job", None, 1, || Ok(verify_job(&issuer_public, &signed, "gpu-1")?))?;
 
     signer_ops(&mut out, &f)?;
+    hostile_ops(&mut out, &f)?;
     batch_ops(&mut out, &f)?;
     throughput(&mut out, &f)?;
     Ok(())
@@ -264,6 +269,119 @@ fn signer_ops(out: &mut Out, f: &Fixture) -> Res<()> {
         daemon.client.mint(&args)?;
         Ok(())
     })
+}
+
+/// Hostile tokens (bench/README.md): the keyless join bomb (20 facts, one rule joining five of them)
+/// appended to a revoked token with a garbage proof, stateless and through a Verifier; the same block
+/// on a valid token, authorized; a pathological regular expression over 900 facts, authorized. Each
+/// is sampled in turn with a valid request (authenticate + check_policy, uncached), so the report's
+/// ratios compare figures from the same moments. Then the memory that 1,000 refused 17 KB tokens
+/// leave behind in a Verifier.
+fn hostile_ops(out: &mut Out, f: &Fixture) -> Res<()> {
+    let small = Request::new("POST", "/lease", b"{}");
+    let options = AuthenticateOptions::new(NOW, 300.0);
+    let none: Vec<String> = Vec::new();
+    let revoked = vec!["rev-1".to_owned()];
+    let thief = WorkerKey::from_secret_hex(&"33".repeat(32))?;
+    let append = |code: String| -> Res<String> {
+        let key =
+            biscuit_auth::PublicKey::from_bytes(f.issuer.public_key().as_bytes(), biscuit_auth::Algorithm::Ed25519)?;
+        let block = biscuit_auth::BlockBuilder::new().code(code)?;
+        Ok(biscuit_auth::Biscuit::from_base64(&f.token, key)?.append(block)?.to_base64()?)
+    };
+    let facts: String = (0..20).map(|i| format!("f({i});")).collect();
+    let bomb = append(format!("{facts} g($a) <- f($a), f($b), f($c), f($d), f($e), $a + $b + $c + $d + $e == -1;"))?;
+    let strings: String = (0..900).map(|i| format!("s(\"a{i}\");")).collect();
+    let regex = append(format!("{strings} check if s($x), $x.matches(\"(\\\\w{{200}}){{5}}\");"))?;
+    let garbage = make_proof(&thief, &bomb, &small, TIMESTAMP, "n-1")?;
+    let valid = make_proof(&f.holder, &f.token, &small, TIMESTAMP, "n-1")?;
+    let (bomb_token, _) =
+        authenticate(&f.trusted, &make_proof(&f.holder, &bomb, &small, TIMESTAMP, "n-1")?, &small, &none, &options)?;
+    let (regex_token, _) =
+        authenticate(&f.trusted, &make_proof(&f.holder, &regex, &small, TIMESTAMP, "n-1")?, &small, &none, &options)?;
+    let mut config = VerifierConfig::new(f.trusted.clone());
+    config.revoked_ids = revoked.clone();
+    let verifier = Verifier::new(config)?;
+    let expect = |outcome: Result<()>, code: ErrorCode| -> Res<()> {
+        match outcome {
+            Err(e) if e.code() == code => Ok(()),
+            other => Err(format!("expected {code:?}, got {other:?}").into()),
+        }
+    };
+    out.measure_together(vec![
+        (
+            "hostile_valid_reference",
+            None,
+            1,
+            Box::new(|| {
+                let (token, _) = authenticate(&f.trusted, &valid, &small, &none, &options)?;
+                Ok(check_policy(&token, FACTS, ALLOW, NOW, &options.limits)?)
+            }),
+        ),
+        (
+            "hostile_token_refusal",
+            None,
+            1,
+            Box::new(|| {
+                expect(authenticate(&f.trusted, &garbage, &small, &revoked, &options).map(|_| ()), ErrorCode::Revoked)
+            }),
+        ),
+        (
+            "hostile_token_refusal_verifier",
+            None,
+            1,
+            Box::new(|| expect(verifier.authenticate(&garbage, &small, Some(NOW)).map(|_| ()), ErrorCode::Revoked)),
+        ),
+        (
+            "hostile_token_authorize",
+            None,
+            1,
+            Box::new(|| {
+                expect(check_policy(&bomb_token, FACTS, ALLOW, NOW, &options.limits), ErrorCode::LimitExceeded)
+            }),
+        ),
+        (
+            "hostile_regex_authorize",
+            None,
+            1,
+            Box::new(|| {
+                expect(check_policy(&regex_token, FACTS, ALLOW, NOW, &options.limits), ErrorCode::LimitExceeded)
+            }),
+        ),
+    ])?;
+
+    // 1,000 distinct revoked 17 KB tokens with garbage proofs through one Verifier
+    let mut config = VerifierConfig::new(f.trusted.clone());
+    config.revoked_ids = (0..1000).map(|i| format!("big-{i}")).collect();
+    let verifier = Verifier::new(config)?;
+    let tokens: Vec<WorkerProof> = (0..1000)
+        .map(|i| {
+            let mint = MintRequest {
+                facts: vec![("pad".into(), vec!["p".repeat(12_500)])],
+                revocation_id: format!("big-{i}"),
+                ..f.mint.clone()
+            };
+            make_proof(&thief, &mint_biscuit(&f.issuer, &mint)?, &small, TIMESTAMP, "n-1")
+        })
+        .collect::<Result<_>>()?;
+    if tokens[0].token.len() < 17_000 {
+        return Err(format!("hostile tokens of {} bytes, not 17 KB", tokens[0].token.len()).into());
+    }
+    let before = rss_kib()?;
+    for proof in &tokens {
+        expect(verifier.authenticate(proof, &small, Some(NOW)).map(|_| ()), ErrorCode::Revoked)?;
+    }
+    let grown = rss_kib()?.saturating_sub(before);
+    eprintln!("rust hostile_refused_tokens_rss_growth: {grown} KiB");
+    out.line(json!({"impl": "rust", "op": "hostile_refused_tokens_rss_growth", "unit": "KiB", "value": grown,
+        "tokens": tokens.len(), "token_bytes": tokens[0].token.len()}))
+}
+
+/// This process's resident memory (VmRSS), KiB.
+fn rss_kib() -> Res<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).ok_or("no VmRSS")?;
+    Ok(line.split_whitespace().nth(1).ok_or("VmRSS")?.parse()?)
 }
 
 /// 64 requests one by one, then 64 as one batch, each on a Verifier of its own; per request.

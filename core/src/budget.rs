@@ -389,3 +389,66 @@ fn expiry_bound(check: &schema::Check, symbols: &Symbols) -> Option<u64> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use biscuit_auth::{Biscuit, BlockBuilder, KeyPair};
+
+    fn shape(authority: &str, appended: Option<&str>) -> Shape {
+        let mut biscuit = Biscuit::builder().code(authority).unwrap().build(&KeyPair::new()).unwrap();
+        if let Some(code) = appended {
+            biscuit = biscuit.append(BlockBuilder::new().code(code).unwrap()).unwrap();
+        }
+        Shape::read(&biscuit)
+    }
+
+    #[test]
+    fn the_join_estimate_counts_candidates_by_name_and_arity() {
+        let limits = Limits::DEFAULT;
+        let none = Extra::default();
+        // 10 x 10 matches, no expression
+        let s =
+            shape("n(1); n(2); n(3); n(4); n(5); n(6); n(7); n(8); n(9); n(10);", Some("p($a, $b) <- n($a), n($b);"));
+        assert_eq!(s.join_estimate(&limits, &none), 100);
+        // n/2 is another predicate than n/1: one candidate (itself at least once), and the rule
+        // derives p/2, which no body reads
+        let s = shape("n(1); n(2); n(3, 4);", Some("check if n($a, $b), n($c);"));
+        assert_eq!(s.join_estimate(&limits, &none), 2);
+        // expressions weigh each match: 3 x (1 + 3 ops)
+        let s = shape("n(1); n(2); n(3);", Some("check if n($a), $a > 1;"));
+        assert_eq!(s.join_estimate(&limits, &none), 12);
+        // a rule reading what it derives is taken at the fact limit
+        let s = shape("n(1); k(1, 2);", Some("n($y) <- n($x), k($x, $y);"));
+        assert_eq!(s.join_estimate(&limits, &none), 1 + limits.max_facts);
+    }
+
+    #[test]
+    fn the_authority_gives_identity_and_expiry_without_datalog() {
+        let s = shape(
+            r#"worker_key("k"); revocation("r"); worker_key($k) <- other($k); check if time($t), $t <= 2023-11-14T23:13:20Z;"#,
+            Some(r#"worker_key("forged"); check if time($t), $t <= 2020-01-01T00:00:00Z;"#),
+        );
+        assert_eq!(s.identity.worker_key, ["k"]);
+        assert_eq!(s.identity.revocation, ["r"]);
+        assert_eq!(s.expires_at, Some(1_700_003_600));
+        let s = shape(r#"worker_key(1); revocation("r");"#, None);
+        assert_eq!(s.identity.not_a_string, Some("worker_key"));
+        // a `reject if` is no expiry
+        assert_eq!(shape("reject if time($t), $t <= 2023-11-14T23:13:20Z;", None).expires_at, None);
+    }
+
+    #[test]
+    fn appended_regexes_are_found_literal_or_not() {
+        let s = shape("s(\"a\");", Some("check if s($x), $x.matches(\"^a$\"); check if s($x), p($p), $x.matches($p);"));
+        assert!(matches!(s.appended_patterns.as_slice(), [Pattern::Literal(p), Pattern::Dynamic] if p == "^a$"));
+        // the issuer's own are not limited
+        assert!(shape("s(\"a\"); check if s($x), $x.matches(\"^a$\");", None).appended_patterns.is_empty());
+        let allowed = Limits { allow_appended_regex: true, ..Limits::DEFAULT };
+        assert!(check_pattern(&Pattern::Literal("^a+$".into()), &allowed).is_ok());
+        assert!(check_pattern(&Pattern::Literal(r"(\w{200}){5}".into()), &allowed).is_err());
+        assert!(check_pattern(&Pattern::Literal("a".repeat(MAX_REGEX_BYTES + 1)), &allowed).is_err());
+        assert!(check_pattern(&Pattern::Dynamic, &allowed).is_err());
+        assert!(check_pattern(&Pattern::Literal("^a$".into()), &Limits::DEFAULT).is_err());
+    }
+}

@@ -76,7 +76,10 @@ pub use timestamp::{now_seconds, parse_timestamp};
 pub use token::{
     inspect_unverified, parse_token, parse_token_bytes, parse_token_limited, Token, TokenSummary, VerifiedIdentity,
 };
-pub use verifier::{CacheStats, VerifiedToken, Verifier, VerifierConfig, DEFAULT_REPLAY_CAPACITY};
+pub use verifier::{
+    cache_entry_bytes, CacheStats, VerifiedToken, Verifier, VerifierConfig, DEFAULT_MAX_BATCH_BODY_BYTES,
+    DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_REPLAY_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_BYTES,
+};
 pub use wire::{
     decode_frame, decode_frame_body, encode_frame, frame_body_length, read_frame, read_frame_by, read_frame_timeout,
     read_next_frame, write_frame, NextFrame, MAX_FRAME,

@@ -107,11 +107,15 @@ fn pop_failed() -> Error {
     Error::new(ErrorCode::PopFailed, "proof-of-possession signature failed")
 }
 
-/// Token cache counters.
+/// Token cache counters, and what the cache holds now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheStats {
     pub hits: u64,
     pub misses: u64,
+    /// Tokens cached now.
+    pub entries: u64,
+    /// Their cost as counted against `token_cache_max_bytes`.
+    pub bytes: u64,
 }
 
 /// The largest clock skew a verifier accepts: a day.
@@ -393,6 +397,15 @@ impl Verifier {
     }
 
     pub fn cache_stats(&self) -> CacheStats {
-        CacheStats { hits: self.hits.load(Ordering::Relaxed), misses: self.misses.load(Ordering::Relaxed) }
+        let (entries, bytes) = match self.cache.as_ref().map(|cache| cache.lock()) {
+            Some(Ok(cache)) => (cache.entries.len() as u64, cache.bytes),
+            _ => (0, 0),
+        };
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries,
+            bytes,
+        }
     }
 }

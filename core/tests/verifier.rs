@@ -71,7 +71,7 @@ fn the_cache_serves_repeated_tokens_and_every_check_still_runs() {
     let v = verifier(&fx);
     v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW)).unwrap();
     v.authenticate(&proof(&fx, "1700000000", "b"), &REQUEST, Some(NOW)).unwrap();
-    assert_eq!(v.cache_stats(), CacheStats { hits: 1, misses: 1 });
+    assert_eq!((v.cache_stats().hits, v.cache_stats().misses), (1, 1));
     // a cached token: freshness, proof of possession and revocation are still checked
     assert_eq!(
         code(v.authenticate(&proof(&fx, "1699990000", "c"), &REQUEST, Some(NOW))),
@@ -194,7 +194,7 @@ fn a_huge_cache_capacity_allocates_nothing_up_front_and_the_cache_stays_bounded(
     v.authenticate(&proof(&fx, "1700000000", "b"), &REQUEST, Some(NOW)).unwrap(); // miss
     v.authenticate(&make_proof(&fx.holder, &other, &REQUEST, "1700000000", "c").unwrap(), &REQUEST, Some(NOW)).unwrap(); // miss, evicts
     v.authenticate(&proof(&fx, "1700000000", "d"), &REQUEST, Some(NOW)).unwrap(); // miss again
-    assert_eq!(v.cache_stats(), CacheStats { hits: 0, misses: 3 });
+    assert_eq!((v.cache_stats().hits, v.cache_stats().misses), (0, 3));
 }
 
 #[test]
