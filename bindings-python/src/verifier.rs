@@ -3,7 +3,9 @@
 //! signature check instead of two. Core builds the stores its `VerifierConfig` names: in memory,
 //! or on Redis (shared by verifiers on several hosts). With Redis every request may wait on the
 //! network, so authenticate, revoke and construction run without the GIL. Flat methods:
-//! `trustcore.Verifier` (Python) unpacks its value objects (`RedisOptions` included).
+//! `trustcore.Verifier` (Python) unpacks its value objects (`RedisOptions` included). Core bounds
+//! the token cache (entries and bytes) and a batch (requests and body bytes); a batch is measured
+//! here, with core's `check_batch_size`, before anything is copied out of its Python objects.
 
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -11,7 +13,7 @@ use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
 use trustcore_core::{Error, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof};
 
 use crate::convert::{
@@ -28,8 +30,13 @@ pub struct NativeVerifier {
 
 /// A count (`Count`), with a TypeError that names the argument.
 fn count(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<usize> {
+    Ok(usize::try_from(count_u64(obj, what)?).unwrap_or(usize::MAX))
+}
+
+/// `count` for a u64 setting (bytes).
+fn count_u64(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
     let Count(n) = obj.extract::<Count>().map_err(|e| named(obj, e, what, "an int"))?;
-    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    Ok(n)
 }
 
 /// A timeout in seconds (`Seconds`, then positive and finite), with a TypeError that names it.
@@ -110,6 +117,19 @@ fn batch_str<'a>(field: Borrowed<'a, '_, PyAny>, index: usize, name: &str) -> Py
     Ok(<&str>::extract(field).map_err(|_| not_utf8(name)))
 }
 
+/// The length of request `index`'s body (the tuple's last field), read without copying it: a
+/// TypeError when it is neither bytes nor bytearray.
+fn batch_body_length(tuple: &Bound<'_, PyTuple>, index: usize) -> PyResult<u64> {
+    let body = tuple.get_borrowed_item(BATCH_FIELDS.len() - 1)?;
+    if let Ok(bytes) = body.cast::<PyBytes>() {
+        return Ok(bytes.as_bytes().len() as u64);
+    }
+    if let Ok(array) = body.cast::<PyByteArray>() {
+        return Ok(array.len() as u64);
+    }
+    Err(type_error(&format!("requests[{index}] {}", BATCH_FIELDS[6]), "bytes", &body))
+}
+
 /// Request `index` of a batch, a tuple of `BATCH_FIELDS`. The outer error (a TypeError) fails the
 /// call before anything runs; the inner one is this request's outcome.
 fn batch_item<'a>(tuple: &'a Bound<'_, PyTuple>, index: usize) -> PyResult<Result<BatchItem<'a>, Error>> {
@@ -160,8 +180,9 @@ impl NativeVerifier {
     #[new]
     #[pyo3(signature = (
         issuer_public_hex, *, max_skew_seconds=None, limits=None, replay_capacity=None, revoked_ids=None,
-        token_cache_capacity=None, redis_url=None, redis_key_prefix=None, redis_connect_timeout=None,
-        redis_command_timeout=None, redis_max_idle=None,
+        token_cache_capacity=None, token_cache_max_bytes=None, max_batch_requests=None, max_batch_body_bytes=None,
+        redis_url=None, redis_key_prefix=None, redis_connect_timeout=None, redis_command_timeout=None,
+        redis_max_idle=None,
     ))]
     #[allow(clippy::too_many_arguments)] // keyword settings, one per field of the config
     fn new(
@@ -172,6 +193,9 @@ impl NativeVerifier {
         replay_capacity: Option<&Bound<'_, PyAny>>,
         revoked_ids: Option<&Bound<'_, PyAny>>,
         token_cache_capacity: Option<&Bound<'_, PyAny>>,
+        token_cache_max_bytes: Option<&Bound<'_, PyAny>>,
+        max_batch_requests: Option<&Bound<'_, PyAny>>,
+        max_batch_body_bytes: Option<&Bound<'_, PyAny>>,
         redis_url: Option<&Bound<'_, PyAny>>,
         redis_key_prefix: Option<&Bound<'_, PyAny>>,
         redis_connect_timeout: Option<&Bound<'_, PyAny>>,
@@ -195,6 +219,15 @@ impl NativeVerifier {
             // core's cache grows on demand up to this bound, so a huge number costs nothing up front
             if let Some(capacity) = token_cache_capacity {
                 config.token_cache_capacity = count(capacity, "token_cache_capacity")?;
+            }
+            if let Some(bytes) = token_cache_max_bytes {
+                config.token_cache_max_bytes = count_u64(bytes, "token_cache_max_bytes")?;
+            }
+            if let Some(n) = max_batch_requests {
+                config.max_batch_requests = count(n, "max_batch_requests")?;
+            }
+            if let Some(bytes) = max_batch_body_bytes {
+                config.max_batch_body_bytes = count_u64(bytes, "max_batch_body_bytes")?;
             }
             config.redis = redis_config(
                 redis_url,
@@ -238,10 +271,12 @@ impl NativeVerifier {
     /// for the proofs that reach that step): one result per request, in order, either
     /// `(token, holder_id, holder_public_hex, revocation_id)` or the request's TrustError, returned
     /// rather than raised. `requests` is a list of `(token, signature, timestamp, nonce, method,
-    /// path, body)` tuples. A value of the wrong type anywhere is a TypeError before anything runs;
-    /// a value of the right type that Rust cannot hold (a lone surrogate, `now` out of range) is
-    /// MALFORMED_INPUT for the requests it concerns, as `authenticate` would raise. The whole batch
-    /// runs in core without the GIL; `bytes` bodies are borrowed, not copied.
+    /// path, body)` tuples. A batch over the verifier's bounds (requests, body bytes) raises
+    /// LIMIT_EXCEEDED, measured before any field or body is copied. A value of the wrong type
+    /// anywhere is a TypeError before anything runs; a value of the right type that Rust cannot
+    /// hold (a lone surrogate, `now` out of range) is MALFORMED_INPUT for the requests it concerns,
+    /// as `authenticate` would raise. The whole batch runs in core without the GIL; `bytes` bodies
+    /// are borrowed, not copied (a `bytearray` is copied once).
     #[pyo3(signature = (requests, now=None))]
     fn authenticate_batch(
         &self,
@@ -251,15 +286,24 @@ impl NativeVerifier {
     ) -> PyResult<Vec<Py<PyAny>>> {
         guarded(|| {
             let list = requests.cast::<PyList>().map_err(|_| type_error("requests", "a list", requests))?;
+            let verifier = &self.inner;
+            // too many requests: refused before a single one is looked at
+            verifier.check_batch_size(list.len(), std::iter::empty()).map_err(to_py)?;
             // strong references to the tuples, which keep the borrowed strs and bodies alive (and
             // unchanged: tuples, strs and bytes are immutable) while the GIL is released
             let mut tuples = Vec::with_capacity(list.len());
+            let mut body_lengths = Vec::with_capacity(list.len());
             for (index, item) in list.iter().enumerate() {
                 match item.cast::<PyTuple>() {
-                    Ok(tuple) if tuple.len() == BATCH_FIELDS.len() => tuples.push(tuple.clone()),
+                    Ok(tuple) if tuple.len() == BATCH_FIELDS.len() => {
+                        body_lengths.push(batch_body_length(tuple, index)?);
+                        tuples.push(tuple.clone());
+                    }
                     _ => return Err(type_error(&format!("requests[{index}]"), "a tuple of 7 fields", &item)),
                 }
             }
+            // the bodies' total, measured in place: nothing has been copied yet
+            verifier.check_batch_size(tuples.len(), body_lengths).map_err(to_py)?;
             let items = tuples
                 .iter()
                 .enumerate()
@@ -278,11 +322,12 @@ impl NativeVerifier {
                         .filter_map(|item| item.as_ref().ok())
                         .map(|item| (&item.proof, Request::new(item.method, item.path, &item.body)))
                         .collect();
-                    let verifier = &self.inner;
                     let verified = py.detach(|| {
                         catch_unwind(AssertUnwindSafe(|| verifier.authenticate_batch(&batch, now)))
-                            .unwrap_or_else(|_| vec![Err(panic_error()); batch.len()])
+                            .unwrap_or_else(|_| Ok(vec![Err(panic_error()); batch.len()]))
                     });
+                    // a batch refused whole (core measures it again) fails the call
+                    let verified = verified.map_err(to_py)?;
                     // the converted requests took their outcomes from core, in order; the others
                     // keep the error their conversion gave
                     let mut verified = verified.into_iter();
@@ -296,6 +341,16 @@ impl NativeVerifier {
                 }
             };
             outcomes.into_iter().map(|outcome| batch_outcome(py, outcome)).collect()
+        })
+    }
+
+    /// Core's `check_batch_size` for a batch of `count` requests, bodies not counted:
+    /// LIMIT_EXCEEDED when that is over `max_batch_requests`. `trustcore.Verifier` calls it before
+    /// it looks at the requests; `authenticate_batch` measures the bodies too.
+    fn check_batch_size(&self, count: Count) -> PyResult<()> {
+        guarded(|| {
+            let count = usize::try_from(count.0).unwrap_or(usize::MAX);
+            self.inner.check_batch_size(count, std::iter::empty()).map_err(to_py)
         })
     }
 

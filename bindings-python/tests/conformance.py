@@ -12,7 +12,7 @@ requests through :class:`trustcore.SignerClient`.
 
 ``verifier_sequence`` (tests/vectors/verifier.json) runs steps through one stateful
 :class:`trustcore.Verifier` (memory stores), as core's runner does; an ``authenticate_batch``
-step's outcome is the list of its requests' outcomes.
+step's outcome is the list of its requests' outcomes, or the one code of a batch refused whole.
 """
 
 from __future__ import annotations
@@ -146,14 +146,45 @@ def load_sources() -> list[Source]:
 # ---- ops ----------------------------------------------------------------------------------------
 
 
+# The integer settings of `limits`, as core's runner reads them (`as_u64`).
+LIMIT_COUNTS = (
+    "max_facts",
+    "max_iterations",
+    "max_token_bytes",
+    "max_blocks",
+    "max_block_facts",
+    "max_block_rules",
+    "max_body_atoms",
+    "max_body_ops",
+    "max_join_size",
+)
+
+
+def as_u64(value: Any) -> int | None:
+    """serde_json's ``as_u64``: an integer in u64's range (not a bool, not a float), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 64:
+        return value
+    return None
+
+
+def as_f64(value: Any) -> float | None:
+    """serde_json's ``as_f64``: any number (not a bool), else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def limits(i: dict[str, Any]) -> tc.Limits | None:
+    """The case's ``limits`` (core's runner: a field missing, or of another JSON type, keeps the
+    default)."""
     given = i.get("limits")
     if not isinstance(given, dict):
         return None
+    regex = given.get("allow_appended_regex")
     return tc.Limits(
-        max_time_ms=given.get("max_time_ms"),
-        max_facts=given.get("max_facts"),
-        max_iterations=given.get("max_iterations"),
+        max_time_ms=as_f64(given.get("max_time_ms")),
+        allow_appended_regex=regex if isinstance(regex, bool) else None,
+        **{name: as_u64(given.get(name)) for name in LIMIT_COUNTS},
     )
 
 
@@ -255,14 +286,18 @@ def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
 def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
     """The stateful Verifier through a sequence of steps (core/tests/conformance.rs does the same):
     each step's outcome is "OK", its error code, for ``cache_stats`` "hits=H misses=M", and for
-    ``authenticate_batch`` the list of "OK" or code, one per request; a step's failure does not end
-    the sequence. A verifier that cannot be built fails the case."""
+    ``authenticate_batch`` the list of "OK" or code, one per request (or the one code of a batch
+    refused whole); a step's failure does not end the sequence. A verifier that cannot be built
+    fails the case."""
     verifier = tc.Verifier(
         issuer(i),
         max_skew_seconds=i["max_skew_seconds"],
         limits=limits(i),
-        replay_capacity=i.get("replay_capacity"),
+        replay_capacity=as_u64(i.get("replay_capacity")),
         revoked_ids=i.get("revoked_ids"),
+        token_cache_max_bytes=as_u64(i.get("token_cache_max_bytes")),
+        max_batch_requests=as_u64(i.get("max_batch_requests")),
+        max_batch_body_bytes=as_u64(i.get("max_batch_body_bytes")),
     )
     token: tc.Token | None = None
     outcomes: list[str | list[str]] = []
@@ -271,7 +306,7 @@ def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"a step has exactly one action, not {sorted(step)}")
         ((action, args),) = step.items()
         if action == "authenticate_batch":
-            # never raises a TrustError (each request carries its own), and sets no token
+            # a TrustError only for a batch refused whole (each request carries its own); sets no token
             outcomes.append(verifier_batch(verifier, args))
             continue
         try:
@@ -299,13 +334,15 @@ def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
     return {"outcomes": outcomes}
 
 
-def verifier_batch(verifier: tc.Verifier, args: dict[str, Any]) -> list[str]:
-    """An ``authenticate_batch`` step (core's ``verifier_batch``): one outcome per request, in order."""
+def verifier_batch(verifier: tc.Verifier, args: dict[str, Any]) -> str | list[str]:
+    """An ``authenticate_batch`` step (core's ``verifier_batch``): one outcome per request, in
+    order, or the one code of a batch refused whole (raised)."""
     batch = [(tc.WorkerProof(**r["proof"]), request(r["request"])) for r in args["requests"]]
-    return [
-        outcome.code if isinstance(outcome, tc.TrustError) else "OK"
-        for outcome in verifier.authenticate_batch(batch, now=args["now"])
-    ]
+    try:
+        outcomes = verifier.authenticate_batch(batch, now=args["now"])
+    except tc.TrustError as err:
+        return err.code
+    return [outcome.code if isinstance(outcome, tc.TrustError) else "OK" for outcome in outcomes]
 
 
 # ---- the signer ops ------------------------------------------------------------------------------

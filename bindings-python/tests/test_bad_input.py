@@ -182,11 +182,17 @@ CALLS: dict[str, tuple[Callable[..., object], dict[str, Any]]] = {
         {"datalog": "allow if right(\"read\")", "now": S.now, "limits": None, "extern_functions": []},
     ),
     "Token.block_source": (block_source, {"index": 0}),
-    "Limits": (tc.Limits, {"max_time_ms": 5, "max_facts": 10, "max_iterations": 10}),
+    "Limits": (
+        tc.Limits,
+        {"max_time_ms": 5, "max_facts": 10, "max_iterations": 10, "max_token_bytes": 1000, "max_blocks": 2,
+         "max_block_facts": 10, "max_block_rules": 10, "max_body_atoms": 4, "max_body_ops": 8, "max_join_size": 100,
+         "allow_appended_regex": True},
+    ),
     "Verifier": (
         tc.Verifier,
         {"issuer_public_hex": S.issuer.public_hex, "max_skew_seconds": 30, "limits": tc.Limits(),
-         "replay_capacity": 10, "revoked_ids": ["x"]},
+         "replay_capacity": 10, "revoked_ids": ["x"], "token_cache_capacity": 10, "token_cache_max_bytes": 1 << 20,
+         "max_batch_requests": 10, "max_batch_body_bytes": 1 << 20},
     ),
     "Verifier.authenticate": (verifier_authenticate, {"proof": S.proof, "request": S.request, "now": S.now}),
     "Verifier.authenticate_batch": (verifier_batch, {"requests": [(S.proof, S.request)], "now": S.now}),
@@ -270,7 +276,7 @@ def test_bad_argument_raises_trust_error_or_type_error(name: str, arg: str, bad:
          tc.MalformedInput),
         (lambda: tc.authenticate({2**40: S.issuer.public_hex}, S.proof, S.request, now=1, revoked_ids=(),
                                  max_skew_seconds=1), tc.MalformedInput),
-        (lambda: tc.parse_token(S.issuer.public_hex, HUGE), tc.TokenInvalid),
+        (lambda: tc.parse_token(S.issuer.public_hex, HUGE), tc.LimitExceeded),  # over max_token_bytes
         (lambda: tc.parse_token(S.issuer.public_hex, b"\xff" * 100), tc.TokenInvalid),
         (lambda: tc.parse_token(S.issuer.public_hex, ""), tc.TokenInvalid),
         (lambda: TOKEN.block_source(5), tc.MalformedInput),
@@ -280,6 +286,13 @@ def test_bad_argument_raises_trust_error_or_type_error(name: str, arg: str, bad:
         (lambda: tc.Limits(max_time_ms=float("inf")), tc.MalformedInput),
         (lambda: tc.Limits(max_facts=-1), tc.MalformedInput),
         (lambda: tc.Limits(max_iterations=10**30), tc.MalformedInput),
+        (lambda: tc.Limits(max_token_bytes=-1), tc.MalformedInput),
+        (lambda: tc.Limits(max_join_size=2**64), tc.MalformedInput),
+        (lambda: tc.Limits(max_blocks="3"), TypeError),  # type: ignore[arg-type]
+        (lambda: tc.Limits(allow_appended_regex=1), TypeError),  # type: ignore[arg-type]
+        (lambda: tc.Verifier(S.issuer.public_hex, token_cache_max_bytes=-1), tc.MalformedInput),
+        (lambda: tc.Verifier(S.issuer.public_hex, max_batch_requests=10**30), tc.MalformedInput),
+        (lambda: tc.Verifier(S.issuer.public_hex, max_batch_body_bytes=1.5), TypeError),  # type: ignore[arg-type]
         (lambda: tc.authorize(TOKEN, "allow if", S.now), tc.MalformedInput),
         (lambda: tc.authorize(TOKEN, "allow if true", S.now, extern_functions=["nope"]), tc.MalformedInput),
         (lambda: tc.check_policy(TOKEN, request_facts={"bad name": "x"}, allow="allow if true", now=S.now),

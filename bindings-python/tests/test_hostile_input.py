@@ -1,7 +1,9 @@
 """Hostile input, one table (issue 9 item 4): wrong types, None, empty values, huge values (a
 100 MB body, a 10 MB header value, a 1 MB token), invalid UTF-8, NUL bytes inside strings, a job
 nested 10,000 deep, and Datalog that explodes in an attenuated block (read at test time from
-tests/vectors/limits.json). Each row names the exact outcome: a TrustError code, TypeError (a value
+tests/vectors/limits.json). A token over the size limit (32 KiB by default) is LIMIT_EXCEEDED
+before it is decoded; an appended block's Datalog never runs in authenticate, only in check_policy
+and authorize, within the limits. Each row names the exact outcome: a TrustError code, TypeError (a value
 of the wrong Python type), or OK. Then the process is alive, the same objects still work, and the
 resident memory after the huge rows is bounded.
 
@@ -111,16 +113,18 @@ HUGE_ROWS: list[tuple[str, Callable[[], object], Any]] = [
     ("authenticate 100 MB body, one byte changed", huge_body_other_body_fails, "POP_FAILED"),
     ("proof_from_headers 10 MB nonce then authenticate", huge_header("X-EP-Nonce", "n" * (10 * MB)), "POP_FAILED"),
     ("proof_from_headers 10 MB token then authenticate",
-     huge_header("Authorization", "Biscuit " + "A" * (10 * MB)), "TOKEN_INVALID"),
+     huge_header("Authorization", "Biscuit " + "A" * (10 * MB)), "LIMIT_EXCEEDED"),
     ("proof_from_headers 10 MB timestamp then authenticate", huge_header("X-EP-Timestamp", "1" * (10 * MB)),
      "MALFORMED_INPUT"),
     ("proof_from_query 10 MB sig", lambda: authenticate(tc.proof_from_query({**PROOF.query(), "sig": "0" * (10 * MB)})),
      "MALFORMED_INPUT"),
-    ("authenticate 1 MB token", lambda: authenticate(proof_with(token="A" * MB)), "TOKEN_INVALID"),
+    ("authenticate 1 MB token", lambda: authenticate(proof_with(token="A" * MB)), "LIMIT_EXCEEDED"),
     ("Verifier.authenticate 1 MB token", lambda: verifier().authenticate(proof_with(token="A" * MB), REQUEST, now=NOW),
-     "TOKEN_INVALID"),
-    ("parse_token 1 MB str", lambda: tc.parse_token(ISSUER.public_hex, "A" * MB), "TOKEN_INVALID"),
-    ("parse_token 1 MB bytes", lambda: tc.parse_token(ISSUER.public_hex, b"\x00" * MB), "TOKEN_INVALID"),
+     "LIMIT_EXCEEDED"),
+    ("Verifier.authenticate_batch 1 MB token", lambda: batch_outcome(proof_with(token="A" * MB), REQUEST),
+     "LIMIT_EXCEEDED"),
+    ("parse_token 1 MB str", lambda: tc.parse_token(ISSUER.public_hex, "A" * MB), "LIMIT_EXCEEDED"),
+    ("parse_token 1 MB bytes", lambda: tc.parse_token(ISSUER.public_hex, b"\x00" * MB), "LIMIT_EXCEEDED"),
     ("authenticate 1 MB signature", lambda: authenticate(proof_with(signature="ab" * MB)), "MALFORMED_INPUT"),
     ("check_policy 1 MB allow", lambda: tc.check_policy(parsed(), request_facts={}, allow="allow if " + "x" * MB, now=NOW),
      "MALFORMED_INPUT"),
@@ -171,8 +175,10 @@ def recursive_block_check_policy() -> object:
                            limits=tc.Limits(**i["limits"]))
 
 
-def exploding_authenticate(stateful: bool) -> Callable[[], object]:
-    """tc-limits-0013: reading the identity runs the token's blocks: the limits hold there too."""
+def exploding_authenticate(stateful: bool, then_check_policy: bool = False) -> Callable[[], object]:
+    """tc-limits-0013: authenticate reads the identity from the authority block alone, so the
+    appended exploding rule does not run there (OK); check_policy on the token it returns is
+    where that rule would run, and is refused before it does."""
 
     def call() -> object:
         i = limits_case("tc-limits-0013")
@@ -180,10 +186,16 @@ def exploding_authenticate(stateful: bool) -> Callable[[], object]:
         r = i["request"]
         request = tc.RequestParts(r["method"], r["path"], bytes.fromhex(r["body_hex"]))
         if stateful:
-            return tc.Verifier(i["issuer_public_hex"], max_skew_seconds=i["max_skew_seconds"]).authenticate(
-                proof, request, now=i["now"])
-        return tc.authenticate(i["issuer_public_hex"], proof, request, now=i["now"], revoked_ids=frozenset(),
-                               max_skew_seconds=i["max_skew_seconds"])
+            v = tc.Verifier(i["issuer_public_hex"], max_skew_seconds=i["max_skew_seconds"])
+            token, _ = v.authenticate(proof, request, now=i["now"])
+            if then_check_policy:
+                v.check_policy(token, request_facts={}, allow="allow if true", now=i["now"])
+            return token
+        token, _ = tc.authenticate(i["issuer_public_hex"], proof, request, now=i["now"], revoked_ids=frozenset(),
+                                   max_skew_seconds=i["max_skew_seconds"])
+        if then_check_policy:
+            tc.check_policy(token, request_facts={}, allow="allow if true", now=i["now"])
+        return token
 
     return call
 
@@ -287,8 +299,12 @@ ROWS: list[tuple[str, Callable[[], object], Any]] = [
     ("Verifier.check_policy, appended block of 1600 facts", exploding_verifier_check_policy, "LIMIT_EXCEEDED"),
     ("Token.authorize, appended block of 1600 facts", exploding_authorize, "LIMIT_EXCEEDED"),
     ("check_policy, appended recursive rule past 2 iterations", recursive_block_check_policy, "LIMIT_EXCEEDED"),
-    ("authenticate, identity read past the limits", exploding_authenticate(False), "LIMIT_EXCEEDED"),
-    ("Verifier.authenticate, identity read past the limits", exploding_authenticate(True), "LIMIT_EXCEEDED"),
+    ("authenticate, an appended exploding rule does not run", exploding_authenticate(False), OK),
+    ("Verifier.authenticate, an appended exploding rule does not run", exploding_authenticate(True), OK),
+    ("check_policy after authenticate, the appended exploding rule", exploding_authenticate(False, True),
+     "LIMIT_EXCEEDED"),
+    ("Verifier.check_policy after authenticate, the appended exploding rule", exploding_authenticate(True, True),
+     "LIMIT_EXCEEDED"),
 ]
 
 

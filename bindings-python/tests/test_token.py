@@ -61,7 +61,10 @@ def test_limits_are_enforced_and_reported() -> None:
     assert token.authorize(code, s.now, limits=tc.Limits(max_facts=100)) == 0
     with pytest.raises(tc.LimitExceeded):
         token.authorize(code, s.now, limits=tc.Limits(max_facts=30))
-    s.authenticate(limits=tc.Limits(max_facts=100))  # authenticate's own limits: vector tc-limits-0013
+    # authenticate's own limits: the token's size, checked before it is decoded
+    s.authenticate(limits=tc.Limits(max_token_bytes=len(s.token)))
+    with pytest.raises(tc.LimitExceeded):
+        s.authenticate(limits=tc.Limits(max_token_bytes=len(s.token) - 1))
 
 
 def test_key_rotation_selects_the_issuer_key_by_root_key_id() -> None:

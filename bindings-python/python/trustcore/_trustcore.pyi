@@ -95,11 +95,24 @@ class WorkerKey:
 
 @final
 class Limits:
-    """Run limits of one authorization; a field left out keeps the default (10 ms, 1000 facts,
-    100 iterations)."""
+    """Run limits of one authorization, and the budget a token must fit before any of its Datalog
+    runs; a field left out keeps the core's default (10 ms, 1000 facts, 100 iterations; a token of
+    at most 32 KiB, 32 blocks, 1000 facts and 64 rules per block, 32 atoms and 128 operations per
+    body, a join estimate of 10 000, no regular expression in an appended block)."""
 
     def __new__(
-        cls, max_time_ms: float | None = None, max_facts: int | None = None, max_iterations: int | None = None
+        cls,
+        max_time_ms: float | None = None,
+        max_facts: int | None = None,
+        max_iterations: int | None = None,
+        max_token_bytes: int | None = None,
+        max_blocks: int | None = None,
+        max_block_facts: int | None = None,
+        max_block_rules: int | None = None,
+        max_body_atoms: int | None = None,
+        max_body_ops: int | None = None,
+        max_join_size: int | None = None,
+        allow_appended_regex: bool | None = None,
     ) -> Self: ...
     @property
     def max_time_ms(self) -> float: ...
@@ -107,9 +120,27 @@ class Limits:
     def max_facts(self) -> int: ...
     @property
     def max_iterations(self) -> int: ...
+    @property
+    def max_token_bytes(self) -> int: ...
+    @property
+    def max_blocks(self) -> int: ...
+    @property
+    def max_block_facts(self) -> int: ...
+    @property
+    def max_block_rules(self) -> int: ...
+    @property
+    def max_body_atoms(self) -> int: ...
+    @property
+    def max_body_ops(self) -> int: ...
+    @property
+    def max_join_size(self) -> int: ...
+    @property
+    def allow_appended_regex(self) -> bool: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
-    def __reduce__(self) -> tuple[type[Limits], tuple[float, int, int]]: ...
+    def __reduce__(
+        self,
+    ) -> tuple[type[Limits], tuple[float, int, int, int, int, int, int, int, int, int, bool]]: ...
 
 @final
 class Token:
@@ -142,6 +173,9 @@ class NativeVerifier:
         replay_capacity: int | None = None,
         revoked_ids: Iterable[str] | None = None,
         token_cache_capacity: int | None = None,
+        token_cache_max_bytes: int | None = None,
+        max_batch_requests: int | None = None,
+        max_batch_body_bytes: int | None = None,
         redis_url: str | None = None,
         redis_key_prefix: str | None = None,
         redis_connect_timeout: float | None = None,
@@ -162,6 +196,7 @@ class NativeVerifier:
     def authenticate_batch(
         self, requests: list[tuple[str, str, str, str, str, str, _Bytes]], now: float | None = None
     ) -> list[tuple[Token, str, str, str] | TrustError]: ...
+    def check_batch_size(self, count: int) -> None: ...
     def check_policy(
         self, token: Token, request_facts: Mapping[str, str] | _SupportsItems, allow: str, now: float | None = None
     ) -> None: ...

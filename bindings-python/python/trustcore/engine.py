@@ -56,10 +56,13 @@ def authenticate(
     """Authenticate one request and return ``(token, identity)``; authorize it next with
     :func:`check_policy`.
 
-    In order, cheapest first: the token's signatures against the issuer key (TOKEN_INVALID),
-    exactly one bound holder key and revocation id (TOKEN_UNBOUND), the deny-list against the
-    token's revocation ids (REVOKED), the timestamp within ``max_skew_seconds`` of ``now``
-    (MALFORMED_INPUT, STALE_REQUEST), and the holder's signature over this request (POP_FAILED).
+    In order, cheapest first: the token's size against ``limits.max_token_bytes``
+    (LIMIT_EXCEEDED), its signatures against the issuer key (TOKEN_INVALID), exactly one bound
+    holder key and revocation id (TOKEN_UNBOUND), the deny-list against the token's revocation ids
+    (REVOKED), the timestamp within ``max_skew_seconds`` of ``now`` (MALFORMED_INPUT,
+    STALE_REQUEST), the issuer's expiry (TOKEN_INVALID), and the holder's signature over this
+    request (POP_FAILED). The identity and expiry are read from the issuer's block: none of the
+    token's Datalog runs here (it runs, within ``limits``, in :func:`check_policy`).
     ``revoked_ids`` is any container of ids (a set, or your own store with ``__contains__``).
     """
     if not isinstance(proof, WorkerProof):

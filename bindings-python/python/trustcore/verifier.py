@@ -4,7 +4,9 @@ It holds the issuer key(s), the allowed skew, the authorizer limits, a replay st
 (holder, nonce) pair is accepted once inside the window: REPLAYED), a revocation store, and a cache
 of verified tokens keyed by the token's hash, so a holder's repeated requests pay one signature
 check (the proof of possession) instead of two. :meth:`Verifier.authenticate_batch` checks many
-requests' proofs with one Ed25519 batch verification. Everything runs in Rust without the GIL.
+requests' proofs with one Ed25519 batch verification. The cache and a batch are bounded, so what a
+caller sends cannot make a verifier hold or do more than its settings allow. Everything runs in
+Rust without the GIL.
 The stateless :func:`~trustcore.authenticate` of trust-core 0.1 stays as it was.
 
 The stores are in this process by default. With :class:`RedisOptions` they live in Redis instead,
@@ -61,10 +63,12 @@ class Verifier:
 
     Settings left as ``None`` keep the core's defaults: a 300 s skew, the default
     :class:`Limits`, 10 000 cached tokens (``token_cache_capacity=0`` turns the cache off; it
-    grows as tokens arrive, so a large bound costs nothing up front) and, in memory, 100 000
-    remembered (holder, nonce) pairs (``replay_capacity``: full with nothing expired refuses with
-    :class:`~trustcore.errors.StoreUnavailable`, never forgets a live nonce). A replay entry lasts
-    twice ``max_skew_seconds``. ``revoked_ids`` are refused from the start.
+    grows as tokens arrive, so a large bound costs nothing up front) holding at most 64 MiB
+    (``token_cache_max_bytes``; least recently used tokens leave first), batches of at most 1024
+    requests (``max_batch_requests``) whose bodies total at most 64 MiB (``max_batch_body_bytes``)
+    and, in memory, 100 000 remembered (holder, nonce) pairs (``replay_capacity``: full with nothing
+    expired refuses with :class:`~trustcore.errors.StoreUnavailable`, never forgets a live nonce).
+    A replay entry lasts twice ``max_skew_seconds``. ``revoked_ids`` are refused from the start.
 
     ``redis`` (a :class:`RedisOptions`, or a URL as a ``str``) moves the replay and revocation
     stores to Redis, shared with other verifiers; ``replay_capacity`` then has no effect (Redis
@@ -84,6 +88,9 @@ class Verifier:
         replay_capacity: int | None = None,
         revoked_ids: Iterable[str] | None = None,
         token_cache_capacity: int | None = None,
+        token_cache_max_bytes: int | None = None,
+        max_batch_requests: int | None = None,
+        max_batch_body_bytes: int | None = None,
         redis: RedisOptions | str | None = None,
     ) -> None:
         if isinstance(redis, str):
@@ -97,6 +104,9 @@ class Verifier:
             replay_capacity=replay_capacity,
             revoked_ids=revoked_ids,
             token_cache_capacity=token_cache_capacity,
+            token_cache_max_bytes=token_cache_max_bytes,
+            max_batch_requests=max_batch_requests,
+            max_batch_body_bytes=max_batch_body_bytes,
             redis_url=None if redis is None else redis.url,
             redis_key_prefix=None if redis is None else redis.key_prefix,
             redis_connect_timeout=None if redis is None else redis.connect_timeout,
@@ -133,14 +143,19 @@ class Verifier:
         """Authenticate many requests at once: one entry per request, in order, either
         ``(token, identity)`` as :meth:`authenticate` returns it, or the :class:`TrustError`
         subclass instance :meth:`authenticate` would have raised for that request alone (returned,
-        not raised: a batch never fails as a whole).
+        not raised: one bad request never fails the others).
+
+        A batch of more than ``max_batch_requests`` requests, or whose bodies total more than
+        ``max_batch_body_bytes``, raises :class:`~trustcore.errors.LimitExceeded` as a whole,
+        before any request is checked or any body copied.
 
         Every request goes through the same checks as :meth:`authenticate`, but the proofs of
         possession of those that reach that step are checked together with one Ed25519 batch
         verification, about half the cost of checking them one by one; when it fails, each is
         checked on its own (strictly) to name the forgeries. Nonces are recorded in order, after
-        the proofs: a nonce used twice in one batch is :class:`~trustcore.errors.Replayed` the
-        second time, and a forged request does not use up its nonce. ``now`` (default: the system
+        the proofs: a (holder, nonce) used twice in one batch is :class:`~trustcore.errors.Replayed`
+        the second time (before any signature work is spent on it), and a forged request does not
+        use up its nonce. ``now`` (default: the system
         clock, read once) applies to every request. The GIL is released for the whole batch, and
         ``bytes`` bodies are not copied.
 
@@ -156,6 +171,8 @@ class Verifier:
             raise TypeError(
                 f"requests must be a sequence of (WorkerProof, RequestParts) tuples, not {type(requests).__name__}"
             )
+        # the count before the requests are looked at: an oversized batch costs nothing
+        self._native.check_batch_size(len(requests))
         flat: list[tuple[str, str, str, str, str, str, bytes | bytearray]] = []
         for index, pair in enumerate(requests):
             if not isinstance(pair, tuple) or len(pair) != 2:
@@ -203,8 +220,10 @@ class Verifier:
     def cache_stats(self) -> tuple[int, int]:
         """``(hits, misses)`` of the token cache since this verifier was built: each
         :meth:`authenticate` (and each request of :meth:`authenticate_batch` that gets as far as
-        its token) counts one or the other (a token that does not verify is a miss and
-        is not cached). Without a cache (``token_cache_capacity=0``) both stay 0."""
+        its token) counts one or the other. A token is cached only once a request's proof of
+        possession verified with it, so a token that does not verify, or a forged request's, is a
+        miss every time. Within one batch each distinct token is looked up once. Without a cache
+        (``token_cache_capacity=0`` or ``token_cache_max_bytes=0``) both stay 0."""
         return self._native.cache_stats()
 
     def __repr__(self) -> str:
