@@ -96,10 +96,11 @@ export declare class Verifier {
    */
   constructor(issuer: string | Record<string, string>, options?: VerifierOptions | undefined | null)
   /**
-   * Authenticate one request: token (verified once, then cached) → identity → revocation →
-   * freshness → proof of possession → replay. Returns the verified token and the holder's
-   * identity; throws REPLAYED for a nonce seen inside the window, STORE_UNAVAILABLE when a store
-   * cannot answer.
+   * Authenticate one request: token (within `limits.maxTokenBytes`; verified once, and cached
+   * once a request's proof with it verified) → identity → revocation → freshness and the token's
+   * expiry → proof of possession → replay. No Datalog runs here. Returns the verified token and
+   * the holder's identity; throws REPLAYED for a nonce seen inside the window, STORE_UNAVAILABLE
+   * when a store cannot answer.
    */
   authenticate(proof: WorkerProof, request: HttpRequest, options?: VerifierClock | undefined | null): Authenticated
   /**
@@ -110,8 +111,11 @@ export declare class Verifier {
   /**
    * Authenticate many requests at once: an array of `{ ok: true, token, identity }` or
    * `{ ok: false, error }`, one per request, in order. Each request goes through the checks of
-   * `authenticate` and gets the outcome it would get alone (a nonce used twice in one batch is
-   * REPLAYED the second time); a refusal is an entry, never thrown. The proofs of the requests
+   * `authenticate` and gets the outcome it would get alone, except that a (holder, nonce)
+   * repeated in one batch is REPLAYED after its first use, whatever became of that one; a
+   * refusal is an entry, never thrown. A batch over
+   * `maxBatchRequests` requests or `maxBatchBodyBytes` of bodies is refused whole: it throws
+   * LIMIT_EXCEEDED before any body is copied. The proofs of the requests
    * that reach that step are checked with one Ed25519 batch verification, about half the cost of
    * checking them one by one; when it fails each is checked on its own to name the failures.
    * Batch verification is not strict verification: it accepts a signature that strict checking
@@ -198,11 +202,30 @@ export interface AuthorizeOptions {
   externFunctions?: Array<string>
 }
 
-/** Authorizer run limits; a field left out keeps core's default. */
+/**
+ * Authorizer run limits, and the budget a token must fit before any of its Datalog runs
+ * (exceeding any is LIMIT_EXCEEDED); a field left out keeps core's default.
+ */
 export interface AuthorizerLimits {
   maxTimeMs?: number
   maxFacts?: number
   maxIterations?: number
+  /** Largest token accepted, in bytes of its base64 text, checked before it is decoded. */
+  maxTokenBytes?: number
+  /** Blocks in a token, the authority block included. */
+  maxBlocks?: number
+  /** Facts written in one block. */
+  maxBlockFacts?: number
+  /** Rules plus checks written in one block. */
+  maxBlockRules?: number
+  /** Predicates in one rule, check or policy body. */
+  maxBodyAtoms?: number
+  /** Expression operations in one body. */
+  maxBodyOps?: number
+  /** Core's estimate of the join work of every body of the token and the authorizer together. */
+  maxJoinSize?: number
+  /** Whether a block a holder appended may use a regular expression (`matches`). */
+  allowAppendedRegex?: boolean
 }
 
 /** A request of a batch that passed every check: what `authenticate` returns. */
@@ -302,7 +325,10 @@ export interface MintOptions {
   rootKeyId?: number
 }
 
-/** Parse a token and verify every block's signature against the issuer key(s). */
+/**
+ * Parse a token and verify every block's signature against the issuer key(s). A token over
+ * core's default size limit is LIMIT_EXCEEDED before it is decoded.
+ */
 export declare function parseToken(issuer: string | Record<string, string>, token: string | Buffer | Uint8Array): Token
 
 /** `parseToken` on the libuv thread pool. */
@@ -414,7 +440,10 @@ export interface VerifierOptions {
    * remembered for twice this.
    */
   maxSkewSeconds?: number
-  /** Authorizer run limits for `checkPolicy` and `authorize` (core's defaults: 10 ms, 1000, 100). */
+  /**
+   * The run limits of `checkPolicy` and `authorize`, and the budget a token must fit (its size
+   * is checked by `authenticate` too, before it is decoded). A field left out keeps core's default.
+   */
   limits?: AuthorizerLimits
   /**
    * (holder, nonce) pairs the in-memory replay store holds (default 100000); full with nothing
@@ -425,6 +454,21 @@ export interface VerifierOptions {
   revokedIds?: string[] | Set<string>
   /** Verified tokens kept (LRU, default 10000); 0 turns the cache off. */
   tokenCacheCapacity?: number
+  /**
+   * Memory the token cache may hold, in bytes, each token counted as core estimates it (default
+   * 64 MiB); the least recently used leave first, and 0 turns the cache off.
+   */
+  tokenCacheMaxBytes?: number
+  /**
+   * Requests one `authenticateBatch` takes (default 1024); a larger batch is refused whole
+   * (LIMIT_EXCEEDED).
+   */
+  maxBatchRequests?: number
+  /**
+   * Body bytes of one `authenticateBatch`'s requests together (default 64 MiB); more is refused
+   * whole (LIMIT_EXCEEDED) before any body is copied.
+   */
+  maxBatchBodyBytes?: number
   /** Share the replay and revocation stores through Redis; left out, they live in this process. */
   redis?: RedisOptions
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use napi::bindgen_prelude::{Either, Function, JsObjectValue, Object, Uint8Array, Unknown};
-use napi::{JsValue, ValueType};
+use napi::{JsString, JsStringUtf8, JsValue, ValueType};
 use trustcore_core::{IssuerKeys, Limits, PublicKey};
 
 use crate::error::{malformed, napi_type_error, trust, type_error, Result};
@@ -21,14 +21,53 @@ pub fn body_bytes(body: &Option<Body>) -> &[u8] {
     }
 }
 
-/// A body the libuv pool can own: a string's bytes moved, a byte array's copied (its owner may
-/// change it while the pool thread reads).
-pub fn owned_body(body: Option<Body>) -> Vec<u8> {
-    match body {
-        None => Vec::new(),
-        Some(Either::A(text)) => text.into_bytes(),
-        Some(Either::B(bytes)) => bytes.to_vec(),
+/// A body as JS holds it, not copied yet: `authenticateBatch` measures its bodies (a string's
+/// UTF-8 length is asked of V8, not copied) and checks the batch's bounds before copying any.
+pub type BodyRef<'env> = Either<JsString<'env>, Uint8Array>;
+
+/// A body's length in bytes, a string's as UTF-8.
+pub fn body_ref_len(body: &Option<BodyRef>) -> Result<u64> {
+    Ok(match body {
+        None => 0,
+        Some(Either::A(text)) => text.utf8_len().map_err(napi_type_error)? as u64,
+        Some(Either::B(bytes)) => bytes.len() as u64,
+    })
+}
+
+/// A measured body's bytes for a call that returns before JS runs again: a string copied once
+/// (as its UTF-8 bytes), a byte array read in place.
+pub enum BodyBytes<'env> {
+    Empty,
+    Text(JsStringUtf8<'env>),
+    Bytes(Uint8Array),
+}
+
+impl<'env> BodyBytes<'env> {
+    pub fn read(body: Option<BodyRef<'env>>) -> Result<Self> {
+        Ok(match body {
+            None => BodyBytes::Empty,
+            Some(Either::A(text)) => BodyBytes::Text(text.into_utf8().map_err(napi_type_error)?),
+            Some(Either::B(bytes)) => BodyBytes::Bytes(bytes),
+        })
     }
+
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            BodyBytes::Empty => &[],
+            BodyBytes::Text(text) => text.as_slice(),
+            BodyBytes::Bytes(bytes) => bytes,
+        }
+    }
+}
+
+/// A measured body the libuv pool can own: copied once, a string as its UTF-8 bytes (the owner of
+/// a byte array may change it while the pool thread reads).
+pub fn owned_body(body: Option<BodyRef>) -> Result<Vec<u8>> {
+    Ok(match body {
+        None => Vec::new(),
+        Some(Either::A(text)) => text.into_utf8().map_err(napi_type_error)?.take(),
+        Some(Either::B(bytes)) => bytes.to_vec(),
+    })
 }
 
 /// The issuer key(s) a token is checked against: one public key in hex, or `{ "<root key id>": hex }`.
@@ -49,16 +88,34 @@ pub fn issuer_keys(issuer: &IssuerArg) -> Result<IssuerKeys> {
     }
 }
 
-/// Authorizer run limits; a field left out keeps core's default.
+/// Authorizer run limits, and the budget a token must fit before any of its Datalog runs
+/// (exceeding any is LIMIT_EXCEEDED); a field left out keeps core's default.
 #[napi(object)]
 #[derive(Clone, Default)]
 pub struct AuthorizerLimits {
     pub max_time_ms: Option<f64>,
     pub max_facts: Option<f64>,
     pub max_iterations: Option<f64>,
+    /// Largest token accepted, in bytes of its base64 text, checked before it is decoded.
+    pub max_token_bytes: Option<f64>,
+    /// Blocks in a token, the authority block included.
+    pub max_blocks: Option<f64>,
+    /// Facts written in one block.
+    pub max_block_facts: Option<f64>,
+    /// Rules plus checks written in one block.
+    pub max_block_rules: Option<f64>,
+    /// Predicates in one rule, check or policy body.
+    pub max_body_atoms: Option<f64>,
+    /// Expression operations in one body.
+    pub max_body_ops: Option<f64>,
+    /// Core's estimate of the join work of every body of the token and the authorizer together.
+    pub max_join_size: Option<f64>,
+    /// Whether a block a holder appended may use a regular expression (`matches`).
+    pub allow_appended_regex: Option<bool>,
 }
 
-fn whole(value: f64, what: &str) -> Result<u64> {
+/// A count or size JS gives as a number: a whole number, not negative.
+pub fn whole(value: f64, what: &str) -> Result<u64> {
     // JS numbers are doubles: take exact integers only, up to 2^53
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_992.0 {
         Ok(value as u64)
@@ -88,17 +145,30 @@ pub fn whole_usize(value: f64, what: &str) -> Result<usize> {
 }
 
 pub fn limits(given: &Option<AuthorizerLimits>) -> Result<Limits> {
-    let mut limits = Limits::default();
+    let mut limits = Limits::DEFAULT;
     if let Some(given) = given {
         if let Some(ms) = given.max_time_ms {
             limits.max_time = Duration::try_from_secs_f64(ms / 1000.0)
                 .map_err(|_| malformed("maxTimeMs must be a finite number, not negative"))?;
         }
-        if let Some(n) = given.max_facts {
-            limits.max_facts = whole(n, "maxFacts")?;
+        let counts: [(Option<f64>, &mut u64, &str); 9] = [
+            (given.max_facts, &mut limits.max_facts, "maxFacts"),
+            (given.max_iterations, &mut limits.max_iterations, "maxIterations"),
+            (given.max_token_bytes, &mut limits.max_token_bytes, "maxTokenBytes"),
+            (given.max_blocks, &mut limits.max_blocks, "maxBlocks"),
+            (given.max_block_facts, &mut limits.max_block_facts, "maxBlockFacts"),
+            (given.max_block_rules, &mut limits.max_block_rules, "maxBlockRules"),
+            (given.max_body_atoms, &mut limits.max_body_atoms, "maxBodyAtoms"),
+            (given.max_body_ops, &mut limits.max_body_ops, "maxBodyOps"),
+            (given.max_join_size, &mut limits.max_join_size, "maxJoinSize"),
+        ];
+        for (value, field, what) in counts {
+            if let Some(n) = value {
+                *field = whole(n, what)?;
+            }
         }
-        if let Some(n) = given.max_iterations {
-            limits.max_iterations = whole(n, "maxIterations")?;
+        if let Some(allow) = given.allow_appended_regex {
+            limits.allow_appended_regex = allow;
         }
     }
     Ok(limits)

@@ -157,7 +157,8 @@ impl OwnedToken {
     }
 }
 
-/// Parse a token and verify every block's signature against the issuer key(s).
+/// Parse a token and verify every block's signature against the issuer key(s). A token over
+/// core's default size limit is LIMIT_EXCEEDED before it is decoded.
 #[napi(catch_unwind, ts_args_type = "issuer: string | Record<string, string>, token: string | Buffer | Uint8Array")]
 pub fn parse_token(issuer: IssuerArg, token: TokenArg) -> Result<Token> {
     guard(|| Ok(Token::new(parse(&issuer_keys(&issuer)?, &token).map_err(trust)?)))

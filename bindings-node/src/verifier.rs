@@ -8,12 +8,15 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Array, AsyncTask, Either, Unknown};
+use napi::bindgen_prelude::{Array, AsyncTask, Either, Object, Unknown};
 use napi::{JsValue, ValueType};
 use serde_json::Value;
 use trustcore_core as core;
 
-use crate::convert::{body_bytes, issuer_keys, limits, millis, owned_body, whole_usize, AuthorizerLimits, IssuerArg};
+use crate::convert::{
+    body_bytes, body_ref_len, issuer_keys, limits, millis, owned_body, whole, whole_usize, AuthorizerLimits, BodyBytes,
+    BodyRef, IssuerArg,
+};
 use crate::error::{guard, napi_type_error, trust, type_error, Failure, Result, Work};
 use crate::request::{HttpRequest, WorkerProof};
 use crate::token::Token;
@@ -38,7 +41,8 @@ pub struct VerifierOptions {
     /// How far a request's timestamp may be from the verifier's clock (default 300). A nonce is
     /// remembered for twice this.
     pub max_skew_seconds: Option<f64>,
-    /// Authorizer run limits for `checkPolicy` and `authorize` (core's defaults: 10 ms, 1000, 100).
+    /// The run limits of `checkPolicy` and `authorize`, and the budget a token must fit (its size
+    /// is checked by `authenticate` too, before it is decoded). A field left out keeps core's default.
     pub limits: Option<AuthorizerLimits>,
     /// (holder, nonce) pairs the in-memory replay store holds (default 100000); full with nothing
     /// expired, it refuses requests (STORE_UNAVAILABLE) rather than forget one. Unused with Redis.
@@ -48,6 +52,15 @@ pub struct VerifierOptions {
     pub revoked_ids: Option<Either<Vec<String>, HashSet<String>>>,
     /// Verified tokens kept (LRU, default 10000); 0 turns the cache off.
     pub token_cache_capacity: Option<f64>,
+    /// Memory the token cache may hold, in bytes, each token counted as core estimates it (default
+    /// 64 MiB); the least recently used leave first, and 0 turns the cache off.
+    pub token_cache_max_bytes: Option<f64>,
+    /// Requests one `authenticateBatch` takes (default 1024); a larger batch is refused whole
+    /// (LIMIT_EXCEEDED).
+    pub max_batch_requests: Option<f64>,
+    /// Body bytes of one `authenticateBatch`'s requests together (default 64 MiB); more is refused
+    /// whole (LIMIT_EXCEEDED) before any body is copied.
+    pub max_batch_body_bytes: Option<f64>,
     /// Share the replay and revocation stores through Redis; left out, they live in this process.
     pub redis: Option<RedisOptions>,
 }
@@ -92,9 +105,20 @@ pub struct CacheStats {
 
 /// One request of `authenticateBatch`: the proof it carries and the request as received.
 #[napi(object, object_to_js = false)]
-pub struct BatchRequest {
+pub struct BatchRequest<'env> {
     pub proof: WorkerProof,
-    pub request: HttpRequest,
+    // read field by field (batch_requests): the body is measured before it is copied
+    #[napi(ts_type = "HttpRequest")]
+    pub request: Unknown<'env>,
+}
+
+/// A request of a batch as read from JS: proof, method and path converted, the body measured
+/// but still where JS holds it.
+struct BatchEntry<'env> {
+    proof: core::WorkerProof,
+    method: String,
+    path: String,
+    body: Option<BodyRef<'env>>,
 }
 
 /// A request of a batch that passed every check: what `authenticate` returns.
@@ -144,6 +168,15 @@ fn config(issuer: &IssuerArg, options: Option<VerifierOptions>) -> Result<core::
     if let Some(capacity) = options.token_cache_capacity {
         config.token_cache_capacity = whole_usize(capacity, "tokenCacheCapacity")?;
     }
+    if let Some(bytes) = options.token_cache_max_bytes {
+        config.token_cache_max_bytes = whole(bytes, "tokenCacheMaxBytes")?;
+    }
+    if let Some(count) = options.max_batch_requests {
+        config.max_batch_requests = whole_usize(count, "maxBatchRequests")?;
+    }
+    if let Some(bytes) = options.max_batch_body_bytes {
+        config.max_batch_body_bytes = whole(bytes, "maxBatchBodyBytes")?;
+    }
     config.revoked_ids = match options.revoked_ids {
         None => Vec::new(),
         Some(Either::A(list)) => list,
@@ -172,26 +205,45 @@ fn batch_result(outcome: core::Result<Arc<core::VerifiedToken>>) -> BatchResult 
     }
 }
 
-/// The requests of a batch, converted one element at a time: a huge sparse array fails at its
-/// first hole instead of reserving room for all of it. A type error names the entry (the wrapper
-/// keeps napi's message, minus any value it quotes).
-fn batch_requests(requests: &Unknown) -> Result<Vec<BatchRequest>> {
+/// The requests of a batch, within the verifier's batch bounds, each body still where JS holds it.
+/// The number of requests is checked before any entry is read, the bodies' total before any body
+/// is copied (core's `check_batch_size`: LIMIT_EXCEEDED). Entries are converted one at a time: a
+/// huge sparse array fails at its first hole instead of reserving room for all of it. A type error
+/// names the entry (the wrapper keeps napi's message, minus any value it quotes).
+fn batch_requests<'env>(verifier: &core::Verifier, requests: &Unknown<'env>) -> Result<Vec<BatchEntry<'env>>> {
     if !requests.is_array().map_err(napi_type_error)? {
         return Err(type_error("requests must be an array of { proof, request }"));
     }
     // SAFETY: checked to be an array just above
     let requests: Array = unsafe { requests.cast() }.map_err(napi_type_error)?;
-    let mut converted = Vec::new();
+    let count = requests.len() as usize;
+    verifier.check_batch_size(count, []).map_err(trust)?;
+    let mut entries = Vec::new();
     for i in 0..requests.len() {
         let entry = requests.get::<Unknown>(i).map_err(napi_type_error)?;
         let entry = entry.filter(|e| e.get_type().is_ok_and(|t| t == ValueType::Object));
         let entry = entry.ok_or_else(|| type_error(format!("requests[{i}] must be an object {{ proof, request }}")))?;
+        let named = |err: napi::Error| type_error(format!("{} (requests[{i}])", err.reason));
         // SAFETY: an object; BatchRequest's conversion checks its fields
-        let request = unsafe { entry.cast::<BatchRequest>() }
-            .map_err(|err| type_error(format!("{} (requests[{i}])", err.reason)))?;
-        converted.push(request);
+        let BatchRequest { proof, request } = unsafe { entry.cast::<BatchRequest>() }.map_err(named)?;
+        if request.get_type().map_err(napi_type_error)? != ValueType::Object {
+            return Err(type_error(format!("requests[{i}].request must be an object {{ method, path, body? }}")));
+        }
+        // SAFETY: checked to be an object just above
+        let request: Object = unsafe { request.cast() }.map_err(napi_type_error)?;
+        let field = |name: &'static str| {
+            move |err: napi::Error| type_error(format!("{} (requests[{i}].request.{name})", err.reason))
+        };
+        let missing = |name: &str| type_error(format!("Missing field `{name}` (requests[{i}].request)"));
+        let method = request.get::<String>("method").map_err(field("method"))?.ok_or_else(|| missing("method"))?;
+        let path = request.get::<String>("path").map_err(field("path"))?.ok_or_else(|| missing("path"))?;
+        // null or left out is an empty body, as for HttpRequest
+        let body = request.get::<Option<BodyRef>>("body").map_err(field("body"))?.flatten();
+        entries.push(BatchEntry { proof: proof.into(), method, path, body });
     }
-    Ok(converted)
+    let lengths = entries.iter().map(|entry| body_ref_len(&entry.body)).collect::<Result<Vec<u64>>>()?;
+    verifier.check_batch_size(count, lengths).map_err(trust)?;
+    Ok(entries)
 }
 
 fn externs(options: &Option<VerifierAuthorizeOptions>) -> Vec<String> {
@@ -226,10 +278,11 @@ impl Verifier {
         })
     }
 
-    /// Authenticate one request: token (verified once, then cached) → identity → revocation →
-    /// freshness → proof of possession → replay. Returns the verified token and the holder's
-    /// identity; throws REPLAYED for a nonce seen inside the window, STORE_UNAVAILABLE when a store
-    /// cannot answer.
+    /// Authenticate one request: token (within `limits.maxTokenBytes`; verified once, and cached
+    /// once a request's proof with it verified) → identity → revocation → freshness and the token's
+    /// expiry → proof of possession → replay. No Datalog runs here. Returns the verified token and
+    /// the holder's identity; throws REPLAYED for a nonce seen inside the window, STORE_UNAVAILABLE
+    /// when a store cannot answer.
     #[napi(catch_unwind)]
     pub fn authenticate(
         &self,
@@ -266,8 +319,11 @@ impl Verifier {
 
     /// Authenticate many requests at once: an array of `{ ok: true, token, identity }` or
     /// `{ ok: false, error }`, one per request, in order. Each request goes through the checks of
-    /// `authenticate` and gets the outcome it would get alone (a nonce used twice in one batch is
-    /// REPLAYED the second time); a refusal is an entry, never thrown. The proofs of the requests
+    /// `authenticate` and gets the outcome it would get alone, except that a (holder, nonce)
+    /// repeated in one batch is REPLAYED after its first use, whatever became of that one; a
+    /// refusal is an entry, never thrown. A batch over
+    /// `maxBatchRequests` requests or `maxBatchBodyBytes` of bodies is refused whole: it throws
+    /// LIMIT_EXCEEDED before any body is copied. The proofs of the requests
     /// that reach that step are checked with one Ed25519 batch verification, about half the cost of
     /// checking them one by one; when it fails each is checked on its own to name the failures.
     /// Batch verification is not strict verification: it accepts a signature that strict checking
@@ -282,12 +338,18 @@ impl Verifier {
     pub fn authenticate_batch(&self, requests: Unknown, options: Option<VerifierClock>) -> Result<Vec<BatchResult>> {
         guard(|| {
             let now = options.unwrap_or_default().now;
-            let parts: Vec<(core::WorkerProof, HttpRequest)> =
-                batch_requests(&requests)?.into_iter().map(|r| (r.proof.into(), r.request)).collect();
-            // the bodies are read where they are: the call returns before JS runs again
-            let batch: Vec<(&core::WorkerProof, core::Request<'_>)> =
-                parts.iter().map(|(p, r)| (p, r.core())).collect();
-            Ok(self.inner.authenticate_batch(&batch, now).into_iter().map(batch_result).collect())
+            // byte bodies are read where they are (the call returns before JS runs again), strings
+            // copied once as their UTF-8 bytes
+            let parts = batch_requests(&self.inner, &requests)?
+                .into_iter()
+                .map(|BatchEntry { proof, method, path, body }| Ok((proof, method, path, BodyBytes::read(body)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let batch: Vec<(&core::WorkerProof, core::Request<'_>)> = parts
+                .iter()
+                .map(|(proof, method, path, body)| (proof, core::Request::new(method, path, body.as_slice())))
+                .collect();
+            let outcomes = self.inner.authenticate_batch(&batch, now).map_err(trust)?;
+            Ok(outcomes.into_iter().map(batch_result).collect())
         })
     }
 
@@ -304,20 +366,19 @@ impl Verifier {
     ) -> Result<AsyncTask<Work<Vec<BatchResult>>>> {
         guard(|| {
             let (verifier, now) = (Arc::clone(&self.inner), options.unwrap_or_default().now);
-            // each byte body copied once (the caller's buffer may change while the pool thread
-            // reads); strings are moved, not copied again
-            let parts: Vec<(core::WorkerProof, String, String, Vec<u8>)> = batch_requests(&requests)?
+            // each body copied once, once the batch is known to be within its bounds (the caller's
+            // buffer may change while the pool thread reads)
+            let parts = batch_requests(&verifier, &requests)?
                 .into_iter()
-                .map(|BatchRequest { proof, request }| {
-                    (proof.into(), request.method, request.path, owned_body(request.body))
-                })
-                .collect();
+                .map(|BatchEntry { proof, method, path, body }| Ok((proof, method, path, owned_body(body)?)))
+                .collect::<Result<Vec<_>>>()?;
             Ok(AsyncTask::new(Work::new(move || {
                 let batch: Vec<(&core::WorkerProof, core::Request<'_>)> = parts
                     .iter()
                     .map(|(proof, method, path, body)| (proof, core::Request::new(method, path, body)))
                     .collect();
-                Ok(verifier.authenticate_batch(&batch, now).into_iter().map(batch_result).collect())
+                // a batch refused whole rejects the Promise; a request refused is an entry
+                Ok(verifier.authenticate_batch(&batch, now)?.into_iter().map(batch_result).collect())
             })))
         })
     }

@@ -78,7 +78,30 @@ const lowerHeaders = Object.fromEntries(Object.entries(tc.proofHeaders(signed())
 const mintOptions = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, revocationId: 'r', expiresAt: NOW, rootKeyId: 1 })
 const signerMint = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, expiresAt: NOW + 60, revocationId: 'r' })
 const policy = () => ({ requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW, limits: { maxTimeMs: 50, maxFacts: 100, maxIterations: 10 } })
-const verifierOptions = () => ({ maxSkewSeconds: 300, limits: { maxTimeMs: 50 }, replayCapacity: 1000, revokedIds: ['x'], tokenCacheCapacity: 10 })
+// every limits option, for the sweep of a limits object's own fields
+const allLimits = () => ({
+  maxTimeMs: 50,
+  maxFacts: 1000,
+  maxIterations: 100,
+  maxTokenBytes: 1 << 20,
+  maxBlocks: 8,
+  maxBlockFacts: 100,
+  maxBlockRules: 10,
+  maxBodyAtoms: 8,
+  maxBodyOps: 32,
+  maxJoinSize: 10_000,
+  allowAppendedRegex: true,
+})
+const verifierOptions = () => ({
+  maxSkewSeconds: 300,
+  limits: { maxTimeMs: 50 },
+  replayCapacity: 1000,
+  revokedIds: ['x'],
+  tokenCacheCapacity: 10,
+  tokenCacheMaxBytes: 1 << 20,
+  maxBatchRequests: 16,
+  maxBatchBodyBytes: 1 << 20,
+})
 // nobody listens there: a Redis verifier is made without connecting (no initial revocations)
 const redisOptions = () => ({ url: 'redis://127.0.0.1:1/', keyPrefix: 'sweep:', connectTimeoutMs: 100, commandTimeoutMs: 100 })
 const verifier = new tc.Verifier(issuer.publicHex)
@@ -135,6 +158,9 @@ const CALLS = {
   'Verifier (rotation)': [(...a) => new tc.Verifier(...a), () => [{ 1: issuer.publicHex }, { redis: redisOptions() }]],
   // the fields of `redis`, broken one at a time
   'Verifier (redis)': [(issuerArg, redis) => new tc.Verifier(issuerArg, { redis }), () => [issuer.publicHex, redisOptions()]],
+  // the fields of `limits`, broken one at a time, where a verifier takes them and where a call does
+  'Verifier (limits)': [(issuerArg, limits) => new tc.Verifier(issuerArg, { limits }), () => [issuer.publicHex, allLimits()]],
+  'checkPolicy (limits)': [(t, limits) => tc.checkPolicy(t, { ...policy(), limits }), () => [parsed, allLimits()]],
   'Verifier#authenticate': [(...a) => verifier.authenticate(...a), () => [fresh(), { ...request }, { now: NOW }]],
   'Verifier#authenticateAsync': [(...a) => verifier.authenticateAsync(...a), () => [fresh(), { ...request }, { now: NOW }]],
   'Verifier#authenticateBatch': [(...a) => batchEntries(verifier.authenticateBatch(...a)), () => [batchOf(fresh(), { ...request }), { now: NOW }]],
@@ -282,21 +308,30 @@ test('huge and hostile values that are the right type', async () => {
   const body = Buffer.alloc(64 << 20, 7)
   assert.throws(() => tc.authenticate(issuer.publicHex, signed(), { ...request, body }, authOptions), (e) => e.code === 'POP_FAILED')
   await assert.rejects(tc.authenticateAsync(HUGER, signed(), request, authOptions), (e) => e.code === 'MALFORMED_INPUT')
-  assert.throws(() => tc.parseToken(issuer.publicHex, HUGER), (e) => e.code === 'TOKEN_INVALID')
+  assert.throws(() => tc.parseToken(issuer.publicHex, HUGER), (e) => e.code === 'LIMIT_EXCEEDED')
   assert.throws(() => new tc.Verifier(HUGER), (e) => e.code === 'MALFORMED_INPUT')
-  await assert.rejects(verifier.authenticateAsync({ ...fresh(), token: HUGER }, request, { now: NOW }), (e) => e.code === 'TOKEN_INVALID')
+  // a token over core's default size limit is refused before it is decoded
+  await assert.rejects(verifier.authenticateAsync({ ...fresh(), token: HUGER }, request, { now: NOW }), (e) => e.code === 'LIMIT_EXCEEDED')
   assert.throws(() => verifier.authenticate(fresh(), { ...request, body }, { now: NOW }), (e) => e.code === 'POP_FAILED')
-  // in a batch, the same refusals are entries, and the other requests are unaffected
-  const hostile = verifier.authenticateBatch([...batchOf(fresh(), { ...request, body }), ...batchOf({ ...fresh(), token: HUGER }, request), ...batchOf(fresh(), request)], { now: NOW })
-  assert.deepEqual(hostile.map((o) => o.ok || o.error.code), ['POP_FAILED', 'TOKEN_INVALID', true])
-  const hostileAsync = await verifier.authenticateBatchAsync([...batchOf(fresh(), { ...request, body }), ...batchOf(fresh(), request)], { now: NOW })
+  // a batch whose bodies together pass the default bound (64 MiB) is refused whole, before any is copied
+  const oversized = [...batchOf(fresh(), { ...request, body }), ...batchOf(fresh(), request)]
+  assert.throws(() => verifier.authenticateBatch(oversized, { now: NOW }), (e) => e instanceof tc.TrustError && e.code === 'LIMIT_EXCEEDED')
+  await assert.rejects(verifier.authenticateBatchAsync(oversized, { now: NOW }), (e) => e instanceof tc.TrustError && e.code === 'LIMIT_EXCEEDED')
+  // within a larger bound, the same refusals are entries, and the other requests are unaffected
+  const roomy = new tc.Verifier(issuer.publicHex, { maxBatchBodyBytes: 2 * body.length })
+  const hostile = roomy.authenticateBatch([...batchOf(fresh(), { ...request, body }), ...batchOf({ ...fresh(), token: HUGER }, request), ...batchOf(fresh(), request)], { now: NOW })
+  assert.deepEqual(hostile.map((o) => o.ok || o.error.code), ['POP_FAILED', 'LIMIT_EXCEEDED', true])
+  const hostileAsync = await roomy.authenticateBatchAsync([...batchOf(fresh(), { ...request, body }), ...batchOf(fresh(), request)], { now: NOW })
   assert.deepEqual(hostileAsync.map((o) => o.ok || o.error.code), ['POP_FAILED', true])
   const bigCache = new tc.Verifier(issuer.publicHex, { tokenCacheCapacity: 2 ** 53, replayCapacity: 2 ** 53 })
   assert.equal(bigCache.authenticate(fresh(), request, { now: NOW }).identity.holderId, 'worker-1')
   assert.throws(() => tc.proofFromHeaders({ authorization: `Biscuit ${HUGER}` }), (e) => e.code === 'MALFORMED_INPUT')
   assert.throws(() => parsed.blockSource(1), (e) => e.code === 'MALFORMED_INPUT')
-  // long but flat Datalog (deeply nested parentheses overflow biscuit's recursive parser: a core gap)
-  assert.equal(parsed.authorize(`allow if ${'true, '.repeat(100000)}true`, { now: NOW, limits: { maxTimeMs: 60000 } }), 0)
+  // long but flat Datalog (deeply nested parentheses overflow biscuit's recursive parser: a core gap):
+  // over the default budget of operations per body, and run when the limits allow it
+  const flat = `allow if ${'true, '.repeat(100000)}true`
+  assert.throws(() => parsed.authorize(flat, { now: NOW, limits: { maxTimeMs: 60000 } }), (e) => e.code === 'LIMIT_EXCEEDED')
+  assert.equal(parsed.authorize(flat, { now: NOW, limits: { maxTimeMs: 60000, maxBodyOps: 200000, maxJoinSize: 1e9 } }), 0)
   assert.throws(() => parsed.authorize(`allow if ${'('.repeat(1000)}`, { now: NOW }), (e) => e.code === 'MALFORMED_INPUT')
   let deep = {}
   for (let i = 0; i < 100000; i++) deep = { d: deep }

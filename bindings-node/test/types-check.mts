@@ -69,10 +69,23 @@ export async function fromSigner(): Promise<string> {
 
 const verifierOptions: VerifierOptions = {
   maxSkewSeconds: 300,
-  limits: { maxTimeMs: 10 },
+  limits: {
+    maxTimeMs: 10,
+    maxTokenBytes: 32_768,
+    maxBlocks: 32,
+    maxBlockFacts: 1000,
+    maxBlockRules: 64,
+    maxBodyAtoms: 32,
+    maxBodyOps: 128,
+    maxJoinSize: 10_000,
+    allowAppendedRegex: false,
+  },
   replayCapacity: 100_000,
   revokedIds: new Set(['rev-0']),
   tokenCacheCapacity: 10_000,
+  tokenCacheMaxBytes: 64 << 20,
+  maxBatchRequests: 1024,
+  maxBatchBodyBytes: 64 << 20,
   redis: { url: 'redis://127.0.0.1:6379/', keyPrefix: 'trustcore:', connectTimeoutMs: 1000, commandTimeoutMs: 500 },
 }
 const verifier = new Verifier({ 1: issuer.publicHex }, verifierOptions)

@@ -30,9 +30,29 @@ function issuerOf(input) {
   return input.issuer_keys ?? input.issuer_public_hex
 }
 
+// the `limits` keys of the vector files (core/tests/conformance.rs, limits) and their option names
+const LIMIT_OPTIONS = {
+  max_time_ms: 'maxTimeMs',
+  max_facts: 'maxFacts',
+  max_iterations: 'maxIterations',
+  max_token_bytes: 'maxTokenBytes',
+  max_blocks: 'maxBlocks',
+  max_block_facts: 'maxBlockFacts',
+  max_block_rules: 'maxBlockRules',
+  max_body_atoms: 'maxBodyAtoms',
+  max_body_ops: 'maxBodyOps',
+  max_join_size: 'maxJoinSize',
+  allow_appended_regex: 'allowAppendedRegex',
+}
+
+/** A vector's `limits` as the options object; a key this runner does not know fails the case. */
 function limitsOf(input) {
-  const given = input.limits ?? {}
-  return { maxTimeMs: given.max_time_ms, maxFacts: given.max_facts, maxIterations: given.max_iterations }
+  const limits = {}
+  for (const [key, value] of Object.entries(input.limits ?? {})) {
+    if (!Object.hasOwn(LIMIT_OPTIONS, key)) throw new Error(`unknown limits key ${key}`)
+    limits[LIMIT_OPTIONS[key]] = value
+  }
+  return limits
 }
 
 function requestOf(r) {
@@ -119,12 +139,21 @@ const OPS = {
  * each step's outcome is "OK", a code, or (for `cache_stats`) "hits=H misses=M"; a step's failure
  * does not end the sequence. `check_policy` runs on the token of the last accepted `authenticate`
  * (an `authenticate_batch` sets none). An `authenticate_batch` step's outcome is the list of its
- * requests' outcomes, "OK" or a code, in order (verifier_batch).
+ * requests' outcomes, "OK" or a code, in order, or the one code of a batch refused whole
+ * (verifier_batch).
  */
 function verifierSequence(i) {
   const options = { maxSkewSeconds: i.max_skew_seconds, limits: limitsOf(i) }
-  if (i.replay_capacity !== undefined) options.replayCapacity = i.replay_capacity
-  if (i.revoked_ids !== undefined) options.revokedIds = i.revoked_ids
+  const optional = {
+    replay_capacity: 'replayCapacity',
+    revoked_ids: 'revokedIds',
+    token_cache_max_bytes: 'tokenCacheMaxBytes',
+    max_batch_requests: 'maxBatchRequests',
+    max_batch_body_bytes: 'maxBatchBodyBytes',
+  }
+  for (const [key, option] of Object.entries(optional)) {
+    if (i[key] !== undefined) options[option] = i[key]
+  }
   const verifier = new tc.Verifier(issuerOf(i), options)
   let token = null
   const outcomes = []
@@ -165,10 +194,21 @@ function verifierSequence(i) {
   return { outcomes }
 }
 
-/** An `authenticate_batch` step: one outcome per request, in order; a refusal that is not a TrustError propagates. */
+/**
+ * An `authenticate_batch` step: one outcome per request, in order, or the code of a batch refused
+ * whole (thrown, as a TrustError: the step's outcome is its code); a refusal that is not a
+ * TrustError propagates.
+ */
 function verifierBatch(verifier, args) {
   const requests = args.requests.map((r) => ({ proof: proofValue(r.proof), request: requestOf(r.request) }))
-  return verifier.authenticateBatch(requests, { now: args.now }).map((outcome) => {
+  let outcomes
+  try {
+    outcomes = verifier.authenticateBatch(requests, { now: args.now })
+  } catch (err) {
+    if (err instanceof tc.TrustError) return err.code
+    throw err
+  }
+  return outcomes.map((outcome) => {
     if (outcome.ok) return 'OK'
     if (!(outcome.error instanceof tc.TrustError)) throw outcome.error
     return outcome.error.code

@@ -34,11 +34,15 @@ test('a nonce is accepted once; the Promise form says the same', async () => {
   // a forged request (signed for another path) does not burn the nonce
   assert.equal(await codeOf(() => verifier.authenticate(signed('forged'), { ...request, path: '/x' }, at(NOW))), 'POP_FAILED')
   assert.equal(await codeOf(() => verifier.authenticate(signed('forged'), request, at(NOW))), 'OK')
-  // `now` left out is the system clock: a proof signed now is fresh, one of 2023 is stale
+  // `now` left out is the system clock: a proof signed now is fresh, one of 2023 is stale (with a
+  // token that has not expired: authenticate checks the token's expiry too)
   const now = Math.floor(Date.now() / 1000)
-  assert.equal(await codeOf(() => verifier.authenticate(signedAt('clock', now), request)), 'OK')
-  assert.equal(await codeOf(() => verifier.authenticateAsync(signedAt('clock-2', now), request, {})), 'OK')
-  assert.equal(await codeOf(() => verifier.authenticate(signed('stale'), request)), 'STALE_REQUEST')
+  const live = tc.mintBiscuit(issuer, { publicHex: worker.publicHex, holderId: 'worker-1', revocationId: 'rev-1', expiresAt: now + 3600 })
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('clock', now, live), request)), 'OK')
+  assert.equal(await codeOf(() => verifier.authenticateAsync(signedAt('clock-2', now, live), request, {})), 'OK')
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('stale', NOW, live), request)), 'STALE_REQUEST')
+  // the fixture token expired in 2023: refused by the system clock, fresh proof or not
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('expired', now), request)), 'TOKEN_INVALID')
 })
 
 test('replay entries live twice the skew, then are evicted (TTL through `now`)', async () => {
