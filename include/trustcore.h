@@ -173,16 +173,38 @@ typedef struct tc_str {
   size_t len;
 } tc_str;
 
-// The authorizer's run limits; exceeding any is LIMIT_EXCEEDED, never a pass. Start from
-// `tc_limits_default()` (10 ms, 1000 facts, 100 iterations) and change what you need.
+// The authorizer's run limits, and the budget a token must fit before any of its Datalog runs
+// (checked by the core: its size, blocks, what each block and body holds, an estimate of the join
+// work); exceeding any is LIMIT_EXCEEDED, never a pass. Start from `tc_limits_default()` and change
+// what you need (never fill one in from scratch: fields are only ever added at the end).
 typedef struct tc_limits {
+  // Time one authorization may take, nanoseconds (default 10 ms; 0 is always exceeded).
   uint64_t max_time_ns;
+  // Facts the authorizer may hold, derived ones included (default 1000).
   uint64_t max_facts;
+  // Rule-evaluation iterations (default 100).
   uint64_t max_iterations;
+  // Largest token accepted, in bytes of its base64 text, checked before decoding (default 32768).
+  uint64_t max_token_bytes;
+  // Blocks in a token, the authority block included (default 32).
+  uint64_t max_blocks;
+  // Facts written in one block (default 1000).
+  uint64_t max_block_facts;
+  // Rules plus checks written in one block (default 64).
+  uint64_t max_block_rules;
+  // Predicates in one rule, check or policy body (default 32).
+  uint64_t max_body_atoms;
+  // Expression operations in one body (default 128).
+  uint64_t max_body_ops;
+  // The join-size estimate of every body of the token and the authorizer together (default 10000).
+  uint64_t max_join_size;
+  // Whether a block a holder appended may use a regular expression (`matches`); default false.
+  bool allow_appended_regex;
 } tc_limits;
 
 // The verifier's settings for one request: its clock (`now`, seconds since the epoch), the allowed
-// clock skew either way, and the authorizer limits used to read the identity.
+// clock skew either way, and the limits (authenticate applies `max_token_bytes`, before decoding;
+// it runs no Datalog: the identity and the expiry are read from the authority block).
 typedef struct tc_authenticate_options {
   double now;
   double max_skew_seconds;
@@ -208,14 +230,16 @@ typedef struct tc_verifier_options {
   // Allowed clock skew either way, seconds (default 300); replay entries live twice as long.
   // Finite and not negative, else MALFORMED_INPUT.
   double max_skew_seconds;
-  // Authorizer limits for reading identities, `tc_verifier_check_policy` and `tc_verifier_authorize`.
+  // The limits: `max_token_bytes` for every request's token (checked before decoding), all of them
+  // in `tc_verifier_check_policy` and `tc_verifier_authorize`.
   struct tc_limits limits;
   // The most (holder, nonce) pairs the in-process replay store remembers (default 100 000); when
   // full and none expired, requests are refused (STORE_UNAVAILABLE) rather than a nonce
   // forgotten. Not used with Redis.
   size_t replay_capacity;
   // Verified tokens kept in the cache (default 10 000, least recently used dropped first); 0
-  // turns the cache off (every request verifies its token's signatures).
+  // turns the cache off (every request verifies its token's signatures). A token enters the cache
+  // only once a request's proof of possession with it verified.
   size_t token_cache_capacity;
   // Redis for the replay and revocation stores: `redis://[user:password@]host:port[/db]` or
   // `redis+unix:///path/to/redis.sock`. NULL (length 0, the default) keeps the stores in this
@@ -236,6 +260,15 @@ typedef struct tc_verifier_options {
   uint32_t redis_command_timeout_ms;
   // Idle Redis connections kept for reuse (default 8; 0 opens one per command).
   size_t redis_max_idle;
+  // Memory the token cache may hold, bytes (default 64 MiB; each entry counts as 4096 + 4 times
+  // its token's length); the least recently used entries leave first. 0 turns the cache off.
+  uint64_t token_cache_max_bytes;
+  // Requests one `tc_verifier_authenticate_batch` takes (default 1024); a larger batch is
+  // refused whole, LIMIT_EXCEEDED.
+  size_t max_batch_requests;
+  // Body bytes of all the requests of one batch together (default 64 MiB); more is refused
+  // whole, LIMIT_EXCEEDED.
+  uint64_t max_batch_body_bytes;
 } tc_verifier_options;
 
 // One app fact predicate and its values (`lane("a")`, `lane("b")`, …). The predicate must be a
@@ -593,7 +626,8 @@ tc_status tc_proof_query_param(const struct tc_proof *proof,
 void tc_proof_free(struct tc_proof *proof);
 
 // Parse a token (URL-safe base64, as sent in `Authorization: Biscuit …`) and verify every block's
-// signature against the trusted issuer key(s). TOKEN_INVALID when it does not parse or verify.
+// signature against the trusted issuer key(s). TOKEN_INVALID when it does not parse or verify;
+// LIMIT_EXCEEDED, before decoding, when it is longer than the default `max_token_bytes` (32 KiB).
 //
 // # Safety
 // `issuer` is a live handle; `token` is NULL (length 0) or readable for `token_len` bytes; `out` is
@@ -604,7 +638,8 @@ tc_status tc_token_parse(const struct tc_issuer_keys *issuer,
                          struct tc_token **out,
                          struct tc_error **err);
 
-// Parse a token from its raw (protobuf) bytes, verifying it as `tc_token_parse`.
+// Parse a token from its raw (protobuf) bytes, verifying it as `tc_token_parse` (the same size
+// limit, on the raw bytes).
 //
 // # Safety
 // As `tc_token_parse`.
@@ -668,13 +703,12 @@ tc_status tc_token_to_bytes(const struct tc_token *token,
                             struct tc_error **err);
 
 // The holder identity the issuer bound in the authority block (exactly one `worker_key` and one
-// `revocation`, else TOKEN_UNBOUND). `limits` NULL means the defaults. `tc_authenticate` already
-// returns it; this is for inspection.
+// `revocation`, else TOKEN_UNBOUND), read from the facts the issuer wrote: no Datalog of any block
+// runs, so no limits apply. `tc_authenticate` already returns it; this is for inspection.
 //
 // # Safety
-// `token` is a live handle; `limits` is NULL or readable; `out` is writable; `err` is NULL or writable.
+// `token` is a live handle; `out` is writable; `err` is NULL or writable.
 tc_status tc_token_identity(const struct tc_token *token,
-                            const struct tc_limits *limits,
                             struct tc_identity **out,
                             struct tc_error **err);
 
@@ -712,7 +746,10 @@ void tc_identity_free(struct tc_identity *identity);
 // Authenticate one request, cheapest check first, failing closed: the token must verify against
 // `issuer` (TOKEN_INVALID), bind exactly one holder key and revocation id (TOKEN_UNBOUND), no
 // revocation id of it may be in `revoked_ids` (REVOKED), the timestamp must be within the skew
-// (STALE_REQUEST) and the signature must verify (POP_FAILED). On TC_OK, `*token_out` and
+// (STALE_REQUEST), the issuer's expiry must not have passed at `now` (TOKEN_INVALID) and the
+// signature must verify (POP_FAILED). A token longer than `limits.max_token_bytes` is
+// LIMIT_EXCEEDED before it is decoded. Nothing a holder appended is evaluated here: it runs,
+// within the limits, in `tc_check_policy`. On TC_OK, `*token_out` and
 // `*identity_out` receive new handles when those pointers are not NULL (pass the token on to
 // `tc_check_policy`); on failure they are set to NULL.
 //
@@ -730,13 +767,16 @@ tc_status tc_authenticate(const struct tc_issuer_keys *issuer,
                           struct tc_identity **identity_out,
                           struct tc_error **err);
 
-// Core's default limits: 10 ms, 1000 facts, 100 iterations.
+// Core's default limits (`Limits::DEFAULT`): 10 ms, 1000 facts, 100 iterations; a token of at most
+// 32 KiB and 32 blocks, 1000 facts and 64 rules or checks per block, 32 atoms and 128 operations per
+// body, a join estimate of 10 000, no regular expression in an appended block.
 struct tc_limits tc_limits_default(void);
 
 // One authorization decision: `time(now)`, each request fact `name("value")` in order (names must
 // be identifiers; values are bound, never spliced), the `allow` policy, then `deny if true`.
-// TC_OK when allowed, DENIED otherwise (expiry included), LIMIT_EXCEEDED past `limits` (NULL =
-// defaults), MALFORMED_INPUT for a bad fact name or a policy that does not parse.
+// TC_OK when allowed, DENIED otherwise (expiry included), LIMIT_EXCEEDED when the token (with the
+// request facts and the policy) is over the budget of `limits` (NULL = defaults) or the run is past
+// them, MALFORMED_INPUT for a bad fact name or a policy that does not parse.
 //
 // # Safety
 // `token` is a live handle; `facts` is NULL (count 0) or points at `facts_count` pairs of readable
@@ -769,9 +809,10 @@ tc_status tc_authorize(const struct tc_token *token,
                        size_t *policy_out,
                        struct tc_error **err);
 
-// Core's defaults: 300 s skew, default limits, 100 000 replay entries, a 10 000-token cache, the
-// stores in this process (`redis_url` NULL); for Redis, the prefix `trustcore:` (NULL), 1000 ms to
-// connect, 500 ms per command, 8 idle connections.
+// Core's defaults: 300 s skew, default limits, 100 000 replay entries, a 10 000-token cache of at
+// most 64 MiB, batches of at most 1024 requests and 64 MiB of bodies, the stores in this process
+// (`redis_url` NULL); for Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per
+// command, 8 idle connections.
 struct tc_verifier_options tc_verifier_options_default(void);
 
 // A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
@@ -794,7 +835,8 @@ tc_status tc_verifier_new(const struct tc_issuer_keys *issuer,
 // Authenticate one request as `tc_authenticate` does, plus: the token comes from the cache when it
 // was seen before, the revocation list is the verifier's, and a (holder, nonce) pair seen again
 // inside the window is REPLAYED (recorded only after the proof verified). `now` NULL is the system
-// clock. The token handle shares the cached token (no copy).
+// clock. The token handle shares the cached token (no copy); a token is cached only once a request's
+// proof with it verified.
 //
 // # Safety
 // `verifier` and `proof` are live handles; `request` is readable with valid parts; `now` is NULL or
@@ -812,17 +854,21 @@ tc_status tc_verifier_authenticate(const struct tc_verifier *verifier,
 // get there alone, read with `tc_batch_result_status(*out, i)`; the proofs of those that reach that
 // step are checked together with one Ed25519 batch verification (about half the cost of checking
 // them one by one), and when that fails each is checked on its own (strict) to name the failing
-// ones. Nonces are recorded in order, so a nonce used twice in one batch is REPLAYED the second
-// time. `now` NULL is the system clock, read once for the whole batch.
+// ones. Nonces are recorded in order, so a (holder, nonce) pair used twice in one batch is REPLAYED
+// the second time, before any signature work. `now` NULL is the system clock, read once for the
+// whole batch.
 //
 // Batch verification is not strict verification: it accepts a signature that strict checking
 // refuses only when the holder built it with small-order components, which needs the holder's own
 // key (no one else can forge one). Where that matters, use `tc_verifier_authenticate`.
 //
 // The call itself returns TC_OK, with `*out` a new result (count 0 included), unless its
-// arguments are bad: `verifier` NULL, `proofs` or `requests` NULL with `count` > 0, or `out` NULL
-// are MALFORMED_INPUT (TC_INTERNAL for a caught panic), with `*out` NULL. A NULL entry of `proofs`
-// or a request with bad parts (NULL with a length, invalid UTF-8) is that request's
+// arguments are bad or the batch is too large; `*out` is then NULL and no request is
+// authenticated (no nonce spent). `verifier` NULL, `proofs` or `requests` NULL with `count` > 0,
+// or `out` NULL are MALFORMED_INPUT (TC_INTERNAL for a caught panic). More than the verifier's
+// `max_batch_requests` requests, or bodies (their `body_len`, added up) over its
+// `max_batch_body_bytes`, are LIMIT_EXCEEDED, decided before any body is read. A NULL entry of
+// `proofs` or a request with bad parts (NULL with a length, invalid UTF-8) is that request's
 // MALFORMED_INPUT only: the others are still authenticated.
 //
 // # Safety

@@ -11,14 +11,16 @@ import "runtime"
 type AuthenticateOptions struct {
 	Now            float64  // the verifier's clock, seconds since the epoch (see NowSeconds)
 	MaxSkewSeconds float64  // allowed clock skew, either way
-	Limits         *Limits  // for reading the identity; nil = defaults
+	Limits         *Limits  // MaxTokenBytes applies here (no Datalog runs); nil = defaults
 	Revoked        []string // revocation ids on the deny-list
 }
 
 // Authenticate checks one request, cheapest step first, failing closed: the token verifies against
 // keys (ErrTokenInvalid), binds one holder (ErrTokenUnbound), is not revoked (ErrRevoked), the
-// timestamp is fresh (ErrStaleRequest) and the holder's signature verifies (ErrPopFailed). It returns
-// the verified token (for CheckPolicy) and who made the request.
+// timestamp is fresh (ErrStaleRequest), the issuer's expiry has not passed (ErrTokenInvalid) and the
+// holder's signature verifies (ErrPopFailed); a token over Limits.MaxTokenBytes is ErrLimitExceeded
+// before it is decoded. Nothing a holder appended runs here (CheckPolicy runs it, within the limits).
+// It returns the verified token (for CheckPolicy) and who made the request.
 func Authenticate(keys *IssuerKeys, proof *Proof, r Request, opts AuthenticateOptions) (*Token, Identity, error) {
 	defer runtime.KeepAlive(keys)
 	defer runtime.KeepAlive(proof)

@@ -105,22 +105,25 @@ const batchTextGuess = 192
 // Authenticate's checks; the proofs of those that reach that step are checked together with one
 // Ed25519 batch verification (about half the cost of checking them one by one), and when that
 // fails each is checked on its own (strict) to name the failing ones. Nonces are recorded in order,
-// so a nonce used twice in one batch is ErrReplayed the second time. now nil is the system clock,
-// read once for the whole batch. A nil Proof is that request's ErrMalformedInput.
+// so a (holder, nonce) pair used twice in one batch is ErrReplayed the second time, before any
+// signature work. now nil is the system clock, read once for the whole batch. A nil Proof is that
+// request's ErrMalformedInput.
 //
 // Batch verification is not strict verification: it accepts a signature that strict checking
 // refuses only when the holder built it with small-order components, which needs the holder's own
 // key (no one else can forge one). Where that matters, use Authenticate.
 //
-// Should the call itself fail (a closed Verifier), every result carries that error.
-func (v *Verifier) AuthenticateBatch(reqs []BatchRequest, now *float64) []BatchResult {
+// The error is the call's own, with no results: ErrLimitExceeded for a batch of more than the
+// verifier's MaxBatchRequests requests or MaxBatchBodyBytes of bodies (refused whole, before any
+// work: no nonce is spent), ErrMalformedInput for a closed Verifier. An empty batch is an empty
+// result.
+func (v *Verifier) AuthenticateBatch(reqs []BatchRequest, now *float64) ([]BatchResult, error) {
 	return v.authenticateBatch(reqs, now, batchTextGuess)
 }
 
-func (v *Verifier) authenticateBatch(reqs []BatchRequest, now *float64, guess int) []BatchResult {
-	results := make([]BatchResult, len(reqs))
+func (v *Verifier) authenticateBatch(reqs []BatchRequest, now *float64, guess int) ([]BatchResult, error) {
 	if len(reqs) == 0 {
-		return results
+		return []BatchResult{}, nil
 	}
 	defer runtime.KeepAlive(v)
 	defer runtime.KeepAlive(reqs) // and so every Proof it holds
@@ -142,11 +145,9 @@ func (v *Verifier) authenticateBatch(reqs []BatchRequest, now *float64, guess in
 	status := C.tc_go_authenticate_batch(v.handle(), &proofs[0], &requests[0], C.size_t(len(reqs)), cNow(now), &items[0],
 		(*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &needed, &kept, &cerr)
 	if err := toError(status, cerr); err != nil {
-		for i := range results {
-			results[i].Err = err
-		}
-		return results
+		return nil, err
 	}
+	results := make([]BatchResult, len(reqs))
 	if kept != nil {
 		buf = make([]byte, int(needed)+1)
 		C.tc_go_batch_text(kept, &items[0], (*C.char)(unsafe.Pointer(&buf[0])))
@@ -167,5 +168,5 @@ func (v *Verifier) authenticateBatch(reqs []BatchRequest, now *float64, guess in
 		results[i].Identity = Identity{HolderID: next(item.len[0]), HolderPublicHex: next(item.len[1]),
 			RevocationID: next(item.len[2])}
 	}
-	return results
+	return results, nil
 }

@@ -68,9 +68,9 @@ func TestAuthenticateBatchMixed(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := fixtureNow
-	results := batch.AuthenticateBatch(reqs, &now)
-	if len(results) != len(reqs) {
-		t.Fatalf("%d results for %d requests", len(results), len(reqs))
+	results, err := batch.AuthenticateBatch(reqs, &now)
+	if err != nil || len(results) != len(reqs) {
+		t.Fatalf("%d results for %d requests (%v)", len(results), len(reqs), err)
 	}
 	for i, r := range results {
 		var token *Token
@@ -105,11 +105,9 @@ func TestAuthenticateBatchMixed(t *testing.T) {
 	if err := results[0].Token.CheckPolicy([]Pair{{"operation", "lease"}}, `allow if lane("gpu")`, fixtureNow, nil); err != nil {
 		t.Fatal(err)
 	}
-	// the call itself failing (a closed verifier): every result carries it
-	for _, r := range batch.AuthenticateBatch(reqs[:2], &now) {
-		if !errors.Is(r.Err, ErrMalformedInput) || r.Token != nil {
-			t.Errorf("closed verifier: %+v", r)
-		}
+	// the call itself failing (a closed verifier): its error, and no results
+	if got, err := batch.AuthenticateBatch(reqs[:2], &now); !errors.Is(err, ErrMalformedInput) || got != nil {
+		t.Errorf("closed verifier: %+v %v", got, err)
 	}
 }
 
@@ -146,7 +144,11 @@ func TestAuthenticateBatchFull(t *testing.T) {
 	reqs := batchOf(t, f, "m", 64)
 	now := fixtureNow
 	for round, want := range []error{nil, ErrReplayed} {
-		for i, r := range v.AuthenticateBatch(reqs, &now) {
+		results, err := v.AuthenticateBatch(reqs, &now)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for i, r := range results {
 			if !sameError(r.Err, want) || (want == nil) != (r.Token != nil) {
 				t.Fatalf("round %d request %d: %v, want %v", round, i, r.Err, want)
 			}
@@ -155,11 +157,13 @@ func TestAuthenticateBatchFull(t *testing.T) {
 			}
 		}
 	}
-	if hits, misses := v.CacheStats(); misses != 1 || hits != 127 {
+	// a batch looks its token up once: a miss for the first (then cached, its proofs verified), a
+	// hit for the second
+	if hits, misses := v.CacheStats(); misses != 1 || hits != 1 {
 		t.Fatalf("cache %d/%d", hits, misses)
 	}
-	if got := v.AuthenticateBatch(nil, nil); got == nil || len(got) != 0 {
-		t.Fatalf("an empty batch: %v", got)
+	if got, err := v.AuthenticateBatch(nil, nil); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("an empty batch: %v %v", got, err)
 	}
 }
 
@@ -187,7 +191,10 @@ func TestAuthenticateBatchLongTexts(t *testing.T) {
 		if guess == 0 {
 			reqs[0].Proof, _ = f.worker.MakeProof(token, f.request, "1700000000", "l-0")
 		}
-		r := v.authenticateBatch(reqs, &now, guess)
+		r, err := v.authenticateBatch(reqs, &now, guess)
+		if err != nil {
+			t.Fatalf("guess %d: %v", guess, err)
+		}
 		if r[0].Err != nil || r[0].Identity.HolderID != holder || r[0].Identity.RevocationID != "rev-long" ||
 			r[0].Identity.HolderPublicHex != workerHex {
 			t.Fatalf("guess %d: %+v", guess, r[0])
@@ -203,7 +210,7 @@ func TestAuthenticateBatchLongTexts(t *testing.T) {
 // and the shared one exactly once over all batches.
 func TestAuthenticateBatchConcurrent(t *testing.T) {
 	f := newFixture(t)
-	v, err := NewVerifier(f.trusted, VerifierOptions{Limits: &Limits{MaxTime: 2e9, MaxFacts: 1000, MaxIterations: 100}})
+	v, err := NewVerifier(f.trusted, VerifierOptions{Limits: patientLimits()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +234,11 @@ func TestAuthenticateBatchConcurrent(t *testing.T) {
 			defer wg.Done()
 			now := fixtureNow
 			for i, reqs := range batches[g] {
-				results := v.AuthenticateBatch(reqs, &now)
+				results, err := v.AuthenticateBatch(reqs, &now)
+				if err != nil {
+					errs <- fmt.Errorf("goroutine %d round %d: %v", g, i, err)
+					continue
+				}
 				for k, r := range results[:size] {
 					if r.Err != nil || r.Identity.HolderID != "gpu-1" {
 						errs <- fmt.Errorf("goroutine %d round %d request %d: %v", g, i, k, r.Err)
@@ -257,5 +268,90 @@ func TestAuthenticateBatchConcurrent(t *testing.T) {
 	}
 	if sharedAccepted != 1 {
 		t.Errorf("the shared nonce was accepted %d times", sharedAccepted)
+	}
+}
+
+// TestAuthenticateBatchBounds: a batch over MaxBatchRequests, or whose bodies together are over
+// MaxBatchBodyBytes, is refused whole (ErrLimitExceeded, no results) and spends nothing; a
+// (token, nonce) repeated inside a batch is ErrReplayed the second time, even with another body.
+func TestAuthenticateBatchBounds(t *testing.T) {
+	f := newFixture(t)
+	now := fixtureNow
+	codes := func(results []BatchResult) []string {
+		out := make([]string, len(results))
+		for i, r := range results {
+			out[i] = "OK"
+			var te *Error
+			if errors.As(r.Err, &te) {
+				out[i] = te.Code.String()
+			} else if r.Err != nil {
+				out[i] = r.Err.Error()
+			}
+		}
+		return out
+	}
+	wantRefused := func(what string, results []BatchResult, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrLimitExceeded) || results != nil {
+			t.Errorf("%s: want LIMIT_EXCEEDED and no results, got %v %v", what, codes(results), err)
+		}
+	}
+
+	// max_batch_requests 2: three requests are refused whole, then two of them pass
+	v, err := NewVerifier(f.trusted, VerifierOptions{MaxBatchRequests: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	reqs := batchOf(t, f, "count", 3)
+	results, err := v.AuthenticateBatch(reqs, &now)
+	wantRefused("3 requests over 2", results, err)
+	results, err = v.AuthenticateBatch(reqs[:2], &now)
+	if err != nil || fmt.Sprint(codes(results)) != "[OK OK]" {
+		t.Errorf("2 requests: %v %v", codes(results), err)
+	}
+	// negative: every non-empty batch is refused
+	none, err := NewVerifier(f.trusted, VerifierOptions{MaxBatchRequests: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer none.Close()
+	results, err = none.AuthenticateBatch(batchOf(t, f, "none", 1), &now)
+	wantRefused("1 request over 0", results, err)
+
+	// max_batch_body_bytes: two bodies of 10 bytes over 15, then one passes
+	body := int64(len(f.request.Body))
+	v2, err := NewVerifier(f.trusted, VerifierOptions{MaxBatchBodyBytes: body + body/2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	reqs = batchOf(t, f, "body", 2)
+	results, err = v2.AuthenticateBatch(reqs, &now)
+	wantRefused("bodies over the bound", results, err)
+	results, err = v2.AuthenticateBatch(reqs[:1], &now)
+	if err != nil || fmt.Sprint(codes(results)) != "[OK]" {
+		t.Errorf("one body: %v %v", codes(results), err)
+	}
+	// the default bounds take the same batch
+	v3, err := NewVerifier(f.trusted, VerifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v3.Close()
+	results, err = v3.AuthenticateBatch(reqs, &now)
+	if err != nil || fmt.Sprint(codes(results)) != "[OK OK]" {
+		t.Errorf("default bounds: %v %v", codes(results), err)
+	}
+
+	// a (token, nonce) twice in one batch: the same proof, then the same nonce signed over another body
+	other := Request{Method: f.request.Method, Path: f.request.Path, Body: []byte(`{"job":43}`)}
+	twice, _ := f.worker.MakeProof(f.token, f.request, "1700000000", "dup")
+	again, _ := f.worker.MakeProof(f.token, other, "1700000000", "dup")
+	fresh, _ := f.worker.MakeProof(f.token, f.request, "1700000000", "dup-2")
+	results, err = v3.AuthenticateBatch([]BatchRequest{{twice, f.request}, {twice, f.request}, {again, other},
+		{fresh, f.request}}, &now)
+	if err != nil || fmt.Sprint(codes(results)) != "[OK REPLAYED REPLAYED OK]" {
+		t.Errorf("a (token, nonce) repeated in a batch: %v %v", codes(results), err)
 	}
 }

@@ -77,7 +77,9 @@ func TestRequestFlow(t *testing.T) {
 	if err != nil || policy != 1 {
 		t.Fatalf("authorize %d %v", policy, err)
 	}
-	_, err = token.Authorize(`allow if true;`, AuthorizeOptions{Now: &now, Limits: &Limits{MaxTime: 0, MaxFacts: 1000, MaxIterations: 100}})
+	noTime := DefaultLimits()
+	noTime.MaxTime = 0
+	_, err = token.Authorize(`allow if true;`, AuthorizeOptions{Now: &now, Limits: &noTime})
 	wantCode(t, err, ErrLimitExceeded)
 
 	// inspection
@@ -100,7 +102,7 @@ func TestRequestFlow(t *testing.T) {
 	if b64, err := token.Base64(); err != nil || len(b64) != len(f.token) {
 		t.Fatalf("base64 %v", err)
 	}
-	if again, err := token.Identity(nil); err != nil || again != id {
+	if again, err := token.Identity(); err != nil || again != id {
 		t.Fatalf("identity %+v %v", again, err)
 	}
 

@@ -95,6 +95,14 @@ func (f fields) num(key string) float64 {
 	return n
 }
 
+func (f fields) boolean(key string) bool {
+	var b bool
+	if err := json.Unmarshal(f[key], &b); err != nil {
+		panic(fmt.Sprintf("field %s is not a bool", key))
+	}
+	return b
+}
+
 func (f fields) has(key string) bool {
 	raw, ok := f[key]
 	return ok && string(raw) != "null"
@@ -146,6 +154,23 @@ func (f fields) limits() *Limits {
 	}
 	if in.has("max_iterations") {
 		l.MaxIterations = uint64(in.num("max_iterations"))
+	}
+	// the budget a token must fit (as core/tests/conformance.rs, fn limits)
+	budget := []struct {
+		name  string
+		field *uint64
+	}{
+		{"max_token_bytes", &l.MaxTokenBytes}, {"max_blocks", &l.MaxBlocks}, {"max_block_facts", &l.MaxBlockFacts},
+		{"max_block_rules", &l.MaxBlockRules}, {"max_body_atoms", &l.MaxBodyAtoms}, {"max_body_ops", &l.MaxBodyOps},
+		{"max_join_size", &l.MaxJoinSize},
+	}
+	for _, b := range budget {
+		if in.has(b.name) {
+			*b.field = uint64(in.num(b.name))
+		}
+	}
+	if in.has("allow_appended_regex") {
+		l.AllowAppendedRegex = in.boolean("allow_appended_regex")
 	}
 	return &l
 }
@@ -304,8 +329,8 @@ func runOp(op string, in fields) (result, error) {
 
 // runVerifierSequence runs one Verifier through the case's steps (authenticate, authenticate_batch,
 // check_policy on the last token accepted by authenticate, revoke, cache_stats); each step's outcome
-// is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its requests'. A
-// failing step does not end the sequence.
+// is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its requests' or
+// the one code of a batch refused whole. A failing step does not end the sequence.
 func runVerifierSequence(in fields) (result, error) {
 	keys, err := in.issuerKeys()
 	if err != nil {
@@ -319,6 +344,22 @@ func runVerifierSequence(in fields) (result, error) {
 		if opts.ReplayCapacity = int(in.num("replay_capacity")); opts.ReplayCapacity <= 0 {
 			panic("replay_capacity 0 would be the binding's default here")
 		}
+	}
+	// a zero keeps the binding's default, so a vector's 0 is passed as a negative (which is 0)
+	orNegative := func(n float64) float64 {
+		if n == 0 {
+			return -1
+		}
+		return n
+	}
+	if in.has("token_cache_max_bytes") {
+		opts.TokenCacheMaxBytes = int64(orNegative(in.num("token_cache_max_bytes")))
+	}
+	if in.has("max_batch_requests") {
+		opts.MaxBatchRequests = int(orNegative(in.num("max_batch_requests")))
+	}
+	if in.has("max_batch_body_bytes") {
+		opts.MaxBatchBodyBytes = int64(orNegative(in.num("max_batch_body_bytes")))
 	}
 	if in.has("revoked_ids") {
 		opts.Revoked = in.strs("revoked_ids")
@@ -400,9 +441,10 @@ func runVerifierSequence(in fields) (result, error) {
 }
 
 // runVerifierBatch is one authenticate_batch step ({"requests": [{"proof", "request"}, ...],
-// "now"}): one AuthenticateBatch call, and each request's "OK" or code name, in order (as
-// core/tests/conformance.rs, fn verifier_batch: the accepted tokens are not kept).
-func runVerifierBatch(v *Verifier, args fields) []any {
+// "now"}): one AuthenticateBatch call, and each request's "OK" or code name, in order, or the one
+// code name of a batch refused whole (as core/tests/conformance.rs, fn verifier_batch: the accepted
+// tokens are not kept).
+func runVerifierBatch(v *Verifier, args fields) any {
 	var requests []fields
 	if err := json.Unmarshal(args["requests"], &requests); err != nil || requests == nil {
 		panic("requests is not a list of objects")
@@ -417,8 +459,16 @@ func runVerifierBatch(v *Verifier, args fields) []any {
 		batch[i] = BatchRequest{Proof: proof, Request: r.obj("request").request()}
 	}
 	now := args.num("now")
+	results, err := v.AuthenticateBatch(batch, &now)
+	if err != nil {
+		var te *Error
+		if !errors.As(err, &te) {
+			panic(fmt.Sprintf("a non-trustcore error: %v", err))
+		}
+		return te.Code.String()
+	}
 	outcomes := []any{}
-	for _, r := range v.AuthenticateBatch(batch, &now) {
+	for _, r := range results {
 		var te *Error
 		switch {
 		case r.Err == nil:

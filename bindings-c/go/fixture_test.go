@@ -3,9 +3,18 @@ package trustcore
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const fixtureNow = 1700000000.0
+
+// patientLimits are the defaults with a 2 s time budget: for tests about threads, stores or
+// processes, where preemption on a busy machine is not what is tested.
+func patientLimits() *Limits {
+	l := DefaultLimits()
+	l.MaxTime = 2 * time.Second
+	return &l
+}
 
 // fixture: fixed keys, a minted token and a signed request at a fixed time.
 type fixture struct {

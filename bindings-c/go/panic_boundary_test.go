@@ -95,22 +95,29 @@ func TestPanicBoundary(t *testing.T) {
 		}
 		return p
 	}
-	results := v.AuthenticateBatch([]BatchRequest{{Proof: fresh("b-0"), Request: marked}}, &now)
-	if len(results) != 1 {
+	results, err := v.AuthenticateBatch([]BatchRequest{{Proof: fresh("b-0"), Request: marked}}, &now)
+	if err != nil {
+		wantInternal(t, "AuthenticateBatch (one marked request), the call", err)
+	} else if len(results) != 1 {
 		t.Fatalf("%d results", len(results))
+	} else {
+		wantInternal(t, "AuthenticateBatch (one marked request)", results[0].Err)
 	}
-	wantInternal(t, "AuthenticateBatch (one marked request)", results[0].Err)
 	// mixed: the marked request is INTERNAL whatever happens to the others, which either pass or
-	// carry that same INTERNAL (a panic may end the whole call), never another code
+	// carry that same INTERNAL, or the whole call is INTERNAL (a panic may end it), never another code
 	mixed := []BatchRequest{{Proof: fresh("b-1"), Request: f.request}, {Proof: fresh("b-2"), Request: marked},
 		{Proof: fresh("b-3"), Request: f.request}}
-	results = v.AuthenticateBatch(mixed, &now)
-	wantInternal(t, "AuthenticateBatch (mixed), the marked request", results[1].Err)
-	for _, i := range []int{0, 2} {
-		if results[i].Err != nil {
-			wantInternal(t, fmt.Sprintf("AuthenticateBatch (mixed), request %d", i), results[i].Err)
-		} else if results[i].Identity.HolderID != "gpu-1" {
-			t.Fatalf("AuthenticateBatch (mixed), request %d: %+v", i, results[i].Identity)
+	results, err = v.AuthenticateBatch(mixed, &now)
+	if err != nil {
+		wantInternal(t, "AuthenticateBatch (mixed), the call", err) // the panic ended the whole call
+	} else {
+		wantInternal(t, "AuthenticateBatch (mixed), the marked request", results[1].Err)
+		for _, i := range []int{0, 2} {
+			if results[i].Err != nil {
+				wantInternal(t, fmt.Sprintf("AuthenticateBatch (mixed), request %d", i), results[i].Err)
+			} else if results[i].Identity.HolderID != "gpu-1" {
+				t.Fatalf("AuthenticateBatch (mixed), request %d: %+v", i, results[i].Identity)
+			}
 		}
 	}
 	// then a normal batch on the same Verifier: every request passes once (the nonces of the
@@ -118,7 +125,11 @@ func TestPanicBoundary(t *testing.T) {
 	normal := []BatchRequest{{Proof: fresh("b-0"), Request: f.request}, {Proof: fresh("b-1"), Request: f.request},
 		{Proof: fresh("b-2"), Request: f.request}, {Proof: fresh("b-3"), Request: f.request},
 		{Proof: fresh("b-4"), Request: f.request}}
-	for i, r := range v.AuthenticateBatch(normal, &now) {
+	results, err = v.AuthenticateBatch(normal, &now)
+	if err != nil {
+		t.Fatalf("AuthenticateBatch after the panic: %v", err)
+	}
+	for i, r := range results {
 		if r.Err != nil || r.Identity.HolderID != "gpu-1" {
 			t.Fatalf("AuthenticateBatch after the panic, request %d: %+v %v", i, r.Identity, r.Err)
 		}

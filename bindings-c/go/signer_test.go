@@ -121,7 +121,7 @@ func TestSignerClientEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if identity, err := parsed.Identity(nil); err != nil || identity.RevocationID != picked.RevocationID {
+	if identity, err := parsed.Identity(); err != nil || identity.RevocationID != picked.RevocationID {
 		t.Fatalf("identity %+v %v", identity, err)
 	}
 

@@ -41,7 +41,8 @@ func takeIdentity(p *C.tc_identity) Identity {
 	return Identity{HolderID: goText(fields[0]), HolderPublicHex: goText(fields[1]), RevocationID: goText(fields[2])}
 }
 
-// ParseToken parses a token (URL-safe base64) and verifies every block against the trusted keys.
+// ParseToken parses a token (URL-safe base64) and verifies every block against the trusted keys;
+// one longer than the default MaxTokenBytes (32 KiB) is ErrLimitExceeded before it is decoded.
 func ParseToken(keys *IssuerKeys, token string) (*Token, error) {
 	defer runtime.KeepAlive(keys)
 	p, n := cText(token)
@@ -133,13 +134,12 @@ func (t *Token) Bytes() ([]byte, error) {
 }
 
 // Identity is the holder the issuer bound in the authority block (TOKEN_UNBOUND unless exactly one
-// holder key and one revocation id). limits nil means the defaults.
-func (t *Token) Identity(limits *Limits) (Identity, error) {
+// holder key and one revocation id), read from the facts the issuer wrote: no Datalog runs.
+func (t *Token) Identity() (Identity, error) {
 	defer runtime.KeepAlive(t)
-	cl := limits.orDefault()
 	var out *C.tc_identity
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_identity(t.handle(), &cl, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_identity(t.handle(), &out, &cerr), cerr); err != nil {
 		return Identity{}, err
 	}
 	return takeIdentity(out), nil

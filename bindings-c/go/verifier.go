@@ -32,15 +32,28 @@ type Verifier struct {
 }
 
 // VerifierOptions are a verifier's settings; the zero value of a field keeps the core's default
-// (300 s skew, default limits, 100 000 replay entries, a 10 000-token cache, in-process stores).
+// (300 s skew, default limits, 100 000 replay entries, a 10 000-token cache of at most 64 MiB,
+// batches of at most 1024 requests and 64 MiB of bodies, in-process stores).
 type VerifierOptions struct {
 	MaxSkewSeconds float64
-	Limits         *Limits
+	// Limits: MaxTokenBytes for every request's token, all of them in CheckPolicy and Authorize
+	// (nil = DefaultLimits(); a non-nil Limits is taken whole, see Limits).
+	Limits *Limits
 	// ReplayCapacity bounds the in-process replay store (unused with Redis); when it is full and
 	// nothing in it expired, requests fail with ErrStoreUnavailable rather than forget a nonce.
 	ReplayCapacity int
-	// TokenCacheCapacity is how many verified tokens are kept; negative turns the cache off.
+	// TokenCacheCapacity is how many verified tokens are kept; negative turns the cache off. A token
+	// enters the cache only once a request's proof of possession with it verified.
 	TokenCacheCapacity int
+	// TokenCacheMaxBytes bounds the cache's memory (each entry counts as 4096 + 4 times its token's
+	// length; least recently used out first); negative turns the cache off.
+	TokenCacheMaxBytes int64
+	// MaxBatchRequests is the most requests one AuthenticateBatch takes; a larger batch is refused
+	// whole with ErrLimitExceeded (negative: every non-empty batch is).
+	MaxBatchRequests int
+	// MaxBatchBodyBytes bounds the bodies of one batch's requests together; more is refused whole
+	// with ErrLimitExceeded (negative: any body at all is).
+	MaxBatchBodyBytes int64
 	// Revoked are revocation ids refused from the start (with Redis: added to the shared set by
 	// NewVerifier, which fails with ErrStoreUnavailable when Redis cannot take them).
 	Revoked []string
@@ -85,6 +98,24 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 		options.token_cache_capacity = C.size_t(opts.TokenCacheCapacity)
 	case opts.TokenCacheCapacity < 0:
 		options.token_cache_capacity = 0
+	}
+	switch {
+	case opts.TokenCacheMaxBytes > 0:
+		options.token_cache_max_bytes = C.uint64_t(opts.TokenCacheMaxBytes)
+	case opts.TokenCacheMaxBytes < 0:
+		options.token_cache_max_bytes = 0
+	}
+	switch {
+	case opts.MaxBatchRequests > 0:
+		options.max_batch_requests = C.size_t(opts.MaxBatchRequests)
+	case opts.MaxBatchRequests < 0:
+		options.max_batch_requests = 0
+	}
+	switch {
+	case opts.MaxBatchBodyBytes > 0:
+		options.max_batch_body_bytes = C.uint64_t(opts.MaxBatchBodyBytes)
+	case opts.MaxBatchBodyBytes < 0:
+		options.max_batch_body_bytes = 0
 	}
 	var pin runtime.Pinner
 	defer pin.Unpin()
@@ -132,8 +163,9 @@ func cNow(now *float64) *C.double {
 }
 
 // Authenticate checks one request as the package-level Authenticate does, plus: the token comes from
-// the cache when seen before, revocations are the verifier's, and a (holder, nonce) pair seen again
-// inside the window is ErrReplayed. now nil is the system clock.
+// the cache when seen before (it is cached once a proof with it verified), revocations are the
+// verifier's, and a (holder, nonce) pair seen again inside the window is ErrReplayed. now nil is the
+// system clock.
 func (v *Verifier) Authenticate(proof *Proof, r Request, now *float64) (*Token, Identity, error) {
 	defer runtime.KeepAlive(v)
 	defer runtime.KeepAlive(proof)

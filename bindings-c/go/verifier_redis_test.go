@@ -60,8 +60,7 @@ func TestRedisChildVerifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := NewVerifier(keys, VerifierOptions{Limits: &Limits{MaxTime: 2 * time.Second, MaxFacts: 1000,
-		MaxIterations: 100}, Redis: &RedisOptions{URL: job.URL, KeyPrefix: job.Prefix,
+	v, err := NewVerifier(keys, VerifierOptions{Limits: patientLimits(), Redis: &RedisOptions{URL: job.URL, KeyPrefix: job.Prefix,
 		CommandTimeout: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -191,8 +190,7 @@ func jobFor(t *testing.T, f *fixture, url, prefix string, nonces []string) redis
 
 func redisVerifier(t *testing.T, f *fixture, url, prefix string) *Verifier {
 	t.Helper()
-	v, err := NewVerifier(f.trusted, VerifierOptions{Limits: &Limits{MaxTime: 2 * time.Second, MaxFacts: 1000,
-		MaxIterations: 100}, Redis: &RedisOptions{URL: url, KeyPrefix: prefix,
+	v, err := NewVerifier(f.trusted, VerifierOptions{Limits: patientLimits(), Redis: &RedisOptions{URL: url, KeyPrefix: prefix,
 		CommandTimeout: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)

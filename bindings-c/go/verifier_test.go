@@ -62,7 +62,7 @@ func TestVerifier(t *testing.T) {
 // TestVerifierConcurrent: one Verifier for every goroutine; each nonce passes once, then replays.
 func TestVerifierConcurrent(t *testing.T) {
 	f := newFixture(t)
-	v, err := NewVerifier(f.trusted, VerifierOptions{Limits: &Limits{MaxTime: 2e9, MaxFacts: 1000, MaxIterations: 100}})
+	v, err := NewVerifier(f.trusted, VerifierOptions{Limits: patientLimits()})
 	if err != nil {
 		t.Fatal(err)
 	}

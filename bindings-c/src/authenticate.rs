@@ -12,7 +12,8 @@ use crate::status::{tc_error, tc_status};
 use crate::token::tc_token;
 
 /// The verifier's settings for one request: its clock (`now`, seconds since the epoch), the allowed
-/// clock skew either way, and the authorizer limits used to read the identity.
+/// clock skew either way, and the limits (authenticate applies `max_token_bytes`, before decoding;
+/// it runs no Datalog: the identity and the expiry are read from the authority block).
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -25,7 +26,10 @@ pub struct tc_authenticate_options {
 /// Authenticate one request, cheapest check first, failing closed: the token must verify against
 /// `issuer` (TOKEN_INVALID), bind exactly one holder key and revocation id (TOKEN_UNBOUND), no
 /// revocation id of it may be in `revoked_ids` (REVOKED), the timestamp must be within the skew
-/// (STALE_REQUEST) and the signature must verify (POP_FAILED). On TC_OK, `*token_out` and
+/// (STALE_REQUEST), the issuer's expiry must not have passed at `now` (TOKEN_INVALID) and the
+/// signature must verify (POP_FAILED). A token longer than `limits.max_token_bytes` is
+/// LIMIT_EXCEEDED before it is decoded. Nothing a holder appended is evaluated here: it runs,
+/// within the limits, in `tc_check_policy`. On TC_OK, `*token_out` and
 /// `*identity_out` receive new handles when those pointers are not NULL (pass the token on to
 /// `tc_check_policy`); on failure they are set to NULL.
 ///

@@ -10,15 +10,36 @@ use crate::input::{handle, pairs, strs, tc_pair, tc_str, text};
 use crate::status::{tc_error, tc_status};
 use crate::token::tc_token;
 
-/// The authorizer's run limits; exceeding any is LIMIT_EXCEEDED, never a pass. Start from
-/// `tc_limits_default()` (10 ms, 1000 facts, 100 iterations) and change what you need.
+/// The authorizer's run limits, and the budget a token must fit before any of its Datalog runs
+/// (checked by the core: its size, blocks, what each block and body holds, an estimate of the join
+/// work); exceeding any is LIMIT_EXCEEDED, never a pass. Start from `tc_limits_default()` and change
+/// what you need (never fill one in from scratch: fields are only ever added at the end).
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct tc_limits {
+    /// Time one authorization may take, nanoseconds (default 10 ms; 0 is always exceeded).
     pub max_time_ns: u64,
+    /// Facts the authorizer may hold, derived ones included (default 1000).
     pub max_facts: u64,
+    /// Rule-evaluation iterations (default 100).
     pub max_iterations: u64,
+    /// Largest token accepted, in bytes of its base64 text, checked before decoding (default 32768).
+    pub max_token_bytes: u64,
+    /// Blocks in a token, the authority block included (default 32).
+    pub max_blocks: u64,
+    /// Facts written in one block (default 1000).
+    pub max_block_facts: u64,
+    /// Rules plus checks written in one block (default 64).
+    pub max_block_rules: u64,
+    /// Predicates in one rule, check or policy body (default 32).
+    pub max_body_atoms: u64,
+    /// Expression operations in one body (default 128).
+    pub max_body_ops: u64,
+    /// The join-size estimate of every body of the token and the authorizer together (default 10000).
+    pub max_join_size: u64,
+    /// Whether a block a holder appended may use a regular expression (`matches`); default false.
+    pub allow_appended_regex: bool,
 }
 
 impl From<Limits> for tc_limits {
@@ -27,6 +48,14 @@ impl From<Limits> for tc_limits {
             max_time_ns: u64::try_from(limits.max_time.as_nanos()).unwrap_or(u64::MAX),
             max_facts: limits.max_facts,
             max_iterations: limits.max_iterations,
+            max_token_bytes: limits.max_token_bytes,
+            max_blocks: limits.max_blocks,
+            max_block_facts: limits.max_block_facts,
+            max_block_rules: limits.max_block_rules,
+            max_body_atoms: limits.max_body_atoms,
+            max_body_ops: limits.max_body_ops,
+            max_join_size: limits.max_join_size,
+            allow_appended_regex: limits.allow_appended_regex,
         }
     }
 }
@@ -37,6 +66,14 @@ impl From<tc_limits> for Limits {
             max_time: Duration::from_nanos(limits.max_time_ns),
             max_facts: limits.max_facts,
             max_iterations: limits.max_iterations,
+            max_token_bytes: limits.max_token_bytes,
+            max_blocks: limits.max_blocks,
+            max_block_facts: limits.max_block_facts,
+            max_block_rules: limits.max_block_rules,
+            max_body_atoms: limits.max_body_atoms,
+            max_body_ops: limits.max_body_ops,
+            max_join_size: limits.max_join_size,
+            allow_appended_regex: limits.allow_appended_regex,
         }
     }
 }
@@ -47,21 +84,22 @@ impl From<tc_limits> for Limits {
 /// `ptr` is NULL or readable.
 pub(crate) unsafe fn limits_or_default(ptr: *const tc_limits) -> Limits {
     // SAFETY: the caller's contract
-    unsafe { ptr.as_ref() }.map_or_else(Limits::default, |l| Limits::from(*l))
+    unsafe { ptr.as_ref() }.map_or(Limits::DEFAULT, |l| Limits::from(*l))
 }
 
-/// Core's default limits: 10 ms, 1000 facts, 100 iterations.
+/// Core's default limits (`Limits::DEFAULT`): 10 ms, 1000 facts, 100 iterations; a token of at most
+/// 32 KiB and 32 blocks, 1000 facts and 64 rules or checks per block, 32 atoms and 128 operations per
+/// body, a join estimate of 10 000, no regular expression in an appended block.
 #[no_mangle]
 pub extern "C" fn tc_limits_default() -> tc_limits {
-    crate::boundary::guard(tc_limits { max_time_ns: 10_000_000, max_facts: 1000, max_iterations: 100 }, || {
-        tc_limits::from(Limits::default())
-    })
+    crate::boundary::guard(tc_limits::from(Limits::DEFAULT), || tc_limits::from(Limits::DEFAULT))
 }
 
 /// One authorization decision: `time(now)`, each request fact `name("value")` in order (names must
 /// be identifiers; values are bound, never spliced), the `allow` policy, then `deny if true`.
-/// TC_OK when allowed, DENIED otherwise (expiry included), LIMIT_EXCEEDED past `limits` (NULL =
-/// defaults), MALFORMED_INPUT for a bad fact name or a policy that does not parse.
+/// TC_OK when allowed, DENIED otherwise (expiry included), LIMIT_EXCEEDED when the token (with the
+/// request facts and the policy) is over the budget of `limits` (NULL = defaults) or the run is past
+/// them, MALFORMED_INPUT for a bad fact name or a policy that does not parse.
 ///
 /// # Safety
 /// `token` is a live handle; `facts` is NULL (count 0) or points at `facts_count` pairs of readable

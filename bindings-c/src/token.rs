@@ -10,7 +10,6 @@ use crate::identity::tc_identity;
 use crate::input::{bytes, handle, text};
 use crate::issuer_keys::tc_issuer_keys;
 use crate::output::{clear_len, tc_bytes, to_buffer};
-use crate::policy::{limits_or_default, tc_limits};
 use crate::status::{tc_error, tc_status};
 
 /// A verified token. Immutable: safe to share between threads (authorize it from several at once).
@@ -44,7 +43,8 @@ impl tc_token {
 }
 
 /// Parse a token (URL-safe base64, as sent in `Authorization: Biscuit …`) and verify every block's
-/// signature against the trusted issuer key(s). TOKEN_INVALID when it does not parse or verify.
+/// signature against the trusted issuer key(s). TOKEN_INVALID when it does not parse or verify;
+/// LIMIT_EXCEEDED, before decoding, when it is longer than the default `max_token_bytes` (32 KiB).
 ///
 /// # Safety
 /// `issuer` is a live handle; `token` is NULL (length 0) or readable for `token_len` bytes; `out` is
@@ -64,7 +64,8 @@ pub unsafe extern "C" fn tc_token_parse(
     })
 }
 
-/// Parse a token from its raw (protobuf) bytes, verifying it as `tc_token_parse`.
+/// Parse a token from its raw (protobuf) bytes, verifying it as `tc_token_parse` (the same size
+/// limit, on the raw bytes).
 ///
 /// # Safety
 /// As `tc_token_parse`.
@@ -187,22 +188,21 @@ pub unsafe extern "C" fn tc_token_to_bytes(
 }
 
 /// The holder identity the issuer bound in the authority block (exactly one `worker_key` and one
-/// `revocation`, else TOKEN_UNBOUND). `limits` NULL means the defaults. `tc_authenticate` already
-/// returns it; this is for inspection.
+/// `revocation`, else TOKEN_UNBOUND), read from the facts the issuer wrote: no Datalog of any block
+/// runs, so no limits apply. `tc_authenticate` already returns it; this is for inspection.
 ///
 /// # Safety
-/// `token` is a live handle; `limits` is NULL or readable; `out` is writable; `err` is NULL or writable.
+/// `token` is a live handle; `out` is writable; `err` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn tc_token_identity(
     token: *const tc_token,
-    limits: *const tc_limits,
     out: *mut *mut tc_identity,
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
         clear(out);
         let token = handle(token, "token")?;
-        put(out, tc_identity::from(token.token().identity(&limits_or_default(limits))?))
+        put(out, tc_identity::from(token.token().identity()?))
     })
 }
 

@@ -7,8 +7,11 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
 
+use trustcore_core::verifier::{
+    DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_TOKEN_CACHE_MAX_BYTES,
+};
 use trustcore_core::{
-    Error, ErrorCode, RedisConfig, Request, VerifiedToken, Verifier, VerifierConfig, WorkerProof,
+    Error, ErrorCode, Limits, RedisConfig, Request, VerifiedToken, Verifier, VerifierConfig, WorkerProof,
     DEFAULT_REPLAY_CAPACITY,
 };
 
@@ -50,14 +53,16 @@ pub struct tc_verifier_options {
     /// Allowed clock skew either way, seconds (default 300); replay entries live twice as long.
     /// Finite and not negative, else MALFORMED_INPUT.
     pub max_skew_seconds: f64,
-    /// Authorizer limits for reading identities, `tc_verifier_check_policy` and `tc_verifier_authorize`.
+    /// The limits: `max_token_bytes` for every request's token (checked before decoding), all of them
+    /// in `tc_verifier_check_policy` and `tc_verifier_authorize`.
     pub limits: tc_limits,
     /// The most (holder, nonce) pairs the in-process replay store remembers (default 100 000); when
     /// full and none expired, requests are refused (STORE_UNAVAILABLE) rather than a nonce
     /// forgotten. Not used with Redis.
     pub replay_capacity: usize,
     /// Verified tokens kept in the cache (default 10 000, least recently used dropped first); 0
-    /// turns the cache off (every request verifies its token's signatures).
+    /// turns the cache off (every request verifies its token's signatures). A token enters the cache
+    /// only once a request's proof of possession with it verified.
     pub token_cache_capacity: usize,
     /// Redis for the replay and revocation stores: `redis://[user:password@]host:port[/db]` or
     /// `redis+unix:///path/to/redis.sock`. NULL (length 0, the default) keeps the stores in this
@@ -78,17 +83,27 @@ pub struct tc_verifier_options {
     pub redis_command_timeout_ms: u32,
     /// Idle Redis connections kept for reuse (default 8; 0 opens one per command).
     pub redis_max_idle: usize,
+    /// Memory the token cache may hold, bytes (default 64 MiB; each entry counts as 4096 + 4 times
+    /// its token's length); the least recently used entries leave first. 0 turns the cache off.
+    pub token_cache_max_bytes: u64,
+    /// Requests one `tc_verifier_authenticate_batch` takes (default 1024); a larger batch is
+    /// refused whole, LIMIT_EXCEEDED.
+    pub max_batch_requests: usize,
+    /// Body bytes of all the requests of one batch together (default 64 MiB); more is refused
+    /// whole, LIMIT_EXCEEDED.
+    pub max_batch_body_bytes: u64,
 }
 
-/// Core's defaults: 300 s skew, default limits, 100 000 replay entries, a 10 000-token cache, the
-/// stores in this process (`redis_url` NULL); for Redis, the prefix `trustcore:` (NULL), 1000 ms to
-/// connect, 500 ms per command, 8 idle connections.
+/// Core's defaults: 300 s skew, default limits, 100 000 replay entries, a 10 000-token cache of at
+/// most 64 MiB, batches of at most 1024 requests and 64 MiB of bodies, the stores in this process
+/// (`redis_url` NULL); for Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per
+/// command, 8 idle connections.
 #[no_mangle]
 pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
     let fallback = tc_verifier_options {
         max_skew_seconds: 300.0,
-        limits: crate::policy::tc_limits_default(),
-        replay_capacity: 100_000,
+        limits: tc_limits::from(Limits::DEFAULT),
+        replay_capacity: DEFAULT_REPLAY_CAPACITY,
         token_cache_capacity: 10_000,
         redis_url: std::ptr::null(),
         redis_url_len: 0,
@@ -97,6 +112,9 @@ pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
         redis_connect_timeout_ms: 1000,
         redis_command_timeout_ms: 500,
         redis_max_idle: 8,
+        token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
+        max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
+        max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
     };
     guard(fallback, || {
         // a placeholder issuer key and URL only to read core's defaults; neither is used
@@ -106,8 +124,11 @@ pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
         tc_verifier_options {
             max_skew_seconds: defaults.max_skew_seconds,
             limits: defaults.limits.into(),
-            replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            replay_capacity: defaults.replay_capacity,
             token_cache_capacity: defaults.token_cache_capacity,
+            token_cache_max_bytes: defaults.token_cache_max_bytes,
+            max_batch_requests: defaults.max_batch_requests,
+            max_batch_body_bytes: defaults.max_batch_body_bytes,
             redis_connect_timeout_ms: millis(redis.connect_timeout),
             redis_command_timeout_ms: millis(redis.command_timeout),
             redis_max_idle: redis.max_idle,
@@ -185,6 +206,9 @@ pub unsafe extern "C" fn tc_verifier_new(
         config.limits = options.limits.into();
         config.replay_capacity = options.replay_capacity;
         config.token_cache_capacity = options.token_cache_capacity;
+        config.token_cache_max_bytes = options.token_cache_max_bytes;
+        config.max_batch_requests = options.max_batch_requests;
+        config.max_batch_body_bytes = options.max_batch_body_bytes;
         config.revoked_ids = strs(revoked_ids, revoked_count, "revoked id")?.into_iter().map(str::to_owned).collect();
         config.redis = redis_config(&options)?;
         put(out, tc_verifier { verifier: Verifier::new(config)? })
@@ -194,7 +218,8 @@ pub unsafe extern "C" fn tc_verifier_new(
 /// Authenticate one request as `tc_authenticate` does, plus: the token comes from the cache when it
 /// was seen before, the revocation list is the verifier's, and a (holder, nonce) pair seen again
 /// inside the window is REPLAYED (recorded only after the proof verified). `now` NULL is the system
-/// clock. The token handle shares the cached token (no copy).
+/// clock. The token handle shares the cached token (no copy); a token is cached only once a request's
+/// proof with it verified.
 ///
 /// # Safety
 /// `verifier` and `proof` are live handles; `request` is readable with valid parts; `now` is NULL or
@@ -240,17 +265,21 @@ struct Accepted {
 /// get there alone, read with `tc_batch_result_status(*out, i)`; the proofs of those that reach that
 /// step are checked together with one Ed25519 batch verification (about half the cost of checking
 /// them one by one), and when that fails each is checked on its own (strict) to name the failing
-/// ones. Nonces are recorded in order, so a nonce used twice in one batch is REPLAYED the second
-/// time. `now` NULL is the system clock, read once for the whole batch.
+/// ones. Nonces are recorded in order, so a (holder, nonce) pair used twice in one batch is REPLAYED
+/// the second time, before any signature work. `now` NULL is the system clock, read once for the
+/// whole batch.
 ///
 /// Batch verification is not strict verification: it accepts a signature that strict checking
 /// refuses only when the holder built it with small-order components, which needs the holder's own
 /// key (no one else can forge one). Where that matters, use `tc_verifier_authenticate`.
 ///
 /// The call itself returns TC_OK, with `*out` a new result (count 0 included), unless its
-/// arguments are bad: `verifier` NULL, `proofs` or `requests` NULL with `count` > 0, or `out` NULL
-/// are MALFORMED_INPUT (TC_INTERNAL for a caught panic), with `*out` NULL. A NULL entry of `proofs`
-/// or a request with bad parts (NULL with a length, invalid UTF-8) is that request's
+/// arguments are bad or the batch is too large; `*out` is then NULL and no request is
+/// authenticated (no nonce spent). `verifier` NULL, `proofs` or `requests` NULL with `count` > 0,
+/// or `out` NULL are MALFORMED_INPUT (TC_INTERNAL for a caught panic). More than the verifier's
+/// `max_batch_requests` requests, or bodies (their `body_len`, added up) over its
+/// `max_batch_body_bytes`, are LIMIT_EXCEEDED, decided before any body is read. A NULL entry of
+/// `proofs` or a request with bad parts (NULL with a length, invalid UTF-8) is that request's
 /// MALFORMED_INPUT only: the others are still authenticated.
 ///
 /// # Safety
@@ -276,6 +305,8 @@ pub unsafe extern "C" fn tc_verifier_authenticate_batch(
         let verifier = &handle(verifier, "verifier")?.verifier;
         let proofs = array(proofs, count, "proofs")?;
         let requests = array(requests, count, "requests")?;
+        // an oversized batch is refused whole before any body is read (bodies are borrowed, never copied)
+        verifier.check_batch_size(count, requests.iter().map(|r| r.body_len as u64))?;
         // a request whose inputs do not convert is refused on its own, as it would be alone
         let inputs: Vec<Result<(&WorkerProof, Request<'_>)>> = proofs
             .iter()
@@ -283,7 +314,7 @@ pub unsafe extern "C" fn tc_verifier_authenticate_batch(
             .map(|(proof, request)| Ok((&handle(*proof, "proof")?.proof, crate::proof::request(request)?)))
             .collect();
         let batch: Vec<(&WorkerProof, Request<'_>)> = inputs.iter().filter_map(|i| i.as_ref().ok().cloned()).collect();
-        let mut outcomes = verifier.authenticate_batch(&batch, now.as_ref().copied()).into_iter();
+        let mut outcomes = verifier.authenticate_batch(&batch, now.as_ref().copied())?.into_iter();
         let items = inputs
             .into_iter()
             .map(|input| {

@@ -1,6 +1,7 @@
 /* tc_verifier_authenticate_batch and tc_batch_result: a mixed batch gives each request the status
  * (and message) a second verifier gives it one by one; 64 valid requests pass, then all replay; the
- * misuse of the call (NULL arrays with a count, count 0, NULL out) and of the result's getters. */
+ * misuse of the call (NULL arrays with a count, count 0, NULL out) and of the result's getters; the
+ * batch bounds (max_batch_requests, max_batch_body_bytes) and a (token, nonce) repeated in a batch. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,7 +173,7 @@ static void full_batch(const fixture *f) {
     }
     uint64_t hits = 0, misses = 0;
     tc_verifier_cache_stats(v, &hits, &misses);
-    CHECK(misses == 1 && hits == 2 * MANY - 1); /* one token parse for all 128 requests */
+    CHECK(misses == 1 && hits == 1); /* one token lookup per batch: parsed once, cached once proven */
     tc_verifier_free(v);
     for (int i = 0; i < MANY; i++)
         tc_proof_free(proofs[i]);
@@ -228,8 +229,101 @@ static void misuse(const fixture *f) {
     tc_verifier_free(v);
 }
 
+/* A batch over max_batch_requests, or whose bodies together are over max_batch_body_bytes, is refused
+ * whole (LIMIT_EXCEEDED, *out NULL) before any request is read, and spends nothing; a (token, nonce)
+ * repeated inside a batch is REPLAYED the second time, even signed over another body. */
+static void bounds(const fixture *f) {
+    enum { N = 3 };
+    tc_proof *proofs[N];
+    tc_request requests[N], unreadable[N];
+    for (int i = 0; i < N; i++) {
+        char nonce[32];
+        snprintf(nonce, sizeof nonce, "bound-%d", i);
+        proofs[i] = sign(f->worker, f->token_b64, &f->request, "1700000000", nonce);
+        requests[i] = f->request;
+        unreadable[i] = f->request;
+        unreadable[i].body = NULL; /* with a length: each request alone would be MALFORMED_INPUT */
+    }
+    const tc_proof *const *all = (const tc_proof *const *)proofs;
+    double now = FIXTURE_NOW;
+    tc_verifier_options options = tc_verifier_options_default();
+    options.limits = f->limits;
+    options.max_batch_requests = 2;
+    tc_verifier *v = NULL;
+    CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &v, NULL) == TC_OK);
+    tc_batch_result *result = (tc_batch_result *)f;
+    BATCH_EXPECT(TC_LIMIT_EXCEEDED, tc_verifier_authenticate_batch(v, all, requests, N, &now, &result, &err));
+    CHECK(result == NULL);
+    BATCH_EXPECT(TC_LIMIT_EXCEEDED, tc_verifier_authenticate_batch(v, all, unreadable, N, &now, &result, &err));
+    /* nothing was spent: two of them pass */
+    CHECK(tc_verifier_authenticate_batch(v, all, requests, 2, &now, &result, NULL) == TC_OK);
+    CHECK(tc_batch_result_count(result) == 2 && tc_batch_result_status(result, 0) == TC_OK &&
+          tc_batch_result_status(result, 1) == TC_OK);
+    tc_batch_result_free(result);
+    tc_verifier_free(v);
+    /* 0: every non-empty batch is refused, the empty one is not */
+    options.max_batch_requests = 0;
+    CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &v, NULL) == TC_OK);
+    BATCH_EXPECT(TC_LIMIT_EXCEEDED, tc_verifier_authenticate_batch(v, all, requests, 1, &now, &result, &err));
+    CHECK(tc_verifier_authenticate_batch(v, NULL, NULL, 0, &now, &result, NULL) == TC_OK);
+    CHECK(tc_batch_result_count(result) == 0);
+    tc_batch_result_free(result);
+    tc_verifier_free(v);
+
+    /* bodies of 2 bytes: two are over 3, one is not */
+    options = tc_verifier_options_default();
+    options.limits = f->limits;
+    options.max_batch_body_bytes = 2 * f->request.body_len - 1;
+    CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &v, NULL) == TC_OK);
+    result = (tc_batch_result *)f;
+    BATCH_EXPECT(TC_LIMIT_EXCEEDED, tc_verifier_authenticate_batch(v, all, requests, 2, &now, &result, &err));
+    CHECK(result == NULL);
+    BATCH_EXPECT(TC_LIMIT_EXCEEDED, tc_verifier_authenticate_batch(v, all, unreadable, 2, &now, &result, &err));
+    CHECK(tc_verifier_authenticate_batch(v, all, requests, 1, &now, &result, NULL) == TC_OK);
+    CHECK(tc_batch_result_count(result) == 1 && tc_batch_result_status(result, 0) == TC_OK);
+    tc_batch_result_free(result);
+    tc_verifier_free(v);
+
+    /* the defaults take both batches */
+    options = tc_verifier_options_default();
+    options.limits = f->limits;
+    CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &v, NULL) == TC_OK);
+    CHECK(tc_verifier_authenticate_batch(v, all, requests, N, &now, &result, NULL) == TC_OK);
+    int passed = 0;
+    for (size_t i = 0; i < N; i++)
+        passed += tc_batch_result_status(result, i) == TC_OK;
+    CHECK(tc_batch_result_count(result) == N && passed == N);
+    tc_batch_result_free(result);
+
+    /* a (token, nonce) twice: the same proof, then the same nonce signed over another body */
+    static const unsigned char other_body[] = "{\"x\":1}";
+    const tc_request other = {S("POST"), S("/lease"), other_body, sizeof other_body - 1};
+    tc_proof *twice = sign(f->worker, f->token_b64, &f->request, "1700000000", "dup");
+    tc_proof *again = sign(f->worker, f->token_b64, &other, "1700000000", "dup");
+    tc_proof *fresh = sign(f->worker, f->token_b64, &f->request, "1700000000", "dup-2");
+    const tc_proof *dup[4] = {twice, twice, again, fresh};
+    const tc_request dup_requests[4] = {f->request, f->request, other, f->request};
+    const tc_status want[4] = {TC_OK, TC_REPLAYED, TC_REPLAYED, TC_OK};
+    CHECK(tc_verifier_authenticate_batch(v, dup, dup_requests, 4, &now, &result, NULL) == TC_OK);
+    CHECK(tc_batch_result_count(result) == 4);
+    for (size_t i = 0; i < 4; i++) {
+        if (tc_batch_result_status(result, i) != want[i])
+            fprintf(stderr, "duplicate batch request %zu: %s, want %s\n", i,
+                    tc_status_name(tc_batch_result_status(result, i)), tc_status_name(want[i]));
+        CHECK(tc_batch_result_status(result, i) == want[i]);
+    }
+    tc_batch_result_free(result);
+    tc_verifier_free(v);
+    tc_proof_free(twice);
+    tc_proof_free(again);
+    tc_proof_free(fresh);
+    for (int i = 0; i < N; i++)
+        tc_proof_free(proofs[i]);
+}
+
 void batch_checks(const fixture *f) {
     mixed_batch(f);
     full_batch(f);
     misuse(f);
+    bounds(f);
 }

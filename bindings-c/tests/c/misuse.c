@@ -1,10 +1,12 @@
 /* Ownership and misuse of the C ABI: NULL everywhere, short buffers, invalid UTF-8, stale out
- * pointers, secrets kept out of messages, (batch_checks.c) the verifier's batches, (threads.c)
+ * pointers, secrets kept out of messages, every tc_limits field reaching the core, the token cache's
+ * bounds and admission, (batch_checks.c) the verifier's batches and their bounds, (threads.c)
  * handles shared between threads, (hostile.c) the hostile-input table (NUL bytes, invalid UTF-8, empty
  * and huge values, deep JSON, exploding Datalog),
  * (signer_checks.c) the signer client against a real `trustcore signer serve`, and (redis_checks.c)
  * the verifier's store options and its Redis stores against a real redis-server.
  * Built with ASan + UBSan and run once more under valgrind: every path here must leak nothing. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,7 +126,7 @@ static void null_arguments(const fixture *f) {
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_header(NULL, 0, &name, &value, &err));
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_header(f->proof, 0, NULL, &value, &err));
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_header(f->proof, TC_PROOF_PARTS, &name, &value, &err));
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_token_identity(NULL, NULL, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_token_identity(NULL, NULL, &err));
     size_t len = 0;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_issuer_key_public_hex(NULL, NULL, 0, &len, &err));
     CHECK(len == 0); /* not "too small": the call failed for another reason */
@@ -261,7 +263,7 @@ static void end_to_end(const fixture *f) {
     CHECK(tc_token_to_base64(token, &b64, NULL) == TC_OK);
     CHECK(tc_bytes_len(b64) == tc_bytes_len(f->token_b64));
     tc_identity *again = NULL;
-    CHECK(tc_token_identity(token, NULL, &again, NULL) == TC_OK);
+    CHECK(tc_token_identity(token, &again, NULL) == TC_OK);
     CHECK(!strcmp(tc_identity_holder_id(again).ptr, "gpu-1"));
 
     /* the refusals of authenticate */
@@ -405,6 +407,178 @@ static void verifier_flow(const fixture *f) {
     tc_token_free(token);
 }
 
+/* Signed by the fixture's issuer (seed 11…) for its worker (seed 22…): an authority block like the
+ * fixture's (expiring at FIXTURE_NOW + 3600), then an appended block
+ * `check if operation($o), $o.matches("^lea");` (made once with biscuit-python 0.4.0: appended blocks
+ * use random ephemeral keys, so it is kept as it was made). go/budget_test.go has the same. */
+static const char regex_token[] =
+    "EsgCCt0BCgp3b3JrZXJfa2V5CkBhMDlhYTVmNDdhNjc1OTgwMmZmOTU1ZjhkYzJkMmExNGE1Yzk5ZDIzYmU5N2Y4NjQxMjdmZjkz"
+    "ODM0NTVhNGYwCgpyZXZvY2F0aW9uCgVyZXYtMQoJd29ya2VyX2lkCgVncHUtMQoEbGFuZQoDZ3B1CgF0GAMiCgoICIAIEgMYgQgi"
+    "CgoICIIIEgMYgwgiCgoICIQIEgMYhQgiCgoICIYIEgMYhwgyKAomCgIIGxIHCAUSAwiICBoXCgUKAwiICAoICgYgkP7PqgYKBBoC"
+    "CAISJAgAEiDHbPfw7FykWXC55njUJefrz-OOujVpdu5Lq15Gkj-bgxpAEb7mpH2OU-lYWfFnY5Zk-3QVdV7daUoEYksxsnT6rfbK"
+    "g51D5IcFhzzOREdEkYlm1_diEAfQzw9_SU24uEHrBhqcAQoyCgFvCgRebGVhGAMyJQojCgIIGxIHCAMSAwiJCBoUCgUKAwiJCAoF"
+    "CgMYiggKBBoCCAgSJAgAEiDGnhRzK_7vH9LG4YTcDN3YlaMY5oIbA9a1ZwpftuxC8RpArMfytWMoumaFTLjI9WCvkiZqRlGLGISG"
+    "VroNhdnT9MAz-zLzYe2UZ5aZ0X9GK1PMvxC86zEdufBl8qMNoxgqByIiCiAGGjFh4JYPB0DBuboxTHQFJhwVtK_M0htPGNWl1yEx"
+    "2g==";
+
+/* Every field of tc_limits reaches the core: each, set tight, refuses (LIMIT_EXCEEDED) what the
+ * defaults accept; authenticate reads the expiry the issuer wrote. */
+static void budget(const fixture *f) {
+    const tc_limits d = tc_limits_default();
+    CHECK(d.max_time_ns == 10000000 && d.max_facts == 1000 && d.max_iterations == 100);
+    CHECK(d.max_token_bytes == 32768 && d.max_blocks == 32 && d.max_block_facts == 1000 &&
+          d.max_block_rules == 64 && d.max_body_atoms == 32 && d.max_body_ops == 128 && d.max_join_size == 10000 &&
+          !d.allow_appended_regex);
+    const tc_verifier_options o = tc_verifier_options_default();
+    CHECK(o.token_cache_max_bytes == 64u * 1024 * 1024 && o.max_batch_requests == 1024 &&
+          o.max_batch_body_bytes == 64u * 1024 * 1024);
+    CHECK(!memcmp(&o.limits, &d, offsetof(tc_limits, allow_appended_regex)) &&
+          o.limits.allow_appended_regex == d.allow_appended_regex);
+
+    tc_token *token = NULL;
+    CHECK(tc_token_parse(f->trusted, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &token,
+                         NULL) == TC_OK);
+    const tc_pair facts[] = {{S("operation"), S("lease")}};
+    static const char allow[] = "allow if operation($o), lane($l)"; /* two predicates */
+    static const char code[] = "allow if operation($o), lane($l);";
+    double now = FIXTURE_NOW;
+    size_t policy = 9;
+    CHECK(tc_check_policy(token, facts, 1, S(allow), FIXTURE_NOW, &f->limits, NULL) == TC_OK);
+    CHECK(tc_check_policy(token, facts, 1, S(allow), FIXTURE_NOW, NULL, NULL) == TC_OK);
+    tc_verifier_options vo = tc_verifier_options_default();
+    vo.limits = f->limits;
+    tc_verifier *v = NULL;
+    CHECK(tc_verifier_new(f->trusted, &vo, NULL, 0, &v, NULL) == TC_OK);
+    CHECK(tc_verifier_check_policy(v, token, facts, 1, S(allow), &now, NULL) == TC_OK);
+    tc_verifier_free(v);
+    /* the fixture's token: one block of five facts and one check (its expiry: one predicate, three
+     * operations); the policy adds a body of two predicates */
+    for (int field = 0; field < 6; field++) {
+        tc_limits tight = f->limits;
+        const char *name = "";
+        switch (field) {
+        case 0: tight.max_blocks = 0, name = "max_blocks 0"; break;
+        case 1: tight.max_block_facts = 1, name = "max_block_facts 1"; break;
+        case 2: tight.max_block_rules = 0, name = "max_block_rules 0"; break;
+        case 3: tight.max_body_atoms = 1, name = "max_body_atoms 1"; break;
+        case 4: tight.max_body_ops = 2, name = "max_body_ops 2"; break;
+        default: tight.max_join_size = 1, name = "max_join_size 1"; break;
+        }
+        tc_status a = tc_check_policy(token, facts, 1, S(allow), FIXTURE_NOW, &tight, NULL);
+        tc_status b = tc_authorize(token, S(code), &now, &tight, NULL, 0, &policy, NULL);
+        vo.limits = tight;
+        v = NULL;
+        CHECK(tc_verifier_new(f->trusted, &vo, NULL, 0, &v, NULL) == TC_OK);
+        tc_status c = tc_verifier_check_policy(v, token, facts, 1, S(allow), &now, NULL);
+        tc_verifier_free(v);
+        if (a != TC_LIMIT_EXCEEDED || b != TC_LIMIT_EXCEEDED || c != TC_LIMIT_EXCEEDED)
+            fprintf(stderr, "budget %s: check_policy %s, authorize %s, verifier check_policy %s\n", name,
+                    tc_status_name(a), tc_status_name(b), tc_status_name(c));
+        CHECK(a == TC_LIMIT_EXCEEDED && b == TC_LIMIT_EXCEEDED && c == TC_LIMIT_EXCEEDED);
+    }
+
+    /* max_token_bytes: authenticate (alone and through a verifier) checks it before decoding */
+    tc_authenticate_options small = f->options;
+    small.limits.max_token_bytes = 100;
+    EXPECT_ERROR(TC_LIMIT_EXCEEDED, tc_authenticate(f->trusted, f->proof, &f->request, NULL, 0, &small, NULL, NULL, &err));
+    tc_authenticate_options exact = f->options;
+    exact.limits.max_token_bytes = tc_bytes_len(f->token_b64);
+    CHECK(tc_authenticate(f->trusted, f->proof, &f->request, NULL, 0, &exact, NULL, NULL, NULL) == TC_OK);
+    vo.limits = small.limits;
+    v = NULL;
+    CHECK(tc_verifier_new(f->trusted, &vo, NULL, 0, &v, NULL) == TC_OK);
+    EXPECT_ERROR(TC_LIMIT_EXCEEDED, tc_verifier_authenticate(v, f->proof, &f->request, &now, NULL, NULL, &err));
+    tc_verifier_free(v);
+
+    /* allow_appended_regex: a regular expression in an appended block */
+    tc_token *regex = NULL;
+    CHECK(tc_token_parse(f->trusted, S(regex_token), &regex, NULL) == TC_OK);
+    CHECK(tc_token_block_count(regex) == 2);
+    static const char lease[] = "allow if operation(\"lease\")";
+    EXPECT_ERROR(TC_LIMIT_EXCEEDED, tc_check_policy(regex, facts, 1, S(lease), FIXTURE_NOW, &f->limits, &err));
+    EXPECT_ERROR(TC_LIMIT_EXCEEDED, tc_check_policy(regex, facts, 1, S(lease), FIXTURE_NOW, NULL, &err));
+    tc_limits allowed = f->limits;
+    allowed.allow_appended_regex = true;
+    CHECK(tc_check_policy(regex, facts, 1, S(lease), FIXTURE_NOW, &allowed, NULL) == TC_OK);
+    const tc_pair drop[] = {{S("operation"), S("drop")}};
+    EXPECT_ERROR(TC_DENIED,
+                 tc_check_policy(regex, drop, 1, S("allow if operation(\"drop\")"), FIXTURE_NOW, &allowed, &err));
+    allowed.max_blocks = 1;
+    EXPECT_ERROR(TC_LIMIT_EXCEEDED, tc_check_policy(regex, facts, 1, S(lease), FIXTURE_NOW, &allowed, &err));
+    tc_token_free(regex);
+    tc_token_free(token);
+
+    /* authenticate reads the expiry the issuer wrote: TOKEN_INVALID a second after it, fine at it */
+    vo = tc_verifier_options_default();
+    vo.limits = f->limits;
+    CHECK(tc_verifier_new(f->trusted, &vo, NULL, 0, &v, NULL) == TC_OK);
+    static const char *const stamps[] = {"1700003601", "1700003600"};
+    for (int i = 0; i < 2; i++) {
+        tc_status want = i == 0 ? TC_TOKEN_INVALID : TC_OK;
+        tc_proof *late = NULL;
+        CHECK(tc_make_proof(f->worker, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64),
+                            &f->request, S(stamps[i]), S(stamps[i]), &late, NULL) == TC_OK);
+        tc_authenticate_options at = f->options;
+        at.now = strtod(stamps[i], NULL);
+        CHECK(tc_authenticate(f->trusted, late, &f->request, NULL, 0, &at, NULL, NULL, NULL) == want);
+        CHECK(tc_verifier_authenticate(v, late, &f->request, &at.now, NULL, NULL, NULL) == want);
+        tc_proof_free(late);
+    }
+    tc_verifier_free(v);
+}
+
+/* The token cache admits a token only once a proof with it verified: forged requests leave nothing
+ * behind; token_cache_max_bytes bounds it (0 turns it off). */
+static void token_cache(const fixture *f) {
+    tc_proof *forged = NULL;
+    tc_str sig = tc_proof_signature(f->proof);
+    CHECK(tc_proof_new((const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), sig.ptr, sig.len,
+                       S("1700000000"), S("other-nonce"), &forged, NULL) == TC_OK);
+    double now = FIXTURE_NOW;
+    uint64_t hits = 9, misses = 9;
+    tc_verifier_options o = tc_verifier_options_default();
+    o.limits = f->limits;
+    tc_verifier *v = NULL;
+    CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, NULL) == TC_OK);
+    EXPECT_ERROR(TC_POP_FAILED, tc_verifier_authenticate(v, forged, &f->request, &now, NULL, NULL, &err));
+    EXPECT_ERROR(TC_POP_FAILED, tc_verifier_authenticate(v, forged, &f->request, &now, NULL, NULL, &err));
+    tc_verifier_cache_stats(v, &hits, &misses);
+    CHECK(hits == 0 && misses == 2); /* not cached */
+    CHECK(tc_verifier_authenticate(v, f->proof, &f->request, &now, NULL, NULL, NULL) == TC_OK);
+    tc_proof *second = NULL;
+    CHECK(tc_make_proof(f->worker, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &f->request,
+                        S("1700000000"), S("n2"), &second, NULL) == TC_OK);
+    CHECK(tc_verifier_authenticate(v, second, &f->request, &now, NULL, NULL, NULL) == TC_OK);
+    tc_verifier_cache_stats(v, &hits, &misses);
+    CHECK(hits == 1 && misses == 3);
+    tc_verifier_free(v);
+    tc_proof_free(second);
+
+    /* token_cache_max_bytes: 1 (no entry fits), 0 (no cache), 1 MiB (the token fits) */
+    const uint64_t bounds[] = {1, 0, 1u << 20};
+    const uint64_t want_hits[] = {0, 0, 1}, want_misses[] = {2, 0, 1};
+    for (int i = 0; i < 3; i++) {
+        o.token_cache_max_bytes = bounds[i];
+        CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, NULL) == TC_OK);
+        for (int k = 0; k < 2; k++) {
+            char nonce[16];
+            snprintf(nonce, sizeof nonce, "cb-%d", k);
+            tc_proof *p = NULL;
+            CHECK(tc_make_proof(f->worker, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64),
+                                &f->request, S("1700000000"), S(nonce), &p, NULL) == TC_OK);
+            CHECK(tc_verifier_authenticate(v, p, &f->request, &now, NULL, NULL, NULL) == TC_OK);
+            tc_proof_free(p);
+        }
+        tc_verifier_cache_stats(v, &hits, &misses);
+        if (hits != want_hits[i] || misses != want_misses[i])
+            fprintf(stderr, "token_cache_max_bytes %llu: hits %llu misses %llu\n", (unsigned long long)bounds[i],
+                    (unsigned long long)hits, (unsigned long long)misses);
+        CHECK(hits == want_hits[i] && misses == want_misses[i]);
+        tc_verifier_free(v);
+    }
+    tc_proof_free(forged);
+}
+
 static void keys(void) {
     tc_issuer_key *a = NULL, *b = NULL;
     CHECK(tc_issuer_key_generate(&a, NULL) == TC_OK);
@@ -445,6 +619,8 @@ int main(int argc, char **argv) {
     end_to_end(&f);
     jobs_and_frames(&f);
     verifier_flow(&f);
+    budget(&f);
+    token_cache(&f);
     batch_checks(&f);
     hostile_checks(&f, argc > 1 ? argv[1] : NULL);
     keys();

@@ -89,6 +89,20 @@ static tc_limits limits_of(const cJSON *input) {
     if (num(l, "max_time_ms", &v)) limits.max_time_ns = (uint64_t)(v * 1e6);
     if (num(l, "max_facts", &v)) limits.max_facts = (uint64_t)v;
     if (num(l, "max_iterations", &v)) limits.max_iterations = (uint64_t)v;
+    /* the budget a token must fit (as core/tests/conformance.rs, fn limits) */
+    const struct {
+        const char *name;
+        uint64_t *field;
+    } budget[] = {
+        {"max_token_bytes", &limits.max_token_bytes}, {"max_blocks", &limits.max_blocks},
+        {"max_block_facts", &limits.max_block_facts}, {"max_block_rules", &limits.max_block_rules},
+        {"max_body_atoms", &limits.max_body_atoms},   {"max_body_ops", &limits.max_body_ops},
+        {"max_join_size", &limits.max_join_size},
+    };
+    for (size_t i = 0; i < sizeof budget / sizeof *budget; i++)
+        if (num(l, budget[i].name, &v)) *budget[i].field = (uint64_t)v;
+    const cJSON *regex = cJSON_GetObjectItemCaseSensitive(l, "allow_appended_regex");
+    if (cJSON_IsBool(regex)) limits.allow_appended_regex = cJSON_IsTrue(regex);
     return scaled(limits);
 }
 
@@ -561,8 +575,9 @@ static bool verifier_authenticate_step(const tc_verifier *verifier, const cJSON 
 
 /* One authenticate_batch step ({"requests": [{"proof", "request"}, ...], "now"}): one
  * tc_verifier_authenticate_batch call; *outcomes is the list of each request's "OK" or code name, in
- * order (as core/tests/conformance.rs, fn verifier_batch: the accepted tokens are not kept). False
- * when the step's fields are malformed; a failure of the call itself is *status (never TC_OK then). */
+ * order, or the one code name of a batch the call refused whole (no result then), as
+ * core/tests/conformance.rs, fn verifier_batch (the accepted tokens are not kept). False when the
+ * step's fields are malformed; a result that breaks the ABI's promises is *status TC_INTERNAL. */
 static bool verifier_batch_step(const tc_verifier *verifier, const cJSON *args, cJSON **outcomes, tc_status *status) {
     const cJSON *requests = cJSON_GetObjectItemCaseSensitive(args, "requests");
     double now;
@@ -593,7 +608,11 @@ static bool verifier_batch_step(const tc_verifier *verifier, const cJSON *args, 
         *status = tc_verifier_authenticate_batch(verifier, (const tc_proof *const *)proofs, parts, count, &now,
                                                  &result, NULL);
     }
-    if (fields_ok && *status == TC_OK) {
+    if (fields_ok && *status != TC_OK) {
+        /* refused whole (LIMIT_EXCEEDED for an oversized batch): the outcome is its code, with no result */
+        *outcomes = cJSON_CreateString(tc_status_name(*status));
+        *status = result == NULL ? TC_OK : TC_INTERNAL;
+    } else if (fields_ok) {
         *outcomes = cJSON_CreateArray();
         for (size_t i = 0; i < tc_batch_result_count(result); i++)
             cJSON_AddItemToArray(*outcomes, cJSON_CreateString(tc_status_name(tc_batch_result_status(result, i))));
@@ -612,8 +631,8 @@ static bool verifier_batch_step(const tc_verifier *verifier, const cJSON *args, 
 
 /* verifier_sequence: one tc_verifier through the case's steps (authenticate, authenticate_batch,
  * check_policy on the last token accepted by authenticate, revoke, cache_stats); each step's outcome
- * is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its requests'.
- * A failing step does not end the sequence. */
+ * is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its requests' or
+ * the one code of a batch refused whole. A failing step does not end the sequence. */
 static outcome op_verifier_sequence(const cJSON *in) {
     outcome out = {0};
     tc_issuer_keys *issuer = NULL;
@@ -627,6 +646,9 @@ static outcome op_verifier_sequence(const cJSON *in) {
     NEED(num(in, "max_skew_seconds", &options.max_skew_seconds), "max_skew_seconds");
     double capacity;
     if (num(in, "replay_capacity", &capacity)) options.replay_capacity = (size_t)capacity;
+    if (num(in, "token_cache_max_bytes", &capacity)) options.token_cache_max_bytes = (uint64_t)capacity;
+    if (num(in, "max_batch_requests", &capacity)) options.max_batch_requests = (size_t)capacity;
+    if (num(in, "max_batch_body_bytes", &capacity)) options.max_batch_body_bytes = (uint64_t)capacity;
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(in, "revoked_ids");
     if (cJSON_IsArray(ids)) NEED((revoked = strs_of(ids, &revoked_count)), "revoked_ids");
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(in, "steps");
@@ -646,10 +668,11 @@ static outcome op_verifier_sequence(const cJSON *in) {
             cJSON *batch = NULL;
             NEED(verifier_batch_step(verifier, args, &batch, &st), "authenticate_batch step fields");
             if (st != TC_OK) {
-                /* the call itself failed: no list to compare, so the case fails with that status */
+                /* the result broke the ABI's promises: the case fails with that status */
                 cJSON_Delete(batch);
                 out.status = st;
-                snprintf(out.message, sizeof out.message, "tc_verifier_authenticate_batch itself failed");
+                snprintf(out.message, sizeof out.message, "tc_verifier_authenticate_batch: a result with a failure, "
+                                                          "or not one outcome per request");
                 goto done;
             }
             cJSON_AddItemToArray(outcomes, batch);

@@ -245,7 +245,7 @@ static void end_to_end(const fixture *f, const tc_signer_client *client) {
         tc_identity *identity = NULL;
         CHECK(tc_token_parse(f->trusted, (const char *)tc_bytes_data(token), tc_bytes_len(token), &parsed, NULL) ==
               TC_OK);
-        CHECK(tc_token_identity(parsed, NULL, &identity, NULL) == TC_OK);
+        CHECK(tc_token_identity(parsed, &identity, NULL) == TC_OK);
         CHECK(identity && bytes_equal(rev, tc_identity_revocation_id(identity).ptr));
         tc_identity_free(identity);
         tc_token_free(parsed);

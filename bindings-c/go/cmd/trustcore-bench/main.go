@@ -504,8 +504,12 @@ func batchOps(o *out, f *fixture) error {
 			rs := reqs[group*batchSize : (group+1)*batchSize]
 			group++
 			if op == "batch64" {
+				results, err := v.AuthenticateBatch(rs, &at)
+				if err != nil {
+					return err
+				}
 				var first error
-				for _, r := range v.AuthenticateBatch(rs, &at) {
+				for _, r := range results {
 					if r.Err != nil && first == nil {
 						first = r.Err
 					}
