@@ -32,7 +32,7 @@ if (command === 'keygen') {
     { name: 'a right the token does not grant (admin)', path: '/admin', body, right: 'admin', offset: 0,
       headers: sign(key, '/admin', body, now, 'n-4'), expect: 'DENIED' },
     { name: 'a request made after the token expired (11 minutes on)', path: '/lease', body, right: 'lease', offset: 660,
-      headers: sign(key, '/lease', body, now + 660, 'n-5'), expect: 'DENIED' },
+      headers: sign(key, '/lease', body, now + 660, 'n-5'), expect: 'TOKEN_INVALID' },
     { name: 'a request after the operator revoked the token', path: '/lease', body, right: 'lease', offset: 0,
       headers: sign(key, '/lease', body, now, 'n-6'), expect: 'REVOKED', revokeFirst: true },
   ]

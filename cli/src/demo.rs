@@ -103,7 +103,7 @@ pub fn run() -> Result<()> {
         &MintRequest { expires_at: now - 60.0, revocation_id: "rev-demo-2".into(), ..mint_request.clone() },
     )?;
     let expired_proof = make_proof(&holder, &expired, &request, &timestamp, "nonce-3")?;
-    expect_refusal("expired token", scene.serve(&expired_proof, &request, "lease"), ErrorCode::Denied)?;
+    expect_refusal("expired token", scene.serve(&expired_proof, &request, "lease"), ErrorCode::TokenInvalid)?;
 
     println!("e. The holder asks for a right the issuer never granted (complete).");
     let complete = Request::new("POST", "/complete", body);

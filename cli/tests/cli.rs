@@ -37,7 +37,8 @@ fn demo_narrates_the_accepted_request_and_five_refusals() {
     assert!(text.contains("allowed: holder gpu-1"), "{text}");
     assert_eq!(text.matches("refused: POP_FAILED").count(), 2, "{text}");
     assert_eq!(text.matches("refused: REVOKED").count(), 1, "{text}");
-    assert_eq!(text.matches("refused: DENIED").count(), 2, "{text}");
+    assert_eq!(text.matches("refused: DENIED").count(), 1, "{text}");
+    assert_eq!(text.matches("refused: TOKEN_INVALID").count(), 1, "{text}");
 }
 
 #[test]

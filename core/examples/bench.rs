@@ -20,8 +20,8 @@ use trustcore_core::*;
 const NOW: f64 = 1_700_000_000.0;
 const TIMESTAMP: &str = "1700000000";
 const SAMPLES: usize = 21;
-const ALLOW: &str = "allow if operation(\"lease\"), lane(\"transcribe\")";
-const FACTS: [(&str, &str); 1] = [("operation", "lease")];
+const ALLOW: &str = "allow if req_operation(\"lease\"), lane(\"transcribe\")";
+const FACTS: [(&str, &str); 1] = [("req_operation", "lease")];
 
 type Res<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 

@@ -101,24 +101,38 @@ fn main() {
         json!(["STALE_REQUEST", "OK"]),
     );
     case(
-        "the replay window is twice the skew: inside it a replay, after it fresh again",
+        "the replay window is twice the skew plus a second (a timestamp's resolution): inside it a replay, after it fresh again",
         json!({"issuer_public_hex": issuer_hex, "max_skew_seconds": 10.0, "steps": [
             auth(h, &token, NOW, "n-1", NOW),
             auth(h, &token, NOW + 15.0, "n-1", NOW + 15.0),
             auth(h, &token, NOW + 21.0, "n-1", NOW + 21.0),
+            auth(h, &token, NOW + 22.0, "n-1", NOW + 22.0),
         ]}),
-        json!(["OK", "REPLAYED", "OK"]),
+        json!(["OK", "REPLAYED", "REPLAYED", "OK"]),
     );
     case(
         "a full replay store refuses (STORE_UNAVAILABLE) rather than forget a live nonce; room returns when entries expire",
-        json!({"issuer_public_hex": issuer_hex, "max_skew_seconds": 10.0, "replay_capacity": 2, "steps": [
+        json!({"issuer_public_hex": issuer_hex, "max_skew_seconds": 10.0, "replay_capacity": 2,
+               "replay_capacity_per_holder": 2, "steps": [
+            auth(h, &token, NOW, "n-1", NOW),
+            auth(h, &token, NOW, "n-2", NOW),
+            auth(&fx.other_holder, &other_token, NOW, "n-1", NOW),
+            auth(h, &token, NOW, "n-1", NOW),
+            auth(&fx.other_holder, &other_token, NOW + 22.0, "n-1", NOW + 22.0),
+        ]}),
+        json!(["OK", "OK", "STORE_UNAVAILABLE", "REPLAYED", "OK"]),
+    );
+    case(
+        "one holder cannot fill the replay store: past its share (a quarter by default) it alone is refused",
+        json!({"issuer_public_hex": issuer_hex, "max_skew_seconds": 10.0, "replay_capacity": 8, "steps": [
             auth(h, &token, NOW, "n-1", NOW),
             auth(h, &token, NOW, "n-2", NOW),
             auth(h, &token, NOW, "n-3", NOW),
+            auth(&fx.other_holder, &other_token, NOW, "n-1", NOW),
             auth(h, &token, NOW, "n-1", NOW),
-            auth(h, &token, NOW + 21.0, "n-3", NOW + 21.0),
+            auth(h, &token, NOW + 22.0, "n-3", NOW + 22.0),
         ]}),
-        json!(["OK", "OK", "STORE_UNAVAILABLE", "REPLAYED", "OK"]),
+        json!(["OK", "OK", "LIMIT_EXCEEDED", "OK", "REPLAYED", "OK"]),
     );
     case(
         "a revocation refuses the cached token on its next request",

@@ -38,13 +38,15 @@ fn live() -> isize {
 fn main() {
     const NOW: f64 = 1_700_000_000.0;
     let holder = WorkerKey::generate().unwrap();
+    let holder_key = holder.public_key();
     let holder_hex = holder.public_hex();
 
     for entries in [10_000usize, 100_000] {
         let before = live();
-        let store = MemoryReplayStore::new(entries);
+        // one holder filling the whole store (its share set to all of it)
+        let store = MemoryReplayStore::with_holder_share(entries, entries);
         for i in 0..entries {
-            assert!(store.record(&ReplayKey::new(&holder_hex, &format!("nonce-{i}")), NOW, 600.0).unwrap());
+            assert!(store.record(&ReplayKey::new(&holder_key, &format!("nonce-{i}")), NOW, 600.0).unwrap());
         }
         let bytes = live() - before;
         println!(

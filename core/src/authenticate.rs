@@ -1,44 +1,14 @@
 //! Stateless authentication: parse → identity → revocation → freshness → proof of possession.
 
-use std::collections::{BTreeSet, HashSet};
-
 use crate::canonical::Request;
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
 use crate::keys::{signature_from_hex, PublicKey};
 use crate::policy::Limits;
 use crate::proof::WorkerProof;
+use crate::revocation::{canonical_revocation_id, RevocationList};
 use crate::timestamp::check_freshness;
 use crate::token::{parse_token_limited, Token, VerifiedIdentity};
-
-/// A deny-list of revocation ids. Stores that can fail (Redis) return STORE_UNAVAILABLE, never "no".
-pub trait RevocationList {
-    fn is_revoked(&self, revocation_id: &str) -> Result<bool>;
-}
-
-impl<S: std::hash::BuildHasher> RevocationList for HashSet<String, S> {
-    fn is_revoked(&self, id: &str) -> Result<bool> {
-        Ok(self.contains(id))
-    }
-}
-
-impl RevocationList for BTreeSet<String> {
-    fn is_revoked(&self, id: &str) -> Result<bool> {
-        Ok(self.contains(id))
-    }
-}
-
-impl<T: AsRef<str>> RevocationList for [T] {
-    fn is_revoked(&self, id: &str) -> Result<bool> {
-        Ok(self.iter().any(|r| r.as_ref() == id))
-    }
-}
-
-impl<T: AsRef<str>> RevocationList for Vec<T> {
-    fn is_revoked(&self, id: &str) -> Result<bool> {
-        self.as_slice().is_revoked(id)
-    }
-}
 
 /// The verifier's settings for one request.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,7 +77,11 @@ pub fn check_revocation(
     identity: &VerifiedIdentity,
     revoked: &(impl RevocationList + ?Sized),
 ) -> Result<()> {
-    check_revoked_ids(std::iter::once(&identity.revocation_id).chain(&token.revocation_ids()), revoked)
+    // the app id as the issuer wrote it may be spelled otherwise than the deny-list's entries
+    let app_id = canonical_revocation_id(&identity.revocation_id)
+        .map(|id| id.into_owned())
+        .unwrap_or_else(|_| identity.revocation_id.clone());
+    check_revoked_ids(std::iter::once(&app_id).chain(&token.revocation_ids()), revoked)
 }
 
 /// REVOKED when any of `ids` is on the deny-list.

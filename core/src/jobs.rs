@@ -21,6 +21,15 @@ pub fn sign_job(issuer: &IssuerKey, job: &Map<String, Value>, worker_id: &str) -
     Ok(hex::encode(issuer.sign(&job_signing_bytes(job, worker_id)?)))
 }
 
+/// [`verify_job`] for a job given as JSON text (the C ABI's form). The text is read once: a key given
+/// twice anywhere is JOB_INVALID, so no reader of the same text can see another job than the one
+/// verified. Returns the job as verified.
+pub fn verify_job_text(issuer_public_hex: &str, job_json: &[u8], worker_id: &str) -> Result<Map<String, Value>> {
+    let job = crate::json::parse_object(job_json, ErrorCode::JobInvalid)?;
+    verify_job(issuer_public_hex, &job, worker_id)?;
+    Ok(job)
+}
+
 /// Verify `job["sig"]` against the pinned issuer key for `worker_id`. A missing, malformed or
 /// failing signature, a tampered job or one bound to another holder is JOB_INVALID.
 pub fn verify_job(issuer_public_hex: &str, job: &Map<String, Value>, worker_id: &str) -> Result<()> {

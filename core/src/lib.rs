@@ -40,10 +40,12 @@ pub mod error;
 pub mod fault;
 pub mod issuer;
 pub mod jobs;
+pub mod json;
 pub mod keys;
 pub mod mint;
 pub mod policy;
 pub mod proof;
+pub mod revocation;
 mod signals;
 pub mod signer;
 pub mod stores;
@@ -54,18 +56,18 @@ pub mod wire;
 
 pub use authenticate::{
     authenticate, check_request, check_revoked_ids, pop_message, verify_pop, verify_pop_with_key, AuthenticateOptions,
-    RevocationList,
 };
 pub use canonical::{body_sha256_hex, canonical_request, Request};
 pub use error::{Error, ErrorCode, Result};
 pub use issuer::IssuerKeys;
-pub use jobs::{job_signing_bytes, sign_job, verify_job};
+pub use jobs::{job_signing_bytes, sign_job, verify_job, verify_job_text};
 pub use keys::{constant_time_equal, is_hex_key, IssuerKey, PublicKey, WorkerKey};
-pub use mint::{mint_biscuit, MintRequest, RESERVED_PREDICATES};
+pub use mint::{mint_biscuit, MintRequest, REQUEST_FACT_PREFIX, RESERVED_PREDICATES};
 pub use policy::{
     authorize, check_policy, AuthorizeOptions, Limits, EXTERN_FUNCTIONS, MAX_REGEX_BYTES, MAX_REGEX_PROGRAM_BYTES,
 };
 pub use proof::{make_proof, proof_from_headers, proof_from_query, WorkerProof};
+pub use revocation::{canonical_revocation_id, DenyList, RevocationList, MAX_REVOCATION_ID_BYTES};
 pub use signer::{
     MintArgs, MintedToken, Peer, SignerAddress, SignerClient, SignerClientOptions, SignerPolicy, SignerService,
 };

@@ -11,6 +11,11 @@ use crate::timestamp::to_system_time;
 /// Predicates trustcore itself writes or reads; an app fact may not use them.
 pub const RESERVED_PREDICATES: &[&str] = &["worker_key", "worker_id", "revocation", "time"];
 
+/// Request facts, and only they, are named with this prefix (`req_right`, `req_method`…): a token
+/// never carries one (mint refuses it) and a request fact must have it, so a request can never
+/// satisfy what the token must grant, nor a token what the request must be.
+pub const REQUEST_FACT_PREFIX: &str = "req_";
+
 /// What to mint. `facts` keeps the caller's predicate order; values are sorted within a predicate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MintRequest {
@@ -47,10 +52,14 @@ pub(crate) fn mint_token(issuer: &IssuerKey, request: &MintRequest) -> Result<Bi
     if request.revocation_id.is_empty() {
         return Err(Error::malformed("revocation id must not be empty"));
     }
+    // written in its one spelling, so a deny-list entry for it always matches
+    if crate::revocation::canonical_revocation_id(&request.revocation_id)? != request.revocation_id.as_str() {
+        return Err(Error::malformed("revocation id must be written in its canonical form (hex in lower case)"));
+    }
     let expires = to_system_time(request.expires_at, "expires_at")?;
     for (i, (predicate, _)) in request.facts.iter().enumerate() {
         check_identifier(predicate, "fact predicate")?;
-        if RESERVED_PREDICATES.contains(&predicate.as_str()) {
+        if RESERVED_PREDICATES.contains(&predicate.as_str()) || predicate.starts_with(REQUEST_FACT_PREFIX) {
             return Err(Error::malformed(format!("fact predicate {predicate:?} is reserved")));
         }
         if request.facts[..i].iter().any(|(p, _)| p == predicate) {

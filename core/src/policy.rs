@@ -10,7 +10,7 @@ use biscuit_auth::{error, AuthorizerBuilder, AuthorizerLimits};
 
 use crate::budget::Extra;
 use crate::error::{Error, ErrorCode, Result};
-use crate::mint::{check_identifier, RESERVED_PREDICATES};
+use crate::mint::{check_identifier, REQUEST_FACT_PREFIX, RESERVED_PREDICATES};
 use crate::timestamp::to_system_time;
 use crate::token::Token;
 
@@ -142,8 +142,8 @@ pub(crate) fn authorizer_error(err: error::Token) -> Error {
     }
 }
 
-/// One authorization decision: `time(now)`, each request fact `name(value)` (an identifier, not one of
-/// [`RESERVED_PREDICATES`]; the value bound as a term, so it can never inject Datalog), the caller's `allow` policy, then `deny if true`.
+/// One authorization decision: `time(now)`, each request fact `name(value)` (an identifier starting
+/// with [`REQUEST_FACT_PREFIX`], not one of [`RESERVED_PREDICATES`]; the value bound as a term, so it can never inject Datalog), the caller's `allow` policy, then `deny if true`.
 /// Facts a holder appended sit outside the authorizer's default trust scope: attenuation only
 /// restricts. Ok(()) on allow, DENIED otherwise, LIMIT_EXCEEDED past the budget or the limits.
 pub fn check_policy<'a, I>(token: &Token, request_facts: I, allow: &str, now: f64, limits: &Limits) -> Result<()>
@@ -158,6 +158,12 @@ where
         check_identifier(name, "request fact name")?;
         if RESERVED_PREDICATES.contains(&name) {
             return Err(Error::malformed(format!("request fact name {name:?} is reserved")));
+        }
+        // a token can never carry a `req_` fact, so a request fact can never stand in for a grant
+        if !name.starts_with(REQUEST_FACT_PREFIX) {
+            return Err(Error::malformed(format!(
+                "request fact name {name:?} must start with {REQUEST_FACT_PREFIX:?}"
+            )));
         }
         extra.fact(name, 1);
         pairs.push((name, value));

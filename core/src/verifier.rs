@@ -15,7 +15,8 @@ use crate::issuer::IssuerKeys;
 use crate::keys::PublicKey;
 use crate::policy::{authorize, check_policy, AuthorizeOptions, Limits};
 use crate::proof::WorkerProof;
-use crate::stores::memory::{MemoryReplayStore, MemoryRevocationStore};
+use crate::revocation::canonical_revocation_id;
+use crate::stores::memory::{default_holder_share, MemoryReplayStore, MemoryRevocationStore};
 use crate::stores::redis::{RedisConfig, RedisStore};
 use crate::stores::{ReplayKey, ReplayStore, RevocationStore};
 use crate::timestamp::{check_freshness, now_seconds};
@@ -38,6 +39,10 @@ pub struct VerifierConfig {
     pub max_batch_body_bytes: u64,
     /// (holder, nonce) pairs the in-memory replay store holds (unused with Redis).
     pub replay_capacity: usize,
+    /// The most pairs one holder may hold in the in-memory store (None: a quarter of
+    /// `replay_capacity`). Past it that holder is LIMIT_EXCEEDED until its entries expire; the others
+    /// are served. Size it at the requests one holder sends in `2 × max_skew_seconds + 1`.
+    pub replay_capacity_per_holder: Option<usize>,
     /// Revocation ids refused from the start (with Redis: added to the shared set at construction).
     pub revoked_ids: Vec<String>,
     /// Share the replay and revocation stores with other verifiers through Redis; `None` keeps them
@@ -56,6 +61,7 @@ impl VerifierConfig {
             max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
             max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
             replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            replay_capacity_per_holder: None,
             revoked_ids: Vec::new(),
             redis: None,
         }
@@ -118,6 +124,13 @@ pub struct CacheStats {
     pub bytes: u64,
 }
 
+/// How long a replay entry lives: the whole window in which its timestamp is fresh (`2 × skew`), plus
+/// the resolution of a timestamp (a whole second), so that no store, whatever its clock, forgets a
+/// nonce while its request can still pass the freshness check.
+pub fn replay_ttl(max_skew_seconds: f64) -> f64 {
+    2.0 * max_skew_seconds + 1.0
+}
+
 /// The largest clock skew a verifier accepts: a day.
 pub const MAX_SKEW_SECONDS: f64 = 86_400.0;
 
@@ -142,9 +155,16 @@ impl Verifier {
         if !(0.0..=MAX_SKEW_SECONDS).contains(&config.max_skew_seconds) {
             return Err(Error::malformed("max_skew_seconds must be between 0 and 86400"));
         }
+        let mut config = config;
+        config.revoked_ids = config
+            .revoked_ids
+            .iter()
+            .map(|id| canonical_revocation_id(id).map(|id| id.into_owned()))
+            .collect::<Result<_>>()?;
         match config.redis.clone() {
             None => {
-                let replay = MemoryReplayStore::new(config.replay_capacity);
+                let share = config.replay_capacity_per_holder.unwrap_or(default_holder_share(config.replay_capacity));
+                let replay = MemoryReplayStore::with_holder_share(config.replay_capacity, share);
                 let revocations = MemoryRevocationStore::new(config.revoked_ids.iter().cloned());
                 Ok(Verifier::with_stores(config, Box::new(replay), Box::new(revocations)))
             }
@@ -195,7 +215,11 @@ impl Verifier {
     fn parse(&self, text: &str) -> Result<Arc<VerifiedToken>> {
         let token = parse_token_limited(&self.config.issuer, text, &self.config.limits)?;
         let (identity, holder_key) = token.bound_identity()?;
-        let revocation_ids = std::iter::once(identity.revocation_id.clone()).chain(token.revocation_ids()).collect();
+        // the app id in its one spelling (as written when it has none: it can then match no entry)
+        let app_id = canonical_revocation_id(&identity.revocation_id)
+            .map(|id| id.into_owned())
+            .unwrap_or_else(|_| identity.revocation_id.clone());
+        let revocation_ids = std::iter::once(app_id).chain(token.revocation_ids()).collect();
         Ok(Arc::new(VerifiedToken { token, identity, holder_key, revocation_ids }))
     }
 
@@ -262,8 +286,8 @@ impl Verifier {
 
     /// After the proof, never before: a forged request must not burn the holder's nonce.
     fn record_nonce(&self, verified: &VerifiedToken, proof: &WorkerProof, now: f64) -> Result<()> {
-        let key = ReplayKey::new(&verified.identity.holder_public_hex, &proof.nonce);
-        if !self.replay.record(&key, now, 2.0 * self.config.max_skew_seconds)? {
+        let key = ReplayKey::new(&verified.holder_key, &proof.nonce);
+        if !self.replay.record(&key, now, replay_ttl(self.config.max_skew_seconds))? {
             return Err(Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)"));
         }
         Ok(())
@@ -327,7 +351,7 @@ impl Verifier {
                 }),
             };
             prepared.push(token.and_then(|(verified, admit)| {
-                if !seen_key.insert(ReplayKey::new(&verified.identity.holder_public_hex, &proof.nonce)) {
+                if !seen_key.insert(ReplayKey::new(&verified.holder_key, &proof.nonce)) {
                     return Err(replayed());
                 }
                 self.prepare_with(verified, admit, proof, request, now)
@@ -391,9 +415,22 @@ impl Verifier {
         authorize(token, code, Some(now.unwrap_or_else(now_seconds)), &options)
     }
 
-    /// Revoke an id (an app revocation id or a block's revocation id, hex): refused from the next request.
+    /// Revoke an id (an app revocation id or a block's revocation id, hex): refused from the next
+    /// request. The id is taken in its one spelling (hex in upper case is the same id); an id that
+    /// has none (whitespace, a `0x` prefix, empty) is MALFORMED_INPUT, never stored unmatched.
     pub fn revoke(&self, id: &str) -> Result<()> {
-        self.revocations.revoke(id)
+        self.revocations.revoke(&canonical_revocation_id(id)?)
+    }
+
+    /// Revoke a whole token: its app revocation id and every block's id. Tokens derived from it
+    /// (blocks appended) are refused too; other tokens sharing its app id as well.
+    pub fn revoke_token(&self, token: &Token) -> Result<()> {
+        let identity = token.identity()?;
+        self.revoke(&identity.revocation_id)?;
+        for id in token.revocation_ids() {
+            self.revoke(&id)?;
+        }
+        Ok(())
     }
 
     pub fn cache_stats(&self) -> CacheStats {

@@ -51,12 +51,9 @@ pub fn frame_body_length(header: &[u8]) -> Result<usize> {
 }
 
 /// Parse a frame body: it must be a JSON object.
+/// A key given twice is refused (crate::json): one reading for every reader.
 pub fn decode_frame_body(body: &[u8]) -> Result<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(invalid("signer frame is not an object")),
-        Err(_) => Err(invalid("signer frame is not JSON")),
-    }
+    crate::json::parse_object(body, ErrorCode::FrameInvalid)
 }
 
 fn read_exact_or_invalid(reader: &mut impl Read, buf: &mut [u8]) -> Result<()> {

@@ -240,6 +240,9 @@ fn verifier_sequence(input: &Value) -> Outcome {
     if let Some(capacity) = input.get("replay_capacity").and_then(Value::as_u64) {
         config.replay_capacity = capacity as usize;
     }
+    if let Some(n) = input.get("replay_capacity_per_holder").and_then(Value::as_u64) {
+        config.replay_capacity_per_holder = Some(n as usize);
+    }
     if let Some(n) = input.get("token_cache_max_bytes").and_then(Value::as_u64) {
         config.token_cache_max_bytes = n;
     }
@@ -284,6 +287,9 @@ fn verifier_sequence(input: &Value) -> Outcome {
                 verifier.check_policy(token, facts, s(args, "allow"), Some(f(args, "now"))).map(|_| "OK".to_owned())
             }
             "revoke" => verifier.revoke(args.as_str().expect("an id")).map(|_| "OK".to_owned()),
+            "revoke_token" => parse_token(&issuer_keys(input)?, args.as_str().expect("a token"))
+                .and_then(|token| verifier.revoke_token(&token))
+                .map(|_| "OK".to_owned()),
             "cache_stats" => {
                 let stats = verifier.cache_stats();
                 Ok(format!("hits={} misses={}", stats.hits, stats.misses))

@@ -232,7 +232,7 @@ fn replay_entries_expire_with_their_window_and_keys_are_prefixed_hashes() {
     let redis = RedisServer::start();
     let store = store(&redis.url(), "t4:");
     store.ping().unwrap();
-    let key = ReplayKey::new(&"ab".repeat(32), "n-1");
+    let key = ReplayKey::new(&WorkerKey::from_secret_hex(&"ab".repeat(32)).unwrap().public_key(), "n-1");
     assert!(store.record(&key, 0.0, 0.3).unwrap());
     assert!(!store.record(&key, 0.0, 0.3).unwrap());
     std::thread::sleep(Duration::from_millis(450));
@@ -240,7 +240,7 @@ fn replay_entries_expire_with_their_window_and_keys_are_prefixed_hashes() {
     // the nonce's text is not in Redis, only its hash under the prefix
     let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
-    assert_eq!(keys, vec![format!("t4:replay:{}", hex::encode(key.0))]);
+    assert_eq!(keys, vec![format!("t4:replay:{}", hex::encode(key.digest()))]);
     // a bad URL is refused at once; an unreachable Redis only on use
     assert_eq!(RedisStore::new(RedisConfig::new("not a url")).unwrap_err().code(), ErrorCode::MalformedInput);
     let nowhere = RedisStore::new(RedisConfig::new("redis://127.0.0.1:1/")).unwrap();

@@ -94,9 +94,12 @@ fn a_cached_token_still_expires() {
     let verified = v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW)).unwrap();
     let allow = "allow if req_right($r), right($r)";
     v.check_policy(&verified.token, [("req_right", "lease")], allow, Some(NOW)).unwrap();
+    // past the expiry: authenticate refuses the cached token, and check_policy on the token kept
+    // from before denies it too
     let later = NOW + 7200.0;
-    let again = v.authenticate(&proof(&fx, "1700007200", "b"), &REQUEST, Some(later)).unwrap();
-    let err = v.check_policy(&again.token, [("req_right", "lease")], allow, Some(later)).unwrap_err();
+    let again = v.authenticate(&proof(&fx, "1700007200", "b"), &REQUEST, Some(later)).unwrap_err();
+    assert_eq!(again.code(), ErrorCode::TokenInvalid);
+    let err = v.check_policy(&verified.token, [("req_right", "lease")], allow, Some(later)).unwrap_err();
     assert_eq!(err.code(), ErrorCode::Denied);
 }
 
@@ -114,7 +117,7 @@ fn the_replay_store_full_refuses() {
     let fx = fx();
     let v = Verifier::with_stores(
         VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key())),
-        Box::new(MemoryReplayStore::new(2)),
+        Box::new(MemoryReplayStore::with_holder_share(2, 3)),
         Box::new(MemoryRevocationStore::default()),
     );
     v.authenticate(&proof(&fx, "1700000000", "a"), &REQUEST, Some(NOW)).unwrap();

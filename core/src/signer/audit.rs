@@ -68,6 +68,18 @@ fn entry_hash(entry: &Map<String, Value>) -> Result<String> {
     Ok(hex::encode(Sha256::digest(bytes)))
 }
 
+/// One line of the log, read once: a JSON object without duplicated keys whose JCS bytes are exactly
+/// the line (so no reader can see in it anything but what was hashed and signed).
+fn read_line(line: &[u8]) -> std::result::Result<Map<String, Value>, &'static str> {
+    let body = line.strip_suffix(b"\n").unwrap_or(line);
+    let entry = crate::json::parse_object(body, ErrorCode::SignerUnavailable)
+        .map_err(|_| "is not a JSON object without duplicated keys (edited or truncated)")?;
+    match serde_jcs::to_vec(&entry) {
+        Ok(canonical) if canonical == body => Ok(entry),
+        _ => Err("is not written in its canonical (JCS) form (it was edited)"),
+    }
+}
+
 fn signing_message(hash_hex: &str) -> Vec<u8> {
     [SIGNING_PREFIX, hash_hex.as_bytes()].concat()
 }
@@ -103,9 +115,9 @@ impl AuditLog {
             if line.last() != Some(&b'\n') {
                 return Err(broken());
             }
-            match serde_json::from_slice::<Value>(&line) {
-                Ok(Value::Object(entry)) => last = Some(entry),
-                _ => return Err(broken()),
+            match read_line(&line) {
+                Ok(entry) => last = Some(entry),
+                Err(_) => return Err(broken()),
             }
             entries += 1;
             good_len += n as u64;
@@ -262,10 +274,7 @@ pub fn verify_audit_log(
         if line.last() != Some(&b'\n') {
             return Err(fail("is incomplete (the log was truncated)"));
         }
-        let entry = match serde_json::from_slice::<Value>(&line) {
-            Ok(Value::Object(entry)) => entry,
-            _ => return Err(fail("is not a JSON object (edited or truncated)")),
-        };
+        let entry = read_line(&line).map_err(fail)?;
         head = check_entry(&entry, seq, Some(&head), issuer).map_err(|reason| fail(&reason))?;
         entries = seq;
         seen_expected |= expect_head == Some(head.as_str());
@@ -373,6 +382,19 @@ mod tests {
         assert!(verify(&path, &key).is_ok());
         let cut = verify_audit_log(BufReader::new(File::open(&path).unwrap()), &key.public_key(), Some(&head));
         assert!(cut.unwrap_err().reason.contains("cut short"));
+
+        // one line that reads two ways: keys prepended that a first-occurrence reader would take
+        let mut doubled = original.clone();
+        doubled[1] = doubled[1].replacen('{', r#"{"holder_id":"evil","op":"mint","outcome":"ok","#, 1);
+        write_lines(&path, &doubled);
+        let err = verify(&path, &key).unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        assert!(err.reason.contains("duplicated"), "{err}");
+        // the same object written in another form (spaces, key order) is not the line that was signed
+        let mut reformatted = original.clone();
+        reformatted[0] = reformatted[0].replacen(",", ", ", 1);
+        write_lines(&path, &reformatted);
+        assert!(verify(&path, &key).unwrap_err().reason.contains("canonical"));
 
         // another key's log
         write_lines(&path, &original);

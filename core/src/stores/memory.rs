@@ -1,7 +1,7 @@
 //! In-process stores: bounded, TTL-evicting, thread-safe. When the replay store is full and nothing
 //! in it has expired it refuses (STORE_UNAVAILABLE) rather than forget a nonce that is still live.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, RwLock};
 
 use super::{ReplayKey, ReplayStore, RevocationStore};
@@ -11,19 +11,66 @@ fn poisoned() -> Error {
     Error::new(ErrorCode::StoreUnavailable, "store lock poisoned")
 }
 
-/// Replay entries in memory, at most `capacity` of them.
+/// Replay entries in memory: at most `capacity` of them, and at most `per_holder` for any one holder,
+/// so a holder that sends nonces as fast as it can fills its own share, never the others' room.
 pub struct MemoryReplayStore {
     capacity: usize,
-    entries: Mutex<HashMap<ReplayKey, f64>>, // key → expiry (seconds since the epoch)
+    per_holder: usize,
+    state: Mutex<ReplayState>,
+}
+
+#[derive(Default)]
+struct ReplayState {
+    /// digest → expiry (seconds since the epoch)
+    entries: HashMap<[u8; 32], f64>,
+    /// holder → its live entries (expiry, digest) in the order recorded: the TTL is the verifier's,
+    /// so the oldest expire first and a holder's expired entries leave from the front
+    holders: HashMap<[u8; 32], VecDeque<(f64, [u8; 32])>>,
+}
+
+impl ReplayState {
+    /// Drop `holder`'s entries that expired before `now` (and return how many it still has).
+    fn expire_holder(&mut self, holder: &[u8; 32], now: f64) -> usize {
+        let Some(queue) = self.holders.get_mut(holder) else { return 0 };
+        while let Some(&(expiry, digest)) = queue.front() {
+            if expiry >= now {
+                break;
+            }
+            queue.pop_front();
+            if self.entries.get(&digest) == Some(&expiry) {
+                self.entries.remove(&digest);
+            }
+        }
+        let left = queue.len();
+        if left == 0 {
+            self.holders.remove(holder);
+        }
+        left
+    }
+
+    /// Drop every expired entry (when the store is full: once per `capacity` inserts at most).
+    fn sweep(&mut self, now: f64) {
+        self.entries.retain(|_, expiry| *expiry >= now);
+        self.holders.retain(|_, queue| {
+            queue.retain(|(expiry, _)| *expiry >= now);
+            !queue.is_empty()
+        });
+    }
 }
 
 impl MemoryReplayStore {
+    /// A store of `capacity` pairs, each holder at most a quarter of it (at least 1).
     pub fn new(capacity: usize) -> Self {
-        MemoryReplayStore { capacity, entries: Mutex::new(HashMap::with_capacity(capacity.min(1 << 16))) }
+        Self::with_holder_share(capacity, default_holder_share(capacity))
+    }
+
+    /// A store of `capacity` pairs, each holder at most `per_holder` of them.
+    pub fn with_holder_share(capacity: usize, per_holder: usize) -> Self {
+        MemoryReplayStore { capacity, per_holder, state: Mutex::new(ReplayState::default()) }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+        self.state.lock().map(|s| s.entries.len()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -31,24 +78,36 @@ impl MemoryReplayStore {
     }
 }
 
+/// The default share of one holder: a quarter of the store, at least one pair.
+pub fn default_holder_share(capacity: usize) -> usize {
+    capacity.div_ceil(4).max(1)
+}
+
 impl ReplayStore for MemoryReplayStore {
     fn record(&self, key: &ReplayKey, now: f64, ttl_seconds: f64) -> Result<bool> {
-        let mut entries = self.entries.lock().map_err(|_| poisoned())?;
-        if let Some(&expiry) = entries.get(key) {
+        let mut state = self.state.lock().map_err(|_| poisoned())?;
+        if let Some(&expiry) = state.entries.get(key.digest()) {
             // live through its last instant: a request fresh at ts - skew is still fresh at ts + skew,
             // exactly 2 × skew later, and must be a replay then
             if expiry >= now {
                 return Ok(false);
             }
         }
-        if entries.len() >= self.capacity && !entries.contains_key(key) {
-            // sweep only when full: the cost is paid once per `capacity` inserts at most
-            entries.retain(|_, expiry| *expiry >= now);
-            if entries.len() >= self.capacity {
+        if state.expire_holder(key.holder(), now) >= self.per_holder {
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                "this holder has used its share of the replay store (too many nonces inside the window)",
+            ));
+        }
+        if state.entries.len() >= self.capacity && !state.entries.contains_key(key.digest()) {
+            state.sweep(now);
+            if state.entries.len() >= self.capacity {
                 return Err(Error::new(ErrorCode::StoreUnavailable, "replay store is full"));
             }
         }
-        entries.insert(*key, now + ttl_seconds);
+        let expiry = now + ttl_seconds;
+        state.entries.insert(*key.digest(), expiry);
+        state.holders.entry(*key.holder()).or_default().push_back((expiry, *key.digest()));
         Ok(true)
     }
 }
@@ -80,8 +139,13 @@ impl RevocationStore for MemoryRevocationStore {
 mod tests {
     use super::*;
 
+    fn holder(n: u8) -> crate::keys::PublicKey {
+        crate::keys::WorkerKey::from_secret_hex(&hex::encode([n; 32])).unwrap().public_key()
+    }
+
+    /// Nonce `n` of holder 1.
     fn key(n: u8) -> ReplayKey {
-        ReplayKey([n; 32])
+        ReplayKey::new(&holder(1), &n.to_string())
     }
 
     #[test]
@@ -94,8 +158,30 @@ mod tests {
     }
 
     #[test]
+    fn one_holder_cannot_take_the_room_of_others() {
+        let store = MemoryReplayStore::new(8); // two pairs a holder
+        assert!(store.record(&key(1), 100.0, 60.0).unwrap());
+        assert!(store.record(&key(2), 100.0, 60.0).unwrap());
+        assert_eq!(store.record(&key(3), 100.0, 60.0).unwrap_err().code(), ErrorCode::LimitExceeded);
+        // the holder's own replays are still replays, and others are served
+        assert!(!store.record(&key(1), 100.0, 60.0).unwrap());
+        assert!(store.record(&ReplayKey::new(&holder(2), "1"), 100.0, 60.0).unwrap());
+        // its share frees as its entries expire
+        assert!(store.record(&key(3), 161.0, 60.0).unwrap());
+        // four holders at their share fill the store: then it is full for everyone
+        let full = MemoryReplayStore::with_holder_share(4, 2);
+        for h in [3, 4] {
+            for n in ["a", "b"] {
+                assert!(full.record(&ReplayKey::new(&holder(h), n), 100.0, 60.0).unwrap());
+            }
+        }
+        let err = full.record(&ReplayKey::new(&holder(5), "a"), 100.0, 60.0).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::StoreUnavailable);
+    }
+
+    #[test]
     fn full_with_nothing_expired_refuses_rather_than_forgets() {
-        let store = MemoryReplayStore::new(2);
+        let store = MemoryReplayStore::with_holder_share(2, 3);
         assert!(store.record(&key(1), 100.0, 60.0).unwrap());
         assert!(store.record(&key(2), 100.0, 60.0).unwrap());
         let err = store.record(&key(3), 101.0, 60.0).unwrap_err();

@@ -8,6 +8,7 @@ pub mod redis;
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
+use crate::keys::PublicKey;
 
 /// Remembers (holder key, nonce) pairs for a while.
 pub trait ReplayStore: Send + Sync {
@@ -40,16 +41,30 @@ pub trait RevocationStore: Send + Sync {
     }
 }
 
-/// sha256(holder public key || nonce): fixed size, and the nonce's text is not kept.
+/// One (holder, nonce) pair: sha256(holder public key bytes || nonce), and the holder's key bytes
+/// (the in-memory store gives each holder a share). Keyed on the key's bytes, never on how a token
+/// spells it: a key written in upper case by one token and lower case by another is one holder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ReplayKey(pub [u8; 32]);
+pub struct ReplayKey {
+    digest: [u8; 32],
+    holder: [u8; 32],
+}
 
 impl ReplayKey {
-    pub fn new(holder_public_hex: &str, nonce: &str) -> Self {
+    pub fn new(holder: &PublicKey, nonce: &str) -> Self {
         let mut hasher = Sha256::new();
-        // the key is fixed-length hex, so the concatenation is unambiguous
-        hasher.update(holder_public_hex.as_bytes());
+        // the key is fixed-length, so the concatenation is unambiguous
+        hasher.update(holder.as_bytes());
         hasher.update(nonce.as_bytes());
-        ReplayKey(hasher.finalize().into())
+        ReplayKey { digest: hasher.finalize().into(), holder: *holder.as_bytes() }
+    }
+
+    /// What the stores key on: the nonce's text is not kept.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+
+    pub fn holder(&self) -> &[u8; 32] {
+        &self.holder
     }
 }

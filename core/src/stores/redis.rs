@@ -151,7 +151,7 @@ impl RedisStore {
     }
 
     fn replay_key(&self, key: &ReplayKey) -> String {
-        format!("{}replay:{}", self.inner.config.key_prefix, hex::encode(key.0))
+        format!("{}replay:{}", self.inner.config.key_prefix, hex::encode(key.digest()))
     }
 }
 
