@@ -218,6 +218,12 @@ fn redis_gone_is_store_unavailable_for_every_request_then_service_resumes() {
     }
     assert_eq!(verifier.revoke("rev-9").unwrap_err().code(), ErrorCode::StoreUnavailable);
     redis.restart(); // empty: a restarted Redis without persistence has forgotten every nonce
+                     // the breaker lets one probe through once its interval (1 s) has passed: service resumes by itself
+    let resumed = (0..100).any(|i| {
+        std::thread::sleep(Duration::from_millis(50));
+        verifier.authenticate(&proof(&fx, &format!("probe-{i}")), &request(), None).is_ok()
+    });
+    assert!(resumed, "service did not resume within 5 s of Redis returning");
     for i in 0..20 {
         verifier.authenticate(&proof(&fx, &format!("back-{i}")), &request(), None).unwrap();
     }

@@ -8,7 +8,7 @@
 //! Redis returns.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{ReplayKey, ReplayStore, RevocationStore};
 use crate::error::{Error, ErrorCode, Result};
@@ -27,6 +27,11 @@ pub struct RedisConfig {
     pub command_timeout: Duration,
     /// Idle connections kept for reuse (default 8).
     pub max_idle: usize,
+    /// After a failure, every command fails at once (STORE_UNAVAILABLE) for this long; then one
+    /// probe at a time goes to Redis until one succeeds (default 1 s). A Redis that is down or
+    /// black-holed costs each request microseconds, not a connect timeout, and is not flooded with
+    /// connections when it returns.
+    pub retry_interval: Duration,
 }
 
 impl RedisConfig {
@@ -37,6 +42,7 @@ impl RedisConfig {
             connect_timeout: Duration::from_secs(1),
             command_timeout: Duration::from_millis(500),
             max_idle: 8,
+            retry_interval: Duration::from_secs(1),
         }
     }
 }
@@ -48,6 +54,8 @@ impl std::fmt::Debug for RedisConfig {
             .field("key_prefix", &self.key_prefix)
             .field("connect_timeout", &self.connect_timeout)
             .field("command_timeout", &self.command_timeout)
+            .field("max_idle", &self.max_idle)
+            .field("retry_interval", &self.retry_interval)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +65,14 @@ struct Inner {
     config: RedisConfig,
     idle: Mutex<Vec<redis::Connection>>,
     revoked_key: String,
+    breaker: Mutex<Breaker>,
+}
+
+/// The circuit breaker: closed (None), or open until an instant, with at most one probe under way.
+#[derive(Default)]
+struct Breaker {
+    open_until: Option<Instant>,
+    probing: bool,
 }
 
 /// Both stores on one Redis (clone it for the replay and the revocation side: they share connections).
@@ -80,13 +96,21 @@ impl RedisStore {
     /// verifier may start before Redis does: its requests are STORE_UNAVAILABLE until then).
     pub fn new(config: RedisConfig) -> Result<RedisStore> {
         let valid = |t: Duration| !t.is_zero() && t <= Duration::from_secs(86_400);
-        if !valid(config.connect_timeout) || !valid(config.command_timeout) {
-            return Err(Error::malformed("redis timeouts must be positive and at most a day"));
+        if !valid(config.connect_timeout) || !valid(config.command_timeout) || !valid(config.retry_interval) {
+            return Err(Error::malformed("redis timeouts and the retry interval must be positive and at most a day"));
         }
         let client =
             redis::Client::open(config.url.as_str()).map_err(|_| Error::malformed("redis URL is not valid"))?;
         let revoked_key = format!("{}revoked", config.key_prefix);
-        Ok(RedisStore { inner: Arc::new(Inner { client, config, idle: Mutex::new(Vec::new()), revoked_key }) })
+        Ok(RedisStore {
+            inner: Arc::new(Inner {
+                client,
+                config,
+                idle: Mutex::new(Vec::new()),
+                revoked_key,
+                breaker: Mutex::new(Breaker::default()),
+            }),
+        })
     }
 
     fn connect(&self, what: &str) -> Result<redis::Connection> {
@@ -106,6 +130,42 @@ impl RedisStore {
     /// connection is tried once more on a fresh one. `SET NX` is not retried: if the first try
     /// reached Redis, a retry would call the request its own replay.
     fn with_connection<T>(
+        &self,
+        what: &str,
+        idempotent: bool,
+        command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        self.admit(what)?;
+        let outcome = self.run(what, idempotent, command);
+        let mut breaker = self.inner.breaker.lock().unwrap_or_else(|p| p.into_inner());
+        breaker.probing = false;
+        breaker.open_until = match outcome {
+            Ok(_) => None,
+            Err(_) => Some(Instant::now() + self.inner.config.retry_interval),
+        };
+        outcome
+    }
+
+    /// Fail at once while the breaker is open; past its interval let one probe through at a time.
+    fn admit(&self, what: &str) -> Result<()> {
+        let mut breaker = self.inner.breaker.lock().unwrap_or_else(|p| p.into_inner());
+        match breaker.open_until {
+            None => Ok(()),
+            Some(until) if Instant::now() < until || breaker.probing => Err(unavailable(what)),
+            Some(_) => {
+                breaker.probing = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// Convert a reply that must be exactly of one shape (anything else: STORE_UNAVAILABLE).
+    fn reply<T>(value: redis::Value, read: impl FnOnce(&redis::Value) -> Option<T>) -> redis::RedisResult<T> {
+        read(&value)
+            .ok_or_else(|| redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, "unexpected reply")))
+    }
+
+    fn run<T>(
         &self,
         what: &str,
         idempotent: bool,
@@ -142,12 +202,12 @@ impl RedisStore {
 
     /// PING: whether Redis answers now.
     pub fn ping(&self) -> Result<()> {
-        let pong: String = self.with_connection("replay", true, |c| redis::cmd("PING").query(c))?;
-        if pong == "PONG" {
-            Ok(())
-        } else {
-            Err(unavailable("replay"))
-        }
+        self.with_connection("replay", true, |c| {
+            Self::reply(redis::cmd("PING").query(c)?, |v| match v {
+                redis::Value::SimpleString(s) if s == "PONG" => Some(()),
+                _ => None,
+            })
+        })
     }
 
     fn replay_key(&self, key: &ReplayKey) -> String {
@@ -164,21 +224,31 @@ impl ReplayStore for RedisStore {
         // lives through its last millisecond (Redis expires it only after), and never less than 1 ms
         let ttl_ms = ((ttl_seconds * 1000.0).ceil() as u64).max(1);
         let key = self.replay_key(key);
-        let set: Option<String> = self.with_connection("replay", false, |c| {
-            redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("PX").arg(ttl_ms).query(c)
-        })?;
-        match set.as_deref() {
-            Some("OK") => Ok(true),
-            None => Ok(false),
-            Some(_) => Err(unavailable("replay")),
-        }
+        // exactly OK (set: fresh) or nil (present: a replay); any other reply is no answer
+        self.with_connection("replay", false, |c| {
+            Self::reply(redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("PX").arg(ttl_ms).query(c)?, |v| match v {
+                redis::Value::Okay => Some(true),
+                redis::Value::SimpleString(s) if s == "OK" => Some(true),
+                redis::Value::Nil => Some(false),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// A set-membership answer: the integer 0 or 1, nothing else.
+fn member(value: &redis::Value) -> Option<bool> {
+    match value {
+        redis::Value::Int(0) => Some(false),
+        redis::Value::Int(1) => Some(true),
+        _ => None,
     }
 }
 
 impl RevocationStore for RedisStore {
     fn is_revoked(&self, id: &str) -> Result<bool> {
         self.with_connection("revocation", true, |c| {
-            redis::cmd("SISMEMBER").arg(&self.inner.revoked_key).arg(id).query(c)
+            Self::reply(redis::cmd("SISMEMBER").arg(&self.inner.revoked_key).arg(id).query(c)?, member)
         })
     }
 
@@ -187,19 +257,22 @@ impl RevocationStore for RedisStore {
         if ids.is_empty() {
             return Ok(false);
         }
+        // exactly an array of one 0 or 1 per id: nils, strings or a short array are no answer
         let found: Vec<bool> = self.with_connection("revocation", true, |c| {
-            redis::cmd("SMISMEMBER").arg(&self.inner.revoked_key).arg(ids).query(c)
+            Self::reply(redis::cmd("SMISMEMBER").arg(&self.inner.revoked_key).arg(ids).query(c)?, |v| match v {
+                redis::Value::Array(items) if items.len() == ids.len() => items.iter().map(member).collect(),
+                _ => None,
+            })
         })?;
-        if found.len() != ids.len() {
-            return Err(unavailable("revocation"));
-        }
         Ok(found.into_iter().any(|revoked| revoked))
     }
 
     fn revoke(&self, id: &str) -> Result<()> {
-        let _: i64 = self.with_connection("revocation", true, |c| {
-            redis::cmd("SADD").arg(&self.inner.revoked_key).arg(id).query(c)
-        })?;
-        Ok(())
+        self.with_connection("revocation", true, |c| {
+            Self::reply(redis::cmd("SADD").arg(&self.inner.revoked_key).arg(id).query(c)?, |v| match v {
+                redis::Value::Int(0 | 1) => Some(()),
+                _ => None,
+            })
+        })
     }
 }

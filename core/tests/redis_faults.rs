@@ -1,0 +1,191 @@
+//! The Redis stores against a fake Redis started here on a loopback port: every odd reply (nils,
+//! wrong types, errors, short arrays, a connection cut mid-reply) is STORE_UNAVAILABLE, never a pass;
+//! a Redis that accepts and never answers is met by the circuit breaker: one probe per interval, not
+//! one connection per request.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use trustcore_core::*;
+
+/// What the fake answers to one command (by name), and what it does otherwise.
+#[derive(Clone)]
+enum Behaviour {
+    /// Answer `command` with these raw bytes (then close the connection when `cut` is set);
+    /// SMISMEMBER gets "not revoked" for `ids` ids and everything else +OK unless it is `command`.
+    Reply { command: &'static str, bytes: &'static [u8], cut: bool, ids: usize },
+    /// Accept, read, never answer.
+    BlackHole,
+}
+
+struct FakeRedis {
+    port: u16,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl FakeRedis {
+    fn start(behaviour: Behaviour) -> FakeRedis {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let behaviour = behaviour.clone();
+                std::thread::spawn(move || serve(stream, behaviour));
+            }
+        });
+        FakeRedis { port, accepted }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+/// Read one RESP command (an array of bulk strings): its words.
+fn read_command(reader: &mut BufReader<TcpStream>) -> Option<Vec<String>> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
+    let count: usize = line.trim().strip_prefix('*')?.parse().ok()?;
+    let mut words = Vec::with_capacity(count);
+    for _ in 0..count {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let len: usize = line.trim().strip_prefix('$')?.parse().ok()?;
+        let mut word = vec![0; len + 2];
+        reader.read_exact(&mut word).ok()?;
+        words.push(String::from_utf8_lossy(&word[..len]).into_owned());
+    }
+    Some(words)
+}
+
+fn serve(stream: TcpStream, behaviour: Behaviour) {
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    while let Some(words) = read_command(&mut reader) {
+        let name = words.first().map(|w| w.to_ascii_uppercase()).unwrap_or_default();
+        match &behaviour {
+            Behaviour::BlackHole => {}
+            Behaviour::Reply { command, bytes, cut, ids } => {
+                if name == *command {
+                    let _ = writer.write_all(bytes);
+                    if *cut {
+                        return;
+                    }
+                } else if name == "SMISMEMBER" {
+                    let _ = writer.write_all(format!("*{ids}\r\n{}", ":0\r\n".repeat(*ids)).as_bytes());
+                } else {
+                    let _ = writer.write_all(b"+OK\r\n");
+                }
+            }
+        }
+    }
+}
+
+struct Fx {
+    issuer: IssuerKey,
+    holder: WorkerKey,
+    token: String,
+}
+
+fn fx() -> Fx {
+    let issuer = IssuerKey::generate().unwrap();
+    let holder = WorkerKey::generate().unwrap();
+    let token = mint_biscuit(
+        &issuer,
+        &MintRequest {
+            public_hex: holder.public_hex(),
+            holder_id: "gpu-1".into(),
+            facts: vec![("right".into(), vec!["lease".into()])],
+            revocation_id: "rev-1".into(),
+            expires_at: now_seconds() + 3600.0,
+            root_key_id: None,
+        },
+    )
+    .unwrap();
+    Fx { issuer, holder, token }
+}
+
+fn verifier(fx: &Fx, url: &str) -> Verifier {
+    let mut config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
+    let mut redis = RedisConfig::new(url);
+    redis.connect_timeout = Duration::from_millis(300);
+    redis.command_timeout = Duration::from_millis(200);
+    config.redis = Some(redis);
+    Verifier::new(config).unwrap()
+}
+
+fn proof(fx: &Fx, nonce: &str) -> WorkerProof {
+    let timestamp = format!("{}", now_seconds().floor());
+    make_proof(&fx.holder, &fx.token, &Request::new("POST", "/lease", b"{}"), &timestamp, nonce).unwrap()
+}
+
+const REQUEST: Request<'static> = Request { method: "POST", path: "/lease", body: b"{}" };
+
+#[test]
+fn every_odd_reply_is_store_unavailable_never_a_pass() {
+    let fx = fx();
+    // a minted token has two ids: the app id and the authority block's
+    let ids = 2;
+    let odd: [(&str, &[u8], bool); 14] = [
+        ("SMISMEMBER", b"*2\r\n$-1\r\n$-1\r\n", false), // nils read as "not revoked" before
+        ("SMISMEMBER", b":0\r\n", false),
+        ("SMISMEMBER", b"*1\r\n:0\r\n", false),
+        ("SMISMEMBER", b"*2\r\n:0\r\n:2\r\n", false),
+        ("SMISMEMBER", b"*2\r\n$1\r\n0\r\n$1\r\n0\r\n", false),
+        ("SMISMEMBER", b"-ERR unknown command\r\n", false),
+        ("SMISMEMBER", b"*2\r\n:0\r\n", true), // cut mid-reply
+        ("SET", b":1\r\n", false),
+        ("SET", b"$2\r\nOK\r\n", false),
+        ("SET", b"*0\r\n", false),
+        ("SET", b"+QUEUED\r\n", false),
+        ("SET", b"-READONLY You can't write against a read only replica.\r\n", false),
+        ("SET", b"+O", true),
+        ("SET", b"", true),
+    ];
+    for (i, (command, bytes, cut)) in odd.into_iter().enumerate() {
+        let fake = FakeRedis::start(Behaviour::Reply { command, bytes, cut, ids });
+        let verifier = verifier(&fx, &fake.url());
+        let outcome = verifier.authenticate(&proof(&fx, &format!("n-{i}")), &REQUEST, None);
+        assert_eq!(
+            outcome.map(|_| ()).unwrap_err().code(),
+            ErrorCode::StoreUnavailable,
+            "{command} answered {:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    // the same fake with sane answers passes: the refusals above come from the odd replies
+    let fake = FakeRedis::start(Behaviour::Reply { command: "NONE", bytes: b"", cut: false, ids });
+    verifier(&fx, &fake.url()).authenticate(&proof(&fx, "sane"), &REQUEST, None).unwrap();
+    // revoke: anything but 0 or 1 is no answer
+    for bytes in [&b"$-1\r\n"[..], b"+OK\r\n", b":7\r\n", b"-ERR x\r\n"] {
+        let fake = FakeRedis::start(Behaviour::Reply { command: "SADD", bytes, cut: false, ids });
+        assert_eq!(verifier(&fx, &fake.url()).revoke("rev-1").unwrap_err().code(), ErrorCode::StoreUnavailable);
+    }
+}
+
+#[test]
+fn a_black_holed_redis_gets_one_probe_per_interval_not_a_connection_per_request() {
+    let fx = fx();
+    let fake = FakeRedis::start(Behaviour::BlackHole);
+    let verifier = verifier(&fx, &fake.url());
+    // the first request finds out (bounded by the timeouts), the next ones fail at once
+    for i in 0..50 {
+        let outcome = verifier.authenticate(&proof(&fx, &format!("n-{i}")), &REQUEST, None);
+        assert_eq!(outcome.map(|_| ()).unwrap_err().code(), ErrorCode::StoreUnavailable);
+    }
+    assert_eq!(fake.accepted.load(Ordering::SeqCst), 1, "one connection for 50 requests inside the interval");
+    // after the interval one probe goes through, and fails again
+    std::thread::sleep(Duration::from_millis(1100));
+    for i in 0..10 {
+        let outcome = verifier.authenticate(&proof(&fx, &format!("m-{i}")), &REQUEST, None);
+        assert_eq!(outcome.map(|_| ()).unwrap_err().code(), ErrorCode::StoreUnavailable);
+    }
+    assert_eq!(fake.accepted.load(Ordering::SeqCst), 2, "one probe after the interval");
+}
