@@ -77,7 +77,7 @@ async function startSigner({ seedHex, args = [], dir = tempDir(), socket = path.
   const keyFile = path.join(dir, `issuer-${process.pid}-${Date.now()}.key`)
   fs.writeFileSync(keyFile, seedHex, { mode: 0o600 })
   fs.chmodSync(keyFile, 0o600)
-  const listen = tcp ? ['--tcp', '127.0.0.1:0', '--log-format', 'json'] : ['--socket', socket]
+  const listen = tcp ? ['--tcp', '127.0.0.1:0', '--tcp-without-peer-check', '--log-format', 'json'] : ['--socket', socket]
   const child = spawn(signerBinary(), ['signer', 'serve', '--key-file', keyFile, ...listen, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })

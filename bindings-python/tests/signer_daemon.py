@@ -65,7 +65,11 @@ class Daemon:
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
-        where = ["--tcp", f"{self.tcp[0]}:{self.tcp[1]}"] if self.tcp else ["--socket", str(self.socket_path)]
+        where = (
+            ["--tcp", f"{self.tcp[0]}:{self.tcp[1]}", "--tcp-without-peer-check"]
+            if self.tcp
+            else ["--socket", str(self.socket_path)]
+        )
         return [str(binary()), "signer", "serve", "--key-file", str(self.key_file), *where, *self.args]
 
     def log(self) -> str:

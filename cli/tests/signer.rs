@@ -27,8 +27,9 @@ fn request_frame(body: &str) -> Vec<u8> {
 /// Send raw bytes on a fresh connection and read one answer's error code ("ok" on success).
 fn raw_exchange(socket: &std::path::Path, bytes: &[u8]) -> String {
     let mut stream = UnixStream::connect(socket).unwrap();
-    stream.write_all(bytes).unwrap();
-    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    // a refused peer is answered and closed as it connects: its write may find the socket shut
+    let _ = stream.write_all(bytes);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
     let answer = read_frame_timeout(&mut stream, Duration::from_secs(10)).unwrap();
     if answer["ok"] == json!(true) {
         "ok".into()
@@ -88,7 +89,11 @@ fn mint_through_the_signer_then_prove_authenticate_and_authorize() {
 #[test]
 fn hostile_peers_do_not_stall_a_good_client() {
     let dir = tempdir("hostile");
-    let signer = Daemon::start(&dir, &["--read-timeout", "2", "--idle-timeout", "30"]);
+    // every connection here is this test's own uid, the good client's too: its per-peer cap is
+    // lifted (one peer's own connections are its own business; hostility across peers is
+    // many_hostile_peers_cannot_starve_an_allowed_one)
+    let signer =
+        Daemon::start(&dir, &["--read-timeout", "2", "--idle-timeout", "30", "--max-connections-per-peer", "1000"]);
     let socket = signer.socket.clone();
 
     // each kind of bad frame gets its code, and the daemon keeps serving
@@ -296,8 +301,13 @@ fn permissions_are_checked_before_serving() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "data");
 
-    // non-loopback TCP is refused; --allow-uid needs a Unix socket
-    for args in [vec!["--tcp", "0.0.0.0:0"], vec!["--tcp", "127.0.0.1:0", "--allow-uid", "0"]] {
+    // non-loopback TCP is refused; --allow-uid needs a Unix socket; TCP (no peer credentials) must
+    // be asked for as such
+    for args in [
+        vec!["--tcp", "0.0.0.0:0", "--tcp-without-peer-check"],
+        vec!["--tcp", "127.0.0.1:0", "--tcp-without-peer-check", "--allow-uid", "0"],
+        vec!["--tcp", "127.0.0.1:0"],
+    ] {
         let out = Command::new(bin())
             .args(["signer", "serve", "--key-file", dir.join("issuer.key").to_str().unwrap()])
             .args(&args)
@@ -375,7 +385,7 @@ fn json_logs_one_object_per_request_and_tcp_on_loopback() {
     let log_path = dir.join("signer.log");
     let mut child = Command::new(bin())
         .args(["signer", "serve", "--key-file", key_path.to_str().unwrap(), "--tcp", "127.0.0.1:0"])
-        .args(["--log-format", "json"])
+        .args(["--tcp-without-peer-check", "--log-format", "json"])
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
@@ -559,4 +569,100 @@ fn a_removed_socket_makes_the_signer_unreachable_not_a_hang() {
     assert!(started.elapsed() < Duration::from_secs(1));
     // and a new daemon can take the path over (no stale socket to clear), while the old one drains
     assert!(signer.stop().success());
+}
+
+/// Hostile connections from other local users, held by a small Python program run under their uid.
+const HOSTILE_PEER: &str = r#"
+import socket, struct, sys, time
+path, kind, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+held, refused = [], 0
+for i in range(count):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+        if kind == "slow":
+            s.send(b"\x00")
+        elif kind == "oversized":
+            body = b'{"v":1,"id":1,"op":"mint","args":{"x":[' + b"0," * 30000 + b'0]}}'
+            s.send(struct.pack(">I", len(body)) + body)
+        held.append(s)
+    except OSError:
+        refused += 1
+print(len(held), refused, flush=True)
+sys.stdin.read()
+"#;
+
+#[test]
+fn many_hostile_peers_cannot_starve_an_allowed_one() {
+    // SAFETY: getuid cannot fail
+    if unsafe { libc::getuid() } != 0 || Command::new("python3").arg("-c").arg("1").status().is_err() {
+        eprintln!("skipped: needs root (to run peers under other uids) and python3");
+        return;
+    }
+    let dir = tempdir("peers");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // this test (uid 0) is the good client; uid 65534 is allowed but hostile; uid 65533 is refused
+    let signer = Daemon::start(
+        &dir,
+        &["--group", "65534", "--allow-uid", "0", "--allow-uid", "65534", "--max-connections-per-peer", "32"],
+    );
+    let client = signer.client_with(SignerClientOptions {
+        connect_timeout: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(2),
+    });
+    let holder = WorkerKey::generate().unwrap();
+    let mut mint = || {
+        let begun = Instant::now();
+        client.mint(&mint_args(&holder, &[("right", &["lease"])], 60.0)).unwrap();
+        begun.elapsed()
+    };
+    let median = |mut times: Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let quiet = median((0..30).map(|_| mint()).collect());
+
+    use std::os::unix::process::CommandExt;
+    let attack = |uid: u32, kind: &str, count: usize| {
+        let mut child = Command::new("python3")
+            .args(["-c", HOSTILE_PEER, signer.socket.to_str().unwrap(), kind, &count.to_string()])
+            .uid(uid)
+            .gid(65534)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.as_mut().unwrap()), &mut line).unwrap();
+        (child, line.trim().to_owned())
+    };
+    // 256 hostile connections: refused peers, and an allowed one silent, slow and oversized
+    let attackers = [
+        attack(65533, "silent", 128),
+        attack(65534, "silent", 64),
+        attack(65534, "slow", 32),
+        attack(65534, "oversized", 32),
+    ];
+    let during = median((0..30).map(|_| mint()).collect());
+    let status = std::fs::read_to_string(format!("/proc/{}/status", signer.pid())).unwrap();
+    let rss_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    eprintln!(
+        "signer under 256 hostile connections: mint median {quiet:?} quiet, {during:?} during; RSS {rss_kib} KiB"
+    );
+    for (_, held) in &attackers {
+        eprintln!("hostile peer: held / refused at connect: {held}");
+    }
+    // every request of the allowed client was served (mint() unwraps), and memory stayed bounded
+    assert!(rss_kib < 256 * 1024, "the signer grew to {rss_kib} KiB");
+    drop(attackers);
+    let log = signer.log();
+    assert!(log.contains("uid=65533"), "the refused peer is logged: {log}");
+    assert!(log.contains("busy_peer"), "the hostile peer met its cap: {log}");
+    // refused peers leave no audit entry and do not count: the good client still mints
+    mint();
 }

@@ -84,7 +84,7 @@ pub use verifier::{
 };
 pub use wire::{
     decode_frame, decode_frame_body, encode_frame, frame_body_length, read_frame, read_frame_by, read_frame_timeout,
-    read_next_frame, write_frame, NextFrame, MAX_FRAME,
+    read_next_body, read_next_frame, write_frame, NextBody, NextFrame, MAX_FRAME,
 };
 
 /// Re-exported so callers can build JSON jobs and frames without naming serde_json themselves.

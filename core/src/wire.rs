@@ -72,7 +72,15 @@ pub fn read_frame(reader: &mut impl Read) -> Result<Map<String, Value>> {
 }
 
 fn read_frame_rest(reader: &mut impl Read, header: [u8; 4]) -> Result<Map<String, Value>> {
+    decode_frame_body(&read_body(reader, header, MAX_FRAME)?)
+}
+
+/// The body a header announces, refused on the length alone when it is over `max_len`.
+fn read_body(reader: &mut impl Read, header: [u8; 4], max_len: usize) -> Result<Vec<u8>> {
     let length = frame_body_length(&header)?;
+    if length > max_len {
+        return Err(invalid(format!("signer frame of {length} bytes is over the limit of {max_len}")));
+    }
     // grown as bytes arrive, not allocated from the header: a peer announcing 1 MiB and sending
     // nothing costs nothing
     let mut body = Vec::with_capacity(length.min(64 * 1024));
@@ -83,7 +91,7 @@ fn read_frame_rest(reader: &mut impl Read, header: [u8; 4]) -> Result<Map<String
     if body.len() != length {
         return Err(invalid("signer connection closed mid-frame"));
     }
-    decode_frame_body(&body)
+    Ok(body)
 }
 
 /// Write one frame to any writer.
@@ -156,25 +164,49 @@ pub fn read_next_frame<S: Read + SetReadTimeout>(
     idle: Duration,
     frame_time: Duration,
 ) -> Result<NextFrame> {
+    Ok(match read_next_body(stream, idle, frame_time, MAX_FRAME)? {
+        NextBody::Body(body) => NextFrame::Frame(decode_frame_body(&body)?),
+        NextBody::Closed => NextFrame::Closed,
+        NextBody::Idle => NextFrame::Idle,
+    })
+}
+
+/// What [`read_next_body`] finds: a frame's body not yet parsed (a server checks its size and
+/// shape on the raw bytes first), or the peer's silence.
+#[derive(Debug, PartialEq)]
+pub enum NextBody {
+    Body(Vec<u8>),
+    Closed,
+    Idle,
+}
+
+/// [`read_next_frame`] without the parse, for frames of at most `max_len` bytes (refused on the
+/// length alone).
+pub fn read_next_body<S: Read + SetReadTimeout>(
+    stream: &mut S,
+    idle: Duration,
+    frame_time: Duration,
+    max_len: usize,
+) -> Result<NextBody> {
     let mut first = [0u8; 1];
     stream
         .set_read_timeout(Some(idle.max(Duration::from_millis(1))))
         .map_err(|_| invalid("cannot set the read timeout"))?;
     loop {
         match stream.read(&mut first) {
-            Ok(0) => return Ok(NextFrame::Closed),
+            Ok(0) => return Ok(NextBody::Closed),
             Ok(_) => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                return Ok(NextFrame::Idle)
+                return Ok(NextBody::Idle)
             }
-            Err(_) => return Ok(NextFrame::Closed), // reset by the peer
+            Err(_) => return Ok(NextBody::Closed), // reset by the peer
         }
     }
     let mut reader = DeadlineReader { stream, deadline: Instant::now() + frame_time };
     let mut header = [first[0], 0, 0, 0];
     read_exact_or_invalid(&mut reader, &mut header[1..])?;
-    read_frame_rest(&mut reader, header).map(NextFrame::Frame)
+    read_body(&mut reader, header, max_len).map(NextBody::Body)
 }
 
 #[cfg(test)]

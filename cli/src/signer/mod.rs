@@ -38,9 +38,14 @@ pub struct Serve {
     /// Listen on this Unix socket (created 0600; a stale one is replaced, a live one refused).
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
-    /// Listen on loopback TCP instead (tests; any non-loopback address is refused).
-    #[arg(long, value_name = "IP:PORT", conflicts_with_all = ["group", "allow_uid"])]
+    /// Listen on loopback TCP instead (tests, containers): any local user can then connect and mint,
+    /// there is no peer check, so it must be asked for with --tcp-without-peer-check; any
+    /// non-loopback address is refused.
+    #[arg(long, value_name = "IP:PORT", conflicts_with_all = ["group", "allow_uid"], requires = "tcp_without_peer_check")]
     tcp: Option<SocketAddr>,
+    /// Say that --tcp serves every local user (TCP carries no peer credentials).
+    #[arg(long, requires = "tcp")]
+    tcp_without_peer_check: bool,
     /// Let this group use the socket too (mode 0660): a group name or number.
     #[arg(long, value_name = "GROUP")]
     group: Option<String>,
@@ -65,6 +70,13 @@ pub struct Serve {
     /// Connections served at once; more are answered SIGNER_UNAVAILABLE and closed.
     #[arg(long, value_name = "N", default_value_t = 256)]
     max_connections: usize,
+    /// Connections one peer (a uid; an address over TCP) may hold at once; more are answered
+    /// SIGNER_UNAVAILABLE and closed, so one peer cannot take every slot.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    max_connections_per_peer: usize,
+    /// A new connection's first request must arrive whole within this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    first_frame_timeout: f64,
     /// A frame must arrive whole within this many seconds of its first byte.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     read_timeout: f64,
@@ -84,8 +96,10 @@ pub struct Settings {
     pub listen: Listen,
     pub log_format: LogFormat,
     pub max_connections: usize,
+    pub max_connections_per_peer: usize,
     pub read_timeout: Duration,
     pub idle_timeout: Duration,
+    pub first_frame_timeout: Duration,
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration> {
@@ -111,6 +125,9 @@ fn serve(args: &Serve) -> Result<()> {
             return Err(Error::malformed(format!("--allow-predicate {predicate:?} is not an identifier")));
         }
     }
+    if args.max_connections_per_peer == 0 {
+        return Err(Error::malformed("--max-connections-per-peer must be at least 1"));
+    }
     if args.max_connections == 0 {
         return Err(Error::malformed("--max-connections must be at least 1"));
     }
@@ -135,8 +152,10 @@ fn serve(args: &Serve) -> Result<()> {
         listen,
         log_format: args.log_format,
         max_connections: args.max_connections,
+        max_connections_per_peer: args.max_connections_per_peer,
         read_timeout: seconds(args.read_timeout, "--read-timeout")?,
         idle_timeout: seconds(args.idle_timeout, "--idle-timeout")?,
+        first_frame_timeout: seconds(args.first_frame_timeout, "--first-frame-timeout")?,
     };
     let service = SignerService::new(key, args.key_id, policy, audit);
     server::run(service, settings)

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use trustcore_core::signer::protocol::error_response;
+use trustcore_core::signer::protocol::{check_request_shape, error_response, max_request_frame, MAX_REQUEST_FRAME};
+use trustcore_core::signer::Op;
 use trustcore_core::signer::SignerStream;
 use trustcore_core::*;
 
@@ -28,22 +29,56 @@ struct Shared {
     log: Log,
     read_timeout: Duration,
     idle_timeout: Duration,
+    first_frame_timeout: Duration,
+    max_connections_per_peer: usize,
+    /// Connections held by each peer now.
+    per_peer: Mutex<HashMap<PeerKey, usize>>,
+    /// Peers refused since the last time that was logged (logged at most once a second).
+    refusals: Mutex<(u64, Option<Instant>)>,
     stopping: AtomicBool,
     active: AtomicUsize,
     /// A handle on every open connection, to wake its reader at shutdown.
     open: Mutex<HashMap<u64, SignerStream>>,
 }
 
-/// Counts a connection in `active` and `open` for exactly as long as its thread runs, panics included.
+/// Who a connection counts against: a uid over a Unix socket, an address over TCP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum PeerKey {
+    Uid(u32),
+    Address(std::net::IpAddr),
+    Other,
+}
+
+impl PeerKey {
+    fn of(peer: &Peer) -> PeerKey {
+        match peer {
+            Peer::Unix { uid, .. } => PeerKey::Uid(*uid),
+            Peer::Tcp(address) => PeerKey::Address(address.ip()),
+            _ => PeerKey::Other,
+        }
+    }
+}
+
+/// Counts a connection in `active`, `open` and its peer's share for exactly as long as its thread
+/// runs, panics included.
 struct Registration {
     shared: Arc<Shared>,
     id: u64,
+    peer: PeerKey,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         if let Ok(mut open) = self.shared.open.lock() {
             open.remove(&self.id);
+        }
+        if let Ok(mut per_peer) = self.shared.per_peer.lock() {
+            if let Some(count) = per_peer.get_mut(&self.peer) {
+                *count -= 1;
+                if *count == 0 {
+                    per_peer.remove(&self.peer);
+                }
+            }
         }
         self.shared.active.fetch_sub(1, Ordering::SeqCst);
     }
@@ -91,6 +126,10 @@ fn serve(listener: &Listener, service: SignerService, settings: &Settings, log: 
         log,
         read_timeout: settings.read_timeout,
         idle_timeout: settings.idle_timeout,
+        first_frame_timeout: settings.first_frame_timeout,
+        max_connections_per_peer: settings.max_connections_per_peer,
+        per_peer: Mutex::new(HashMap::new()),
+        refusals: Mutex::new((0, None)),
         stopping: AtomicBool::new(false),
         active: AtomicUsize::new(0),
         open: Mutex::new(HashMap::new()),
@@ -161,12 +200,9 @@ fn drain(shared: &Arc<Shared>, listener: &Listener) {
     }
 }
 
+/// Admit a connection: the peer is checked first (a refused peer is closed before it counts against
+/// any limit or a byte of it is read, and leaves no audit entry), then the total and per-peer caps.
 fn admit(shared: &Arc<Shared>, conn: SignerStream, id: u64, max_connections: usize) {
-    if shared.active.load(Ordering::SeqCst) >= max_connections {
-        shared.log.event("busy", &[("connections", max_connections.into())]);
-        refuse_early(conn, &Error::new(ErrorCode::SignerUnavailable, "signer is at its connection limit; try again"));
-        return;
-    }
     let peer = match &conn {
         SignerStream::Unix(stream) => peer::unix_peer(stream),
         SignerStream::Tcp(stream) => stream.peer_addr().ok().map(Peer::Tcp),
@@ -175,12 +211,38 @@ fn admit(shared: &Arc<Shared>, conn: SignerStream, id: u64, max_connections: usi
         refuse_early(conn, &Error::new(ErrorCode::SignerRefused, "the peer's credentials are unknown"));
         return;
     };
-    let Ok(handle) = conn.try_clone() else { return };
+    if !shared.service.peer_allowed(&peer) {
+        note_refusal(shared, &peer);
+        refuse_early(conn, &Error::new(ErrorCode::SignerRefused, "this peer is not allowed to use the signer"));
+        return;
+    }
+    if shared.active.load(Ordering::SeqCst) >= max_connections {
+        shared.log.event("busy", &[("connections", max_connections.into())]);
+        refuse_early(conn, &Error::new(ErrorCode::SignerUnavailable, "signer is at its connection limit; try again"));
+        return;
+    }
+    let key = PeerKey::of(&peer);
+    {
+        let Ok(mut per_peer) = shared.per_peer.lock() else { return };
+        let held = per_peer.entry(key).or_default();
+        if *held >= shared.max_connections_per_peer {
+            drop(per_peer);
+            shared.log.event("busy_peer", &[("peer", peer.to_string().into())]);
+            refuse_early(
+                conn,
+                &Error::new(ErrorCode::SignerUnavailable, "this peer is at its connection limit; try again"),
+            );
+            return;
+        }
+        *held += 1;
+    }
     shared.active.fetch_add(1, Ordering::SeqCst);
+    // from here the registration undoes every count, whatever happens
+    let registration = Registration { shared: shared.clone(), id, peer: key };
+    let Ok(handle) = conn.try_clone() else { return };
     if let Ok(mut open) = shared.open.lock() {
         open.insert(id, handle);
     }
-    let registration = Registration { shared: shared.clone(), id };
     let spawned = std::thread::Builder::new()
         .name(format!("signer-conn-{id}"))
         .stack_size(256 * 1024)
@@ -188,6 +250,18 @@ fn admit(shared: &Arc<Shared>, conn: SignerStream, id: u64, max_connections: usi
     if let Err(e) = spawned {
         // the closure (and the registration in it) was dropped: the counts are already undone
         shared.log.event("spawn_failed", &[("error", e.to_string().into())]);
+    }
+}
+
+/// Count a refused peer; log the count at most once a second (a refused peer must not be able to
+/// fill the disk through the log either).
+fn note_refusal(shared: &Shared, peer: &Peer) {
+    let Ok(mut refusals) = shared.refusals.lock() else { return };
+    refusals.0 += 1;
+    let due = refusals.1.is_none_or(|last| last.elapsed() >= Duration::from_secs(1));
+    if due {
+        shared.log.event("refused", &[("peer", peer.to_string().into()), ("refusals", refusals.0.into())]);
+        *refusals = (0, Some(Instant::now()));
     }
 }
 
@@ -200,15 +274,20 @@ fn serve_connection(shared: &Shared, mut conn: SignerStream, peer: &Peer) {
     if conn.set_write_timeout(Some(shared.read_timeout)).is_err() {
         return;
     }
+    // a new connection must say what it wants soon: a silent one holds its slot for the short
+    // first-frame deadline, not the idle timeout
+    let mut wait = shared.first_frame_timeout;
+    let mut frame_time = shared.read_timeout.min(shared.first_frame_timeout);
     while !shared.stopping.load(Ordering::SeqCst) {
         // a client sending requests back to back has its next one here within microseconds:
         // polling briefly spares it the late wake-up of a sleeping reader (see SignerStream)
         conn.wait_readable_spinning(NEXT_REQUEST_SPIN);
-        let next = read_next_frame(&mut conn, shared.idle_timeout, shared.read_timeout);
+        let next = read_next_body(&mut conn, wait, frame_time, MAX_REQUEST_FRAME);
+        (wait, frame_time) = (shared.idle_timeout, shared.read_timeout);
         let started = Instant::now();
-        let answer = match next {
-            Ok(NextFrame::Frame(frame)) => shared.service.answer(&frame, peer, now_seconds()),
-            Ok(NextFrame::Closed | NextFrame::Idle) => return,
+        let answer = match next.and_then(|next| request(next)) {
+            Ok(Some(frame)) => shared.service.answer(&frame, peer, now_seconds()),
+            Ok(None) => return,
             Err(e) => shared.service.answer_unreadable(&e, peer, now_seconds()),
         };
         let outcome = answer.error.map_or("ok", ErrorCode::name);
@@ -226,4 +305,24 @@ fn serve_connection(shared: &Shared, mut conn: SignerStream, peer: &Peer) {
             return;
         }
     }
+}
+
+/// A request frame from its raw body: its shape checked before any tree is built, then parsed,
+/// then held to its op's size. None when the peer closed or went silent.
+fn request(next: NextBody) -> Result<Option<serde_json::Map<String, Value>>> {
+    let body = match next {
+        NextBody::Body(body) => body,
+        NextBody::Closed | NextBody::Idle => return Ok(None),
+    };
+    check_request_shape(&body)?;
+    let frame = decode_frame_body(&body)?;
+    if let Some(op) = frame.get("op").and_then(Value::as_str).and_then(Op::from_name) {
+        if body.len() > max_request_frame(op) {
+            return Err(Error::new(
+                ErrorCode::FrameInvalid,
+                format!("a {} frame of {} bytes is over its limit of {}", op.name(), body.len(), max_request_frame(op)),
+            ));
+        }
+    }
+    Ok(Some(frame))
 }

@@ -242,10 +242,23 @@ impl SignerClient {
         }
         stream.set_timeouts(left).map_err(|_| gone(unavailable("signer connection failed")))?;
         if let Err(e) = stream.write_all(frame) {
-            return Err(match e.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => late(),
-                _ => gone(unavailable("signer closed the connection")),
-            });
+            if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+                return Err(late());
+            }
+            // a signer that refuses a peer answers as it connects and closes: the write may find
+            // the socket shut, the answer is waiting to be read
+            let mut header = [0u8; 4];
+            if let (4, _) = read_full(stream, &mut header, deadline) {
+                if let Ok(length) = frame_body_length(&header) {
+                    let mut body = vec![0u8; length];
+                    if read_full(stream, &mut body, deadline).0 == length {
+                        if let Ok(answer) = decode_frame_body(&body) {
+                            return Ok(answer);
+                        }
+                    }
+                }
+            }
+            return Err(gone(unavailable("signer closed the connection")));
         }
         // the answer usually comes within the poll: no sleep, no late wake-up
         stream.wait_readable_spinning(ANSWER_SPIN.min(left));

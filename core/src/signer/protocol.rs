@@ -191,3 +191,55 @@ mod tests {
         assert_eq!(parse_response(&object(json!({"v": 1, "id": 3})), 3).unwrap_err().code(), ErrorCode::FrameInvalid);
     }
 }
+
+/// The largest request frame the daemon reads (a `sign_job` with its job); refused on its length.
+pub const MAX_REQUEST_FRAME: usize = 64 * 1024;
+
+/// The largest request frame of each op: what that op needs (a mint is a few hundred bytes).
+pub const fn max_request_frame(op: Op) -> usize {
+    match op {
+        Op::PublicKey | Op::Health => 1024,
+        Op::Mint => 16 * 1024,
+        Op::SignJob => MAX_REQUEST_FRAME,
+    }
+}
+
+/// Deepest nesting and most values a request frame may hold, checked on the raw bytes before any
+/// tree is built: `[0,0,0,…]` would otherwise grow 8 to 16 times in memory.
+pub const MAX_REQUEST_DEPTH: usize = 16;
+pub const MAX_REQUEST_VALUES: usize = 4096;
+
+/// Check a request frame's body on its raw bytes: at most [`MAX_REQUEST_DEPTH`] levels and
+/// [`MAX_REQUEST_VALUES`] values (counted by their separators), FRAME_INVALID otherwise.
+pub fn check_request_shape(body: &[u8]) -> Result<()> {
+    let invalid = |why: &str| Err(Error::new(ErrorCode::FrameInvalid, format!("signer frame {why}")));
+    let (mut depth, mut values, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                values += 1;
+                if depth > MAX_REQUEST_DEPTH {
+                    return invalid("is nested too deeply");
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' | b':' => values += 1,
+            _ => {}
+        }
+        if values > MAX_REQUEST_VALUES {
+            return invalid("holds too many values");
+        }
+    }
+    Ok(())
+}

@@ -218,6 +218,12 @@ impl SignerService {
             .append(&record, time_ms)
     }
 
+    /// Whether `peer` may use the signer at all: a server asks when the peer connects, before it
+    /// counts against any limit or any byte of it is read.
+    pub fn peer_allowed(&self, peer: &Peer) -> bool {
+        self.check_peer(peer).is_ok()
+    }
+
     fn check_peer(&self, peer: &Peer) -> Result<()> {
         let Some(uids) = &self.policy.allowed_uids else { return Ok(()) };
         match peer {
