@@ -611,7 +611,7 @@ fn many_hostile_peers_cannot_starve_an_allowed_one() {
         request_timeout: Duration::from_secs(2),
     });
     let holder = WorkerKey::generate().unwrap();
-    let mut mint = || {
+    let mint = || {
         let begun = Instant::now();
         client.mint(&mint_args(&holder, &[("right", &["lease"])], 60.0)).unwrap();
         begun.elapsed()

@@ -119,6 +119,8 @@ impl Fixture {
     fn verifier(&self, pool: usize, redis: Option<RedisConfig>) -> Res<Verifier> {
         let mut config = VerifierConfig::new(self.trusted.clone());
         config.replay_capacity = pool.max(1000);
+        // one holder sends every request of the fixture: its share is the whole store
+        config.replay_capacity_per_holder = Some(config.replay_capacity);
         config.redis = redis;
         Ok(Verifier::new(config)?)
     }

@@ -285,7 +285,7 @@ fn serve_connection(shared: &Shared, mut conn: SignerStream, peer: &Peer) {
         let next = read_next_body(&mut conn, wait, frame_time, MAX_REQUEST_FRAME);
         (wait, frame_time) = (shared.idle_timeout, shared.read_timeout);
         let started = Instant::now();
-        let answer = match next.and_then(|next| request(next)) {
+        let answer = match next.and_then(request) {
             Ok(Some(frame)) => shared.service.answer(&frame, peer, now_seconds()),
             Ok(None) => return,
             Err(e) => shared.service.answer_unreadable(&e, peer, now_seconds()),

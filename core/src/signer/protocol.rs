@@ -148,50 +148,6 @@ pub fn parse_response(frame: &Map<String, Value>, id: u64) -> Result<Map<String,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn object(value: Value) -> Map<String, Value> {
-        value.as_object().unwrap().clone()
-    }
-
-    #[test]
-    fn requests_are_read_strictly() {
-        let good = object(json!({"v": 1, "id": 7, "op": "health"}));
-        assert_eq!(parse_request(&good).unwrap(), SignerRequest { id: json!(7), op: Op::Health, args: Map::new() });
-        for bad in [
-            json!({"id": 1, "op": "health"}),
-            json!({"v": 2, "id": 1, "op": "health"}),
-            json!({"v": 1, "id": 1, "op": "format_disk"}),
-            json!({"v": 1, "id": 1}),
-            json!({"v": 1, "id": 1, "op": "mint", "args": [1]}),
-            json!({"v": 1, "id": [1], "op": "health"}),
-            json!({"v": 1, "id": 1, "op": "health", "extra": true}),
-        ] {
-            assert_eq!(parse_request(&object(bad.clone())).unwrap_err().code(), ErrorCode::MalformedInput, "{bad}");
-        }
-        assert_eq!(request_id(&object(json!({"id": "a"}))), json!("a"));
-        assert_eq!(request_id(&object(json!({"id": {}}))), Value::Null);
-    }
-
-    #[test]
-    fn answers_map_back_to_codes() {
-        let refused = error_response(json!(3), &Error::new(ErrorCode::SignerRefused, "ttl over the signer's limit"));
-        let err = parse_response(&refused, 3).unwrap_err();
-        assert_eq!((err.code(), err.message()), (ErrorCode::SignerRefused, "ttl over the signer's limit"));
-        let early = error_response(Value::Null, &Error::new(ErrorCode::SignerRefused, "peer not allowed"));
-        assert_eq!(parse_response(&early, 3).unwrap_err().code(), ErrorCode::SignerRefused);
-        let ok = ok_response(json!(3), object(json!({"sig": "ab"})));
-        assert_eq!(parse_response(&ok, 3).unwrap(), object(json!({"sig": "ab"})));
-        assert_eq!(parse_response(&ok, 4).unwrap_err().code(), ErrorCode::FrameInvalid);
-        let unknown = object(json!({"v": 1, "id": 3, "ok": false, "error": {"code": "NEW_CODE", "message": "?"}}));
-        assert_eq!(parse_response(&unknown, 3).unwrap_err().code(), ErrorCode::Internal);
-        assert_eq!(parse_response(&object(json!({"v": 1, "id": 3})), 3).unwrap_err().code(), ErrorCode::FrameInvalid);
-    }
-}
-
 /// The largest request frame the daemon reads (a `sign_job` with its job); refused on its length.
 pub const MAX_REQUEST_FRAME: usize = 64 * 1024;
 
@@ -242,4 +198,48 @@ pub fn check_request_shape(body: &[u8]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn requests_are_read_strictly() {
+        let good = object(json!({"v": 1, "id": 7, "op": "health"}));
+        assert_eq!(parse_request(&good).unwrap(), SignerRequest { id: json!(7), op: Op::Health, args: Map::new() });
+        for bad in [
+            json!({"id": 1, "op": "health"}),
+            json!({"v": 2, "id": 1, "op": "health"}),
+            json!({"v": 1, "id": 1, "op": "format_disk"}),
+            json!({"v": 1, "id": 1}),
+            json!({"v": 1, "id": 1, "op": "mint", "args": [1]}),
+            json!({"v": 1, "id": [1], "op": "health"}),
+            json!({"v": 1, "id": 1, "op": "health", "extra": true}),
+        ] {
+            assert_eq!(parse_request(&object(bad.clone())).unwrap_err().code(), ErrorCode::MalformedInput, "{bad}");
+        }
+        assert_eq!(request_id(&object(json!({"id": "a"}))), json!("a"));
+        assert_eq!(request_id(&object(json!({"id": {}}))), Value::Null);
+    }
+
+    #[test]
+    fn answers_map_back_to_codes() {
+        let refused = error_response(json!(3), &Error::new(ErrorCode::SignerRefused, "ttl over the signer's limit"));
+        let err = parse_response(&refused, 3).unwrap_err();
+        assert_eq!((err.code(), err.message()), (ErrorCode::SignerRefused, "ttl over the signer's limit"));
+        let early = error_response(Value::Null, &Error::new(ErrorCode::SignerRefused, "peer not allowed"));
+        assert_eq!(parse_response(&early, 3).unwrap_err().code(), ErrorCode::SignerRefused);
+        let ok = ok_response(json!(3), object(json!({"sig": "ab"})));
+        assert_eq!(parse_response(&ok, 3).unwrap(), object(json!({"sig": "ab"})));
+        assert_eq!(parse_response(&ok, 4).unwrap_err().code(), ErrorCode::FrameInvalid);
+        let unknown = object(json!({"v": 1, "id": 3, "ok": false, "error": {"code": "NEW_CODE", "message": "?"}}));
+        assert_eq!(parse_response(&unknown, 3).unwrap_err().code(), ErrorCode::Internal);
+        assert_eq!(parse_response(&object(json!({"v": 1, "id": 3})), 3).unwrap_err().code(), ErrorCode::FrameInvalid);
+    }
 }
