@@ -76,6 +76,7 @@ fn benches(c: &mut Criterion) {
     // the stateful verifier: the token is cached, so a request pays one signature check
     let mut config = VerifierConfig::new(fx.issuer_keys.clone());
     config.replay_capacity = 50_000_000;
+    config.replay_capacity_per_holder = Some(50_000_000);
     let verifier = Verifier::new(config).unwrap();
     let mut nonce = 0u64;
     let mut next_proof = || {
