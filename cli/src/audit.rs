@@ -11,6 +11,10 @@ use trustcore_core::*;
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Check the chain and every signature; print OK with the count, or the first broken entry.
+    ///
+    /// Without --expect-head it proves that the entries present are whole, in order and signed: it
+    /// cannot tell that entries were cut off the end (or that an empty file once held some). Pass a
+    /// head recorded elsewhere (from `health`, or an earlier verify) to prove nothing was cut.
     Verify(Verify),
 }
 
@@ -35,6 +39,12 @@ pub fn run(command: &AuditCommand) -> Result<bool> {
     match verify_audit_log(BufReader::new(file), &issuer, args.expect_head.as_deref()) {
         Ok(summary) => {
             println!("OK: {} entries, head {}", summary.entries, summary.head);
+            if args.expect_head.is_none() {
+                println!(
+                    "note: without --expect-head this cannot show that no entries were cut off the end \
+                     (record the head elsewhere and pass it next time)"
+                );
+            }
             Ok(true)
         }
         Err(broken) => {

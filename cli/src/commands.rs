@@ -212,13 +212,30 @@ pub fn inspect(args: &Inspect) -> Result<()> {
         None => println!("root key id: none"),
     }
     for (i, (source, revocation)) in summary.blocks.iter().zip(&summary.revocation_ids).enumerate() {
-        let label = if i == 0 { " (authority)" } else { "" };
-        println!("\nblock {i}{label}, revocation id {revocation}:");
+        let label =
+            if i == 0 { "authority, written by the issuer" } else { "appended by a holder: it can only restrict" };
+        println!("\nblock {i} ({label}), revocation id {revocation}:");
+        // every line carries its block's number in a gutter, and control characters are escaped:
+        // a holder's string holding a newline or a terminal escape cannot fake a header or hide lines
         for line in source.lines() {
-            println!("  {line}");
+            println!("  {i}| {}", escape_controls(line));
         }
     }
     Ok(())
+}
+
+/// Control characters (terminal escapes, carriage returns) and bidirectional overrides as `\u{…}`.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub fn proof(args: &Proof) -> Result<()> {
@@ -256,4 +273,15 @@ pub fn verify(args: &Verify) -> Result<()> {
         identity.holder_id, identity.holder_public_hex, identity.revocation_id
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_escaped() {
+        assert_eq!(escape_controls("right(\"lease\");"), "right(\"lease\");");
+        assert_eq!(escape_controls("a\u{1b}[2Jb\rc\u{202e}d"), "a\\u{1b}[2Jb\\u{d}c\\u{202e}d");
+    }
 }

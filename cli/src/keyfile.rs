@@ -13,17 +13,44 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
 
 /// Create `path` with mode 0600 and write `secret_hex` to it; an existing file is kept unless `force`.
 pub fn write_secret(path: &Path, secret_hex: &str, force: bool) -> Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).mode(0o600);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+    if !force {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| io_error(path, "cannot create key file", e))?;
+        return write_and_sync(&mut file, path, secret_hex);
     }
-    let mut file = options.open(path).map_err(|e| io_error(path, "cannot create key file", e))?;
-    // `mode` applies only on creation; a forced overwrite must not keep looser permissions
+    // --force: a new file beside the old one, renamed over it. Rewriting the old file in place would
+    // keep its inode, owner and mode, and any descriptor already open on it would read the new seed.
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| Error::malformed(format!("{} is not a file name", path.display())))?;
+    let mut random = [0u8; 8];
+    getrandom::getrandom(&mut random).map_err(|_| Error::new(ErrorCode::Internal, "no randomness"))?;
+    let temporary = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), hex::encode(random)));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true) // exclusive, and never through a link someone planted
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o600)
+        .open(&temporary)
+        .map_err(|e| io_error(&temporary, "cannot create key file", e))
+        .and_then(|mut file| write_and_sync(&mut file, &temporary, secret_hex))
+        .and_then(|_| fs::rename(&temporary, path).map_err(|e| io_error(path, "cannot replace key file", e)));
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+fn write_and_sync(file: &mut fs::File, path: &Path, secret_hex: &str) -> Result<()> {
+    // `mode` applies under the umask: make sure of 0600
     file.set_permissions(fs::Permissions::from_mode(0o600)).map_err(|e| io_error(path, "cannot set mode of", e))?;
-    file.write_all(format!("{secret_hex}\n").as_bytes()).map_err(|e| io_error(path, "cannot write key file", e))
+    let line = zeroize::Zeroizing::new(format!("{secret_hex}\n"));
+    file.write_all(line.as_bytes()).map_err(|e| io_error(path, "cannot write key file", e))?;
+    file.sync_all().map_err(|e| io_error(path, "cannot write key file", e))
 }
 
 /// Read a seed (hex) from a key file that neither group nor others can read.

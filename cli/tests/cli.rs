@@ -51,9 +51,31 @@ fn keygen_writes_a_private_file_and_keeps_an_existing_one() {
     let again = trustcore(&["keygen", "--out", path.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("cannot create key file"), "{}", stderr(&again));
+    // --force writes a new file and renames it over the old one: a reader that had the old file
+    // open (even when it was readable by others) keeps reading the old seed
+    use std::io::Read;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let old_inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
+    let mut reader = std::fs::File::open(&path).unwrap();
     let forced = trustcore(&["keygen", "--out", path.to_str().unwrap(), "--force"]);
-    assert!(forced.status.success());
+    assert!(forced.status.success(), "{}", stderr(&forced));
     assert_ne!(stdout(&forced).trim(), public);
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_ne!(std::os::unix::fs::MetadataExt::ino(&meta), old_inode);
+    let mut old_text = String::new();
+    reader.read_to_string(&mut old_text).unwrap();
+    assert!(!old_text.contains(&std::fs::read_to_string(&path).unwrap().trim().to_string()));
+    // no temporary file is left beside it
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    // a symlink planted at the path is replaced, not followed
+    let target = dir.join("elsewhere");
+    std::fs::write(&target, "keep").unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    assert!(trustcore(&["keygen", "--out", path.to_str().unwrap(), "--force"]).status.success());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    assert!(!std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
 }
 
 #[test]
@@ -86,7 +108,8 @@ fn mint_inspect_proof_verify_round_trip() {
     let inspected = trustcore(&["inspect", &token, "--issuer-public", &issuer]);
     let text = stdout(&inspected);
     assert!(text.contains("signatures: verified"), "{text}");
-    assert!(text.contains("right(\"abort\");\n  right(\"lease\");"), "{text}");
+    assert!(text.contains("right(\"abort\");\n  0| right(\"lease\");"), "{text}");
+    assert!(text.contains("block 0 (authority, written by the issuer)"), "{text}");
     assert!(text.contains("revocation(\"rev-9\")"), "{text}");
     let unverified = trustcore(&["inspect", &token]);
     assert!(stdout(&unverified).contains("NOT verified"));
