@@ -666,3 +666,74 @@ fn many_hostile_peers_cannot_starve_an_allowed_one() {
     // refused peers leave no audit entry and do not count: the good client still mints
     mint();
 }
+
+/// Where `needle` occurs in the daemon's readable memory: (address, the mapping's VmFlags).
+fn occurrences_in_memory(pid: i32, needle: &[u8]) -> Vec<(u64, String)> {
+    use std::io::{Seek, SeekFrom};
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap();
+    let mut regions: Vec<(u64, u64, bool, String)> = Vec::new();
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if let Some((start, end)) = first
+            .split_once('-')
+            .filter(|(a, b)| a.chars().all(|c| c.is_ascii_hexdigit()) && b.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            let readable = line.split_whitespace().nth(1).is_some_and(|p| p.starts_with('r'));
+            regions.push((
+                u64::from_str_radix(start, 16).unwrap(),
+                u64::from_str_radix(end, 16).unwrap(),
+                readable,
+                String::new(),
+            ));
+        } else if let Some(flags) = line.strip_prefix("VmFlags:") {
+            if let Some(last) = regions.last_mut() {
+                last.3 = flags.trim().to_owned();
+            }
+        }
+    }
+    let mut mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
+    let mut found = Vec::new();
+    for (start, end, readable, flags) in regions {
+        if !readable || flags.split(' ').any(|f| f == "io") {
+            continue;
+        }
+        let mut buf = vec![0u8; (end - start) as usize];
+        if mem.seek(SeekFrom::Start(start)).is_err() || mem.read_exact(&mut buf).is_err() {
+            continue; // [vvar] and the like
+        }
+        for (i, window) in buf.windows(needle.len()).enumerate() {
+            if window == needle {
+                found.push((start + i as u64, flags.clone()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_issuer_seed_is_locked_out_of_dumps_and_not_copied_around() {
+    let dir = tempdir("seed");
+    let signer = Daemon::start(&dir, &["--allow-predicate", "right"]);
+    let client = signer.client();
+    let holder = WorkerKey::generate().unwrap();
+    for _ in 0..20 {
+        client.mint(&mint_args(&holder, &[("right", &["lease"])], 60.0)).unwrap();
+    }
+    client.sign_job(&serde_json::Map::new(), "gpu-1").unwrap();
+    let pid = signer.pid();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    assert_eq!(core.split_whitespace().skip(4).take(2).collect::<Vec<_>>(), ["0", "0"], "{core}");
+    assert!(signer.log().contains("dumpable=false"), "{}", signer.log());
+    let seed = signer.key.seed_bytes();
+    let found = occurrences_in_memory(pid, seed.as_ref());
+    eprintln!("the seed in the signer's memory after 20 mints and a job: {found:?}");
+    assert!(!found.is_empty(), "the scan must find the key where it is kept");
+    // in the locked mapping left out of dumps (VmFlags: lo = locked, dd = no dump)
+    for (address, flags) in &found {
+        let flags: Vec<&str> = flags.split(' ').collect();
+        assert!(flags.contains(&"dd") && flags.contains(&"lo"), "a copy of the seed at {address:#x} ({flags:?})");
+    }
+    // exactly once: minting, signing jobs and audit entries leave no copy behind
+    assert_eq!(found.len(), 1, "{found:?}");
+}

@@ -5,15 +5,23 @@
 
 use std::fmt;
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorCode, Result};
 
-/// A private Ed25519 seed with its derived signing key. Debug never shows the seed.
+/// A private Ed25519 seed, held once: as the signing key biscuit mints with (which also signs proofs,
+/// jobs and audit entries: Ed25519 is deterministic, the signatures are RFC 8032's), in one locked
+/// mapping left out of core dumps (crate::locked), shared by reference, so cloning or moving a key
+/// never copies the seed. Debug never shows it.
 #[derive(Clone)]
 struct Seed {
-    signing: SigningKey, // zeroized on drop by ed25519-dalek's `zeroize` feature
+    keys: std::sync::Arc<crate::locked::Locked<Keys>>,
+    public: PublicKey,
+}
+
+struct Keys {
+    biscuit: biscuit_auth::KeyPair, // an ed25519-dalek key inside, zeroized on drop
 }
 
 impl Seed {
@@ -21,17 +29,25 @@ impl Seed {
         let mut bytes = Zeroizing::new([0u8; 32]);
         getrandom::getrandom(bytes.as_mut())
             .map_err(|_| Error::new(ErrorCode::Internal, "the operating system's random source failed"))?;
-        Ok(Seed::from_bytes(&bytes))
+        Seed::from_bytes(&bytes)
     }
 
-    fn from_bytes(bytes: &[u8; 32]) -> Seed {
-        Seed { signing: SigningKey::from_bytes(bytes) }
+    fn from_bytes(bytes: &[u8; 32]) -> Result<Seed> {
+        let biscuit = biscuit_auth::PrivateKey::from_bytes(bytes, biscuit_auth::Algorithm::Ed25519)
+            .map_err(|_| Error::new(ErrorCode::Internal, "seed refused by biscuit"))?;
+        let keys = crate::locked::Locked::new(|| Keys { biscuit: biscuit_auth::KeyPair::from(&biscuit) })?;
+        drop(biscuit);
+        let public = {
+            let verifying = SigningKey::from_bytes(bytes).verifying_key();
+            PublicKey { bytes: verifying.to_bytes(), verifying }
+        };
+        Ok(Seed { keys: std::sync::Arc::new(keys), public })
     }
 
     fn from_slice(bytes: &[u8], role: &str) -> Result<Seed> {
         let array: &[u8; 32] =
             bytes.try_into().map_err(|_| Error::malformed(format!("{role} seed must be 32 bytes")))?;
-        Ok(Seed::from_bytes(array))
+        Seed::from_bytes(array)
     }
 
     fn from_hex(secret_hex: &str, role: &str) -> Result<Seed> {
@@ -41,13 +57,25 @@ impl Seed {
         Seed::from_slice(&bytes, role)
     }
 
+    fn seed_bytes(&self) -> Zeroizing<[u8; 32]> {
+        // the private key's bytes are the seed (a copy, wiped when dropped: only on request)
+        let private = self.keys.biscuit.private();
+        let mut seed = Zeroizing::new([0u8; 32]);
+        seed.copy_from_slice(&private.to_bytes()[..32]);
+        seed
+    }
+
     fn secret_hex(&self) -> Zeroizing<String> {
-        Zeroizing::new(hex::encode(self.signing.as_bytes()))
+        Zeroizing::new(hex::encode(self.seed_bytes().as_ref()))
     }
 
     fn public(&self) -> PublicKey {
-        let verifying = self.signing.verifying_key();
-        PublicKey { bytes: verifying.to_bytes(), verifying }
+        self.public
+    }
+
+    fn sign(&self, message: &[u8]) -> [u8; 64] {
+        let signature = self.keys.biscuit.sign(message).expect("Ed25519 signing does not fail");
+        signature.to_bytes().try_into().expect("an Ed25519 signature is 64 bytes")
     }
 }
 
@@ -82,7 +110,7 @@ macro_rules! private_key_type {
 
             /// The private seed bytes, wiped from memory when dropped.
             pub fn seed_bytes(&self) -> Zeroizing<[u8; 32]> {
-                Zeroizing::new(self.seed.signing.to_bytes())
+                self.seed.seed_bytes()
             }
 
             pub fn public_key(&self) -> PublicKey {
@@ -95,7 +123,7 @@ macro_rules! private_key_type {
 
             /// A detached Ed25519 signature (RFC 8032, deterministic).
             pub fn sign(&self, message: &[u8]) -> [u8; 64] {
-                self.seed.signing.sign(message).to_bytes()
+                self.seed.sign(message)
             }
         }
 
@@ -120,11 +148,10 @@ private_key_type!(
 );
 
 impl IssuerKey {
-    pub(crate) fn biscuit_keypair(&self) -> Result<biscuit_auth::KeyPair> {
-        let seed = self.seed_bytes();
-        let private = biscuit_auth::PrivateKey::from_bytes(seed.as_ref(), biscuit_auth::Algorithm::Ed25519)
-            .map_err(|_| Error::new(ErrorCode::Internal, "issuer seed refused by biscuit"))?;
-        Ok(biscuit_auth::KeyPair::from(&private))
+    /// The key as biscuit signs with it, kept beside ours in the locked mapping (not rebuilt from
+    /// the seed for every mint, which would leave copies of the seed behind).
+    pub(crate) fn biscuit_keypair(&self) -> Result<&biscuit_auth::KeyPair> {
+        Ok(&self.seed.keys.biscuit)
     }
 }
 

@@ -42,6 +42,7 @@ pub mod issuer;
 pub mod jobs;
 pub mod json;
 pub mod keys;
+mod locked;
 pub mod mint;
 pub mod policy;
 pub mod proof;

@@ -88,5 +88,5 @@ pub(crate) fn mint_token(issuer: &IssuerKey, request: &MintRequest) -> Result<Bi
     if let Some(id) = request.root_key_id {
         block = block.root_key_id(id);
     }
-    block.build(&issuer.biscuit_keypair()?).map_err(authorizer_error)
+    block.build(issuer.biscuit_keypair()?).map_err(authorizer_error)
 }

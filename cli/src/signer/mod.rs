@@ -115,7 +115,21 @@ pub fn run(command: &SignerCommand) -> Result<()> {
     }
 }
 
+/// Before the key is read: no core dump of this process (the seed would be in it), and no other
+/// process of the same user may attach to it or read its memory.
+fn protect_process() -> Result<()> {
+    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: setrlimit and prctl with plain values; their results are checked
+    let (limited, undumpable) =
+        unsafe { (libc::setrlimit(libc::RLIMIT_CORE, &no_core), libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0)) };
+    if limited != 0 || undumpable != 0 {
+        return Err(Error::new(ErrorCode::Internal, "cannot make the signer non-dumpable"));
+    }
+    Ok(())
+}
+
 fn serve(args: &Serve) -> Result<()> {
+    protect_process()?;
     let key = IssuerKey::from_secret_hex(&keyfile::read_secret(&args.key_file)?)?;
     if !(args.max_ttl.is_finite() && args.max_ttl > 0.0) {
         return Err(Error::malformed("--max-ttl must be a positive number of seconds"));

@@ -142,6 +142,8 @@ fn serve(listener: &Listener, service: SignerService, settings: &Settings, log: 
             ("public_key", shared.service.public_hex().into()),
             ("key_id", shared.service.key_id().into()),
             ("pid", std::process::id().into()),
+            // SAFETY: prctl(PR_GET_DUMPABLE) only reads this process's flag
+            ("dumpable", (unsafe { libc::prctl(libc::PR_GET_DUMPABLE) } != 0).into()),
         ],
     );
     let next_id = AtomicU64::new(1);
