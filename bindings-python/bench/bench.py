@@ -42,8 +42,8 @@ NOW = 1700000000.0
 TIMESTAMP = "1700000000"
 SKEW = 300.0
 FACTS = {"lane": ["transcribe", "gpu"]}
-REQUEST_FACTS = {"operation": "lease"}
-ALLOW = 'allow if operation("lease"), lane("transcribe")'
+REQUEST_FACTS = {"req_operation": "lease"}
+ALLOW = 'allow if req_operation("lease"), lane("transcribe")'
 JOB = {"id": "job-1", "kind": "transcribe", "n": 3, "url": "https://example.invalid/a.mp3"}
 BODIES = {"2B": b"{}", "1KiB": b"x" * 1024, "1MiB": b"x" * 1048576}
 
@@ -228,8 +228,15 @@ class Scene:
         self.m.verify_job(self.issuer.public_hex, self.signed_job, worker_id="gpu-1")
 
     def verifier(self, capacity: int, redis: str | None = None) -> trustcore.Verifier:
+        # the fixture has one holder, whose fresh nonces fill the store: its share is all of it
+        # (by default a holder may hold a quarter of the store, then LIMIT_EXCEEDED)
+        capacity = max(capacity, 1000)
         return trustcore.Verifier(
-            self.issuer.public_hex, max_skew_seconds=SKEW, replay_capacity=max(capacity, 1000), redis=redis
+            self.issuer.public_hex,
+            max_skew_seconds=SKEW,
+            replay_capacity=capacity,
+            replay_capacity_per_holder=capacity,
+            redis=redis,
         )
 
 

@@ -14,13 +14,14 @@ use std::sync::Arc;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
-use trustcore_core::{Error, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof};
+use trustcore_core::{parse_token_limited, Error, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof};
 
 use crate::convert::{
     issuer_keys, not_utf8, seconds_value, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text,
 };
 use crate::errors::{detached, guarded, panic_error, to_py, type_error};
 use crate::limits::Limits;
+use crate::revocation::read_ids;
 use crate::token::Token;
 
 #[pyclass(module = "trustcore._trustcore", frozen)]
@@ -55,16 +56,19 @@ fn named(obj: &Bound<'_, PyAny>, err: PyErr, what: &str, expected: &str) -> PyEr
 
 /// The Redis settings, or None for the in-memory stores. A setting left as None keeps core's
 /// default (`RedisConfig::new`: prefix `trustcore:`, 1 s to connect, 500 ms a command, 8 idle
-/// connections); core checks the URL and the timeouts' bounds.
+/// connections, 1 s of failing fast after a failure); core checks the URL and the bounds of the
+/// timeouts and of the retry interval.
 fn redis_config(
     url: Option<&Bound<'_, PyAny>>,
     key_prefix: Option<&Bound<'_, PyAny>>,
     connect_timeout: Option<&Bound<'_, PyAny>>,
     command_timeout: Option<&Bound<'_, PyAny>>,
     max_idle: Option<&Bound<'_, PyAny>>,
+    retry_interval: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<RedisConfig>> {
     let Some(url) = url else {
-        if key_prefix.is_some() || connect_timeout.is_some() || command_timeout.is_some() || max_idle.is_some() {
+        let settings = [key_prefix, connect_timeout, command_timeout, max_idle, retry_interval];
+        if settings.iter().any(Option::is_some) {
             return Err(PyTypeError::new_err("the redis settings need redis_url"));
         }
         return Ok(None);
@@ -81,6 +85,9 @@ fn redis_config(
     }
     if let Some(value) = max_idle {
         config.max_idle = count(value, "redis max_idle")?;
+    }
+    if let Some(value) = retry_interval {
+        config.retry_interval = seconds(value, "redis retry_interval")?;
     }
     Ok(Some(config))
 }
@@ -179,10 +186,11 @@ impl NativeVerifier {
     /// `revoked_ids` to the shared set now, off the GIL (STORE_UNAVAILABLE if Redis cannot take them).
     #[new]
     #[pyo3(signature = (
-        issuer_public_hex, *, max_skew_seconds=None, limits=None, replay_capacity=None, revoked_ids=None,
-        token_cache_capacity=None, token_cache_max_bytes=None, max_batch_requests=None, max_batch_body_bytes=None,
+        issuer_public_hex, *, max_skew_seconds=None, limits=None, replay_capacity=None,
+        replay_capacity_per_holder=None, revoked_ids=None, token_cache_capacity=None, token_cache_max_bytes=None,
+        max_batch_requests=None, max_batch_body_bytes=None,
         redis_url=None, redis_key_prefix=None, redis_connect_timeout=None, redis_command_timeout=None,
-        redis_max_idle=None,
+        redis_max_idle=None, redis_retry_interval=None,
     ))]
     #[allow(clippy::too_many_arguments)] // keyword settings, one per field of the config
     fn new(
@@ -191,6 +199,7 @@ impl NativeVerifier {
         max_skew_seconds: Option<Seconds>,
         limits: Option<PyRef<'_, Limits>>,
         replay_capacity: Option<&Bound<'_, PyAny>>,
+        replay_capacity_per_holder: Option<&Bound<'_, PyAny>>,
         revoked_ids: Option<&Bound<'_, PyAny>>,
         token_cache_capacity: Option<&Bound<'_, PyAny>>,
         token_cache_max_bytes: Option<&Bound<'_, PyAny>>,
@@ -201,6 +210,7 @@ impl NativeVerifier {
         redis_connect_timeout: Option<&Bound<'_, PyAny>>,
         redis_command_timeout: Option<&Bound<'_, PyAny>>,
         redis_max_idle: Option<&Bound<'_, PyAny>>,
+        redis_retry_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guarded(|| {
             let mut config = VerifierConfig::new(issuer_keys(issuer_public_hex)?);
@@ -213,8 +223,12 @@ impl NativeVerifier {
             if let Some(capacity) = replay_capacity {
                 config.replay_capacity = count(capacity, "replay_capacity")?;
             }
+            if let Some(share) = replay_capacity_per_holder {
+                config.replay_capacity_per_holder = Some(count(share, "replay_capacity_per_holder")?);
+            }
+            // read once, every entry a str; core puts each in its one spelling (or refuses it)
             if let Some(ids) = revoked_ids {
-                config.revoked_ids = strings(ids, "revoked_ids")?;
+                config.revoked_ids = read_ids(ids)?;
             }
             // core's cache grows on demand up to this bound, so a huge number costs nothing up front
             if let Some(capacity) = token_cache_capacity {
@@ -235,6 +249,7 @@ impl NativeVerifier {
                 redis_connect_timeout,
                 redis_command_timeout,
                 redis_max_idle,
+                redis_retry_interval,
             )?;
             let inner = detached(py, move || trustcore_core::Verifier::new(config))?;
             Ok(NativeVerifier { inner })
@@ -401,10 +416,37 @@ impl NativeVerifier {
         })
     }
 
+    /// Revoke a whole token (core `Verifier::revoke_token`: its app revocation id and every block's
+    /// id): a `Token`, or a token as base64, parsed with this verifier's issuer key(s) and limits.
+    fn revoke_token(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
+        guarded(|| {
+            let verifier = &self.inner;
+            if let Ok(token) = token.cast::<Token>() {
+                let token = token.get().core();
+                return detached(py, || verifier.revoke_token(token));
+            }
+            if token.is_instance_of::<PyString>() {
+                let token = text(token, "token")?;
+                return detached(py, || {
+                    let config = verifier.config();
+                    verifier.revoke_token(&parse_token_limited(&config.issuer, &token, &config.limits)?)
+                });
+            }
+            Err(type_error("token", "a Token or a str (base64)", token))
+        })
+    }
+
     /// `(hits, misses)` of the token cache.
     fn cache_stats(&self) -> (u64, u64) {
         let stats = self.inner.cache_stats();
         (stats.hits, stats.misses)
+    }
+
+    /// `(entries, bytes)`: the tokens the cache holds now, and their cost as counted against
+    /// `token_cache_max_bytes`.
+    fn cache_usage(&self) -> (u64, u64) {
+        let stats = self.inner.cache_stats();
+        (stats.entries, stats.bytes)
     }
 
     /// The settings, and which stores: never the Redis URL (it may hold a password).

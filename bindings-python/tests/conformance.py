@@ -10,9 +10,10 @@ after it with SIGTERM, which must exit 0 and remove the socket, as core/tests/co
 does: ``signer_exchange`` sends raw frames on a fresh connection, ``signer_call`` makes the same
 requests through :class:`trustcore.SignerClient`.
 
-``verifier_sequence`` (tests/vectors/verifier.json) runs steps through one stateful
-:class:`trustcore.Verifier` (memory stores), as core's runner does; an ``authenticate_batch``
-step's outcome is the list of its requests' outcomes, or the one code of a batch refused whole.
+``verifier_sequence`` (tests/vectors/verifier.json, identifiers.json) runs steps through one
+stateful :class:`trustcore.Verifier` (memory stores), as core's runner does; an
+``authenticate_batch`` step's outcome is the list of its requests' outcomes, or the one code of a
+batch refused whole; ``revoke_token`` parses its token with the case's issuer key(s) first.
 """
 
 from __future__ import annotations
@@ -294,6 +295,7 @@ def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
         max_skew_seconds=i["max_skew_seconds"],
         limits=limits(i),
         replay_capacity=as_u64(i.get("replay_capacity")),
+        replay_capacity_per_holder=as_u64(i.get("replay_capacity_per_holder")),
         revoked_ids=i.get("revoked_ids"),
         token_cache_max_bytes=as_u64(i.get("token_cache_max_bytes")),
         max_batch_requests=as_u64(i.get("max_batch_requests")),
@@ -322,6 +324,12 @@ def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
                 if not isinstance(args, str):
                     raise ValueError(f"revoke takes an id, not {args!r}")
                 verifier.revoke(args)
+                outcome = "OK"
+            elif action == "revoke_token":
+                if not isinstance(args, str):
+                    raise ValueError(f"revoke_token takes a token, not {args!r}")
+                # parsed with the case's issuer key(s), as core's runner does
+                verifier.revoke_token(tc.parse_token(issuer(i), args))
                 outcome = "OK"
             elif action == "cache_stats":
                 hits, misses = verifier.cache_stats()

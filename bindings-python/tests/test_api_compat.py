@@ -246,7 +246,7 @@ def test_tokens_cross_verify_between_the_packages() -> None:
             issuer.public_hex, proof, request, now=now, revoked_ids=frozenset(), max_skew_seconds=5
         )
         assert identity.holder_public_hex == worker.public_hex
-        verifier.check_policy(biscuit, request_facts={"req": "read"}, allow="allow if right($r), req($r)", now=now)
+        verifier.check_policy(biscuit, request_facts={"req_right": "read"}, allow="allow if right($r), req_right($r)", now=now)
 
 
 # ---- value objects ------------------------------------------------------------------------------

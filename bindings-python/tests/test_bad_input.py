@@ -191,8 +191,8 @@ CALLS: dict[str, tuple[Callable[..., object], dict[str, Any]]] = {
     "Verifier": (
         tc.Verifier,
         {"issuer_public_hex": S.issuer.public_hex, "max_skew_seconds": 30, "limits": tc.Limits(),
-         "replay_capacity": 10, "revoked_ids": ["x"], "token_cache_capacity": 10, "token_cache_max_bytes": 1 << 20,
-         "max_batch_requests": 10, "max_batch_body_bytes": 1 << 20},
+         "replay_capacity": 10, "replay_capacity_per_holder": 5, "revoked_ids": ["x"], "token_cache_capacity": 10,
+         "token_cache_max_bytes": 1 << 20, "max_batch_requests": 10, "max_batch_body_bytes": 1 << 20},
     ),
     "Verifier.authenticate": (verifier_authenticate, {"proof": S.proof, "request": S.request, "now": S.now}),
     "Verifier.authenticate_batch": (verifier_batch, {"requests": [(S.proof, S.request)], "now": S.now}),
@@ -211,6 +211,7 @@ CALLS: dict[str, tuple[Callable[..., object], dict[str, Any]]] = {
         {"token": TOKEN, "datalog": "allow if true", "now": S.now, "extern_functions": ["test"]},
     ),
     "Verifier.revoke": (verifier_call("revoke"), {"revocation_id": "r"}),
+    "Verifier.revoke_token": (verifier_call("revoke_token"), {"token": TOKEN}),
     "wire.encode_frame": (wire.encode_frame, {"payload": {"a": 1}}),
     "wire.decode_frame": (wire.decode_frame, {"frame": wire.encode_frame({"a": 1})}),
     "wire.send_frame": (over_socket("send"), {"sock": "ok", "payload": {"a": 1}}),

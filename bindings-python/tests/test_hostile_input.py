@@ -284,10 +284,10 @@ ROWS: list[tuple[str, Callable[[], object], Any]] = [
                                                         facts={"la\x00ne": ["x"]}, revocation_id="r",
                                                         expires_at=NOW + 60), "MALFORMED_INPUT"),
     ("check_policy fact name with NUL",
-     lambda: tc.check_policy(parsed(), request_facts={"o\x00p": "a"}, allow=ALLOW, now=NOW), "MALFORMED_INPUT"),
+     lambda: tc.check_policy(parsed(), request_facts={"req_o\x00p": "a"}, allow=ALLOW, now=NOW), "MALFORMED_INPUT"),
     # a NUL in a value is a value (bound as a parameter, never spliced): it simply does not match
-    ("check_policy fact value with NUL", lambda: tc.check_policy(parsed(), request_facts={"op": "a\x00"},
-                                                                  allow='allow if op("a")', now=NOW), "DENIED"),
+    ("check_policy fact value with NUL", lambda: tc.check_policy(parsed(), request_facts={"req_op": "a\x00"},
+                                                                  allow='allow if req_op("a")', now=NOW), "DENIED"),
     ("check_policy allow with NUL", lambda: tc.check_policy(parsed(), request_facts={}, allow=ALLOW + "\x00", now=NOW),
      "MALFORMED_INPUT"),
     ("canonical method with NUL (only CR and LF are refused)",

@@ -104,3 +104,55 @@ def test_one_verifier_shared_by_two_threads() -> None:
         assert results[t] == ["REPLAYED" if n % 4 == 3 else "ok" for n in range(100)]
     hits, misses = verifier.cache_stats()
     assert hits + misses == 200 and misses <= 2  # every request, replays included, reads the cache
+
+
+def test_revoke_token_refuses_the_token_and_its_derivatives() -> None:
+    import biscuit_auth as bp
+
+    s = scene()
+    key = bp.PublicKey.from_bytes(bytes.fromhex(s.issuer.public_hex), bp.Algorithm.Ed25519)
+    derived = str(bp.Biscuit.from_base64(s.token, key).append(bp.BlockBuilder('check if req_right("read");')).to_base64())
+
+    def outcome(verifier: tc.Verifier, token: str, nonce: str) -> str:
+        proof = tc.make_proof(s.worker, token, s.request, timestamp=str(int(s.now)), nonce=nonce)
+        try:
+            verifier.authenticate(proof, s.request, now=s.now)
+        except tc.TrustError as err:
+            return err.code
+        return "OK"
+
+    # a Token: its app id and its block's id; a token derived from it shares both
+    verifier = tc.Verifier(s.issuer.public_hex)
+    token, _ = verifier.authenticate(proof_for(s, "a"), s.request, now=s.now)
+    assert outcome(verifier, derived, "b") == "OK"
+    verifier.revoke_token(token)
+    assert [outcome(verifier, t, n) for t, n in ((s.token, "c"), (derived, "d"))] == ["REVOKED", "REVOKED"]
+    # a token as base64, parsed with the verifier's own issuer key: revoking the derived token
+    # refuses the original too (they share the app id)
+    verifier = tc.Verifier(s.issuer.public_hex)
+    verifier.revoke_token(derived)
+    assert [outcome(verifier, t, n) for t, n in ((s.token, "e"), (derived, "f"))] == ["REVOKED", "REVOKED"]
+    # a token this verifier's key does not verify; what is not a token
+    with pytest.raises(tc.TokenInvalid):
+        verifier.revoke_token(tc.mint_biscuit(tc.IssuerKey.generate(), public_hex=s.worker.public_hex, holder_id="h",
+                                              facts={}, revocation_id="r", expires_at=s.now + 60))
+    with pytest.raises(tc.TokenInvalid):
+        verifier.revoke_token("not a token")
+    for bad in (None, s.token.encode(), 7):
+        with pytest.raises(TypeError):
+            verifier.revoke_token(bad)  # type: ignore[arg-type]
+
+
+def test_cache_usage_counts_what_the_cache_holds() -> None:
+    s = scene()
+    verifier = tc.Verifier(s.issuer.public_hex)
+    assert verifier.cache_usage() == (0, 0)
+    verifier.authenticate(proof_for(s, "a"), s.request, now=s.now)
+    entries, size = verifier.cache_usage()
+    assert entries == 1 and size > len(s.token)
+    verifier.authenticate(proof_for(s, "b"), s.request, now=s.now)
+    assert verifier.cache_usage() == (1, size)  # the same token: a hit, nothing more held
+    assert verifier.cache_stats() == (1, 1)  # unchanged: (hits, misses)
+    off = tc.Verifier(s.issuer.public_hex, token_cache_capacity=0)
+    off.authenticate(proof_for(s, "c"), s.request, now=s.now)
+    assert off.cache_usage() == (0, 0)

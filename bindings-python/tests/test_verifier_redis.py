@@ -3,15 +3,18 @@ stores through Python.
 
 Redis: verifier *processes* (tests/verifier_child.py, the same interpreter and wheel) sharing one
 Redis accept each nonce exactly once between them and see each other's revocations at once; Redis
-going away is StoreUnavailable for every request, never a pass, until it comes back on its port.
+going away is StoreUnavailable for every request, never a pass, until it comes back on its port and
+service resumes by itself (past the circuit breaker's ``retry_interval``); a Redis that is down or
+never answers is met by the breaker: one connection per interval, not one per request.
 Memory: entries expire after their window (``now=``), a full store refuses rather than forgets,
-and threads racing on one nonce let exactly one through.
+one holder past its share is refused alone, and threads racing on one nonce let exactly one through.
 """
 
 from __future__ import annotations
 
 import json
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -64,6 +67,25 @@ def outcome(call: Any) -> str:
     except tc.TrustError as err:
         return err.code
     return "OK"
+
+
+#: A short breaker interval for the tests where Redis returns, so service resumes soon after.
+RETRY = 0.05
+#: How many times `first_success` tries: a bound, never a measurement (about 100 intervals).
+ATTEMPTS = 500
+
+
+def first_success(verifier: tc.Verifier, s: Scene, prefix: str) -> int:
+    """Authenticate fresh proofs (nonces ``<prefix>-<k>``), a little apart, until one is accepted:
+    how many were refused first. Each refusal must be STORE_UNAVAILABLE (the breaker still open, or
+    its probe refused), never another code; no success in ATTEMPTS tries fails the test."""
+    for k in range(ATTEMPTS):
+        got = outcome(lambda: verifier.authenticate(proof(s, f"{prefix}-{k}"), s.request))
+        if got == "OK":
+            return k
+        assert got == "STORE_UNAVAILABLE", (k, got)
+        time.sleep(RETRY / 5)
+    raise AssertionError(f"service did not resume in {ATTEMPTS} tries after Redis came back")
 
 
 def other_token(s: Scene, revocation_id: str) -> str:
@@ -210,7 +232,8 @@ def test_a_revocation_written_by_one_process_refuses_the_token_in_another(
 
 def test_redis_gone_is_store_unavailable_for_every_request_then_service_resumes(redis: RedisServer) -> None:
     s = scene()
-    verifier = tc.Verifier(s.issuer.public_hex, redis=redis.url, max_skew_seconds=300)
+    options = tc.RedisOptions(redis.url, retry_interval=RETRY)
+    verifier = tc.Verifier(s.issuer.public_hex, redis=options, max_skew_seconds=300)
     for n in range(20):
         token, _ = verifier.authenticate(proof(s, f"up-{n}"), s.request)
         verifier.check_policy(token, request_facts={"req_right": "lease"}, allow=ALLOW)
@@ -223,14 +246,18 @@ def test_redis_gone_is_store_unavailable_for_every_request_then_service_resumes(
     with pytest.raises(tc.StoreUnavailable):
         verifier.revoke("rev-9")
     # a verifier may be built while Redis is down (it connects on use), unless it has ids to write
-    later = tc.Verifier(s.issuer.public_hex, redis=redis.url)
+    later = tc.Verifier(s.issuer.public_hex, redis=options)
     with pytest.raises(tc.StoreUnavailable):
         later.authenticate(proof(s, "later-1"), s.request)
     with pytest.raises(tc.StoreUnavailable):
-        tc.Verifier(s.issuer.public_hex, redis=redis.url, revoked_ids=["rev-9"])
+        tc.Verifier(s.issuer.public_hex, redis=options, revoked_ids=["rev-9"])
     redis.restart()  # empty: a Redis without persistence has forgotten every nonce
+    # each verifier's breaker lets a probe through once its interval has passed: service resumes
+    # by itself, and from the first success on every request is served
+    first_success(verifier, s, "probe")
     for n in range(20):
         verifier.authenticate(proof(s, f"back-{n}"), s.request)
+    first_success(later, s, "later-probe")
     later.authenticate(proof(s, "later-1"), s.request)
     with pytest.raises(tc.Replayed):
         verifier.authenticate(proof(s, "back-0"), s.request)
@@ -238,22 +265,34 @@ def test_redis_gone_is_store_unavailable_for_every_request_then_service_resumes(
 
 def test_redis_killed_under_load_accepts_nothing_until_it_is_back(redis: RedisServer) -> None:
     s = scene()
-    verifier = tc.Verifier(s.issuer.public_hex, redis=redis.url)
+    verifier = tc.Verifier(s.issuer.public_hex, redis=tc.RedisOptions(redis.url, retry_interval=RETRY))
     # set by this thread around the kill and the restart; each request notes the phase before and
-    # after it ran, so the edges (a request in flight when Redis died) are told apart
+    # after it ran, so the edges (a request in flight when Redis died) are told apart, and when it
+    # began and ended on one counter, so "began after that one ended" is an order, not a time
     phase = ["up"]
-    results: list[tuple[str, str, str]] = []
+    results: list[tuple[str, str, str, int, int]] = []
+    clock = [0]
     lock = threading.Lock()
     stop = threading.Event()
+
+    def tick() -> int:
+        with lock:
+            clock[0] += 1
+            return clock[0]
 
     def work(t: int) -> None:
         n = 0
         while not stop.is_set():
-            before = phase[0]
+            before, began = phase[0], tick()
             got = outcome(lambda: verifier.authenticate(proof(s, f"{t}-{n}"), s.request))
             with lock:
-                results.append((before, phase[0], got))
+                clock[0] += 1
+                results.append((before, phase[0], got, began, clock[0]))
             n += 1
+
+    def served_since_back() -> list[tuple[str, str, str, int, int]]:
+        with lock:
+            return [r for r in results if r[0] == "back" and r[2] == "OK"]
 
     workers = [threading.Thread(target=work, args=(t,)) for t in range(4)]
     for worker in workers:
@@ -267,13 +306,22 @@ def test_redis_killed_under_load_accepts_nothing_until_it_is_back(redis: RedisSe
         phase[0] = "restarting"
         redis.restart()  # returns once it answers PING
         phase[0] = "back"
-        time.sleep(0.3)
+        # the load goes on until the breaker has let a probe through and it succeeded, then for about
+        # 50 more requests (both waits bounded by a number of looks, never a measured time)
+        for _ in range(ATTEMPTS):
+            if served_since_back():
+                break
+            time.sleep(RETRY / 5)
+        for _ in range(ATTEMPTS):
+            if len(served_since_back()) > 50:
+                break
+            time.sleep(RETRY / 5)
     finally:
         stop.set()
         for worker in workers:
             worker.join()
     tally: dict[str, Counter[str]] = {}
-    for before, after, got in results:
+    for before, after, got, _, _ in results:
         # "up": ended before the kill began; "down": began after the kill, ended before the restart
         # began; "back": began after the restart; the rest overlapped a kill or a restart
         key = before if before == after in ("up", "down") or before == "back" else "edge"
@@ -282,13 +330,20 @@ def test_redis_killed_under_load_accepts_nothing_until_it_is_back(redis: RedisSe
     assert set(up) == {"OK"}, tally
     assert set(down) == {"STORE_UNAVAILABLE"}, tally  # not one accepted
     assert down["STORE_UNAVAILABLE"] >= 4, tally
-    assert set(back) == {"OK"}, tally  # service resumed by itself
     assert set(tally.get("edge", Counter())) <= {"OK", "STORE_UNAVAILABLE"}, tally
+    # service resumed by itself: back, refused only until the first success (the breaker's
+    # interval), and every request that began after the first success ended was served (all but
+    # the few in flight on the other threads meanwhile)
+    assert back["OK"] > 0, tally
+    first_served = min(ended for before, _, got, _, ended in results if before == "back" and got == "OK")
+    assert set(back) <= {"OK", "STORE_UNAVAILABLE"}, tally
+    after_first = Counter(got for before, _, got, began, _ in results if before == "back" and began > first_served)
+    assert set(after_first) == {"OK"} and after_first["OK"] >= 40, (after_first, tally)
 
 
 def test_a_redis_that_stops_answering_is_store_unavailable_after_the_command_timeout(redis: RedisServer) -> None:
     s = scene()
-    options = tc.RedisOptions(redis.url, command_timeout=0.2, connect_timeout=0.2)
+    options = tc.RedisOptions(redis.url, command_timeout=0.2, connect_timeout=0.2, retry_interval=RETRY)
     verifier = tc.Verifier(s.issuer.public_hex, redis=options)
     verifier.authenticate(proof(s, "before"), s.request)
     # while one thread waits on the silent Redis, the GIL is free: another thread keeps running
@@ -318,9 +373,68 @@ def test_a_redis_that_stops_answering_is_store_unavailable_after_the_command_tim
             ticker.join()
     assert waited < 10.0  # bounded by the timeouts, never a hang
     assert during >= 10, "the GIL was held while waiting on Redis"
-    verifier.authenticate(proof(s, "after"), s.request)
+    # answering again: past the breaker's interval a probe goes through, and from the first success
+    # on every request is served
+    first_success(verifier, s, "probe")
+    for n in range(20):
+        verifier.authenticate(proof(s, f"after-{n}"), s.request)
     with pytest.raises(tc.Replayed):
         verifier.authenticate(proof(s, "before"), s.request)
+
+
+class BlackHole:
+    """A loopback listener that never accepts on its own and never answers: the kernel completes
+    each handshake (to the client, an open connection that never replies); `accepted` takes every
+    connection made so far off the queue and counts it (each kept open until `close`)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(128)  # room for far more connections than a failing test would make
+        self.listener.setblocking(False)
+        self.connections: list[socket.socket] = []
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.listener.getsockname()[1]}/"
+
+    def accepted(self) -> int:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except BlockingIOError:
+                return len(self.connections)
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+        self.listener.close()
+
+
+def test_a_redis_down_or_black_holed_gets_one_connection_per_interval_not_one_per_request(
+    redis: RedisServer,
+) -> None:
+    s = scene()
+    # a Redis that is stopped: every request refused, never a pass
+    verifier = tc.Verifier(s.issuer.public_hex, redis=redis.url)
+    verifier.authenticate(proof(s, "up"), s.request)
+    redis.stop()
+    down = [outcome(lambda: verifier.authenticate(proof(s, f"down-{n}"), s.request)) for n in range(50)]
+    assert down == ["STORE_UNAVAILABLE"] * 50
+    # a Redis that accepts and never answers: the first request finds out (bounded by the
+    # timeouts), the next 49 fail at once without a connection; an hour's interval keeps all 50
+    # inside it however slow this machine is
+    hole = BlackHole()
+    try:
+        options = tc.RedisOptions(hole.url, connect_timeout=0.3, command_timeout=0.3, retry_interval=3600)
+        silent = tc.Verifier(s.issuer.public_hex, redis=options)
+        refused = [outcome(lambda: silent.authenticate(proof(s, f"hole-{n}"), s.request)) for n in range(50)]
+        assert refused == ["STORE_UNAVAILABLE"] * 50
+        assert outcome(lambda: silent.revoke("rev-1")) == "STORE_UNAVAILABLE"
+        assert hole.accepted() == 1, "one connection for 50 requests inside the interval"
+    finally:
+        hole.close()
 
 
 def test_threads_racing_on_one_nonce_through_redis_let_exactly_one_through(redis: RedisServer) -> None:
@@ -337,7 +451,7 @@ def test_bad_redis_options() -> None:
     with pytest.raises(tc.MalformedInput):
         tc.Verifier(pk, redis="redis://127.0.0.1:6379/\udcff")  # a lone surrogate
     for bad in (0, 0.0, -1, -0.5, float("nan"), float("inf"), 86_401, 10**400):
-        for name in ("connect_timeout", "command_timeout"):
+        for name in ("connect_timeout", "command_timeout", "retry_interval"):
             timeout: dict[str, Any] = {name: bad}
             with pytest.raises(tc.MalformedInput):
                 tc.Verifier(pk, redis=tc.RedisOptions("redis://127.0.0.1:6379/", **timeout))
@@ -347,6 +461,7 @@ def test_bad_redis_options() -> None:
         {"connect_timeout": "1"},
         {"command_timeout": b"1"},
         {"command_timeout": [1]},
+        {"retry_interval": "1"},
         {"key_prefix": 5},
         {"key_prefix": b"app:"},
         {"max_idle": "8"},
@@ -368,12 +483,19 @@ def test_bad_redis_options() -> None:
     with pytest.raises(TypeError):  # the native settings without a URL
         tc._trustcore.NativeVerifier(pk, redis_key_prefix="app:")
     with pytest.raises(TypeError):
+        tc._trustcore.NativeVerifier(pk, redis_retry_interval=1.0)
+    with pytest.raises(TypeError):
         tc.Verifier(pk, token_cache_capacity="10")  # type: ignore[arg-type]
     with pytest.raises(tc.MalformedInput):
         tc.Verifier(pk, token_cache_capacity=-1)
     # valid settings build a verifier without reaching Redis (nothing listens on port 1)
     nowhere = tc.RedisOptions(
-        "redis://user:pw@127.0.0.1:1/3", key_prefix="", connect_timeout=86_400, command_timeout=0.01, max_idle=0
+        "redis://user:pw@127.0.0.1:1/3",
+        key_prefix="",
+        connect_timeout=86_400,
+        command_timeout=0.01,
+        max_idle=0,
+        retry_interval=86_400,
     )
     s = scene()
     with pytest.raises(tc.StoreUnavailable):
@@ -431,23 +553,26 @@ def race(verifier: tc.Verifier, proofs: list[tc.WorkerProof], request: tc.Reques
 def test_memory_entries_expire_after_their_window() -> None:
     s = scene()
     t0 = float(int(s.now))
-    verifier = tc.Verifier(s.issuer.public_hex, max_skew_seconds=10)  # entries live 2 × 10 s
+    # entries live 2 × 10 s + 1 s (a timestamp's resolution), through their last instant
+    verifier = tc.Verifier(s.issuer.public_hex, max_skew_seconds=10)
     verifier.authenticate(proof(s, "x", stamp=t0), s.request, now=t0)
     with pytest.raises(tc.Replayed):
         verifier.authenticate(proof(s, "x", stamp=t0), s.request, now=t0 + 9)
     # signed again later, still inside the window: the nonce is still taken
-    with pytest.raises(tc.Replayed):
-        verifier.authenticate(proof(s, "x", stamp=t0 + 19), s.request, now=t0 + 19)
+    for later in (t0 + 19, t0 + 21):
+        with pytest.raises(tc.Replayed):
+            verifier.authenticate(proof(s, "x", stamp=later), s.request, now=later)
     # past the window the entry is gone, and the same nonce, freshly signed, is accepted
-    verifier.authenticate(proof(s, "x", stamp=t0 + 21), s.request, now=t0 + 21)
+    verifier.authenticate(proof(s, "x", stamp=t0 + 22), s.request, now=t0 + 22)
     with pytest.raises(tc.Replayed):
-        verifier.authenticate(proof(s, "x", stamp=t0 + 21), s.request, now=t0 + 22)
+        verifier.authenticate(proof(s, "x", stamp=t0 + 22), s.request, now=t0 + 23)
 
 
 def test_a_full_memory_store_refuses_rather_than_forgets() -> None:
     s = scene()
     t0 = float(int(s.now))
-    verifier = tc.Verifier(s.issuer.public_hex, max_skew_seconds=10, replay_capacity=2)
+    # one holder, with a share larger than the store: only the store's own bound applies
+    verifier = tc.Verifier(s.issuer.public_hex, max_skew_seconds=10, replay_capacity=2, replay_capacity_per_holder=3)
     verifier.authenticate(proof(s, "a", stamp=t0), s.request, now=t0)
     verifier.authenticate(proof(s, "b", stamp=t0), s.request, now=t0)
     with pytest.raises(tc.StoreUnavailable):
@@ -464,6 +589,39 @@ def test_a_full_memory_store_refuses_rather_than_forgets() -> None:
         verifier.authenticate(proof(s, "c", stamp=later), s.request, now=later)
     with pytest.raises(tc.StoreUnavailable):  # capacity 0 holds nothing: every request refused
         tc.Verifier(s.issuer.public_hex, replay_capacity=0).authenticate(s.proof, s.request, now=s.now)
+
+
+def test_one_holder_cannot_fill_the_memory_store() -> None:
+    s = scene()
+    t0 = float(int(s.now))
+    verifier = tc.Verifier(s.issuer.public_hex, max_skew_seconds=10, replay_capacity=8)  # a quarter: 2
+    for nonce in ("a", "b"):
+        verifier.authenticate(proof(s, nonce, stamp=t0), s.request, now=t0)
+    with pytest.raises(tc.LimitExceeded):  # past its share, this holder alone is refused
+        verifier.authenticate(proof(s, "c", stamp=t0), s.request, now=t0)
+    with pytest.raises(tc.Replayed):  # its replays are still replays
+        verifier.authenticate(proof(s, "a", stamp=t0), s.request, now=t0)
+    # another holder is served
+    worker = tc.WorkerKey.generate()
+    token = tc.mint_biscuit(s.issuer, public_hex=worker.public_hex, holder_id="worker-2", facts={"right": ["lease"]},
+                            revocation_id="rev-2", expires_at=s.now + 3600)
+    other = tc.make_proof(worker, token, s.request, timestamp=str(int(t0)), nonce="a")
+    verifier.authenticate(other, s.request, now=t0)
+    # the share frees as the holder's entries expire (2 × 10 s + 1 s)
+    verifier.authenticate(proof(s, "c", stamp=t0 + 22), s.request, now=t0 + 22)
+    # a share set explicitly: the whole store for one holder; then it has used its share, and the
+    # store is full for every other holder
+    roomy = tc.Verifier(s.issuer.public_hex, max_skew_seconds=10, replay_capacity=8, replay_capacity_per_holder=8)
+    for n in range(8):
+        roomy.authenticate(proof(s, f"r-{n}", stamp=t0), s.request, now=t0)
+    with pytest.raises(tc.LimitExceeded):
+        roomy.authenticate(proof(s, "r-8", stamp=t0), s.request, now=t0)
+    with pytest.raises(tc.StoreUnavailable):
+        roomy.authenticate(tc.make_proof(worker, token, s.request, timestamp=str(int(t0)), nonce="b"), s.request, now=t0)
+    with pytest.raises(TypeError):
+        tc.Verifier(s.issuer.public_hex, replay_capacity_per_holder="8")  # type: ignore[arg-type]
+    with pytest.raises(tc.MalformedInput):
+        tc.Verifier(s.issuer.public_hex, replay_capacity_per_holder=-1)
 
 
 def test_threads_racing_on_one_nonce_in_memory_let_exactly_one_through() -> None:

@@ -117,3 +117,19 @@ def test_a_unix_socket_server_and_client() -> None:
         thread.join()
         server.close()
     assert wire.family(("127.0.0.1", 1)) == socket.AF_INET
+
+
+def test_a_frame_with_a_duplicated_key_is_refused() -> None:
+    # one reading for every reader: JSON parsers disagree on which of two equal keys wins
+    def frame(body: bytes) -> bytes:
+        return len(body).to_bytes(4, "big") + body
+
+    assert wire.decode_frame(frame(b'{"a":1,"b":{"c":[{"d":2}]}}')) == {"a": 1, "b": {"c": [{"d": 2}]}}
+    for body in (b'{"a":1,"a":2}', b'{"a":{"b":1,"b":1}}', b'{"a":[{"x":1,"x":1}]}', b'{"a":1,"\\u0061":2}'):
+        with pytest.raises(tc.FrameInvalid):
+            wire.decode_frame(frame(body))
+        a, b = pair()
+        with a, b:
+            a.sendall(frame(body))
+            with pytest.raises(tc.FrameInvalid):
+                wire.recv_frame(b)

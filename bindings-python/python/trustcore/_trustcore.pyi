@@ -171,6 +171,7 @@ class NativeVerifier:
         max_skew_seconds: float | None = None,
         limits: Limits | None = None,
         replay_capacity: int | None = None,
+        replay_capacity_per_holder: int | None = None,
         revoked_ids: Iterable[str] | None = None,
         token_cache_capacity: int | None = None,
         token_cache_max_bytes: int | None = None,
@@ -181,6 +182,7 @@ class NativeVerifier:
         redis_connect_timeout: float | None = None,
         redis_command_timeout: float | None = None,
         redis_max_idle: int | None = None,
+        redis_retry_interval: float | None = None,
     ) -> Self: ...
     def authenticate(
         self,
@@ -204,7 +206,9 @@ class NativeVerifier:
         self, token: Token, datalog: str, now: float | None = None, extern_functions: Iterable[str] | None = None
     ) -> int: ...
     def revoke(self, revocation_id: str) -> None: ...
+    def revoke_token(self, token: Token | str) -> None: ...
     def cache_stats(self) -> tuple[int, int]: ...
+    def cache_usage(self) -> tuple[int, int]: ...
 
 @final
 class NativeSignerClient:

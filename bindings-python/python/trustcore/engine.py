@@ -63,7 +63,17 @@ def authenticate(
     STALE_REQUEST), the issuer's expiry (TOKEN_INVALID), and the holder's signature over this
     request (POP_FAILED). The identity and expiry are read from the issuer's block: none of the
     token's Datalog runs here (it runs, within ``limits``, in :func:`check_policy`).
-    ``revoked_ids`` is any container of ids (a set, or your own store with ``__contains__``).
+    ``revoked_ids`` is any container of ids (a set, or your own store with ``__contains__``):
+
+    - an exact ``set``, ``frozenset``, ``list`` or ``tuple``, and any iterable without a
+      ``__contains__`` of its own (an iterator, a generator, a ``map``), is read once, before any
+      check; each entry must be a ``str`` (anything else, bytes included, is a :class:`TypeError`)
+      and is taken in its one spelling (hex in upper case is the same id; surrounding spaces, a
+      ``0x`` prefix or an empty id are :class:`~trustcore.errors.MalformedInput`);
+    - any other object with its own ``__contains__`` (a subclass of a built-in container, a dict,
+      your store) is asked ``id in revoked_ids``, never copied, with each id in its canonical
+      spelling (block ids in lower-case hex): it should hold them so. An exception it raises is
+      raised as is; the token never passes.
     """
     if not isinstance(proof, WorkerProof):
         raise TypeError(f"proof must be a WorkerProof, not {type(proof).__name__}")

@@ -40,10 +40,13 @@ class RedisOptions:
       exactly when they share the Redis and the prefix;
     - ``connect_timeout``: opening a connection, in seconds (default 1.0);
     - ``command_timeout``: one command, sent and answered (default 0.5);
-    - ``max_idle``: idle connections kept for reuse (default 8).
+    - ``max_idle``: idle connections kept for reuse (default 8);
+    - ``retry_interval``: after a failure, every request fails at once
+      (:class:`~trustcore.errors.StoreUnavailable`) for this long, in seconds (default 1.0); then
+      one probe at a time goes to Redis until one succeeds.
 
-    Timeouts must be positive and at most a day. The ``repr`` leaves the URL out: it may hold a
-    password.
+    Timeouts and ``retry_interval`` must be positive and at most a day. The ``repr`` leaves the
+    URL out: it may hold a password.
     """
 
     url: str = field(repr=False)
@@ -52,6 +55,7 @@ class RedisOptions:
     connect_timeout: float | None = None
     command_timeout: float | None = None
     max_idle: int | None = None
+    retry_interval: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.url, str):
@@ -67,14 +71,19 @@ class Verifier:
     (``token_cache_max_bytes``; least recently used tokens leave first), batches of at most 1024
     requests (``max_batch_requests``) whose bodies total at most 64 MiB (``max_batch_body_bytes``)
     and, in memory, 100 000 remembered (holder, nonce) pairs (``replay_capacity``: full with nothing
-    expired refuses with :class:`~trustcore.errors.StoreUnavailable`, never forgets a live nonce).
-    A replay entry lasts twice ``max_skew_seconds``. ``revoked_ids`` are refused from the start.
+    expired refuses with :class:`~trustcore.errors.StoreUnavailable`, never forgets a live nonce),
+    of which one holder may hold at most ``replay_capacity_per_holder`` (default: a quarter of
+    ``replay_capacity``; past it that holder alone is :class:`~trustcore.errors.LimitExceeded` until
+    its entries expire: size it at the requests one holder sends in ``2 × max_skew_seconds + 1``).
+    A replay entry lasts ``2 × max_skew_seconds + 1`` seconds. ``revoked_ids`` (any iterable of
+    ``str``, read once; an entry of another type is a :class:`TypeError`, an id with no canonical
+    spelling :class:`~trustcore.errors.MalformedInput`) are refused from the start.
 
     ``redis`` (a :class:`RedisOptions`, or a URL as a ``str``) moves the replay and revocation
-    stores to Redis, shared with other verifiers; ``replay_capacity`` then has no effect (Redis
-    expires the entries itself), and ``revoked_ids`` are added to the shared set now
-    (:class:`~trustcore.errors.StoreUnavailable` if Redis cannot take them). The token cache
-    always stays in this process.
+    stores to Redis, shared with other verifiers; ``replay_capacity`` and
+    ``replay_capacity_per_holder`` then have no effect (Redis expires the entries itself), and
+    ``revoked_ids`` are added to the shared set now (:class:`~trustcore.errors.StoreUnavailable`
+    if Redis cannot take them). The token cache always stays in this process.
     """
 
     __slots__ = ("_native",)
@@ -86,6 +95,7 @@ class Verifier:
         max_skew_seconds: float | None = None,
         limits: Limits | None = None,
         replay_capacity: int | None = None,
+        replay_capacity_per_holder: int | None = None,
         revoked_ids: Iterable[str] | None = None,
         token_cache_capacity: int | None = None,
         token_cache_max_bytes: int | None = None,
@@ -102,6 +112,7 @@ class Verifier:
             max_skew_seconds=max_skew_seconds,
             limits=limits,
             replay_capacity=replay_capacity,
+            replay_capacity_per_holder=replay_capacity_per_holder,
             revoked_ids=revoked_ids,
             token_cache_capacity=token_cache_capacity,
             token_cache_max_bytes=token_cache_max_bytes,
@@ -112,6 +123,7 @@ class Verifier:
             redis_connect_timeout=None if redis is None else redis.connect_timeout,
             redis_command_timeout=None if redis is None else redis.command_timeout,
             redis_max_idle=None if redis is None else redis.max_idle,
+            redis_retry_interval=None if redis is None else redis.retry_interval,
         )
 
     def authenticate(
@@ -214,8 +226,17 @@ class Verifier:
     def revoke(self, revocation_id: str) -> None:
         """Refuse this id (an app revocation id, or a block's revocation id in hex) from the next
         request on; with Redis, in every verifier sharing the store (StoreUnavailable if Redis
-        cannot take it)."""
+        cannot take it). The id is taken in its one spelling (hex in upper case is the same id);
+        one that has none (surrounding spaces, a ``0x`` prefix, empty) is MalformedInput."""
         self._native.revoke(revocation_id)
+
+    def revoke_token(self, token: Token | str) -> None:
+        """Refuse a whole token from the next request on: its app revocation id and every block's
+        id, so the tokens derived from it (blocks appended) are refused too, and so are other tokens
+        sharing its app revocation id. ``token`` is a :class:`Token`, or a token as base64, parsed
+        with this verifier's issuer key(s) and limits (TokenInvalid if they do not verify it; an
+        expired token is revoked all the same). With Redis, as :meth:`revoke`."""
+        self._native.revoke_token(token)
 
     def cache_stats(self) -> tuple[int, int]:
         """``(hits, misses)`` of the token cache since this verifier was built: each
@@ -225,6 +246,12 @@ class Verifier:
         miss every time. Within one batch each distinct token is looked up once. Without a cache
         (``token_cache_capacity=0`` or ``token_cache_max_bytes=0``) both stay 0."""
         return self._native.cache_stats()
+
+    def cache_usage(self) -> tuple[int, int]:
+        """``(entries, bytes)``: the tokens the cache holds now, and their cost as counted against
+        ``token_cache_max_bytes``. Both 0 without a cache. (:meth:`cache_stats` keeps its
+        ``(hits, misses)``.)"""
+        return self._native.cache_usage()
 
     def __repr__(self) -> str:
         return repr(self._native)

@@ -20,7 +20,7 @@ import pytest
 import trustcore as tc
 
 PANIC_METHOD = "TRUSTCORE-INJECTED-PANIC"
-ALLOW = 'allow if operation("lease"), lane("transcribe")'
+ALLOW = 'allow if req_operation("lease"), lane("transcribe")'
 NOW = time.time()
 STAMP = str(int(NOW))
 
@@ -91,7 +91,7 @@ def test_stateless_authenticate_then_a_normal_request() -> None:
     )
     token, identity = authenticate(proof, GOOD)
     assert identity.holder_id == "gpu-1"
-    tc.check_policy(token, request_facts={"operation": "lease"}, allow=ALLOW, now=NOW)
+    tc.check_policy(token, request_facts={"req_operation": "lease"}, allow=ALLOW, now=NOW)
 
 
 def test_verifier_authenticate_then_the_same_verifier_works() -> None:
@@ -102,7 +102,7 @@ def test_verifier_authenticate_then_the_same_verifier_works() -> None:
     # token is not cached yet (a token is admitted only once a proof verified with it)
     token, identity = verifier.authenticate(proof, GOOD, now=NOW)
     assert identity.revocation_id == "rev-1"
-    verifier.check_policy(token, request_facts={"operation": "lease"}, allow=ALLOW, now=NOW)
+    verifier.check_policy(token, request_facts={"req_operation": "lease"}, allow=ALLOW, now=NOW)
     with pytest.raises(tc.Replayed):
         verifier.authenticate(proof, GOOD, now=NOW)
     hits, misses = verifier.cache_stats()
@@ -129,7 +129,7 @@ def test_verifier_authenticate_batch_then_the_same_verifier_works() -> None:
     again = verifier.authenticate_batch([(good, GOOD), (alone, GOOD), (panicking, GOOD)], now=NOW)
     assert [o[1].holder_id for o in again if not isinstance(o, tc.TrustError)] == ["gpu-1"] * 3
     token, _ = verifier.authenticate(fresh_proof(), GOOD, now=NOW)
-    verifier.check_policy(token, request_facts={"operation": "lease"}, allow=ALLOW, now=NOW)
+    verifier.check_policy(token, request_facts={"req_operation": "lease"}, allow=ALLOW, now=NOW)
 
 
 def test_many_panics_leave_everything_usable() -> None:
