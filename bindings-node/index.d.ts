@@ -143,11 +143,20 @@ export declare class Verifier {
   /**
    * Revoke an id (an app revocation id, or a block's revocation id in hex): every request that
    * carries it is refused (REVOKED) from the next one on, cached tokens included; with Redis, on
-   * every verifier sharing the store.
+   * every verifier sharing the store. Hex in upper case is the same id; an id with whitespace, a
+   * `0x` prefix, or empty is MALFORMED_INPUT (it could never match).
    */
   revoke(id: string): void
   /** `revoke` on the libuv thread pool. */
   revokeAsync(id: string): Promise<void>
+  /**
+   * Revoke a whole token (a `Token`, from `authenticate` or `parseToken`): its app revocation id
+   * and every block's id, so tokens derived from it are refused too, and other tokens that share
+   * its app id as well.
+   */
+  revokeToken(token: Token): void
+  /** `revokeToken` on the libuv thread pool. */
+  revokeTokenAsync(token: Token): Promise<void>
   /** The token cache's counters (kept in this process: no I/O). */
   cacheStats(): CacheStats
   /** Its settings, never the Redis URL (it may hold a password). */
@@ -188,7 +197,10 @@ export interface Authenticated {
 export interface AuthenticateOptions {
   /** The verifier's clock, seconds since the epoch (`Date.now() / 1000`). */
   now: number
-  /** The deny-list: revocation ids (hex) that must not pass. */
+  /**
+   * The deny-list: revocation ids that must not pass (app ids, and block ids in hex, which match
+   * in upper case too). An id with whitespace, a `0x` prefix, or empty is MALFORMED_INPUT.
+   */
   revokedIds: string[] | Set<string>
   maxSkewSeconds: number
   limits?: AuthorizerLimits
@@ -250,12 +262,16 @@ export interface BatchRequest {
 /** The outcome of one request of a batch; `ok` tells which. */
 export type BatchResult = BatchAccepted | BatchRefused
 
-/** The token cache's counters since the verifier was made. */
+/** The token cache's counters since the verifier was made, and what it holds now. */
 export interface CacheStats {
   /** Requests whose token was found in the cache (no signature check of the token). */
   hits: number
   /** Requests whose token was parsed and verified (and cached, when it verified). */
   misses: number
+  /** Tokens cached now. */
+  entries: number
+  /** Their cost in bytes, as counted against `tokenCacheMaxBytes`. */
+  bytes: number
 }
 
 /** The bytes a holder signs: method, path, hex(sha256(body)), timestamp and nonce, one per line. */
@@ -339,9 +355,12 @@ export declare function parseTokenAsync(issuer: string | Record<string, string>,
  * `allow`, then `deny if true`.
  */
 export interface PolicyOptions {
-  /** Facts about this request, `name(value)`, in order, e.g. `{ operation: 'lease' }`. */
+  /**
+   * Facts about this request, `name(value)`, in order, e.g. `{ req_operation: 'lease' }`. Every
+   * name starts with `req_` (MALFORMED_INPUT otherwise): a token never carries such a fact.
+   */
   requestFacts: Record<string, string>
-  /** One Biscuit policy, e.g. `allow if role("worker"), operation("lease")`. */
+  /** One Biscuit policy, e.g. `allow if right($op), req_operation($op)`. */
   allow: string
   /** The authorizer's clock, seconds since the epoch (`Date.now() / 1000`). */
   now: number
@@ -437,7 +456,7 @@ export interface VerifierClock {
 export interface VerifierOptions {
   /**
    * How far a request's timestamp may be from the verifier's clock (default 300). A nonce is
-   * remembered for twice this.
+   * remembered for twice this plus a second.
    */
   maxSkewSeconds?: number
   /**
@@ -450,7 +469,17 @@ export interface VerifierOptions {
    * expired, it refuses requests (STORE_UNAVAILABLE) rather than forget one. Unused with Redis.
    */
   replayCapacity?: number
-  /** Revocation ids refused from the start (with Redis: added to the shared set now). */
+  /**
+   * The most pairs one holder may hold in the in-memory replay store (default a quarter of
+   * `replayCapacity`); past it that holder alone is refused (LIMIT_EXCEEDED) until its entries
+   * expire. Unused with Redis.
+   */
+  replayCapacityPerHolder?: number
+  /**
+   * Revocation ids refused from the start (with Redis: added to the shared set now). Block ids
+   * in hex match in upper case too; an id with whitespace, a `0x` prefix, or empty is
+   * MALFORMED_INPUT.
+   */
   revokedIds?: string[] | Set<string>
   /** Verified tokens kept (LRU, default 10000); 0 turns the cache off. */
   tokenCacheCapacity?: number
@@ -478,9 +507,12 @@ export interface VerifierOptions {
  * as parameters), `allow`, then `deny if true`.
  */
 export interface VerifierPolicyOptions {
-  /** Facts about this request, `name(value)`, in order, e.g. `{ operation: 'lease' }`. */
+  /**
+   * Facts about this request, `name(value)`, in order, e.g. `{ req_operation: 'lease' }`. Every
+   * name starts with `req_` (MALFORMED_INPUT otherwise): a token never carries such a fact.
+   */
   requestFacts: Record<string, string>
-  /** One Biscuit policy, e.g. `allow if right($op), operation($op)`. */
+  /** One Biscuit policy, e.g. `allow if right($op), req_operation($op)`. */
   allow: string
   /** Seconds since the epoch; left out, the system clock. */
   now?: number

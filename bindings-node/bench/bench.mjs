@@ -14,8 +14,8 @@ import tc from 'trustcore'
 const NOW = 1_700_000_000
 const TIMESTAMP = '1700000000'
 const SAMPLES = 21
-const ALLOW = 'allow if operation("lease"), lane("transcribe")'
-const POLICY = { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }
+const ALLOW = 'allow if req_operation("lease"), lane("transcribe")'
+const POLICY = { requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: NOW }
 const OPTIONS = { now: NOW, revokedIds: [], maxSkewSeconds: 300 }
 const CLOCK = { now: NOW }
 const BATCH = 64
@@ -42,10 +42,15 @@ const poolFor = (name) => (name === '1MiB' ? 600 : 10_000)
 /** Proofs with nonces of their own (a Verifier accepts each once), made before timing. */
 const proofsFor = (request, count, tag) => Array.from({ length: count }, (_, i) => tc.makeProof(holder, token, request, TIMESTAMP, `${tag}-${i}`))
 let verifiers = 0
-/** A fresh Verifier (memory, or Redis under a key prefix of its own), so a proof pool serves both impls. */
+/**
+ * A fresh Verifier (memory, or Redis under a key prefix of its own), so a proof pool serves both impls.
+ * The fixture's one holder sends every request of a pool: its share of the memory store is all of it
+ * (the default, a quarter, would refuse it with LIMIT_EXCEEDED a quarter of the way through).
+ */
 const freshVerifier = (pool, redis) =>
   new tc.Verifier(issuer.publicHex, {
     replayCapacity: Math.max(pool, 1000),
+    replayCapacityPerHolder: Math.max(pool, 1000),
     ...(redis ? { redis: { url: redis.url, keyPrefix: `bench-node-${process.pid}-${++verifiers}:` } } : {}),
   })
 

@@ -6,22 +6,30 @@ const { authenticateAsync, checkPolicyAsync, proofFromHeaders, TrustError } = re
 const FORBIDDEN = new Set(['DENIED', 'LIMIT_EXCEEDED'])
 const UNAUTHORIZED = new Set(['MALFORMED_INPUT', 'TOKEN_INVALID', 'TOKEN_UNBOUND', 'REVOKED', 'STALE_REQUEST', 'REPLAYED', 'POP_FAILED'])
 
+/** The exact bytes received, as express.raw() captured them; a body it did not capture is refused. */
+function receivedBody(req) {
+  if (Buffer.isBuffer(req.body)) return req.body
+  // a body was sent but not read as bytes (another parser took it, or raw() was not mounted here):
+  // verifying an empty body instead would hand the route bytes no proof covers
+  const sentBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
+  if (sentBody) throw new TrustError('MALFORMED_INPUT', 'the request body was not captured as bytes')
+  return Buffer.alloc(0)
+}
+
 /** Middleware: authenticate the request, then allow it only if the token grants `operation`. */
 function requireRight(operation, { issuerPublicHex, revokedIds }) {
   return async (req, res, next) => {
     try {
       const now = Date.now() / 1000
-      // the proof signs the exact bytes received: mount express.raw() so req.body is a Buffer
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-      const request = { method: req.method, path: req.originalUrl, body }
+      const request = { method: req.method, path: req.originalUrl, body: receivedBody(req) }
       const { token, identity } = await authenticateAsync(issuerPublicHex, proofFromHeaders(req.headers), request, {
         now,
         revokedIds,
         maxSkewSeconds: 300,
       })
       await checkPolicyAsync(token, {
-        requestFacts: { operation },
-        allow: 'allow if right($op), operation($op)',
+        requestFacts: { req_operation: operation },
+        allow: 'allow if right($op), req_operation($op)',
         now,
       })
       req.identity = identity // holderId, holderPublicHex, revocationId
@@ -36,7 +44,9 @@ function requireRight(operation, { issuerPublicHex, revokedIds }) {
 
 function createApp({ issuerPublicHex, revokedIds = new Set() }) {
   const app = express()
-  app.use(express.raw({ type: '*/*' }))
+  // every body as bytes, whatever its Content-Type: express.raw() skips a request without one
+  // (even with type '*/*'), and that body would reach the route unread by the proof check
+  app.use(express.raw({ type: () => true }))
   app.post('/lease', requireRight('lease', { issuerPublicHex, revokedIds }), (req, res) => {
     res.json({ leasedTo: req.identity.holderId })
   })

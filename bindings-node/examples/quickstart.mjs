@@ -34,12 +34,12 @@ const { token: verified, identity } = authenticate(issuer.publicHex, proofFromHe
   revokedIds: [],
   maxSkewSeconds: 300,
 })
-const allow = 'allow if right($op), operation($op)'
-checkPolicy(verified, { requestFacts: { operation: 'lease' }, allow, now })
+const allow = 'allow if right($op), req_operation($op)'
+checkPolicy(verified, { requestFacts: { req_operation: 'lease' }, allow, now })
 console.log(`${identity.holderId} may lease`)
 
 try {
-  checkPolicy(verified, { requestFacts: { operation: 'delete' }, allow, now })
+  checkPolicy(verified, { requestFacts: { req_operation: 'delete' }, allow, now })
 } catch (err) {
   if (!(err instanceof TrustError)) throw err
   console.log(`delete: ${err.code}`) // delete: DENIED

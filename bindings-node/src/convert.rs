@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Either, Function, JsObjectValue, Object, Uint8Array, Unknown};
-use napi::{JsString, JsStringUtf8, JsValue, ValueType};
+use napi::bindgen_prelude::{
+    Array, Either, FromNapiValue, Function, JsObjectValue, Object, TypeName, Uint8Array, Unknown, ValidateNapiValue,
+};
+use napi::{sys, Env, JsString, JsStringUtf8, JsValue, Status, ValueType};
 use trustcore_core::{IssuerKeys, Limits, PublicKey};
 
 use crate::error::{malformed, napi_type_error, trust, type_error, Result};
@@ -85,6 +87,68 @@ pub fn issuer_keys(issuer: &IssuerArg) -> Result<IssuerKeys> {
             }
             Ok(IssuerKeys::by_key_id(keys))
         }
+    }
+}
+
+/// Revocation ids as JS gives them (`revokedIds`): an array or a `Set` of strings, read one entry
+/// at a time (a huge sparse array fails at its first hole instead of reserving room for all of it).
+/// An entry of another type (a number, a Buffer, null) is a TypeError in either form; which strings
+/// are ids, and their one spelling, is core's call (`DenyList::new`, `Verifier::new`).
+pub struct RevocationIds(pub Vec<String>);
+
+impl TypeName for RevocationIds {
+    fn type_name() -> &'static str {
+        "string[] | Set<string>"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for RevocationIds {}
+
+impl FromNapiValue for RevocationIds {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        let wrong = |message: String| napi::Error::new(Status::InvalidArg, message);
+        let string = |item: Unknown, at: &dyn Fn() -> String| {
+            if item.get_type()? != ValueType::String {
+                return Err(wrong(format!("{} must be a string (a revocation id)", at())));
+            }
+            // SAFETY: checked to be a string just above
+            unsafe { item.cast::<String>() }
+        };
+        // SAFETY: the value napi handed over, read for its type before any cast
+        let value = unsafe { Unknown::from_napi_value(env, value) }?;
+        let mut ids = Vec::new();
+        if value.is_array()? {
+            // SAFETY: checked to be an array just above
+            let array = unsafe { value.cast::<Array>() }?;
+            for i in 0..array.len() {
+                let item = array.get::<Unknown>(i)?.ok_or_else(|| wrong(format!("revokedIds[{i}] is missing")))?;
+                ids.push(string(item, &|| format!("revokedIds[{i}]"))?);
+            }
+            return Ok(RevocationIds(ids));
+        }
+        if value.get_type()? == ValueType::Object {
+            let set_class: Unknown = Env::from(env).get_global()?.get_named_property("Set")?;
+            // SAFETY: checked to be an object just above
+            let set = unsafe { value.cast::<Object>() }?;
+            if set.instanceof(set_class)? {
+                let values: Function<(), Object> = set.get_named_property("values")?;
+                let iterator = values.apply(set, ())?;
+                let next: Function<(), Object> = iterator.get_named_property("next")?;
+                loop {
+                    let step = next.apply(iterator, ())?;
+                    if step.get_named_property::<Option<bool>>("done")?.unwrap_or(false) {
+                        return Ok(RevocationIds(ids));
+                    }
+                    let item: Unknown = step.get_named_property("value")?;
+                    ids.push(string(item, &|| "every entry of the revokedIds Set".to_owned())?);
+                }
+            }
+        }
+        Err(wrong("revokedIds must be an array or a Set of strings".to_owned()))
     }
 }
 

@@ -5,7 +5,6 @@
 //! Promise form on the libuv pool; with Redis every call may wait on the network, so a server
 //! uses the Promise forms there.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Array, AsyncTask, Either, Object, Unknown};
@@ -15,7 +14,7 @@ use trustcore_core as core;
 
 use crate::convert::{
     body_bytes, body_ref_len, issuer_keys, limits, millis, owned_body, whole, whole_usize, AuthorizerLimits, BodyBytes,
-    BodyRef, IssuerArg,
+    BodyRef, IssuerArg, RevocationIds,
 };
 use crate::error::{guard, napi_type_error, trust, type_error, Failure, Result, Work};
 use crate::request::{HttpRequest, WorkerProof};
@@ -39,7 +38,7 @@ pub struct RedisOptions {
 #[napi(object, object_to_js = false)]
 pub struct VerifierOptions {
     /// How far a request's timestamp may be from the verifier's clock (default 300). A nonce is
-    /// remembered for twice this.
+    /// remembered for twice this plus a second.
     pub max_skew_seconds: Option<f64>,
     /// The run limits of `checkPolicy` and `authorize`, and the budget a token must fit (its size
     /// is checked by `authenticate` too, before it is decoded). A field left out keeps core's default.
@@ -47,9 +46,15 @@ pub struct VerifierOptions {
     /// (holder, nonce) pairs the in-memory replay store holds (default 100000); full with nothing
     /// expired, it refuses requests (STORE_UNAVAILABLE) rather than forget one. Unused with Redis.
     pub replay_capacity: Option<f64>,
-    /// Revocation ids refused from the start (with Redis: added to the shared set now).
+    /// The most pairs one holder may hold in the in-memory replay store (default a quarter of
+    /// `replayCapacity`); past it that holder alone is refused (LIMIT_EXCEEDED) until its entries
+    /// expire. Unused with Redis.
+    pub replay_capacity_per_holder: Option<f64>,
+    /// Revocation ids refused from the start (with Redis: added to the shared set now). Block ids
+    /// in hex match in upper case too; an id with whitespace, a `0x` prefix, or empty is
+    /// MALFORMED_INPUT.
     #[napi(ts_type = "string[] | Set<string>")]
-    pub revoked_ids: Option<Either<Vec<String>, HashSet<String>>>,
+    pub revoked_ids: Option<RevocationIds>,
     /// Verified tokens kept (LRU, default 10000); 0 turns the cache off.
     pub token_cache_capacity: Option<f64>,
     /// Memory the token cache may hold, in bytes, each token counted as core estimates it (default
@@ -76,10 +81,11 @@ pub struct VerifierClock {
 /// as parameters), `allow`, then `deny if true`.
 #[napi(object, object_to_js = false)]
 pub struct VerifierPolicyOptions {
-    /// Facts about this request, `name(value)`, in order, e.g. `{ operation: 'lease' }`.
+    /// Facts about this request, `name(value)`, in order, e.g. `{ req_operation: 'lease' }`. Every
+    /// name starts with `req_` (MALFORMED_INPUT otherwise): a token never carries such a fact.
     #[napi(ts_type = "Record<string, string>")]
     pub request_facts: Value,
-    /// One Biscuit policy, e.g. `allow if right($op), operation($op)`.
+    /// One Biscuit policy, e.g. `allow if right($op), req_operation($op)`.
     pub allow: String,
     /// Seconds since the epoch; left out, the system clock.
     pub now: Option<f64>,
@@ -94,13 +100,17 @@ pub struct VerifierAuthorizeOptions {
     pub extern_functions: Option<Vec<String>>,
 }
 
-/// The token cache's counters since the verifier was made.
+/// The token cache's counters since the verifier was made, and what it holds now.
 #[napi(object, object_from_js = false)]
 pub struct CacheStats {
     /// Requests whose token was found in the cache (no signature check of the token).
     pub hits: f64,
     /// Requests whose token was parsed and verified (and cached, when it verified).
     pub misses: f64,
+    /// Tokens cached now.
+    pub entries: f64,
+    /// Their cost in bytes, as counted against `tokenCacheMaxBytes`.
+    pub bytes: f64,
 }
 
 /// One request of `authenticateBatch`: the proof it carries and the request as received.
@@ -165,6 +175,9 @@ fn config(issuer: &IssuerArg, options: Option<VerifierOptions>) -> Result<core::
     if let Some(capacity) = options.replay_capacity {
         config.replay_capacity = whole_usize(capacity, "replayCapacity")?;
     }
+    if let Some(share) = options.replay_capacity_per_holder {
+        config.replay_capacity_per_holder = Some(whole_usize(share, "replayCapacityPerHolder")?);
+    }
     if let Some(capacity) = options.token_cache_capacity {
         config.token_cache_capacity = whole_usize(capacity, "tokenCacheCapacity")?;
     }
@@ -177,11 +190,8 @@ fn config(issuer: &IssuerArg, options: Option<VerifierOptions>) -> Result<core::
     if let Some(bytes) = options.max_batch_body_bytes {
         config.max_batch_body_bytes = whole(bytes, "maxBatchBodyBytes")?;
     }
-    config.revoked_ids = match options.revoked_ids {
-        None => Vec::new(),
-        Some(Either::A(list)) => list,
-        Some(Either::B(set)) => set.into_iter().collect(),
-    };
+    // as given: core's Verifier::new takes each in its one spelling or refuses it (MALFORMED_INPUT)
+    config.revoked_ids = options.revoked_ids.map(|ids| ids.0).unwrap_or_default();
     config.redis = options.redis.map(redis_config).transpose()?;
     Ok(config)
 }
@@ -434,7 +444,8 @@ impl Verifier {
 
     /// Revoke an id (an app revocation id, or a block's revocation id in hex): every request that
     /// carries it is refused (REVOKED) from the next one on, cached tokens included; with Redis, on
-    /// every verifier sharing the store.
+    /// every verifier sharing the store. Hex in upper case is the same id; an id with whitespace, a
+    /// `0x` prefix, or empty is MALFORMED_INPUT (it could never match).
     #[napi(catch_unwind)]
     pub fn revoke(&self, id: String) -> Result<()> {
         guard(|| self.inner.revoke(&id).map_err(trust))
@@ -449,12 +460,34 @@ impl Verifier {
         })
     }
 
+    /// Revoke a whole token (a `Token`, from `authenticate` or `parseToken`): its app revocation id
+    /// and every block's id, so tokens derived from it are refused too, and other tokens that share
+    /// its app id as well.
+    #[napi(catch_unwind)]
+    pub fn revoke_token(&self, token: &Token) -> Result<()> {
+        guard(|| self.inner.revoke_token(&token.inner).map_err(trust))
+    }
+
+    /// `revokeToken` on the libuv thread pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn revoke_token_async(&self, token: &Token) -> Result<AsyncTask<Work<()>>> {
+        guard(|| {
+            let (verifier, token) = (Arc::clone(&self.inner), token.inner.clone());
+            Ok(AsyncTask::new(Work::new(move || verifier.revoke_token(&token))))
+        })
+    }
+
     /// The token cache's counters (kept in this process: no I/O).
     #[napi(catch_unwind)]
     pub fn cache_stats(&self) -> Result<CacheStats> {
         guard(|| {
             let stats = self.inner.cache_stats();
-            Ok(CacheStats { hits: stats.hits as f64, misses: stats.misses as f64 })
+            Ok(CacheStats {
+                hits: stats.hits as f64,
+                misses: stats.misses as f64,
+                entries: stats.entries as f64,
+                bytes: stats.bytes as f64,
+            })
         })
     }
 

@@ -1,13 +1,11 @@
 //! The per-request path: authenticate (token, identity, revocation, freshness, proof of possession)
 //! then check_policy. Each has a Promise form that runs on the libuv pool.
 
-use std::collections::HashSet;
-
-use napi::bindgen_prelude::{AsyncTask, Either};
+use napi::bindgen_prelude::AsyncTask;
 use serde_json::Value;
 use trustcore_core as core;
 
-use crate::convert::{body_bytes, issuer_keys, limits, AuthorizerLimits, IssuerArg};
+use crate::convert::{body_bytes, issuer_keys, limits, AuthorizerLimits, IssuerArg, RevocationIds};
 use crate::error::{guard, trust, type_error, Result, Work};
 use crate::request::{HttpRequest, WorkerProof};
 use crate::token::Token;
@@ -17,9 +15,10 @@ use crate::token::Token;
 pub struct AuthenticateOptions {
     /// The verifier's clock, seconds since the epoch (`Date.now() / 1000`).
     pub now: f64,
-    /// The deny-list: revocation ids (hex) that must not pass.
+    /// The deny-list: revocation ids that must not pass (app ids, and block ids in hex, which match
+    /// in upper case too). An id with whitespace, a `0x` prefix, or empty is MALFORMED_INPUT.
     #[napi(ts_type = "string[] | Set<string>")]
-    pub revoked_ids: Either<Vec<String>, HashSet<String>>,
+    pub revoked_ids: RevocationIds,
     pub max_skew_seconds: f64,
     pub limits: Option<AuthorizerLimits>,
 }
@@ -38,27 +37,19 @@ pub struct Authenticated {
     pub identity: Identity,
 }
 
-enum Revoked {
-    List(Vec<String>),
-    Set(HashSet<String>),
-}
-
 struct Inputs {
     issuer: core::IssuerKeys,
     proof: core::WorkerProof,
-    revoked: Revoked,
+    revoked: core::DenyList,
     options: core::AuthenticateOptions,
 }
 
 fn inputs(issuer: &IssuerArg, proof: WorkerProof, options: AuthenticateOptions) -> Result<Inputs> {
-    let revoked = match options.revoked_ids {
-        Either::A(list) => Revoked::List(list),
-        Either::B(set) => Revoked::Set(set),
-    };
     Ok(Inputs {
         issuer: issuer_keys(issuer)?,
         proof: proof.into(),
-        revoked,
+        // each id in its one spelling, or MALFORMED_INPUT (core's rule)
+        revoked: core::DenyList::new(options.revoked_ids.0).map_err(trust)?,
         options: core::AuthenticateOptions {
             now: options.now,
             max_skew_seconds: options.max_skew_seconds,
@@ -68,10 +59,8 @@ fn inputs(issuer: &IssuerArg, proof: WorkerProof, options: AuthenticateOptions) 
 }
 
 fn run(inputs: &Inputs, request: &core::Request<'_>) -> core::Result<Authenticated> {
-    let (token, identity) = match &inputs.revoked {
-        Revoked::List(list) => core::authenticate(&inputs.issuer, &inputs.proof, request, list, &inputs.options),
-        Revoked::Set(set) => core::authenticate(&inputs.issuer, &inputs.proof, request, set, &inputs.options),
-    }?;
+    let (token, identity) =
+        core::authenticate(&inputs.issuer, &inputs.proof, request, &inputs.revoked, &inputs.options)?;
     Ok(Authenticated {
         token: Token::new(token),
         identity: Identity {
@@ -121,10 +110,11 @@ pub fn authenticate_async(
 /// `allow`, then `deny if true`.
 #[napi(object, object_to_js = false)]
 pub struct PolicyOptions {
-    /// Facts about this request, `name(value)`, in order, e.g. `{ operation: 'lease' }`.
+    /// Facts about this request, `name(value)`, in order, e.g. `{ req_operation: 'lease' }`. Every
+    /// name starts with `req_` (MALFORMED_INPUT otherwise): a token never carries such a fact.
     #[napi(ts_type = "Record<string, string>")]
     pub request_facts: Value,
-    /// One Biscuit policy, e.g. `allow if role("worker"), operation("lease")`.
+    /// One Biscuit policy, e.g. `allow if right($op), req_operation($op)`.
     pub allow: String,
     /// The authorizer's clock, seconds since the epoch (`Date.now() / 1000`).
     pub now: f64,

@@ -60,9 +60,9 @@ test('authenticate then checkPolicy, sync', () => {
   const { token: verified, identity } = tc.authenticate(issuer.publicHex, signed(), request, authOptions)
   assert.ok(verified instanceof tc.Token)
   assert.deepEqual({ ...identity }, { holderId: 'worker-1', holderPublicHex: worker.publicHex, revocationId: 'rev-1' })
-  assert.equal(tc.checkPolicy(verified, { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }), undefined)
+  assert.equal(tc.checkPolicy(verified, { requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: NOW }), undefined)
   assert.throws(
-    () => tc.checkPolicy(verified, { requestFacts: { operation: 'delete' }, allow: ALLOW, now: NOW }),
+    () => tc.checkPolicy(verified, { requestFacts: { req_operation: 'delete' }, allow: ALLOW, now: NOW }),
     isCode('DENIED'),
   )
   const other = { ...request, body: Buffer.from('{"n":2}') }
@@ -75,8 +75,8 @@ test('authenticate then checkPolicy, sync', () => {
 test('async forms resolve and reject exactly as the sync ones', async () => {
   const { token: verified, identity } = await tc.authenticateAsync(issuer.publicHex, signed(), request, authOptions)
   assert.equal(identity.holderId, 'worker-1')
-  await tc.checkPolicyAsync(verified, { requestFacts: { operation: 'report' }, allow: ALLOW, now: NOW })
-  await assert.rejects(tc.checkPolicyAsync(verified, { requestFacts: { operation: 'x' }, allow: ALLOW, now: NOW }), isCode('DENIED'))
+  await tc.checkPolicyAsync(verified, { requestFacts: { req_operation: 'report' }, allow: ALLOW, now: NOW })
+  await assert.rejects(tc.checkPolicyAsync(verified, { requestFacts: { req_operation: 'x' }, allow: ALLOW, now: NOW }), isCode('DENIED'))
   await assert.rejects(tc.authenticateAsync(issuer.publicHex, { ...signed(), signature: '00'.repeat(64) }, request, authOptions), isCode('POP_FAILED'))
   assert.deepEqual(await tc.makeProofAsync(worker, token, request, String(NOW), 'nonce-1'), signed())
   assert.equal((await tc.parseTokenAsync(issuer.publicHex, token)).toBase64(), tc.parseToken(issuer.publicHex, token).toBase64())

@@ -77,7 +77,7 @@ const sig = tc.signJob(issuer, job, 'w')
 const lowerHeaders = Object.fromEntries(Object.entries(tc.proofHeaders(signed())).map(([k, v]) => [k.toLowerCase(), v]))
 const mintOptions = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, revocationId: 'r', expiresAt: NOW, rootKeyId: 1 })
 const signerMint = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, expiresAt: NOW + 60, revocationId: 'r' })
-const policy = () => ({ requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW, limits: { maxTimeMs: 50, maxFacts: 100, maxIterations: 10 } })
+const policy = () => ({ requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: NOW, limits: { maxTimeMs: 50, maxFacts: 100, maxIterations: 10 } })
 // every limits option, for the sweep of a limits object's own fields
 const allLimits = () => ({
   maxTimeMs: 50,
@@ -96,6 +96,7 @@ const verifierOptions = () => ({
   maxSkewSeconds: 300,
   limits: { maxTimeMs: 50 },
   replayCapacity: 1000,
+  replayCapacityPerHolder: 500,
   revokedIds: ['x'],
   tokenCacheCapacity: 10,
   tokenCacheMaxBytes: 1 << 20,
@@ -105,6 +106,8 @@ const verifierOptions = () => ({
 // nobody listens there: a Redis verifier is made without connecting (no initial revocations)
 const redisOptions = () => ({ url: 'redis://127.0.0.1:1/', keyPrefix: 'sweep:', connectTimeoutMs: 100, commandTimeoutMs: 100 })
 const verifier = new tc.Verifier(issuer.publicHex)
+// revokeToken's own verifier: the sweep's verifier keeps accepting the fixture token
+const revoking = new tc.Verifier(issuer.publicHex)
 // a fresh nonce for every call, so a well-formed one is accepted rather than REPLAYED
 let nonces = 0
 const fresh = () => signed(`sweep-${++nonces}`)
@@ -175,12 +178,14 @@ const CALLS = {
     (proof, req) => verifier.authenticateBatchAsync(batchOf(proof, req), { now: NOW }).then(batchEntries),
     () => [fresh(), { ...request }],
   ],
-  'Verifier#checkPolicy': [(...a) => verifier.checkPolicy(...a), () => [parsed, { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }]],
-  'Verifier#checkPolicyAsync': [(...a) => verifier.checkPolicyAsync(...a), () => [parsed, { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW }]],
+  'Verifier#checkPolicy': [(...a) => verifier.checkPolicy(...a), () => [parsed, { requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: NOW }]],
+  'Verifier#checkPolicyAsync': [(...a) => verifier.checkPolicyAsync(...a), () => [parsed, { requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: NOW }]],
   'Verifier#authorize': [(...a) => verifier.authorize(...a), () => [parsed, 'allow if true', { now: NOW, externFunctions: ['test'] }]],
   'Verifier#authorizeAsync': [(...a) => verifier.authorizeAsync(...a), () => [parsed, 'allow if true', { now: NOW }]],
   'Verifier#revoke': [(...a) => verifier.revoke(...a), () => ['rev-sweep']],
   'Verifier#revokeAsync': [(...a) => verifier.revokeAsync(...a), () => ['rev-sweep']],
+  'Verifier#revokeToken': [(...a) => revoking.revokeToken(...a), () => [parsed]],
+  'Verifier#revokeTokenAsync': [(...a) => revoking.revokeTokenAsync(...a), () => [parsed]],
   'Verifier#cacheStats': [(...a) => verifier.cacheStats(...a), () => []],
   SignerClient: [(...a) => new tc.SignerClient(...a), () => [signerSocket, { connectTimeoutMs: 1000, requestTimeoutMs: 10_000 }]],
   'SignerClient#publicKey': [(...a) => client.publicKey(...a), () => []],
@@ -276,8 +281,8 @@ test('methods called on the wrong receiver throw (or reject), never crash', asyn
   assert.throws(() => tc.SignerClient.prototype.toString.call({}), allowed)
   assert.throws(() => Object.getOwnPropertyDescriptor(tc.SignerClient.prototype, 'address').get.call({}), allowed)
   // the Verifier's sync methods throw, its Promise forms reject
-  const verifierMethods = ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke', 'cacheStats', 'toString']
-  for (const name of [...verifierMethods, ...verifierMethods.slice(0, 5).map((m) => `${m}Async`)]) {
+  const withAsync = ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke', 'revokeToken']
+  for (const name of [...withAsync, 'cacheStats', 'toString', ...withAsync.map((m) => `${m}Async`)]) {
     for (const self of [undefined, null, {}, issuer, parsed, client]) {
       const args = name.startsWith('authenticateBatch')
         ? [batchOf(fresh(), request)]

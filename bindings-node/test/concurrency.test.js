@@ -26,7 +26,7 @@ test(`${CALLS} concurrent authenticateAsync calls settle correctly while a timer
     requests.map(async ({ request, proof }) => {
       try {
         const { token: verified, identity } = await tc.authenticateAsync(issuer.publicHex, proof, request, { ...authOptions, limits })
-        await tc.checkPolicyAsync(verified, { requestFacts: { operation: 'lease' }, allow: ALLOW, now: NOW, limits })
+        await tc.checkPolicyAsync(verified, { requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: NOW, limits })
         return identity
       } finally {
         ticksWhenSettled.push(ticks)

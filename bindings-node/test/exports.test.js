@@ -40,8 +40,8 @@ test('Verifier is made with new; its sync methods return, their Async forms answ
   const verifier = new tc.Verifier(issuer.publicHex)
   assert.ok(verifier instanceof tc.Verifier && verifier instanceof native.Verifier)
   assert.equal(tc.Verifier.name, 'Verifier')
-  assert.deepEqual({ ...verifier.cacheStats() }, { hits: 0, misses: 0 })
-  for (const name of ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke']) {
+  assert.deepEqual({ ...verifier.cacheStats() }, { hits: 0, misses: 0, entries: 0, bytes: 0 })
+  for (const name of ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke', 'revokeToken']) {
     assert.equal(tc.Verifier.prototype[name].name, name)
     assert.equal(tc.Verifier.prototype[`${name}Async`].name, `${name}Async`)
     assert.throws(() => verifier[name]({}, {}), (err) => err instanceof tc.TrustError || err instanceof TypeError, name)

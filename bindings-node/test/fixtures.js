@@ -14,7 +14,7 @@ const token = tc.mintBiscuit(issuer, {
   expiresAt: NOW + 3600,
 })
 const request = { method: 'POST', path: '/lease?pool=gpu', body: Buffer.from('{"n":1}') }
-const ALLOW = 'allow if right($op), operation($op)'
+const ALLOW = 'allow if right($op), req_operation($op)'
 
 function signed(nonce = 'nonce-1', req = request) {
   return tc.makeProof(worker, token, req, String(NOW), nonce)

@@ -56,7 +56,7 @@ const deep = (depth, wrap) => {
 }
 const deepObject = deep(10_000, (v) => ({ d: v }))
 const deepArray = deep(10_000, (v) => [v])
-const policy = { requestFacts: { operation: 'lease' }, allow: 'allow if right($op), operation($op)', now: NOW }
+const policy = { requestFacts: { req_operation: 'lease' }, allow: 'allow if right($op), req_operation($op)', now: NOW }
 
 // made lazily by the rows that use them, dropped after, so the memory check sees them released
 const big = {}

@@ -21,7 +21,7 @@ const MARGIN_MS = 3000
 
 const issuer = tc.IssuerKey.generate()
 const MAX_TTL = 3600
-const ALLOW = 'allow if right($op), operation($op)'
+const ALLOW = 'allow if right($op), req_operation($op)'
 
 let signer // the daemon most tests share
 let client
@@ -80,8 +80,8 @@ test('end to end: a token minted by the signer authenticates and authorizes in-p
   const { publicKey } = await client.publicKey()
   const { token, identity } = await tc.authenticateAsync(publicKey, proof, request, { now: t, revokedIds: [], maxSkewSeconds: 300 })
   assert.deepEqual(identity, { holderId: 'worker-1', holderPublicHex: worker.publicHex, revocationId: minted.revocationId })
-  tc.checkPolicy(token, { requestFacts: { operation: 'lease' }, allow: ALLOW, now: t })
-  assert.throws(() => tc.checkPolicy(token, { requestFacts: { operation: 'delete' }, allow: ALLOW, now: t }), isCode('DENIED'))
+  tc.checkPolicy(token, { requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: t })
+  assert.throws(() => tc.checkPolicy(token, { requestFacts: { req_operation: 'delete' }, allow: ALLOW, now: t }), isCode('DENIED'))
 
   // a revocation id the caller chose is kept
   const chosen = await client.mint({ publicHex: worker.publicHex, holderId: 'worker-1', facts: {}, expiresAt: t + 60, revocationId: 'rev-chosen' })

@@ -38,7 +38,7 @@ export async function handle(): Promise<string> {
       revokedIds: new Set<string>(),
       maxSkewSeconds: 300,
     })
-    checkPolicy(verified, { requestFacts: { operation: 'read' }, allow: 'allow if true', now: Date.now() / 1000 })
+    checkPolicy(verified, { requestFacts: { req_operation: 'read' }, allow: 'allow if true', now: Date.now() / 1000 })
     return identity.holderId
   } catch (err) {
     if (err instanceof TrustError) {
@@ -81,6 +81,7 @@ const verifierOptions: VerifierOptions = {
     allowAppendedRegex: false,
   },
   replayCapacity: 100_000,
+  replayCapacityPerHolder: 25_000,
   revokedIds: new Set(['rev-0']),
   tokenCacheCapacity: 10_000,
   tokenCacheMaxBytes: 64 << 20,
@@ -94,15 +95,17 @@ const memoryVerifier = new Verifier(issuer.publicHex)
 export async function handleWithVerifier(): Promise<string> {
   const { token: verified, identity }: Authenticated = await verifier.authenticateAsync(proofFromHeaders(headers), request)
   const sameToken: Token = verified
-  await verifier.checkPolicyAsync(sameToken, { requestFacts: { operation: 'read' }, allow: 'allow if true' })
+  await verifier.checkPolicyAsync(sameToken, { requestFacts: { req_operation: 'read' }, allow: 'allow if true' })
   memoryVerifier.checkPolicy(verified, { requestFacts: {}, allow: 'allow if true', now: Date.now() / 1000 })
   const policy: number = await verifier.authorizeAsync(verified, 'allow if true', { now: 1, externFunctions: ['test'] })
   const again: number = memoryVerifier.authorize(verified, 'allow if true')
   memoryVerifier.authenticate(proof, request, { now: 1 })
   await verifier.revokeAsync(identity.revocationId)
   memoryVerifier.revoke('rev-1')
-  const { hits, misses }: CacheStats = memoryVerifier.cacheStats()
-  return `${identity.holderId} ${policy + again + hits + misses} ${verifier.toString()}`
+  const revoked: void = memoryVerifier.revokeToken(verified)
+  await verifier.revokeTokenAsync(sameToken)
+  const { hits, misses, entries, bytes }: CacheStats = memoryVerifier.cacheStats()
+  return `${identity.holderId} ${policy + again + hits + misses + entries + bytes} ${verifier.toString()} ${revoked}`
 }
 
 export async function handleBatch(): Promise<string[]> {

@@ -137,7 +137,8 @@ const OPS = {
 /**
  * The stateful Verifier through a sequence of steps (core/tests/conformance.rs, verifier_sequence):
  * each step's outcome is "OK", a code, or (for `cache_stats`) "hits=H misses=M"; a step's failure
- * does not end the sequence. `check_policy` runs on the token of the last accepted `authenticate`
+ * does not end the sequence. `revoke_token` parses its token with the case's issuer key(s), then
+ * revokes every id of it. `check_policy` runs on the token of the last accepted `authenticate`
  * (an `authenticate_batch` sets none). An `authenticate_batch` step's outcome is the list of its
  * requests' outcomes, "OK" or a code, in order, or the one code of a batch refused whole
  * (verifier_batch).
@@ -146,6 +147,7 @@ function verifierSequence(i) {
   const options = { maxSkewSeconds: i.max_skew_seconds, limits: limitsOf(i) }
   const optional = {
     replay_capacity: 'replayCapacity',
+    replay_capacity_per_holder: 'replayCapacityPerHolder',
     revoked_ids: 'revokedIds',
     token_cache_max_bytes: 'tokenCacheMaxBytes',
     max_batch_requests: 'maxBatchRequests',
@@ -175,6 +177,10 @@ function verifierSequence(i) {
           return verifierBatch(verifier, args)
         case 'revoke':
           verifier.revoke(args)
+          return 'OK'
+        case 'revoke_token':
+          // parsed with the case's issuer key(s): a token that does not parse is its code
+          verifier.revokeToken(tc.parseToken(issuerOf(i), args))
           return 'OK'
         case 'cache_stats': {
           const { hits, misses } = verifier.cacheStats()

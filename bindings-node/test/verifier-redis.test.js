@@ -39,6 +39,22 @@ const codeOf = async (call) => {
 }
 const tally = (outcomes) => outcomes.reduce((t, o) => ({ ...t, [o]: (t[o] ?? 0) + 1 }), {})
 
+/**
+ * After a failure core's Redis stores fail at once for their retry interval (1 s), then let one
+ * probe through at a time until one succeeds (a circuit breaker): once Redis is back, send requests
+ * with fresh nonces, one at a time, until one is served. Each refused meanwhile must be
+ * STORE_UNAVAILABLE; no timing is asserted (it gives up after some 30 s).
+ */
+async function untilServed(verifier, tag) {
+  for (let i = 0; ; i++) {
+    const outcome = await codeOf(() => verifier.authenticateAsync(proof(`${tag}-probe-${i}`), request))
+    if (outcome === 'OK') return
+    assert.equal(outcome, 'STORE_UNAVAILABLE', `${tag}: while service resumes`)
+    assert.ok(i < 600, `${tag}: service did not resume after Redis returned`)
+    await sleep(50)
+  }
+}
+
 let redis
 let prefixes = 0
 /** A key prefix of its own for each test: the tests share one redis-server. */
@@ -118,7 +134,7 @@ test('two verifier processes on one Redis: 1,000 nonces sent to both at once, ea
     assert.deepEqual(total, { OK: 1000, REPLAYED: 1000 })
     // nonce by nonce: exactly one process accepted it
     for (let i = 0; i < 1000; i++) assert.ok((fromA[i] === 'OK') !== (fromB[i] === 'OK'), `nonce ${i}: A ${fromA[i]}, B ${fromB[i]}`)
-    // one key per nonce, hashed and prefixed, expiring after twice the skew (default 300 s)
+    // one key per nonce, hashed and prefixed, expiring after twice the skew plus a second (default 601 s)
     assert.equal(await redis.command('KEYS', `${keyPrefix}replay:*`), '*1000')
     const ttl = Number((await redis.command('PTTL', `${keyPrefix}replay:${'0'.repeat(64)}`)).slice(1))
     assert.equal(ttl, -2, 'no key is named after the nonce itself')
@@ -157,6 +173,28 @@ test('a revocation written by one process refuses the token in the other on its 
   } finally {
     await Promise.all([a.close(), b.close()])
   }
+})
+
+test('on Redis: a revocation id is written in its one spelling, refused ids never reach it, revokeToken is shared', async () => {
+  const keyPrefix = freshPrefix()
+  const a = new tc.Verifier(issuer.publicHex, { redis: redisOptions(keyPrefix) })
+  const b = new tc.Verifier(issuer.publicHex, { redis: redisOptions(keyPrefix) })
+  const other = mint('rev-canon')
+  const [blockId] = tc.parseToken(issuer.publicHex, other).revocationIds
+  assert.equal(await codeOf(() => a.revokeAsync(blockId.toUpperCase())), 'OK')
+  assert.equal(await redis.command('SISMEMBER', `${keyPrefix}revoked`, blockId), ':1')
+  assert.equal(await codeOf(() => b.authenticateAsync(proof('canon-1', other), request)), 'REVOKED')
+  for (const id of [' rev-1', `0x${blockId}`, '']) assert.equal(await codeOf(() => a.revokeAsync(id)), 'MALFORMED_INPUT', JSON.stringify(id))
+  assert.equal(await redis.command('SCARD', `${keyPrefix}revoked`), ':1')
+  // a whole token, revoked through one verifier, is refused by the other
+  const { token: verified } = await b.authenticateAsync(proof('canon-2'), request)
+  assert.equal(await a.revokeTokenAsync(verified), undefined)
+  assert.equal(await codeOf(() => b.authenticateAsync(proof('canon-3'), request)), 'REVOKED')
+  assert.equal(await redis.command('SCARD', `${keyPrefix}revoked`), ':3') // that block id and rev-1, and the first
+  // an initial list with an id that could never match is refused before anything is written
+  const refused = freshPrefix()
+  assert.equal(await codeOf(() => new tc.Verifier(issuer.publicHex, { redis: redisOptions(refused), revokedIds: ['rev-2', ' rev-1'] })), 'MALFORMED_INPUT')
+  assert.equal(await redis.command('EXISTS', `${refused}revoked`), ':0')
 })
 
 test('Redis stopped mid-run: every request STORE_UNAVAILABLE, none accepted; restarted on the same port, service resumes', async () => {
@@ -204,11 +242,14 @@ test('Redis stopped mid-run: every request STORE_UNAVAILABLE, none accepted; res
   assert.equal(await codeOf(() => lazy.authenticateAsync(proof('down-lazy'), request)), 'STORE_UNAVAILABLE')
 
   await redis.restart()
+  // service resumes by itself once the breaker's probe gets through
+  await untilServed(verifier, 'back')
   const resumed = await Promise.all(Array.from({ length: 50 }, (_, i) => codeOf(() => verifier.authenticateAsync(proof(`back-${i}`), request))))
   assert.deepEqual(tally(resumed), { OK: 50 })
   // a nonce refused while Redis was down was not burned: its retry goes through
   assert.equal(await codeOf(() => verifier.authenticate(proof('down-sync'), request)), 'OK')
   assert.equal(await codeOf(() => verifier.authenticate(proof('down-sync'), request)), 'REPLAYED')
+  await untilServed(lazy, 'lazy')
   assert.equal(await codeOf(() => lazy.authenticateAsync(proof('down-lazy'), request)), 'OK')
 })
 
@@ -223,6 +264,7 @@ test('Redis too slow (past commandTimeoutMs) is STORE_UNAVAILABLE, never a pass'
   } finally {
     redis.resume()
   }
+  await untilServed(verifier, 'slow-back')
   // fresh nonces: a SET that timed out may still have reached Redis (a burned nonce, never a pass)
   const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => codeOf(() => verifier.authenticateAsync(proof(`fast-${i}`), request))))
   assert.deepEqual(tally(outcomes), { OK: 8 })

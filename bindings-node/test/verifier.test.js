@@ -1,14 +1,21 @@
 'use strict'
 // The Verifier with its in-memory stores: replay window and TTL eviction (through `now`), a full
-// store that refuses rather than forgets, one nonce raced by many authenticateAsync calls, the
-// token cache's counters, revocation, key rotation, and the verifier's limits on checkPolicy and
-// authorize. The Redis stores: verifier-redis.test.js.
+// store that refuses rather than forgets, each holder's share of it, one nonce raced by many
+// authenticateAsync calls, the token cache's counters, revocation (ids, whole tokens, one spelling
+// per id), key rotation, and the verifier's limits on checkPolicy and authorize. The Redis stores:
+// verifier-redis.test.js.
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { tc, NOW, issuer, worker, token, request, ALLOW, signed } = require('./fixtures.js')
 
 const at = (now) => ({ now })
+/** cacheStats() with `bytes` (core's estimate, more than 0 for any token held) checked against `entries`, then left out. */
+const counters = (verifier) => {
+  const { bytes, ...rest } = verifier.cacheStats()
+  assert.equal(bytes > 0, rest.entries > 0, `${bytes} bytes for ${rest.entries} entries`)
+  return rest
+}
 const codeOf = async (call) => {
   try {
     await call()
@@ -20,6 +27,10 @@ const codeOf = async (call) => {
 }
 /** A proof signed at `timestamp` (seconds), so it is fresh at that time. */
 const signedAt = (nonce, timestamp, tokenB64 = token) => tc.makeProof(worker, tokenB64, request, String(timestamp), nonce)
+// a second holder, with a token of its own
+const otherWorker = tc.WorkerKey.fromSecretHex('33'.repeat(32))
+const otherToken = tc.mintBiscuit(issuer, { publicHex: otherWorker.publicHex, holderId: 'worker-2', revocationId: 'rev-other', expiresAt: NOW + 3600 })
+const otherAt = (nonce, timestamp) => tc.makeProof(otherWorker, otherToken, request, String(timestamp), nonce)
 
 test('a nonce is accepted once; the Promise form says the same', async () => {
   const verifier = new tc.Verifier(issuer.publicHex)
@@ -45,33 +56,58 @@ test('a nonce is accepted once; the Promise form says the same', async () => {
   assert.equal(await codeOf(() => verifier.authenticate(signedAt('expired', now), request)), 'TOKEN_INVALID')
 })
 
-test('replay entries live twice the skew, then are evicted (TTL through `now`)', async () => {
+test('replay entries live twice the skew plus a second, then are evicted (TTL through `now`)', async () => {
   const verifier = new tc.Verifier(issuer.publicHex, { maxSkewSeconds: 10 })
   assert.equal(await codeOf(() => verifier.authenticate(signedAt('ttl', NOW), request, at(NOW))), 'OK')
   // the same proof, still fresh at NOW + 10: a replay
   assert.equal(await codeOf(() => verifier.authenticate(signedAt('ttl', NOW), request, at(NOW + 10))), 'REPLAYED')
-  // the nonce again, in a request signed 19 s later, inside the 20 s window: still a replay
+  // the nonce again, in a request signed 19 s later, inside the window: still a replay
   assert.equal(await codeOf(() => verifier.authenticate(signedAt('ttl', NOW + 19), request, at(NOW + 19))), 'REPLAYED')
+  // the window is 2 × 10 + 1 s (a timestamp's resolution): its last instant is still inside
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('ttl', NOW + 21), request, at(NOW + 21))), 'REPLAYED')
   // past the window the entry has expired: fresh again
-  assert.equal(await codeOf(() => verifier.authenticate(signedAt('ttl', NOW + 21), request, at(NOW + 21))), 'OK')
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('ttl', NOW + 22), request, at(NOW + 22))), 'OK')
 })
 
 test('a full replay store refuses (STORE_UNAVAILABLE) rather than forget a live nonce; room returns as entries expire', async () => {
-  const verifier = new tc.Verifier(issuer.publicHex, { maxSkewSeconds: 10, replayCapacity: 2 })
+  // each holder's share is the whole store here (its share of it: the next test)
+  const verifier = new tc.Verifier(issuer.publicHex, { maxSkewSeconds: 10, replayCapacity: 2, replayCapacityPerHolder: 2 })
   assert.equal(await codeOf(() => verifier.authenticate(signedAt('a', NOW), request, at(NOW))), 'OK')
   assert.equal(await codeOf(() => verifier.authenticateAsync(signedAt('b', NOW), request, at(NOW))), 'OK')
-  assert.equal(await codeOf(() => verifier.authenticate(signedAt('c', NOW), request, at(NOW + 1))), 'STORE_UNAVAILABLE')
-  assert.equal(await codeOf(() => verifier.authenticateAsync(signedAt('c', NOW), request, at(NOW + 1))), 'STORE_UNAVAILABLE')
+  // full for everyone: another holder, within its share, is refused too
+  assert.equal(await codeOf(() => verifier.authenticate(otherAt('c', NOW), request, at(NOW + 1))), 'STORE_UNAVAILABLE')
+  assert.equal(await codeOf(() => verifier.authenticateAsync(otherAt('c', NOW), request, at(NOW + 1))), 'STORE_UNAVAILABLE')
   // the refusal evicted nothing: the live nonces are still replays
   assert.equal(await codeOf(() => verifier.authenticate(signedAt('a', NOW), request, at(NOW + 1))), 'REPLAYED')
   assert.equal(await codeOf(() => verifier.authenticate(signedAt('b', NOW), request, at(NOW + 1))), 'REPLAYED')
-  // once the window has passed, the sweep makes room
-  assert.equal(await codeOf(() => verifier.authenticate(signedAt('c', NOW + 21), request, at(NOW + 21))), 'OK')
-  assert.equal(await codeOf(() => verifier.authenticate(signedAt('d', NOW + 21), request, at(NOW + 21))), 'OK')
-  assert.equal(await codeOf(() => verifier.authenticate(signedAt('e', NOW + 21), request, at(NOW + 21))), 'STORE_UNAVAILABLE')
+  // once the window (2 × 10 + 1 s) has passed, the sweep makes room
+  assert.equal(await codeOf(() => verifier.authenticate(otherAt('c', NOW + 22), request, at(NOW + 22))), 'OK')
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('d', NOW + 22), request, at(NOW + 22))), 'OK')
+  assert.equal(await codeOf(() => verifier.authenticate(otherAt('e', NOW + 22), request, at(NOW + 22))), 'STORE_UNAVAILABLE')
   // capacity 0: nothing is ever accepted (never "fresh" without a record)
   const none = new tc.Verifier(issuer.publicHex, { replayCapacity: 0 })
   assert.equal(await codeOf(() => none.authenticate(signed('zero'), request, at(NOW))), 'STORE_UNAVAILABLE')
+})
+
+test('one holder cannot fill the replay store: past its share (a quarter by default) it alone is LIMIT_EXCEEDED', async () => {
+  const verifier = new tc.Verifier(issuer.publicHex, { maxSkewSeconds: 10, replayCapacity: 8 }) // two pairs a holder
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('a', NOW), request, at(NOW))), 'OK')
+  assert.equal(await codeOf(() => verifier.authenticateAsync(signedAt('b', NOW), request, at(NOW))), 'OK')
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('c', NOW), request, at(NOW))), 'LIMIT_EXCEEDED')
+  assert.equal(await codeOf(() => verifier.authenticateAsync(signedAt('c', NOW), request, at(NOW))), 'LIMIT_EXCEEDED')
+  // its own replays are still replays, and the other holders are served
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('a', NOW), request, at(NOW))), 'REPLAYED')
+  assert.equal(await codeOf(() => verifier.authenticate(otherAt('a', NOW), request, at(NOW))), 'OK')
+  // its share frees as its entries expire; the refused nonce was not burned
+  assert.equal(await codeOf(() => verifier.authenticate(signedAt('c', NOW + 22), request, at(NOW + 22))), 'OK')
+
+  // replayCapacityPerHolder sets the share
+  const wider = new tc.Verifier(issuer.publicHex, { maxSkewSeconds: 10, replayCapacity: 8, replayCapacityPerHolder: 3 })
+  for (const nonce of ['a', 'b', 'c']) assert.equal(await codeOf(() => wider.authenticate(signedAt(nonce, NOW), request, at(NOW))), 'OK', nonce)
+  assert.equal(await codeOf(() => wider.authenticate(signedAt('d', NOW), request, at(NOW))), 'LIMIT_EXCEEDED')
+  const narrower = new tc.Verifier(issuer.publicHex, { replayCapacityPerHolder: 1 })
+  assert.equal(await codeOf(() => narrower.authenticate(signedAt('a', NOW), request, at(NOW))), 'OK')
+  assert.equal(await codeOf(() => narrower.authenticate(signedAt('b', NOW), request, at(NOW))), 'LIMIT_EXCEEDED')
 })
 
 test('many concurrent authenticateAsync calls of one nonce: exactly one wins', async () => {
@@ -91,29 +127,29 @@ test('many concurrent authenticateAsync calls of one nonce: exactly one wins', a
 
 test('cacheStats: one parse for a holder\'s repeated requests; a token that does not verify is never cached', async () => {
   const verifier = new tc.Verifier(issuer.publicHex)
-  assert.deepEqual({ ...verifier.cacheStats() }, { hits: 0, misses: 0 })
+  assert.deepEqual(counters(verifier), { hits: 0, misses: 0, entries: 0 })
   verifier.authenticate(signed('c1'), request, at(NOW))
   await verifier.authenticateAsync(signed('c2'), request, at(NOW))
   // a cache hit is counted even when a later check refuses the request
   assert.equal(await codeOf(() => verifier.authenticate(signed('c2'), request, at(NOW))), 'REPLAYED')
-  assert.deepEqual({ ...verifier.cacheStats() }, { hits: 2, misses: 1 })
+  assert.deepEqual(counters(verifier), { hits: 2, misses: 1, entries: 1 })
   const other = tc.IssuerKey.generate()
   const bad = new tc.Verifier(other.publicHex)
   assert.equal(await codeOf(() => bad.authenticate(signed('c3'), request, at(NOW))), 'TOKEN_INVALID')
   assert.equal(await codeOf(() => bad.authenticateAsync(signed('c4'), request, at(NOW))), 'TOKEN_INVALID')
-  assert.deepEqual({ ...bad.cacheStats() }, { hits: 0, misses: 2 })
+  assert.deepEqual(counters(bad), { hits: 0, misses: 2, entries: 0 })
   // capacity 0 turns the cache off: nothing is counted
   const uncached = new tc.Verifier(issuer.publicHex, { tokenCacheCapacity: 0 })
   uncached.authenticate(signed('c5'), request, at(NOW))
   uncached.authenticate(signed('c6'), request, at(NOW))
-  assert.deepEqual({ ...uncached.cacheStats() }, { hits: 0, misses: 0 })
+  assert.deepEqual(counters(uncached), { hits: 0, misses: 0, entries: 0 })
   // capacity 1: two tokens taking turns evict each other
   const second = tc.mintBiscuit(issuer, { publicHex: worker.publicHex, holderId: 'worker-1', revocationId: 'rev-9', expiresAt: NOW + 60 })
   const small = new tc.Verifier(issuer.publicHex, { tokenCacheCapacity: 1 })
   for (let i = 0; i < 4; i++) small.authenticate(signedAt(`s${i}`, NOW, i % 2 ? second : token), request, at(NOW))
-  assert.deepEqual({ ...small.cacheStats() }, { hits: 0, misses: 4 })
+  assert.deepEqual(counters(small), { hits: 0, misses: 4, entries: 1 })
   small.authenticate(signedAt('s4', NOW, second), request, at(NOW))
-  assert.deepEqual({ ...small.cacheStats() }, { hits: 1, misses: 4 })
+  assert.deepEqual(counters(small), { hits: 1, misses: 4, entries: 1 })
 })
 
 test('revocation: ids revoked from the start (a list or a Set), revoke and revokeAsync, cached tokens included', async () => {
@@ -150,14 +186,14 @@ test('key rotation: each token verified by the key its root key id names', async
 test('checkPolicy and authorize run with the verifier\'s limits, sync and async', async () => {
   const verifier = new tc.Verifier(issuer.publicHex)
   const { token: verified } = verifier.authenticate(signed('p1'), request, at(NOW))
-  const policy = (operation, now = NOW) => ({ requestFacts: { operation }, allow: ALLOW, now })
+  const policy = (operation, now = NOW) => ({ requestFacts: { req_operation: operation }, allow: ALLOW, now })
   assert.equal(verifier.checkPolicy(verified, policy('lease')), undefined)
   assert.equal(await verifier.checkPolicyAsync(verified, policy('report')), undefined)
   assert.equal(await codeOf(() => verifier.checkPolicy(verified, policy('delete'))), 'DENIED')
   assert.equal(await codeOf(() => verifier.checkPolicyAsync(verified, policy('delete'))), 'DENIED')
   // the token's own expiry (NOW + 3600) still holds for a cached token; `now` left out is the clock
   assert.equal(await codeOf(() => verifier.checkPolicy(verified, policy('lease', NOW + 3601))), 'DENIED')
-  assert.equal(await codeOf(() => verifier.checkPolicy(verified, { requestFacts: { operation: 'lease' }, allow: ALLOW })), 'DENIED')
+  assert.equal(await codeOf(() => verifier.checkPolicy(verified, { requestFacts: { req_operation: 'lease' }, allow: ALLOW })), 'DENIED')
   // a token parsed on its own works too
   assert.equal(verifier.checkPolicy(tc.parseToken(issuer.publicHex, token), policy('lease')), undefined)
 
@@ -184,6 +220,8 @@ test('settings core refuses are MALFORMED_INPUT; wrong JS types are TypeErrors',
   malformed({ maxSkewSeconds: -1 })
   malformed({ maxSkewSeconds: NaN })
   malformed({ replayCapacity: 1.5 })
+  malformed({ replayCapacityPerHolder: 1.5 })
+  malformed({ replayCapacityPerHolder: -1 })
   malformed({ tokenCacheCapacity: -1 })
   malformed({ limits: { maxTimeMs: -1 } })
   malformed({ redis: { url: 'http://example.com' } })
@@ -194,6 +232,7 @@ test('settings core refuses are MALFORMED_INPUT; wrong JS types are TypeErrors',
   assert.throws(() => new tc.Verifier(7), TypeError)
   assert.throws(() => new tc.Verifier(issuer.publicHex, 'options'), TypeError)
   assert.throws(() => new tc.Verifier(issuer.publicHex, { redis: {} }), TypeError)
+  assert.throws(() => new tc.Verifier(issuer.publicHex, { replayCapacityPerHolder: '2' }), TypeError)
   assert.throws(() => tc.Verifier(issuer.publicHex), TypeError)
   const verifier = new tc.Verifier(issuer.publicHex)
   assert.throws(() => verifier.authenticate(signed('t'), request, { now: 'now' }), TypeError)

@@ -30,7 +30,7 @@ const normal = { method: 'POST', path: '/lease', body: Buffer.from('{}') }
 const panicking = { method: PANIC_METHOD, path: '/lease', body: Buffer.from('{}') }
 const options = { now: NOW, revokedIds: [], maxSkewSeconds: 300 }
 const clock = { now: NOW }
-const POLICY = { requestFacts: { operation: 'lease' }, allow: 'allow if operation("lease"), lane("transcribe")', now: NOW }
+const POLICY = { requestFacts: { req_operation: 'lease' }, allow: 'allow if req_operation("lease"), lane("transcribe")', now: NOW }
 let nonces = 0
 const fresh = (request = normal) => tc.makeProof(worker, token, request, TS, `n-${++nonces}`)
 
