@@ -17,7 +17,9 @@
  *           may be NULL only when its length is 0. Text must be valid UTF-8. Lists are (array,
  *           count), NULL only with count 0. A violation is TC_MALFORMED_INPUT, never a crash.
  *           Inputs are only borrowed for the duration of the call.
- *           JSON-shaped inputs (a job, a frame object) are UTF-8 JSON text of one object.
+ *           JSON-shaped inputs (a job, a frame object) are UTF-8 JSON text of one object, read
+ *           once, by core: a key given twice, at any depth, is refused (readers disagree on which
+ *           of the two counts), with the code each function names.
  *           Name/value inputs (HTTP headers, query parameters, request facts) are arrays of
  *           tc_pair, kept in order.
  *
@@ -227,15 +229,17 @@ typedef struct tc_authenticate_options {
 // timeout, which a signal handled on the calling thread cuts short (even with SA_RESTART): that
 // request is STORE_UNAVAILABLE, so block such signals around the calls on request threads.
 typedef struct tc_verifier_options {
-  // Allowed clock skew either way, seconds (default 300); replay entries live twice as long.
-  // Finite and not negative, else MALFORMED_INPUT.
+  // Allowed clock skew either way, seconds (default 300); a replay entry lives `2 × skew + 1` s
+  // (the whole window in which its timestamp is fresh, plus a timestamp's resolution). Finite, not
+  // negative and at most a day, else MALFORMED_INPUT.
   double max_skew_seconds;
   // The limits: `max_token_bytes` for every request's token (checked before decoding), all of them
   // in `tc_verifier_check_policy` and `tc_verifier_authorize`.
   struct tc_limits limits;
   // The most (holder, nonce) pairs the in-process replay store remembers (default 100 000); when
   // full and none expired, requests are refused (STORE_UNAVAILABLE) rather than a nonce
-  // forgotten. Not used with Redis.
+  // forgotten. Each holder may hold only its share of it (`replay_capacity_per_holder`). Not used
+  // with Redis.
   size_t replay_capacity;
   // Verified tokens kept in the cache (default 10 000, least recently used dropped first); 0
   // turns the cache off (every request verifies its token's signatures). A token enters the cache
@@ -269,10 +273,19 @@ typedef struct tc_verifier_options {
   // Body bytes of all the requests of one batch together (default 64 MiB); more is refused
   // whole, LIMIT_EXCEEDED.
   uint64_t max_batch_body_bytes;
+  // An optional setting, as a has_/value pair (the pattern of `tc_mint_request.has_root_key_id`):
+  // with `has_replay_capacity_per_holder` false (the default) `replay_capacity_per_holder` is not
+  // read and core picks the share, a quarter of `replay_capacity` (at least 1); with it true,
+  // `replay_capacity_per_holder` is the most (holder, nonce) pairs one holder may hold in the
+  // in-process replay store (0 included: every request then refused). Past its share a holder's
+  // requests are LIMIT_EXCEEDED until its entries expire, while other holders are served. Size it
+  // at the requests one holder sends in `2 × max_skew_seconds + 1` s. Not used with Redis.
+  bool has_replay_capacity_per_holder;
+  size_t replay_capacity_per_holder;
 } tc_verifier_options;
 
 // One app fact predicate and its values (`lane("a")`, `lane("b")`, …). The predicate must be a
-// plain identifier and not a reserved name.
+// plain identifier, not a reserved name and not in the `req_` namespace (request facts' own).
 typedef struct tc_mint_fact {
   const char *predicate;
   size_t predicate_len;
@@ -282,7 +295,9 @@ typedef struct tc_mint_fact {
 
 // What to mint. Facts keep the given predicate order; values are sorted within a predicate.
 // `expires_at` is seconds since the epoch (cut to whole seconds). Set `has_root_key_id` to name
-// a root key id (key rotation).
+// a root key id (key rotation). `revocation_id` must be written in its canonical form (`rev-1`, hex
+// in lower case; no whitespace, control character or `0x`), else MALFORMED_INPUT: a deny-list entry
+// for it then always matches.
 typedef struct tc_mint_request {
   const char *public_hex;
   size_t public_hex_len;
@@ -753,6 +768,12 @@ void tc_identity_free(struct tc_identity *identity);
 // `*identity_out` receive new handles when those pointers are not NULL (pass the token on to
 // `tc_check_policy`); on failure they are set to NULL.
 //
+// `revoked_ids` is read by core (`DenyList::new`) before anything else, each id in its one spelling:
+// an id made only of hex digits is the same id in upper or lower case (a block id copied in upper
+// case still matches); an empty id, one holding whitespace or a control character, or hex behind
+// `0x` is MALFORMED_INPUT for the whole call (never kept unmatched). Pass ids exactly as issued or
+// as read from `tc_token_revocation_id`, without trimming or prefixes.
+//
 // # Safety
 // `issuer`, `proof` are live handles; `request` and `options` are readable (with valid parts);
 // `revoked_ids` is NULL (count 0) or points at `revoked_count` readable strings; `token_out`,
@@ -773,7 +794,8 @@ tc_status tc_authenticate(const struct tc_issuer_keys *issuer,
 struct tc_limits tc_limits_default(void);
 
 // One authorization decision: `time(now)`, each request fact `name("value")` in order (names must
-// be identifiers; values are bound, never spliced), the `allow` policy, then `deny if true`.
+// be identifiers in the `req_` namespace, `req_operation`, `req_right`…, which no token can carry;
+// values are bound, never spliced), the `allow` policy, then `deny if true`.
 // TC_OK when allowed, DENIED otherwise (expiry included), LIMIT_EXCEEDED when the token (with the
 // request facts and the policy) is over the budget of `limits` (NULL = defaults) or the run is past
 // them, MALFORMED_INPUT for a bad fact name or a policy that does not parse.
@@ -809,17 +831,21 @@ tc_status tc_authorize(const struct tc_token *token,
                        size_t *policy_out,
                        struct tc_error **err);
 
-// Core's defaults: 300 s skew, default limits, 100 000 replay entries, a 10 000-token cache of at
-// most 64 MiB, batches of at most 1024 requests and 64 MiB of bodies, the stores in this process
-// (`redis_url` NULL); for Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per
-// command, 8 idle connections.
+// Core's defaults: 300 s skew, default limits, 100 000 replay entries (each holder a quarter of
+// them: `has_replay_capacity_per_holder` false), a 10 000-token cache of at most 64 MiB, batches of
+// at most 1024 requests and 64 MiB of bodies, the stores in this process (`redis_url` NULL); for
+// Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 8 idle
+// connections.
 struct tc_verifier_options tc_verifier_options_default(void);
 
 // A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
 // initial revocation list. MALFORMED_INPUT for options out of range (a negative or non-finite
-// skew, a Redis URL that does not parse, a zero Redis timeout). With Redis the initial revoked ids
-// are added to the shared set now: STORE_UNAVAILABLE when Redis cannot take them. Without them,
-// an unreachable Redis is not an error here: each request is STORE_UNAVAILABLE until it answers.
+// skew, a Redis URL that does not parse, a zero Redis timeout). Core takes each initial id in its
+// one spelling, as `tc_verifier_revoke` does (hex in upper case is the same id); an id that has
+// none (empty, whitespace or a control character in it, hex behind `0x`) is MALFORMED_INPUT and no
+// verifier is made. With Redis the initial revoked ids are added to the shared set now:
+// STORE_UNAVAILABLE when Redis cannot take them. Without them, an unreachable Redis is not an
+// error here: each request is STORE_UNAVAILABLE until it answers.
 //
 // # Safety
 // `issuer` is a live handle; `options` is NULL or readable, with its string pointers NULL or
@@ -968,7 +994,9 @@ tc_status tc_verifier_authorize(const struct tc_verifier *verifier,
                                 struct tc_error **err);
 
 // Revoke an id (an app revocation id, or a block's revocation id in hex): refused from the next
-// request on.
+// request on. Core takes the id in its one spelling (hex in upper case is the same id); an id that
+// has none (empty, whitespace or a control character in it, hex behind `0x`) is MALFORMED_INPUT,
+// never stored unmatched. With Redis, STORE_UNAVAILABLE when Redis cannot take it.
 //
 // # Safety
 // `verifier` is a live handle; `revocation_id` is NULL (length 0) or readable; `err` is NULL or
@@ -978,13 +1006,29 @@ tc_status tc_verifier_revoke(const struct tc_verifier *verifier,
                              size_t revocation_id_len,
                              struct tc_error **err);
 
-// The token cache's hit and miss counts (each out-pointer may be NULL); zeros when `verifier` is NULL.
+// Revoke a whole token: its app revocation id and every block's id (core's `Verifier::revoke_token`),
+// so tokens derived from it (blocks appended) are refused too, and so are other tokens sharing its
+// app id. Refused from the next request on. With Redis, STORE_UNAVAILABLE when Redis cannot take
+// the ids (some may have been stored: call again). `token` is any parsed token (`tc_token_parse`
+// with the issuer key(s), or one a verifier returned).
 //
 // # Safety
-// `verifier` is NULL or a live handle; `hits` and `misses` are NULL or writable.
+// `verifier` and `token` are live handles; `err` is NULL or writable.
+tc_status tc_verifier_revoke_token(const struct tc_verifier *verifier,
+                                   const struct tc_token *token,
+                                   struct tc_error **err);
+
+// The token cache's counters (each out-pointer may be NULL; zeros when `verifier` is NULL): `hits`
+// and `misses` since the verifier was made, `entries` the tokens cached now and `bytes` their cost
+// as counted against `token_cache_max_bytes`.
+//
+// # Safety
+// `verifier` is NULL or a live handle; `hits`, `misses`, `entries` and `bytes` are NULL or writable.
 void tc_verifier_cache_stats(const struct tc_verifier *verifier,
                              uint64_t *hits,
-                             uint64_t *misses);
+                             uint64_t *misses,
+                             uint64_t *entries,
+                             uint64_t *bytes);
 
 // Release a verifier. NULL is accepted and ignored.
 //
@@ -1005,7 +1049,8 @@ tc_status tc_mint_biscuit(const struct tc_issuer_key *issuer,
 
 // Sign `job` (UTF-8 JSON text of an object; a `sig` member is ignored) for `worker_id`: the signature
 // (128 hex digits) goes into a caller buffer of `TC_SIGNATURE_HEX_SIZE` bytes; store it as the job's
-// `sig`. MALFORMED_INPUT when `job` is not a JSON object.
+// `sig`. MALFORMED_INPUT when `job` is not a JSON object or holds a key twice (at any depth: the
+// text is read once, by core, as `tc_verify_job` reads it).
 //
 // # Safety
 // `issuer` is a live handle; strings are NULL (length 0) or readable; `buf` is NULL (with `buf_len`
@@ -1021,8 +1066,12 @@ tc_status tc_sign_job(const struct tc_issuer_key *issuer,
                       struct tc_error **err);
 
 // Verify `job["sig"]` (job as UTF-8 JSON text of an object) against the pinned issuer public key
-// for `worker_id`. TC_OK when it verifies; JOB_INVALID when the signature is missing, malformed or
-// wrong (a tampered job, another holder); MALFORMED_INPUT for a bad key or non-object JSON.
+// for `worker_id` (core's `verify_job_text`). TC_OK when it verifies; JOB_INVALID when the signature
+// is missing, malformed or wrong (a tampered job, another holder), and when the text is not JSON, not
+// an object, or holds a key twice anywhere (`{"cmd":"x", …, "cmd":"y"}`): readers disagree on which
+// of two duplicated keys counts (cJSON keeps the first, serde_json the last), so such a job is never
+// verified. MALFORMED_INPUT for a bad key or text that is not UTF-8. On TC_OK, act on exactly the
+// text that was verified: parse that same buffer, with any JSON reader.
 //
 // # Safety
 // Strings are NULL (length 0) or readable; `err` is NULL or writable.
@@ -1035,8 +1084,8 @@ tc_status tc_verify_job(const char *issuer_public_hex,
                         struct tc_error **err);
 
 // Encode one frame from `object_json` (UTF-8 JSON text of an object): header + JCS body, as an owned
-// buffer. MALFORMED_INPUT when the text is not a JSON object; FRAME_INVALID when the body would
-// exceed `TC_MAX_FRAME`.
+// buffer. MALFORMED_INPUT when the text is not a JSON object or holds a key twice (at any depth);
+// FRAME_INVALID when the body would exceed `TC_MAX_FRAME`.
 //
 // # Safety
 // `object_json` is NULL (length 0) or readable; `out` is writable; `err` is NULL or writable.
@@ -1046,7 +1095,8 @@ tc_status tc_frame_encode(const char *object_json,
                           struct tc_error **err);
 
 // Decode exactly one frame (trailing bytes are refused) into its object as JSON text (an owned
-// buffer). FRAME_INVALID for an oversize length, a cut frame, or a body that is not a JSON object.
+// buffer). FRAME_INVALID for an oversize length, a cut frame, or a body that is not a JSON object or
+// holds a key twice (at any depth).
 //
 // # Safety
 // `frame` is NULL (length 0) or readable for `frame_len` bytes; `out` is writable; `err` is NULL or
@@ -1068,7 +1118,8 @@ tc_status tc_frame_body_length(const uint8_t *header,
                                size_t *length_out,
                                struct tc_error **err);
 
-// Parse a frame body (it must be a JSON object, else FRAME_INVALID) into JSON text (an owned buffer).
+// Parse a frame body (it must be a JSON object without a duplicated key, else FRAME_INVALID) into JSON
+// text (an owned buffer).
 //
 // # Safety
 // `body` is NULL (length 0) or readable for `body_len` bytes; `out` is writable; `err` is NULL or
@@ -1126,7 +1177,8 @@ tc_status tc_signer_client_mint(const struct tc_signer_client *client,
 
 // Ask the signer to sign `job` (UTF-8 JSON text of an object, as `tc_sign_job` takes it; a `sig`
 // member is ignored) for `worker_id`. On TC_OK, `*sig_out` is the signature (128 hex digits, an
-// owned buffer) to store as the job's `sig`. MALFORMED_INPUT when `job` is not a JSON object.
+// owned buffer) to store as the job's `sig`. MALFORMED_INPUT when `job` is not a JSON object or holds
+// a key twice (at any depth), before anything is sent.
 //
 // # Safety
 // `client` is a live handle; strings are NULL (length 0) or readable; `sig_out` is writable; `err`

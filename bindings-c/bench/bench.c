@@ -59,8 +59,8 @@ static tc_mint_fact mint_facts[] = {{"lane", 4, lane_values, 2}};
 static tc_mint_request mint_request;
 static tc_bytes *token_b64;
 static tc_token *token;
-static const tc_pair policy_facts[] = {{"operation", 9, "lease", 5}};
-static const char allow[] = "allow if operation(\"lease\"), lane(\"transcribe\")";
+static const tc_pair policy_facts[] = {{"req_operation", 13, "lease", 5}};
+static const char allow[] = "allow if req_operation(\"lease\"), lane(\"transcribe\")";
 static tc_authenticate_options auth_options;
 static uint8_t *body_1mib;
 static char body_1kib[1024];
@@ -443,6 +443,9 @@ int main(int argc, char **argv) {
      * every nonce used (at the fixed NOW none expires) */
     tc_verifier_options options = tc_verifier_options_default();
     options.replay_capacity = 1000000;
+    /* the fixture has one holder: its share is the whole store (core's default is a quarter) */
+    options.has_replay_capacity_per_holder = true;
+    options.replay_capacity_per_holder = options.replay_capacity;
     tc_verifier *memory = verifier_new(&options);
     warm_cache(memory);
     for (int b = 0; b < BODIES; b++) {

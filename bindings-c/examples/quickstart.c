@@ -50,8 +50,8 @@ int main(void) {
 
     /* the service verifies it with the issuer's public key only */
     tc_authenticate_options options = {now, 300, tc_limits_default()};
-    tc_pair request_facts[] = {{"operation", 9, "lease", 5}};
-    const char *allow = "allow if operation(\"lease\"), lane(\"transcribe\")";
+    tc_pair request_facts[] = {{"req_operation", 13, "lease", 5}};
+    const char *allow = "allow if req_operation(\"lease\"), lane(\"transcribe\")";
     if (failed(tc_issuer_keys_from_hex(issuer_hex, 64, &trusted, &err), err, "trusted key") ||
         failed(tc_authenticate(trusted, proof, &request, NULL, 0, &options, &verified, &who, &err), err,
                "authenticate") ||

@@ -9,10 +9,14 @@ import "runtime"
 
 // AuthenticateOptions are the verifier's settings for one request.
 type AuthenticateOptions struct {
-	Now            float64  // the verifier's clock, seconds since the epoch (see NowSeconds)
-	MaxSkewSeconds float64  // allowed clock skew, either way
-	Limits         *Limits  // MaxTokenBytes applies here (no Datalog runs); nil = defaults
-	Revoked        []string // revocation ids on the deny-list
+	Now            float64 // the verifier's clock, seconds since the epoch (see NowSeconds)
+	MaxSkewSeconds float64 // allowed clock skew, either way
+	Limits         *Limits // MaxTokenBytes applies here (no Datalog runs); nil = defaults
+	// Revoked is the deny-list. The core reads it before anything else and takes each id in its one
+	// spelling: hex in upper case is the same id; an empty id, one holding whitespace or a control
+	// character, or hex behind "0x" makes the call fail with ErrMalformedInput (never kept
+	// unmatched). Pass ids as issued or as Token.RevocationIDs returns them.
+	Revoked []string
 }
 
 // Authenticate checks one request, cheapest step first, failing closed: the token verifies against

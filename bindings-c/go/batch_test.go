@@ -102,7 +102,7 @@ func TestAuthenticateBatchMixed(t *testing.T) {
 	}
 	// a token from a batch outlives its verifier
 	batch.Close()
-	if err := results[0].Token.CheckPolicy([]Pair{{"operation", "lease"}}, `allow if lane("gpu")`, fixtureNow, nil); err != nil {
+	if err := results[0].Token.CheckPolicy([]Pair{{"req_operation", "lease"}}, `allow if lane("gpu")`, fixtureNow, nil); err != nil {
 		t.Fatal(err)
 	}
 	// the call itself failing (a closed verifier): its error, and no results
@@ -159,8 +159,8 @@ func TestAuthenticateBatchFull(t *testing.T) {
 	}
 	// a batch looks its token up once: a miss for the first (then cached, its proofs verified), a
 	// hit for the second
-	if hits, misses := v.CacheStats(); misses != 1 || hits != 1 {
-		t.Fatalf("cache %d/%d", hits, misses)
+	if s := v.CacheStats(); s.Misses != 1 || s.Hits != 1 {
+		t.Fatalf("cache %+v", s)
 	}
 	if got, err := v.AuthenticateBatch(nil, nil); err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("an empty batch: %v %v", got, err)

@@ -65,11 +65,11 @@ func TestRequestFlow(t *testing.T) {
 	if id.HolderID != "gpu-1" || id.RevocationID != "rev-1" || len(id.HolderPublicHex) != 64 {
 		t.Fatalf("identity %+v", id)
 	}
-	facts := []Pair{{"operation", "lease"}}
-	if err := token.CheckPolicy(facts, `allow if operation("lease"), lane("gpu")`, fixtureNow, nil); err != nil {
+	facts := []Pair{{"req_operation", "lease"}}
+	if err := token.CheckPolicy(facts, `allow if req_operation("lease"), lane("gpu")`, fixtureNow, nil); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, token.CheckPolicy(facts, `allow if operation("drop")`, fixtureNow, nil), ErrDenied)
+	wantCode(t, token.CheckPolicy(facts, `allow if req_operation("drop")`, fixtureNow, nil), ErrDenied)
 	wantCode(t, token.CheckPolicy(facts, `allow if true`, fixtureNow+7200, nil), ErrDenied)
 	wantCode(t, token.CheckPolicy([]Pair{{"bad name", "x"}}, `allow if true`, fixtureNow, nil), ErrMalformedInput)
 	now := fixtureNow
@@ -77,8 +77,7 @@ func TestRequestFlow(t *testing.T) {
 	if err != nil || policy != 1 {
 		t.Fatalf("authorize %d %v", policy, err)
 	}
-	noTime := DefaultLimits()
-	noTime.MaxTime = 0
+	noTime := Limits{MaxTime: Duration(0)}
 	_, err = token.Authorize(`allow if true;`, AuthorizeOptions{Now: &now, Limits: &noTime})
 	wantCode(t, err, ErrLimitExceeded)
 
@@ -178,7 +177,7 @@ func TestCloseAndMisuse(t *testing.T) {
 	if !errors.Is(err, ErrMalformedInput) || strings.Contains(err.Error(), secret[:16]) {
 		t.Fatalf("a secret must not reach the message: %v", err)
 	}
-	if DefaultLimits().MaxTime != 10*time.Millisecond {
+	if *DefaultLimits().MaxTime != 10*time.Millisecond {
 		t.Fatal("default limits")
 	}
 	if NowSeconds() < 1.6e9 || Version() == "" {

@@ -6,19 +6,21 @@ package trustcore
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 // regexToken is signed by the fixture's issuer (seed 11…) for its worker (seed 22…): an authority
 // block like the fixture's (expiring at fixtureNow + 3600), then an appended block
-// `check if operation($o), $o.matches("^lea");` (made once with biscuit-python 0.4.0: appended
-// blocks use random ephemeral keys, so it is kept as it was made).
-const regexToken = "EsgCCt0BCgp3b3JrZXJfa2V5CkBhMDlhYTVmNDdhNjc1OTgwMmZmOTU1ZjhkYzJkMmExNGE1Yzk5ZDIzYmU5N2Y4NjQxMjdm" +
-	"ZjkzODM0NTVhNGYwCgpyZXZvY2F0aW9uCgVyZXYtMQoJd29ya2VyX2lkCgVncHUtMQoEbGFuZQoDZ3B1CgF0GAMiCgoICIAIEgMYgQgiCgoICIII" +
-	"EgMYgwgiCgoICIQIEgMYhQgiCgoICIYIEgMYhwgyKAomCgIIGxIHCAUSAwiICBoXCgUKAwiICAoICgYgkP7PqgYKBBoCCAISJAgAEiDHbPfw7Fyk" +
-	"WXC55njUJefrz-OOujVpdu5Lq15Gkj-bgxpAEb7mpH2OU-lYWfFnY5Zk-3QVdV7daUoEYksxsnT6rfbKg51D5IcFhzzOREdEkYlm1_diEAfQzw9_" +
-	"SU24uEHrBhqcAQoyCgFvCgRebGVhGAMyJQojCgIIGxIHCAMSAwiJCBoUCgUKAwiJCAoFCgMYiggKBBoCCAgSJAgAEiDGnhRzK_7vH9LG4YTcDN3Y" +
-	"laMY5oIbA9a1ZwpftuxC8RpArMfytWMoumaFTLjI9WCvkiZqRlGLGISGVroNhdnT9MAz-zLzYe2UZ5aZ0X9GK1PMvxC86zEdufBl8qMNoxgqByIi" +
-	"CiAGGjFh4JYPB0DBuboxTHQFJhwVtK_M0htPGNWl1yEx2g=="
+// `check if req_operation($o), $o.matches("^lea");` (made once with trustcore-core's mint_biscuit and
+// biscuit-auth 6's append: appended blocks use random ephemeral keys, so it is kept as it was made).
+// tests/c/misuse.c has the same.
+const regexToken = "EsgCCt0BCgp3b3JrZXJfa2V5CkBhMDlhYTVmNDdhNjc1OTgwMmZmOTU1ZjhkYzJkMmExNGE1Yzk5ZDIzYmU5N2Y4NjQxMjdmZjkzODM0NTVhNG" +
+	"YwCgl3b3JrZXJfaWQKBWdwdS0xCgRsYW5lCgNncHUKCnJldm9jYXRpb24KBXJldi0xCgF0GAMiCgoICIAIEgMYgQgiCgoICIIIEgMYgwgiCgoI" +
+	"CIQIEgMYhQgiCgoICIYIEgMYhwgyKAomCgIIGxIHCAUSAwiICBoXCgUKAwiICAoICgYgkP7PqgYKBBoCCAISJAgAEiBmjXRgJc5MQHwF7wPS39" +
+	"54ImozQNCpnQKyMT9gx-RyeRpAL8sREdnjYJMvFwW01s4Lg4u4HVUMwky_r-9ygxW4dCUR1p803eGXxJ40vDvj1EZOVxKW_R1SbDLfCtVj4x1d" +
+	"BRqsAQpCCg1yZXFfb3BlcmF0aW9uCgFvCgRebGVhGAMyJgokCgIIGxIICIkIEgMIiggaFAoFCgMIiggKBQoDGIsICgQaAggIEiQIABIgIWIbAl" +
+	"Jg2bqyXrzWo2YIc3ajSYIP1u1jyamp47F0YtcaQPy7PbL3ZLolcFCshm9FBjUqOlTR67HsVhnbRVu2sgZyOZPObyO001VJooKtatJ_j-mOmTfV" +
+	"Nu4xso14C1Y6dgYiIgogVOrMNvXyQuexNEnLfiPHIzAGVL_EjkYTgnMNhS8GHYY="
 
 func wantCodeOf(t *testing.T, what string, err error, want *Error) {
 	t.Helper()
@@ -30,18 +32,64 @@ func wantCodeOf(t *testing.T, what string, err error, want *Error) {
 	}
 }
 
-// TestDefaultLimits: DefaultLimits is the core's Limits::DEFAULT, read through the library.
+// TestDefaultLimits: DefaultLimits is the core's Limits::DEFAULT, read through the library, every
+// field set.
 func TestDefaultLimits(t *testing.T) {
 	got := DefaultLimits()
-	want := Limits{MaxTime: 10_000_000, MaxFacts: 1000, MaxIterations: 100, MaxTokenBytes: 32768, MaxBlocks: 32,
-		MaxBlockFacts: 1000, MaxBlockRules: 64, MaxBodyAtoms: 32, MaxBodyOps: 128, MaxJoinSize: 10_000}
-	if got != want {
-		t.Fatalf("DefaultLimits() = %+v, want %+v", got, want)
+	want := Limits{MaxTime: Duration(10_000_000), MaxFacts: Uint64(1000), MaxIterations: Uint64(100),
+		MaxTokenBytes: Uint64(32768), MaxBlocks: Uint64(32), MaxBlockFacts: Uint64(1000), MaxBlockRules: Uint64(64),
+		MaxBodyAtoms: Uint64(32), MaxBodyOps: Uint64(128), MaxJoinSize: Uint64(10_000), AllowAppendedRegex: Bool(false)}
+	if got.String() != want.String() {
+		t.Fatalf("DefaultLimits() = %v, want %v", got, want)
 	}
 	var none *Limits
-	if none.orDefault() != got.orDefault() {
-		t.Fatal("a nil *Limits is not the defaults")
+	if none.orDefault() != got.orDefault() || (&Limits{}).orDefault() != got.orDefault() {
+		t.Fatal("a nil *Limits, or one with no field set, is not the defaults")
 	}
+	if DefaultLimits().MaxTime == got.MaxTime {
+		t.Fatal("DefaultLimits shares its pointers between calls")
+	}
+}
+
+// TestLimitsUnsetFieldsKeepTheDefaults: a literal naming only some fields keeps the core's defaults
+// for the others (were an unset field a zero limit, it would refuse every token); a field set to
+// zero is a zero limit.
+func TestLimitsUnsetFieldsKeepTheDefaults(t *testing.T) {
+	f := newFixture(t)
+	token, err := ParseToken(f.trusted, f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	some := &Limits{MaxTime: Duration(2 * time.Second), MaxFacts: Uint64(1000), MaxIterations: Uint64(100)}
+	c := some.orDefault()
+	d := defaultLimits
+	if c.max_time_ns != 2_000_000_000 || c.max_token_bytes != d.max_token_bytes || c.max_blocks != d.max_blocks ||
+		c.max_join_size != d.max_join_size || c.allow_appended_regex != d.allow_appended_regex {
+		t.Fatalf("%v reaches the core as %+v", some, c)
+	}
+	facts := []Pair{{"req_operation", "lease"}}
+	wantCodeOf(t, "three fields set", token.CheckPolicy(facts, `allow if lane("gpu")`, fixtureNow, some), nil)
+	opts := f.options
+	opts.Limits = some
+	_, _, err = Authenticate(f.trusted, f.proof, f.request, opts)
+	wantCodeOf(t, "three fields set: authenticate", err, nil)
+	v, err := NewVerifier(f.trusted, VerifierOptions{Limits: some})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	now := fixtureNow
+	vt, _, err := v.Authenticate(f.proof, f.request, &now)
+	wantCodeOf(t, "three fields set: verifier authenticate", err, nil)
+	if vt != nil {
+		wantCodeOf(t, "three fields set: verifier check_policy", v.CheckPolicy(vt, facts, `allow if true`, &now), nil)
+	}
+	// set to zero is zero
+	wantCodeOf(t, "MaxBlocks 0", token.CheckPolicy(facts, `allow if true`, fixtureNow, &Limits{MaxBlocks: Uint64(0)}),
+		ErrLimitExceeded)
+	opts.Limits = &Limits{MaxTokenBytes: Uint64(0)}
+	_, _, err = Authenticate(f.trusted, f.proof, f.request, opts)
+	wantCodeOf(t, "MaxTokenBytes 0", err, ErrLimitExceeded)
 }
 
 // TestLimitsEveryFieldHasEffect: each budget field, set tight, refuses what the defaults accept.
@@ -51,8 +99,8 @@ func TestLimitsEveryFieldHasEffect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts := []Pair{{"operation", "lease"}}
-	const allow = `allow if operation($o), lane($l)` // two predicates
+	facts := []Pair{{"req_operation", "lease"}}
+	const allow = `allow if req_operation($o), lane($l)` // two predicates
 	defaults := DefaultLimits()
 	wantCodeOf(t, "defaults", token.CheckPolicy(facts, allow, fixtureNow, &defaults), nil)
 	wantCodeOf(t, "nil limits", token.CheckPolicy(facts, allow, fixtureNow, nil), nil)
@@ -62,12 +110,12 @@ func TestLimitsEveryFieldHasEffect(t *testing.T) {
 		name string
 		set  func(*Limits)
 	}{
-		{"MaxBlocks 0", func(l *Limits) { l.MaxBlocks = 0 }},
-		{"MaxBlockFacts 1", func(l *Limits) { l.MaxBlockFacts = 1 }},
-		{"MaxBlockRules 0", func(l *Limits) { l.MaxBlockRules = 0 }},
-		{"MaxBodyAtoms 1", func(l *Limits) { l.MaxBodyAtoms = 1 }},
-		{"MaxBodyOps 2", func(l *Limits) { l.MaxBodyOps = 2 }},
-		{"MaxJoinSize 1", func(l *Limits) { l.MaxJoinSize = 1 }},
+		{"MaxBlocks 0", func(l *Limits) { l.MaxBlocks = Uint64(0) }},
+		{"MaxBlockFacts 1", func(l *Limits) { l.MaxBlockFacts = Uint64(1) }},
+		{"MaxBlockRules 0", func(l *Limits) { l.MaxBlockRules = Uint64(0) }},
+		{"MaxBodyAtoms 1", func(l *Limits) { l.MaxBodyAtoms = Uint64(1) }},
+		{"MaxBodyOps 2", func(l *Limits) { l.MaxBodyOps = Uint64(2) }},
+		{"MaxJoinSize 1", func(l *Limits) { l.MaxJoinSize = Uint64(1) }},
 	}
 	v, err := NewVerifier(f.trusted, VerifierOptions{})
 	if err != nil {
@@ -92,13 +140,13 @@ func TestLimitsEveryFieldHasEffect(t *testing.T) {
 
 	// MaxTokenBytes: checked by authenticate (package-level and verifier) before decoding
 	small := DefaultLimits()
-	small.MaxTokenBytes = 100
+	small.MaxTokenBytes = Uint64(100)
 	opts := f.options
 	opts.Limits = &small
 	_, _, err = Authenticate(f.trusted, f.proof, f.request, opts)
 	wantCodeOf(t, "MaxTokenBytes 100: authenticate", err, ErrLimitExceeded)
 	exact := DefaultLimits()
-	exact.MaxTokenBytes = uint64(len(f.token))
+	exact.MaxTokenBytes = Uint64(uint64(len(f.token)))
 	opts.Limits = &exact
 	_, _, err = Authenticate(f.trusted, f.proof, f.request, opts)
 	wantCodeOf(t, "MaxTokenBytes = the token's length: authenticate", err, nil)
@@ -120,17 +168,17 @@ func TestLimitsEveryFieldHasEffect(t *testing.T) {
 	if regex.BlockCount() != 2 {
 		t.Fatalf("regexToken has %d blocks", regex.BlockCount())
 	}
-	const lease = `allow if operation("lease")`
+	const lease = `allow if req_operation("lease")`
 	wantCodeOf(t, "appended regex, defaults", regex.CheckPolicy(facts, lease, fixtureNow, nil), ErrLimitExceeded)
 	allowed := DefaultLimits()
-	allowed.AllowAppendedRegex = true
+	allowed.AllowAppendedRegex = Bool(true)
 	wantCodeOf(t, "appended regex, allowed", regex.CheckPolicy(facts, lease, fixtureNow, &allowed), nil)
-	wantCodeOf(t, "appended regex, allowed, its check fails", regex.CheckPolicy([]Pair{{"operation", "drop"}},
-		`allow if operation("drop")`, fixtureNow, &allowed), ErrDenied)
+	wantCodeOf(t, "appended regex, allowed, its check fails", regex.CheckPolicy([]Pair{{"req_operation", "drop"}},
+		`allow if req_operation("drop")`, fixtureNow, &allowed), ErrDenied)
 	// and MaxBlocks 1 refuses the appended block
 	one := DefaultLimits()
-	one.MaxBlocks = 1
-	one.AllowAppendedRegex = true
+	one.MaxBlocks = Uint64(1)
+	one.AllowAppendedRegex = Bool(true)
 	wantCodeOf(t, "MaxBlocks 1, two blocks", regex.CheckPolicy(facts, lease, fixtureNow, &one), ErrLimitExceeded)
 }
 
@@ -172,8 +220,8 @@ func TestTokenCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	stats := func(v *Verifier) [2]uint64 {
-		hits, misses := v.CacheStats()
-		return [2]uint64{hits, misses}
+		s := v.CacheStats()
+		return [2]uint64{s.Hits, s.Misses}
 	}
 	v, err := NewVerifier(f.trusted, VerifierOptions{})
 	if err != nil {
@@ -216,6 +264,15 @@ func TestTokenCache(t *testing.T) {
 		}
 		if got := stats(cv); got != c.want {
 			t.Errorf("%s: hits/misses %v, want %v", c.name, got, c.want)
+		}
+		// what it holds now: the one token where it fits (costed as documented), nothing elsewhere
+		s := cv.CacheStats()
+		wantEntries, wantBytes := c.want[0], uint64(0)
+		if wantEntries == 1 {
+			wantBytes = 4096 + 4*uint64(len(f.token))
+		}
+		if s.Entries != wantEntries || s.Bytes != wantBytes {
+			t.Errorf("%s: entries %d bytes %d, want %d and %d", c.name, s.Entries, s.Bytes, wantEntries, wantBytes)
 		}
 		cv.Close()
 	}

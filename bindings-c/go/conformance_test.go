@@ -147,18 +147,18 @@ func (f fields) limits() *Limits {
 	}
 	in := f.obj("limits")
 	if in.has("max_time_ms") {
-		l.MaxTime = time.Duration(in.num("max_time_ms") * float64(time.Millisecond))
+		l.MaxTime = Duration(time.Duration(in.num("max_time_ms") * float64(time.Millisecond)))
 	}
 	if in.has("max_facts") {
-		l.MaxFacts = uint64(in.num("max_facts"))
+		l.MaxFacts = Uint64(uint64(in.num("max_facts")))
 	}
 	if in.has("max_iterations") {
-		l.MaxIterations = uint64(in.num("max_iterations"))
+		l.MaxIterations = Uint64(uint64(in.num("max_iterations")))
 	}
 	// the budget a token must fit (as core/tests/conformance.rs, fn limits)
 	budget := []struct {
 		name  string
-		field *uint64
+		field **uint64
 	}{
 		{"max_token_bytes", &l.MaxTokenBytes}, {"max_blocks", &l.MaxBlocks}, {"max_block_facts", &l.MaxBlockFacts},
 		{"max_block_rules", &l.MaxBlockRules}, {"max_body_atoms", &l.MaxBodyAtoms}, {"max_body_ops", &l.MaxBodyOps},
@@ -166,11 +166,11 @@ func (f fields) limits() *Limits {
 	}
 	for _, b := range budget {
 		if in.has(b.name) {
-			*b.field = uint64(in.num(b.name))
+			*b.field = Uint64(uint64(in.num(b.name)))
 		}
 	}
 	if in.has("allow_appended_regex") {
-		l.AllowAppendedRegex = in.boolean("allow_appended_regex")
+		l.AllowAppendedRegex = Bool(in.boolean("allow_appended_regex"))
 	}
 	return &l
 }
@@ -328,9 +328,9 @@ func runOp(op string, in fields) (result, error) {
 }
 
 // runVerifierSequence runs one Verifier through the case's steps (authenticate, authenticate_batch,
-// check_policy on the last token accepted by authenticate, revoke, cache_stats); each step's outcome
-// is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its requests' or
-// the one code of a batch refused whole. A failing step does not end the sequence.
+// check_policy on the last token accepted by authenticate, revoke, revoke_token, cache_stats); each
+// step's outcome is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its
+// requests' or the one code of a batch refused whole. A failing step does not end the sequence.
 func runVerifierSequence(in fields) (result, error) {
 	keys, err := in.issuerKeys()
 	if err != nil {
@@ -360,6 +360,10 @@ func runVerifierSequence(in fields) (result, error) {
 	}
 	if in.has("max_batch_body_bytes") {
 		opts.MaxBatchBodyBytes = int64(orNegative(in.num("max_batch_body_bytes")))
+	}
+	if in.has("replay_capacity_per_holder") {
+		share := int(in.num("replay_capacity_per_holder"))
+		opts.ReplayCapacityPerHolder = &share
 	}
 	if in.has("revoked_ids") {
 		opts.Revoked = in.strs("revoked_ids")
@@ -419,9 +423,19 @@ func runVerifierSequence(in fields) (result, error) {
 					panic("revoke step: an id")
 				}
 				err = v.Revoke(id)
+			case "revoke_token":
+				// TOKEN parsed with the case's issuer key(s), then the whole token revoked
+				var text string
+				if json.Unmarshal(raw, &text) != nil {
+					panic("revoke_token step: a token")
+				}
+				var revoked *Token
+				if revoked, err = ParseToken(keys, text); err == nil {
+					err = v.RevokeToken(revoked)
+				}
 			case "cache_stats":
-				hits, misses := v.CacheStats()
-				outcomes = append(outcomes, fmt.Sprintf("hits=%d misses=%d", hits, misses))
+				s := v.CacheStats()
+				outcomes = append(outcomes, fmt.Sprintf("hits=%d misses=%d", s.Hits, s.Misses))
 				continue
 			default:
 				panic(fmt.Sprintf("unknown verifier step %q", action))

@@ -12,7 +12,7 @@ const fixtureNow = 1700000000.0
 // processes, where preemption on a busy machine is not what is tested.
 func patientLimits() *Limits {
 	l := DefaultLimits()
-	l.MaxTime = 2 * time.Second
+	l.MaxTime = Duration(2 * time.Second)
 	return &l
 }
 

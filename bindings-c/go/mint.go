@@ -10,7 +10,8 @@ import (
 	"unsafe"
 )
 
-// Fact is one app fact predicate and its values: lane("a"), lane("b").
+// Fact is one app fact predicate and its values: lane("a"), lane("b"). The predicate may not be a
+// reserved name nor start with "req_" (request facts' own namespace).
 type Fact struct {
 	Predicate string
 	Values    []string
@@ -21,7 +22,7 @@ type MintRequest struct {
 	PublicHex    string // the holder's public key
 	HolderID     string
 	Facts        []Fact
-	RevocationID string
+	RevocationID string  // in its canonical form ("rev-1", hex in lower case), else ErrMalformedInput
 	ExpiresAt    float64 // seconds since the epoch
 	RootKeyID    *uint32 // for issuer key rotation
 }

@@ -60,7 +60,7 @@ func TestPanicBoundary(t *testing.T) {
 	if err != nil || id.HolderID != "gpu-1" {
 		t.Fatalf("Authenticate after the panic: %+v %v", id, err)
 	}
-	if err := tok.CheckPolicy([]Pair{{"operation", "lease"}}, `allow if lane("gpu")`, fixtureNow, nil); err != nil {
+	if err := tok.CheckPolicy([]Pair{{"req_operation", "lease"}}, `allow if lane("gpu")`, fixtureNow, nil); err != nil {
 		t.Fatalf("CheckPolicy after the panic: %v", err)
 	}
 
@@ -80,7 +80,7 @@ func TestPanicBoundary(t *testing.T) {
 	if err != nil || id.HolderID != "gpu-1" {
 		t.Fatalf("Verifier.Authenticate after the panic: %+v %v", id, err)
 	}
-	if err := v.CheckPolicy(vt, []Pair{{"operation", "lease"}}, `allow if lane("gpu")`, &now); err != nil {
+	if err := v.CheckPolicy(vt, []Pair{{"req_operation", "lease"}}, `allow if lane("gpu")`, &now); err != nil {
 		t.Fatalf("Verifier.CheckPolicy after the panic: %v", err)
 	}
 	_, _, err = v.Authenticate(proof, f.request, &now)

@@ -21,14 +21,14 @@ func TestConcurrentVerification(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			facts := []Pair{{"operation", "lease"}}
+			facts := []Pair{{"req_operation", "lease"}}
 			for i := 0; i < rounds; i++ {
 				token, id, err := Authenticate(f.trusted, f.proof, f.request, f.options)
 				if err == nil && id.HolderID != "gpu-1" {
 					err = &Error{Code: Internal, Message: "wrong holder"}
 				}
 				if err == nil {
-					err = token.CheckPolicy(facts, `allow if operation("lease")`, fixtureNow, nil)
+					err = token.CheckPolicy(facts, `allow if req_operation("lease")`, fixtureNow, nil)
 				}
 				if err == nil {
 					err = shared.CheckPolicy(facts, `allow if lane("gpu")`, fixtureNow, nil)

@@ -89,8 +89,8 @@ func TestSignerClientEndToEnd(t *testing.T) {
 	if root, ok := token.RootKeyID(); !ok || root != 7 {
 		t.Fatalf("root key id %d %v", root, ok)
 	}
-	facts := []Pair{{"operation", "lease"}}
-	if err := token.CheckPolicy(facts, `allow if operation("lease"), lane("transcribe")`, now, nil); err != nil {
+	facts := []Pair{{"req_operation", "lease"}}
+	if err := token.CheckPolicy(facts, `allow if req_operation("lease"), lane("transcribe")`, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	wantCode(t, token.CheckPolicy(facts, `allow if lane("other")`, now, nil), ErrDenied)

@@ -32,16 +32,26 @@ type Verifier struct {
 }
 
 // VerifierOptions are a verifier's settings; the zero value of a field keeps the core's default
-// (300 s skew, default limits, 100 000 replay entries, a 10 000-token cache of at most 64 MiB,
-// batches of at most 1024 requests and 64 MiB of bodies, in-process stores).
+// (300 s skew, default limits, 100 000 replay entries of which a quarter for any one holder, a
+// 10 000-token cache of at most 64 MiB, batches of at most 1024 requests and 64 MiB of bodies,
+// in-process stores).
 type VerifierOptions struct {
+	// MaxSkewSeconds is the allowed clock skew either way (default 300); a replay entry lives
+	// 2 × MaxSkewSeconds + 1 s (the window in which its timestamp is fresh, plus a timestamp's
+	// resolution).
 	MaxSkewSeconds float64
 	// Limits: MaxTokenBytes for every request's token, all of them in CheckPolicy and Authorize
-	// (nil = DefaultLimits(); a non-nil Limits is taken whole, see Limits).
+	// (nil = DefaultLimits(); a field left nil keeps the core's default, see Limits).
 	Limits *Limits
 	// ReplayCapacity bounds the in-process replay store (unused with Redis); when it is full and
 	// nothing in it expired, requests fail with ErrStoreUnavailable rather than forget a nonce.
 	ReplayCapacity int
+	// ReplayCapacityPerHolder is the most (holder, nonce) pairs one holder may hold in the in-process
+	// store (unused with Redis): nil keeps the core's share, a quarter of ReplayCapacity (at least 1);
+	// a set value is passed as it is (0 included: every request refused; a negative one counts as 0).
+	// Past its share a holder's requests fail with ErrLimitExceeded until its entries expire, while
+	// other holders are served. Size it at the requests one holder sends in 2 × MaxSkewSeconds + 1 s.
+	ReplayCapacityPerHolder *int
 	// TokenCacheCapacity is how many verified tokens are kept; negative turns the cache off. A token
 	// enters the cache only once a request's proof of possession with it verified.
 	TokenCacheCapacity int
@@ -55,7 +65,9 @@ type VerifierOptions struct {
 	// with ErrLimitExceeded (negative: any body at all is).
 	MaxBatchBodyBytes int64
 	// Revoked are revocation ids refused from the start (with Redis: added to the shared set by
-	// NewVerifier, which fails with ErrStoreUnavailable when Redis cannot take them).
+	// NewVerifier, which fails with ErrStoreUnavailable when Redis cannot take them). The core takes
+	// each in its one spelling, as Revoke does: NewVerifier fails with ErrMalformedInput for an id
+	// that has none.
 	Revoked []string
 	// Redis, when set, keeps the replay and revocation stores on Redis.
 	Redis *RedisOptions
@@ -92,6 +104,10 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 	}
 	if opts.ReplayCapacity > 0 {
 		options.replay_capacity = C.size_t(opts.ReplayCapacity)
+	}
+	if share := opts.ReplayCapacityPerHolder; share != nil {
+		options.has_replay_capacity_per_holder = true
+		options.replay_capacity_per_holder = C.size_t(max(*share, 0))
 	}
 	switch {
 	case opts.TokenCacheCapacity > 0:
@@ -215,7 +231,9 @@ func (v *Verifier) Authorize(t *Token, code string, now *float64, externFunction
 }
 
 // Revoke refuses an id (an app revocation id, or a block's revocation id in hex) from the next
-// request on.
+// request on. The core takes the id in its one spelling (hex in upper case is the same id); an id
+// that has none (empty, whitespace or a control character in it, hex behind "0x") is
+// ErrMalformedInput, never stored unmatched.
 func (v *Verifier) Revoke(revocationID string) error {
 	defer runtime.KeepAlive(v)
 	p, n := cText(revocationID)
@@ -223,12 +241,30 @@ func (v *Verifier) Revoke(revocationID string) error {
 	return toError(C.tc_verifier_revoke(v.handle(), p, n, &cerr), cerr)
 }
 
-// CacheStats are the token cache's hit and miss counts.
-func (v *Verifier) CacheStats() (hits, misses uint64) {
+// RevokeToken refuses a whole token from the next request on: its app revocation id and every
+// block's id, so tokens derived from it (blocks appended) are refused too, and so are other tokens
+// sharing its app id. t is any parsed token (ParseToken, or one Authenticate returned). With Redis,
+// ErrStoreUnavailable when Redis cannot take the ids (some may be stored: call again).
+func (v *Verifier) RevokeToken(t *Token) error {
 	defer runtime.KeepAlive(v)
-	var h, m C.uint64_t
-	C.tc_verifier_cache_stats(v.handle(), &h, &m)
-	return uint64(h), uint64(m)
+	defer runtime.KeepAlive(t)
+	var cerr *C.tc_error
+	return toError(C.tc_verifier_revoke_token(v.handle(), t.handle(), &cerr), cerr)
+}
+
+// CacheStats are the token cache's counters.
+type CacheStats struct {
+	Hits, Misses uint64 // since the verifier was made
+	Entries      uint64 // tokens cached now
+	Bytes        uint64 // their cost as counted against TokenCacheMaxBytes
+}
+
+// CacheStats reads the token cache's counters.
+func (v *Verifier) CacheStats() CacheStats {
+	defer runtime.KeepAlive(v)
+	var h, m, e, b C.uint64_t
+	C.tc_verifier_cache_stats(v.handle(), &h, &m, &e, &b)
+	return CacheStats{Hits: uint64(h), Misses: uint64(m), Entries: uint64(e), Bytes: uint64(b)}
 }
 
 // Close releases the verifier now (see IssuerKey.Close). Tokens it returned stay usable.

@@ -18,11 +18,11 @@ func TestVerifier(t *testing.T) {
 	if err != nil || id.HolderID != "gpu-1" {
 		t.Fatalf("%+v %v", id, err)
 	}
-	facts := []Pair{{"operation", "lease"}}
-	if err := v.CheckPolicy(token, facts, `allow if operation("lease")`, &now); err != nil {
+	facts := []Pair{{"req_operation", "lease"}}
+	if err := v.CheckPolicy(token, facts, `allow if req_operation("lease")`, &now); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, v.CheckPolicy(token, facts, `allow if operation("x")`, &now), ErrDenied)
+	wantCode(t, v.CheckPolicy(token, facts, `allow if req_operation("x")`, &now), ErrDenied)
 	if policy, err := v.Authorize(token, `allow if false; allow if true;`, &now, nil); err != nil || policy != 1 {
 		t.Fatalf("authorize %d %v", policy, err)
 	}
@@ -37,8 +37,8 @@ func TestVerifier(t *testing.T) {
 	if _, _, err := v.Authenticate(fresh, f.request, &now); err != nil {
 		t.Fatal(err)
 	}
-	if hits, misses := v.CacheStats(); misses != 1 || hits < 2 {
-		t.Fatalf("cache %d/%d", hits, misses)
+	if s := v.CacheStats(); s.Misses != 1 || s.Hits < 2 || s.Entries != 1 || s.Bytes != 4096+4*uint64(len(f.token)) {
+		t.Fatalf("cache %+v", s)
 	}
 	if err := v.Revoke("rev-1"); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,6 @@
 //! `tc_authenticate`: parse → identity → revocation → freshness → proof of possession (DESIGN §3).
 
-use trustcore_core::{authenticate, AuthenticateOptions};
+use trustcore_core::{authenticate, AuthenticateOptions, DenyList};
 
 use crate::boundary::{clear, put_optional, run};
 use crate::identity::tc_identity;
@@ -33,6 +33,12 @@ pub struct tc_authenticate_options {
 /// `*identity_out` receive new handles when those pointers are not NULL (pass the token on to
 /// `tc_check_policy`); on failure they are set to NULL.
 ///
+/// `revoked_ids` is read by core (`DenyList::new`) before anything else, each id in its one spelling:
+/// an id made only of hex digits is the same id in upper or lower case (a block id copied in upper
+/// case still matches); an empty id, one holding whitespace or a control character, or hex behind
+/// `0x` is MALFORMED_INPUT for the whole call (never kept unmatched). Pass ids exactly as issued or
+/// as read from `tc_token_revocation_id`, without trimming or prefixes.
+///
 /// # Safety
 /// `issuer`, `proof` are live handles; `request` and `options` are readable (with valid parts);
 /// `revoked_ids` is NULL (count 0) or points at `revoked_count` readable strings; `token_out`,
@@ -55,14 +61,14 @@ pub unsafe extern "C" fn tc_authenticate(
         let issuer = handle(issuer, "issuer")?;
         let proof = handle(proof, "proof")?;
         let request = crate::proof::request(request)?;
-        let revoked = strs(revoked_ids, revoked_count, "revoked id")?;
+        let revoked = DenyList::new(strs(revoked_ids, revoked_count, "revoked id")?)?;
         let options = handle(options, "options")?;
         let options = AuthenticateOptions {
             now: options.now,
             max_skew_seconds: options.max_skew_seconds,
             limits: options.limits.into(),
         };
-        let (token, identity) = authenticate(&issuer.keys, &proof.proof, &request, revoked.as_slice(), &options)?;
+        let (token, identity) = authenticate(&issuer.keys, &proof.proof, &request, &revoked, &options)?;
         put_optional(token_out, tc_token::owned(token));
         put_optional(identity_out, tc_identity::from(identity));
         Ok(())

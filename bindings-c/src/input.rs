@@ -111,11 +111,13 @@ pub(crate) unsafe fn handle<'a, T>(ptr: *const T, what: &str) -> Result<&'a T> {
     unsafe { ptr.as_ref() }.ok_or_else(|| malformed(format!("{what} is NULL")))
 }
 
-/// Parse JSON text that must be an object (a job, a frame body to encode).
-pub(crate) fn json_object(raw: &str, what: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
-    match serde_json::from_str(raw) {
-        Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(malformed(format!("{what} is not a JSON object"))),
-        Err(_) => Err(malformed(format!("{what} is not valid JSON"))),
-    }
+/// Parse JSON text that must be an object (a job to sign, a frame object to encode) through core's one
+/// reader (`trustcore_core::json::parse_object`): a key given twice at any depth, text that is not
+/// JSON or not an object is refused with `code`, the code the place already gives to text it cannot
+/// read. Never serde_json directly: it keeps the last of duplicated keys where cJSON keeps the first.
+pub(crate) fn json_object(
+    raw: &str,
+    code: trustcore_core::ErrorCode,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    trustcore_core::json::parse_object(raw.as_bytes(), code)
 }

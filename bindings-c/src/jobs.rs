@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use trustcore_core::{sign_job, verify_job};
+use trustcore_core::{sign_job, verify_job_text, ErrorCode};
 
 use crate::boundary::run;
 use crate::input::{handle, json_object, text};
@@ -12,7 +12,8 @@ use crate::status::{tc_error, tc_status};
 
 /// Sign `job` (UTF-8 JSON text of an object; a `sig` member is ignored) for `worker_id`: the signature
 /// (128 hex digits) goes into a caller buffer of `TC_SIGNATURE_HEX_SIZE` bytes; store it as the job's
-/// `sig`. MALFORMED_INPUT when `job` is not a JSON object.
+/// `sig`. MALFORMED_INPUT when `job` is not a JSON object or holds a key twice (at any depth: the
+/// text is read once, by core, as `tc_verify_job` reads it).
 ///
 /// # Safety
 /// `issuer` is a live handle; strings are NULL (length 0) or readable; `buf` is NULL (with `buf_len`
@@ -32,15 +33,19 @@ pub unsafe extern "C" fn tc_sign_job(
     run(err, || unsafe {
         clear_len(out_len);
         let issuer = handle(issuer, "issuer")?;
-        let job = json_object(text(job_json, job_json_len, "job")?, "job")?;
+        let job = json_object(text(job_json, job_json_len, "job")?, ErrorCode::MalformedInput)?;
         let signature = sign_job(&issuer.key, &job, text(worker_id, worker_id_len, "worker_id")?)?;
         to_buffer(signature.as_bytes(), buf, buf_len, out_len)
     })
 }
 
 /// Verify `job["sig"]` (job as UTF-8 JSON text of an object) against the pinned issuer public key
-/// for `worker_id`. TC_OK when it verifies; JOB_INVALID when the signature is missing, malformed or
-/// wrong (a tampered job, another holder); MALFORMED_INPUT for a bad key or non-object JSON.
+/// for `worker_id` (core's `verify_job_text`). TC_OK when it verifies; JOB_INVALID when the signature
+/// is missing, malformed or wrong (a tampered job, another holder), and when the text is not JSON, not
+/// an object, or holds a key twice anywhere (`{"cmd":"x", …, "cmd":"y"}`): readers disagree on which
+/// of two duplicated keys counts (cJSON keeps the first, serde_json the last), so such a job is never
+/// verified. MALFORMED_INPUT for a bad key or text that is not UTF-8. On TC_OK, act on exactly the
+/// text that was verified: parse that same buffer, with any JSON reader.
 ///
 /// # Safety
 /// Strings are NULL (length 0) or readable; `err` is NULL or writable.
@@ -56,7 +61,7 @@ pub unsafe extern "C" fn tc_verify_job(
 ) -> tc_status {
     run(err, || unsafe {
         let public_hex = text(issuer_public_hex, issuer_public_hex_len, "issuer_public_hex")?;
-        let job = json_object(text(job_json, job_json_len, "job")?, "job")?;
-        verify_job(public_hex, &job, text(worker_id, worker_id_len, "worker_id")?)
+        let job = text(job_json, job_json_len, "job")?;
+        verify_job_text(public_hex, job.as_bytes(), text(worker_id, worker_id_len, "worker_id")?).map(drop)
     })
 }

@@ -11,7 +11,7 @@ use crate::output::tc_bytes;
 use crate::status::{tc_error, tc_status};
 
 /// One app fact predicate and its values (`lane("a")`, `lane("b")`, …). The predicate must be a
-/// plain identifier and not a reserved name.
+/// plain identifier, not a reserved name and not in the `req_` namespace (request facts' own).
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -24,7 +24,9 @@ pub struct tc_mint_fact {
 
 /// What to mint. Facts keep the given predicate order; values are sorted within a predicate.
 /// `expires_at` is seconds since the epoch (cut to whole seconds). Set `has_root_key_id` to name
-/// a root key id (key rotation).
+/// a root key id (key rotation). `revocation_id` must be written in its canonical form (`rev-1`, hex
+/// in lower case; no whitespace, control character or `0x`), else MALFORMED_INPUT: a deny-list entry
+/// for it then always matches.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy)]

@@ -96,7 +96,8 @@ pub extern "C" fn tc_limits_default() -> tc_limits {
 }
 
 /// One authorization decision: `time(now)`, each request fact `name("value")` in order (names must
-/// be identifiers; values are bound, never spliced), the `allow` policy, then `deny if true`.
+/// be identifiers in the `req_` namespace, `req_operation`, `req_right`…, which no token can carry;
+/// values are bound, never spliced), the `allow` policy, then `deny if true`.
 /// TC_OK when allowed, DENIED otherwise (expiry included), LIMIT_EXCEEDED when the token (with the
 /// request facts and the policy) is over the budget of `limits` (NULL = defaults) or the run is past
 /// them, MALFORMED_INPUT for a bad fact name or a policy that does not parse.

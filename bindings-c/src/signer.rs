@@ -194,7 +194,8 @@ pub unsafe extern "C" fn tc_signer_client_mint(
 
 /// Ask the signer to sign `job` (UTF-8 JSON text of an object, as `tc_sign_job` takes it; a `sig`
 /// member is ignored) for `worker_id`. On TC_OK, `*sig_out` is the signature (128 hex digits, an
-/// owned buffer) to store as the job's `sig`. MALFORMED_INPUT when `job` is not a JSON object.
+/// owned buffer) to store as the job's `sig`. MALFORMED_INPUT when `job` is not a JSON object or holds
+/// a key twice (at any depth), before anything is sent.
 ///
 /// # Safety
 /// `client` is a live handle; strings are NULL (length 0) or readable; `sig_out` is writable; `err`
@@ -212,7 +213,7 @@ pub unsafe extern "C" fn tc_signer_client_sign_job(
     run(err, || unsafe {
         clear(sig_out);
         let client = &handle(client, "client")?.client;
-        let job = json_object(text(job_json, job_json_len, "job")?, "job")?;
+        let job = json_object(text(job_json, job_json_len, "job")?, ErrorCode::MalformedInput)?;
         let worker_id = text(worker_id, worker_id_len, "worker_id")?;
         if sig_out.is_null() {
             return Err(malformed_error("sig_out is NULL"));

@@ -50,15 +50,17 @@ pub struct tc_verifier {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tc_verifier_options {
-    /// Allowed clock skew either way, seconds (default 300); replay entries live twice as long.
-    /// Finite and not negative, else MALFORMED_INPUT.
+    /// Allowed clock skew either way, seconds (default 300); a replay entry lives `2 × skew + 1` s
+    /// (the whole window in which its timestamp is fresh, plus a timestamp's resolution). Finite, not
+    /// negative and at most a day, else MALFORMED_INPUT.
     pub max_skew_seconds: f64,
     /// The limits: `max_token_bytes` for every request's token (checked before decoding), all of them
     /// in `tc_verifier_check_policy` and `tc_verifier_authorize`.
     pub limits: tc_limits,
     /// The most (holder, nonce) pairs the in-process replay store remembers (default 100 000); when
     /// full and none expired, requests are refused (STORE_UNAVAILABLE) rather than a nonce
-    /// forgotten. Not used with Redis.
+    /// forgotten. Each holder may hold only its share of it (`replay_capacity_per_holder`). Not used
+    /// with Redis.
     pub replay_capacity: usize,
     /// Verified tokens kept in the cache (default 10 000, least recently used dropped first); 0
     /// turns the cache off (every request verifies its token's signatures). A token enters the cache
@@ -92,12 +94,22 @@ pub struct tc_verifier_options {
     /// Body bytes of all the requests of one batch together (default 64 MiB); more is refused
     /// whole, LIMIT_EXCEEDED.
     pub max_batch_body_bytes: u64,
+    /// An optional setting, as a has_/value pair (the pattern of `tc_mint_request.has_root_key_id`):
+    /// with `has_replay_capacity_per_holder` false (the default) `replay_capacity_per_holder` is not
+    /// read and core picks the share, a quarter of `replay_capacity` (at least 1); with it true,
+    /// `replay_capacity_per_holder` is the most (holder, nonce) pairs one holder may hold in the
+    /// in-process replay store (0 included: every request then refused). Past its share a holder's
+    /// requests are LIMIT_EXCEEDED until its entries expire, while other holders are served. Size it
+    /// at the requests one holder sends in `2 × max_skew_seconds + 1` s. Not used with Redis.
+    pub has_replay_capacity_per_holder: bool,
+    pub replay_capacity_per_holder: usize,
 }
 
-/// Core's defaults: 300 s skew, default limits, 100 000 replay entries, a 10 000-token cache of at
-/// most 64 MiB, batches of at most 1024 requests and 64 MiB of bodies, the stores in this process
-/// (`redis_url` NULL); for Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per
-/// command, 8 idle connections.
+/// Core's defaults: 300 s skew, default limits, 100 000 replay entries (each holder a quarter of
+/// them: `has_replay_capacity_per_holder` false), a 10 000-token cache of at most 64 MiB, batches of
+/// at most 1024 requests and 64 MiB of bodies, the stores in this process (`redis_url` NULL); for
+/// Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 8 idle
+/// connections.
 #[no_mangle]
 pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
     let fallback = tc_verifier_options {
@@ -115,6 +127,8 @@ pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
         token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
         max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
         max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
+        has_replay_capacity_per_holder: false,
+        replay_capacity_per_holder: 0,
     };
     guard(fallback, || {
         // a placeholder issuer key and URL only to read core's defaults; neither is used
@@ -132,6 +146,8 @@ pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
             redis_connect_timeout_ms: millis(redis.connect_timeout),
             redis_command_timeout_ms: millis(redis.command_timeout),
             redis_max_idle: redis.max_idle,
+            has_replay_capacity_per_holder: defaults.replay_capacity_per_holder.is_some(),
+            replay_capacity_per_holder: defaults.replay_capacity_per_holder.unwrap_or(0),
             ..fallback
         }
     })
@@ -177,9 +193,12 @@ unsafe fn redis_config(options: &tc_verifier_options) -> Result<Option<RedisConf
 
 /// A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
 /// initial revocation list. MALFORMED_INPUT for options out of range (a negative or non-finite
-/// skew, a Redis URL that does not parse, a zero Redis timeout). With Redis the initial revoked ids
-/// are added to the shared set now: STORE_UNAVAILABLE when Redis cannot take them. Without them,
-/// an unreachable Redis is not an error here: each request is STORE_UNAVAILABLE until it answers.
+/// skew, a Redis URL that does not parse, a zero Redis timeout). Core takes each initial id in its
+/// one spelling, as `tc_verifier_revoke` does (hex in upper case is the same id); an id that has
+/// none (empty, whitespace or a control character in it, hex behind `0x`) is MALFORMED_INPUT and no
+/// verifier is made. With Redis the initial revoked ids are added to the shared set now:
+/// STORE_UNAVAILABLE when Redis cannot take them. Without them, an unreachable Redis is not an
+/// error here: each request is STORE_UNAVAILABLE until it answers.
 ///
 /// # Safety
 /// `issuer` is a live handle; `options` is NULL or readable, with its string pointers NULL or
@@ -209,6 +228,8 @@ pub unsafe extern "C" fn tc_verifier_new(
         config.token_cache_max_bytes = options.token_cache_max_bytes;
         config.max_batch_requests = options.max_batch_requests;
         config.max_batch_body_bytes = options.max_batch_body_bytes;
+        config.replay_capacity_per_holder =
+            options.has_replay_capacity_per_holder.then_some(options.replay_capacity_per_holder);
         config.revoked_ids = strs(revoked_ids, revoked_count, "revoked id")?.into_iter().map(str::to_owned).collect();
         config.redis = redis_config(&options)?;
         put(out, tc_verifier { verifier: Verifier::new(config)? })
@@ -496,7 +517,9 @@ pub unsafe extern "C" fn tc_verifier_authorize(
 }
 
 /// Revoke an id (an app revocation id, or a block's revocation id in hex): refused from the next
-/// request on.
+/// request on. Core takes the id in its one spelling (hex in upper case is the same id); an id that
+/// has none (empty, whitespace or a control character in it, hex behind `0x`) is MALFORMED_INPUT,
+/// never stored unmatched. With Redis, STORE_UNAVAILABLE when Redis cannot take it.
 ///
 /// # Safety
 /// `verifier` is a live handle; `revocation_id` is NULL (length 0) or readable; `err` is NULL or
@@ -514,19 +537,51 @@ pub unsafe extern "C" fn tc_verifier_revoke(
     })
 }
 
-/// The token cache's hit and miss counts (each out-pointer may be NULL); zeros when `verifier` is NULL.
+/// Revoke a whole token: its app revocation id and every block's id (core's `Verifier::revoke_token`),
+/// so tokens derived from it (blocks appended) are refused too, and so are other tokens sharing its
+/// app id. Refused from the next request on. With Redis, STORE_UNAVAILABLE when Redis cannot take
+/// the ids (some may have been stored: call again). `token` is any parsed token (`tc_token_parse`
+/// with the issuer key(s), or one a verifier returned).
 ///
 /// # Safety
-/// `verifier` is NULL or a live handle; `hits` and `misses` are NULL or writable.
+/// `verifier` and `token` are live handles; `err` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn tc_verifier_cache_stats(verifier: *const tc_verifier, hits: *mut u64, misses: *mut u64) {
+pub unsafe extern "C" fn tc_verifier_revoke_token(
+    verifier: *const tc_verifier,
+    token: *const tc_token,
+    err: *mut *mut tc_error,
+) -> tc_status {
+    run(err, || unsafe {
+        let verifier = &handle(verifier, "verifier")?.verifier;
+        verifier.revoke_token(handle(token, "token")?.token())
+    })
+}
+
+/// The token cache's counters (each out-pointer may be NULL; zeros when `verifier` is NULL): `hits`
+/// and `misses` since the verifier was made, `entries` the tokens cached now and `bytes` their cost
+/// as counted against `token_cache_max_bytes`.
+///
+/// # Safety
+/// `verifier` is NULL or a live handle; `hits`, `misses`, `entries` and `bytes` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tc_verifier_cache_stats(
+    verifier: *const tc_verifier,
+    hits: *mut u64,
+    misses: *mut u64,
+    entries: *mut u64,
+    bytes: *mut u64,
+) {
     guard((), || unsafe {
         let stats = verifier.as_ref().map(|v| v.verifier.cache_stats());
-        if !hits.is_null() {
-            hits.write(stats.map_or(0, |s| s.hits));
-        }
-        if !misses.is_null() {
-            misses.write(stats.map_or(0, |s| s.misses));
+        for (out, value) in [
+            (hits, stats.map_or(0, |s| s.hits)),
+            (misses, stats.map_or(0, |s| s.misses)),
+            (entries, stats.map_or(0, |s| s.entries)),
+            (bytes, stats.map_or(0, |s| s.bytes)),
+        ] {
+            if !out.is_null() {
+                out.write(value);
+            }
         }
     })
 }

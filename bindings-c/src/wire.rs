@@ -20,8 +20,8 @@ fn json_text(object: &serde_json::Map<String, serde_json::Value>) -> Result<tc_b
 }
 
 /// Encode one frame from `object_json` (UTF-8 JSON text of an object): header + JCS body, as an owned
-/// buffer. MALFORMED_INPUT when the text is not a JSON object; FRAME_INVALID when the body would
-/// exceed `TC_MAX_FRAME`.
+/// buffer. MALFORMED_INPUT when the text is not a JSON object or holds a key twice (at any depth);
+/// FRAME_INVALID when the body would exceed `TC_MAX_FRAME`.
 ///
 /// # Safety
 /// `object_json` is NULL (length 0) or readable; `out` is writable; `err` is NULL or writable.
@@ -34,13 +34,14 @@ pub unsafe extern "C" fn tc_frame_encode(
 ) -> tc_status {
     run(err, || unsafe {
         clear(out);
-        let object = json_object(text(object_json, object_json_len, "object")?, "frame object")?;
+        let object = json_object(text(object_json, object_json_len, "object")?, ErrorCode::MalformedInput)?;
         put(out, tc_bytes::new(encode_frame(&object)?))
     })
 }
 
 /// Decode exactly one frame (trailing bytes are refused) into its object as JSON text (an owned
-/// buffer). FRAME_INVALID for an oversize length, a cut frame, or a body that is not a JSON object.
+/// buffer). FRAME_INVALID for an oversize length, a cut frame, or a body that is not a JSON object or
+/// holds a key twice (at any depth).
 ///
 /// # Safety
 /// `frame` is NULL (length 0) or readable for `frame_len` bytes; `out` is writable; `err` is NULL or
@@ -82,7 +83,8 @@ pub unsafe extern "C" fn tc_frame_body_length(
     })
 }
 
-/// Parse a frame body (it must be a JSON object, else FRAME_INVALID) into JSON text (an owned buffer).
+/// Parse a frame body (it must be a JSON object without a duplicated key, else FRAME_INVALID) into JSON
+/// text (an owned buffer).
 ///
 /// # Safety
 /// `body` is NULL (length 0) or readable for `body_len` bytes; `out` is writable; `err` is NULL or

@@ -130,7 +130,7 @@ static void mixed_batch(const fixture *f) {
     CHECK(tc_batch_result_token(result, 0, &kept, NULL) == TC_OK);
     tc_batch_result_free(result);
     tc_verifier_free(batch);
-    const tc_pair facts[] = {{S("operation"), S("lease")}};
+    const tc_pair facts[] = {{S("req_operation"), S("lease")}};
     CHECK(tc_check_policy(kept, facts, 1, S("allow if lane(\"gpu\")"), FIXTURE_NOW, &f->limits, NULL) == TC_OK);
     tc_token_free(kept);
 
@@ -172,7 +172,7 @@ static void full_batch(const fixture *f) {
         tc_batch_result_free(result);
     }
     uint64_t hits = 0, misses = 0;
-    tc_verifier_cache_stats(v, &hits, &misses);
+    tc_verifier_cache_stats(v, &hits, &misses, NULL, NULL);
     CHECK(misses == 1 && hits == 1); /* one token lookup per batch: parsed once, cached once proven */
     tc_verifier_free(v);
     for (int i = 0; i < MANY; i++)

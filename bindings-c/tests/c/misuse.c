@@ -184,7 +184,7 @@ static void invalid_utf8(const fixture *f) {
     tc_pair headers[] = {{S("X-EP-Nonce"), "\xc3\x28", 2}};
     tc_proof *proof = NULL;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_proof_from_headers(headers, 1, &proof, &err));
-    tc_pair facts[] = {{S("operation"), "\xed\xa0\x80", 3}}; /* an encoded surrogate */
+    tc_pair facts[] = {{S("req_operation"), "\xed\xa0\x80", 3}}; /* an encoded surrogate */
     tc_token *token = NULL;
     CHECK(tc_token_parse(f->trusted, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &token,
                          NULL) == TC_OK);
@@ -230,10 +230,11 @@ static void end_to_end(const fixture *f) {
     CHECK(!strcmp(tc_identity_revocation_id(identity).ptr, "rev-1"));
     CHECK(tc_identity_holder_public_hex(identity).len == 64);
 
-    const tc_pair facts[] = {{S("operation"), S("lease")}, {S("lane"), S("gpu")}};
-    CHECK(tc_check_policy(token, facts, 2, S("allow if operation(\"lease\")"), FIXTURE_NOW, &f->limits, NULL) == TC_OK);
-    EXPECT_ERROR(TC_DENIED,
-                 tc_check_policy(token, facts, 2, S("allow if operation(\"drop\")"), FIXTURE_NOW, &f->limits, &err));
+    const tc_pair facts[] = {{S("req_operation"), S("lease")}, {S("req_lane"), S("gpu")}};
+    CHECK(tc_check_policy(token, facts, 2, S("allow if req_operation(\"lease\")"), FIXTURE_NOW, &f->limits, NULL) ==
+          TC_OK);
+    EXPECT_ERROR(TC_DENIED, tc_check_policy(token, facts, 2, S("allow if req_operation(\"drop\")"), FIXTURE_NOW,
+                                            &f->limits, &err));
     EXPECT_ERROR(TC_DENIED, tc_check_policy(token, facts, 2, S("allow if true"), FIXTURE_NOW + 7200, &f->limits,
                                             &err)); /* expired */
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_check_policy(token, facts, 2, S("allow if ("), FIXTURE_NOW, &f->limits, &err));
@@ -344,6 +345,178 @@ static void jobs_and_frames(const fixture *f) {
     tc_bytes_free(frame);
 }
 
+/* A fresh proof of the fixture's worker for its token, with `nonce`. */
+static tc_proof *proof_with_nonce(const fixture *f, const char *nonce) {
+    tc_proof *proof = NULL;
+    CHECK(tc_make_proof(f->worker, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &f->request,
+                        S("1700000000"), S(nonce), &proof, NULL) == TC_OK);
+    return proof;
+}
+
+/* One reading of every JSON text: a job the issuer genuinely signed, with a key prepended that a
+ * first-occurrence reader (cJSON, yyjson…) would take, must never verify; nor any text holding a key
+ * twice, at any depth, reach core as one object while a C reader sees another. */
+static void duplicated_keys(const fixture *f) {
+    char issuer_hex[TC_KEY_HEX_SIZE], sig[TC_SIGNATURE_HEX_SIZE], signed_job[512], doubled[600];
+    size_t len = 0;
+    CHECK(tc_issuer_key_public_hex(f->issuer, issuer_hex, sizeof issuer_hex, &len, NULL) == TC_OK);
+    CHECK(tc_sign_job(f->issuer, S("{\"cmd\":\"ls\",\"id\":\"j-1\"}"), S("gpu-1"), sig, sizeof sig, &len, NULL) ==
+          TC_OK);
+    snprintf(signed_job, sizeof signed_job, "{\"cmd\":\"ls\",\"id\":\"j-1\",\"sig\":\"%s\"}", sig);
+    CHECK(tc_verify_job(S(issuer_hex), S(signed_job), S("gpu-1"), NULL) == TC_OK);
+    /* the signed text with "cmd" prepended: serde_json alone would verify it (it keeps the last
+     * "cmd", the signed one) while a cJSON holder would run the first */
+    snprintf(doubled, sizeof doubled, "{\"cmd\":\"rm -rf /\",%s", signed_job + 1);
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(doubled), S("gpu-1"), &err));
+    /* appended, and deeper in the object */
+    snprintf(doubled, sizeof doubled, "{\"cmd\":\"ls\",\"id\":\"j-1\",\"sig\":\"%s\",\"cmd\":\"ls\"}", sig);
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(doubled), S("gpu-1"), &err));
+    snprintf(doubled, sizeof doubled, "{\"cmd\":\"ls\",\"id\":\"j-1\",\"x\":[{\"a\":1,\"a\":2}],\"sig\":\"%s\"}", sig);
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(doubled), S("gpu-1"), &err));
+    /* and a text that is not one JSON object is the job's fault too (core's verify_job_text) */
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S("[1,2]"), S("gpu-1"), &err));
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S("{\"a\":1} {}"), S("gpu-1"), &err));
+
+    /* the other JSON texts the ABI takes: each place's own code */
+    EXPECT_ERROR(TC_MALFORMED_INPUT,
+                 tc_sign_job(f->issuer, S("{\"cmd\":\"x\",\"cmd\":\"ls\"}"), S("gpu-1"), sig, sizeof sig, &len, &err));
+    CHECK(len == 0);
+    tc_bytes *out = NULL;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_frame_encode(S("{\"v\":1,\"op\":\"health\",\"op\":\"mint\"}"), &out, &err));
+    CHECK(out == NULL);
+    static const char body[] = "{\"op\":\"mint\",\"v\":1,\"op\":\"health\"}";
+    EXPECT_ERROR(TC_FRAME_INVALID, tc_frame_decode_body((const uint8_t *)body, strlen(body), &out, &err));
+    CHECK(out == NULL);
+}
+
+/* Revocation ids reach core as given, and core takes each in its one spelling: a block id in upper
+ * case is the same id; an id with whitespace, a 0x prefix or nothing at all is refused, never kept
+ * unmatched. For stateless deny-lists, a verifier's initial list and tc_verifier_revoke alike. */
+static void identifiers(const fixture *f) {
+    tc_token *token = NULL;
+    CHECK(tc_token_parse(f->trusted, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &token,
+                         NULL) == TC_OK);
+    char block[TC_SIGNATURE_HEX_SIZE], upper[TC_SIGNATURE_HEX_SIZE], prefixed[TC_SIGNATURE_HEX_SIZE + 2];
+    size_t len = 0;
+    CHECK(tc_token_revocation_id(token, 0, block, sizeof block, &len, NULL) == TC_OK && len == 128);
+    for (size_t i = 0; i <= len; i++)
+        upper[i] = (char)(block[i] >= 'a' && block[i] <= 'f' ? block[i] - 'a' + 'A' : block[i]);
+    CHECK(strcmp(upper, block) != 0);
+    snprintf(prefixed, sizeof prefixed, "0x%s", block);
+
+    /* stateless */
+    const tc_str upper_list[] = {{S("rev-0")}, {upper, len}};
+    EXPECT_ERROR(TC_REVOKED, tc_authenticate(f->trusted, f->proof, &f->request, upper_list, 2, &f->options, NULL, NULL,
+                                             &err));
+    static const char *const refused[] = {" rev-1", "rev-1\n", "", NULL};
+    for (int i = 0; i < 4; i++) {
+        const tc_str bad[] = {{refused[i] ? refused[i] : prefixed, strlen(refused[i] ? refused[i] : prefixed)}};
+        EXPECT_ERROR(TC_MALFORMED_INPUT,
+                     tc_authenticate(f->trusted, f->proof, &f->request, bad, 1, &f->options, NULL, NULL, &err));
+    }
+    const tc_str not_hex[] = {{S("REV-1")}}; /* not hex: as written, so not "rev-1" */
+    CHECK(tc_authenticate(f->trusted, f->proof, &f->request, not_hex, 1, &f->options, NULL, NULL, NULL) == TC_OK);
+
+    /* a verifier's initial list */
+    tc_verifier_options options = tc_verifier_options_default();
+    options.limits = f->limits;
+    tc_verifier *v = NULL;
+    double now = FIXTURE_NOW;
+    const tc_str initial[] = {{upper, len}};
+    CHECK(tc_verifier_new(f->trusted, &options, initial, 1, &v, NULL) == TC_OK);
+    EXPECT_ERROR(TC_REVOKED, tc_verifier_authenticate(v, f->proof, &f->request, &now, NULL, NULL, &err));
+    tc_verifier_free(v);
+    v = NULL;
+    const tc_str spaced[] = {{S("rev-9")}, {S(" rev-1")}};
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &options, spaced, 2, &v, &err));
+    CHECK(v == NULL);
+
+    /* tc_verifier_revoke */
+    CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &v, NULL) == TC_OK);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_revoke(v, S(" rev-1"), &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_revoke(v, S(prefixed), &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_revoke(v, NULL, 0, &err));
+    CHECK(tc_verifier_authenticate(v, f->proof, &f->request, &now, NULL, NULL, NULL) == TC_OK);
+    CHECK(tc_verifier_revoke(v, upper, len, NULL) == TC_OK);
+    tc_proof *next = proof_with_nonce(f, "id-1");
+    EXPECT_ERROR(TC_REVOKED, tc_verifier_authenticate(v, next, &f->request, &now, NULL, NULL, &err));
+    tc_proof_free(next);
+    tc_verifier_free(v);
+    tc_token_free(token);
+}
+
+/* tc_verifier_revoke_token: every id of a token at once, from the next request on; the token may be
+ * one the verifier returned or one parsed with the issuer keys. */
+static void revoke_token(const fixture *f) {
+    tc_verifier_options options = tc_verifier_options_default();
+    options.limits = f->limits;
+    double now = FIXTURE_NOW;
+    for (int parsed = 0; parsed < 2; parsed++) {
+        tc_verifier *v = NULL;
+        tc_token *token = NULL;
+        CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &v, NULL) == TC_OK);
+        if (parsed)
+            CHECK(tc_token_parse(f->trusted, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64),
+                                 &token, NULL) == TC_OK);
+        CHECK(tc_verifier_authenticate(v, f->proof, &f->request, &now, parsed ? NULL : &token, NULL, NULL) == TC_OK);
+        CHECK(tc_verifier_revoke_token(v, token, NULL) == TC_OK);
+        tc_proof *next = proof_with_nonce(f, "rt-1");
+        EXPECT_ERROR(TC_REVOKED, tc_verifier_authenticate(v, next, &f->request, &now, NULL, NULL, &err));
+        tc_proof_free(next);
+        EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_revoke_token(v, NULL, &err));
+        EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_revoke_token(NULL, token, &err));
+        tc_token_free(token);
+        tc_verifier_free(v);
+    }
+}
+
+/* replay_capacity_per_holder, an optional: unset (the default) is core's share, a quarter of
+ * replay_capacity; set, it is that many pairs a holder (0 included). Past its share a holder is
+ * LIMIT_EXCEEDED; its replays are still REPLAYED. */
+static void replay_share(const fixture *f) {
+    tc_verifier_options options = tc_verifier_options_default();
+    CHECK(!options.has_replay_capacity_per_holder);
+    options.limits = f->limits;
+    options.replay_capacity = 8;            /* core's share: 2 a holder */
+    options.replay_capacity_per_holder = 1; /* not read: has_ is false */
+    double now = FIXTURE_NOW;
+    /* per case: has_, value, and the outcome of the 1st, 2nd, 3rd distinct nonce */
+    const struct {
+        bool has;
+        size_t share;
+        tc_status want[3];
+    } cases[] = {
+        {false, 1, {TC_OK, TC_OK, TC_LIMIT_EXCEEDED}},
+        {true, 1, {TC_OK, TC_LIMIT_EXCEEDED, TC_LIMIT_EXCEEDED}},
+        {true, 3, {TC_OK, TC_OK, TC_OK}},
+        {true, 0, {TC_LIMIT_EXCEEDED, TC_LIMIT_EXCEEDED, TC_LIMIT_EXCEEDED}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        options.has_replay_capacity_per_holder = cases[c].has;
+        options.replay_capacity_per_holder = cases[c].share;
+        tc_verifier *v = NULL;
+        CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &v, NULL) == TC_OK);
+        tc_proof *first = NULL;
+        for (int i = 0; i < 3; i++) {
+            char nonce[16];
+            snprintf(nonce, sizeof nonce, "share-%d", i);
+            tc_proof *p = proof_with_nonce(f, nonce);
+            tc_status got = tc_verifier_authenticate(v, p, &f->request, &now, NULL, NULL, NULL);
+            if (got != cases[c].want[i])
+                fprintf(stderr, "replay share case %zu nonce %d: %s\n", c, i, tc_status_name(got));
+            CHECK(got == cases[c].want[i]);
+            if (i == 0)
+                first = p;
+            else
+                tc_proof_free(p);
+        }
+        if (cases[c].want[0] == TC_OK)
+            EXPECT_ERROR(TC_REPLAYED, tc_verifier_authenticate(v, first, &f->request, &now, NULL, NULL, &err));
+        tc_proof_free(first);
+        tc_verifier_free(v);
+    }
+}
+
 /* The stateful verifier: cache, replay refusal (only after the proof verified), a growing
  * revocation list, its own limits. */
 static void verifier_flow(const fixture *f) {
@@ -357,10 +530,11 @@ static void verifier_flow(const fixture *f) {
     tc_identity *identity = NULL;
     CHECK(tc_verifier_authenticate(verifier, f->proof, &f->request, &now, &token, &identity, NULL) == TC_OK);
     CHECK(!strcmp(tc_identity_holder_id(identity).ptr, "gpu-1"));
-    const tc_pair facts[] = {{S("operation"), S("lease")}};
-    CHECK(tc_verifier_check_policy(verifier, token, facts, 1, S("allow if operation(\"lease\")"), &now, NULL) == TC_OK);
+    const tc_pair facts[] = {{S("req_operation"), S("lease")}};
+    CHECK(tc_verifier_check_policy(verifier, token, facts, 1, S("allow if req_operation(\"lease\")"), &now, NULL) ==
+          TC_OK);
     EXPECT_ERROR(TC_DENIED,
-                 tc_verifier_check_policy(verifier, token, facts, 1, S("allow if operation(\"x\")"), &now, &err));
+                 tc_verifier_check_policy(verifier, token, facts, 1, S("allow if req_operation(\"x\")"), &now, &err));
     size_t policy = 9;
     CHECK(tc_verifier_authorize(verifier, token, S("allow if false; allow if true;"), &now, NULL, 0, &policy, NULL) ==
               TC_OK &&
@@ -379,10 +553,13 @@ static void verifier_flow(const fixture *f) {
     EXPECT_ERROR(TC_POP_FAILED, tc_verifier_authenticate(verifier, forged, &f->request, &now, NULL, NULL, &err));
     CHECK(tc_verifier_authenticate(verifier, fresh, &f->request, &now, NULL, NULL, NULL) == TC_OK);
     uint64_t hits = 0, misses = 0;
-    tc_verifier_cache_stats(verifier, &hits, &misses);
+    tc_verifier_cache_stats(verifier, &hits, &misses, NULL, NULL);
     CHECK(misses == 1 && hits >= 2);
-    tc_verifier_cache_stats(NULL, &hits, NULL);
-    CHECK(hits == 0);
+    uint64_t entries = 0, bytes = 0;
+    tc_verifier_cache_stats(verifier, NULL, NULL, &entries, &bytes);
+    CHECK(entries == 1 && bytes == 4096 + 4 * tc_bytes_len(f->token_b64)); /* as the option documents */
+    tc_verifier_cache_stats(NULL, &hits, NULL, &entries, NULL);
+    CHECK(hits == 0 && entries == 0);
     /* revocation from the next request on */
     CHECK(tc_verifier_revoke(verifier, S("rev-1"), NULL) == TC_OK);
     tc_proof *third = NULL;
@@ -409,17 +586,18 @@ static void verifier_flow(const fixture *f) {
 
 /* Signed by the fixture's issuer (seed 11…) for its worker (seed 22…): an authority block like the
  * fixture's (expiring at FIXTURE_NOW + 3600), then an appended block
- * `check if operation($o), $o.matches("^lea");` (made once with biscuit-python 0.4.0: appended blocks
- * use random ephemeral keys, so it is kept as it was made). go/budget_test.go has the same. */
+ * `check if req_operation($o), $o.matches("^lea");` (made once with trustcore-core's mint_biscuit and
+ * biscuit-auth 6's append: appended blocks use random ephemeral keys, so it is kept as it was made).
+ * go/budget_test.go has the same. */
 static const char regex_token[] =
     "EsgCCt0BCgp3b3JrZXJfa2V5CkBhMDlhYTVmNDdhNjc1OTgwMmZmOTU1ZjhkYzJkMmExNGE1Yzk5ZDIzYmU5N2Y4NjQxMjdmZjkz"
-    "ODM0NTVhNGYwCgpyZXZvY2F0aW9uCgVyZXYtMQoJd29ya2VyX2lkCgVncHUtMQoEbGFuZQoDZ3B1CgF0GAMiCgoICIAIEgMYgQgi"
+    "ODM0NTVhNGYwCgl3b3JrZXJfaWQKBWdwdS0xCgRsYW5lCgNncHUKCnJldm9jYXRpb24KBXJldi0xCgF0GAMiCgoICIAIEgMYgQgi"
     "CgoICIIIEgMYgwgiCgoICIQIEgMYhQgiCgoICIYIEgMYhwgyKAomCgIIGxIHCAUSAwiICBoXCgUKAwiICAoICgYgkP7PqgYKBBoC"
-    "CAISJAgAEiDHbPfw7FykWXC55njUJefrz-OOujVpdu5Lq15Gkj-bgxpAEb7mpH2OU-lYWfFnY5Zk-3QVdV7daUoEYksxsnT6rfbK"
-    "g51D5IcFhzzOREdEkYlm1_diEAfQzw9_SU24uEHrBhqcAQoyCgFvCgRebGVhGAMyJQojCgIIGxIHCAMSAwiJCBoUCgUKAwiJCAoF"
-    "CgMYiggKBBoCCAgSJAgAEiDGnhRzK_7vH9LG4YTcDN3YlaMY5oIbA9a1ZwpftuxC8RpArMfytWMoumaFTLjI9WCvkiZqRlGLGISG"
-    "VroNhdnT9MAz-zLzYe2UZ5aZ0X9GK1PMvxC86zEdufBl8qMNoxgqByIiCiAGGjFh4JYPB0DBuboxTHQFJhwVtK_M0htPGNWl1yEx"
-    "2g==";
+    "CAISJAgAEiBmjXRgJc5MQHwF7wPS3954ImozQNCpnQKyMT9gx-RyeRpAL8sREdnjYJMvFwW01s4Lg4u4HVUMwky_r-9ygxW4dCUR"
+    "1p803eGXxJ40vDvj1EZOVxKW_R1SbDLfCtVj4x1dBRqsAQpCCg1yZXFfb3BlcmF0aW9uCgFvCgRebGVhGAMyJgokCgIIGxIICIkI"
+    "EgMIiggaFAoFCgMIiggKBQoDGIsICgQaAggIEiQIABIgIWIbAlJg2bqyXrzWo2YIc3ajSYIP1u1jyamp47F0YtcaQPy7PbL3ZLol"
+    "cFCshm9FBjUqOlTR67HsVhnbRVu2sgZyOZPObyO001VJooKtatJ_j-mOmTfVNu4xso14C1Y6dgYiIgogVOrMNvXyQuexNEnLfiPH"
+    "IzAGVL_EjkYTgnMNhS8GHYY=";
 
 /* Every field of tc_limits reaches the core: each, set tight, refuses (LIMIT_EXCEEDED) what the
  * defaults accept; authenticate reads the expiry the issuer wrote. */
@@ -438,9 +616,9 @@ static void budget(const fixture *f) {
     tc_token *token = NULL;
     CHECK(tc_token_parse(f->trusted, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &token,
                          NULL) == TC_OK);
-    const tc_pair facts[] = {{S("operation"), S("lease")}};
-    static const char allow[] = "allow if operation($o), lane($l)"; /* two predicates */
-    static const char code[] = "allow if operation($o), lane($l);";
+    const tc_pair facts[] = {{S("req_operation"), S("lease")}};
+    static const char allow[] = "allow if req_operation($o), lane($l)"; /* two predicates */
+    static const char code[] = "allow if req_operation($o), lane($l);";
     double now = FIXTURE_NOW;
     size_t policy = 9;
     CHECK(tc_check_policy(token, facts, 1, S(allow), FIXTURE_NOW, &f->limits, NULL) == TC_OK);
@@ -494,15 +672,15 @@ static void budget(const fixture *f) {
     tc_token *regex = NULL;
     CHECK(tc_token_parse(f->trusted, S(regex_token), &regex, NULL) == TC_OK);
     CHECK(tc_token_block_count(regex) == 2);
-    static const char lease[] = "allow if operation(\"lease\")";
+    static const char lease[] = "allow if req_operation(\"lease\")";
     EXPECT_ERROR(TC_LIMIT_EXCEEDED, tc_check_policy(regex, facts, 1, S(lease), FIXTURE_NOW, &f->limits, &err));
     EXPECT_ERROR(TC_LIMIT_EXCEEDED, tc_check_policy(regex, facts, 1, S(lease), FIXTURE_NOW, NULL, &err));
     tc_limits allowed = f->limits;
     allowed.allow_appended_regex = true;
     CHECK(tc_check_policy(regex, facts, 1, S(lease), FIXTURE_NOW, &allowed, NULL) == TC_OK);
-    const tc_pair drop[] = {{S("operation"), S("drop")}};
+    const tc_pair drop[] = {{S("req_operation"), S("drop")}};
     EXPECT_ERROR(TC_DENIED,
-                 tc_check_policy(regex, drop, 1, S("allow if operation(\"drop\")"), FIXTURE_NOW, &allowed, &err));
+                 tc_check_policy(regex, drop, 1, S("allow if req_operation(\"drop\")"), FIXTURE_NOW, &allowed, &err));
     allowed.max_blocks = 1;
     EXPECT_ERROR(TC_LIMIT_EXCEEDED, tc_check_policy(regex, facts, 1, S(lease), FIXTURE_NOW, &allowed, &err));
     tc_token_free(regex);
@@ -542,14 +720,14 @@ static void token_cache(const fixture *f) {
     CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, NULL) == TC_OK);
     EXPECT_ERROR(TC_POP_FAILED, tc_verifier_authenticate(v, forged, &f->request, &now, NULL, NULL, &err));
     EXPECT_ERROR(TC_POP_FAILED, tc_verifier_authenticate(v, forged, &f->request, &now, NULL, NULL, &err));
-    tc_verifier_cache_stats(v, &hits, &misses);
+    tc_verifier_cache_stats(v, &hits, &misses, NULL, NULL);
     CHECK(hits == 0 && misses == 2); /* not cached */
     CHECK(tc_verifier_authenticate(v, f->proof, &f->request, &now, NULL, NULL, NULL) == TC_OK);
     tc_proof *second = NULL;
     CHECK(tc_make_proof(f->worker, (const char *)tc_bytes_data(f->token_b64), tc_bytes_len(f->token_b64), &f->request,
                         S("1700000000"), S("n2"), &second, NULL) == TC_OK);
     CHECK(tc_verifier_authenticate(v, second, &f->request, &now, NULL, NULL, NULL) == TC_OK);
-    tc_verifier_cache_stats(v, &hits, &misses);
+    tc_verifier_cache_stats(v, &hits, &misses, NULL, NULL);
     CHECK(hits == 1 && misses == 3);
     tc_verifier_free(v);
     tc_proof_free(second);
@@ -569,11 +747,15 @@ static void token_cache(const fixture *f) {
             CHECK(tc_verifier_authenticate(v, p, &f->request, &now, NULL, NULL, NULL) == TC_OK);
             tc_proof_free(p);
         }
-        tc_verifier_cache_stats(v, &hits, &misses);
+        uint64_t entries = 9, bytes = 9;
+        tc_verifier_cache_stats(v, &hits, &misses, &entries, &bytes);
         if (hits != want_hits[i] || misses != want_misses[i])
             fprintf(stderr, "token_cache_max_bytes %llu: hits %llu misses %llu\n", (unsigned long long)bounds[i],
                     (unsigned long long)hits, (unsigned long long)misses);
         CHECK(hits == want_hits[i] && misses == want_misses[i]);
+        /* what the cache holds now: the one token where it fits, nothing elsewhere */
+        CHECK(entries == want_hits[i] && bytes == (entries ? 4096 + 4 * tc_bytes_len(f->token_b64) : 0));
+        CHECK(bytes <= bounds[i]);
         tc_verifier_free(v);
     }
     tc_proof_free(forged);
@@ -618,7 +800,11 @@ int main(int argc, char **argv) {
     secrets_stay_out_of_messages();
     end_to_end(&f);
     jobs_and_frames(&f);
+    duplicated_keys(&f);
     verifier_flow(&f);
+    identifiers(&f);
+    revoke_token(&f);
+    replay_share(&f);
     budget(&f);
     token_cache(&f);
     batch_checks(&f);

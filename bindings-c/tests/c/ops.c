@@ -630,9 +630,9 @@ static bool verifier_batch_step(const tc_verifier *verifier, const cJSON *args, 
 }
 
 /* verifier_sequence: one tc_verifier through the case's steps (authenticate, authenticate_batch,
- * check_policy on the last token accepted by authenticate, revoke, cache_stats); each step's outcome
- * is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its requests' or
- * the one code of a batch refused whole. A failing step does not end the sequence. */
+ * check_policy on the last token accepted by authenticate, revoke, revoke_token, cache_stats); each
+ * step's outcome is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its
+ * requests' or the one code of a batch refused whole. A failing step does not end the sequence. */
 static outcome op_verifier_sequence(const cJSON *in) {
     outcome out = {0};
     tc_issuer_keys *issuer = NULL;
@@ -646,6 +646,10 @@ static outcome op_verifier_sequence(const cJSON *in) {
     NEED(num(in, "max_skew_seconds", &options.max_skew_seconds), "max_skew_seconds");
     double capacity;
     if (num(in, "replay_capacity", &capacity)) options.replay_capacity = (size_t)capacity;
+    if (num(in, "replay_capacity_per_holder", &capacity)) {
+        options.has_replay_capacity_per_holder = true;
+        options.replay_capacity_per_holder = (size_t)capacity;
+    }
     if (num(in, "token_cache_max_bytes", &capacity)) options.token_cache_max_bytes = (uint64_t)capacity;
     if (num(in, "max_batch_requests", &capacity)) options.max_batch_requests = (size_t)capacity;
     if (num(in, "max_batch_body_bytes", &capacity)) options.max_batch_body_bytes = (uint64_t)capacity;
@@ -691,9 +695,16 @@ static outcome op_verifier_sequence(const cJSON *in) {
         } else if (!strcmp(action, "revoke")) {
             NEED(cJSON_IsString(args), "revoke step: an id");
             st = tc_verifier_revoke(verifier, LEN(args->valuestring), NULL);
+        } else if (!strcmp(action, "revoke_token")) {
+            /* TOKEN parsed with the case's issuer key(s), then the whole token revoked */
+            NEED(cJSON_IsString(args), "revoke_token step: a token");
+            tc_token *revoked_token = NULL;
+            st = tc_token_parse(issuer, LEN(args->valuestring), &revoked_token, NULL);
+            if (st == TC_OK) st = tc_verifier_revoke_token(verifier, revoked_token, NULL);
+            tc_token_free(revoked_token);
         } else if (!strcmp(action, "cache_stats")) {
             uint64_t hits = 0, misses = 0;
-            tc_verifier_cache_stats(verifier, &hits, &misses);
+            tc_verifier_cache_stats(verifier, &hits, &misses, NULL, NULL);
             char stats[64];
             snprintf(stats, sizeof stats, "hits=%llu misses=%llu", (unsigned long long)hits,
                      (unsigned long long)misses);

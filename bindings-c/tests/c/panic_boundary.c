@@ -128,7 +128,7 @@ static void verifier(const fixture *f, const tc_request *panicking) {
     EXPECT_OK(tc_verifier_authenticate(v, third, &f->request, &now, NULL, NULL, &err), err);
     CHECK(tc_verifier_authenticate(v, third, &f->request, &now, NULL, NULL, NULL) == TC_REPLAYED);
     uint64_t hits = 0, misses = 0;
-    tc_verifier_cache_stats(v, &hits, &misses);
+    tc_verifier_cache_stats(v, &hits, &misses, NULL, NULL);
     CHECK(hits + misses > 0);
 
     /* the batch: one panicking request among good ones; then a good batch on the same Verifier */

@@ -221,8 +221,8 @@ static void end_to_end(const fixture *f, const tc_signer_client *client) {
         CHECK(!strcmp(tc_identity_revocation_id(who).ptr, "rev-signer"));
         uint32_t root = 0;
         CHECK(tc_token_root_key_id(verified, &root) && root == 7);
-        const tc_pair op[] = {{S("operation"), S("lease")}};
-        EXPECT_OK(tc_check_policy(verified, op, 1, S("allow if operation(\"lease\"), lane(\"transcribe\")"), now,
+        const tc_pair op[] = {{S("req_operation"), S("lease")}};
+        EXPECT_OK(tc_check_policy(verified, op, 1, S("allow if req_operation(\"lease\"), lane(\"transcribe\")"), now,
                                   &f->limits, &err));
         EXPECT_ERROR(TC_DENIED, tc_check_policy(verified, op, 1, S("allow if lane(\"other\")"), now, &f->limits, &err));
         EXPECT_ERROR(TC_DENIED, tc_check_policy(verified, op, 1, S("allow if true"), now + 601, &f->limits, &err));

@@ -25,15 +25,16 @@ static int worker(void *arg) {
     limits.max_time_ns = 2000000000u;
     tc_authenticate_options options = j->f->options;
     options.limits = limits;
-    const tc_pair facts[] = {{S("operation"), S("lease")}};
+    const tc_pair facts[] = {{S("req_operation"), S("lease")}};
     for (int i = 0; i < ROUNDS; i++) {
         tc_token *token = NULL;
         tc_identity *identity = NULL;
         tc_status a =
             tc_authenticate(j->f->trusted, j->f->proof, &j->f->request, NULL, 0, &options, &token, &identity, NULL);
-        tc_status b =
-            tc_check_policy(j->shared_token, facts, 1, S("allow if operation(\"lease\")"), FIXTURE_NOW, &limits, NULL);
-        tc_status c = tc_check_policy(token, facts, 1, S("allow if operation(\"drop\")"), FIXTURE_NOW, &limits, NULL);
+        tc_status b = tc_check_policy(j->shared_token, facts, 1, S("allow if req_operation(\"lease\")"), FIXTURE_NOW,
+                                      &limits, NULL);
+        tc_status c =
+            tc_check_policy(token, facts, 1, S("allow if req_operation(\"drop\")"), FIXTURE_NOW, &limits, NULL);
         /* the shared verifier: a nonce of this thread's own, then the same again (a replay) */
         char nonce[32];
         snprintf(nonce, sizeof nonce, "t%d-%d", j->id, i);
@@ -92,7 +93,7 @@ void thread_checks(const fixture *f) {
         CHECK(jobs[i].ok == ROUNDS && jobs[i].failed == 0);
     }
     uint64_t hits = 0, misses = 0;
-    tc_verifier_cache_stats(verifier, &hits, &misses);
+    tc_verifier_cache_stats(verifier, &hits, &misses, NULL, NULL);
     /* two single requests, and a batch of two that looks its token up once (its second request, the same
      * token and nonce, is REPLAYED before any lookup) */
     CHECK(hits + misses == 3 * THREADS * ROUNDS && misses >= 1);

@@ -30,12 +30,12 @@ const (
 	now       = 1700000000.0
 	timestamp = "1700000000"
 	samples   = 21
-	allow     = `allow if operation("lease"), lane("transcribe")`
+	allow     = `allow if req_operation("lease"), lane("transcribe")`
 	jobJSON   = `{"id":"job-1","kind":"transcribe","n":3,"url":"https://example.invalid/a.mp3"}`
 	batchSize = 64
 )
 
-var facts = []trustcore.Pair{{Name: "operation", Value: "lease"}}
+var facts = []trustcore.Pair{{Name: "req_operation", Value: "lease"}}
 
 func main() {
 	if len(os.Args) != 2 {
@@ -233,9 +233,12 @@ func closeProofs(ps []*trustcore.Proof) {
 	}
 }
 
+// verifier holds every nonce of a pool (at the fixed NOW none expires); the fixture has one holder,
+// whose share is the whole store (the core's default is a quarter of it).
 func (f *fixture) verifier(pool int, redis *trustcore.RedisOptions) (*trustcore.Verifier, error) {
+	capacity := max(pool, 1000)
 	return trustcore.NewVerifier(f.trusted, trustcore.VerifierOptions{MaxSkewSeconds: 300,
-		ReplayCapacity: max(pool, 1000), Redis: redis})
+		ReplayCapacity: capacity, ReplayCapacityPerHolder: &capacity, Redis: redis})
 }
 
 // warm puts the token in v's cache (a request of its own, not from a pool).

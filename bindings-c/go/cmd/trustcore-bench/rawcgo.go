@@ -21,8 +21,8 @@ typedef struct raw_setup {
 } raw_setup;
 
 static const char raw_body[] = "{}";
-static const char raw_allow[] = "allow if operation(\"lease\"), lane(\"transcribe\")";
-static const tc_pair raw_facts[] = {{"operation", 9, "lease", 5}};
+static const char raw_allow[] = "allow if req_operation(\"lease\"), lane(\"transcribe\")";
+static const tc_pair raw_facts[] = {{"req_operation", 13, "lease", 5}};
 
 static tc_status raw_prepare(raw_setup *s, const char *issuer_hex, const char *token, size_t token_len,
                              const char *worker_secret_hex) {
@@ -78,6 +78,9 @@ static tc_status raw_verifier_prepare(raw_verifier *v, const raw_setup *s, const
 	}
 	tc_verifier_options options = tc_verifier_options_default();
 	options.replay_capacity = v->count > 1000 ? v->count : 1000;
+	// the fixture has one holder: its share is the whole store (core's default is a quarter)
+	options.has_replay_capacity_per_holder = true;
+	options.replay_capacity_per_holder = options.replay_capacity;
 	if (st == TC_OK) st = tc_verifier_new(s->trusted, &options, NULL, 0, &v->verifier, NULL);
 	if (st == TC_OK) st = raw_verifier_once(v);
 	return st;
