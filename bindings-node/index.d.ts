@@ -104,8 +104,9 @@ export declare class Verifier {
    */
   authenticate(proof: WorkerProof, request: HttpRequest, options?: VerifierClock | undefined | null): Authenticated
   /**
-   * `authenticate` on the libuv thread pool: signature checks and store round trips never
-   * block the event loop.
+   * `authenticate` off the JS thread (the libuv pool; with Redis, the addon's own threads, so a
+   * slow Redis never holds the pool the host's `fs`/`crypto`/`dns` calls need): signature
+   * checks and store round trips never block the event loop.
    */
   authenticateAsync(proof: WorkerProof, request: HttpRequest, options?: VerifierClock | undefined | null): Promise<Authenticated>
   /**
@@ -124,7 +125,10 @@ export declare class Verifier {
    * wrong JS type anywhere in the batch throws a TypeError before any request is checked.
    */
   authenticateBatch(requests: Array<BatchRequest>, options?: VerifierClock | undefined | null): Array<BatchResult>
-  /** `authenticateBatch` on the libuv thread pool (a batch of 64 is about a millisecond of CPU). */
+  /**
+   * `authenticateBatch` off the JS thread, as `authenticateAsync` (a batch of 64 is about a
+   * millisecond of CPU).
+   */
   authenticateBatchAsync(requests: Array<BatchRequest>, options?: VerifierClock | undefined | null): Promise<Array<BatchResult>>
   /**
    * Authorize with the verifier's limits: returns nothing when the policy allows, throws DENIED
@@ -147,7 +151,7 @@ export declare class Verifier {
    * `0x` prefix, or empty is MALFORMED_INPUT (it could never match).
    */
   revoke(id: string): void
-  /** `revoke` on the libuv thread pool. */
+  /** `revoke` off the JS thread, as `authenticateAsync`. */
   revokeAsync(id: string): Promise<void>
   /**
    * Revoke a whole token (a `Token`, from `authenticate` or `parseToken`): its app revocation id
@@ -155,7 +159,7 @@ export declare class Verifier {
    * its app id as well.
    */
   revokeToken(token: Token): void
-  /** `revokeToken` on the libuv thread pool. */
+  /** `revokeToken` off the JS thread, as `authenticateAsync`. */
   revokeTokenAsync(token: Token): Promise<void>
   /** The token cache's counters (kept in this process: no I/O). */
   cacheStats(): CacheStats
@@ -395,6 +399,11 @@ export interface RedisOptions {
   connectTimeoutMs?: number
   /** One command, sent and answered (default 500 ms). */
   commandTimeoutMs?: number
+  /**
+   * After Redis fails, every call fails at once (STORE_UNAVAILABLE) for this long, then one
+   * probe at a time goes to Redis until one succeeds (default 1000 ms; at most a day).
+   */
+  retryIntervalMs?: number
 }
 
 /** Time bounds of a client, in milliseconds; a field left out keeps core's default. */

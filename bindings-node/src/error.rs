@@ -44,7 +44,8 @@ pub fn malformed(message: impl Into<String>) -> Failure {
     napi::Error::new(Code(ErrorCode::MalformedInput.name()), message.into())
 }
 
-fn internal() -> CoreError {
+/// What a caught panic becomes.
+pub fn internal() -> CoreError {
     CoreError::new(ErrorCode::Internal, PANIC_MESSAGE)
 }
 

@@ -1,5 +1,6 @@
 //! trustcore for Node.js: a thin napi-rs projection of trustcore-core. It converts JS values and
-//! errors and runs the heavy calls on the libuv pool; every rule lives in core.
+//! errors and runs the heavy calls on the libuv pool (those that wait on Redis on a pool of its
+//! own, `offload`); every rule lives in core.
 //!
 //! The generated `index.js`/`index.d.ts` describe these exports; `trustcore.js` adds `TrustError`.
 
@@ -13,6 +14,7 @@ mod convert;
 mod error;
 mod jobs;
 mod keys;
+mod offload;
 mod request;
 mod signer;
 mod token;

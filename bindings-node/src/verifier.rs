@@ -2,8 +2,9 @@
 //! store, a revocation store and a cache of verified tokens, so a holder's repeated requests pay
 //! one signature check, not two. The stores live in this process (memory) or on Redis, shared by
 //! every verifier that names the same Redis and key prefix. Each call has a sync form and a
-//! Promise form on the libuv pool; with Redis every call may wait on the network, so a server
-//! uses the Promise forms there.
+//! Promise form; with Redis every call may wait on the network, so a server uses the Promise forms
+//! there, and those of the calls that reach Redis run on the addon's own threads (`offload`), not
+//! the libuv pool.
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::convert::{
     BodyRef, IssuerArg, RevocationIds,
 };
 use crate::error::{guard, napi_type_error, trust, type_error, Failure, Result, Work};
+use crate::offload::Async;
 use crate::request::{HttpRequest, WorkerProof};
 use crate::token::Token;
 use crate::verify::{request_facts, Authenticated, Identity};
@@ -32,6 +34,9 @@ pub struct RedisOptions {
     pub connect_timeout_ms: Option<f64>,
     /// One command, sent and answered (default 500 ms).
     pub command_timeout_ms: Option<f64>,
+    /// After Redis fails, every call fails at once (STORE_UNAVAILABLE) for this long, then one
+    /// probe at a time goes to Redis until one succeeds (default 1000 ms; at most a day).
+    pub retry_interval_ms: Option<f64>,
 }
 
 /// A verifier's settings; a field left out keeps core's default.
@@ -160,6 +165,7 @@ fn redis_config(options: RedisOptions) -> Result<core::RedisConfig> {
     }
     config.connect_timeout = millis(options.connect_timeout_ms, config.connect_timeout, "connectTimeoutMs")?;
     config.command_timeout = millis(options.command_timeout_ms, config.command_timeout, "commandTimeoutMs")?;
+    config.retry_interval = millis(options.retry_interval_ms, config.retry_interval, "retryIntervalMs")?;
     Ok(config)
 }
 
@@ -268,6 +274,14 @@ pub struct Verifier {
     inner: Arc<core::Verifier>,
 }
 
+impl Verifier {
+    /// Whether its calls may wait on the network: then their Promise forms run on the addon's own
+    /// threads (`offload`), not the libuv pool.
+    fn on_redis(&self) -> bool {
+        self.inner.config().redis.is_some()
+    }
+}
+
 #[napi]
 impl Verifier {
     /// `issuer`: one public key in hex, or `{ [rootKeyId]: publicHex }` during a key rotation.
@@ -307,23 +321,24 @@ impl Verifier {
         })
     }
 
-    /// `authenticate` on the libuv thread pool: signature checks and store round trips never
-    /// block the event loop.
+    /// `authenticate` off the JS thread (the libuv pool; with Redis, the addon's own threads, so a
+    /// slow Redis never holds the pool the host's `fs`/`crypto`/`dns` calls need): signature
+    /// checks and store round trips never block the event loop.
     #[napi(catch_unwind, ts_return_type = "Promise<Authenticated>")]
     pub fn authenticate_async(
         &self,
         proof: WorkerProof,
         request: HttpRequest,
         options: Option<VerifierClock>,
-    ) -> Result<AsyncTask<Work<Authenticated>>> {
+    ) -> Result<Async<Authenticated>> {
         guard(|| {
             let (verifier, now, proof) = (Arc::clone(&self.inner), options.unwrap_or_default().now, proof.into());
             // copied: the caller's buffer may change while the pool thread reads
             let (method, path, body) = (request.method, request.path, body_bytes(&request.body).to_vec());
-            Ok(AsyncTask::new(Work::new(move || {
+            Ok(Async::new(self.on_redis(), move || {
                 let request = core::Request::new(&method, &path, &body);
                 verifier.authenticate(&proof, &request, now).map(authenticated)
-            })))
+            }))
         })
     }
 
@@ -363,7 +378,8 @@ impl Verifier {
         })
     }
 
-    /// `authenticateBatch` on the libuv thread pool (a batch of 64 is about a millisecond of CPU).
+    /// `authenticateBatch` off the JS thread, as `authenticateAsync` (a batch of 64 is about a
+    /// millisecond of CPU).
     #[napi(
         catch_unwind,
         ts_args_type = "requests: Array<BatchRequest>, options?: VerifierClock | undefined | null",
@@ -373,7 +389,7 @@ impl Verifier {
         &self,
         requests: Unknown,
         options: Option<VerifierClock>,
-    ) -> Result<AsyncTask<Work<Vec<BatchResult>>>> {
+    ) -> Result<Async<Vec<BatchResult>>> {
         guard(|| {
             let (verifier, now) = (Arc::clone(&self.inner), options.unwrap_or_default().now);
             // each body copied once, once the batch is known to be within its bounds (the caller's
@@ -382,14 +398,14 @@ impl Verifier {
                 .into_iter()
                 .map(|BatchEntry { proof, method, path, body }| Ok((proof, method, path, owned_body(body)?)))
                 .collect::<Result<Vec<_>>>()?;
-            Ok(AsyncTask::new(Work::new(move || {
+            Ok(Async::new(self.on_redis(), move || {
                 let batch: Vec<(&core::WorkerProof, core::Request<'_>)> = parts
                     .iter()
                     .map(|(proof, method, path, body)| (proof, core::Request::new(method, path, body)))
                     .collect();
                 // a batch refused whole rejects the Promise; a request refused is an entry
                 Ok(verifier.authenticate_batch(&batch, now)?.into_iter().map(batch_result).collect())
-            })))
+            }))
         })
     }
 
@@ -451,12 +467,12 @@ impl Verifier {
         guard(|| self.inner.revoke(&id).map_err(trust))
     }
 
-    /// `revoke` on the libuv thread pool.
+    /// `revoke` off the JS thread, as `authenticateAsync`.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn revoke_async(&self, id: String) -> Result<AsyncTask<Work<()>>> {
+    pub fn revoke_async(&self, id: String) -> Result<Async<()>> {
         guard(|| {
             let verifier = Arc::clone(&self.inner);
-            Ok(AsyncTask::new(Work::new(move || verifier.revoke(&id))))
+            Ok(Async::new(self.on_redis(), move || verifier.revoke(&id)))
         })
     }
 
@@ -468,12 +484,12 @@ impl Verifier {
         guard(|| self.inner.revoke_token(&token.inner).map_err(trust))
     }
 
-    /// `revokeToken` on the libuv thread pool.
+    /// `revokeToken` off the JS thread, as `authenticateAsync`.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn revoke_token_async(&self, token: &Token) -> Result<AsyncTask<Work<()>>> {
+    pub fn revoke_token_async(&self, token: &Token) -> Result<Async<()>> {
         guard(|| {
             let (verifier, token) = (Arc::clone(&self.inner), token.inner.clone());
-            Ok(AsyncTask::new(Work::new(move || verifier.revoke_token(&token))))
+            Ok(Async::new(self.on_redis(), move || verifier.revoke_token(&token)))
         })
     }
 

@@ -87,7 +87,7 @@ const verifierOptions: VerifierOptions = {
   tokenCacheMaxBytes: 64 << 20,
   maxBatchRequests: 1024,
   maxBatchBodyBytes: 64 << 20,
-  redis: { url: 'redis://127.0.0.1:6379/', keyPrefix: 'trustcore:', connectTimeoutMs: 1000, commandTimeoutMs: 500 },
+  redis: { url: 'redis://127.0.0.1:6379/', keyPrefix: 'trustcore:', connectTimeoutMs: 1000, commandTimeoutMs: 500, retryIntervalMs: 1000 },
 }
 const verifier = new Verifier({ 1: issuer.publicHex }, verifierOptions)
 const memoryVerifier = new Verifier(issuer.publicHex)

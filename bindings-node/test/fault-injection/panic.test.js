@@ -142,3 +142,24 @@ test('many panics at once on every pool thread, mixed with normal requests: each
   assert.ok(stats.hits + stats.misses > 0)
   assert.equal(verifier.authenticate(fresh(), normal, clock).identity.holderId, 'gpu-1')
 })
+
+// A Verifier on Redis runs its Promise forms on the addon's own threads (src/offload.rs), not the
+// libuv pool: the same boundary there, against a real redis-server (as the Verifier tests use).
+test("Promise forms on Redis (the addon's own threads): INTERNAL, then the same verifier keeps working", async (t) => {
+  const { RedisServer } = require('../redis-server.js')
+  const redis = await RedisServer.start()
+  t.after(() => redis.stop())
+  const verifier = new tc.Verifier(issuer.publicHex, { redis: { url: redis.url, keyPrefix: `panic-${process.pid}:` } })
+  const proof = fresh()
+  // more panics than the pool has threads: none of them may take a thread down with it
+  for (let i = 0; i < 8; i++) await rejectsInternal(() => verifier.authenticateAsync(fresh(), panicking, clock))
+  await rejectsInternal(() => verifier.authenticateAsync(proof, panicking, clock))
+  await rejectsInternal(() => verifier.authenticateBatchAsync([{ proof, request: panicking }], clock))
+  const verified = await verifier.authenticateAsync(proof, normal, clock)
+  assert.equal(verified.identity.holderId, 'gpu-1')
+  await assert.rejects(verifier.authenticateAsync(proof, normal, clock), (err) => err.code === 'REPLAYED')
+  const outcomes = await verifier.authenticateBatchAsync([{ proof: fresh(), request: normal }], clock)
+  assert.equal(outcomes[0].ok, true)
+  await verifier.revokeTokenAsync(verified.token)
+  await assert.rejects(verifier.authenticateAsync(fresh(), normal, clock), (err) => err.code === 'REVOKED')
+})
