@@ -737,3 +737,26 @@ fn the_issuer_seed_is_locked_out_of_dumps_and_not_copied_around() {
     // exactly once: minting, signing jobs and audit entries leave no copy behind
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+#[test]
+fn the_signer_policy_covers_jobs_too() {
+    let dir = tempdir("jobs");
+    let signer = Daemon::start(&dir, &["--allow-job-worker", "gpu-1", "--allow-job-kind", "transcribe"]);
+    let client = signer.client();
+    let job = |kind: Option<&str>| {
+        let mut job = serde_json::Map::new();
+        job.insert("id".into(), "job-1".into());
+        if let Some(kind) = kind {
+            job.insert("kind".into(), kind.into());
+        }
+        job
+    };
+    let sig = client.sign_job(&job(Some("transcribe")), "gpu-1").unwrap();
+    let mut signed = job(Some("transcribe"));
+    signed.insert("sig".into(), sig.into());
+    verify_job(&signer.key.public_hex(), &signed, "gpu-1").unwrap();
+    for (job, worker) in [(job(Some("transcribe")), "gpu-2"), (job(Some("mine-coins")), "gpu-1"), (job(None), "gpu-1")]
+    {
+        assert_eq!(client.sign_job(&job, worker).unwrap_err().code(), ErrorCode::SignerRefused, "{job:?} for {worker}");
+    }
+}

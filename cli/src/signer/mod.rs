@@ -58,6 +58,12 @@ pub struct Serve {
     /// Grant only these fact predicates; repeat for several (default: any predicate).
     #[arg(long = "allow-predicate", value_name = "NAME")]
     allow_predicate: Vec<String>,
+    /// Sign jobs only for this worker id; repeat for several (default: any worker).
+    #[arg(long = "allow-job-worker", value_name = "ID")]
+    allow_job_worker: Vec<String>,
+    /// Sign only jobs whose "kind" is this; repeat for several (default: any job).
+    #[arg(long = "allow-job-kind", value_name = "KIND")]
+    allow_job_kind: Vec<String>,
     /// Root key id written into minted tokens (for key rotation).
     #[arg(long, value_name = "N")]
     key_id: Option<u32>,
@@ -150,6 +156,9 @@ fn serve(args: &Serve) -> Result<()> {
         allowed_predicates: (!args.allow_predicate.is_empty())
             .then(|| args.allow_predicate.iter().cloned().collect::<BTreeSet<_>>()),
         allowed_uids: (!args.allow_uid.is_empty()).then(|| args.allow_uid.iter().copied().collect()),
+        allowed_job_workers: (!args.allow_job_worker.is_empty())
+            .then(|| args.allow_job_worker.iter().cloned().collect()),
+        allowed_job_kinds: (!args.allow_job_kind.is_empty()).then(|| args.allow_job_kind.iter().cloned().collect()),
     };
     let audit = args.audit_log.as_deref().map(|path| AuditLog::open(path, &key)).transpose()?;
     let listen = match (&args.socket, args.tcp) {

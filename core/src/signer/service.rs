@@ -25,6 +25,11 @@ pub struct SignerPolicy {
     /// Unix users allowed to ask (checked against the peer's credentials); `None` allows any peer
     /// that can open the socket.
     pub allowed_uids: Option<BTreeSet<u32>>,
+    /// Workers a job may be signed for (`sign_job`'s `worker_id`); `None` allows any.
+    pub allowed_job_workers: Option<BTreeSet<String>>,
+    /// Job kinds that may be signed (the job's `"kind"`, which must then be a string); `None`
+    /// allows any job.
+    pub allowed_job_kinds: Option<BTreeSet<String>>,
 }
 
 /// Who is asking, as the operating system reports it.
@@ -269,6 +274,15 @@ impl SignerService {
                     _ => return Err(Error::malformed("job must be an object")),
                 };
                 let worker_id = string_arg(args, "worker_id")?;
+                if self.policy.allowed_job_workers.as_ref().is_some_and(|workers| !workers.contains(worker_id)) {
+                    return Err(refused("jobs for this worker are not signed here"));
+                }
+                if let Some(kinds) = &self.policy.allowed_job_kinds {
+                    match job.get("kind") {
+                        Some(Value::String(kind)) if kinds.contains(kind) => {}
+                        _ => return Err(refused("jobs of this kind are not signed here")),
+                    }
+                }
                 let bytes = job_signing_bytes(job, worker_id)?;
                 let sig = sign_job(&self.key, job, worker_id)?;
                 let mut result = Map::new();
