@@ -43,7 +43,13 @@
  *           tc_proof, tc_bytes, tc_error, tc_batch_result) is immutable once created, and
  *           tc_verifier and tc_signer_client lock their own state: each may be used from several
  *           threads at once.
- *           Freeing a handle must not race with any other use of it. Functions keep no global state.
+ *           Freeing a handle must not race with any other use of it: the library cannot tell a
+ *           freed pointer from a live one, so a call in flight (or made later) on a freed handle is
+ *           a use-after-free, undefined behaviour (a crash at best), not an error. Free a handle
+ *           other threads use only once every one of them has returned from its last call on it
+ *           (join them, or wait for them as your shutdown does), and never pass it again; a
+ *           binding whose Close may run during calls must guard the pointer itself (the Go package
+ *           does: Close waits for calls in flight). Functions keep no global state.
  */
 
 
@@ -282,6 +288,11 @@ typedef struct tc_verifier_options {
   // at the requests one holder sends in `2 × max_skew_seconds + 1` s. Not used with Redis.
   bool has_replay_capacity_per_holder;
   size_t replay_capacity_per_holder;
+  // The Redis stores' circuit breaker, milliseconds (default 1000): after a Redis failure every
+  // request is STORE_UNAVAILABLE at once, without touching Redis, for this long; then one request
+  // at a time probes Redis, and the first that succeeds closes the breaker. 0, or more than a day,
+  // is MALFORMED_INPUT when `redis_url` is set.
+  uint32_t redis_retry_interval_ms;
 } tc_verifier_options;
 
 // One app fact predicate and its values (`lane("a")`, `lane("b")`, …). The predicate must be a
@@ -835,15 +846,15 @@ tc_status tc_authorize(const struct tc_token *token,
 // them: `has_replay_capacity_per_holder` false), a 10 000-token cache of at most 64 MiB, batches of
 // at most 1024 requests and 64 MiB of bodies, the stores in this process (`redis_url` NULL); for
 // Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 8 idle
-// connections.
+// connections, a 1000 ms retry interval after a failure.
 struct tc_verifier_options tc_verifier_options_default(void);
 
 // A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
 // initial revocation list. MALFORMED_INPUT for options out of range (a negative or non-finite
-// skew, a Redis URL that does not parse, a zero Redis timeout). Core takes each initial id in its
-// one spelling, as `tc_verifier_revoke` does (hex in upper case is the same id); an id that has
-// none (empty, whitespace or a control character in it, hex behind `0x`) is MALFORMED_INPUT and no
-// verifier is made. With Redis the initial revoked ids are added to the shared set now:
+// skew, a Redis URL that does not parse, a zero Redis timeout or retry interval). Core takes each
+// initial id in its one spelling, as `tc_verifier_revoke` does (hex in upper case is the same
+// id); an id that has none (empty, whitespace or a control character in it, hex behind `0x`) is
+// MALFORMED_INPUT and no verifier is made. With Redis the initial revoked ids are added to the shared set now:
 // STORE_UNAVAILABLE when Redis cannot take them. Without them, an unreachable Redis is not an
 // error here: each request is STORE_UNAVAILABLE until it answers.
 //

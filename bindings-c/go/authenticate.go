@@ -28,6 +28,16 @@ type AuthenticateOptions struct {
 func Authenticate(keys *IssuerKeys, proof *Proof, r Request, opts AuthenticateOptions) (*Token, Identity, error) {
 	defer runtime.KeepAlive(keys)
 	defer runtime.KeepAlive(proof)
+	keysC, err := keys.acquire()
+	if err != nil {
+		return nil, Identity{}, err
+	}
+	defer keys.release(keysC)
+	proofC, err := proof.acquire()
+	if err != nil {
+		return nil, Identity{}, err
+	}
+	defer proof.release(proofC)
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	req := cRequest(&pin, &r)
@@ -40,7 +50,7 @@ func Authenticate(keys *IssuerKeys, proof *Proof, r Request, opts AuthenticateOp
 	var token *C.tc_token
 	var identity *C.tc_identity
 	var cerr *C.tc_error
-	status := C.tc_authenticate(keys.handle(), proof.handle(), &req, &revoked[0], C.size_t(len(opts.Revoked)), &options,
+	status := C.tc_authenticate(keysC, proofC, &req, &revoked[0], C.size_t(len(opts.Revoked)), &options,
 		&token, &identity, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return nil, Identity{}, err

@@ -129,12 +129,21 @@ func (v *Verifier) authenticateBatch(reqs []BatchRequest, now *float64, guess in
 	defer runtime.KeepAlive(reqs) // and so every Proof it holds
 	var pin runtime.Pinner
 	defer pin.Unpin()
+	vC, err := v.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer v.release(vC)
 	proofs := make([]*C.tc_proof, len(reqs))
 	requests := make([]C.tc_request, len(reqs))
-	for i := range reqs {
-		if reqs[i].Proof != nil {
-			proofs[i] = reqs[i].Proof.ptr
+	defer func() {
+		for i := range reqs {
+			reqs[i].Proof.release(proofs[i])
 		}
+	}()
+	for i := range reqs {
+		// a closed Proof reaches C as NULL: that request's ErrMalformedInput, as a nil one is
+		proofs[i], _ = reqs[i].Proof.acquire()
 		requests[i] = cRequest(&pin, &reqs[i].Request)
 	}
 	items := make([]C.tc_go_batch_item, len(reqs))
@@ -142,7 +151,7 @@ func (v *Verifier) authenticateBatch(reqs []BatchRequest, now *float64, guess in
 	var needed C.size_t
 	var kept *C.tc_batch_result
 	var cerr *C.tc_error
-	status := C.tc_go_authenticate_batch(v.handle(), &proofs[0], &requests[0], C.size_t(len(reqs)), cNow(now), &items[0],
+	status := C.tc_go_authenticate_batch(vC, &proofs[0], &requests[0], C.size_t(len(reqs)), cNow(now), &items[0],
 		(*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &needed, &kept, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return nil, err

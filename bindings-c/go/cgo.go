@@ -2,8 +2,11 @@
 // with pkg-config). It converts types and errors only: every rule lives in the core.
 //
 // Handles (IssuerKey, WorkerKey, IssuerKeys, Token, Proof) are immutable and safe for concurrent
-// use; Verifier and SignerClient lock their own state and are shared by goroutines too. Each owns native memory, released when the handle is garbage collected or, deterministically,
-// by Close; Close must not race with other use of the same handle. Errors are *Error values whose
+// use; Verifier and SignerClient lock their own state and are shared by goroutines too. Each owns
+// native memory, released when the handle is garbage collected or, deterministically, by Close.
+// Close may run while other goroutines use the handle: it refuses calls that start after it
+// (ErrMalformedInput, "… is closed"), waits for the calls in flight to return, then frees the
+// memory, once; a second Close does nothing. Errors are *Error values whose
 // Code works with errors.Is: errors.Is(err, trustcore.ErrDenied).
 package trustcore
 
@@ -98,54 +101,97 @@ func Version() string { return C.GoString(C.tc_version()) }
 // NowSeconds is the core's clock: seconds since the epoch, for `now` arguments.
 func NowSeconds() float64 { return float64(C.tc_now_seconds()) }
 
-// handle is the native pointer of a handle, NULL for a nil one: the C ABI refuses a NULL handle with
-// MALFORMED_INPUT (as it does a closed one), so a nil *Proof (say) is an error, never a nil
-// dereference in Go.
-func (k *IssuerKey) handle() *C.tc_issuer_key {
-	if k == nil {
-		return nil
+// Each handle's acquire and release (see native): a nil handle acquires NULL, which the C ABI refuses
+// with MALFORMED_INPUT, so a nil *Proof (say) is an error, never a nil dereference in Go; a closed
+// one acquires the closed-handle error (also ErrMalformedInput) and reaches no C at all.
+
+func (h *IssuerKey) acquire() (*C.tc_issuer_key, error) {
+	if h == nil {
+		return nil, nil
 	}
-	return k.ptr
+	return h.n.acquire("IssuerKey")
 }
 
-func (k *WorkerKey) handle() *C.tc_worker_key {
-	if k == nil {
-		return nil
+func (h *IssuerKey) release(p *C.tc_issuer_key) {
+	if h != nil {
+		h.n.release(p)
 	}
-	return k.ptr
 }
 
-func (k *IssuerKeys) handle() *C.tc_issuer_keys {
-	if k == nil {
-		return nil
+func (h *WorkerKey) acquire() (*C.tc_worker_key, error) {
+	if h == nil {
+		return nil, nil
 	}
-	return k.ptr
+	return h.n.acquire("WorkerKey")
 }
 
-func (p *Proof) handle() *C.tc_proof {
-	if p == nil {
-		return nil
+func (h *WorkerKey) release(p *C.tc_worker_key) {
+	if h != nil {
+		h.n.release(p)
 	}
-	return p.ptr
 }
 
-func (t *Token) handle() *C.tc_token {
-	if t == nil {
-		return nil
+func (h *IssuerKeys) acquire() (*C.tc_issuer_keys, error) {
+	if h == nil {
+		return nil, nil
 	}
-	return t.ptr
+	return h.n.acquire("IssuerKeys")
 }
 
-func (v *Verifier) handle() *C.tc_verifier {
-	if v == nil {
-		return nil
+func (h *IssuerKeys) release(p *C.tc_issuer_keys) {
+	if h != nil {
+		h.n.release(p)
 	}
-	return v.ptr
 }
 
-func (c *SignerClient) handle() *C.tc_signer_client {
-	if c == nil {
-		return nil
+func (h *Proof) acquire() (*C.tc_proof, error) {
+	if h == nil {
+		return nil, nil
 	}
-	return c.ptr
+	return h.n.acquire("Proof")
+}
+
+func (h *Proof) release(p *C.tc_proof) {
+	if h != nil {
+		h.n.release(p)
+	}
+}
+
+func (h *Token) acquire() (*C.tc_token, error) {
+	if h == nil {
+		return nil, nil
+	}
+	return h.n.acquire("Token")
+}
+
+func (h *Token) release(p *C.tc_token) {
+	if h != nil {
+		h.n.release(p)
+	}
+}
+
+func (h *Verifier) acquire() (*C.tc_verifier, error) {
+	if h == nil {
+		return nil, nil
+	}
+	return h.n.acquire("Verifier")
+}
+
+func (h *Verifier) release(p *C.tc_verifier) {
+	if h != nil {
+		h.n.release(p)
+	}
+}
+
+func (h *SignerClient) acquire() (*C.tc_signer_client, error) {
+	if h == nil {
+		return nil, nil
+	}
+	return h.n.acquire("SignerClient")
+}
+
+func (h *SignerClient) release(p *C.tc_signer_client) {
+	if h != nil {
+		h.n.release(p)
+	}
 }

@@ -12,13 +12,13 @@ import (
 
 // IssuerKeys is the issuer public key (or keys, for rotation) a verifier trusts.
 type IssuerKeys struct {
-	ptr     *C.tc_issuer_keys
-	cleanup runtime.Cleanup
+	n native[*C.tc_issuer_keys]
 }
 
 func newIssuerKeys(p *C.tc_issuer_keys) *IssuerKeys {
-	k := &IssuerKeys{ptr: p}
-	k.cleanup = runtime.AddCleanup(k, func(p *C.tc_issuer_keys) { C.tc_issuer_keys_free(p) }, p)
+	k := &IssuerKeys{}
+	k.n.ptr = p
+	k.n.cleanup = runtime.AddCleanup(k, func(p *C.tc_issuer_keys) { C.tc_issuer_keys_free(p) }, p)
 	return k
 }
 
@@ -58,9 +58,7 @@ func TrustIssuersByKeyID(publicHexByID map[uint32]string) (*IssuerKeys, error) {
 
 // Close releases the keys now (see IssuerKey.Close).
 func (k *IssuerKeys) Close() {
-	if k != nil && k.ptr != nil {
-		k.cleanup.Stop()
-		C.tc_issuer_keys_free(k.ptr)
-		k.ptr = nil
+	if k != nil {
+		k.n.close(func(p *C.tc_issuer_keys) { C.tc_issuer_keys_free(p) })
 	}
 }

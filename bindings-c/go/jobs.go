@@ -14,10 +14,15 @@ import (
 // signature (hex) to store as the job's "sig".
 func (k *IssuerKey) SignJob(job json.RawMessage, workerID string) (string, error) {
 	defer runtime.KeepAlive(k)
+	kC, err := k.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer k.release(kC)
 	jp, jn := cTextBytes(job)
 	wp, wn := cText(workerID)
 	return buffer(C.TC_SIGNATURE_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_sign_job(k.handle(), jp, jn, wp, wn, b, l, n, e)
+		return C.tc_sign_job(kC, jp, jn, wp, wn, b, l, n, e)
 	})
 }
 

@@ -10,25 +10,25 @@ import "runtime"
 // IssuerKey is the issuer's private key (the Biscuit root key and the job signer). The native seed
 // is wiped when the key is closed or collected.
 type IssuerKey struct {
-	ptr     *C.tc_issuer_key
-	cleanup runtime.Cleanup
+	n native[*C.tc_issuer_key]
 }
 
 // WorkerKey is a holder's private key: it signs each request's proof of possession.
 type WorkerKey struct {
-	ptr     *C.tc_worker_key
-	cleanup runtime.Cleanup
+	n native[*C.tc_worker_key]
 }
 
 func newIssuerKey(p *C.tc_issuer_key) *IssuerKey {
-	k := &IssuerKey{ptr: p}
-	k.cleanup = runtime.AddCleanup(k, func(p *C.tc_issuer_key) { C.tc_issuer_key_free(p) }, p)
+	k := &IssuerKey{}
+	k.n.ptr = p
+	k.n.cleanup = runtime.AddCleanup(k, func(p *C.tc_issuer_key) { C.tc_issuer_key_free(p) }, p)
 	return k
 }
 
 func newWorkerKey(p *C.tc_worker_key) *WorkerKey {
-	k := &WorkerKey{ptr: p}
-	k.cleanup = runtime.AddCleanup(k, func(p *C.tc_worker_key) { C.tc_worker_key_free(p) }, p)
+	k := &WorkerKey{}
+	k.n.ptr = p
+	k.n.cleanup = runtime.AddCleanup(k, func(p *C.tc_worker_key) { C.tc_worker_key_free(p) }, p)
 	return k
 }
 
@@ -67,26 +67,36 @@ func IssuerKeyFromSeed(seed []byte) (*IssuerKey, error) {
 // PublicHex is the issuer public key as 64 hex digits.
 func (k *IssuerKey) PublicHex() (string, error) {
 	defer runtime.KeepAlive(k)
+	kC, err := k.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer k.release(kC)
 	return buffer(C.TC_KEY_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_issuer_key_public_hex(k.handle(), b, l, n, e)
+		return C.tc_issuer_key_public_hex(kC, b, l, n, e)
 	})
 }
 
 // SecretHex is the private seed as 64 hex digits. Handle with care.
 func (k *IssuerKey) SecretHex() (string, error) {
 	defer runtime.KeepAlive(k)
+	kC, err := k.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer k.release(kC)
 	return buffer(C.TC_KEY_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_issuer_key_secret_hex(k.handle(), b, l, n, e)
+		return C.tc_issuer_key_secret_hex(kC, b, l, n, e)
 	})
 }
 
-// Close wipes and releases the key now; later calls fail with MALFORMED_INPUT. Idempotent, but it
-// must not race with other use of the key.
+// Close wipes and releases the key now. It may run while other goroutines use the key: calls that
+// start after it fail with ErrMalformedInput ("IssuerKey is closed") without reaching the library,
+// and it waits for the calls in flight to return before it frees anything. Idempotent: a second
+// Close does nothing (nor does Close on a nil handle).
 func (k *IssuerKey) Close() {
-	if k != nil && k.ptr != nil {
-		k.cleanup.Stop()
-		C.tc_issuer_key_free(k.ptr)
-		k.ptr = nil
+	if k != nil {
+		k.n.close(func(p *C.tc_issuer_key) { C.tc_issuer_key_free(p) })
 	}
 }
 
@@ -125,24 +135,32 @@ func WorkerKeyFromSeed(seed []byte) (*WorkerKey, error) {
 // PublicHex is the holder public key as 64 hex digits.
 func (k *WorkerKey) PublicHex() (string, error) {
 	defer runtime.KeepAlive(k)
+	kC, err := k.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer k.release(kC)
 	return buffer(C.TC_KEY_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_worker_key_public_hex(k.handle(), b, l, n, e)
+		return C.tc_worker_key_public_hex(kC, b, l, n, e)
 	})
 }
 
 // SecretHex is the private seed as 64 hex digits. Handle with care.
 func (k *WorkerKey) SecretHex() (string, error) {
 	defer runtime.KeepAlive(k)
+	kC, err := k.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer k.release(kC)
 	return buffer(C.TC_KEY_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-		return C.tc_worker_key_secret_hex(k.handle(), b, l, n, e)
+		return C.tc_worker_key_secret_hex(kC, b, l, n, e)
 	})
 }
 
 // Close wipes and releases the key now (see IssuerKey.Close).
 func (k *WorkerKey) Close() {
-	if k != nil && k.ptr != nil {
-		k.cleanup.Stop()
-		C.tc_worker_key_free(k.ptr)
-		k.ptr = nil
+	if k != nil {
+		k.n.close(func(p *C.tc_worker_key) { C.tc_worker_key_free(p) })
 	}
 }

@@ -30,6 +30,11 @@ type MintRequest struct {
 // Mint mints a token (URL-safe base64) bound to the holder's key.
 func (k *IssuerKey) Mint(r MintRequest) (string, error) {
 	defer runtime.KeepAlive(k)
+	kC, err := k.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer k.release(kC)
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	facts := cFacts(&pin, r.Facts)
@@ -44,7 +49,7 @@ func (k *IssuerKey) Mint(r MintRequest) (string, error) {
 	}
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_mint_biscuit(k.handle(), &req, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_mint_biscuit(kC, &req, &out, &cerr), cerr); err != nil {
 		return "", err
 	}
 	return string(takeBytes(out)), nil

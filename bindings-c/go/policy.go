@@ -142,13 +142,18 @@ func (l *Limits) orDefault() C.tc_limits {
 // limits (nil = defaults) or the run is past them, ErrMalformedInput for a bad name or policy.
 func (t *Token) CheckPolicy(facts []Pair, allow string, now float64, limits *Limits) error {
 	defer runtime.KeepAlive(t)
+	tC, err := t.acquire()
+	if err != nil {
+		return err
+	}
+	defer t.release(tC)
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	cf := cPairs(&pin, facts)
 	al, alLen := cText(allow)
 	cl := limits.orDefault()
 	var cerr *C.tc_error
-	return toError(C.tc_check_policy(t.handle(), &cf[0], C.size_t(len(facts)), al, alLen, C.double(now), &cl, &cerr), cerr)
+	return toError(C.tc_check_policy(tC, &cf[0], C.size_t(len(facts)), al, alLen, C.double(now), &cl, &cerr), cerr)
 }
 
 // AuthorizeOptions tune Authorize. A nil Now adds no time fact; nil Limits means the defaults.
@@ -162,6 +167,11 @@ type AuthorizeOptions struct {
 // the index of the allow policy that matched.
 func (t *Token) Authorize(code string, opts AuthorizeOptions) (int, error) {
 	defer runtime.KeepAlive(t)
+	tC, err := t.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer t.release(tC)
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	cd, cdLen := cText(code)
@@ -174,7 +184,7 @@ func (t *Token) Authorize(code string, opts AuthorizeOptions) (int, error) {
 	}
 	var policy C.size_t
 	var cerr *C.tc_error
-	status := C.tc_authorize(t.handle(), cd, cdLen, now, &cl, &externs[0], C.size_t(len(opts.ExternFunctions)), &policy, &cerr)
+	status := C.tc_authorize(tC, cd, cdLen, now, &cl, &externs[0], C.size_t(len(opts.ExternFunctions)), &policy, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return 0, err
 	}

@@ -67,13 +67,13 @@ func CanonicalRequest(r Request, timestamp, nonce string) ([]byte, error) {
 
 // Proof is what a holder attaches to a request: token, signature (hex), timestamp and nonce.
 type Proof struct {
-	ptr     *C.tc_proof
-	cleanup runtime.Cleanup
+	n native[*C.tc_proof]
 }
 
 func newProof(p *C.tc_proof) *Proof {
-	pr := &Proof{ptr: p}
-	pr.cleanup = runtime.AddCleanup(pr, func(p *C.tc_proof) { C.tc_proof_free(p) }, p)
+	pr := &Proof{}
+	pr.n.ptr = p
+	pr.n.cleanup = runtime.AddCleanup(pr, func(p *C.tc_proof) { C.tc_proof_free(p) }, p)
 	return pr
 }
 
@@ -81,6 +81,11 @@ func newProof(p *C.tc_proof) *Proof {
 // send with token.
 func (k *WorkerKey) MakeProof(token string, r Request, timestamp, nonce string) (*Proof, error) {
 	defer runtime.KeepAlive(k)
+	kC, err := k.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer k.release(kC)
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	req := cRequest(&pin, &r)
@@ -89,7 +94,7 @@ func (k *WorkerKey) MakeProof(token string, r Request, timestamp, nonce string) 
 	nc, ncLen := cText(nonce)
 	var out *C.tc_proof
 	var cerr *C.tc_error
-	status := C.tc_make_proof(k.handle(), tok, tokLen, &req, ts, tsLen, nc, ncLen, &out, &cerr)
+	status := C.tc_make_proof(kC, tok, tokLen, &req, ts, tsLen, nc, ncLen, &out, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return nil, err
 	}
@@ -169,38 +174,56 @@ func proofFrom(pairs []Pair, headers bool) (*Proof, error) {
 // Token is the proof's token (base64).
 func (p *Proof) Token() string {
 	defer runtime.KeepAlive(p)
-	return goText(C.tc_proof_token(p.handle()))
+	pC, _ := p.acquire()
+	defer p.release(pC)
+	return goText(C.tc_proof_token(pC))
 }
 
 // Signature is the proof's signature (hex).
 func (p *Proof) Signature() string {
 	defer runtime.KeepAlive(p)
-	return goText(C.tc_proof_signature(p.handle()))
+	pC, _ := p.acquire()
+	defer p.release(pC)
+	return goText(C.tc_proof_signature(pC))
 }
 
 // Timestamp is the proof's timestamp, as sent.
 func (p *Proof) Timestamp() string {
 	defer runtime.KeepAlive(p)
-	return goText(C.tc_proof_timestamp(p.handle()))
+	pC, _ := p.acquire()
+	defer p.release(pC)
+	return goText(C.tc_proof_timestamp(pC))
 }
 
 // Nonce is the proof's nonce, as sent.
 func (p *Proof) Nonce() string {
 	defer runtime.KeepAlive(p)
-	return goText(C.tc_proof_nonce(p.handle()))
+	pC, _ := p.acquire()
+	defer p.release(pC)
+	return goText(C.tc_proof_nonce(pC))
 }
 
 // Headers are the four HTTP headers that carry this proof, in order.
 func (p *Proof) Headers() ([]Pair, error) {
+	pC, err := p.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer p.release(pC)
 	return p.pairs(func(i C.size_t, n, v *C.tc_str, e **C.tc_error) C.tc_status {
-		return C.tc_proof_header(p.handle(), i, n, v, e)
+		return C.tc_proof_header(pC, i, n, v, e)
 	})
 }
 
 // Query is the same proof as query parameters (token, sig, ts, nonce).
 func (p *Proof) Query() ([]Pair, error) {
+	pC, err := p.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer p.release(pC)
 	return p.pairs(func(i C.size_t, n, v *C.tc_str, e **C.tc_error) C.tc_status {
-		return C.tc_proof_query_param(p.handle(), i, n, v, e)
+		return C.tc_proof_query_param(pC, i, n, v, e)
 	})
 }
 
@@ -220,9 +243,7 @@ func (p *Proof) pairs(get func(C.size_t, *C.tc_str, *C.tc_str, **C.tc_error) C.t
 
 // Close releases the proof now (see IssuerKey.Close).
 func (p *Proof) Close() {
-	if p != nil && p.ptr != nil {
-		p.cleanup.Stop()
-		C.tc_proof_free(p.ptr)
-		p.ptr = nil
+	if p != nil {
+		p.n.close(func(p *C.tc_proof) { C.tc_proof_free(p) })
 	}
 }

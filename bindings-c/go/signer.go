@@ -18,8 +18,7 @@ import (
 // codes (ErrSignerRefused for its policy, ErrMalformedInput for bad arguments); a signer that
 // cannot be reached, or does not answer within the request timeout, is ErrSignerUnavailable.
 type SignerClient struct {
-	ptr     *C.tc_signer_client
-	cleanup runtime.Cleanup
+	n native[*C.tc_signer_client]
 }
 
 // SignerMintRequest says what the signer should mint: MintRequest without the root key id (the
@@ -66,8 +65,9 @@ func NewSignerClient(address string, connectTimeout, requestTimeout time.Duratio
 	if err := toError(status, cerr); err != nil {
 		return nil, err
 	}
-	c := &SignerClient{ptr: out}
-	c.cleanup = runtime.AddCleanup(c, func(p *C.tc_signer_client) { C.tc_signer_client_free(p) }, out)
+	c := &SignerClient{}
+	c.n.ptr = out
+	c.n.cleanup = runtime.AddCleanup(c, func(p *C.tc_signer_client) { C.tc_signer_client_free(p) }, out)
 	return c, nil
 }
 
@@ -75,11 +75,16 @@ func NewSignerClient(address string, connectTimeout, requestTimeout time.Duratio
 // signer has none).
 func (c *SignerClient) PublicKey() (publicHex string, keyID *uint32, err error) {
 	defer runtime.KeepAlive(c)
+	cC, err := c.acquire()
+	if err != nil {
+		return "", nil, err
+	}
+	defer c.release(cC)
 	var out *C.tc_bytes
 	var has C.bool
 	var id C.uint32_t
 	var cerr *C.tc_error
-	if err := toError(C.tc_signer_client_public_key(c.handle(), &out, &has, &id, &cerr), cerr); err != nil {
+	if err := toError(C.tc_signer_client_public_key(cC, &out, &has, &id, &cerr), cerr); err != nil {
 		return "", nil, err
 	}
 	publicHex = string(takeBytes(out))
@@ -94,6 +99,11 @@ func (c *SignerClient) PublicKey() (publicHex string, keyID *uint32, err error) 
 // ErrSignerRefused for a predicate it does not grant or an expiry past its maximum ttl.
 func (c *SignerClient) Mint(r SignerMintRequest) (MintedToken, error) {
 	defer runtime.KeepAlive(c)
+	cC, err := c.acquire()
+	if err != nil {
+		return MintedToken{}, err
+	}
+	defer c.release(cC)
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	facts := cFacts(&pin, r.Facts)
@@ -109,7 +119,7 @@ func (c *SignerClient) Mint(r SignerMintRequest) (MintedToken, error) {
 	var token, revocationID *C.tc_bytes
 	var expiresAt C.uint64_t
 	var cerr *C.tc_error
-	status := C.tc_signer_client_mint(c.handle(), &req, &token, &revocationID, &expiresAt, &cerr)
+	status := C.tc_signer_client_mint(cC, &req, &token, &revocationID, &expiresAt, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return MintedToken{}, err
 	}
@@ -121,11 +131,16 @@ func (c *SignerClient) Mint(r SignerMintRequest) (MintedToken, error) {
 // returns the signature (hex) to store as the job's "sig", as IssuerKey.SignJob does in-process.
 func (c *SignerClient) SignJob(job json.RawMessage, workerID string) (string, error) {
 	defer runtime.KeepAlive(c)
+	cC, err := c.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer c.release(cC)
 	jp, jn := cTextBytes(job)
 	wp, wn := cText(workerID)
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_signer_client_sign_job(c.handle(), jp, jn, wp, wn, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_signer_client_sign_job(cC, jp, jn, wp, wn, &out, &cerr), cerr); err != nil {
 		return "", err
 	}
 	return string(takeBytes(out)), nil
@@ -135,20 +150,23 @@ func (c *SignerClient) SignJob(job json.RawMessage, workerID string) (string, er
 // "version", and "audit" (its audit log's entries and head, or null without one).
 func (c *SignerClient) Health() (json.RawMessage, error) {
 	defer runtime.KeepAlive(c)
+	cC, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer c.release(cC)
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_signer_client_health(c.handle(), &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_signer_client_health(cC, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return takeBytes(out), nil
 }
 
-// Close releases the client and its connections now (see IssuerKey.Close); it must not race with a
-// call in flight.
+// Close releases the client and its connections now (see IssuerKey.Close): it waits for the calls
+// in flight (a request waits at most the request timeout), and later ones are ErrMalformedInput.
 func (c *SignerClient) Close() {
-	if c != nil && c.ptr != nil {
-		c.cleanup.Stop()
-		C.tc_signer_client_free(c.ptr)
-		c.ptr = nil
+	if c != nil {
+		c.n.close(func(p *C.tc_signer_client) { C.tc_signer_client_free(p) })
 	}
 }

@@ -16,8 +16,7 @@ import "runtime"
 
 // Token is a Biscuit whose signatures verified against a trusted issuer key.
 type Token struct {
-	ptr     *C.tc_token
-	cleanup runtime.Cleanup
+	n native[*C.tc_token]
 }
 
 // Identity is the holder a token binds: identifiers, not capabilities.
@@ -28,8 +27,9 @@ type Identity struct {
 }
 
 func newToken(p *C.tc_token) *Token {
-	t := &Token{ptr: p}
-	t.cleanup = runtime.AddCleanup(t, func(p *C.tc_token) { C.tc_token_free(p) }, p)
+	t := &Token{}
+	t.n.ptr = p
+	t.n.cleanup = runtime.AddCleanup(t, func(p *C.tc_token) { C.tc_token_free(p) }, p)
 	return t
 }
 
@@ -45,10 +45,15 @@ func takeIdentity(p *C.tc_identity) Identity {
 // one longer than the default MaxTokenBytes (32 KiB) is ErrLimitExceeded before it is decoded.
 func ParseToken(keys *IssuerKeys, token string) (*Token, error) {
 	defer runtime.KeepAlive(keys)
+	keysC, err := keys.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer keys.release(keysC)
 	p, n := cText(token)
 	var out *C.tc_token
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_parse(keys.handle(), p, n, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_parse(keysC, p, n, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return newToken(out), nil
@@ -57,10 +62,15 @@ func ParseToken(keys *IssuerKeys, token string) (*Token, error) {
 // ParseTokenBytes parses a token from its raw (protobuf) bytes, verifying it as ParseToken.
 func ParseTokenBytes(keys *IssuerKeys, token []byte) (*Token, error) {
 	defer runtime.KeepAlive(keys)
+	keysC, err := keys.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer keys.release(keysC)
 	p, n := cBytes(token)
 	var out *C.tc_token
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_parse_bytes(keys.handle(), p, n, &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_parse_bytes(keysC, p, n, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return newToken(out), nil
@@ -69,18 +79,25 @@ func ParseTokenBytes(keys *IssuerKeys, token []byte) (*Token, error) {
 // BlockCount is the number of blocks (the authority block plus attenuation blocks).
 func (t *Token) BlockCount() int {
 	defer runtime.KeepAlive(t)
-	return int(C.tc_token_block_count(t.handle()))
+	tC, _ := t.acquire()
+	defer t.release(tC)
+	return int(C.tc_token_block_count(tC))
 }
 
 // BlockSource is block i's Datalog exactly as Biscuit prints it.
 func (t *Token) BlockSource(i int) (string, error) {
 	defer runtime.KeepAlive(t)
+	tC, err := t.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer t.release(tC)
 	if i < 0 {
 		return "", &Error{Code: MalformedInput, Message: "negative block index"}
 	}
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_block_source(t.handle(), C.size_t(i), &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_block_source(tC, C.size_t(i), &out, &cerr), cerr); err != nil {
 		return "", err
 	}
 	return string(takeBytes(out)), nil
@@ -89,11 +106,16 @@ func (t *Token) BlockSource(i int) (string, error) {
 // RevocationIDs are the blocks' revocation ids (hex), in block order.
 func (t *Token) RevocationIDs() ([]string, error) {
 	defer runtime.KeepAlive(t)
+	tC, err := t.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer t.release(tC)
 	count := t.BlockCount()
 	ids := make([]string, 0, count)
 	for i := 0; i < count; i++ {
 		id, err := buffer(C.TC_SIGNATURE_HEX_SIZE, func(b *C.char, l C.size_t, n *C.size_t, e **C.tc_error) C.tc_status {
-			return C.tc_token_revocation_id(t.handle(), C.size_t(i), b, l, n, e)
+			return C.tc_token_revocation_id(tC, C.size_t(i), b, l, n, e)
 		})
 		if err != nil {
 			return nil, err
@@ -106,17 +128,24 @@ func (t *Token) RevocationIDs() ([]string, error) {
 // RootKeyID is the root key id the token names, if any (key rotation).
 func (t *Token) RootKeyID() (uint32, bool) {
 	defer runtime.KeepAlive(t)
+	tC, _ := t.acquire()
+	defer t.release(tC)
 	var id C.uint32_t
-	ok := bool(C.tc_token_root_key_id(t.handle(), &id))
+	ok := bool(C.tc_token_root_key_id(tC, &id))
 	return uint32(id), ok
 }
 
 // Base64 is the token as URL-safe base64.
 func (t *Token) Base64() (string, error) {
 	defer runtime.KeepAlive(t)
+	tC, err := t.acquire()
+	if err != nil {
+		return "", err
+	}
+	defer t.release(tC)
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_to_base64(t.handle(), &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_to_base64(tC, &out, &cerr), cerr); err != nil {
 		return "", err
 	}
 	return string(takeBytes(out)), nil
@@ -125,9 +154,14 @@ func (t *Token) Base64() (string, error) {
 // Bytes is the token's raw (protobuf) form.
 func (t *Token) Bytes() ([]byte, error) {
 	defer runtime.KeepAlive(t)
+	tC, err := t.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer t.release(tC)
 	var out *C.tc_bytes
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_to_bytes(t.handle(), &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_to_bytes(tC, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
 	return takeBytes(out), nil
@@ -137,9 +171,14 @@ func (t *Token) Bytes() ([]byte, error) {
 // holder key and one revocation id), read from the facts the issuer wrote: no Datalog runs.
 func (t *Token) Identity() (Identity, error) {
 	defer runtime.KeepAlive(t)
+	tC, err := t.acquire()
+	if err != nil {
+		return Identity{}, err
+	}
+	defer t.release(tC)
 	var out *C.tc_identity
 	var cerr *C.tc_error
-	if err := toError(C.tc_token_identity(t.handle(), &out, &cerr), cerr); err != nil {
+	if err := toError(C.tc_token_identity(tC, &out, &cerr), cerr); err != nil {
 		return Identity{}, err
 	}
 	return takeIdentity(out), nil
@@ -147,9 +186,7 @@ func (t *Token) Identity() (Identity, error) {
 
 // Close releases the token now (see IssuerKey.Close).
 func (t *Token) Close() {
-	if t != nil && t.ptr != nil {
-		t.cleanup.Stop()
-		C.tc_token_free(t.ptr)
-		t.ptr = nil
+	if t != nil {
+		t.n.close(func(p *C.tc_token) { C.tc_token_free(p) })
 	}
 }

@@ -27,8 +27,7 @@ import (
 // does not answer in time, makes requests fail with ErrStoreUnavailable, never pass; service
 // resumes by itself when Redis returns.
 type Verifier struct {
-	ptr     *C.tc_verifier
-	cleanup runtime.Cleanup
+	n native[*C.tc_verifier]
 }
 
 // VerifierOptions are a verifier's settings; the zero value of a field keeps the core's default
@@ -48,7 +47,7 @@ type VerifierOptions struct {
 	ReplayCapacity int
 	// ReplayCapacityPerHolder is the most (holder, nonce) pairs one holder may hold in the in-process
 	// store (unused with Redis): nil keeps the core's share, a quarter of ReplayCapacity (at least 1);
-	// a set value is passed as it is (0 included: every request refused; a negative one counts as 0).
+	// a set value is passed as it is (at least 1: 0 or a negative one is ErrMalformedInput, from core).
 	// Past its share a holder's requests fail with ErrLimitExceeded until its entries expire, while
 	// other holders are served. Size it at the requests one holder sends in 2 × MaxSkewSeconds + 1 s.
 	ReplayCapacityPerHolder *int
@@ -89,12 +88,22 @@ type RedisOptions struct {
 	CommandTimeout time.Duration
 	// MaxIdle is how many idle connections are kept for reuse (default 8); negative keeps none.
 	MaxIdle int
+	// RetryInterval is the stores' circuit breaker (default 1 s): after a Redis failure every
+	// request fails with ErrStoreUnavailable at once, without touching Redis, for this long; then one
+	// request at a time probes Redis, and the first that succeeds closes the breaker. Negative, or
+	// more than a day, is ErrMalformedInput; under a millisecond counts as one.
+	RetryInterval time.Duration
 }
 
 // NewVerifier makes a verifier trusting keys. With Redis, nothing connects here unless there are
 // Revoked ids to write: an unreachable Redis makes each request fail with ErrStoreUnavailable.
 func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 	defer runtime.KeepAlive(keys)
+	keysC, err := keys.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer keys.release(keysC)
 	options := C.tc_verifier_options_default()
 	if opts.MaxSkewSeconds != 0 {
 		options.max_skew_seconds = C.double(opts.MaxSkewSeconds)
@@ -150,6 +159,9 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 		if r.CommandTimeout != 0 {
 			options.redis_command_timeout_ms = millis(r.CommandTimeout)
 		}
+		if r.RetryInterval != 0 {
+			options.redis_retry_interval_ms = millis(r.RetryInterval)
+		}
 		switch {
 		case r.MaxIdle > 0:
 			options.redis_max_idle = C.size_t(r.MaxIdle)
@@ -160,12 +172,13 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 	revoked := cStrs(&pin, opts.Revoked)
 	var out *C.tc_verifier
 	var cerr *C.tc_error
-	status := C.tc_verifier_new(keys.handle(), &options, &revoked[0], C.size_t(len(opts.Revoked)), &out, &cerr)
+	status := C.tc_verifier_new(keysC, &options, &revoked[0], C.size_t(len(opts.Revoked)), &out, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return nil, err
 	}
-	v := &Verifier{ptr: out}
-	v.cleanup = runtime.AddCleanup(v, func(p *C.tc_verifier) { C.tc_verifier_free(p) }, out)
+	v := &Verifier{}
+	v.n.ptr = out
+	v.n.cleanup = runtime.AddCleanup(v, func(p *C.tc_verifier) { C.tc_verifier_free(p) }, out)
 	return v, nil
 }
 
@@ -185,13 +198,23 @@ func cNow(now *float64) *C.double {
 func (v *Verifier) Authenticate(proof *Proof, r Request, now *float64) (*Token, Identity, error) {
 	defer runtime.KeepAlive(v)
 	defer runtime.KeepAlive(proof)
+	vC, err := v.acquire()
+	if err != nil {
+		return nil, Identity{}, err
+	}
+	defer v.release(vC)
+	proofC, err := proof.acquire()
+	if err != nil {
+		return nil, Identity{}, err
+	}
+	defer proof.release(proofC)
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	req := cRequest(&pin, &r)
 	var token *C.tc_token
 	var identity *C.tc_identity
 	var cerr *C.tc_error
-	status := C.tc_verifier_authenticate(v.handle(), proof.handle(), &req, cNow(now), &token, &identity, &cerr)
+	status := C.tc_verifier_authenticate(vC, proofC, &req, cNow(now), &token, &identity, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return nil, Identity{}, err
 	}
@@ -202,12 +225,22 @@ func (v *Verifier) Authenticate(proof *Proof, r Request, now *float64) (*Token, 
 func (v *Verifier) CheckPolicy(t *Token, facts []Pair, allow string, now *float64) error {
 	defer runtime.KeepAlive(v)
 	defer runtime.KeepAlive(t)
+	vC, err := v.acquire()
+	if err != nil {
+		return err
+	}
+	defer v.release(vC)
+	tC, err := t.acquire()
+	if err != nil {
+		return err
+	}
+	defer t.release(tC)
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	cf := cPairs(&pin, facts)
 	al, alLen := cText(allow)
 	var cerr *C.tc_error
-	status := C.tc_verifier_check_policy(v.handle(), t.handle(), &cf[0], C.size_t(len(facts)), al, alLen, cNow(now), &cerr)
+	status := C.tc_verifier_check_policy(vC, tC, &cf[0], C.size_t(len(facts)), al, alLen, cNow(now), &cerr)
 	return toError(status, cerr)
 }
 
@@ -216,13 +249,23 @@ func (v *Verifier) CheckPolicy(t *Token, facts []Pair, allow string, now *float6
 func (v *Verifier) Authorize(t *Token, code string, now *float64, externFunctions []string) (int, error) {
 	defer runtime.KeepAlive(v)
 	defer runtime.KeepAlive(t)
+	vC, err := v.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer v.release(vC)
+	tC, err := t.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer t.release(tC)
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	cd, cdLen := cText(code)
 	externs := cStrs(&pin, externFunctions)
 	var policy C.size_t
 	var cerr *C.tc_error
-	status := C.tc_verifier_authorize(v.handle(), t.handle(), cd, cdLen, cNow(now), &externs[0], C.size_t(len(externFunctions)),
+	status := C.tc_verifier_authorize(vC, tC, cd, cdLen, cNow(now), &externs[0], C.size_t(len(externFunctions)),
 		&policy, &cerr)
 	if err := toError(status, cerr); err != nil {
 		return 0, err
@@ -236,9 +279,14 @@ func (v *Verifier) Authorize(t *Token, code string, now *float64, externFunction
 // ErrMalformedInput, never stored unmatched.
 func (v *Verifier) Revoke(revocationID string) error {
 	defer runtime.KeepAlive(v)
+	vC, err := v.acquire()
+	if err != nil {
+		return err
+	}
+	defer v.release(vC)
 	p, n := cText(revocationID)
 	var cerr *C.tc_error
-	return toError(C.tc_verifier_revoke(v.handle(), p, n, &cerr), cerr)
+	return toError(C.tc_verifier_revoke(vC, p, n, &cerr), cerr)
 }
 
 // RevokeToken refuses a whole token from the next request on: its app revocation id and every
@@ -248,8 +296,18 @@ func (v *Verifier) Revoke(revocationID string) error {
 func (v *Verifier) RevokeToken(t *Token) error {
 	defer runtime.KeepAlive(v)
 	defer runtime.KeepAlive(t)
+	vC, err := v.acquire()
+	if err != nil {
+		return err
+	}
+	defer v.release(vC)
+	tC, err := t.acquire()
+	if err != nil {
+		return err
+	}
+	defer t.release(tC)
 	var cerr *C.tc_error
-	return toError(C.tc_verifier_revoke_token(v.handle(), t.handle(), &cerr), cerr)
+	return toError(C.tc_verifier_revoke_token(vC, tC, &cerr), cerr)
 }
 
 // CacheStats are the token cache's counters.
@@ -262,16 +320,17 @@ type CacheStats struct {
 // CacheStats reads the token cache's counters.
 func (v *Verifier) CacheStats() CacheStats {
 	defer runtime.KeepAlive(v)
+	vC, _ := v.acquire()
+	defer v.release(vC)
 	var h, m, e, b C.uint64_t
-	C.tc_verifier_cache_stats(v.handle(), &h, &m, &e, &b)
+	C.tc_verifier_cache_stats(vC, &h, &m, &e, &b)
 	return CacheStats{Hits: uint64(h), Misses: uint64(m), Entries: uint64(e), Bytes: uint64(b)}
 }
 
-// Close releases the verifier now (see IssuerKey.Close). Tokens it returned stay usable.
+// Close releases the verifier now (see IssuerKey.Close): calls in flight finish first, later ones
+// are ErrMalformedInput. Tokens it returned stay usable.
 func (v *Verifier) Close() {
-	if v != nil && v.ptr != nil {
-		v.cleanup.Stop()
-		C.tc_verifier_free(v.ptr)
-		v.ptr = nil
+	if v != nil {
+		v.n.close(func(p *C.tc_verifier) { C.tc_verifier_free(p) })
 	}
 }

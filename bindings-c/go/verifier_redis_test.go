@@ -402,6 +402,8 @@ func TestRedisOptions(t *testing.T) {
 		{URL: "redis://127.0.0.1:1/", ConnectTimeout: -time.Second},
 		{URL: "redis://127.0.0.1:1/", CommandTimeout: -1},
 		{URL: "redis://127.0.0.1:1/", CommandTimeout: 25 * time.Hour},
+		{URL: "redis://127.0.0.1:1/", RetryInterval: -time.Millisecond},
+		{URL: "redis://127.0.0.1:1/", RetryInterval: 25 * time.Hour},
 	}
 	for _, r := range bad {
 		v, err := NewVerifier(f.trusted, VerifierOptions{Redis: &r})
@@ -412,7 +414,8 @@ func TestRedisOptions(t *testing.T) {
 	// nobody listens: built (Redis is reached on first use), every request refused, never a pass;
 	// the password never reaches a message
 	nowhere := &RedisOptions{URL: "redis://user:hunter2@127.0.0.1:1/", KeyPrefix: "g-nowhere:",
-		ConnectTimeout: 200 * time.Millisecond, CommandTimeout: 200 * time.Millisecond, MaxIdle: -1}
+		ConnectTimeout: 200 * time.Millisecond, CommandTimeout: 200 * time.Millisecond, MaxIdle: -1,
+		RetryInterval: 50 * time.Millisecond}
 	v, err := NewVerifier(f.trusted, VerifierOptions{Redis: nowhere})
 	if err != nil {
 		t.Fatal(err)

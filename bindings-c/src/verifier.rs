@@ -103,13 +103,18 @@ pub struct tc_verifier_options {
     /// at the requests one holder sends in `2 × max_skew_seconds + 1` s. Not used with Redis.
     pub has_replay_capacity_per_holder: bool,
     pub replay_capacity_per_holder: usize,
+    /// The Redis stores' circuit breaker, milliseconds (default 1000): after a Redis failure every
+    /// request is STORE_UNAVAILABLE at once, without touching Redis, for this long; then one request
+    /// at a time probes Redis, and the first that succeeds closes the breaker. 0, or more than a day,
+    /// is MALFORMED_INPUT when `redis_url` is set.
+    pub redis_retry_interval_ms: u32,
 }
 
 /// Core's defaults: 300 s skew, default limits, 100 000 replay entries (each holder a quarter of
 /// them: `has_replay_capacity_per_holder` false), a 10 000-token cache of at most 64 MiB, batches of
 /// at most 1024 requests and 64 MiB of bodies, the stores in this process (`redis_url` NULL); for
 /// Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 8 idle
-/// connections.
+/// connections, a 1000 ms retry interval after a failure.
 #[no_mangle]
 pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
     let fallback = tc_verifier_options {
@@ -129,6 +134,7 @@ pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
         max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
         has_replay_capacity_per_holder: false,
         replay_capacity_per_holder: 0,
+        redis_retry_interval_ms: 1000,
     };
     guard(fallback, || {
         // a placeholder issuer key and URL only to read core's defaults; neither is used
@@ -146,6 +152,7 @@ pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
             redis_connect_timeout_ms: millis(redis.connect_timeout),
             redis_command_timeout_ms: millis(redis.command_timeout),
             redis_max_idle: redis.max_idle,
+            redis_retry_interval_ms: millis(redis.retry_interval),
             has_replay_capacity_per_holder: defaults.replay_capacity_per_holder.is_some(),
             replay_capacity_per_holder: defaults.replay_capacity_per_holder.unwrap_or(0),
             ..fallback
@@ -188,15 +195,16 @@ unsafe fn redis_config(options: &tc_verifier_options) -> Result<Option<RedisConf
     config.connect_timeout = timeout(options.redis_connect_timeout_ms, "redis_connect_timeout_ms")?;
     config.command_timeout = timeout(options.redis_command_timeout_ms, "redis_command_timeout_ms")?;
     config.max_idle = options.redis_max_idle;
+    config.retry_interval = timeout(options.redis_retry_interval_ms, "redis_retry_interval_ms")?;
     Ok(Some(config))
 }
 
 /// A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
 /// initial revocation list. MALFORMED_INPUT for options out of range (a negative or non-finite
-/// skew, a Redis URL that does not parse, a zero Redis timeout). Core takes each initial id in its
-/// one spelling, as `tc_verifier_revoke` does (hex in upper case is the same id); an id that has
-/// none (empty, whitespace or a control character in it, hex behind `0x`) is MALFORMED_INPUT and no
-/// verifier is made. With Redis the initial revoked ids are added to the shared set now:
+/// skew, a Redis URL that does not parse, a zero Redis timeout or retry interval). Core takes each
+/// initial id in its one spelling, as `tc_verifier_revoke` does (hex in upper case is the same
+/// id); an id that has none (empty, whitespace or a control character in it, hex behind `0x`) is
+/// MALFORMED_INPUT and no verifier is made. With Redis the initial revoked ids are added to the shared set now:
 /// STORE_UNAVAILABLE when Redis cannot take them. Without them, an unreachable Redis is not an
 /// error here: each request is STORE_UNAVAILABLE until it answers.
 ///

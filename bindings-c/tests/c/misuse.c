@@ -471,8 +471,8 @@ static void revoke_token(const fixture *f) {
 }
 
 /* replay_capacity_per_holder, an optional: unset (the default) is core's share, a quarter of
- * replay_capacity; set, it is that many pairs a holder (0 included). Past its share a holder is
- * LIMIT_EXCEEDED; its replays are still REPLAYED. */
+ * replay_capacity; set, it is that many pairs a holder (at least 1: core refuses 0 with
+ * MALFORMED_INPUT). Past its share a holder is LIMIT_EXCEEDED; its replays are still REPLAYED. */
 static void replay_share(const fixture *f) {
     tc_verifier_options options = tc_verifier_options_default();
     CHECK(!options.has_replay_capacity_per_holder);
@@ -489,8 +489,15 @@ static void replay_share(const fixture *f) {
         {false, 1, {TC_OK, TC_OK, TC_LIMIT_EXCEEDED}},
         {true, 1, {TC_OK, TC_LIMIT_EXCEEDED, TC_LIMIT_EXCEEDED}},
         {true, 3, {TC_OK, TC_OK, TC_OK}},
-        {true, 0, {TC_LIMIT_EXCEEDED, TC_LIMIT_EXCEEDED, TC_LIMIT_EXCEEDED}},
     };
+    {
+        tc_verifier_options zero = options;
+        zero.has_replay_capacity_per_holder = true;
+        zero.replay_capacity_per_holder = 0;
+        tc_verifier *none = NULL;
+        CHECK(tc_verifier_new(f->trusted, &zero, NULL, 0, &none, NULL) == TC_MALFORMED_INPUT);
+        CHECK(none == NULL);
+    }
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         options.has_replay_capacity_per_holder = cases[c].has;
         options.replay_capacity_per_holder = cases[c].share;

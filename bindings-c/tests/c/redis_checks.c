@@ -123,6 +123,7 @@ static void option_misuse(const fixture *f) {
     tc_verifier_options d = tc_verifier_options_default();
     CHECK(d.redis_url == NULL && d.redis_url_len == 0 && d.redis_key_prefix == NULL && d.redis_key_prefix_len == 0);
     CHECK(d.redis_connect_timeout_ms == 1000 && d.redis_command_timeout_ms == 500 && d.redis_max_idle == 8);
+    CHECK(d.redis_retry_interval_ms == 1000); /* core's circuit breaker: 1 s */
     CHECK(d.token_cache_capacity == 10000 && d.replay_capacity == 100000);
 
     tc_verifier *v = (tc_verifier *)f; /* a stale value: a failure resets it */
@@ -164,11 +165,18 @@ static void option_misuse(const fixture *f) {
     o = redis_options("redis://127.0.0.1:1/", NULL);
     o.redis_connect_timeout_ms = UINT32_MAX;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
+    o = redis_options("redis://127.0.0.1:1/", NULL);
+    o.redis_retry_interval_ms = 0; /* the breaker's interval follows the timeouts' rule */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
+    o = redis_options("redis://127.0.0.1:1/", NULL);
+    o.redis_retry_interval_ms = 86400001u;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
     CHECK(v == NULL);
     /* without a URL the Redis timeouts are not read */
     o = tc_verifier_options_default();
     o.redis_connect_timeout_ms = 0;
     o.redis_command_timeout_ms = 0;
+    o.redis_retry_interval_ms = 0;
     CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, NULL) == TC_OK && v != NULL);
     tc_verifier_free(v);
     /* the skew: negative, not a number */
