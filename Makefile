@@ -43,7 +43,18 @@ lint: setup-rust
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-test: $(TEST_TARGETS)
+# every suite in turn, then a table of each one's seconds (also in target/test-times.md)
+TEST_TIMES := $(ROOT)/target/test-times.md
+test:
+	@mkdir -p $(ROOT)/target && printf '| suite | seconds |\n|---|---:|\n' > $(TEST_TIMES)
+	@status=0; all=$$(date +%s); for suite in $(TEST_TARGETS); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$suite || status=$$?; \
+		printf '| %s | %s |\n' "$$suite$$([ $$status -eq 0 ] || echo ' (FAILED)')" "$$(( $$(date +%s) - start ))" >> $(TEST_TIMES); \
+		[ $$status -eq 0 ] || break; \
+	done; \
+	printf '| total | %s |\n' "$$(( $$(date +%s) - all ))" >> $(TEST_TIMES); \
+	echo; cat $(TEST_TIMES); exit $$status
 
 test-rust: lint signer-bin setup-redis
 	$(CARGO) test --locked -p trustcore-core -p trustcore-cli
