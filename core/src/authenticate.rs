@@ -6,7 +6,7 @@ use crate::issuer::IssuerKeys;
 use crate::keys::{signature_from_hex, PublicKey};
 use crate::policy::Limits;
 use crate::proof::WorkerProof;
-use crate::revocation::{canonical_revocation_id, RevocationList};
+use crate::revocation::{app_id_for_lookup, RevocationList};
 use crate::timestamp::check_freshness;
 use crate::token::{parse_token_limited, Token, VerifiedIdentity};
 
@@ -77,10 +77,7 @@ pub fn check_revocation(
     identity: &VerifiedIdentity,
     revoked: &(impl RevocationList + ?Sized),
 ) -> Result<()> {
-    // the app id as the issuer wrote it may be spelled otherwise than the deny-list's entries
-    let app_id = canonical_revocation_id(&identity.revocation_id)
-        .map(|id| id.into_owned())
-        .unwrap_or_else(|_| identity.revocation_id.clone());
+    let app_id = app_id_for_lookup(&identity.revocation_id);
     check_revoked_ids(std::iter::once(&app_id).chain(&token.revocation_ids()), revoked)
 }
 

@@ -38,6 +38,13 @@ pub fn canonical_revocation_id(id: &str) -> Result<Cow<'_, str>> {
     Ok(Cow::Borrowed(id))
 }
 
+/// A token's app revocation id as deny-lists are asked about it: in its one spelling, or as the
+/// issuer wrote it when it has none (written before ids had one spelling; no entry can then match it,
+/// and its block ids still revoke the token).
+pub(crate) fn app_id_for_lookup(id: &str) -> String {
+    canonical_revocation_id(id).map(Cow::into_owned).unwrap_or_else(|_| id.to_owned())
+}
+
 /// A deny-list of revocation ids. Stores that can fail (Redis) return STORE_UNAVAILABLE, never "no".
 /// `is_revoked` is asked with canonical ids.
 pub trait RevocationList {

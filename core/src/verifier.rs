@@ -15,7 +15,7 @@ use crate::issuer::IssuerKeys;
 use crate::keys::PublicKey;
 use crate::policy::{authorize, check_policy, AuthorizeOptions, Limits};
 use crate::proof::WorkerProof;
-use crate::revocation::canonical_revocation_id;
+use crate::revocation::{app_id_for_lookup, canonical_revocation_id};
 use crate::stores::memory::{default_holder_share, MemoryReplayStore, MemoryRevocationStore};
 use crate::stores::redis::{RedisConfig, RedisStore};
 use crate::stores::{ReplayKey, ReplayStore, RevocationStore};
@@ -218,10 +218,7 @@ impl Verifier {
     fn parse(&self, text: &str) -> Result<Arc<VerifiedToken>> {
         let token = parse_token_limited(&self.config.issuer, text, &self.config.limits)?;
         let (identity, holder_key) = token.bound_identity()?;
-        // the app id in its one spelling (as written when it has none: it can then match no entry)
-        let app_id = canonical_revocation_id(&identity.revocation_id)
-            .map(|id| id.into_owned())
-            .unwrap_or_else(|_| identity.revocation_id.clone());
+        let app_id = app_id_for_lookup(&identity.revocation_id);
         let revocation_ids = std::iter::once(app_id).chain(token.revocation_ids()).collect();
         Ok(Arc::new(VerifiedToken { token, identity, holder_key, revocation_ids }))
     }

@@ -11,6 +11,10 @@ use std::time::Duration;
 
 use trustcore_core::*;
 
+#[path = "support/live_fixture.rs"]
+mod live_fixture;
+use live_fixture::{fx, proof, Fx, REQUEST};
+
 /// What the fake answers to one command (by name), and what it does otherwise.
 #[derive(Clone)]
 enum Behaviour {
@@ -88,30 +92,6 @@ fn serve(stream: TcpStream, behaviour: Behaviour) {
     }
 }
 
-struct Fx {
-    issuer: IssuerKey,
-    holder: WorkerKey,
-    token: String,
-}
-
-fn fx() -> Fx {
-    let issuer = IssuerKey::generate().unwrap();
-    let holder = WorkerKey::generate().unwrap();
-    let token = mint_biscuit(
-        &issuer,
-        &MintRequest {
-            public_hex: holder.public_hex(),
-            holder_id: "gpu-1".into(),
-            facts: vec![("right".into(), vec!["lease".into()])],
-            revocation_id: "rev-1".into(),
-            expires_at: now_seconds() + 3600.0,
-            root_key_id: None,
-        },
-    )
-    .unwrap();
-    Fx { issuer, holder, token }
-}
-
 fn verifier(fx: &Fx, url: &str) -> Verifier {
     let mut config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
     let mut redis = RedisConfig::new(url);
@@ -120,13 +100,6 @@ fn verifier(fx: &Fx, url: &str) -> Verifier {
     config.redis = Some(redis);
     Verifier::new(config).unwrap()
 }
-
-fn proof(fx: &Fx, nonce: &str) -> WorkerProof {
-    let timestamp = format!("{}", now_seconds().floor());
-    make_proof(&fx.holder, &fx.token, &Request::new("POST", "/lease", b"{}"), &timestamp, nonce).unwrap()
-}
-
-const REQUEST: Request<'static> = Request { method: "POST", path: "/lease", body: b"{}" };
 
 #[test]
 fn every_odd_reply_is_store_unavailable_never_a_pass() {

@@ -5,6 +5,8 @@
 //! The "other verifier process" is this test binary run again with TRUSTCORE_REDIS_CHILD set: it
 //! authenticates the requests of a file through its own Verifier and prints its tally.
 
+#[path = "support/live_fixture.rs"]
+mod live_fixture;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 
@@ -12,35 +14,12 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use live_fixture::{fx, proof, Fx};
 use redis_server::RedisServer;
 use serde_json::{json, Value};
 use trustcore_core::*;
 
 const CHILD: &str = "TRUSTCORE_REDIS_CHILD";
-
-struct Fx {
-    issuer: IssuerKey,
-    holder: WorkerKey,
-    token: String,
-}
-
-fn fx() -> Fx {
-    let issuer = IssuerKey::generate().unwrap();
-    let holder = WorkerKey::generate().unwrap();
-    let token = mint_biscuit(
-        &issuer,
-        &MintRequest {
-            public_hex: holder.public_hex(),
-            holder_id: "gpu-1".into(),
-            facts: vec![("right".into(), vec!["lease".into()])],
-            revocation_id: "rev-1".into(),
-            expires_at: now_seconds() + 3600.0,
-            root_key_id: None,
-        },
-    )
-    .unwrap();
-    Fx { issuer, holder, token }
-}
 
 fn store(url: &str, prefix: &str) -> RedisStore {
     let mut config = RedisConfig::new(url);
@@ -58,10 +37,6 @@ fn verifier(issuer_public_hex: &str, url: &str, prefix: &str) -> Verifier {
 
 fn request() -> Request<'static> {
     Request::new("POST", "/lease", b"{}")
-}
-
-fn proof(fx: &Fx, nonce: &str) -> WorkerProof {
-    make_proof(&fx.holder, &fx.token, &request(), &format!("{}", now_seconds().floor()), nonce).unwrap()
 }
 
 /// The child: authenticate every proof of the job file named by $TRUSTCORE_REDIS_CHILD, print its tally.
