@@ -42,6 +42,8 @@ signer-bin: setup-rust
 lint: setup-rust
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	@# the fuzz targets live outside the workspace: checked here so an API change cannot rot them unseen
+	$(CARGO) check --quiet --manifest-path fuzz/Cargo.toml --bins
 
 # every suite in turn, then a table of each one's seconds (also in target/test-times.md)
 TEST_TIMES := $(ROOT)/target/test-times.md

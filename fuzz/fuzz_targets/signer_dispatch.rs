@@ -17,6 +17,8 @@ fn service() -> &'static SignerService {
             max_ttl_seconds: Some(3600.0),
             allowed_predicates: Some(BTreeSet::from(["right".to_owned(), "lane".to_owned()])),
             allowed_uids: Some(BTreeSet::from([1000])),
+            allowed_job_workers: None,
+            allowed_job_kinds: None,
         };
         SignerService::new(IssuerKey::from_secret_hex(&"11".repeat(32)).unwrap(), Some(7), policy, None)
     })
