@@ -38,6 +38,12 @@ OPS = [
     "batch64",
     "floor_verify_strict",
 ]
+# host I/O while Redis is silent (issue 25, the Node harness): fs.readFile per read, quiet / while 64
+# authentications wait on a Redis that never answers; a section of their own, not in the op tables
+HOST_IO = ("host_readfile_quiet", "host_readfile_redis_silent")
+# what the slowest read under load may add to the slowest quiet one: a read held behind a Redis wait
+# would add at least a connect or command timeout (seconds)
+HOST_IO_GOAL_MS = 5.0
 # the issue's overhead goals against the Rust core, per binding
 OVERHEAD_GOAL = {"python": 1.15, "node-sync": 1.20, "c": 1.05, "go": 1.05}
 
@@ -68,8 +74,11 @@ def load(folder: Path) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tupl
                 if key not in rates or row["value"] > rates[key]["value"]:
                     rates[key] = row
             else:
-                if (row["impl"], row["op"]) not in times or row["median"] < times[(row["impl"], row["op"])]["median"]:
-                    times[(row["impl"], row["op"])] = row
+                # the host I/O rows are judged by their slowest read: keep the round where it was lowest
+                figure = "max" if row["op"] in HOST_IO else "median"
+                key = (row["impl"], row["op"])
+                if key not in times or row[figure] < times[key][figure]:
+                    times[key] = row
     return times, rates
 
 
@@ -122,7 +131,8 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
           host: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     impls = [i for i in IMPLS if any(k[0] == i for k in times)] + sorted(
         {k[0] for k in times} - set(IMPLS))
-    ops = [o for o in OPS if any(k[1] == o for k in times)] + sorted({k[1] for k in times} - set(OPS))
+    ops = [o for o in OPS if any(k[1] == o for k in times)] + sorted(
+        {k[1] for k in times} - set(OPS) - set(HOST_IO))
 
     def med(impl: str, op: str) -> float | None:
         row = times.get((impl, op))
@@ -176,6 +186,33 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
             cells += ["" if one is None else f"{one:,.0f}", "" if two is None else f"{two:,.0f}", x(ratio(two, one))]
         lines.append(f"| {impl} | " + " | ".join(cells) + " |")
 
+    quiet, loaded = times.get(("node-async", HOST_IO[0])), times.get(("node-async", HOST_IO[1]))
+    if quiet or loaded:
+        lines += ["", "## Host I/O while Redis is silent (node-async)", ""]
+        lines.append("One `fs.promises.readFile` of a 1 KiB file at a time, quiet and then while "
+                     f"{(loaded or {}).get('inflight', '?')} `authenticateAsync` calls of a Redis-backed Verifier "
+                     "wait on a Redis that accepts and never answers (bench/README.md); µs per read.")
+        lines += ["", "| reads | n | median | p95 | max |", "|---|---:|---:|---:|---:|"]
+        for name, row in (("quiet", quiet), ("Redis silent", loaded)):
+            if row is not None:
+                p95 = row.get("p95")
+                lines.append(f"| {name} | {row['samples']} | {us(row['median'])} | {'' if p95 is None else us(p95)} "
+                             f"| {us(row['max'])} |")
+        if quiet and loaded:
+            diff = [us(loaded[f] - quiet[f]) if f in loaded and f in quiet else "" for f in ("median", "p95", "max")]
+            lines.append("| Redis silent − quiet | | " + " | ".join(diff) + " |")
+            lines.append(f"| Redis silent / quiet | | {x(ratio(loaded['median'], quiet['median']))} "
+                         f"| {x(ratio(loaded.get('p95'), quiet.get('p95')))} | {x(ratio(loaded['max'], quiet['max']))} |")
+        if loaded:
+            lines.append("")
+            options = ", ".join(f"{k} {v}" for k, v in (loaded.get("redis_options") or {}).items())
+            lines.append(f"{loaded.get('pending_after_reads', '?')} of the {loaded.get('inflight', '?')} calls still "
+                         "waiting when the last read ended (the reads began once "
+                         f"{loaded.get('redis_connections', '?')} connections had sent Redis a command, "
+                         f"{loaded.get('waiting_after_ms', 0):.1f} ms after the calls); all STORE_UNAVAILABLE after "
+                         f"{loaded.get('redis_wait_ms', 0):,.0f} ms (a read held behind them would have waited at least "
+                         f"that long); Redis options {options}.")
+
     goals: list[dict[str, Any]] = []
 
     def goal(name: str, value: float | None, target: str, met: bool | None) -> None:
@@ -215,7 +252,13 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
         if r is not None:
             goal(f"{impl} batch of 64: throughput over one by one", r, "≥ 1.6", r >= 1.6)
 
-    lines += ["", "## Goals (issue 8)", "", "| goal | measured | target | |", "|---|---:|---|---|"]
+    added = None if quiet is None or loaded is None else (loaded["max"] - quiet["max"]) / 1e6
+    overlapped = loaded is not None and loaded.get("pending_after_reads") == loaded.get("inflight")
+    goal("node-async fs.readFile while 64 authentications wait on a silent Redis: "
+         "slowest read minus quiet slowest (ms)", added, f"≤ {HOST_IO_GOAL_MS:g}, every call still waiting",
+         None if added is None else added <= HOST_IO_GOAL_MS and overlapped)
+
+    lines += ["", "## Goals", "", "| goal | measured | target | |", "|---|---:|---|---|"]
     for g in goals:
         value = "–" if g["value"] is None else f"{g['value']:.2f}"
         verdict = {True: "met", False: "**missed**", None: "not measured"}[g["met"]]

@@ -6,8 +6,14 @@
 // The signer op starts `$TRUSTCORE_BIN signer serve` (test/signer-daemon.js), the Redis op a
 // redis-server on a free loopback port (test/redis-server.js); both are stopped at the end.
 // Throughput (node-sync only): the per-request path on 1 and then 2 worker threads for about a second.
+// Host I/O while Redis is silent (node-async only, hostIoWhileRedisSilent): fs.promises.readFile of
+// a small file, quiet and then while 64 Promise-form authentications wait on a Redis that never answers.
 
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import readline from 'node:readline'
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import tc from 'trustcore'
 
@@ -20,6 +26,25 @@ const OPTIONS = { now: NOW, revokedIds: [], maxSkewSeconds: 300 }
 const CLOCK = { now: NOW }
 const BATCH = 64
 const THROUGHPUT_PROOFS = 40_000 // per worker: more than one worker verifies in a second
+// host I/O while Redis is silent: reads per phase, authentications in flight, the Verifier's Redis
+// options (a realistic command timeout; a retry interval longer than the run, so once the first
+// waits end the breaker fails the queued rest at once, as in test/verifier-redis-offload.test.js)
+const HOST_READS = 50
+const HOST_INFLIGHT = 64
+const SILENT_REDIS = { connectTimeoutMs: 1000, commandTimeoutMs: 2000, requestTimeoutMs: 2000, retryIntervalMs: 60_000 }
+// the addon's own threads (bindings-node/src/offload.rs): this many calls reach Redis at once
+const ADDON_THREADS = 4
+// the silent Redis, in a process of its own (its accepts are not the measured event loop's work):
+// accepts, reads and ignores everything, never answers; prints its port, then a line per connection
+// on which a command arrived
+const SILENT_REDIS_SCRIPT = `
+const server = require('node:net').createServer((socket) => {
+  socket.once('data', () => process.stdout.write('command\\n'))
+  socket.on('data', () => {})
+  socket.on('error', () => {})
+})
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
+`
 
 const issuer = tc.IssuerKey.fromSecretHex('11'.repeat(32))
 const holder = tc.WorkerKey.fromSecretHex('22'.repeat(32))
@@ -62,6 +87,9 @@ async function main() {
   if (!target || process.argv.length > 3) throw new Error('usage: node bench/bench.mjs OUT.jsonl (or -)')
   const out = target === '-' ? 1 : fs.openSync(target, 'w')
   const line = (value) => fs.writeSync(out, `${JSON.stringify(value)}\n`)
+  // first, while the heap is small: a major GC or the teardown of the throughput workers would
+  // otherwise land in one of its reads, and its figure is the slowest read
+  await hostIoWhileRedisSilent(line)
 
   // bench/README.md's loop: warm up 0.2 s (at least 3 calls, at most a fifth of `pool` when each
   // call consumes a proof made before timing), `k` calls per ~10 ms sample, 21 samples; `per` is
@@ -203,6 +231,113 @@ async function main() {
     }
   }
   if (out !== 1) fs.closeSync(out)
+}
+
+/**
+ * Issue 25: the Promise forms of a Verifier on Redis wait on the addon's own threads, so a Redis
+ * that accepts and never answers must not delay the host's libuv pool (fs, crypto, dns). One
+ * `fs.promises.readFile` of a 1 KiB file at a time, HOST_READS times: quiet, then again while
+ * HOST_INFLIGHT `authenticateAsync` calls wait on a silent Redis (a child process on 127.0.0.1:0),
+ * the reads starting once a command has arrived from each of the addon's threads (all of them
+ * waiting on Redis, the other calls queued behind them). A read held behind Redis waits shows in the
+ * slowest read (the first queues behind them all, the rest would find the pool free), not in the
+ * median. Rows `host_readfile_quiet` and `host_readfile_redis_silent` (impl node-async, ns per read,
+ * with p95); the loaded one also has how many calls were still pending when the last read ended
+ * (all of them, or the reads did not overlap the waits) and how long until the last one settled.
+ * Every call must end STORE_UNAVAILABLE.
+ */
+async function hostIoWhileRedisSilent(line) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustcore-bench-'))
+  const file = path.join(dir, 'small.txt')
+  fs.writeFileSync(file, Buffer.alloc(1024, 'x'))
+  const fake = spawn(process.execPath, ['-e', SILENT_REDIS_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise((resolve) => fake.once('exit', resolve))
+  let commands = 0
+  let waiting = null // [count, resolve]: resolved once `count` connections have sent a command
+  const lines = readline.createInterface({ input: fake.stdout })
+  const port = new Promise((resolve, reject) => {
+    fake.once('error', reject)
+    fake.once('exit', (code, signal) => reject(new Error(`the silent Redis exited (${code ?? signal})`)))
+    lines.once('line', (text) => {
+      resolve(Number(text))
+      lines.on('line', () => {
+        commands++
+        if (waiting && commands >= waiting[0]) waiting[1]()
+      })
+    })
+  })
+  const commandsFrom = (count, ms) =>
+    new Promise((resolve) => {
+      if (commands >= count) return resolve()
+      waiting = [count, resolve]
+      setTimeout(resolve, ms).unref()
+    })
+  const nanos = (t) => Number(process.hrtime.bigint() - t)
+  const reads = async (count) => {
+    const times = []
+    for (let i = 0; i < count; i++) {
+      const t = process.hrtime.bigint()
+      if ((await fs.promises.readFile(file)).length !== 1024) throw new Error('short read')
+      times.push(nanos(t))
+    }
+    return times
+  }
+  const row = (op, times, extra = {}) => {
+    const sorted = [...times].sort((a, b) => a - b)
+    const at = (q) => sorted[Math.ceil(q * sorted.length) - 1]
+    const figures = { median: at(0.5), min: sorted[0], max: sorted.at(-1), p95: at(0.95) }
+    const text = (ns) => `${(ns / 1000).toFixed(1)} us`
+    process.stderr.write(`node-async ${op}: median ${text(figures.median)}, max ${text(figures.max)}\n`)
+    line({ impl: 'node-async', op, unit: 'ns', ...figures, samples: times.length, k: 1, ...extra })
+  }
+  try {
+    const verifier = new tc.Verifier(issuer.publicHex, {
+      redis: { url: `redis://127.0.0.1:${await port}/`, keyPrefix: `bench-node-${process.pid}-silent:`, ...SILENT_REDIS },
+    })
+    const proofs = proofsFor(small, HOST_INFLIGHT, 'silent')
+    await reads(10) // warm up
+    row('host_readfile_quiet', await reads(HOST_READS))
+
+    let settled = 0
+    let waited = 0
+    const start = process.hrtime.bigint()
+    const calls = proofs.map((p) =>
+      verifier
+        .authenticateAsync(p, small, CLOCK)
+        .then(
+          () => 'OK',
+          (err) => (err instanceof tc.TrustError ? err.code : String(err)),
+        )
+        .finally(() => {
+          if (++settled === HOST_INFLIGHT) waited = nanos(start)
+        }),
+    )
+    // every one of the addon's threads waiting on Redis (the rest of the calls queued behind them)
+    await commandsFrom(Math.min(ADDON_THREADS, HOST_INFLIGHT), SILENT_REDIS.commandTimeoutMs / 2)
+    const ready = nanos(start)
+    const loaded = await reads(HOST_READS)
+    const pending = HOST_INFLIGHT - settled
+    const outcomes = {}
+    for (const outcome of await Promise.all(calls)) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
+    if (outcomes.STORE_UNAVAILABLE !== HOST_INFLIGHT)
+      throw new Error(`silent Redis: expected ${HOST_INFLIGHT} STORE_UNAVAILABLE, got ${JSON.stringify(outcomes)}`)
+    if (pending !== HOST_INFLIGHT)
+      process.stderr.write(`host_readfile_redis_silent: only ${pending} of ${HOST_INFLIGHT} calls still waited after the reads\n`)
+    row('host_readfile_redis_silent', loaded, {
+      inflight: HOST_INFLIGHT,
+      pending_after_reads: pending,
+      redis_wait_ms: waited / 1e6,
+      redis_connections: commands, // those a command arrived on
+      waiting_after_ms: ready / 1e6,
+      redis_options: SILENT_REDIS,
+    })
+  } finally {
+    if (fake.exitCode === null && fake.signalCode === null && fake.pid !== undefined) {
+      fake.kill()
+      await exited
+    }
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 /**
