@@ -145,6 +145,16 @@ export declare class Verifier {
   /** `authorize` on the libuv thread pool. */
   authorizeAsync(token: Token, code: string, options?: VerifierAuthorizeOptions | undefined | null): Promise<number>
   /**
+   * Verify a job as `verifyJob` does (the signature against this verifier's issuer key(s), the
+   * worker, `expires_at`) and use up a single-use job: one with a `nonce` is accepted once, then
+   * REPLAYED, here and on every verifier sharing its Redis. The nonce is recorded only after the
+   * signature and expiry pass, and kept until the job expires (at most a day ahead, else
+   * JOB_INVALID).
+   */
+  verifyJob(job: Record<string, unknown>, workerId: string, options?: VerifierClock): void
+  /** `verifyJob` off the JS thread, as `authenticateAsync`. */
+  verifyJobAsync(job: Record<string, unknown>, workerId: string, options?: VerifierClock): Promise<void>
+  /**
    * Revoke an id (an app revocation id, or a block's revocation id in hex): every request that
    * carries it is refused (REVOKED) from the next one on, cached tokens included; with Redis, on
    * every verifier sharing the store. Hex in upper case is the same id; an id with whitespace, a
@@ -400,6 +410,11 @@ export interface RedisOptions {
   /** One command, sent and answered (default 500 ms). */
   commandTimeoutMs?: number
   /**
+   * All the Redis work of one request together: its commands, a connection it opens, a retry
+   * (default 1000 ms). Past it the request is STORE_UNAVAILABLE.
+   */
+  requestTimeoutMs?: number
+  /**
    * After Redis fails, every call fails at once (STORE_UNAVAILABLE) for this long, then one
    * probe at a time goes to Redis until one succeeds (default 1000 ms; at most a day).
    */
@@ -527,11 +542,15 @@ export interface VerifierPolicyOptions {
   now?: number
 }
 
-/** Check `job.sig` against the pinned issuer public key for `workerId`; throws JOB_INVALID. */
-export declare function verifyJob(issuerPublicHex: string, job: Record<string, unknown>, workerId: string): void
+/**
+ * Check `job.sig` against the pinned issuer public key for `workerId`, then its terms at `now` (left
+ * out, the system clock); throws JOB_INVALID, also for an expired job and a single-use one (a
+ * nonce: `Verifier#verifyJob` checks those).
+ */
+export declare function verifyJob(issuerPublicHex: string, job: Record<string, unknown>, workerId: string, options?: VerifierClock): void
 
 /** `verifyJob` on the libuv thread pool. */
-export declare function verifyJobAsync(issuerPublicHex: string, job: Record<string, unknown>, workerId: string): Promise<void>
+export declare function verifyJobAsync(issuerPublicHex: string, job: Record<string, unknown>, workerId: string, options?: VerifierClock): Promise<void>
 
 /** What a holder attaches to a request: token (base64), signature (hex), timestamp and nonce, as sent. */
 export interface WorkerProof {

@@ -293,6 +293,10 @@ typedef struct tc_verifier_options {
   // at a time probes Redis, and the first that succeeds closes the breaker. 0, or more than a day,
   // is MALFORMED_INPUT when `redis_url` is set.
   uint32_t redis_retry_interval_ms;
+  // All the Redis work of one request together (its commands, a connection it opens, a retry),
+  // milliseconds (default 1000): past it the request is STORE_UNAVAILABLE. 0, or more than a day,
+  // is MALFORMED_INPUT when `redis_url` is set.
+  uint32_t redis_request_timeout_ms;
 } tc_verifier_options;
 
 // One app fact predicate and its values (`lane("a")`, `lane("b")`, …). The predicate must be a
@@ -845,8 +849,8 @@ tc_status tc_authorize(const struct tc_token *token,
 // Core's defaults: 300 s skew, default limits, 100 000 replay entries (each holder a quarter of
 // them: `has_replay_capacity_per_holder` false), a 10 000-token cache of at most 64 MiB, batches of
 // at most 1024 requests and 64 MiB of bodies, the stores in this process (`redis_url` NULL); for
-// Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 8 idle
-// connections, a 1000 ms retry interval after a failure.
+// Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 1000 ms for all of
+// a request's Redis work, 8 idle connections, a 1000 ms retry interval after a failure.
 struct tc_verifier_options tc_verifier_options_default(void);
 
 // A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
@@ -1077,22 +1081,41 @@ tc_status tc_sign_job(const struct tc_issuer_key *issuer,
                       struct tc_error **err);
 
 // Verify `job["sig"]` (job as UTF-8 JSON text of an object) against the pinned issuer public key
-// for `worker_id` (core's `verify_job_text`). TC_OK when it verifies; JOB_INVALID when the signature
-// is missing, malformed or wrong (a tampered job, another holder), and when the text is not JSON, not
+// for `worker_id`, then its terms at `*now` (NULL: the system clock) (core's `verify_job_text`).
+// TC_OK when it verifies; JOB_INVALID when the signature is missing, malformed or wrong (a tampered
+// job, another holder), when `expires_at` has passed or is not whole seconds, for a single-use job
+// (a `nonce`: only `tc_verifier_verify_job` can refuse its second use), and when the text is not JSON, not
 // an object, or holds a key twice anywhere (`{"cmd":"x", …, "cmd":"y"}`): readers disagree on which
 // of two duplicated keys counts (cJSON keeps the first, serde_json the last), so such a job is never
 // verified. MALFORMED_INPUT for a bad key or text that is not UTF-8. On TC_OK, act on exactly the
 // text that was verified: parse that same buffer, with any JSON reader.
 //
 // # Safety
-// Strings are NULL (length 0) or readable; `err` is NULL or writable.
+// Strings are NULL (length 0) or readable; `now` is NULL or readable; `err` is NULL or writable.
 tc_status tc_verify_job(const char *issuer_public_hex,
                         size_t issuer_public_hex_len,
                         const char *job_json,
                         size_t job_json_len,
                         const char *worker_id,
                         size_t worker_id_len,
+                        const double *now,
                         struct tc_error **err);
+
+// `tc_verify_job` with the verifier's issuer key(s), and a single-use job (one with a `nonce`) used
+// up: accepted once, then REPLAYED on this verifier and every verifier sharing its Redis. The nonce
+// is recorded only after the signature and expiry pass, and kept until the job expires (at most a
+// day after `now`, else JOB_INVALID). With Redis, STORE_UNAVAILABLE when Redis cannot answer.
+//
+// # Safety
+// `verifier` is a live handle; strings are NULL (length 0) or readable; `now` is NULL or readable;
+// `err` is NULL or writable.
+tc_status tc_verifier_verify_job(const struct tc_verifier *verifier,
+                                 const char *job_json,
+                                 size_t job_json_len,
+                                 const char *worker_id,
+                                 size_t worker_id_len,
+                                 const double *now,
+                                 struct tc_error **err);
 
 // Encode one frame from `object_json` (UTF-8 JSON text of an object): header + JCS body, as an owned
 // buffer. MALFORMED_INPUT when the text is not a JSON object or holds a key twice (at any depth);

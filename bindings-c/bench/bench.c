@@ -280,7 +280,7 @@ static void op_sign_job(void *ctx) {
 static void op_verify_job(void *ctx) {
     (void)ctx;
     tc_error *err = NULL;
-    must(tc_verify_job(issuer_hex, 64, job_signed, strlen(job_signed), "gpu-1", 5, &err), err, "verify_job");
+    must(tc_verify_job(issuer_hex, 64, job_signed, strlen(job_signed), "gpu-1", 5, NULL, &err), err, "verify_job");
 }
 
 static tc_signer_mint_request signer_request;

@@ -215,11 +215,11 @@ func TestKeysJobsFrames(t *testing.T) {
 		t.Fatalf("sign %q %v", sig, err)
 	}
 	signed := json.RawMessage(`{"op":"transcribe","n":3,"sig":"` + sig + `"}`)
-	if err := VerifyJob(pa, signed, "gpu-1"); err != nil {
+	if err := VerifyJob(pa, signed, "gpu-1", nil); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, VerifyJob(pa, signed, "gpu-2"), ErrJobInvalid)
-	wantCode(t, VerifyJob(pa, job, "gpu-1"), ErrJobInvalid)
+	wantCode(t, VerifyJob(pa, signed, "gpu-2", nil), ErrJobInvalid)
+	wantCode(t, VerifyJob(pa, job, "gpu-1", nil), ErrJobInvalid)
 
 	frame, err := EncodeFrame(json.RawMessage(`{"v":1,"op":"health"}`))
 	if err != nil || string(frame[4:]) != `{"op":"health","v":1}` {

@@ -301,7 +301,12 @@ func runOp(op string, in fields) (result, error) {
 		sig, err := issuer.SignJob(in["job"], in.str("worker_id"))
 		return result{"signature_hex": sig}, err
 	case "verify_job":
-		err := VerifyJob(in.str("issuer_public_hex"), in["job"], in.str("worker_id"))
+		var now *float64
+		if in.has("now") {
+			n := in.num("now")
+			now = &n
+		}
+		err := VerifyJob(in.str("issuer_public_hex"), in["job"], in.str("worker_id"), now)
 		return result{"ok": true}, err
 	case "frame_encode":
 		frame, err := EncodeFrame(in["object"])
@@ -433,6 +438,13 @@ func runVerifierSequence(in fields) (result, error) {
 				if revoked, err = ParseToken(keys, text); err == nil {
 					err = v.RevokeToken(revoked)
 				}
+			case "verify_job":
+				var args fields
+				if json.Unmarshal(raw, &args) != nil || args == nil {
+					panic("verify_job step is not an object")
+				}
+				now := args.num("now")
+				err = v.VerifyJob(args["job"], args.str("worker_id"), &now)
 			case "cache_stats":
 				s := v.CacheStats()
 				outcomes = append(outcomes, fmt.Sprintf("hits=%d misses=%d", s.Hits, s.Misses))

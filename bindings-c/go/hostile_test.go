@@ -183,7 +183,7 @@ func TestHostileInput(t *testing.T) {
 			return err
 		}},
 		{"utf8: worker id", ErrMalformedInput, func() error { _, err := f.issuer.SignJob(job, "gpu\xff"); return err }},
-		{"utf8: verify_job worker id", ErrMalformedInput, func() error { return VerifyJob(issuerHex, signed, "gpu\xff") }},
+		{"utf8: verify_job worker id", ErrMalformedInput, func() error { return VerifyJob(issuerHex, signed, "gpu\xff", nil) }},
 		{"utf8: signer address", ErrMalformedInput, func() error {
 			_, err := NewSignerClient("/tmp/\xff.sock", 1e9, 1e9)
 			return err
@@ -302,10 +302,10 @@ func TestHostileInput(t *testing.T) {
 				return err
 			}
 			withSig := json.RawMessage(`{"id":"job-1","kind":"transcribe","n":3,"sig":"` + sig + `"}`)
-			if err := VerifyJob(issuerHex, withSig, ""); err != nil {
+			if err := VerifyJob(issuerHex, withSig, "", nil); err != nil {
 				return err
 			}
-			return VerifyJob(issuerHex, withSig, "gpu-1")
+			return VerifyJob(issuerHex, withSig, "gpu-1", nil)
 		}},
 		{"empty: job", ErrMalformedInput, func() error { _, err := f.issuer.SignJob(json.RawMessage(``), "w"); return err }},
 		{"empty: seed", ErrMalformedInput, func() error { _, err := IssuerKeyFromSeed([]byte{}); return err }},
@@ -327,7 +327,7 @@ func TestHostileInput(t *testing.T) {
 		{"nil: job", ErrMalformedInput, func() error { _, err := f.issuer.SignJob(nil, "gpu-1"); return err }},
 		// VerifyJob reads its text with the core's verify_job_text: text that is not one JSON object is
 		// the job's fault, as a duplicated key is
-		{"nil: job to verify", ErrJobInvalid, func() error { return VerifyJob(issuerHex, nil, "gpu-1") }},
+		{"nil: job to verify", ErrJobInvalid, func() error { return VerifyJob(issuerHex, nil, "gpu-1", nil) }},
 		{"nil: frame", ErrFrameInvalid, func() error { _, err := DecodeFrame(nil); return err }},
 		{"nil: body, facts, revoked, externs are empty", nil, func() error {
 			r := Request{Method: "POST", Path: "/lease"}
@@ -424,7 +424,7 @@ func TestHostileInput(t *testing.T) {
 			_, err := f.issuer.SignJob(deepJob(10_000, ""), "gpu-1")
 			return err
 		}},
-		{"deep job: verify", ErrJobInvalid, func() error { return VerifyJob(issuerHex, deepJob(10_000, sig), "gpu-1") }},
+		{"deep job: verify", ErrJobInvalid, func() error { return VerifyJob(issuerHex, deepJob(10_000, sig), "gpu-1", nil) }},
 
 		// ---- Datalog that explodes in an attenuated block (tests/vectors/limits.json)
 		{"explode: check_policy", ErrLimitExceeded, func() error {

@@ -26,15 +26,15 @@ func TestDuplicatedKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	signed := fmt.Sprintf(`{"cmd":"ls","id":"j-1","sig":%q}`, sig)
-	wantCodeOf(t, "the signed job", VerifyJob(issuerHex, json.RawMessage(signed), "gpu-1"), nil)
+	wantCodeOf(t, "the signed job", VerifyJob(issuerHex, json.RawMessage(signed), "gpu-1", nil), nil)
 	for _, doubled := range []string{
 		`{"cmd":"rm -rf /",` + signed[1:], // encoding/json keeps the last "cmd" too: the signed one
 		signed[:len(signed)-1] + `,"cmd":"ls"}`,
 		fmt.Sprintf(`{"cmd":"ls","id":"j-1","x":[{"a":1,"a":2}],"sig":%q}`, sig),
 	} {
-		wantCode(t, VerifyJob(issuerHex, json.RawMessage(doubled), "gpu-1"), ErrJobInvalid)
+		wantCode(t, VerifyJob(issuerHex, json.RawMessage(doubled), "gpu-1", nil), ErrJobInvalid)
 	}
-	wantCode(t, VerifyJob(issuerHex, json.RawMessage(`[1,2]`), "gpu-1"), ErrJobInvalid)
+	wantCode(t, VerifyJob(issuerHex, json.RawMessage(`[1,2]`), "gpu-1", nil), ErrJobInvalid)
 
 	_, err = f.issuer.SignJob(json.RawMessage(`{"cmd":"x","cmd":"ls"}`), "gpu-1")
 	wantCode(t, err, ErrMalformedInput)

@@ -26,12 +26,31 @@ func (k *IssuerKey) SignJob(job json.RawMessage, workerID string) (string, error
 	})
 }
 
-// VerifyJob checks job["sig"] against the pinned issuer public key for workerID: nil, or
-// ErrJobInvalid for a missing, malformed or wrong signature.
-func VerifyJob(issuerPublicHex string, job json.RawMessage, workerID string) error {
+// VerifyJob checks job["sig"] against the pinned issuer public key for workerID, then the job's
+// terms at now (nil: the system clock): nil, or ErrJobInvalid for a missing, malformed or wrong
+// signature, a job past its expires_at, and a single-use job (one with a nonce: only
+// Verifier.VerifyJob can refuse its second use).
+func VerifyJob(issuerPublicHex string, job json.RawMessage, workerID string, now *float64) error {
 	ip, in := cText(issuerPublicHex)
 	jp, jn := cTextBytes(job)
 	wp, wn := cText(workerID)
 	var cerr *C.tc_error
-	return toError(C.tc_verify_job(ip, in, jp, jn, wp, wn, &cerr), cerr)
+	return toError(C.tc_verify_job(ip, in, jp, jn, wp, wn, cNow(now), &cerr), cerr)
+}
+
+// VerifyJob checks a job as the package-level VerifyJob does, with the verifier's issuer key(s),
+// and uses up a single-use job: one with a nonce is accepted once, then ErrReplayed on this verifier
+// and every verifier sharing its Redis. The nonce is recorded only after the signature and expiry
+// pass, and kept until the job expires (at most a day after now, else ErrJobInvalid).
+func (v *Verifier) VerifyJob(job json.RawMessage, workerID string, now *float64) error {
+	defer runtime.KeepAlive(v)
+	vC, err := v.acquire()
+	if err != nil {
+		return err
+	}
+	defer v.release(vC)
+	jp, jn := cTextBytes(job)
+	wp, wn := cText(workerID)
+	var cerr *C.tc_error
+	return toError(C.tc_verifier_verify_job(vC, jp, jn, wp, wn, cNow(now), &cerr), cerr)
 }

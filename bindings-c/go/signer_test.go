@@ -136,10 +136,10 @@ func TestSignerClientEndToEnd(t *testing.T) {
 		t.Fatalf("signer %s, in-process %s", sig, local)
 	}
 	signed := json.RawMessage(`{"job_id":"j-1","episode":"e1","steps":3,"sig":"` + sig + `"}`)
-	if err := VerifyJob(issuerHex, signed, "gpu-1"); err != nil {
+	if err := VerifyJob(issuerHex, signed, "gpu-1", nil); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, VerifyJob(issuerHex, signed, "gpu-2"), ErrJobInvalid)
+	wantCode(t, VerifyJob(issuerHex, signed, "gpu-2", nil), ErrJobInvalid)
 }
 
 func TestSignerClientRefusals(t *testing.T) {

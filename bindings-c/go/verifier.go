@@ -86,6 +86,10 @@ type RedisOptions struct {
 	// millisecond counts as one.
 	ConnectTimeout time.Duration
 	CommandTimeout time.Duration
+	// RequestTimeout bounds all the Redis work of one request together: its commands, a connection
+	// it opens, a retry (default 1 s). Past it the request is ErrStoreUnavailable. Negative, or more
+	// than a day, is ErrMalformedInput; under a millisecond counts as one.
+	RequestTimeout time.Duration
 	// MaxIdle is how many idle connections are kept for reuse (default 8); negative keeps none.
 	MaxIdle int
 	// RetryInterval is the stores' circuit breaker (default 1 s): after a Redis failure every
@@ -158,6 +162,9 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 		}
 		if r.CommandTimeout != 0 {
 			options.redis_command_timeout_ms = millis(r.CommandTimeout)
+		}
+		if r.RequestTimeout != 0 {
+			options.redis_request_timeout_ms = millis(r.RequestTimeout)
 		}
 		if r.RetryInterval != 0 {
 			options.redis_retry_interval_ms = millis(r.RetryInterval)

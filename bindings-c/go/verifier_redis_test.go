@@ -404,6 +404,8 @@ func TestRedisOptions(t *testing.T) {
 		{URL: "redis://127.0.0.1:1/", CommandTimeout: 25 * time.Hour},
 		{URL: "redis://127.0.0.1:1/", RetryInterval: -time.Millisecond},
 		{URL: "redis://127.0.0.1:1/", RetryInterval: 25 * time.Hour},
+		{URL: "redis://127.0.0.1:1/", RequestTimeout: -time.Millisecond},
+		{URL: "redis://127.0.0.1:1/", RequestTimeout: 25 * time.Hour},
 	}
 	for _, r := range bad {
 		v, err := NewVerifier(f.trusted, VerifierOptions{Redis: &r})

@@ -28,7 +28,7 @@ use crate::token::tc_token;
 /// cache lock internally).
 #[allow(non_camel_case_types)]
 pub struct tc_verifier {
-    verifier: Verifier,
+    pub(crate) verifier: Verifier,
 }
 
 /// A verifier's settings. Always make one with `tc_verifier_options_default()` and then change the
@@ -108,13 +108,17 @@ pub struct tc_verifier_options {
     /// at a time probes Redis, and the first that succeeds closes the breaker. 0, or more than a day,
     /// is MALFORMED_INPUT when `redis_url` is set.
     pub redis_retry_interval_ms: u32,
+    /// All the Redis work of one request together (its commands, a connection it opens, a retry),
+    /// milliseconds (default 1000): past it the request is STORE_UNAVAILABLE. 0, or more than a day,
+    /// is MALFORMED_INPUT when `redis_url` is set.
+    pub redis_request_timeout_ms: u32,
 }
 
 /// Core's defaults: 300 s skew, default limits, 100 000 replay entries (each holder a quarter of
 /// them: `has_replay_capacity_per_holder` false), a 10 000-token cache of at most 64 MiB, batches of
 /// at most 1024 requests and 64 MiB of bodies, the stores in this process (`redis_url` NULL); for
-/// Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 8 idle
-/// connections, a 1000 ms retry interval after a failure.
+/// Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 1000 ms for all of
+/// a request's Redis work, 8 idle connections, a 1000 ms retry interval after a failure.
 #[no_mangle]
 pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
     let fallback = tc_verifier_options {
@@ -135,6 +139,7 @@ pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
         has_replay_capacity_per_holder: false,
         replay_capacity_per_holder: 0,
         redis_retry_interval_ms: 1000,
+        redis_request_timeout_ms: 1000,
     };
     guard(fallback, || {
         // a placeholder issuer key and URL only to read core's defaults; neither is used
@@ -153,6 +158,7 @@ pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
             redis_command_timeout_ms: millis(redis.command_timeout),
             redis_max_idle: redis.max_idle,
             redis_retry_interval_ms: millis(redis.retry_interval),
+            redis_request_timeout_ms: millis(redis.request_timeout),
             has_replay_capacity_per_holder: defaults.replay_capacity_per_holder.is_some(),
             replay_capacity_per_holder: defaults.replay_capacity_per_holder.unwrap_or(0),
             ..fallback
@@ -188,6 +194,7 @@ unsafe fn redis_config(options: &tc_verifier_options) -> Result<Option<RedisConf
     config.command_timeout = Duration::from_millis(u64::from(options.redis_command_timeout_ms));
     config.max_idle = options.redis_max_idle;
     config.retry_interval = Duration::from_millis(u64::from(options.redis_retry_interval_ms));
+    config.request_timeout = Duration::from_millis(u64::from(options.redis_request_timeout_ms));
     Ok(Some(config))
 }
 

@@ -7,6 +7,7 @@ use trustcore_core as core;
 use crate::convert::json_object;
 use crate::error::{guard, trust, Result, Work};
 use crate::keys::IssuerKey;
+use crate::verifier::VerifierClock;
 
 /// Sign `job` (its `sig` field left out) for `workerId`; returns the signature in hex, for `job.sig`.
 #[napi(catch_unwind, ts_args_type = "issuer: IssuerKey, job: Record<string, unknown>, workerId: string")]
@@ -27,22 +28,40 @@ pub fn sign_job_async(issuer: &IssuerKey, job: Value, worker_id: String) -> Resu
     })
 }
 
-/// Check `job.sig` against the pinned issuer public key for `workerId`; throws JOB_INVALID.
-#[napi(catch_unwind, ts_args_type = "issuerPublicHex: string, job: Record<string, unknown>, workerId: string")]
-pub fn verify_job(issuer_public_hex: String, job: Value, worker_id: String) -> Result<()> {
-    guard(|| core::verify_job(&issuer_public_hex, &json_object(job, "job")?, &worker_id).map_err(trust))
+/// Check `job.sig` against the pinned issuer public key for `workerId`, then its terms at `now` (left
+/// out, the system clock); throws JOB_INVALID, also for an expired job and a single-use one (a
+/// nonce: `Verifier#verifyJob` checks those).
+#[napi(
+    catch_unwind,
+    ts_args_type = "issuerPublicHex: string, job: Record<string, unknown>, workerId: string, options?: VerifierClock"
+)]
+pub fn verify_job(
+    issuer_public_hex: String,
+    job: Value,
+    worker_id: String,
+    options: Option<VerifierClock>,
+) -> Result<()> {
+    guard(|| {
+        let now = options.unwrap_or_default().now;
+        core::verify_job(&issuer_public_hex, &json_object(job, "job")?, &worker_id, now).map_err(trust)
+    })
 }
 
 /// `verifyJob` on the libuv thread pool.
 #[napi(
     catch_unwind,
-    ts_args_type = "issuerPublicHex: string, job: Record<string, unknown>, workerId: string",
+    ts_args_type = "issuerPublicHex: string, job: Record<string, unknown>, workerId: string, options?: VerifierClock",
     ts_return_type = "Promise<void>"
 )]
-pub fn verify_job_async(issuer_public_hex: String, job: Value, worker_id: String) -> Result<AsyncTask<Work<()>>> {
+pub fn verify_job_async(
+    issuer_public_hex: String,
+    job: Value,
+    worker_id: String,
+    options: Option<VerifierClock>,
+) -> Result<AsyncTask<Work<()>>> {
     guard(|| {
-        let job = json_object(job, "job")?;
-        Ok(AsyncTask::new(Work::new(move || core::verify_job(&issuer_public_hex, &job, &worker_id))))
+        let (job, now) = (json_object(job, "job")?, options.unwrap_or_default().now);
+        Ok(AsyncTask::new(Work::new(move || core::verify_job(&issuer_public_hex, &job, &worker_id, now))))
     })
 }
 

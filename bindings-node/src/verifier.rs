@@ -14,8 +14,8 @@ use serde_json::Value;
 use trustcore_core as core;
 
 use crate::convert::{
-    body_bytes, body_ref_len, issuer_keys, limits, millis, owned_body, whole, whole_usize, AuthorizerLimits, BodyBytes,
-    BodyRef, IssuerArg, RevocationIds,
+    body_bytes, body_ref_len, issuer_keys, json_object, limits, millis, owned_body, whole, whole_usize,
+    AuthorizerLimits, BodyBytes, BodyRef, IssuerArg, RevocationIds,
 };
 use crate::error::{guard, napi_type_error, trust, type_error, Failure, Result, Work};
 use crate::offload::Async;
@@ -34,6 +34,9 @@ pub struct RedisOptions {
     pub connect_timeout_ms: Option<f64>,
     /// One command, sent and answered (default 500 ms).
     pub command_timeout_ms: Option<f64>,
+    /// All the Redis work of one request together: its commands, a connection it opens, a retry
+    /// (default 1000 ms). Past it the request is STORE_UNAVAILABLE.
+    pub request_timeout_ms: Option<f64>,
     /// After Redis fails, every call fails at once (STORE_UNAVAILABLE) for this long, then one
     /// probe at a time goes to Redis until one succeeds (default 1000 ms; at most a day).
     pub retry_interval_ms: Option<f64>,
@@ -165,6 +168,7 @@ fn redis_config(options: RedisOptions) -> Result<core::RedisConfig> {
     }
     config.connect_timeout = millis(options.connect_timeout_ms, config.connect_timeout, "connectTimeoutMs")?;
     config.command_timeout = millis(options.command_timeout_ms, config.command_timeout, "commandTimeoutMs")?;
+    config.request_timeout = millis(options.request_timeout_ms, config.request_timeout, "requestTimeoutMs")?;
     config.retry_interval = millis(options.retry_interval_ms, config.retry_interval, "retryIntervalMs")?;
     Ok(config)
 }
@@ -455,6 +459,33 @@ impl Verifier {
             let (verifier, token) = (Arc::clone(&self.inner), token.inner.clone());
             let (now, externs) = (options.as_ref().and_then(|o| o.now), externs(&options));
             Ok(AsyncTask::new(Work::new(move || verifier.authorize(&token, &code, now, &externs).map(|i| i as u32))))
+        })
+    }
+
+    /// Verify a job as `verifyJob` does (the signature against this verifier's issuer key(s), the
+    /// worker, `expires_at`) and use up a single-use job: one with a `nonce` is accepted once, then
+    /// REPLAYED, here and on every verifier sharing its Redis. The nonce is recorded only after the
+    /// signature and expiry pass, and kept until the job expires (at most a day ahead, else
+    /// JOB_INVALID).
+    #[napi(catch_unwind, ts_args_type = "job: Record<string, unknown>, workerId: string, options?: VerifierClock")]
+    pub fn verify_job(&self, job: Value, worker_id: String, options: Option<VerifierClock>) -> Result<()> {
+        guard(|| {
+            let now = options.unwrap_or_default().now;
+            self.inner.verify_job(&json_object(job, "job")?, &worker_id, now).map_err(trust)
+        })
+    }
+
+    /// `verifyJob` off the JS thread, as `authenticateAsync`.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "job: Record<string, unknown>, workerId: string, options?: VerifierClock",
+        ts_return_type = "Promise<void>"
+    )]
+    pub fn verify_job_async(&self, job: Value, worker_id: String, options: Option<VerifierClock>) -> Result<Async<()>> {
+        guard(|| {
+            let (verifier, job, now) =
+                (Arc::clone(&self.inner), json_object(job, "job")?, options.unwrap_or_default().now);
+            Ok(Async::new(self.on_redis(), move || verifier.verify_job(&job, &worker_id, now)))
         })
     }
 

@@ -124,7 +124,7 @@ const OPS = {
     signature_hex: tc.signJob(tc.IssuerKey.fromSecretHex(i.issuer_seed_hex), i.job, i.worker_id),
   }),
   verify_job: (i) => {
-    tc.verifyJob(i.issuer_public_hex, i.job, i.worker_id)
+    tc.verifyJob(i.issuer_public_hex, i.job, i.worker_id, { now: i.now })
     return { ok: true }
   },
   frame_encode: (i) => ({ frame_hex: tc.encodeFrame(i.object).toString('hex') }),
@@ -181,6 +181,9 @@ function verifierSequence(i) {
         case 'revoke_token':
           // parsed with the case's issuer key(s): a token that does not parse is its code
           verifier.revokeToken(tc.parseToken(issuerOf(i), args))
+          return 'OK'
+        case 'verify_job':
+          verifier.verifyJob(args.job, args.worker_id, { now: args.now })
           return 'OK'
         case 'cache_stats': {
           const { hits, misses } = verifier.cacheStats()

@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use trustcore_core::ErrorCode;
 
-use crate::convert::Text;
+use crate::convert::{Seconds, Text};
 use crate::errors::{detached, guarded};
 use crate::json::to_object;
 use crate::keys::IssuerKey;
@@ -25,14 +25,21 @@ pub fn sign_job(
     })
 }
 
-/// Verify `job["sig"]` against the pinned issuer public key for `worker_id`; JOB_INVALID when it
-/// is missing, malformed, or does not verify.
+/// Verify `job["sig"]` against the pinned issuer public key for `worker_id`, then its terms at `now`
+/// (None: the clock); JOB_INVALID when the signature is missing, malformed, or does not verify, the
+/// job expired, or it is single-use (a nonce: `Verifier.verify_job` checks those).
 #[pyfunction]
-#[pyo3(signature = (issuer_public_hex, job, *, worker_id))]
-pub fn verify_job(py: Python<'_>, issuer_public_hex: Text, job: &Bound<'_, PyAny>, worker_id: Text) -> PyResult<()> {
+#[pyo3(signature = (issuer_public_hex, job, *, worker_id, now=None))]
+pub fn verify_job(
+    py: Python<'_>,
+    issuer_public_hex: Text,
+    job: &Bound<'_, PyAny>,
+    worker_id: Text,
+    now: Option<Seconds>,
+) -> PyResult<()> {
     guarded(|| {
         // a job that cannot even be encoded cannot carry a valid signature
         let job = to_object(job, ErrorCode::JobInvalid, "job")?;
-        detached(py, || trustcore_core::verify_job(&issuer_public_hex.0, &job, &worker_id.0))
+        detached(py, || trustcore_core::verify_job(&issuer_public_hex.0, &job, &worker_id.0, now.map(|s| s.0)))
     })
 }

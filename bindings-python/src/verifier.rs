@@ -14,12 +14,15 @@ use std::sync::Arc;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
-use trustcore_core::{parse_token_limited, Error, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof};
+use trustcore_core::{
+    parse_token_limited, Error, ErrorCode, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof,
+};
 
 use crate::convert::{
     issuer_keys, not_utf8, seconds_value, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text,
 };
 use crate::errors::{detached, guarded, panic_error, to_py, type_error};
+use crate::json::to_object;
 use crate::limits::Limits;
 use crate::revocation::read_ids;
 use crate::token::Token;
@@ -55,19 +58,20 @@ fn named(obj: &Bound<'_, PyAny>, err: PyErr, what: &str, expected: &str) -> PyEr
 }
 
 /// The Redis settings, or None for the in-memory stores. A setting left as None keeps core's
-/// default (`RedisConfig::new`: prefix `trustcore:`, 1 s to connect, 500 ms a command, 8 idle
-/// connections, 1 s of failing fast after a failure); core checks the URL and the bounds of the
+/// default (`RedisConfig::new`: prefix `trustcore:`, 1 s to connect, 500 ms a command, 1 s for all
+/// of a request's Redis work, 8 idle connections, 1 s of failing fast after a failure); core checks the URL and the bounds of the
 /// timeouts and of the retry interval.
 fn redis_config(
     url: Option<&Bound<'_, PyAny>>,
     key_prefix: Option<&Bound<'_, PyAny>>,
     connect_timeout: Option<&Bound<'_, PyAny>>,
     command_timeout: Option<&Bound<'_, PyAny>>,
+    request_timeout: Option<&Bound<'_, PyAny>>,
     max_idle: Option<&Bound<'_, PyAny>>,
     retry_interval: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<RedisConfig>> {
     let Some(url) = url else {
-        let settings = [key_prefix, connect_timeout, command_timeout, max_idle, retry_interval];
+        let settings = [key_prefix, connect_timeout, command_timeout, request_timeout, max_idle, retry_interval];
         if settings.iter().any(Option::is_some) {
             return Err(PyTypeError::new_err("the redis settings need redis_url"));
         }
@@ -82,6 +86,9 @@ fn redis_config(
     }
     if let Some(value) = command_timeout {
         config.command_timeout = seconds(value, "redis command_timeout")?;
+    }
+    if let Some(value) = request_timeout {
+        config.request_timeout = seconds(value, "redis request_timeout")?;
     }
     if let Some(value) = max_idle {
         config.max_idle = count(value, "redis max_idle")?;
@@ -190,7 +197,7 @@ impl NativeVerifier {
         replay_capacity_per_holder=None, revoked_ids=None, token_cache_capacity=None, token_cache_max_bytes=None,
         max_batch_requests=None, max_batch_body_bytes=None,
         redis_url=None, redis_key_prefix=None, redis_connect_timeout=None, redis_command_timeout=None,
-        redis_max_idle=None, redis_retry_interval=None,
+        redis_request_timeout=None, redis_max_idle=None, redis_retry_interval=None,
     ))]
     #[allow(clippy::too_many_arguments)] // keyword settings, one per field of the config
     fn new(
@@ -209,6 +216,7 @@ impl NativeVerifier {
         redis_key_prefix: Option<&Bound<'_, PyAny>>,
         redis_connect_timeout: Option<&Bound<'_, PyAny>>,
         redis_command_timeout: Option<&Bound<'_, PyAny>>,
+        redis_request_timeout: Option<&Bound<'_, PyAny>>,
         redis_max_idle: Option<&Bound<'_, PyAny>>,
         redis_retry_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
@@ -248,6 +256,7 @@ impl NativeVerifier {
                 redis_key_prefix,
                 redis_connect_timeout,
                 redis_command_timeout,
+                redis_request_timeout,
                 redis_max_idle,
                 redis_retry_interval,
             )?;
@@ -404,6 +413,23 @@ impl NativeVerifier {
             };
             let (verifier, token) = (&self.inner, token.core());
             detached(py, || verifier.authorize(token, &datalog.0, now.map(|s| s.0), &externs))
+        })
+    }
+
+    /// Core `Verifier::verify_job`: the signature, the expiry, and a single-use job's nonce used up
+    /// (with Redis, a round trip off the GIL).
+    #[pyo3(signature = (job, *, worker_id, now=None))]
+    fn verify_job(
+        &self,
+        py: Python<'_>,
+        job: &Bound<'_, PyAny>,
+        worker_id: Text,
+        now: Option<Seconds>,
+    ) -> PyResult<()> {
+        guarded(|| {
+            let job = to_object(job, ErrorCode::JobInvalid, "job")?;
+            let verifier = &self.inner;
+            detached(py, || verifier.verify_job(&job, &worker_id.0, now.map(|s| s.0)))
         })
     }
 

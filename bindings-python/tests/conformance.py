@@ -263,7 +263,7 @@ def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
         issuer_key = tc.IssuerKey.from_secret_hex(i["issuer_seed_hex"])
         return {"signature_hex": tc.sign_job(issuer_key, i["job"], worker_id=i["worker_id"])}
     if op == "verify_job":
-        tc.verify_job(i["issuer_public_hex"], i["job"], worker_id=i["worker_id"])
+        tc.verify_job(i["issuer_public_hex"], i["job"], worker_id=i["worker_id"], now=i.get("now"))
         return {"ok": True}
     if op == "frame_encode":
         return {"frame_hex": tc.wire.encode_frame(i["object"]).hex()}
@@ -330,6 +330,9 @@ def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
                     raise ValueError(f"revoke_token takes a token, not {args!r}")
                 # parsed with the case's issuer key(s), as core's runner does
                 verifier.revoke_token(tc.parse_token(issuer(i), args))
+                outcome = "OK"
+            elif action == "verify_job":
+                verifier.verify_job(args["job"], worker_id=args["worker_id"], now=args["now"])
                 outcome = "OK"
             elif action == "cache_stats":
                 hits, misses = verifier.cache_stats()

@@ -451,7 +451,7 @@ def test_bad_redis_options() -> None:
     with pytest.raises(tc.MalformedInput):
         tc.Verifier(pk, redis="redis://127.0.0.1:6379/\udcff")  # a lone surrogate
     for bad in (0, 0.0, -1, -0.5, float("nan"), float("inf"), 86_401, 10**400):
-        for name in ("connect_timeout", "command_timeout", "retry_interval"):
+        for name in ("connect_timeout", "command_timeout", "request_timeout", "retry_interval"):
             timeout: dict[str, Any] = {name: bad}
             with pytest.raises(tc.MalformedInput):
                 tc.Verifier(pk, redis=tc.RedisOptions("redis://127.0.0.1:6379/", **timeout))
@@ -462,6 +462,7 @@ def test_bad_redis_options() -> None:
         {"command_timeout": b"1"},
         {"command_timeout": [1]},
         {"retry_interval": "1"},
+        {"request_timeout": "1"},
         {"key_prefix": 5},
         {"key_prefix": b"app:"},
         {"max_idle": "8"},

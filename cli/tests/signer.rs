@@ -74,8 +74,8 @@ fn mint_through_the_signer_then_prove_authenticate_and_authorize() {
     let job = json!({"job_id": "j-1", "steps": 3}).as_object().unwrap().clone();
     let mut signed = job.clone();
     signed.insert("sig".into(), client.sign_job(&job, "gpu-1").unwrap().into());
-    verify_job(&public_hex, &signed, "gpu-1").unwrap();
-    assert_eq!(verify_job(&public_hex, &signed, "gpu-2").unwrap_err().code(), ErrorCode::JobInvalid);
+    verify_job(&public_hex, &signed, "gpu-1", None).unwrap();
+    assert_eq!(verify_job(&public_hex, &signed, "gpu-2", None).unwrap_err().code(), ErrorCode::JobInvalid);
 
     assert!(signer.stop().success());
     assert!(!signer.socket.exists(), "SIGTERM removes the socket");
@@ -754,7 +754,7 @@ fn the_signer_policy_covers_jobs_too() {
     let sig = client.sign_job(&job(Some("transcribe")), "gpu-1").unwrap();
     let mut signed = job(Some("transcribe"));
     signed.insert("sig".into(), sig.into());
-    verify_job(&signer.key.public_hex(), &signed, "gpu-1").unwrap();
+    verify_job(&signer.key.public_hex(), &signed, "gpu-1", None).unwrap();
     for (job, worker) in [(job(Some("transcribe")), "gpu-2"), (job(Some("mine-coins")), "gpu-1"), (job(None), "gpu-1")]
     {
         assert_eq!(client.sign_job(&job, worker).unwrap_err().code(), ErrorCode::SignerRefused, "{job:?} for {worker}");

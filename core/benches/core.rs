@@ -149,7 +149,7 @@ fn benches(c: &mut Criterion) {
     let mut signed = job.clone();
     signed.insert("sig".into(), Value::String(sign_job(&fx.issuer, &job, "w1").unwrap()));
     let issuer_hex = fx.issuer.public_hex();
-    c.bench_function("verify_job", |b| b.iter(|| verify_job(&issuer_hex, black_box(&signed), "w1").unwrap()));
+    c.bench_function("verify_job", |b| b.iter(|| verify_job(&issuer_hex, black_box(&signed), "w1", None).unwrap()));
 
     let frame = encode_frame(
         json!({"v": 1, "id": 7, "op": "mint", "args": {"holder_id": "gpu-1", "facts": {"right": ["lease"]}}})

@@ -233,7 +233,7 @@ fn main() -> Res<()> {
         sign_job(&f.issuer, &job, "gpu-1")?;
         Ok(())
     })?;
-    out.measure("verify_job", None, 1, || Ok(verify_job(&issuer_public, &signed, "gpu-1")?))?;
+    out.measure("verify_job", None, 1, || Ok(verify_job(&issuer_public, &signed, "gpu-1", None)?))?;
 
     signer_ops(&mut out, &f)?;
     hostile_ops(&mut out, &f)?;

@@ -61,7 +61,7 @@ pub use authenticate::{
 pub use canonical::{body_sha256_hex, canonical_request, Request};
 pub use error::{Error, ErrorCode, Result};
 pub use issuer::IssuerKeys;
-pub use jobs::{job_signing_bytes, sign_job, verify_job, verify_job_text};
+pub use jobs::{job_signing_bytes, sign_job, verify_job, verify_job_text, JobTerms, JOB_EXPIRES_AT, JOB_NONCE};
 pub use keys::{constant_time_equal, is_hex_key, IssuerKey, PublicKey, WorkerKey};
 pub use mint::{mint_biscuit, MintRequest, REQUEST_FACT_PREFIX, RESERVED_PREDICATES};
 pub use policy::{
@@ -74,7 +74,7 @@ pub use signer::{
 };
 pub use stores::memory::{MemoryReplayStore, MemoryRevocationStore};
 pub use stores::redis::{RedisConfig, RedisStore};
-pub use stores::{ReplayKey, ReplayStore, RevocationStore};
+pub use stores::{Deadline, ReplayKey, ReplayStore, RevocationStore};
 pub use timestamp::{now_seconds, parse_timestamp};
 pub use token::{
     inspect_unverified, parse_token, parse_token_bytes, parse_token_limited, Token, TokenSummary, VerifiedIdentity,

@@ -18,7 +18,7 @@ use crate::proof::WorkerProof;
 use crate::revocation::{app_id_for_lookup, canonical_revocation_id};
 use crate::stores::memory::{default_holder_share, MemoryReplayStore, MemoryRevocationStore};
 use crate::stores::redis::{RedisConfig, RedisStore};
-use crate::stores::{ReplayKey, ReplayStore, RevocationStore};
+use crate::stores::{Deadline, ReplayKey, ReplayStore, RevocationStore};
 use crate::timestamp::{check_freshness, now_seconds};
 use crate::token::{parse_token_limited, Token, VerifiedIdentity};
 
@@ -107,6 +107,8 @@ struct Prepared {
     token_len: usize,
     message: Vec<u8>,
     signature: [u8; 64],
+    /// When this request's store work must be over (taken before its revocation lookup).
+    deadline: Deadline,
 }
 
 fn pop_failed() -> Error {
@@ -252,6 +254,14 @@ impl Verifier {
         Ok(())
     }
 
+    /// One request's store deadline: the Redis request timeout from now (none for other stores).
+    fn deadline(&self) -> Deadline {
+        match &self.config.redis {
+            Some(redis) => Deadline::after(redis.request_timeout),
+            None => Deadline::NONE,
+        }
+    }
+
     /// Everything before the proof of possession: the token (cached), revocation, freshness (the
     /// request's timestamp, the token's expiry), and the bytes the holder must have signed.
     fn prepare(&self, proof: &WorkerProof, request: &Request<'_>, now: f64) -> Result<Prepared> {
@@ -267,13 +277,14 @@ impl Verifier {
         request: &Request<'_>,
         now: f64,
     ) -> Result<Prepared> {
-        if self.revocations.any_revoked(&verified.revocation_ids)? {
+        let deadline = self.deadline();
+        if self.revocations.any_revoked(&verified.revocation_ids, deadline)? {
             return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
         }
         check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
         verified.token.check_expiry(now)?;
         let (message, signature) = pop_message(proof, request)?;
-        Ok(Prepared { verified, admit, token_len: proof.token.trim().len(), message, signature })
+        Ok(Prepared { verified, admit, token_len: proof.token.trim().len(), message, signature, deadline })
     }
 
     /// After the proof: admit the token to the cache.
@@ -285,9 +296,9 @@ impl Verifier {
     }
 
     /// After the proof, never before: a forged request must not burn the holder's nonce.
-    fn record_nonce(&self, verified: &VerifiedToken, proof: &WorkerProof, now: f64) -> Result<()> {
-        let key = ReplayKey::new(&verified.holder_key, &proof.nonce);
-        if !self.replay.record(&key, now, replay_ttl(self.config.max_skew_seconds))? {
+    fn record_nonce(&self, prepared: &Prepared, proof: &WorkerProof, now: f64) -> Result<()> {
+        let key = ReplayKey::new(&prepared.verified.holder_key, &proof.nonce);
+        if !self.replay.record_by(&key, now, replay_ttl(self.config.max_skew_seconds), prepared.deadline)? {
             return Err(Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)"));
         }
         Ok(())
@@ -307,7 +318,7 @@ impl Verifier {
             return Err(pop_failed());
         }
         self.proven(&prepared)?;
-        self.record_nonce(&prepared.verified, proof, now)?;
+        self.record_nonce(&prepared, proof, now)?;
         Ok(prepared.verified)
     }
 
@@ -373,7 +384,7 @@ impl Verifier {
                     return Err(pop_failed());
                 }
                 self.proven(&prepared)?;
-                self.record_nonce(&prepared.verified, proof, now)?;
+                self.record_nonce(&prepared, proof, now)?;
                 Ok(prepared.verified)
             })
             .collect())
@@ -413,6 +424,50 @@ impl Verifier {
     pub fn authorize(&self, token: &Token, code: &str, now: Option<f64>, extern_functions: &[String]) -> Result<usize> {
         let options = AuthorizeOptions { limits: self.config.limits, extern_functions: extern_functions.to_vec() };
         authorize(token, code, Some(now.unwrap_or_else(now_seconds)), &options)
+    }
+
+    /// Verify a job ([`crate::verify_job`]: the signature against the verifier's issuer key(s), the
+    /// worker, the expiry) and, when it carries a nonce, use it up: a second verification of the
+    /// same single-use job, on this verifier or any sharing its Redis, is REPLAYED. The nonce is
+    /// recorded only after the signature and expiry pass (a forged job burns nothing) and kept until
+    /// the job expires; a single-use job that expires more than a day after `now` is JOB_INVALID.
+    pub fn verify_job(
+        &self,
+        job: &serde_json::Map<String, serde_json::Value>,
+        worker_id: &str,
+        now: Option<f64>,
+    ) -> Result<()> {
+        let now = now.unwrap_or_else(now_seconds);
+        let issuers: Vec<PublicKey> = match &self.config.issuer {
+            IssuerKeys::One(key) => vec![*key],
+            IssuerKeys::ByKeyId(keys) => keys.values().copied().collect(),
+        };
+        let (issuer, terms) = crate::jobs::verify_job_with(&issuers, job, worker_id, now)?;
+        let (Some(nonce), Some(expires_at)) = (terms.nonce, terms.expires_at) else {
+            return Ok(());
+        };
+        let ttl = (expires_at as f64 + 1.0) - now;
+        if ttl > crate::jobs::MAX_SINGLE_USE_JOB_SECONDS as f64 + 1.0 {
+            return Err(Error::new(ErrorCode::JobInvalid, "a single-use job must expire within a day"));
+        }
+        let key = ReplayKey::for_job(&issuer, worker_id, &nonce);
+        if !self.replay.record_by(&key, now, ttl, self.deadline())? {
+            return Err(Error::new(ErrorCode::Replayed, "single-use job already used"));
+        }
+        Ok(())
+    }
+
+    /// [`Verifier::verify_job`] for a job given as JSON text, read once (a key given twice anywhere is
+    /// JOB_INVALID). Returns the job as verified.
+    pub fn verify_job_text(
+        &self,
+        job_json: &[u8],
+        worker_id: &str,
+        now: Option<f64>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let job = crate::json::parse_object(job_json, ErrorCode::JobInvalid)?;
+        self.verify_job(&job, worker_id, now)?;
+        Ok(job)
     }
 
     /// Revoke an id (an app revocation id or a block's revocation id, hex): refused from the next

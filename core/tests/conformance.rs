@@ -219,7 +219,8 @@ fn run_op(op: &str, input: &Value) -> Outcome {
             Ok(json!({"signature_hex": sign_job(&issuer, &obj(input, "job"), s(input, "worker_id"))?}))
         }
         "verify_job" => {
-            verify_job(s(input, "issuer_public_hex"), &obj(input, "job"), s(input, "worker_id"))?;
+            let now = input.get("now").map(|_| f(input, "now"));
+            verify_job(s(input, "issuer_public_hex"), &obj(input, "job"), s(input, "worker_id"), now)?;
             Ok(json!({"ok": true}))
         }
         "frame_encode" => Ok(json!({"frame_hex": hex::encode(encode_frame(&obj(input, "object"))?)})),
@@ -290,6 +291,10 @@ fn verifier_sequence(input: &Value) -> Outcome {
             "revoke_token" => parse_token(&issuer_keys(input)?, args.as_str().expect("a token"))
                 .and_then(|token| verifier.revoke_token(&token))
                 .map(|_| "OK".to_owned()),
+            "verify_job" => {
+                let job = args["job"].as_object().expect("a job object");
+                verifier.verify_job(job, s(args, "worker_id"), Some(f(args, "now"))).map(|_| "OK".to_owned())
+            }
             "cache_stats" => {
                 let stats = verifier.cache_stats();
                 Ok(format!("hits={} misses={}", stats.hits, stats.misses))

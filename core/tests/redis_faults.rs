@@ -1,11 +1,11 @@
 //! The Redis stores against a fake Redis started here on a loopback port: every odd reply (nils,
 //! wrong types, errors, short arrays, a connection cut mid-reply) is STORE_UNAVAILABLE, never a pass;
 //! a Redis that accepts and never answers is met by the circuit breaker: one probe per interval, not
-//! one connection per request.
+//! one connection per request; and all of one request's Redis work ends by its request timeout.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +23,8 @@ enum Behaviour {
     Reply { command: &'static str, bytes: &'static [u8], cut: bool, ids: usize },
     /// Accept, read, never answer.
     BlackHole,
+    /// Answer sanely (`ids` ids not revoked, +OK otherwise) after `delay`, or never once `silent`.
+    Sane { ids: usize, delay: Duration, silent: Arc<AtomicBool> },
 }
 
 struct FakeRedis {
@@ -76,6 +78,16 @@ fn serve(stream: TcpStream, behaviour: Behaviour) {
         let name = words.first().map(|w| w.to_ascii_uppercase()).unwrap_or_default();
         match &behaviour {
             Behaviour::BlackHole => {}
+            Behaviour::Sane { ids, delay, silent } => {
+                std::thread::sleep(*delay);
+                if silent.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let _ = match name.as_str() {
+                    "SMISMEMBER" => writer.write_all(format!("*{ids}\r\n{}", ":0\r\n".repeat(*ids)).as_bytes()),
+                    _ => writer.write_all(b"+OK\r\n"),
+                };
+            }
             Behaviour::Reply { command, bytes, cut, ids } => {
                 if name == *command {
                     let _ = writer.write_all(bytes);
@@ -93,10 +105,14 @@ fn serve(stream: TcpStream, behaviour: Behaviour) {
 }
 
 fn verifier(fx: &Fx, url: &str) -> Verifier {
-    let mut config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
     let mut redis = RedisConfig::new(url);
     redis.connect_timeout = Duration::from_millis(300);
     redis.command_timeout = Duration::from_millis(200);
+    verifier_with(fx, redis)
+}
+
+fn verifier_with(fx: &Fx, redis: RedisConfig) -> Verifier {
+    let mut config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
     config.redis = Some(redis);
     Verifier::new(config).unwrap()
 }
@@ -161,4 +177,47 @@ fn a_black_holed_redis_gets_one_probe_per_interval_not_a_connection_per_request(
         assert_eq!(outcome.map(|_| ()).unwrap_err().code(), ErrorCode::StoreUnavailable);
     }
     assert_eq!(fake.accepted.load(Ordering::SeqCst), 2, "one probe after the interval");
+}
+
+#[test]
+fn one_deadline_covers_all_of_a_requests_redis_work() {
+    let fx = fx();
+    let silent = Arc::new(AtomicBool::new(false));
+    // every command answered after 500 ms: each fits its 2 s command timeout, the two of a request
+    // (revocation, then replay) do not fit an 800 ms request timeout together
+    let fake = FakeRedis::start(Behaviour::Sane { ids: 2, delay: Duration::from_millis(500), silent: silent.clone() });
+    let settings = |request_ms: u64| {
+        let mut redis = RedisConfig::new(fake.url());
+        redis.connect_timeout = Duration::from_secs(2);
+        redis.command_timeout = Duration::from_secs(2);
+        redis.request_timeout = Duration::from_millis(request_ms);
+        redis.retry_interval = Duration::from_millis(1);
+        redis
+    };
+    let short = verifier_with(&fx, settings(800));
+    let outcome = short.authenticate(&proof(&fx, "short"), &REQUEST, None);
+    assert_eq!(outcome.map(|_| ()).unwrap_err().code(), ErrorCode::StoreUnavailable);
+    // the same Redis with room for both commands: accepted, so the refusal above is the deadline's
+    let long = verifier_with(&fx, settings(3000));
+    long.authenticate(&proof(&fx, "long"), &REQUEST, None).unwrap();
+}
+
+#[test]
+fn a_request_whose_deadline_is_spent_does_not_reconnect_and_try_again() {
+    let fx = fx();
+    let silent = Arc::new(AtomicBool::new(false));
+    let fake = FakeRedis::start(Behaviour::Sane { ids: 2, delay: Duration::ZERO, silent: silent.clone() });
+    let mut redis = RedisConfig::new(fake.url());
+    redis.command_timeout = Duration::from_millis(400);
+    redis.request_timeout = Duration::from_millis(400);
+    let verifier = verifier_with(&fx, redis);
+    verifier.authenticate(&proof(&fx, "warm"), &REQUEST, None).unwrap();
+    assert_eq!(fake.accepted.load(Ordering::SeqCst), 1, "one pooled connection");
+    // Redis goes silent: the revocation lookup on the pooled connection waits out the request's
+    // whole budget; before the deadline it was retried on a fresh connection (another connect and
+    // command timeout), now the request ends there
+    silent.store(true, Ordering::SeqCst);
+    let outcome = verifier.authenticate(&proof(&fx, "silent"), &REQUEST, None);
+    assert_eq!(outcome.map(|_| ()).unwrap_err().code(), ErrorCode::StoreUnavailable);
+    assert_eq!(fake.accepted.load(Ordering::SeqCst), 1, "no second connection inside a spent deadline");
 }

@@ -294,3 +294,30 @@ fn signals_arriving_mid_command_do_not_fail_requests() {
         assert_eq!(worker.join().unwrap(), 0, "requests failed while {sent} signals arrived");
     });
 }
+
+#[test]
+fn a_single_use_job_is_accepted_once_across_verifiers_sharing_redis() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let fx = fx();
+    let (a, b) = (
+        verifier(&fx.issuer.public_hex(), &redis.url(), "t-jobs:"),
+        verifier(&fx.issuer.public_hex(), &redis.url(), "t-jobs:"),
+    );
+    let mut job = json!({"kind": "transcribe", "expires_at": now_seconds() as i64 + 60, "nonce": "job-1"})
+        .as_object()
+        .unwrap()
+        .clone();
+    job.insert("sig".into(), json!(sign_job(&fx.issuer, &job, "gpu-1").unwrap()));
+    // a forged copy burns nothing, on either verifier
+    let mut forged = job.clone();
+    forged.insert("sig".into(), json!("00".repeat(64)));
+    assert_eq!(b.verify_job(&forged, "gpu-1", None).unwrap_err().code(), ErrorCode::JobInvalid);
+    a.verify_job(&job, "gpu-1", None).unwrap();
+    assert_eq!(b.verify_job(&job, "gpu-1", None).unwrap_err().code(), ErrorCode::Replayed);
+    assert_eq!(a.verify_job(&job, "gpu-1", None).unwrap_err().code(), ErrorCode::Replayed);
+    // a verifier of another deployment (prefix) keeps its own nonces
+    verifier(&fx.issuer.public_hex(), &redis.url(), "t-other:").verify_job(&job, "gpu-1", None).unwrap();
+}

@@ -16,12 +16,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(Value::Object(job)) = serde_json::from_slice::<Value>(data) else { return };
     let issuer = issuer();
     // a job as received may carry any "sig": verification never panics
-    let _ = verify_job(&issuer.public_hex(), &job, "w");
+    let _ = verify_job(&issuer.public_hex(), &job, "w", None);
     let Ok(sig) = sign_job(issuer, &job, "w") else { return };
     let mut signed: Map<String, Value> = job.clone();
     signed.insert("sig".into(), Value::String(sig));
-    verify_job(&issuer.public_hex(), &signed, "w").expect("a job just signed verifies");
-    assert_eq!(verify_job(&issuer.public_hex(), &signed, "other").unwrap_err().code(), ErrorCode::JobInvalid);
+    verify_job(&issuer.public_hex(), &signed, "w", None).expect("a job just signed verifies");
+    assert_eq!(verify_job(&issuer.public_hex(), &signed, "other", None).unwrap_err().code(), ErrorCode::JobInvalid);
     // canonical bytes are stable: signing bytes of the signed job equal those of the original
     assert_eq!(job_signing_bytes(&signed, "w").unwrap(), job_signing_bytes(&job, "w").unwrap());
 });

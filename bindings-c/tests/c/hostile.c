@@ -226,7 +226,7 @@ static tc_status job_with_raw_nul(hostile *h, tc_error **err) {
 
 static tc_status job_with_trailing_nul(hostile *h, tc_error **err) {
     static const char job[] = "{\"a\":1}";
-    return tc_verify_job(h->issuer_hex, 64, job, sizeof job, S("gpu-1"), err); /* sizeof counts the NUL */
+    return tc_verify_job(h->issuer_hex, 64, job, sizeof job, S("gpu-1"), NULL, err); /* sizeof counts the NUL */
 }
 
 static tc_status header_name_with_nul(hostile *h, tc_error **err) {
@@ -386,7 +386,7 @@ static tc_status empty_job(hostile *h, tc_error **err) {
 }
 
 static tc_status empty_sig_verify_job(hostile *h, tc_error **err) {
-    return tc_verify_job(h->issuer_hex, 64, S("{\"sig\":\"\"}"), S("gpu-1"), err);
+    return tc_verify_job(h->issuer_hex, 64, S("{\"sig\":\"\"}"), S("gpu-1"), NULL, err);
 }
 
 static tc_status empty_issuer_hex(hostile *h, tc_error **err) {
@@ -577,7 +577,7 @@ static tc_status deep_objects_sign_job(hostile *h, tc_error **err) {
 static tc_status deep_arrays_verify_job(hostile *h, tc_error **err) {
     size_t len = 0;
     char *job = deep_job(false, &len);
-    tc_status status = tc_verify_job(h->issuer_hex, 64, job, len, S("gpu-1"), err);
+    tc_status status = tc_verify_job(h->issuer_hex, 64, job, len, S("gpu-1"), NULL, err);
     free(job);
     return status;
 }
@@ -585,7 +585,7 @@ static tc_status deep_arrays_verify_job(hostile *h, tc_error **err) {
 static tc_status deep_objects_verify_job(hostile *h, tc_error **err) {
     size_t len = 0;
     char *job = deep_job(true, &len);
-    tc_status status = tc_verify_job(h->issuer_hex, 64, job, len, S("gpu-1"), err);
+    tc_status status = tc_verify_job(h->issuer_hex, 64, job, len, S("gpu-1"), NULL, err);
     free(job);
     return status;
 }

@@ -191,7 +191,7 @@ static void invalid_utf8(const fixture *f) {
     EXPECT_ERROR(TC_MALFORMED_INPUT,
                  tc_check_policy(token, facts, 1, S("allow if true"), FIXTURE_NOW, &f->limits, &err));
     tc_token_free(token);
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verify_job(S("00"), "{\"a\":\"\xff\"}", 8, S("w"), &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verify_job(S("00"), "{\"a\":\"\xff\"}", 8, S("w"), NULL, &err));
     tc_bytes *frame = NULL;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_frame_encode("{\"a\":\"\x80\"}", 8, &frame, &err));
     CHECK(frame == NULL);
@@ -319,9 +319,9 @@ static void jobs_and_frames(const fixture *f) {
     CHECK(tc_sign_job(f->issuer, S(job), S("gpu-1"), sig, sizeof sig, &len, NULL) == TC_OK);
     char signed_job[512];
     snprintf(signed_job, sizeof signed_job, "{\"op\":\"transcribe\",\"n\":3,\"sig\":\"%s\"}", sig);
-    CHECK(tc_verify_job(S(issuer_hex), S(signed_job), S("gpu-1"), NULL) == TC_OK);
-    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(signed_job), S("gpu-2"), &err));
-    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(job), S("gpu-1"), &err));
+    CHECK(tc_verify_job(S(issuer_hex), S(signed_job), S("gpu-1"), NULL, NULL) == TC_OK);
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(signed_job), S("gpu-2"), NULL, &err));
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(job), S("gpu-1"), NULL, &err));
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_sign_job(f->issuer, S("[1,2]"), S("gpu-1"), sig, sizeof sig, &len, &err));
 
     tc_bytes *frame = NULL, *object = NULL;
@@ -363,19 +363,19 @@ static void duplicated_keys(const fixture *f) {
     CHECK(tc_sign_job(f->issuer, S("{\"cmd\":\"ls\",\"id\":\"j-1\"}"), S("gpu-1"), sig, sizeof sig, &len, NULL) ==
           TC_OK);
     snprintf(signed_job, sizeof signed_job, "{\"cmd\":\"ls\",\"id\":\"j-1\",\"sig\":\"%s\"}", sig);
-    CHECK(tc_verify_job(S(issuer_hex), S(signed_job), S("gpu-1"), NULL) == TC_OK);
+    CHECK(tc_verify_job(S(issuer_hex), S(signed_job), S("gpu-1"), NULL, NULL) == TC_OK);
     /* the signed text with "cmd" prepended: serde_json alone would verify it (it keeps the last
      * "cmd", the signed one) while a cJSON holder would run the first */
     snprintf(doubled, sizeof doubled, "{\"cmd\":\"rm -rf /\",%s", signed_job + 1);
-    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(doubled), S("gpu-1"), &err));
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(doubled), S("gpu-1"), NULL, &err));
     /* appended, and deeper in the object */
     snprintf(doubled, sizeof doubled, "{\"cmd\":\"ls\",\"id\":\"j-1\",\"sig\":\"%s\",\"cmd\":\"ls\"}", sig);
-    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(doubled), S("gpu-1"), &err));
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(doubled), S("gpu-1"), NULL, &err));
     snprintf(doubled, sizeof doubled, "{\"cmd\":\"ls\",\"id\":\"j-1\",\"x\":[{\"a\":1,\"a\":2}],\"sig\":\"%s\"}", sig);
-    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(doubled), S("gpu-1"), &err));
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(doubled), S("gpu-1"), NULL, &err));
     /* and a text that is not one JSON object is the job's fault too (core's verify_job_text) */
-    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S("[1,2]"), S("gpu-1"), &err));
-    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S("{\"a\":1} {}"), S("gpu-1"), &err));
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S("[1,2]"), S("gpu-1"), NULL, &err));
+    EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S("{\"a\":1} {}"), S("gpu-1"), NULL, &err));
 
     /* the other JSON texts the ABI takes: each place's own code */
     EXPECT_ERROR(TC_MALFORMED_INPUT,

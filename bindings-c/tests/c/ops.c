@@ -481,7 +481,9 @@ static outcome op_verify_job(const cJSON *in, raw_span raw) {
     raw_span job;
     const char *public_hex = str(in, "issuer_public_hex"), *worker_id = str(in, "worker_id");
     NEED(public_hex && worker_id && raw_member(raw, "job", &job), "verify_job fields");
-    CALL(tc_verify_job(LEN(public_hex), job.ptr, job.len, LEN(worker_id), ERR));
+    double now;
+    bool has_now = num(in, "now", &now);
+    CALL(tc_verify_job(LEN(public_hex), job.ptr, job.len, LEN(worker_id), has_now ? &now : NULL, ERR));
     cJSON *result = cJSON_CreateObject();
     cJSON_AddBoolToObject(result, "ok", 1);
     out = ok(result);
@@ -630,7 +632,8 @@ static bool verifier_batch_step(const tc_verifier *verifier, const cJSON *args, 
 }
 
 /* verifier_sequence: one tc_verifier through the case's steps (authenticate, authenticate_batch,
- * check_policy on the last token accepted by authenticate, revoke, revoke_token, cache_stats); each
+ * check_policy on the last token accepted by authenticate, revoke, revoke_token, verify_job,
+ * cache_stats); each
  * step's outcome is "OK", the code's name, "hits=H misses=M", or (authenticate_batch) the list of its
  * requests' or the one code of a batch refused whole. A failing step does not end the sequence. */
 static outcome op_verifier_sequence(const cJSON *in) {
@@ -702,6 +705,16 @@ static outcome op_verifier_sequence(const cJSON *in) {
             st = tc_token_parse(issuer, LEN(args->valuestring), &revoked_token, NULL);
             if (st == TC_OK) st = tc_verifier_revoke_token(verifier, revoked_token, NULL);
             tc_token_free(revoked_token);
+        } else if (!strcmp(action, "verify_job")) {
+            /* the job re-printed by cJSON: its values are what is signed (JCS), not its spelling */
+            double now;
+            const char *worker_id = str(args, "worker_id");
+            const cJSON *job = cJSON_GetObjectItemCaseSensitive(args, "job");
+            NEED(worker_id && cJSON_IsObject(job) && num(args, "now", &now), "verify_job step fields");
+            char *text = cJSON_PrintUnformatted(job);
+            NEED(text, "verify_job step: print the job");
+            st = tc_verifier_verify_job(verifier, LEN(text), LEN(worker_id), &now, NULL);
+            cJSON_free(text);
         } else if (!strcmp(action, "cache_stats")) {
             uint64_t hits = 0, misses = 0;
             tc_verifier_cache_stats(verifier, &hits, &misses, NULL, NULL);

@@ -124,6 +124,7 @@ static void option_misuse(const fixture *f) {
     CHECK(d.redis_url == NULL && d.redis_url_len == 0 && d.redis_key_prefix == NULL && d.redis_key_prefix_len == 0);
     CHECK(d.redis_connect_timeout_ms == 1000 && d.redis_command_timeout_ms == 500 && d.redis_max_idle == 8);
     CHECK(d.redis_retry_interval_ms == 1000); /* core's circuit breaker: 1 s */
+    CHECK(d.redis_request_timeout_ms == 1000); /* all of one request's Redis work: 1 s */
     CHECK(d.token_cache_capacity == 10000 && d.replay_capacity == 100000);
 
     tc_verifier *v = (tc_verifier *)f; /* a stale value: a failure resets it */
@@ -170,6 +171,9 @@ static void option_misuse(const fixture *f) {
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
     o = redis_options("redis://127.0.0.1:1/", NULL);
     o.redis_retry_interval_ms = 86400001u;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
+    o = redis_options("redis://127.0.0.1:1/", NULL);
+    o.redis_request_timeout_ms = 0;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
     CHECK(v == NULL);
     /* without a URL the Redis timeouts are not read */

@@ -276,8 +276,8 @@ static void end_to_end(const fixture *f, const tc_signer_client *client) {
     if (sig) {
         char job[256];
         snprintf(job, sizeof job, "{\"job_id\":\"j-1\",\"steps\":3,\"sig\":\"%s\"}", (const char *)tc_bytes_data(sig));
-        EXPECT_OK(tc_verify_job(S(issuer_hex), S(job), S("gpu-1"), &err));
-        EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(job), S("gpu-2"), &err));
+        EXPECT_OK(tc_verify_job(S(issuer_hex), S(job), S("gpu-1"), NULL, &err));
+        EXPECT_ERROR(TC_JOB_INVALID, tc_verify_job(S(issuer_hex), S(job), S("gpu-2"), NULL, &err));
     }
     tc_bytes_free(sig);
 }

@@ -19,6 +19,7 @@ all of them from their next request. Redis unreachable (or slower than ``command
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 from dataclasses import KW_ONLY, dataclass, field
 
 from . import _trustcore as _native
@@ -40,6 +41,9 @@ class RedisOptions:
       exactly when they share the Redis and the prefix;
     - ``connect_timeout``: opening a connection, in seconds (default 1.0);
     - ``command_timeout``: one command, sent and answered (default 0.5);
+    - ``request_timeout``: all the Redis work of one request together (its commands, a connection
+      it opens, a retry), in seconds (default 1.0): past it the request is
+      :class:`~trustcore.errors.StoreUnavailable`;
     - ``max_idle``: idle connections kept for reuse (default 8);
     - ``retry_interval``: after a failure, every request fails at once
       (:class:`~trustcore.errors.StoreUnavailable`) for this long, in seconds (default 1.0); then
@@ -54,6 +58,7 @@ class RedisOptions:
     key_prefix: str | None = None
     connect_timeout: float | None = None
     command_timeout: float | None = None
+    request_timeout: float | None = None
     max_idle: int | None = None
     retry_interval: float | None = None
 
@@ -122,6 +127,7 @@ class Verifier:
             redis_key_prefix=None if redis is None else redis.key_prefix,
             redis_connect_timeout=None if redis is None else redis.connect_timeout,
             redis_command_timeout=None if redis is None else redis.command_timeout,
+            redis_request_timeout=None if redis is None else redis.request_timeout,
             redis_max_idle=None if redis is None else redis.max_idle,
             redis_retry_interval=None if redis is None else redis.retry_interval,
         )
@@ -222,6 +228,15 @@ class Verifier:
     ) -> int:
         """:func:`trustcore.authorize` with this verifier's limits (``now`` defaults to the clock)."""
         return self._native.authorize(token, datalog, now, extern_functions)
+
+    def verify_job(self, job: Mapping[str, Any], *, worker_id: str, now: float | None = None) -> None:
+        """Verify a job as :func:`trustcore.verify_job` does (the signature against this verifier's
+        issuer key(s), the worker, ``expires_at`` at ``now``), and use up a single-use job: one that
+        carries a ``nonce`` is accepted once, then :class:`~trustcore.errors.Replayed` on this
+        verifier and on every verifier sharing its Redis. The nonce is recorded only after the
+        signature and expiry pass, and kept until the job expires (at most a day ahead, else
+        JobInvalid)."""
+        self._native.verify_job(job, worker_id=worker_id, now=now)
 
     def revoke(self, revocation_id: str) -> None:
         """Refuse this id (an app revocation id, or a block's revocation id in hex) from the next

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, RwLock};
 
-use super::{ReplayKey, ReplayStore, RevocationStore};
+use super::{Deadline, ReplayKey, ReplayStore, RevocationStore};
 use crate::error::{Error, ErrorCode, Result};
 
 fn poisoned() -> Error {
@@ -84,7 +84,7 @@ pub fn default_holder_share(capacity: usize) -> usize {
 }
 
 impl ReplayStore for MemoryReplayStore {
-    fn record(&self, key: &ReplayKey, now: f64, ttl_seconds: f64) -> Result<bool> {
+    fn record_by(&self, key: &ReplayKey, now: f64, ttl_seconds: f64, _deadline: Deadline) -> Result<bool> {
         let mut state = self.state.lock().map_err(|_| poisoned())?;
         if let Some(&expiry) = state.entries.get(key.digest()) {
             // live through its last instant: a request fresh at ts - skew is still fresh at ts + skew,

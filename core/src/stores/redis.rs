@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{ReplayKey, ReplayStore, RevocationStore};
+use super::{Deadline, ReplayKey, ReplayStore, RevocationStore};
 use crate::error::{Error, ErrorCode, Result};
 use crate::signals::HeldSignals;
 
@@ -25,6 +25,10 @@ pub struct RedisConfig {
     pub connect_timeout: Duration,
     /// One command, sent and answered (default 500 ms).
     pub command_timeout: Duration,
+    /// All the Redis work of one request together: its commands, a connection it opens, a retry
+    /// (default 1 s). Past it the request is STORE_UNAVAILABLE, so a failing Redis costs a request
+    /// this long at most, never connect + command timeouts twice over.
+    pub request_timeout: Duration,
     /// Idle connections kept for reuse (default 8).
     pub max_idle: usize,
     /// After a failure, every command fails at once (STORE_UNAVAILABLE) for this long; then one
@@ -41,6 +45,7 @@ impl RedisConfig {
             key_prefix: "trustcore:".into(),
             connect_timeout: Duration::from_secs(1),
             command_timeout: Duration::from_millis(500),
+            request_timeout: Duration::from_secs(1),
             max_idle: 8,
             retry_interval: Duration::from_secs(1),
         }
@@ -54,6 +59,7 @@ impl std::fmt::Debug for RedisConfig {
             .field("key_prefix", &self.key_prefix)
             .field("connect_timeout", &self.connect_timeout)
             .field("command_timeout", &self.command_timeout)
+            .field("request_timeout", &self.request_timeout)
             .field("max_idle", &self.max_idle)
             .field("retry_interval", &self.retry_interval)
             .finish_non_exhaustive()
@@ -63,7 +69,7 @@ impl std::fmt::Debug for RedisConfig {
 struct Inner {
     client: redis::Client,
     config: RedisConfig,
-    idle: Mutex<Vec<redis::Connection>>,
+    idle: Mutex<Vec<Pooled>>,
     revoked_key: String,
     breaker: Mutex<Breaker>,
 }
@@ -73,6 +79,12 @@ struct Inner {
 struct Breaker {
     open_until: Option<Instant>,
     probing: bool,
+}
+
+/// A connection and the socket timeout it is set to now (shortened near a request's deadline).
+struct Pooled {
+    connection: redis::Connection,
+    timeout: Duration,
 }
 
 /// Both stores on one Redis (clone it for the replay and the revocation side: they share connections).
@@ -96,7 +108,8 @@ impl RedisStore {
     /// verifier may start before Redis does: its requests are STORE_UNAVAILABLE until then).
     pub fn new(config: RedisConfig) -> Result<RedisStore> {
         let valid = |t: Duration| !t.is_zero() && t <= Duration::from_secs(86_400);
-        if !valid(config.connect_timeout) || !valid(config.command_timeout) || !valid(config.retry_interval) {
+        let all = [config.connect_timeout, config.command_timeout, config.request_timeout, config.retry_interval];
+        if !all.into_iter().all(valid) {
             return Err(Error::malformed("redis timeouts and the retry interval must be positive and at most a day"));
         }
         let client =
@@ -113,16 +126,28 @@ impl RedisStore {
         })
     }
 
-    fn connect(&self, what: &str) -> Result<redis::Connection> {
+    fn connect(&self, what: &str, deadline: Deadline) -> Result<Pooled> {
         let config = &self.inner.config;
-        let connection =
-            self.inner.client.get_connection_with_timeout(config.connect_timeout).map_err(|_| unavailable(what))?;
-        let timeout = Some(config.command_timeout);
-        connection
-            .set_read_timeout(timeout)
-            .and_then(|_| connection.set_write_timeout(timeout))
-            .map_err(|_| unavailable(what))?;
-        Ok(connection)
+        let wait = deadline.left(config.connect_timeout).ok_or_else(|| unavailable(what))?;
+        let connection = self.inner.client.get_connection_with_timeout(wait).map_err(|_| unavailable(what))?;
+        let mut pooled = Pooled { connection, timeout: Duration::ZERO };
+        Self::bound(&mut pooled, what, config.command_timeout, deadline)?;
+        Ok(pooled)
+    }
+
+    /// Set the connection's socket timeouts to what the next command may take: the command timeout,
+    /// or less when the request's deadline is nearer (a syscall only when that changes).
+    fn bound(pooled: &mut Pooled, what: &str, command_timeout: Duration, deadline: Deadline) -> Result<()> {
+        let wait = deadline.left(command_timeout).ok_or_else(|| unavailable(what))?;
+        if wait != pooled.timeout {
+            let connection = &pooled.connection;
+            connection
+                .set_read_timeout(Some(wait))
+                .and_then(|_| connection.set_write_timeout(Some(wait)))
+                .map_err(|_| unavailable(what))?;
+            pooled.timeout = wait;
+        }
+        Ok(())
     }
 
     /// Run `command` on a pooled (or new) connection. A failure drops that connection and every idle
@@ -133,10 +158,13 @@ impl RedisStore {
         &self,
         what: &str,
         idempotent: bool,
+        deadline: Deadline,
         command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
+        // a request whose time is up sends nothing (and tells the breaker nothing about Redis)
+        deadline.left(Duration::MAX).ok_or_else(|| unavailable(what))?;
         self.admit(what)?;
-        let outcome = self.run(what, idempotent, command);
+        let outcome = self.run(what, idempotent, deadline, command);
         let mut breaker = self.inner.breaker.lock().unwrap_or_else(|p| p.into_inner());
         breaker.probing = false;
         breaker.open_until = match outcome {
@@ -169,17 +197,22 @@ impl RedisStore {
         &self,
         what: &str,
         idempotent: bool,
+        deadline: Deadline,
         command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
         let inner = &self.inner;
+        let command_timeout = inner.config.command_timeout;
         let _held = HeldSignals::new();
         let pooled = inner.idle.lock().ok().and_then(|mut idle| idle.pop());
         let reused = pooled.is_some();
-        let mut connection = match pooled {
-            Some(connection) => connection,
-            None => self.connect(what)?,
+        let mut pooled = match pooled {
+            Some(mut pooled) => {
+                Self::bound(&mut pooled, what, command_timeout, deadline)?;
+                pooled
+            }
+            None => self.connect(what, deadline)?,
         };
-        let value = match command(&mut connection) {
+        let value = match command(&mut pooled.connection) {
             Ok(value) => value,
             Err(_) => {
                 if let Ok(mut idle) = inner.idle.lock() {
@@ -188,21 +221,26 @@ impl RedisStore {
                 if !(reused && idempotent) {
                     return Err(unavailable(what));
                 }
-                connection = self.connect(what)?;
-                command(&mut connection).map_err(|_| unavailable(what))?
+                pooled = self.connect(what, deadline)?;
+                command(&mut pooled.connection).map_err(|_| unavailable(what))?
             }
         };
         if let Ok(mut idle) = inner.idle.lock() {
             if idle.len() < inner.config.max_idle {
-                idle.push(connection);
+                idle.push(pooled);
             }
         }
         Ok(value)
     }
 
+    /// The deadline of one call made outside a request (ping, revoke): the request timeout.
+    fn own_deadline(&self) -> Deadline {
+        Deadline::after(self.inner.config.request_timeout)
+    }
+
     /// PING: whether Redis answers now.
     pub fn ping(&self) -> Result<()> {
-        self.with_connection("replay", true, |c| {
+        self.with_connection("replay", true, self.own_deadline(), |c| {
             Self::reply(redis::cmd("PING").query(c)?, |v| match v {
                 redis::Value::SimpleString(s) if s == "PONG" => Some(()),
                 _ => None,
@@ -216,7 +254,11 @@ impl RedisStore {
 }
 
 impl ReplayStore for RedisStore {
-    fn record(&self, key: &ReplayKey, _now: f64, ttl_seconds: f64) -> Result<bool> {
+    fn record(&self, key: &ReplayKey, now: f64, ttl_seconds: f64) -> Result<bool> {
+        self.record_by(key, now, ttl_seconds, self.own_deadline())
+    }
+
+    fn record_by(&self, key: &ReplayKey, _now: f64, ttl_seconds: f64, deadline: Deadline) -> Result<bool> {
         if !(ttl_seconds.is_finite() && ttl_seconds >= 0.0) {
             return Err(Error::malformed("replay ttl must be a finite number, not negative"));
         }
@@ -225,7 +267,7 @@ impl ReplayStore for RedisStore {
         let ttl_ms = ((ttl_seconds * 1000.0).ceil() as u64).max(1);
         let key = self.replay_key(key);
         // exactly OK (set: fresh) or nil (present: a replay); any other reply is no answer
-        self.with_connection("replay", false, |c| {
+        self.with_connection("replay", false, deadline, |c| {
             Self::reply(redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("PX").arg(ttl_ms).query(c)?, |v| match v {
                 redis::Value::Okay => Some(true),
                 redis::Value::SimpleString(s) if s == "OK" => Some(true),
@@ -247,18 +289,18 @@ fn member(value: &redis::Value) -> Option<bool> {
 
 impl RevocationStore for RedisStore {
     fn is_revoked(&self, id: &str) -> Result<bool> {
-        self.with_connection("revocation", true, |c| {
+        self.with_connection("revocation", true, self.own_deadline(), |c| {
             Self::reply(redis::cmd("SISMEMBER").arg(&self.inner.revoked_key).arg(id).query(c)?, member)
         })
     }
 
     /// One round trip for all of a token's ids (SMISMEMBER, Redis 6.2+).
-    fn any_revoked(&self, ids: &[String]) -> Result<bool> {
+    fn any_revoked(&self, ids: &[String], deadline: Deadline) -> Result<bool> {
         if ids.is_empty() {
             return Ok(false);
         }
         // exactly an array of one 0 or 1 per id: nils, strings or a short array are no answer
-        let found: Vec<bool> = self.with_connection("revocation", true, |c| {
+        let found: Vec<bool> = self.with_connection("revocation", true, deadline, |c| {
             Self::reply(redis::cmd("SMISMEMBER").arg(&self.inner.revoked_key).arg(ids).query(c)?, |v| match v {
                 redis::Value::Array(items) if items.len() == ids.len() => items.iter().map(member).collect(),
                 _ => None,
@@ -268,7 +310,7 @@ impl RevocationStore for RedisStore {
     }
 
     fn revoke(&self, id: &str) -> Result<()> {
-        self.with_connection("revocation", true, |c| {
+        self.with_connection("revocation", true, self.own_deadline(), |c| {
             Self::reply(redis::cmd("SADD").arg(&self.inner.revoked_key).arg(id).query(c)?, |v| match v {
                 redis::Value::Int(0 | 1) => Some(()),
                 _ => None,

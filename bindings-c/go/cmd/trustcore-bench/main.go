@@ -448,7 +448,7 @@ func jobOps(o *out, f *fixture) error {
 		return err
 	}
 	_, err = o.measure("go", "verify_job", 0, 1, func() error {
-		return trustcore.VerifyJob(f.issuerHex, signed, "gpu-1")
+		return trustcore.VerifyJob(f.issuerHex, signed, "gpu-1", nil)
 	})
 	return err
 }
