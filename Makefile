@@ -20,7 +20,7 @@ BENCH_TARGETS := bench-rust
 # the demo is a test too: it checks every outcome it narrates; so is a short soak
 TEST_TARGETS += test-demo test-soak
 
-.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
+.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak vectors lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
 
 setup: $(SETUP_TARGETS)
 
@@ -66,20 +66,28 @@ test-rust: lint signer-bin setup-redis
 demo: signer-bin build-python build-node c-stage
 	@$(PY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
 		$(PY_WHEELS)/trustcore-*.whl
-	@cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) build -o $(TC_BUILD)/demo-service ./cmd/trustcore-demo-service
+	@cd $(ROOT)/demo/go-service && $(TC_GO_ENV) $(GO) build -o $(TC_BUILD)/demo-service .
 	@DEMO_PYTHON=$(PY_VENV)/bin/python DEMO_GO_SERVICE=$(TC_BUILD)/demo-service LD_LIBRARY_PATH=$(TC_STAGE)/lib \
 		bash demo/run.sh
 
 test-demo: demo
 
 # valid requests through the Verifier from 2 processes while a third keeps both cores busy: any
-# refusal fails it (core/examples/soak.rs); `make soak` is the long run (not in make test)
+# refusal fails it (tools/src/bin/soak.rs); `make soak` is the long run (not in make test)
 SOAK_REQUESTS ?= 100000
 soak: setup-rust
-	$(CARGO) run --locked --quiet --release -p trustcore-core --example soak -- --requests $(SOAK_REQUESTS)
+	$(CARGO) run --locked --quiet --release -p trustcore-tools --bin soak -- --requests $(SOAK_REQUESTS)
 
 test-soak: setup-rust
-	$(CARGO) run --locked --quiet --release -p trustcore-core --example soak -- --requests 10000
+	$(CARGO) run --locked --quiet --release -p trustcore-tools --bin soak -- --requests 10000
+
+# regenerate tests/vectors/*.json from the generators in tools/ (review the diff before committing)
+VECTOR_GENERATORS := make_vectors make_verifier_vectors make_signer_vectors make_cost_vectors \
+	make_identifier_vectors make_job_vectors
+vectors: setup-rust
+	for generator in $(VECTOR_GENERATORS); do \
+		$(CARGO) run --locked --quiet -p trustcore-tools --bin $$generator; \
+	done
 
 demo-rust: setup-rust
 	@$(CARGO) run --locked --quiet --release -p trustcore-cli -- demo
@@ -104,20 +112,21 @@ bench-report:
 		&& $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(ROOT)/bench/requirements.txt; }
 	BENCH_PYTHON=$(BENCH_VENV)/bin/python $(BENCH_VENV)/bin/python $(ROOT)/bench/report.py
 
-# the Rust core's harness (core/examples/bench.rs): the figures every binding is compared with
+# the Rust core's harness (bench/rust/src/main.rs): the figures every binding is compared with
 bench-rust: setup-rust setup-redis signer-bin
 	@mkdir -p $(BENCH_OUT)
-	$(CARGO) build --locked --quiet --release -p trustcore-core --example bench
-	$(ROOT)/target/release/examples/bench $(BENCH_OUT)/rust.jsonl
+	$(CARGO) build --locked --quiet --release -p trustcore-bench --bin trustcore-bench
+	$(ROOT)/target/release/trustcore-bench $(BENCH_OUT)/rust.jsonl
 
-# the detailed criterion benches of the core and the signer (not part of make bench)
-bench-criterion: setup-rust setup-redis
-	$(CARGO) bench --locked -p trustcore-core --bench core -- --noplot
-	$(CARGO) run --locked --quiet --release -p trustcore-core --example memory_per_entry
-	$(CARGO) bench --locked -p trustcore-cli --bench signer -- --noplot
+# the detailed criterion benches of the core and the signer (bench/rust/benches; not part of make
+# bench), and the replay store's memory per entry (tools/src/bin/memory_per_entry.rs)
+bench-criterion: setup-rust setup-redis signer-bin
+	$(CARGO) bench --locked -p trustcore-bench --bench core -- --noplot
+	$(CARGO) run --locked --quiet --release -p trustcore-tools --bin memory_per_entry
+	$(CARGO) bench --locked -p trustcore-bench --bench signer -- --noplot
 	@# again on one CPU: this VM's cross-CPU wake-ups (~60 us a round trip) hide the protocol's own cost
 	command -v taskset >/dev/null && TRUSTCORE_BENCH_GROUP=signer_one_cpu taskset -c 0 \
-		$(CARGO) bench --locked -p trustcore-cli --bench signer -- --noplot
+		$(CARGO) bench --locked -p trustcore-bench --bench signer -- --noplot
 
 clean:
 	$(CARGO) clean

@@ -38,7 +38,7 @@ OPS = [
     "batch64",
     "floor_verify_strict",
 ]
-# host I/O while Redis is silent (issue 25, the Node harness): fs.readFile per read, quiet / while 64
+# host I/O while Redis is silent (the Node harness): fs.readFile per read, quiet / while 64
 # authentications wait on a Redis that never answers; a section of their own, not in the op tables
 HOST_IO = ("host_readfile_quiet", "host_readfile_redis_silent")
 # what the slowest read under load may add to the slowest quiet one: a read held behind a Redis wait
@@ -236,7 +236,7 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
     socket, in_process = med("rust", "signer_mint_socket"), med("rust", "signer_mint_in_process")
     added = None if socket is None or in_process is None else (socket - in_process) / 1000
     goal("signer mint over the socket minus in process (µs)", added, "≤ 50", None if added is None else added <= 50)
-    # hostile tokens: measured with a valid request in the same samples (core/examples/bench.rs)
+    # hostile tokens: measured with a valid request in the same samples (bench/rust/src/main.rs)
     valid = med("rust", "hostile_valid_reference")
     for op in ("hostile_token_refusal", "hostile_token_refusal_verifier"):
         r = ratio(med("rust", op), valid)

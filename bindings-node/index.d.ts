@@ -309,7 +309,7 @@ export declare function decodeFrame(frame: Uint8Array): Record<string, unknown>
 /** One wire frame: a 4-byte big-endian length, then the object as JCS. */
 export declare function encodeFrame(object: Record<string, unknown>): Buffer
 
-/** Every error code name (DESIGN §5), in number order. */
+/** Every error code name (docs/DESIGN.md §5), in number order. */
 export declare function errorCodes(): Array<string>
 
 /**

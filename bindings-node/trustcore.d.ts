@@ -1,7 +1,7 @@
 // Public types: the generated native declarations (index.d.ts) plus the error class.
 export * from './index'
 
-/** Every error code (DESIGN §5); `err.code` of a TrustError is one of these. */
+/** Every error code (docs/DESIGN.md §5); `err.code` of a TrustError is one of these. */
 export type ErrorCode =
   | 'MALFORMED_INPUT'
   | 'TOKEN_INVALID'

@@ -1,6 +1,6 @@
 'use strict'
 // The package entry: the generated native binding (index.js) with its errors made idiomatic.
-// Native errors carry a `.code`: a DESIGN §5 name becomes a TrustError, a napi-rs conversion
+// Native errors carry a `.code`: a docs/DESIGN.md §5 name becomes a TrustError, a napi-rs conversion
 // failure (a JS value of the wrong type or shape) a TypeError. The same goes for the errors a
 // batch returns in its entries (`{ ok: false, error }`). Nothing else happens here.
 

@@ -4,7 +4,7 @@
 # authenticates and authorizes them. Every outcome is checked: the demo fails if one differs.
 #
 # Needs (make demo provides them): TRUSTCORE_BIN, DEMO_PYTHON (a Python with the trustcore wheel),
-# DEMO_GO_SERVICE (the built Go service), and node with bindings-node built.
+# DEMO_GO_SERVICE (demo/go-service, built), and node with bindings-node built.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 : "${TRUSTCORE_BIN:?}" "${DEMO_PYTHON:?}" "${DEMO_GO_SERVICE:?}"

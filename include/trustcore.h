@@ -6,7 +6,7 @@
  * Names     Everything is prefixed tc_ (functions, types) or TC_ (constants, status values).
  *
  * Status    Every fallible function returns tc_status: TC_OK (0) or the number of an error code
- *           of DESIGN §5 (TC_MALFORMED_INPUT = 1 … TC_INTERNAL = 15); the numbers never change.
+ *           of docs/DESIGN.md §5 (TC_MALFORMED_INPUT = 1 … TC_INTERNAL = 15); the numbers never change.
  *           Its last parameter, `tc_error **err`, is optional: pass NULL to ignore details, or
  *           the address of a `tc_error *` that receives NULL on success and, on failure, a new
  *           error (tc_error_code, tc_error_message) that you release with tc_error_free.
@@ -75,7 +75,7 @@
 #define TC_MAX_FRAME 1048576
 
 // What a fallible function returned. `TC_OK` is 0; every other value is the number of a core error
-// code (DESIGN §5) and never changes.
+// code (docs/DESIGN.md §5) and never changes.
 enum tc_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t

@@ -1,15 +1,11 @@
-# The C ABI (libtrustcore.so / .a, include/trustcore.h) and the Go package (bindings-c/go).
+# The C ABI (libtrustcore.so / .a, include/trustcore.h); the Go package on top of it is mk/go.mk's.
 #   make test-c     header freshness + Rust unit tests; the C conformance runner and misuse tests with
 #                   ASan + UBSan; then both again without sanitizers under valgrind
-#   make test-go    go vet, go test and go test -race over the same vectors
-#   (both start the real signer daemon, $(TRUSTCORE_BIN), so they build it first: signer-bin)
+#   (it starts the real signer daemon, $(TRUSTCORE_BIN), so it builds it first: signer-bin)
 #   (and the Verifier's Redis tests start their own redis-server on a free loopback port: setup-redis)
 #   make test-panic-c   the panic boundary: a fault-injection build of the library (target/fault), whose
 #                   core panics on a marked request; every export reaching it returns TC_INTERNAL (ASan)
-#   make test-panic-go  the same through Go: a build-tagged go test (also under -race) loads that library;
-#                   every Go entry point reaching it returns an error matching errors.Is(err, ErrInternal)
 #   make bench-c    the unified bench harness (bench/README.md), impl `c`: target/bench/c.jsonl
-#   make bench-go   the unified bench harness, impl `go` (and `go-rawcgo`): target/bench/go.jsonl
 #   make install PREFIX=/usr/local [DESTDIR=]   the .so (with SONAME links), .a, header, trustcore.pc
 
 TC_DIR := $(ROOT)/bindings-c
@@ -20,7 +16,6 @@ TC_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' $(ROOT)/Cargo.toml | h
 PREFIX ?= /usr/local
 DESTDIR ?=
 TC_CC ?= gcc
-GO ?= go
 TC_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1
 TC_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # the C programs build against the staged install, through its trustcore.pc, as a user's would
@@ -35,18 +30,15 @@ TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c batch_checks.c threads.c f
 # The signer daemon the tests fork + exec ($(TRUSTCORE_BIN)) runs natively: children are not traced.
 TC_VALGRIND := valgrind --trace-children=no --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=1
-TC_GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=1 PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig \
-	LD_LIBRARY_PATH=$(TC_STAGE)/lib TRUSTCORE_ROOT=$(ROOT)
 TC_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # install a Debian package only when missing; refresh the package lists only then
 tc_apt = dpkg -s $(1) >/dev/null 2>&1 || { $(TC_SUDO) apt-get update -qq && $(TC_SUDO) apt-get install -y -qq $(1); }
 
 SETUP_TARGETS += setup-c
-TEST_TARGETS += test-c test-go test-panic-c test-panic-go
-BENCH_TARGETS += bench-c bench-go
+TEST_TARGETS += test-c test-panic-c
+BENCH_TARGETS += bench-c
 
-.PHONY: setup-c test-c test-go test-panic-c test-panic-go bench-c bench-go install c-lib c-stage c-header-test \
-	c-fault-lib
+.PHONY: setup-c test-c test-panic-c bench-c install c-lib c-stage c-header-test c-fault-lib
 
 setup-c:
 	@command -v $(TC_CC) >/dev/null || $(call tc_apt,gcc)
@@ -54,7 +46,6 @@ setup-c:
 	@command -v valgrind >/dev/null || $(call tc_apt,valgrind)
 	@command -v pkg-config >/dev/null || $(call tc_apt,pkgconf)
 	@command -v readelf >/dev/null || $(call tc_apt,binutils)
-	@command -v $(GO) >/dev/null || { echo "go not found: install Go 1.24 or newer"; exit 1; }
 
 c-lib: setup-rust
 	$(CARGO) build --locked --release -p trustcore-c
@@ -106,7 +97,7 @@ test-c: setup-c setup-redis c-header-test c-stage signer-bin
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/misuse $(ROOT)
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/conformance $(ROOT)
 
-# the panic boundary (DESIGN §5): a `fault-injection` build of the library (its core panics on the request
+# the panic boundary (docs/DESIGN.md §5): a `fault-injection` build of the library (its core panics on the request
 # method TRUSTCORE-INJECTED-PANIC), dev profile, in a target dir of its own so the release artifacts
 # the other tests use are never touched; tests/c/panic_boundary.c calls every export that reaches
 # canonical_request with that method under ASan + UBSan: TC_INTERNAL each time, then the same handles work
@@ -129,33 +120,11 @@ test-panic-c: setup-c c-fault-lib
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 RUST_BACKTRACE=0 \
 		$(TC_BUILD)/asan/panic_boundary
 
-test-go: setup-c setup-redis c-stage signer-bin
-	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) vet ./...
-	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) test -count=1 -v .
-	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) test -race -count=1 -v .
-
-# the panic boundary through Go (panic_boundary_test.go, build tag faultinjection): built against the
-# staged header and library as usual, run with the fault-injection library (c-fault-lib) loaded in
-# its place; without that library the test fails (the marked requests would pass), never skips
-TC_GO_FAULT_TEST := $(GO) test -tags faultinjection -count=1 -run '^TestPanicBoundary' -v .
-test-panic-go: setup-c c-stage c-fault-lib
-	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) vet -tags faultinjection .
-	cd $(TC_DIR)/go && $(TC_GO_ENV) LD_LIBRARY_PATH=$(TC_FAULT_LIB) RUST_BACKTRACE=0 $(TC_GO_FAULT_TEST)
-	cd $(TC_DIR)/go && $(TC_GO_ENV) LD_LIBRARY_PATH=$(TC_FAULT_LIB) RUST_BACKTRACE=0 $(TC_GO_FAULT_TEST) -race
-
 # the unified bench harness (bench/README.md), impl `c`: one JSON line per figure in target/bench/c.jsonl;
 # it starts its own redis-server and `$(TRUSTCORE_BIN) signer serve`
 bench-c: setup-c setup-redis c-stage signer-bin
 	@mkdir -p $(TC_BUILD) $(ROOT)/target/bench
 	$(TC_CC) -std=c11 -Wall -Wextra -Werror -O2 -pthread -I$(TC_TEST_SRC) $$($(TC_PKG) --cflags trustcore) \
-		$(TC_DIR)/bench/bench.c $(TC_TEST_SRC)/redis_server.c $(TC_TEST_SRC)/signer_daemon.c \
+		$(ROOT)/bench/c/bench.c $(TC_TEST_SRC)/redis_server.c $(TC_TEST_SRC)/signer_daemon.c \
 		$$($(TC_PKG) --libs trustcore) -lm $(TC_RPATH) -o $(TC_BUILD)/bench-c
 	$(TC_BUILD)/bench-c $(ROOT)/target/bench/c.jsonl
-
-# the unified bench harness (bench/README.md), impl `go`, plus the same per-request calls through plain
-# cgo as impl `go-rawcgo`: one JSON line per figure in target/bench/go.jsonl; it starts its own
-# redis-server and `$(TRUSTCORE_BIN) signer serve`; GOMAXPROCS is left at its default
-bench-go: setup-c setup-redis c-stage signer-bin
-	@mkdir -p $(TC_BUILD) $(ROOT)/target/bench
-	cd $(TC_DIR)/go && $(TC_GO_ENV) $(GO) build -o $(TC_BUILD)/bench-go ./cmd/trustcore-bench
-	LD_LIBRARY_PATH=$(TC_STAGE)/lib $(TC_BUILD)/bench-go $(ROOT)/target/bench/go.jsonl

@@ -8,7 +8,7 @@
 #                start. Needs the `trustcore` binary (signer-bin, in the top Makefile), which the signer
 #                tests start as a child process from $TRUSTCORE_BIN, and redis-server (setup-redis),
 #                which the Verifier tests start on a free loopback port
-#   bench-node   bench/README.md's harness (bench/bench.mjs): every op through the sync functions
+#   bench-node   bench/README.md's harness (bench/node/bench.mjs): every op through the sync functions
 #                (impl node-sync) and their Promise forms (node-async), throughput on 1 and 2 worker
 #                threads, into target/bench/node.jsonl; starts its own redis-server and signer daemon
 #   test-panic-node  a debug build with --features fault-injection into target/node-fault/ (never
@@ -81,7 +81,7 @@ pack-test-node:
 
 bench-node: build-node signer-bin setup-redis
 	mkdir -p $(ROOT)/target/bench
-	cd $(NODE_DIR) && node bench/bench.mjs $(ROOT)/target/bench/node.jsonl
+	node $(ROOT)/bench/node/bench.mjs $(ROOT)/target/bench/node.jsonl
 
 # the fault-injection build: debug, its own output dir, loaded from there by the package's JS entry
 # copied next to it (the addon in bindings-node/ stays the release one the other tests load)

@@ -6,12 +6,12 @@
 #                 signer tests start target/release/trustcore, built by signer-bin; the Verifier's
 #                 Redis tests start their own redis-server on a free loopback port, from setup-redis),
 #                 then the README example in a venv that holds nothing but the package
-#   test-panic-python  the panic boundary (DESIGN §5): a debug wheel built with the feature
+#   test-panic-python  the panic boundary (docs/DESIGN.md §5): a debug wheel built with the feature
 #                 `fault-injection` (core panics on the method TRUSTCORE-INJECTED-PANIC) into
 #                 target/python-wheels-fault, installed in its own venv (.venv-fault), and
 #                 tests/panic_boundary/ (outside the default collection): every entry point reaching
 #                 the canonical request raises trustcore.Internal, and the same objects work after
-#   bench-python  bench/README.md's harness (bench/bench.py): this binding (`python`) and trust-core
+#   bench-python  bench/README.md's harness (bench/python/bench.py): this binding (`python`) and trust-core
 #                 0.1 from PyPI (`trust-core-0.1`) in one run, written to target/bench/python.jsonl
 #                 (its own redis-server and signer daemon; about 30 s)
 
@@ -67,11 +67,11 @@ test-panic-python: setup-python
 	cd $(PY_DIR) && $(PY_FAULT_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/panic_boundary
 
 bench-python: build-python signer-bin setup-redis
-	$(call py_venv,$(PY_BENCH_VENV),$(PY_DIR)/requirements-bench.txt)
+	$(call py_venv,$(PY_BENCH_VENV),$(ROOT)/bench/python/requirements.txt)
 	$(PY_BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
 		$(PY_WHEELS)/trustcore-*.whl
 	mkdir -p $(ROOT)/target/bench
-	$(PY_BENCH_VENV)/bin/python $(PY_DIR)/bench/bench.py $(ROOT)/target/bench/python.jsonl
+	$(PY_BENCH_VENV)/bin/python $(ROOT)/bench/python/bench.py $(ROOT)/target/bench/python.jsonl
 
 SETUP_TARGETS += setup-python
 TEST_TARGETS += test-python test-panic-python

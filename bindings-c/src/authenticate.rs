@@ -1,4 +1,4 @@
-//! `tc_authenticate`: parse → identity → revocation → freshness → proof of possession (DESIGN §3).
+//! `tc_authenticate`: parse → identity → revocation → freshness → proof of possession (docs/DESIGN.md §3).
 
 use trustcore_core::{authenticate, AuthenticateOptions, DenyList};
 

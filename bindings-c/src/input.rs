@@ -112,12 +112,12 @@ pub(crate) unsafe fn handle<'a, T>(ptr: *const T, what: &str) -> Result<&'a T> {
 }
 
 /// Parse JSON text that must be an object (a job to sign, a frame object to encode) through core's one
-/// reader (`trustcore_core::json::parse_object`): a key given twice at any depth, text that is not
+/// reader (`trustcore_core::parse_object`): a key given twice at any depth, text that is not
 /// JSON or not an object is refused with `code`, the code the place already gives to text it cannot
 /// read. Never serde_json directly: it keeps the last of duplicated keys where cJSON keeps the first.
 pub(crate) fn json_object(
     raw: &str,
     code: trustcore_core::ErrorCode,
 ) -> Result<serde_json::Map<String, serde_json::Value>> {
-    trustcore_core::json::parse_object(raw.as_bytes(), code)
+    trustcore_core::parse_object(raw.as_bytes(), code)
 }

@@ -1,4 +1,4 @@
-//! `tc_signer_client`: core's `SignerClient`, how an app asks the signer daemon (DESIGN §4) to mint
+//! `tc_signer_client`: core's `SignerClient`, how an app asks the signer daemon (docs/DESIGN.md §4) to mint
 //! tokens and sign jobs. The signer's refusals keep their codes (SIGNER_REFUSED, MALFORMED_INPUT, …);
 //! a signer that cannot be reached, or does not answer in time, is SIGNER_UNAVAILABLE.
 //!

@@ -1,11 +1,11 @@
-//! `tc_status` and `tc_error`: the projection of core's one error table (DESIGN §5) into C.
+//! `tc_status` and `tc_error`: the projection of core's one error table (docs/DESIGN.md §5) into C.
 
 use std::ffi::{c_char, CString};
 
 use trustcore_core::{Error, ErrorCode};
 
 /// What a fallible function returned. `TC_OK` is 0; every other value is the number of a core error
-/// code (DESIGN §5) and never changes.
+/// code (docs/DESIGN.md §5) and never changes.
 #[allow(non_camel_case_types)]
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,12 +7,9 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
 
-use trustcore_core::verifier::{
-    DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_TOKEN_CACHE_MAX_BYTES,
-};
 use trustcore_core::{
     Error, ErrorCode, Limits, RedisConfig, Request, VerifiedToken, Verifier, VerifierConfig, WorkerProof,
-    DEFAULT_REPLAY_CAPACITY,
+    DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_REPLAY_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_BYTES,
 };
 
 use crate::boundary::{clear, free, guard, put, put_optional, run, Result};

@@ -7,7 +7,7 @@ use napi::bindgen_prelude::{JsError, ToNapiValue, TypeName};
 use napi::{Env, Task};
 use trustcore_core::{Error as CoreError, ErrorCode};
 
-/// The JS `code` of a thrown error: a DESIGN §5 name, or `InvalidArg` for a value of the wrong type
+/// The JS `code` of a thrown error: a docs/DESIGN.md §5 name, or `InvalidArg` for a value of the wrong type
 /// (the JS layer turns that one into a `TypeError`, as it does napi's own conversion failures).
 pub struct Code(&'static str);
 

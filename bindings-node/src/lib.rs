@@ -23,7 +23,7 @@ mod verify;
 
 use error::{guard, Result};
 
-/// Every error code name (DESIGN §5), in number order.
+/// Every error code name (docs/DESIGN.md §5), in number order.
 #[napi(catch_unwind)]
 pub fn error_codes() -> Result<Vec<&'static str>> {
     guard(|| Ok(trustcore_core::ErrorCode::ALL.iter().map(|c| c.name()).collect()))

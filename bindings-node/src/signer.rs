@@ -1,4 +1,4 @@
-//! `SignerClient`: core's client of the signer daemon (DESIGN §4), Promise-based. Every request
+//! `SignerClient`: core's client of the signer daemon (docs/DESIGN.md §4), Promise-based. Every request
 //! does socket I/O and may wait up to its timeout, so each one runs on the libuv thread pool and
 //! never on the event loop; connecting, timeouts, pooling and error codes are all core's.
 
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{AsyncTask, ToNapiValue, TypeName};
 use napi::{sys, ValueType};
 use serde_json::{Map, Value};
-use trustcore_core::signer as core;
+use trustcore_core as core;
 
 use crate::convert::{fact_lists, json_object, millis};
 use crate::error::{guard, trust, Result, Work};

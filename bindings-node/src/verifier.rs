@@ -1,4 +1,4 @@
-//! The stateful verifier (core `Verifier`, DESIGN §3): issuer key(s), skew, limits, a replay
+//! The stateful verifier (core `Verifier`, docs/DESIGN.md §3): issuer key(s), skew, limits, a replay
 //! store, a revocation store and a cache of verified tokens, so a holder's repeated requests pay
 //! one signature check, not two. The stores live in this process (memory) or on Redis, shared by
 //! every verifier that names the same Redis and key prefix. Each call has a sync form and a

@@ -1,6 +1,6 @@
 'use strict'
 // The API end to end, sync and async: keys, mint, proofs and their transports, authenticate,
-// checkPolicy, tokens, jobs, frames, and errors as TrustError with the DESIGN §5 code.
+// checkPolicy, tokens, jobs, frames, and errors as TrustError with the docs/DESIGN.md §5 code.
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')

@@ -1,6 +1,6 @@
 'use strict'
 // The three vector sources, read in place (never copied), and each op of tests/vectors/README.md
-// run through the public API. Mirrors core/tests/conformance.rs: same counting, codes compared,
+// run through the public API. Mirrors cli/tests/conformance.rs: same counting, codes compared,
 // never messages. A file with `signer` settings runs its `signer_*` ops against a live
 // `trustcore signer serve`, started for that file and stopped (SIGTERM) after it.
 
@@ -30,7 +30,7 @@ function issuerOf(input) {
   return input.issuer_keys ?? input.issuer_public_hex
 }
 
-// the `limits` keys of the vector files (core/tests/conformance.rs, limits) and their option names
+// the `limits` keys of the vector files (cli/tests/conformance.rs, limits) and their option names
 const LIMIT_OPTIONS = {
   max_time_ms: 'maxTimeMs',
   max_facts: 'maxFacts',
@@ -135,7 +135,7 @@ const OPS = {
 }
 
 /**
- * The stateful Verifier through a sequence of steps (core/tests/conformance.rs, verifier_sequence):
+ * The stateful Verifier through a sequence of steps (cli/tests/conformance.rs, verifier_sequence):
  * each step's outcome is "OK", a code, or (for `cache_stats`) "hits=H misses=M"; a step's failure
  * does not end the sequence. `revoke_token` parses its token with the case's issuer key(s), then
  * revokes every id of it. `check_policy` runs on the token of the last accepted `authenticate`
@@ -249,7 +249,7 @@ function exchange(socket, frame) {
   })
 }
 
-/** The `signer_exchange` and `signer_call` ops against one live daemon (core/tests/conformance/signer.rs). */
+/** The `signer_exchange` and `signer_call` ops against one live daemon (cli/tests/conformance/signer.rs). */
 function signerOps(daemon, issuerPublicHex) {
   // the result itself plus what its token says, when it has one
   const outcomeOf = (id, result) => {

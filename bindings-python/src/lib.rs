@@ -1,6 +1,6 @@
 //! `trustcore._trustcore`: the native half of the Python package `trustcore`.
 //!
-//! A thin projection of trustcore-core (DESIGN §2): it converts Python values, maps core errors to
+//! A thin projection of trustcore-core (docs/DESIGN.md §2): it converts Python values, maps core errors to
 //! the `trustcore.errors` classes, catches panics, and releases the GIL while core verifies,
 //! signs or authorizes. Every rule lives in core. The typed public API is the package
 //! (python/trustcore/); this module is private, described by `_trustcore.pyi`.

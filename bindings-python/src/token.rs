@@ -127,7 +127,7 @@ pub fn parse_token(py: Python<'_>, issuer_public_hex: &Bound<'_, PyAny>, token: 
     })
 }
 
-/// `token.authorize(datalog, now, …)` as a function (DESIGN §3).
+/// `token.authorize(datalog, now, …)` as a function (docs/DESIGN.md §3).
 #[pyfunction]
 #[pyo3(signature = (token, datalog, now, *, limits=None, extern_functions=None))]
 pub fn authorize(

@@ -1,4 +1,4 @@
-"""The Python conformance runner: the same ops, sources and counts as core/tests/conformance.rs.
+"""The Python conformance runner: the same ops, sources and counts as cli/tests/conformance.rs.
 
 Vectors are read in place: ``$TRUSTCORE_SHARED`` (default ``../shared`` beside the repository) for
 trust-core 0.1's vectors and the Biscuit samples, ``tests/vectors/`` for the project's own. Codes
@@ -6,7 +6,7 @@ are compared, never messages. Ops and fields: tests/vectors/README.md.
 
 A file with ``signer`` settings (tests/vectors/signer.json) runs against a live
 ``$TRUSTCORE_BIN signer serve``, started once for the file (:class:`SignerDaemons`) and stopped
-after it with SIGTERM, which must exit 0 and remove the socket, as core/tests/conformance/signer.rs
+after it with SIGTERM, which must exit 0 and remove the socket, as cli/tests/conformance/signer.rs
 does: ``signer_exchange`` sends raw frames on a fresh connection, ``signer_call`` makes the same
 requests through :class:`trustcore.SignerClient`.
 
@@ -285,7 +285,7 @@ def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
 
 
 def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
-    """The stateful Verifier through a sequence of steps (core/tests/conformance.rs does the same):
+    """The stateful Verifier through a sequence of steps (cli/tests/conformance.rs does the same):
     each step's outcome is "OK", its error code, for ``cache_stats`` "hits=H misses=M", and for
     ``authenticate_batch`` the list of "OK" or code, one per request (or the one code of a batch
     refused whole); a step's failure does not end the sequence. A verifier that cannot be built

@@ -1,4 +1,4 @@
-"""Hostile input, one table (issue 9 item 4): wrong types, None, empty values, huge values (a
+"""Hostile input, one table: wrong types, None, empty values, huge values (a
 100 MB body, a 10 MB header value, a 1 MB token), invalid UTF-8, NUL bytes inside strings, a job
 nested 10,000 deep, and Datalog that explodes in an attenuated block (read at test time from
 tests/vectors/limits.json). A token over the size limit (32 KiB by default) is LIMIT_EXCEEDED

@@ -4,7 +4,7 @@ use crate::canonical::Request;
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
 use crate::keys::{signature_from_hex, PublicKey};
-use crate::policy::Limits;
+use crate::limits::Limits;
 use crate::proof::WorkerProof;
 use crate::revocation::{app_id_for_lookup, RevocationList};
 use crate::timestamp::check_freshness;

@@ -1,4 +1,4 @@
-//! What a token brings, measured before any of its Datalog runs (DESIGN §3, "Authorize").
+//! What a token brings, measured before any of its Datalog runs (docs/DESIGN.md §3, "Authorize").
 //!
 //! biscuit-auth checks its time limit between iterations, and one iteration's join runs to its end:
 //! a block of 20 facts and one rule joining five of them costs seconds whatever `max_time` says. So a
@@ -16,7 +16,7 @@ use biscuit_auth::format::schema::{self, op, op_binary, term::Content, Block};
 use prost::Message;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::policy::{Limits, MAX_REGEX_BYTES, MAX_REGEX_PROGRAM_BYTES};
+use crate::limits::{Limits, MAX_REGEX_BYTES, MAX_REGEX_PROGRAM_BYTES};
 
 /// Where a block's own symbols start in its symbol table (biscuit's default symbols come first).
 const BLOCK_SYMBOL_OFFSET: u64 = 1024;

@@ -1,4 +1,4 @@
-//! The one error table (DESIGN §5). Every binding projects these codes; numbers and names never change.
+//! The one error table (docs/DESIGN.md §5). Every binding projects these codes; numbers and names never change.
 
 use std::fmt;
 

@@ -1,7 +1,7 @@
 //! trustcore core: Biscuit capability tokens bound to a holder key, a per-request Ed25519 proof of
 //! possession, Datalog authorization, signed jobs and the signer's wire frames.
 //!
-//! Every binding (Python, Node, C, Go) is a thin projection of this crate. See DESIGN.md §3.
+//! Every binding (Python, Node, C, Go) is a thin projection of this crate. See docs/DESIGN.md §3.
 //!
 //! ```
 //! use trustcore_core::*;
@@ -33,45 +33,49 @@
 //! # }
 //! ```
 
-pub mod authenticate;
+// The modules are private: every item has one path, at the root, except the signer daemon's own
+// parts (its service, protocol, audit log and stream), which only the `trustcore` command needs:
+// they stay under `signer`.
+mod authenticate;
+mod biscuit;
 mod budget;
-pub mod canonical;
-pub mod error;
-pub mod fault;
-pub mod issuer;
-pub mod jobs;
-pub mod json;
-pub mod keys;
+mod canonical;
+mod error;
+mod fault;
+mod issuer;
+mod jobs;
+mod json;
+mod keys;
+mod limits;
 mod locked;
-pub mod mint;
-pub mod policy;
-pub mod proof;
-pub mod revocation;
+mod mint;
+mod policy;
+mod proof;
+mod revocation;
 mod signals;
 pub mod signer;
-pub mod stores;
-pub mod timestamp;
-pub mod token;
-pub mod verifier;
-pub mod wire;
+mod stores;
+mod timestamp;
+mod token;
+mod verifier;
+mod wire;
 
 pub use authenticate::{
     authenticate, check_request, check_revoked_ids, pop_message, verify_pop, verify_pop_with_key, AuthenticateOptions,
 };
+pub use biscuit::{REQUEST_FACT_PREFIX, RESERVED_PREDICATES};
 pub use canonical::{body_sha256_hex, canonical_request, Request};
 pub use error::{Error, ErrorCode, Result};
 pub use issuer::IssuerKeys;
 pub use jobs::{job_signing_bytes, sign_job, verify_job, verify_job_text, JobTerms, JOB_EXPIRES_AT, JOB_NONCE};
+pub use json::parse_object;
 pub use keys::{constant_time_equal, is_hex_key, IssuerKey, PublicKey, WorkerKey};
-pub use mint::{mint_biscuit, MintRequest, REQUEST_FACT_PREFIX, RESERVED_PREDICATES};
-pub use policy::{
-    authorize, check_policy, AuthorizeOptions, Limits, EXTERN_FUNCTIONS, MAX_REGEX_BYTES, MAX_REGEX_PROGRAM_BYTES,
-};
+pub use limits::{Limits, MAX_REGEX_BYTES, MAX_REGEX_PROGRAM_BYTES};
+pub use mint::{mint_biscuit, MintRequest};
+pub use policy::{authorize, check_policy, AuthorizeOptions, EXTERN_FUNCTIONS};
 pub use proof::{make_proof, proof_from_headers, proof_from_query, WorkerProof};
 pub use revocation::{canonical_revocation_id, DenyList, RevocationList, MAX_REVOCATION_ID_BYTES};
-pub use signer::{
-    MintArgs, MintedToken, Peer, SignerAddress, SignerClient, SignerClientOptions, SignerPolicy, SignerService,
-};
+pub use signer::client::{MintArgs, MintedToken, SignerAddress, SignerClient, SignerClientOptions};
 pub use stores::memory::{MemoryReplayStore, MemoryRevocationStore};
 pub use stores::redis::{RedisConfig, RedisStore};
 pub use stores::{Deadline, ReplayKey, ReplayStore, RevocationStore};
@@ -80,12 +84,12 @@ pub use token::{
     inspect_unverified, parse_token, parse_token_bytes, parse_token_limited, Token, TokenSummary, VerifiedIdentity,
 };
 pub use verifier::{
-    cache_entry_bytes, CacheStats, VerifiedToken, Verifier, VerifierConfig, DEFAULT_MAX_BATCH_BODY_BYTES,
-    DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_REPLAY_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_BYTES,
+    cache_entry_bytes, replay_ttl, CacheStats, VerifiedToken, Verifier, VerifierConfig, DEFAULT_MAX_BATCH_BODY_BYTES,
+    DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_REPLAY_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_BYTES, MAX_SKEW_SECONDS,
 };
 pub use wire::{
     decode_frame, decode_frame_body, encode_frame, frame_body_length, read_frame, read_frame_by, read_frame_timeout,
-    read_next_body, read_next_frame, write_frame, NextBody, NextFrame, MAX_FRAME,
+    read_next_body, read_next_frame, write_frame, NextBody, NextFrame, SetReadTimeout, MAX_FRAME,
 };
 
 /// Re-exported so callers can build JSON jobs and frames without naming serde_json themselves.

@@ -3,18 +3,10 @@
 use biscuit_auth::builder::{self, Check};
 use biscuit_auth::Biscuit;
 
+use crate::biscuit::{authorizer_error, check_identifier, REQUEST_FACT_PREFIX, RESERVED_PREDICATES};
 use crate::error::{Error, Result};
 use crate::keys::{IssuerKey, PublicKey};
-use crate::policy::authorizer_error;
 use crate::timestamp::to_system_time;
-
-/// Predicates trustcore itself writes or reads; an app fact may not use them.
-pub const RESERVED_PREDICATES: &[&str] = &["worker_key", "worker_id", "revocation", "time"];
-
-/// Request facts, and only they, are named with this prefix (`req_right`, `req_method`…): a token
-/// never carries one (mint refuses it) and a request fact must have it, so a request can never
-/// satisfy what the token must grant, nor a token what the request must be.
-pub const REQUEST_FACT_PREFIX: &str = "req_";
 
 /// What to mint. `facts` keeps the caller's predicate order; values are sorted within a predicate.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -27,16 +19,6 @@ pub struct MintRequest {
     pub expires_at: f64,
     /// Root key id, for issuer key rotation.
     pub root_key_id: Option<u32>,
-}
-
-/// A plain identifier: an ASCII letter, then letters, digits or `_` (so the printed Datalog parses).
-pub(crate) fn check_identifier(name: &str, what: &str) -> Result<()> {
-    let mut bytes = name.bytes();
-    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
-    if !first_ok || name.len() > 128 || !bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(Error::malformed(format!("invalid {what}: {name:?}")));
-    }
-    Ok(())
 }
 
 /// Mint a token. Authority block, in order: `worker_key`, `worker_id`, each app fact, `revocation`,

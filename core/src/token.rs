@@ -8,7 +8,7 @@ use crate::budget::{Extra, Shape};
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
 use crate::keys::PublicKey;
-use crate::policy::Limits;
+use crate::limits::Limits;
 
 /// A token whose signatures verified against a trusted issuer key.
 #[derive(Clone)]

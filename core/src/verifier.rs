@@ -1,5 +1,5 @@
 //! The stateful verifier: issuer key(s), skew, limits, a replay store, a revocation store and a cache
-//! of verified tokens. Checks run in DESIGN §3's order; the replay entry is written only after the
+//! of verified tokens. Checks run in docs/DESIGN.md §3's order; the replay entry is written only after the
 //! proof of possession verifies, so forged requests cannot burn a holder's nonces.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +13,8 @@ use crate::canonical::Request;
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
 use crate::keys::PublicKey;
-use crate::policy::{authorize, check_policy, AuthorizeOptions, Limits};
+use crate::limits::Limits;
+use crate::policy::{authorize, check_policy, AuthorizeOptions};
 use crate::proof::WorkerProof;
 use crate::revocation::{app_id_for_lookup, canonical_revocation_id};
 use crate::stores::memory::{default_holder_share, MemoryReplayStore, MemoryRevocationStore};

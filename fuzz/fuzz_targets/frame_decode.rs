@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use trustcore_core::wire::SetReadTimeout;
+use trustcore_core::SetReadTimeout;
 use trustcore_core::{decode_frame, encode_frame, read_next_frame, ErrorCode, NextFrame};
 
 struct Stream<'a>(&'a [u8]);

@@ -1,6 +1,6 @@
 /* The C conformance runner: every case of the three vector sources through the C ABI, counted
  * against what the files declare (numberOfTests; the Biscuit samples' validations), so no case can
- * be skipped silently. Codes are compared, never messages. Mirrors core/tests/conformance.rs.
+ * be skipped silently. Codes are compared, never messages. Mirrors cli/tests/conformance.rs.
  *
  * usage: conformance REPO_ROOT   (shared data: $TRUSTCORE_SHARED, default REPO_ROOT/../shared; the signer
  * vectors start $TRUSTCORE_BIN, default REPO_ROOT/target/release/trustcore)

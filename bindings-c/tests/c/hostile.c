@@ -1,4 +1,4 @@
-/* The hostile-input table (issue 9 item 4) for the C ABI: each row feeds one public function one
+/* The hostile-input table for the C ABI: each row feeds one public function one
  * hostile input and names the exact status it must return. NULL pointers and the like are misuse.c's;
  * a length that lies about its buffer is out of scope (C cannot check it). Here: NUL bytes inside
  * (pointer, length) strings (the length is authoritative: a NUL is a byte, never a terminator),

@@ -27,7 +27,7 @@ _Static_assert(TC_OK == 0 && TC_MALFORMED_INPUT == 1 && TC_TOKEN_INVALID == 2 &&
                    TC_DENIED == 8 && TC_LIMIT_EXCEEDED == 9 && TC_JOB_INVALID == 10 && TC_FRAME_INVALID == 11 &&
                    TC_SIGNER_UNAVAILABLE == 12 && TC_SIGNER_REFUSED == 13 && TC_STORE_UNAVAILABLE == 14 &&
                    TC_INTERNAL == 15,
-               "tc_status numbers follow DESIGN §5");
+               "tc_status numbers follow docs/DESIGN.md §5");
 
 /* A failed call: the expected status, and details that name it and carry a message. `call` passes
  * `&err`; the details are read only after it returned. */

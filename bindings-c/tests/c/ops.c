@@ -1,4 +1,4 @@
-/* The ops of tests/vectors/README.md, each through the C ABI only, mirroring core/tests/conformance.rs. */
+/* The ops of tests/vectors/README.md, each through the C ABI only, mirroring cli/tests/conformance.rs. */
 #define _POSIX_C_SOURCE 200809L /* sockets, MSG_NOSIGNAL */
 
 #include "ops.h"
@@ -89,7 +89,7 @@ static tc_limits limits_of(const cJSON *input) {
     if (num(l, "max_time_ms", &v)) limits.max_time_ns = (uint64_t)(v * 1e6);
     if (num(l, "max_facts", &v)) limits.max_facts = (uint64_t)v;
     if (num(l, "max_iterations", &v)) limits.max_iterations = (uint64_t)v;
-    /* the budget a token must fit (as core/tests/conformance.rs, fn limits) */
+    /* the budget a token must fit (as cli/tests/conformance.rs, fn limits) */
     const struct {
         const char *name;
         uint64_t *field;
@@ -578,7 +578,7 @@ static bool verifier_authenticate_step(const tc_verifier *verifier, const cJSON 
 /* One authenticate_batch step ({"requests": [{"proof", "request"}, ...], "now"}): one
  * tc_verifier_authenticate_batch call; *outcomes is the list of each request's "OK" or code name, in
  * order, or the one code name of a batch the call refused whole (no result then), as
- * core/tests/conformance.rs, fn verifier_batch (the accepted tokens are not kept). False when the
+ * cli/tests/conformance.rs, fn verifier_batch (the accepted tokens are not kept). False when the
  * step's fields are malformed; a result that breaks the ABI's promises is *status TC_INTERNAL. */
 static bool verifier_batch_step(const tc_verifier *verifier, const cJSON *args, cJSON **outcomes, tc_status *status) {
     const cJSON *requests = cJSON_GetObjectItemCaseSensitive(args, "requests");

@@ -19,7 +19,7 @@ typedef struct outcome {
 outcome run_op(const char *op, const cJSON *input, raw_span input_raw);
 
 /* The signer ops (`signer_exchange`, `signer_call`) against the live daemon started for the file, whose
- * tokens are parsed with `issuer_public_hex`. As core/tests/conformance/signer.rs: the outcome is
+ * tokens are parsed with `issuer_public_hex`. As cli/tests/conformance/signer.rs: the outcome is
  * {"id" (exchange only), "result", and for a result with a token "token_authority_source",
  * "token_root_key_id"}, or the signer's error code. */
 outcome run_signer_op(const signer_daemon *daemon, const char *issuer_public_hex, const char *op,

@@ -1,4 +1,4 @@
-/* The panic boundary (DESIGN §5), against a `fault-injection` build of the library (`make test-panic-c`):
+/* The panic boundary (docs/DESIGN.md §5), against a `fault-injection` build of the library (`make test-panic-c`):
  * its core panics inside canonical_request whenever the request method is "TRUSTCORE-INJECTED-PANIC".
  * Every export that reaches canonical_request is called with that method and must return
  * TC_INTERNAL with a tc_error whose code is TC_INTERNAL (and with a NULL err too); the process lives

@@ -1,5 +1,5 @@
 'use strict'
-// The panic boundary (DESIGN §5), against the fault-injection build `make test-panic-node` puts in
+// The panic boundary (docs/DESIGN.md §5), against the fault-injection build `make test-panic-node` puts in
 // $TRUSTCORE_NODE_FAULT_DIR: there core panics inside canonical_request on a request whose method is
 // TRUSTCORE-INJECTED-PANIC. Every entry point that reaches it, sync on the JS thread and Promise form
 // on a libuv pool thread, must give a TrustError INTERNAL (thrown, or the Promise rejected), never

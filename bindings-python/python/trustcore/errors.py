@@ -1,4 +1,4 @@
-"""The fail-closed error family: :class:`TrustError` and one subclass per code (DESIGN §5).
+"""The fail-closed error family: :class:`TrustError` and one subclass per code (docs/DESIGN.md §5).
 
 Every failure raises a :class:`TrustError`, as in trust-core 0.1, so one ``except TrustError``
 still catches them all. The subclass and its ``code`` (the same name in every language) say which

@@ -1,5 +1,5 @@
 """The client of the signer daemon (``trustcore signer serve``): the process that holds the issuer
-key and mints tokens and signs jobs for the apps that ask it (DESIGN §4).
+key and mints tokens and signs jobs for the apps that ask it (docs/DESIGN.md §4).
 
 A :class:`SignerClient` is the core's client: it connects lazily (the first request connects),
 keeps a few connections open between requests and uses one again, retrying once on a fresh

@@ -1,4 +1,4 @@
-"""The panic boundary (DESIGN §5): no panic crosses into Python.
+"""The panic boundary (docs/DESIGN.md §5): no panic crosses into Python.
 
 Run only against a `fault-injection` build (`make test-panic-python` builds one into
 target/python-wheels-fault and installs it in bindings-python/.venv-fault): there core panics inside

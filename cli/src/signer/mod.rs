@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
-use trustcore_core::signer::AuditLog;
+use trustcore_core::signer::{AuditLog, SignerPolicy, SignerService};
 use trustcore_core::*;
 
 use crate::keyfile;

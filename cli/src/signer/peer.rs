@@ -3,7 +3,7 @@
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 
-use trustcore_core::Peer;
+use trustcore_core::signer::Peer;
 
 /// The peer's uid, gid and pid (SO_PEERCRED), taken when it connected. `None` if the kernel will
 /// not say, which the caller treats as a refusal.

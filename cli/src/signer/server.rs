@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use trustcore_core::signer::protocol::{check_request_shape, error_response, max_request_frame, MAX_REQUEST_FRAME};
 use trustcore_core::signer::Op;
-use trustcore_core::signer::SignerStream;
+use trustcore_core::signer::{Peer, SignerService, SignerStream};
 use trustcore_core::*;
 
 use super::listen::{self, Listener};

@@ -1,4 +1,4 @@
-//! The signer's protocol (DESIGN §4) over wire frames: requests `{"v":1,"id":…,"op":…,"args":{…}}`,
+//! The signer's protocol (docs/DESIGN.md §4) over wire frames: requests `{"v":1,"id":…,"op":…,"args":{…}}`,
 //! answers `{"v":1,"id":…,"ok":true,"result":{…}}` or `{"v":1,"id":…,"ok":false,"error":{"code":…,"message":…}}`.
 
 use serde_json::{Map, Value};

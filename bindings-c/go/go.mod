@@ -1,3 +1,0 @@
-module example.invalid/trustcore/bindings-c/go
-
-go 1.24

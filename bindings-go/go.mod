@@ -1,0 +1,3 @@
+module example.invalid/trustcore/bindings-go
+
+go 1.24

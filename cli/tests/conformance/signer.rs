@@ -1,0 +1,149 @@
+//! The `signer_exchange` and `signer_call` ops: a real `trustcore signer serve` started once from
+//! the file's `signer` settings, raw frames sent to it, and the same requests through SignerClient.
+
+use std::io::{Read, Write};
+use std::net::Shutdown;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+use trustcore_core::*;
+
+pub struct Daemon {
+    child: Child,
+    dir: PathBuf,
+    pub socket: PathBuf,
+    pub issuer_public_hex: String,
+}
+
+/// The `trustcore` binary: $TRUSTCORE_BIN (the release build `make test` shares), else the one
+/// Cargo built for this test.
+fn binary() -> PathBuf {
+    std::env::var_os("TRUSTCORE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_trustcore")))
+}
+
+impl Daemon {
+    pub fn start(settings: &Value) -> Daemon {
+        let dir = std::env::temp_dir().join(format!("trustcore-conformance-signer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let key_file = dir.join("issuer.key");
+        std::fs::write(&key_file, super::s(settings, "issuer_seed_hex")).unwrap();
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let socket = dir.join("signer.sock");
+        let args: Vec<&str> = settings["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        let child = Command::new(binary())
+            .args(["signer", "serve", "--key-file", key_file.to_str().unwrap(), "--socket", socket.to_str().unwrap()])
+            .args(args)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start trustcore signer serve");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while UnixStream::connect(&socket).is_err() {
+            assert!(Instant::now() < deadline, "the signer did not start listening");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Daemon { child, dir, socket, issuer_public_hex: super::s(settings, "issuer_public_hex").to_owned() }
+    }
+
+    /// Send `frame_hex` on a fresh connection, close the writing half, read one answer.
+    fn exchange(&self, frame: &[u8]) -> Map<String, Value> {
+        let mut stream = UnixStream::connect(&self.socket).expect("connect to the signer");
+        stream.write_all(frame).unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let answer = read_frame_timeout(&mut stream, Duration::from_secs(10)).expect("an answer frame");
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        answer
+    }
+
+    /// The outcome of a result: the result itself plus what its token says, when it has one.
+    fn outcome(&self, id: Option<Value>, result: Map<String, Value>) -> super::Outcome {
+        let mut outcome = json!({"result": result});
+        if let Some(id) = id {
+            outcome["id"] = id;
+        }
+        if let Some(token) = result.get("token").and_then(Value::as_str) {
+            let token = parse_token(&IssuerKeys::from_hex(&self.issuer_public_hex)?, token)?;
+            outcome["token_authority_source"] = json!(token.block_source(0)?);
+            outcome["token_root_key_id"] = json!(token.root_key_id());
+        }
+        Ok(outcome)
+    }
+
+    pub fn run(&self, op: &str, input: &Value) -> super::Outcome {
+        match op {
+            "signer_exchange" => {
+                let answer = self.exchange(&super::bytes(input, "frame_hex"));
+                let id = answer.get("id").cloned().unwrap_or(Value::Null);
+                match answer.get("ok") {
+                    Some(Value::Bool(true)) => self.outcome(Some(id), answer["result"].as_object().unwrap().clone()),
+                    _ => {
+                        let code = answer["error"]["code"].as_str().expect("an error code");
+                        Err(Error::new(ErrorCode::from_name(code).expect("a known code"), "signer refused"))
+                    }
+                }
+            }
+            "signer_call" => {
+                let address = match input.get("address").and_then(Value::as_str) {
+                    Some(address) => SignerAddress::parse(address)?,
+                    None => SignerAddress::unix(&self.socket)?,
+                };
+                let client = SignerClient::new(address, SignerClientOptions::default())?;
+                let args = &input["args"];
+                let result: Map<String, Value> = match super::s(input, "call") {
+                    "public_key" => {
+                        let (public_key, key_id) = client.public_key()?;
+                        json!({"public_key": public_key, "key_id": key_id}).as_object().unwrap().clone()
+                    }
+                    "health" => client.health()?,
+                    "mint" => {
+                        let facts = args["facts"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|pair| {
+                                let values = pair[1].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned());
+                                (pair[0].as_str().unwrap().to_owned(), values.collect())
+                            })
+                            .collect();
+                        let minted = client.mint(&MintArgs {
+                            public_hex: super::s(args, "public_hex").into(),
+                            holder_id: super::s(args, "holder_id").into(),
+                            facts,
+                            revocation_id: args.get("revocation_id").and_then(Value::as_str).map(str::to_owned),
+                            expires_at: super::f(args, "expires_at"),
+                        })?;
+                        json!({"token": minted.token, "revocation_id": minted.revocation_id, "expires_at": minted.expires_at})
+                            .as_object()
+                            .unwrap()
+                            .clone()
+                    }
+                    "sign_job" => {
+                        let sig = client.sign_job(&super::obj(args, "job"), super::s(args, "worker_id"))?;
+                        json!({"sig": sig}).as_object().unwrap().clone()
+                    }
+                    other => panic!("unknown signer call {other:?}"),
+                };
+                self.outcome(None, result)
+            }
+            other => panic!("unknown signer op {other:?}"),
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SIGTERM, as an operator would stop it; it must exit 0 and remove its socket
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let status = self.child.wait().expect("wait for the signer");
+        assert!(status.success(), "the signer exited with {status} on SIGTERM");
+        assert!(!self.socket.exists(), "the signer left its socket behind");
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

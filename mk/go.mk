@@ -1,0 +1,60 @@
+# The Go package (bindings-go/trustcore, module bindings-go), cgo on top of the C ABI: it builds against
+# mk/c.mk's staged install (c-stage) and uses its TC_* variables, so c.mk must be read first (mk/*.mk
+# is included in name order).
+#   make test-go    go vet (this module, bench/go, demo/go-service), go test and go test -race over the
+#                   same vectors
+#   (it starts the real signer daemon, $(TRUSTCORE_BIN), so it builds it first: signer-bin)
+#   (and the Verifier's Redis tests start their own redis-server on a free loopback port: setup-redis)
+#   make test-panic-go  the panic boundary through Go: a build-tagged go test (also under -race) loads
+#                   c.mk's fault-injection library; every Go entry point reaching it returns an error
+#                   matching errors.Is(err, ErrInternal)
+#   make bench-go   the unified bench harness (bench/go), impl `go` (and `go-rawcgo`): target/bench/go.jsonl
+# bench/go and demo/go-service are modules of their own that take this one from the checkout (replace).
+
+ifeq ($(filter test-c,$(TEST_TARGETS)),)
+$(error mk/go.mk needs mk/c.mk read first)
+endif
+
+GO ?= go
+TC_GO_DIR := $(ROOT)/bindings-go
+TC_GO_PKG := $(TC_GO_DIR)/trustcore
+# GOTOOLCHAIN=local: the installed go, never a download (every module here needs only the standard library)
+TC_GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=1 PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig \
+	LD_LIBRARY_PATH=$(TC_STAGE)/lib TRUSTCORE_ROOT=$(ROOT)
+
+SETUP_TARGETS += setup-go
+# each right after its C counterpart, the order make test had before the Go targets left c.mk
+TEST_TARGETS := $(patsubst test-c,test-c test-go,$(patsubst test-panic-c,test-panic-c test-panic-go,$(TEST_TARGETS)))
+BENCH_TARGETS += bench-go
+
+.PHONY: setup-go test-go test-panic-go bench-go
+
+# cgo needs c.mk's C compiler and pkg-config
+setup-go: setup-c
+	@command -v $(GO) >/dev/null || { echo "go not found: install Go 1.24 or newer"; exit 1; }
+
+# the bench and the demo service are vetted here, as when they were packages of this module
+test-go: setup-go setup-redis c-stage signer-bin
+	cd $(TC_GO_DIR) && $(TC_GO_ENV) $(GO) vet ./...
+	cd $(ROOT)/bench/go && $(TC_GO_ENV) $(GO) vet ./...
+	cd $(ROOT)/demo/go-service && $(TC_GO_ENV) $(GO) vet ./...
+	cd $(TC_GO_PKG) && $(TC_GO_ENV) $(GO) test -count=1 -v .
+	cd $(TC_GO_PKG) && $(TC_GO_ENV) $(GO) test -race -count=1 -v .
+
+# the panic boundary through Go (panic_boundary_test.go, build tag faultinjection): built against the
+# staged header and library as usual, run with the fault-injection library (c-fault-lib) loaded in
+# its place; without that library the test fails (the marked requests would pass), never skips
+TC_GO_FAULT_TEST := $(GO) test -tags faultinjection -count=1 -run '^TestPanicBoundary' -v .
+test-panic-go: setup-go c-stage c-fault-lib
+	cd $(TC_GO_PKG) && $(TC_GO_ENV) $(GO) vet -tags faultinjection .
+	cd $(TC_GO_PKG) && $(TC_GO_ENV) LD_LIBRARY_PATH=$(TC_FAULT_LIB) RUST_BACKTRACE=0 $(TC_GO_FAULT_TEST)
+	cd $(TC_GO_PKG) && $(TC_GO_ENV) LD_LIBRARY_PATH=$(TC_FAULT_LIB) RUST_BACKTRACE=0 $(TC_GO_FAULT_TEST) -race
+
+# the unified bench harness (bench/README.md), impl `go`, plus the same per-request calls through plain
+# cgo as impl `go-rawcgo`: one JSON line per figure in target/bench/go.jsonl; it starts its own
+# redis-server and `$(TRUSTCORE_BIN) signer serve`; GOMAXPROCS is left at its default
+bench-go: setup-go setup-redis c-stage signer-bin
+	@mkdir -p $(TC_BUILD) $(ROOT)/target/bench
+	cd $(ROOT)/bench/go && $(TC_GO_ENV) $(GO) build -o $(TC_BUILD)/bench-go .
+	LD_LIBRARY_PATH=$(TC_STAGE)/lib $(TC_BUILD)/bench-go $(ROOT)/target/bench/go.jsonl
+
