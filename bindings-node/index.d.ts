@@ -414,6 +414,8 @@ export interface RedisOptions {
    * (default 1000 ms). Past it the request is STORE_UNAVAILABLE.
    */
   requestTimeoutMs?: number
+  /** Idle connections kept for reuse (default 8; 0 opens one per command). */
+  maxIdle?: number
   /**
    * After Redis fails, every call fails at once (STORE_UNAVAILABLE) for this long, then one
    * probe at a time goes to Redis until one succeeds (default 1000 ms; at most a day).

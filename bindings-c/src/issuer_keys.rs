@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use trustcore_core::{IssuerKeys, PublicKey};
+use trustcore_core::IssuerKeys;
 
 use crate::boundary::{clear, free, put, run};
 use crate::input::{array, text};
@@ -59,10 +59,9 @@ pub unsafe extern "C" fn tc_issuer_keys_by_key_id(
         clear(out);
         let mut keys = Vec::with_capacity(count);
         for entry in array(entries, count, "entries")? {
-            let hex = text(entry.public_hex, entry.public_hex_len, "public_hex")?;
-            keys.push((entry.root_key_id, PublicKey::from_hex(hex)?));
+            keys.push((entry.root_key_id, text(entry.public_hex, entry.public_hex_len, "public_hex")?));
         }
-        put(out, tc_issuer_keys { keys: IssuerKeys::by_key_id(keys) })
+        put(out, tc_issuer_keys { keys: IssuerKeys::from_hex_by_key_id(keys)? })
     })
 }
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use trustcore_core::{
     Error, ErrorCode, Limits, RedisConfig, Request, VerifiedToken, Verifier, VerifierConfig, WorkerProof,
-    DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_REPLAY_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_BYTES,
+    DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_MAX_SKEW_SECONDS, DEFAULT_REPLAY_CAPACITY,
+    DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_BYTES,
 };
 
 use crate::boundary::{clear, free, guard, put, put_optional, run, Result};
@@ -118,49 +119,31 @@ pub struct tc_verifier_options {
 /// a request's Redis work, 8 idle connections, a 1000 ms retry interval after a failure.
 #[no_mangle]
 pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
-    let fallback = tc_verifier_options {
-        max_skew_seconds: 300.0,
+    // core's consts: nothing is built to read them, so nothing here can fail
+    const fn millis(d: Duration) -> u32 {
+        d.as_millis() as u32
+    }
+    tc_verifier_options {
+        max_skew_seconds: DEFAULT_MAX_SKEW_SECONDS,
         limits: tc_limits::from(Limits::DEFAULT),
         replay_capacity: DEFAULT_REPLAY_CAPACITY,
-        token_cache_capacity: 10_000,
+        token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
         redis_url: std::ptr::null(),
         redis_url_len: 0,
         redis_key_prefix: std::ptr::null(),
         redis_key_prefix_len: 0,
-        redis_connect_timeout_ms: 1000,
-        redis_command_timeout_ms: 500,
-        redis_max_idle: 8,
+        redis_connect_timeout_ms: millis(RedisConfig::DEFAULT_CONNECT_TIMEOUT),
+        redis_command_timeout_ms: millis(RedisConfig::DEFAULT_COMMAND_TIMEOUT),
+        redis_max_idle: RedisConfig::DEFAULT_MAX_IDLE,
         token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
         max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
         max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
+        // None: core gives each holder its share of replay_capacity
         has_replay_capacity_per_holder: false,
         replay_capacity_per_holder: 0,
-        redis_retry_interval_ms: 1000,
-        redis_request_timeout_ms: 1000,
-    };
-    guard(fallback, || {
-        // a placeholder issuer key and URL only to read core's defaults; neither is used
-        let defaults = VerifierConfig::new(trustcore_core::IssuerKeys::ByKeyId(Default::default()));
-        let redis = RedisConfig::new("");
-        let millis = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
-        tc_verifier_options {
-            max_skew_seconds: defaults.max_skew_seconds,
-            limits: defaults.limits.into(),
-            replay_capacity: defaults.replay_capacity,
-            token_cache_capacity: defaults.token_cache_capacity,
-            token_cache_max_bytes: defaults.token_cache_max_bytes,
-            max_batch_requests: defaults.max_batch_requests,
-            max_batch_body_bytes: defaults.max_batch_body_bytes,
-            redis_connect_timeout_ms: millis(redis.connect_timeout),
-            redis_command_timeout_ms: millis(redis.command_timeout),
-            redis_max_idle: redis.max_idle,
-            redis_retry_interval_ms: millis(redis.retry_interval),
-            redis_request_timeout_ms: millis(redis.request_timeout),
-            has_replay_capacity_per_holder: defaults.replay_capacity_per_holder.is_some(),
-            replay_capacity_per_holder: defaults.replay_capacity_per_holder.unwrap_or(0),
-            ..fallback
-        }
-    })
+        redis_retry_interval_ms: millis(RedisConfig::DEFAULT_RETRY_INTERVAL),
+        redis_request_timeout_ms: millis(RedisConfig::DEFAULT_REQUEST_TIMEOUT),
+    }
 }
 
 /// The Redis settings of `options`, or None for the in-process stores.
@@ -338,21 +321,12 @@ pub unsafe extern "C" fn tc_verifier_authenticate_batch(
             .zip(requests)
             .map(|(proof, request)| Ok((&handle(*proof, "proof")?.proof, crate::proof::request(request)?)))
             .collect();
-        let batch: Vec<(&WorkerProof, Request<'_>)> = inputs.iter().filter_map(|i| i.as_ref().ok().cloned()).collect();
-        let mut outcomes = verifier.authenticate_batch(&batch, now.as_ref().copied())?.into_iter();
-        let items = inputs
+        let items = verifier
+            .authenticate_batch_converted(&inputs, now.as_ref().copied())?
             .into_iter()
-            .map(|input| {
-                let outcome = match input {
-                    Ok(_) => outcomes
-                        .next()
-                        .unwrap_or_else(|| Err(Error::new(ErrorCode::Internal, "a batch outcome is missing"))),
-                    Err(e) => Err(e),
-                };
-                match outcome {
-                    Ok(verified) => Ok(Accepted { identity: tc_identity::from(verified.identity.clone()), verified }),
-                    Err(e) => Err(tc_error::new(&e)),
-                }
+            .map(|outcome| match outcome {
+                Ok(verified) => Ok(Accepted { identity: tc_identity::from(verified.identity.clone()), verified }),
+                Err(e) => Err(tc_error::new(&e)),
             })
             .collect();
         put(out, tc_batch_result { items })

@@ -8,7 +8,7 @@ use napi::bindgen_prelude::{
     Array, Either, FromNapiValue, Function, JsObjectValue, Object, TypeName, Uint8Array, Unknown, ValidateNapiValue,
 };
 use napi::{sys, Env, JsString, JsStringUtf8, JsValue, Status, ValueType};
-use trustcore_core::{IssuerKeys, Limits, PublicKey};
+use trustcore_core::{duration_from_millis, IssuerKeys, Limits};
 
 use crate::error::{malformed, napi_type_error, trust, type_error, Result};
 
@@ -82,10 +82,9 @@ pub fn issuer_keys(issuer: &IssuerArg) -> Result<IssuerKeys> {
         Either::B(by_id) => {
             let mut keys = Vec::with_capacity(by_id.len());
             for (id, public_hex) in by_id {
-                let id: u32 = id.parse().map_err(|_| malformed("a root key id must be a whole number"))?;
-                keys.push((id, PublicKey::from_hex(public_hex).map_err(trust)?));
+                keys.push((IssuerKeys::parse_key_id(id).map_err(trust)?, public_hex.as_str()));
             }
-            Ok(IssuerKeys::by_key_id(keys))
+            IssuerKeys::from_hex_by_key_id(keys).map_err(trust)
         }
     }
 }
@@ -198,8 +197,7 @@ pub fn whole_u32(value: f64, what: &str) -> Result<u32> {
 pub fn millis(value: Option<f64>, default: Duration, what: &str) -> Result<Duration> {
     match value {
         None => Ok(default),
-        Some(ms) => Duration::try_from_secs_f64(ms / 1000.0)
-            .map_err(|_| malformed(format!("{what} must be a positive number of milliseconds"))),
+        Some(ms) => duration_from_millis(ms, what).map_err(trust),
     }
 }
 
@@ -212,8 +210,7 @@ pub fn limits(given: &Option<AuthorizerLimits>) -> Result<Limits> {
     let mut limits = Limits::DEFAULT;
     if let Some(given) = given {
         if let Some(ms) = given.max_time_ms {
-            limits.max_time = Duration::try_from_secs_f64(ms / 1000.0)
-                .map_err(|_| malformed("maxTimeMs must be a finite number, not negative"))?;
+            limits.max_time = duration_from_millis(ms, "maxTimeMs").map_err(trust)?;
         }
         let counts: [(Option<f64>, &mut u64, &str); 9] = [
             (given.max_facts, &mut limits.max_facts, "maxFacts"),

@@ -37,6 +37,8 @@ pub struct RedisOptions {
     /// All the Redis work of one request together: its commands, a connection it opens, a retry
     /// (default 1000 ms). Past it the request is STORE_UNAVAILABLE.
     pub request_timeout_ms: Option<f64>,
+    /// Idle connections kept for reuse (default 8; 0 opens one per command).
+    pub max_idle: Option<f64>,
     /// After Redis fails, every call fails at once (STORE_UNAVAILABLE) for this long, then one
     /// probe at a time goes to Redis until one succeeds (default 1000 ms; at most a day).
     pub retry_interval_ms: Option<f64>,
@@ -169,6 +171,9 @@ fn redis_config(options: RedisOptions) -> Result<core::RedisConfig> {
     config.connect_timeout = millis(options.connect_timeout_ms, config.connect_timeout, "connectTimeoutMs")?;
     config.command_timeout = millis(options.command_timeout_ms, config.command_timeout, "commandTimeoutMs")?;
     config.request_timeout = millis(options.request_timeout_ms, config.request_timeout, "requestTimeoutMs")?;
+    if let Some(idle) = options.max_idle {
+        config.max_idle = whole_usize(idle, "maxIdle")?;
+    }
     config.retry_interval = millis(options.retry_interval_ms, config.retry_interval, "retryIntervalMs")?;
     Ok(config)
 }
@@ -541,13 +546,6 @@ impl Verifier {
     /// Its settings, never the Redis URL (it may hold a password).
     #[napi(js_name = "toString", catch_unwind)]
     pub fn to_display(&self) -> Result<String> {
-        guard(|| {
-            let config = self.inner.config();
-            let store = if config.redis.is_some() { "redis" } else { "memory" };
-            Ok(format!(
-                "Verifier(store={store}, maxSkewSeconds={}, tokenCacheCapacity={})",
-                config.max_skew_seconds, config.token_cache_capacity
-            ))
-        })
+        guard(|| Ok(self.inner.to_string()))
     }
 }

@@ -232,6 +232,8 @@ test('settings core refuses are MALFORMED_INPUT; wrong JS types are TypeErrors',
   malformed({ redis: { url: 'redis://127.0.0.1:1/', retryIntervalMs: 86_400_001 } })
   malformed({ redis: { url: 'redis://127.0.0.1:1/', retryIntervalMs: NaN } })
   malformed({ redis: { url: 'redis://127.0.0.1:1/', requestTimeoutMs: 0 } })
+  malformed({ redis: { url: 'redis://127.0.0.1:1/', maxIdle: -1 } })
+  malformed({ redis: { url: 'redis://127.0.0.1:1/', maxIdle: 1.5 } })
   malformed({ redis: { url: 'redis://127.0.0.1:1/', requestTimeoutMs: 86_400_001 } })
   assert.throws(() => new tc.Verifier('zz'), (e) => e.code === 'MALFORMED_INPUT')
   assert.throws(() => new tc.Verifier({ one: issuer.publicHex }), (e) => e.code === 'MALFORMED_INPUT')

@@ -8,7 +8,7 @@ use std::time::Duration;
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
-use trustcore_core::{Error, IssuerKeys, PublicKey};
+use trustcore_core::{Error, IssuerKeys};
 
 use crate::errors::{malformed, to_py, type_error};
 
@@ -99,13 +99,10 @@ impl Count {
     }
 }
 
-/// A positive, finite number of seconds (a timeout); core refuses zero, this refuses what is not a
-/// duration (negative, NaN, infinite, too large).
+/// A number of seconds as a duration (core's rule: finite, not negative, at most a day); the
+/// setting's own bounds (a timeout is not zero) are core's too.
 pub fn timeout(seconds: Seconds, what: &str) -> PyResult<Duration> {
-    match Duration::try_from_secs_f64(seconds.0) {
-        Ok(duration) if !duration.is_zero() => Ok(duration),
-        _ => Err(malformed(format!("{what} must be a positive, finite number of seconds"))),
-    }
+    trustcore_core::duration_from_seconds(seconds.0, what).map_err(to_py)
 }
 
 fn overflow_to_malformed(py: Python<'_>, err: PyErr) -> PyErr {
@@ -171,9 +168,7 @@ pub fn issuer_keys(obj: &Bound<'_, PyAny>) -> PyResult<IssuerKeys> {
     }
     let mut keys = Vec::new();
     for (id, hex) in items(obj, "issuer keys")? {
-        let id = id.extract::<Count>()?.to_u32("root key id")?;
-        let key = PublicKey::from_hex(&text(&hex, "issuer public key")?).map_err(to_py)?;
-        keys.push((id, key));
+        keys.push((id.extract::<Count>()?.to_u32("root key id")?, text(&hex, "issuer public key")?));
     }
-    Ok(IssuerKeys::by_key_id(keys))
+    IssuerKeys::from_hex_by_key_id(keys.iter().map(|(id, hex)| (*id, hex.as_str()))).map_err(to_py)
 }

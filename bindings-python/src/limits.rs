@@ -2,13 +2,12 @@
 //! runs (core `Limits`). A field left out keeps core's default (`Limits::DEFAULT`).
 
 use std::hash::{Hash, Hasher};
-use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::convert::{Count, Seconds};
-use crate::errors::{guarded, malformed};
+use crate::errors::{guarded, to_py};
 
 /// Run limits of one authorization (time, facts, iterations) and the token budget (size, blocks,
 /// facts and rules per block, atoms and operations per body, join size, appended regexes);
@@ -79,8 +78,7 @@ impl Limits {
         guarded(|| {
             let mut inner = trustcore_core::Limits::DEFAULT;
             if let Some(Seconds(ms)) = max_time_ms {
-                inner.max_time = Duration::try_from_secs_f64(ms / 1000.0)
-                    .map_err(|_| malformed("max_time_ms must be a finite, non-negative number"))?;
+                inner.max_time = trustcore_core::duration_from_millis(ms, "max_time_ms").map_err(to_py)?;
             }
             let counts = [
                 (max_facts, &mut inner.max_facts),

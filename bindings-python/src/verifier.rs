@@ -73,7 +73,7 @@ fn redis_config(
     let Some(url) = url else {
         let settings = [key_prefix, connect_timeout, command_timeout, request_timeout, max_idle, retry_interval];
         if settings.iter().any(Option::is_some) {
-            return Err(PyTypeError::new_err("the redis settings need redis_url"));
+            return Err(to_py(Error::malformed("redis settings are set without redis_url")));
         }
         return Ok(None);
     };
@@ -341,27 +341,19 @@ impl NativeVerifier {
                 // as `authenticate` with this `now`: refused before anything runs
                 Err(err) => items.iter().map(|_| Err(err.clone())).collect(),
                 Ok(now) => {
-                    let batch: Vec<(&WorkerProof, Request<'_>)> = items
+                    let batch: Vec<Result<(&WorkerProof, Request<'_>), Error>> = items
                         .iter()
-                        .filter_map(|item| item.as_ref().ok())
-                        .map(|item| (&item.proof, Request::new(item.method, item.path, &item.body)))
+                        .map(|item| match item {
+                            Ok(item) => Ok((&item.proof, Request::new(item.method, item.path, &item.body))),
+                            Err(err) => Err(err.clone()),
+                        })
                         .collect();
                     let verified = py.detach(|| {
-                        catch_unwind(AssertUnwindSafe(|| verifier.authenticate_batch(&batch, now)))
+                        catch_unwind(AssertUnwindSafe(|| verifier.authenticate_batch_converted(&batch, now)))
                             .unwrap_or_else(|_| Ok(vec![Err(panic_error()); batch.len()]))
                     });
                     // a batch refused whole (core measures it again) fails the call
-                    let verified = verified.map_err(to_py)?;
-                    // the converted requests took their outcomes from core, in order; the others
-                    // keep the error their conversion gave
-                    let mut verified = verified.into_iter();
-                    items
-                        .iter()
-                        .map(|item| match item {
-                            Ok(_) => verified.next().unwrap_or_else(|| Err(panic_error())),
-                            Err(err) => Err(err.clone()),
-                        })
-                        .collect()
+                    verified.map_err(to_py)?
                 }
             };
             outcomes.into_iter().map(|outcome| batch_outcome(py, outcome)).collect()
@@ -476,15 +468,7 @@ impl NativeVerifier {
     }
 
     /// The settings, and which stores: never the Redis URL (it may hold a password).
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let config = self.inner.config();
-        let stores = match &config.redis {
-            None => format!("store='memory', replay_capacity={}", config.replay_capacity),
-            Some(redis) => format!("store='redis', redis_key_prefix={}", PyString::new(py, &redis.key_prefix).repr()?),
-        };
-        Ok(format!(
-            "Verifier(max_skew_seconds={:?}, token_cache_capacity={}, {stores})",
-            config.max_skew_seconds, config.token_cache_capacity
-        ))
+    fn __repr__(&self) -> String {
+        self.inner.to_string()
     }
 }

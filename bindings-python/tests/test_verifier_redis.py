@@ -481,9 +481,9 @@ def test_bad_redis_options() -> None:
             tc.Verifier(pk, redis=not_option)
     with pytest.raises(TypeError):
         tc.RedisOptions("redis://127.0.0.1:6379/", "app:")  # type: ignore[call-arg]  # keywords only
-    with pytest.raises(TypeError):  # the native settings without a URL
+    with pytest.raises(tc.MalformedInput):  # the native settings without a URL (as in C)
         tc._trustcore.NativeVerifier(pk, redis_key_prefix="app:")
-    with pytest.raises(TypeError):
+    with pytest.raises(tc.MalformedInput):
         tc._trustcore.NativeVerifier(pk, redis_retry_interval=1.0)
     with pytest.raises(TypeError):
         tc.Verifier(pk, token_cache_capacity="10")  # type: ignore[arg-type]

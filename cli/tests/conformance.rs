@@ -101,9 +101,9 @@ fn issuer_keys(input: &Value) -> Result<IssuerKeys> {
         Some(keys) => {
             let mut pairs = Vec::new();
             for (id, hex) in keys {
-                pairs.push((id.parse::<u32>().expect("root key id"), PublicKey::from_hex(hex.as_str().expect("hex"))?));
+                pairs.push((IssuerKeys::parse_key_id(id)?, hex.as_str().expect("hex")));
             }
-            Ok(IssuerKeys::by_key_id(pairs))
+            IssuerKeys::from_hex_by_key_id(pairs)
         }
         None => IssuerKeys::from_hex(s(input, "issuer_public_hex")),
     }

@@ -55,9 +55,10 @@ fn mint_through_the_signer_then_prove_authenticate_and_authorize() {
     let request = Request::new("POST", "/lease", body);
     let now = now_seconds();
     let proof = make_proof(&holder, &minted.token, &request, &format!("{}", now.floor()), "n-1").unwrap();
-    let verifier =
-        Verifier::new(VerifierConfig::new(IssuerKeys::by_key_id([(3, PublicKey::from_hex(&public_hex).unwrap())])))
-            .unwrap();
+    let verifier = Verifier::new(VerifierConfig::new(
+        IssuerKeys::by_key_id([(3, PublicKey::from_hex(&public_hex).unwrap())]).unwrap(),
+    ))
+    .unwrap();
     let verified = verifier.authenticate(&proof, &request, None).unwrap();
     assert_eq!(verified.identity.holder_id, "gpu-1");
     assert_eq!(verified.identity.revocation_id, minted.revocation_id);

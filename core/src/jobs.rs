@@ -19,7 +19,7 @@ pub const JOB_NONCE: &str = "nonce";
 pub const MAX_JOB_NONCE_BYTES: usize = 128;
 /// A single-use job must expire within this many seconds of its verification (its replay entry
 /// lives until then): a day.
-pub const MAX_SINGLE_USE_JOB_SECONDS: i64 = 86_400;
+pub const MAX_SINGLE_USE_JOB_SECONDS: i64 = crate::settings::MAX_SETTING_DURATION.as_secs() as i64;
 
 /// The signed bytes: JCS of `{"job": <job without "sig">, "worker_id": <id>}`. For ASCII strings and
 /// integers these equal trust-core 0.1's `json.dumps(sort_keys=True, separators=(",", ":"))`.

@@ -55,9 +55,9 @@ impl VerifierConfig {
     pub fn new(issuer: IssuerKeys) -> Self {
         VerifierConfig {
             issuer,
-            max_skew_seconds: 300.0,
-            limits: Limits::default(),
-            token_cache_capacity: 10_000,
+            max_skew_seconds: DEFAULT_MAX_SKEW_SECONDS,
+            limits: Limits::DEFAULT,
+            token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
             token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
             max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
             max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
@@ -116,6 +116,23 @@ fn pop_failed() -> Error {
     Error::new(ErrorCode::PopFailed, "proof-of-possession signature failed")
 }
 
+/// What a verifier is, for a repr or a log line: its settings that tell verifiers apart, never the
+/// Redis URL (it may hold a password) nor the revoked ids (there may be many).
+impl std::fmt::Display for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let config = &self.config;
+        write!(
+            f,
+            "Verifier(max_skew_seconds={:?}, token_cache_capacity={}, ",
+            config.max_skew_seconds, config.token_cache_capacity
+        )?;
+        match &config.redis {
+            None => write!(f, "store='memory', replay_capacity={})", config.replay_capacity),
+            Some(redis) => write!(f, "store='redis', redis_key_prefix='{}')", redis.key_prefix.escape_debug()),
+        }
+    }
+}
+
 /// Token cache counters, and what the cache holds now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheStats {
@@ -135,7 +152,13 @@ pub fn replay_ttl(max_skew_seconds: f64) -> f64 {
 }
 
 /// The largest clock skew a verifier accepts: a day.
-pub const MAX_SKEW_SECONDS: f64 = 86_400.0;
+pub const MAX_SKEW_SECONDS: f64 = crate::settings::MAX_SETTING_DURATION.as_secs() as f64;
+
+/// The clock skew a verifier accepts unless told otherwise, either way: five minutes.
+pub const DEFAULT_MAX_SKEW_SECONDS: f64 = 300.0;
+
+/// Verified tokens the cache keeps unless told otherwise.
+pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
 
 /// The default replay store holds this many (holder, nonce) pairs (about 6 MB).
 pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
@@ -387,6 +410,28 @@ impl Verifier {
                 self.proven(&prepared)?;
                 self.record_nonce(&prepared, proof, now)?;
                 Ok(prepared.verified)
+            })
+            .collect())
+    }
+
+    /// [`Verifier::authenticate_batch`] for requests a binding converted one by one: a request whose
+    /// conversion failed keeps its own error (as it would alone), the others are authenticated
+    /// together, and the outcomes come back in the order of `batch`.
+    pub fn authenticate_batch_converted(
+        &self,
+        batch: &[Result<(&WorkerProof, Request<'_>)>],
+        now: Option<f64>,
+    ) -> Result<Vec<Result<Arc<VerifiedToken>>>> {
+        let converted: Vec<(&WorkerProof, Request<'_>)> =
+            batch.iter().filter_map(|item| item.as_ref().ok()).map(|(proof, request)| (*proof, *request)).collect();
+        let mut outcomes = self.authenticate_batch(&converted, now)?.into_iter();
+        Ok(batch
+            .iter()
+            .map(|item| match item {
+                Ok(_) => outcomes
+                    .next()
+                    .unwrap_or_else(|| Err(Error::new(ErrorCode::Internal, "a batch outcome is missing"))),
+                Err(e) => Err(e.clone()),
             })
             .collect())
     }

@@ -162,9 +162,10 @@ fn rotation_selects_the_key_by_id() {
     )
     .unwrap();
     let old = IssuerKey::generate().unwrap();
-    let v =
-        Verifier::new(VerifierConfig::new(IssuerKeys::by_key_id([(1, old.public_key()), (2, fx.issuer.public_key())])))
-            .unwrap();
+    let v = Verifier::new(VerifierConfig::new(
+        IssuerKeys::by_key_id([(1, old.public_key()), (2, fx.issuer.public_key())]).unwrap(),
+    ))
+    .unwrap();
     let p = make_proof(&fx.holder, &rotated, &REQUEST, "1700000000", "a").unwrap();
     assert!(v.authenticate(&p, &REQUEST, Some(NOW)).is_ok());
     let unnamed = proof(&fx, "1700000000", "b"); // minted without a root key id

@@ -135,10 +135,6 @@ enum Failure {
     Final(Error),
 }
 
-/// The longest timeout a client takes (a deadline past it would overflow the clock, and waiting a
-/// day for a signer is a mistake, not a setting).
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
-
 /// How long a client polls for an answer before it sleeps in read(2): a little more than the
 /// signer's slowest operation (a mint, ~70 µs), so the CPU spent is bounded by the wait it saves.
 const ANSWER_SPIN: Duration = Duration::from_micros(200);
@@ -197,7 +193,8 @@ impl SignerClient {
     /// A client for `address`. Nothing is connected yet: the first request connects (and says
     /// SIGNER_UNAVAILABLE if nobody listens). Zero timeouts are refused.
     pub fn new(address: SignerAddress, options: SignerClientOptions) -> Result<SignerClient> {
-        let valid = |t: Duration| !t.is_zero() && t <= MAX_TIMEOUT;
+        // waiting more than a day for a signer is a mistake, not a setting
+        let valid = |t: Duration| !t.is_zero() && t <= crate::settings::MAX_SETTING_DURATION;
         if !valid(options.connect_timeout) || !valid(options.request_timeout) {
             return Err(Error::malformed("signer client timeouts must be positive and at most a day"));
         }

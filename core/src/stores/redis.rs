@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{Deadline, ReplayKey, ReplayStore, RevocationStore};
 use crate::error::{Error, ErrorCode, Result};
+use crate::settings::MAX_SETTING_DURATION;
 use crate::signals::HeldSignals;
 
 /// How to reach Redis.
@@ -39,15 +40,23 @@ pub struct RedisConfig {
 }
 
 impl RedisConfig {
+    pub const DEFAULT_KEY_PREFIX: &'static str = "trustcore:";
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+    pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
+    pub const DEFAULT_MAX_IDLE: usize = 8;
+    pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+    /// `url` with the defaults above.
     pub fn new(url: impl Into<String>) -> RedisConfig {
         RedisConfig {
             url: url.into(),
-            key_prefix: "trustcore:".into(),
-            connect_timeout: Duration::from_secs(1),
-            command_timeout: Duration::from_millis(500),
-            request_timeout: Duration::from_secs(1),
-            max_idle: 8,
-            retry_interval: Duration::from_secs(1),
+            key_prefix: Self::DEFAULT_KEY_PREFIX.into(),
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            command_timeout: Self::DEFAULT_COMMAND_TIMEOUT,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            max_idle: Self::DEFAULT_MAX_IDLE,
+            retry_interval: Self::DEFAULT_RETRY_INTERVAL,
         }
     }
 }
@@ -107,7 +116,7 @@ impl RedisStore {
     /// A store for `config`. The URL is checked now; Redis itself is reached on first use (a
     /// verifier may start before Redis does: its requests are STORE_UNAVAILABLE until then).
     pub fn new(config: RedisConfig) -> Result<RedisStore> {
-        let valid = |t: Duration| !t.is_zero() && t <= Duration::from_secs(86_400);
+        let valid = |t: Duration| !t.is_zero() && t <= MAX_SETTING_DURATION;
         let all = [config.connect_timeout, config.command_timeout, config.request_timeout, config.retry_interval];
         if !all.into_iter().all(valid) {
             return Err(Error::malformed("redis timeouts and the retry interval must be positive and at most a day"));
