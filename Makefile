@@ -20,7 +20,7 @@ BENCH_TARGETS := bench-rust
 # the demo is a test too: it checks every outcome it narrates; so is a short soak
 TEST_TARGETS += test-demo test-soak
 
-.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak vectors lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
+.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak vectors vectors-check lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
 
 setup: $(SETUP_TARGETS)
 
@@ -58,7 +58,7 @@ test:
 	printf '| total | %s |\n' "$$(( $$(date +%s) - all ))" >> $(TEST_TIMES); \
 	echo; cat $(TEST_TIMES); exit $$status
 
-test-rust: lint signer-bin setup-redis
+test-rust: lint signer-bin setup-redis vectors-check
 	$(CARGO) test --locked -p trustcore-core -p trustcore-cli
 
 # the cross-language demo (demo/run.sh): the signer (Rust), an issuer service (Python), a worker
@@ -81,13 +81,22 @@ soak: setup-rust
 test-soak: setup-rust
 	$(CARGO) run --locked --quiet --release -p trustcore-tools --bin soak -- --requests 10000
 
-# regenerate tests/vectors/*.json from the generators in tools/ (review the diff before committing)
+# regenerate tests/vectors/*.json from the generators in tools/ (review the diff before committing);
+# every generator is reproducible (named seeds), so vectors-check regenerates them all into a scratch
+# folder and fails if any differs from what is committed: a vector edited by hand, or a generator
+# changed without its file
 VECTOR_GENERATORS := make_vectors make_verifier_vectors make_signer_vectors make_cost_vectors \
 	make_identifier_vectors make_job_vectors
 vectors: setup-rust
 	for generator in $(VECTOR_GENERATORS); do \
 		$(CARGO) run --locked --quiet -p trustcore-tools --bin $$generator; \
 	done
+
+vectors-check: setup-rust
+	rm -rf $(ROOT)/target/vectors-check
+	$(MAKE) --no-print-directory vectors TRUSTCORE_VECTORS_OUT=$(ROOT)/target/vectors-check >/dev/null
+	diff -r --exclude=README.md $(ROOT)/target/vectors-check $(ROOT)/tests/vectors \
+		|| { echo "tests/vectors differs from what tools/ generates: run make vectors and review"; exit 1; }
 
 demo-rust: setup-rust
 	@$(CARGO) run --locked --quiet --release -p trustcore-cli -- demo

@@ -72,6 +72,8 @@ pub use jobs::{job_signing_bytes, sign_job, verify_job, verify_job_text, JobTerm
 pub use json::parse_object;
 pub use keys::{constant_time_equal, is_hex_key, IssuerKey, PublicKey, WorkerKey};
 pub use limits::{Limits, MAX_REGEX_BYTES, MAX_REGEX_PROGRAM_BYTES};
+#[doc(hidden)]
+pub use mint::mint_biscuit_reproducible;
 pub use mint::{mint_biscuit, MintRequest};
 pub use policy::{authorize, check_policy, AuthorizeOptions, EXTERN_FUNCTIONS};
 pub use proof::{make_proof, proof_from_headers, proof_from_query, WorkerProof};

@@ -24,12 +24,27 @@ pub struct MintRequest {
 /// Mint a token. Authority block, in order: `worker_key`, `worker_id`, each app fact, `revocation`,
 /// then `check if time($t), $t <= <expires_at>`. Values are bound as terms, never spliced into text.
 pub fn mint_biscuit(issuer: &IssuerKey, request: &MintRequest) -> Result<String> {
-    mint_token(issuer, request)?
-        .to_base64()
-        .map_err(|_| Error::new(crate::ErrorCode::Internal, "token could not be serialized"))
+    to_base64(mint_token(issuer, request, None)?)
 }
 
-pub(crate) fn mint_token(issuer: &IssuerKey, request: &MintRequest) -> Result<Biscuit> {
+/// [`mint_biscuit`] with the token's next-block key made from `next_key_seed` instead of the system's
+/// random generator, so the same request gives the same token: for the conformance vectors' generators
+/// (regenerating them must reproduce the committed files), never for a real token (whoever knows the
+/// seed can append blocks as if they held the token's next key, which any holder can anyway).
+#[doc(hidden)]
+pub fn mint_biscuit_reproducible(
+    issuer: &IssuerKey,
+    request: &MintRequest,
+    next_key_seed: &[u8; 32],
+) -> Result<String> {
+    to_base64(mint_token(issuer, request, Some(next_key_seed))?)
+}
+
+fn to_base64(token: Biscuit) -> Result<String> {
+    token.to_base64().map_err(|_| Error::new(crate::ErrorCode::Internal, "token could not be serialized"))
+}
+
+fn mint_token(issuer: &IssuerKey, request: &MintRequest, next_key_seed: Option<&[u8; 32]>) -> Result<Biscuit> {
     let holder_key = PublicKey::from_hex(&request.public_hex)?;
     if request.revocation_id.is_empty() {
         return Err(Error::malformed("revocation id must not be empty"));
@@ -70,5 +85,14 @@ pub(crate) fn mint_token(issuer: &IssuerKey, request: &MintRequest) -> Result<Bi
     if let Some(id) = request.root_key_id {
         block = block.root_key_id(id);
     }
-    block.build(issuer.biscuit_keypair()?).map_err(authorizer_error)
+    let root = issuer.biscuit_keypair()?;
+    match next_key_seed {
+        None => block.build(root),
+        Some(seed) => {
+            let next = biscuit_auth::PrivateKey::from_bytes(seed, biscuit_auth::builder::Algorithm::Ed25519)
+                .map_err(|_| Error::new(crate::ErrorCode::Internal, "next key seed refused"))?;
+            block.build_with_key_pair(root, Default::default(), &biscuit_auth::KeyPair::from(&next))
+        }
+    }
+    .map_err(authorizer_error)
 }

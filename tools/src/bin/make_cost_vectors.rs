@@ -1,7 +1,6 @@
 //! Writes tests/vectors/cost.json: hostile tokens and batches, and the budget that refuses them
 //! (format: tests/vectors/README.md). Expected codes are written by hand; tokens and proofs come from
-//! running the core (appended blocks use random ephemeral keys, so the file is generated once and
-//! committed). Run: `cargo run -p trustcore-tools --bin make_cost_vectors`, then review the diff.
+//! running the core, reproducibly (the tokens' next-block keys are named seeds). Run: `cargo run -p trustcore-tools --bin make_cost_vectors`, then review the diff.
 //!
 //! What it pins: nothing a holder appends runs before the proof (a keyless CPU bomb on a revoked
 //! token with a garbage proof is refused by revocation; on a valid token authenticate does not
@@ -12,22 +11,19 @@
 
 use biscuit_auth::{Biscuit, BlockBuilder};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use trustcore_core::*;
+use trustcore_tools::{err, seed_hex as seed, NextKeys, Suite};
 
 const NOW: f64 = 1_700_000_000.0;
 const EXPIRES: f64 = 1_700_003_600.0;
 const ALLOW: &str = "allow if req_right($r), right($r)";
-
-fn seed(label: &str) -> String {
-    hex::encode(Sha256::digest(format!("trustcore-vectors/{label}")))
-}
 
 struct Fx {
     issuer: IssuerKey,
     holder: WorkerKey,
     thief: WorkerKey,
     token: String,
+    next: NextKeys,
 }
 
 impl Fx {
@@ -40,7 +36,11 @@ impl Fx {
             biscuit_auth::PublicKey::from_bytes(self.issuer.public_key().as_bytes(), biscuit_auth::Algorithm::Ed25519)
                 .unwrap();
         let parsed = Biscuit::from_base64(&self.token, key).unwrap();
-        parsed.append(BlockBuilder::new().code(code).unwrap()).unwrap().to_base64().unwrap()
+        parsed
+            .append_with_keypair(&self.next.next_key_pair(), BlockBuilder::new().code(code).unwrap())
+            .unwrap()
+            .to_base64()
+            .unwrap()
     }
 
     /// `key` signs POST /lease `{}` for `token` at NOW with `nonce`.
@@ -82,21 +82,6 @@ impl Fx {
     }
 }
 
-struct Suite {
-    cases: Vec<Value>,
-}
-
-impl Suite {
-    fn case(&mut self, description: &str, op: &str, input: Value, expect: Value) {
-        let id = format!("tc-cost-{:04}", self.cases.len() + 1);
-        self.cases.push(json!({"id": id, "description": description, "op": op, "input": input, "expect": expect}));
-    }
-}
-
-fn err(code: &str) -> Value {
-    json!({"error": code})
-}
-
 /// `count` facts `name(0)…` (integers) as Datalog.
 fn facts(name: &str, count: usize) -> String {
     (0..count).map(|i| format!("{name}({i});\n")).collect()
@@ -105,7 +90,8 @@ fn facts(name: &str, count: usize) -> String {
 fn main() {
     let holder = WorkerKey::from_secret_hex(&seed("worker")).unwrap();
     let issuer = IssuerKey::from_secret_hex(&seed("issuer")).unwrap();
-    let token = mint_biscuit(
+    let next = NextKeys::new(env!("CARGO_BIN_NAME"));
+    let token = mint_biscuit_reproducible(
         &issuer,
         &MintRequest {
             public_hex: holder.public_hex(),
@@ -115,11 +101,12 @@ fn main() {
             expires_at: EXPIRES,
             root_key_id: None,
         },
+        &next.next_seed(),
     )
     .unwrap();
-    let fx = Fx { issuer, holder, thief: WorkerKey::from_secret_hex(&seed("thief")).unwrap(), token };
+    let fx = Fx { issuer, holder, thief: WorkerKey::from_secret_hex(&seed("thief")).unwrap(), token, next };
     let identity = json!({"identity": {"holder_id": "gpu-1", "holder_public_hex": fx.holder.public_hex(), "revocation_id": "rev-1"}});
-    let mut s = Suite { cases: Vec::new() };
+    let mut s = Suite::new("cost", env!("CARGO_BIN_NAME"));
 
     // the keyless CPU bomb: 20 facts and one rule joining five of them, never true (20^5 matches)
     let bomb = fx.attenuate(&format!(
@@ -330,15 +317,8 @@ fn main() {
         json!([["OK", "REPLAYED", "OK"]]),
     );
 
-    let doc = json!({
-        "schema": "trustcore-vectors/1",
-        "suite": "cost",
-        "source": "written for trustcore by tools/src/bin/make_cost_vectors.rs",
-        "description": "hostile tokens and batches: nothing appended runs before the proof, the budget on what a token brings, bounded batches and cache",
-        "numberOfTests": s.cases.len(),
-        "cases": s.cases,
-    });
-    let path = format!("{}/../tests/vectors/cost.json", env!("CARGO_MANIFEST_DIR"));
-    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
-    println!("wrote {path}");
+    s.write(
+        "hostile tokens and batches: nothing appended runs before the proof, the budget on what a token brings, bounded batches and cache",
+        None,
+    );
 }

@@ -1,6 +1,6 @@
 //! Writes tests/vectors/identifiers.json: one spelling for every identifier and separate namespaces
 //! for token and request facts (format: tests/vectors/README.md). Expected codes are written by hand;
-//! tokens come from running the core (random ephemeral keys: generated once and committed). Run:
+//! tokens come from running the core, reproducibly (next-block keys from named seeds). Run:
 //! `cargo run -p trustcore-tools --bin make_identifier_vectors`, then review the diff.
 //!
 //! What it pins: a revocation id spelled in upper case is the same id, one with spaces or `0x` is
@@ -12,37 +12,19 @@
 use biscuit_auth::builder::{self, Check};
 use biscuit_auth::Biscuit;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use trustcore_core::*;
+use trustcore_tools::{err, seed_hex as seed, NextKeys, Suite};
 
 const NOW: f64 = 1_700_000_000.0;
 const EXPIRES: u64 = 1_700_003_600;
 const ALLOW: &str = "allow if req_right($r), right($r)";
 
-fn seed(label: &str) -> String {
-    hex::encode(Sha256::digest(format!("trustcore-vectors/{label}")))
-}
-
-struct Suite {
-    cases: Vec<Value>,
-}
-
-impl Suite {
-    fn case(&mut self, description: &str, op: &str, input: Value, expect: Value) {
-        let id = format!("tc-identifiers-{:04}", self.cases.len() + 1);
-        self.cases.push(json!({"id": id, "description": description, "op": op, "input": input, "expect": expect}));
-    }
-}
-
-fn err(code: &str) -> Value {
-    json!({"error": code})
-}
-
 fn main() {
     let issuer = IssuerKey::from_secret_hex(&seed("issuer")).unwrap();
     let holder = WorkerKey::from_secret_hex(&seed("worker")).unwrap();
+    let next = NextKeys::new(env!("CARGO_BIN_NAME"));
     let mint = |revocation_id: &str, facts: Vec<(String, Vec<String>)>| {
-        mint_biscuit(
+        mint_biscuit_reproducible(
             &issuer,
             &MintRequest {
                 public_hex: holder.public_hex(),
@@ -52,6 +34,7 @@ fn main() {
                 expires_at: EXPIRES as f64,
                 root_key_id: None,
             },
+            &next.next_seed(),
         )
     };
     let right = || vec![("right".to_owned(), vec!["lease".to_owned()])];
@@ -75,7 +58,7 @@ fn main() {
             .unwrap()
             .check(expiry)
             .unwrap()
-            .build(&biscuit_auth::KeyPair::from(&private))
+            .build_with_key_pair(&biscuit_auth::KeyPair::from(&private), Default::default(), &next.next_key_pair())
             .unwrap()
             .to_base64()
             .unwrap()
@@ -95,7 +78,7 @@ fn main() {
     let sequence = |steps: Vec<Value>| json!({"issuer_public_hex": issuer.public_hex(), "max_skew_seconds": 300.0, "steps": steps});
     let identity =
         json!({"identity": {"holder_id": "gpu-1", "holder_public_hex": holder.public_hex(), "revocation_id": "rev-1"}});
-    let mut s = Suite { cases: Vec::new() };
+    let mut s = Suite::new("identifiers", env!("CARGO_BIN_NAME"));
 
     s.case(
         "a block id in upper case on a stateless deny-list is the same id",
@@ -205,15 +188,8 @@ fn main() {
     );
     assert!(mint("ABCDEF", right()).is_err());
 
-    let doc = json!({
-        "schema": "trustcore-vectors/1",
-        "suite": "identifiers",
-        "source": "written for trustcore by tools/src/bin/make_identifier_vectors.rs",
-        "description": "one spelling for every identifier (revocation ids, holder keys) and separate namespaces for token and request facts",
-        "numberOfTests": s.cases.len(),
-        "cases": s.cases,
-    });
-    let path = format!("{}/../tests/vectors/identifiers.json", env!("CARGO_MANIFEST_DIR"));
-    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
-    println!("wrote {path}");
+    s.write(
+        "one spelling for every identifier (revocation ids, holder keys) and separate namespaces for token and request facts",
+        None,
+    );
 }

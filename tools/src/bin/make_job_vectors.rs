@@ -9,33 +9,18 @@
 //! REPLAYED after, while a forged copy burns nothing; trust-core 0.1's jobs (no terms) are unchanged.
 
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use trustcore_core::*;
+use trustcore_tools::{err, seed_hex, Suite};
 
 const NOW: f64 = 1_700_000_000.0;
 const EXPIRES: i64 = 1_700_000_600;
-
-struct Suite {
-    cases: Vec<Value>,
-}
-
-impl Suite {
-    fn case(&mut self, description: &str, op: &str, input: Value, expect: Value) {
-        let id = format!("tc-jobs-{:04}", self.cases.len() + 1);
-        self.cases.push(json!({"id": id, "description": description, "op": op, "input": input, "expect": expect}));
-    }
-}
-
-fn err(code: &str) -> Value {
-    json!({"error": code})
-}
 
 fn object(value: Value) -> Map<String, Value> {
     value.as_object().unwrap().clone()
 }
 
 fn main() {
-    let seed = hex::encode(Sha256::digest(b"trustcore-vectors/jobs-issuer"));
+    let seed = seed_hex("jobs-issuer");
     let issuer = IssuerKey::from_secret_hex(&seed).unwrap();
     let public = issuer.public_hex();
     let signed = |job: Value, worker: &str| {
@@ -44,7 +29,7 @@ fn main() {
         job.insert("sig".into(), json!(sig));
         Value::Object(job)
     };
-    let mut s = Suite { cases: Vec::new() };
+    let mut s = Suite::new("jobs", env!("CARGO_BIN_NAME"));
 
     let timed = json!({"op": "transcribe", "episode_id": "e1", "expires_at": EXPIRES});
     let once = json!({"op": "transcribe", "episode_id": "e1", "expires_at": EXPIRES, "nonce": "job-7f3a"});
@@ -168,15 +153,5 @@ fn main() {
         json!({"outcomes": ["JOB_INVALID", "OK", "OK", "JOB_INVALID"]}),
     );
 
-    let doc = json!({
-        "schema": "trustcore-vectors/1",
-        "suite": "jobs",
-        "source": "written for trustcore by tools/src/bin/make_job_vectors.rs",
-        "description": "a job's terms: expires_at, and a nonce that makes it single-use (checked by a Verifier)",
-        "numberOfTests": s.cases.len(),
-        "cases": s.cases,
-    });
-    let path = format!("{}/../tests/vectors/jobs.json", env!("CARGO_MANIFEST_DIR"));
-    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
-    println!("wrote {path}");
+    s.write("a job's terms: expires_at, and a nonce that makes it single-use (checked by a Verifier)", None);
 }

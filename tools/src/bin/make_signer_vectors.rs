@@ -4,25 +4,21 @@
 //! `cargo run -p trustcore-tools --bin make_signer_vectors`, then review the diff.
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use trustcore_core::*;
+use trustcore_tools::{err, seed_hex, Suite};
 
 /// 2100-01-01T00:00:00Z: inside the vectors' signer's 100-year max ttl until about 2186.
 const EXPIRES: u64 = 4_102_444_800;
 /// Far past any max ttl the vectors' signer allows.
 const TOO_LATE: u64 = 9_999_999_999;
 
-fn seed(label: &str) -> String {
-    hex::encode(Sha256::digest(format!("trustcore-vectors/{label}")))
-}
-
 fn frame_hex(object: Value) -> String {
     hex::encode(encode_frame(object.as_object().unwrap()).unwrap())
 }
 
 fn main() {
-    let issuer = IssuerKey::from_secret_hex(&seed("signer-issuer")).unwrap();
-    let holder = WorkerKey::from_secret_hex(&seed("worker")).unwrap();
+    let issuer = IssuerKey::from_secret_hex(&seed_hex("signer-issuer")).unwrap();
+    let holder = WorkerKey::from_secret_hex(&seed_hex("worker")).unwrap();
     let public = issuer.public_hex();
     let holder_hex = holder.public_hex();
     let authority = |revocation: &str| {
@@ -42,12 +38,9 @@ fn main() {
     };
     let job = json!({"job_id": "j-1", "episode": "e1", "steps": 3});
     let job_sig = sign_job(&issuer, job.as_object().unwrap(), "gpu-1").unwrap();
-    let err = |code: &str| json!({"error": code});
-    let mut cases: Vec<Value> = Vec::new();
-    let mut case = |description: &str, op: &str, input: Value, expect: Value| {
-        let id = format!("tc-signer-{:04}", cases.len() + 1);
-        cases.push(json!({"id": id, "description": description, "op": op, "input": input, "expect": expect}));
-    };
+    let mut suite = Suite::new("signer", env!("CARGO_BIN_NAME"));
+    let mut case =
+        |description: &str, op: &str, input: Value, expect: Value| suite.case(description, op, input, expect);
     let request = |id: Value, op: &str, args: Value| json!({"v": 1, "id": id, "op": op, "args": args});
     let exchange = |frame: Value| json!({"frame_hex": frame_hex(frame)});
 
@@ -242,20 +235,13 @@ fn main() {
     unreachable["address"] = json!("unix:/nonexistent-trustcore-dir/signer.sock");
     case("client: no signer at the address", "signer_call", unreachable, err("SIGNER_UNAVAILABLE"));
 
-    let doc = json!({
-        "schema": "trustcore-vectors/1",
-        "suite": "signer",
-        "source": "written for trustcore by tools/src/bin/make_signer_vectors.rs",
-        "description": "the signer protocol (docs/DESIGN.md §4): request frames to a live `trustcore signer serve`, answers and codes",
-        "signer": {
-            "issuer_seed_hex": issuer.secret_hex().as_str(),
-            "issuer_public_hex": public,
-            "args": ["--max-ttl", "3153600000", "--allow-predicate", "right", "--allow-predicate", "lane", "--key-id", "7"],
-        },
-        "numberOfTests": cases.len(),
-        "cases": cases,
+    let settings = json!({
+        "issuer_seed_hex": issuer.secret_hex().as_str(),
+        "issuer_public_hex": public,
+        "args": ["--max-ttl", "3153600000", "--allow-predicate", "right", "--allow-predicate", "lane", "--key-id", "7"],
     });
-    let path = format!("{}/../tests/vectors/signer.json", env!("CARGO_MANIFEST_DIR"));
-    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
-    println!("wrote {path}");
+    suite.write(
+        "the signer protocol (docs/DESIGN.md §4): request frames to a live `trustcore signer serve`, answers and codes",
+        Some(("signer", settings)),
+    );
 }

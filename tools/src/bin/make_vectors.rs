@@ -1,60 +1,39 @@
 //! Writes tests/vectors/*.json: trustcore's own conformance vectors (format: tests/vectors/README.md).
 //!
 //! Every expectation below is written out by hand (the spec), not computed by the code under test;
-//! only tokens (random ephemeral keys) and signatures (deterministic Ed25519) come from running the
-//! core. Run: `cargo run -p trustcore-tools --bin make_vectors`, then review the diff.
+//! only tokens and signatures come from running the core, reproducibly (Ed25519 is deterministic and
+//! the tokens' next-block keys are named seeds). Run: `cargo run -p trustcore-tools --bin make_vectors`, then review the diff.
 
 use biscuit_auth::builder::{self, Check};
 use biscuit_auth::{Biscuit, BlockBuilder};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use trustcore_core::*;
+use trustcore_tools::{err, seed_hex as seed, NextKeys, Suite};
 
 const NOW: f64 = 1_700_000_000.0;
 const EXPIRES: f64 = 1_700_003_600.0;
 
-fn seed(label: &str) -> String {
-    hex::encode(Sha256::digest(format!("trustcore-vectors/{label}")))
-}
+/// A suite and what its file says it holds.
+struct Described(Suite, &'static str);
 
-struct Suite {
-    name: &'static str,
-    description: &'static str,
-    cases: Vec<Value>,
-}
-
-impl Suite {
+impl Described {
     fn new(name: &'static str, description: &'static str) -> Self {
-        Suite { name, description, cases: Vec::new() }
+        Described(Suite::new(name, env!("CARGO_BIN_NAME")), description)
     }
 
     fn case(&mut self, description: &str, op: &str, input: Value, expect: Value) {
-        let id = format!("tc-{}-{:04}", self.name, self.cases.len() + 1);
-        self.cases.push(json!({"id": id, "description": description, "op": op, "input": input, "expect": expect}));
+        self.0.case(description, op, input, expect)
     }
 
     fn write(self) {
-        let doc = json!({
-            "schema": "trustcore-vectors/1",
-            "suite": self.name,
-            "source": "written for trustcore by tools/src/bin/make_vectors.rs",
-            "description": self.description,
-            "numberOfTests": self.cases.len(),
-            "cases": self.cases,
-        });
-        let path = format!("{}/../tests/vectors/{}.json", env!("CARGO_MANIFEST_DIR"), self.name);
-        std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
-        println!("wrote {path}");
+        self.0.write(self.1, None)
     }
-}
-
-fn err(code: &str) -> Value {
-    json!({"error": code})
 }
 
 struct Fixture {
     issuer: IssuerKey,
     worker: WorkerKey,
+    next: NextKeys,
 }
 
 impl Fixture {
@@ -63,7 +42,7 @@ impl Fixture {
     }
 
     fn mint(&self, facts: &[(&str, &[&str])], root_key_id: Option<u32>) -> String {
-        mint_biscuit(
+        mint_biscuit_reproducible(
             &self.issuer,
             &MintRequest {
                 public_hex: self.worker.public_hex(),
@@ -73,6 +52,7 @@ impl Fixture {
                 expires_at: EXPIRES,
                 root_key_id,
             },
+            &self.next.next_seed(),
         )
         .unwrap()
     }
@@ -89,13 +69,16 @@ impl Fixture {
             .unwrap();
         let private =
             biscuit_auth::PrivateKey::from_bytes(&*self.issuer.seed_bytes(), biscuit_auth::Algorithm::Ed25519).unwrap();
-        b.check(expiry).unwrap().build(&biscuit_auth::KeyPair::from(&private)).unwrap()
+        b.check(expiry)
+            .unwrap()
+            .build_with_key_pair(&biscuit_auth::KeyPair::from(&private), Default::default(), &self.next.next_key_pair())
+            .unwrap()
     }
 
     fn attenuate(&self, token: &str, code: &str) -> String {
         let parsed = Biscuit::from_base64(token, self.issuer.public_key_biscuit()).unwrap();
         let block = BlockBuilder::new().code(code).unwrap();
-        parsed.append(block).unwrap().to_base64().unwrap()
+        parsed.append_with_keypair(&self.next.next_key_pair(), block).unwrap().to_base64().unwrap()
     }
 
     fn signature(&self, body: &[u8], timestamp: &str, nonce: &str) -> String {
@@ -163,7 +146,7 @@ fn non_canonical_point() -> String {
 const SMALL_ORDER_KEY: &str = "0100000000000000000000000000000000000000000000000000000000000000";
 
 fn hardening(fx: &Fixture) {
-    let mut s = Suite::new(
+    let mut s = Described::new(
         "hardening",
         "beyond trust-core 0.1: line breaks, reserved predicates, binding, strict Ed25519, revocation ids, rotation",
     );
@@ -492,8 +475,10 @@ fn hardening(fx: &Fixture) {
 }
 
 fn authorize_suite(fx: &Fixture) {
-    let mut s =
-        Suite::new("authorize", "the general authorizer over a token: policies, checks, time, extern functions, scope");
+    let mut s = Described::new(
+        "authorize",
+        "the general authorizer over a token: policies, checks, time, extern functions, scope",
+    );
     let token = fx.mint(&[("right", &["lease", "complete"]), ("lane", &["a"])], None);
     let attenuated = fx.attenuate(&token, "right(\"admin\");\ncheck if operation(\"read\");");
     let input = |t: &str, code: &str, now: Value| json!({"issuer_public_hex": fx.issuer_hex(), "token": t, "code": code, "now": now});
@@ -645,7 +630,7 @@ fn authorize_suite(fx: &Fixture) {
 }
 
 fn limits_suite(fx: &Fixture) {
-    let mut s = Suite::new(
+    let mut s = Described::new(
         "limits",
         "authorizer run limits, set on the builder: exceeding them is LIMIT_EXCEEDED, never DENIED",
     );
@@ -738,13 +723,13 @@ fn limits_suite(fx: &Fixture) {
         "authenticate reads the identity from the authority block alone: an appended rule does not run",
         "authenticate",
         auth,
-        json!({"identity": fx.identity()}),
+        fx.identity(),
     );
     s.write();
 }
 
 fn frames_suite() {
-    let mut s = Suite::new(
+    let mut s = Described::new(
         "frames",
         "wire frames beyond trust-core 0.1: JCS order, trailing bytes, nesting, bodies that are not objects",
     );
@@ -834,7 +819,7 @@ fn frames_suite() {
 }
 
 fn inspect_suite(fx: &Fixture) {
-    let mut s = Suite::new("inspect", "token inspection: block sources, revocation ids, root key id");
+    let mut s = Described::new("inspect", "token inspection: block sources, revocation ids, root key id");
     let holder = fx.worker.public_hex();
     let authority = format!("worker_key(\"{holder}\");\nworker_id(\"gpu-1\");\nright(\"lease\");\nrevocation(\"rev-1\");\ncheck if time($t), $t <= 2023-11-14T23:13:20Z;\n");
     let token = fx.mint(&[("right", &["lease"])], None);
@@ -874,6 +859,7 @@ fn main() {
     let fx = Fixture {
         issuer: IssuerKey::from_secret_hex(&seed("issuer")).unwrap(),
         worker: WorkerKey::from_secret_hex(&seed("worker")).unwrap(),
+        next: NextKeys::new(env!("CARGO_BIN_NAME")),
     };
     hardening(&fx);
     authorize_suite(&fx);

@@ -4,16 +4,12 @@
 //! `cargo run -p trustcore-tools --bin make_verifier_vectors`, then review the diff.
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use trustcore_core::*;
+use trustcore_tools::{seed_hex as seed, NextKeys, Suite};
 
 const NOW: f64 = 1_700_000_000.0;
 const EXPIRES: f64 = 1_700_003_600.0;
 const ALLOW: &str = "allow if req_right($r), right($r)";
-
-fn seed(label: &str) -> String {
-    hex::encode(Sha256::digest(format!("trustcore-vectors/{label}")))
-}
 
 struct Fx {
     issuer: IssuerKey,
@@ -21,11 +17,12 @@ struct Fx {
     holder: WorkerKey,
     other_holder: WorkerKey,
     thief: WorkerKey,
+    next: NextKeys,
 }
 
 impl Fx {
     fn mint(&self, issuer: &IssuerKey, holder: &WorkerKey, revocation_id: &str, root_key_id: Option<u32>) -> String {
-        mint_biscuit(
+        mint_biscuit_reproducible(
             issuer,
             &MintRequest {
                 public_hex: holder.public_hex(),
@@ -35,6 +32,7 @@ impl Fx {
                 expires_at: EXPIRES,
                 root_key_id,
             },
+            &self.next.next_seed(),
         )
         .unwrap()
     }
@@ -62,6 +60,7 @@ fn main() {
         holder: WorkerKey::from_secret_hex(&seed("worker")).unwrap(),
         other_holder: WorkerKey::from_secret_hex(&seed("other-worker")).unwrap(),
         thief: WorkerKey::from_secret_hex(&seed("thief")).unwrap(),
+        next: NextKeys::new(env!("CARGO_BIN_NAME")),
     };
     let token = fx.mint(&fx.issuer, &fx.holder, "rev-1", None);
     let other_token = fx.mint(&fx.issuer, &fx.other_holder, "rev-2", None);
@@ -69,11 +68,9 @@ fn main() {
     let issuer_hex = fx.issuer.public_hex();
     let base = |steps: Vec<Value>| json!({"issuer_public_hex": issuer_hex, "max_skew_seconds": 300.0, "steps": steps});
     let h = &fx.holder;
-    let mut cases: Vec<Value> = Vec::new();
+    let mut suite = Suite::new("verifier", env!("CARGO_BIN_NAME"));
     let mut case = |description: &str, input: Value, outcomes: Value| {
-        let id = format!("tc-verifier-{:04}", cases.len() + 1);
-        cases.push(json!({"id": id, "description": description, "op": "verifier_sequence", "input": input,
-                          "expect": {"outcomes": outcomes}}));
+        suite.case(description, "verifier_sequence", input, json!({"outcomes": outcomes}))
     };
 
     case(
@@ -247,15 +244,6 @@ fn main() {
         json!([vec!["OK"; 8], vec!["REPLAYED"; 8], Vec::<&str>::new()]),
     );
 
-    let doc = json!({
-        "schema": "trustcore-vectors/1",
-        "suite": "verifier",
-        "source": "written for trustcore by tools/src/bin/make_verifier_vectors.rs",
-        "description": "the stateful Verifier: replay store, revocation store and token cache, as sequences of requests",
-        "numberOfTests": cases.len(),
-        "cases": cases,
-    });
-    let path = format!("{}/../tests/vectors/verifier.json", env!("CARGO_MANIFEST_DIR"));
-    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
-    println!("wrote {path}");
+    suite
+        .write("the stateful Verifier: replay store, revocation store and token cache, as sequences of requests", None);
 }
