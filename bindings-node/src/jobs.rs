@@ -1,7 +1,7 @@
-//! Signed jobs and the signer's wire frames.
+//! Signed jobs: the issuer signs work for one holder; the holder verifies before acting.
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, Uint8Array};
-use serde_json::{Map, Value};
+use napi::bindgen_prelude::AsyncTask;
+use serde_json::Value;
 use trustcore_core as core;
 
 use crate::convert::json_object;
@@ -63,17 +63,4 @@ pub fn verify_job_async(
         let (job, now) = (json_object(job, "job")?, options.unwrap_or_default().now);
         Ok(AsyncTask::new(Work::new(move || core::verify_job(&issuer_public_hex, &job, &worker_id, now))))
     })
-}
-
-/// One wire frame: a 4-byte big-endian length, then the object as JCS.
-#[napi(catch_unwind, ts_args_type = "object: Record<string, unknown>")]
-pub fn encode_frame(object: Value) -> Result<Buffer> {
-    guard(|| Ok(core::encode_frame(&json_object(object, "a frame body")?).map_err(trust)?.into()))
-}
-
-/// Decode exactly one frame; FRAME_INVALID when oversize, cut short, followed by more bytes, or
-/// not a JSON object.
-#[napi(catch_unwind, ts_return_type = "Record<string, unknown>")]
-pub fn decode_frame(frame: Uint8Array) -> Result<Map<String, Value>> {
-    guard(|| core::decode_frame(&frame).map_err(trust))
 }

@@ -10,16 +10,19 @@
 #[macro_use]
 extern crate napi_derive;
 
+mod authenticate;
 mod convert;
 mod error;
 mod jobs;
 mod keys;
+mod mint;
 mod offload;
-mod request;
+mod policy;
+mod proof;
 mod signer;
 mod token;
 mod verifier;
-mod verify;
+mod wire;
 
 use error::{guard, Result};
 

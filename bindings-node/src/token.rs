@@ -3,12 +3,10 @@
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Null, Uint8Array};
-use serde_json::Value;
 use trustcore_core as core;
 
-use crate::convert::{fact_lists, issuer_keys, limits, whole_u32, AuthorizerLimits, IssuerArg};
+use crate::convert::{issuer_keys, limits, AuthorizerLimits, IssuerArg};
 use crate::error::{guard, trust, Result, Work};
-use crate::keys::IssuerKey;
 
 /// A token whose signatures verified against a trusted issuer key. Shows its shape, never its bytes.
 #[napi]
@@ -178,44 +176,5 @@ pub fn parse_token_async(issuer: IssuerArg, token: TokenArg) -> Result<AsyncTask
             Either::B(bytes) => OwnedToken::Bytes(bytes.to_vec()),
         };
         Ok(AsyncTask::new(Work::new(move || token.parse(&issuer).map(Token::new))))
-    })
-}
-
-/// What to mint. `facts` maps each app predicate to its values, predicates in the order given.
-#[napi(object, object_to_js = false)]
-pub struct MintOptions {
-    pub public_hex: String,
-    pub holder_id: String,
-    #[napi(ts_type = "Record<string, string[]>")]
-    pub facts: Option<Value>,
-    pub revocation_id: String,
-    /// Seconds since the epoch; cut to whole seconds.
-    pub expires_at: f64,
-    pub root_key_id: Option<f64>,
-}
-
-fn mint_request(options: MintOptions) -> Result<core::MintRequest> {
-    Ok(core::MintRequest {
-        public_hex: options.public_hex,
-        holder_id: options.holder_id,
-        facts: fact_lists(options.facts)?,
-        revocation_id: options.revocation_id,
-        expires_at: options.expires_at,
-        root_key_id: options.root_key_id.map(|id| whole_u32(id, "rootKeyId")).transpose()?,
-    })
-}
-
-/// Mint a token bound to the holder's public key; returns it as base64.
-#[napi(catch_unwind)]
-pub fn mint_biscuit(issuer: &IssuerKey, options: MintOptions) -> Result<String> {
-    guard(|| core::mint_biscuit(&issuer.inner, &mint_request(options)?).map_err(trust))
-}
-
-/// `mintBiscuit` on the libuv thread pool.
-#[napi(catch_unwind, ts_return_type = "Promise<string>")]
-pub fn mint_biscuit_async(issuer: &IssuerKey, options: MintOptions) -> Result<AsyncTask<Work<String>>> {
-    guard(|| {
-        let (issuer, request) = (issuer.inner.clone(), mint_request(options)?);
-        Ok(AsyncTask::new(Work::new(move || core::mint_biscuit(&issuer, &request))))
     })
 }

@@ -13,15 +13,16 @@ use napi::{JsValue, ValueType};
 use serde_json::Value;
 use trustcore_core as core;
 
+use crate::authenticate::{Authenticated, Identity};
 use crate::convert::{
     body_bytes, body_ref_len, issuer_keys, json_object, limits, millis, owned_body, whole, whole_usize,
     AuthorizerLimits, BodyBytes, BodyRef, IssuerArg, RevocationIds,
 };
 use crate::error::{guard, napi_type_error, trust, type_error, Failure, Result, Work};
 use crate::offload::Async;
-use crate::request::{HttpRequest, WorkerProof};
+use crate::policy::request_facts;
+use crate::proof::{HttpRequest, WorkerProof};
 use crate::token::Token;
-use crate::verify::{request_facts, Authenticated, Identity};
 
 /// Where the replay and revocation stores live when several verifiers share them.
 #[napi(object, object_to_js = false)]

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 use trustcore_core::{Error, IssuerKeys};
 
-use crate::errors::{malformed, to_py, type_error};
+use crate::error::{malformed, to_py, type_error};
 
 /// A `str`, as UTF-8.
 pub struct Text(pub String);

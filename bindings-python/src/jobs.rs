@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use trustcore_core::ErrorCode;
 
 use crate::convert::{Seconds, Text};
-use crate::errors::{detached, guarded};
+use crate::error::{detached, guarded};
 use crate::json::to_object;
 use crate::keys::IssuerKey;
 

@@ -11,7 +11,7 @@ use trustcore_core::serde_json::{Map, Number, Value};
 use trustcore_core::{Error, ErrorCode};
 
 use crate::convert::items;
-use crate::errors::{to_py, type_error};
+use crate::error::{to_py, type_error};
 
 /// Deeper than this is refused (serde_json's own parser stops at 128 too); it also bounds the
 /// recursion on self-referencing containers.

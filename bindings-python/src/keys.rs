@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple, PyType};
 
 use crate::convert::{Bytes, Text};
-use crate::errors::{detached, guarded, to_py};
+use crate::error::{detached, guarded, to_py};
 
 macro_rules! key_class {
     ($name:ident, $core:ty, $doc:literal, { $($extra:tt)* }) => {

@@ -7,18 +7,20 @@
 
 use pyo3::prelude::*;
 
+mod authenticate;
 mod convert;
-mod errors;
+mod error;
 mod jobs;
 mod json;
 mod keys;
 mod limits;
-mod request;
+mod mint;
+mod policy;
+mod proof;
 mod revocation;
 mod signer;
 mod token;
 mod verifier;
-mod verify;
 mod wire;
 
 #[pymodule]
@@ -29,17 +31,17 @@ fn _trustcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<limits::Limits>()?;
     m.add_class::<verifier::NativeVerifier>()?;
     m.add_class::<signer::NativeSignerClient>()?;
-    m.add_function(wrap_pyfunction!(request::canonical_request, m)?)?;
-    m.add_function(wrap_pyfunction!(request::make_proof, m)?)?;
-    m.add_function(wrap_pyfunction!(request::proof_headers, m)?)?;
-    m.add_function(wrap_pyfunction!(request::proof_query, m)?)?;
-    m.add_function(wrap_pyfunction!(request::proof_from_headers, m)?)?;
-    m.add_function(wrap_pyfunction!(request::proof_from_query, m)?)?;
-    m.add_function(wrap_pyfunction!(request::is_hex_key, m)?)?;
-    m.add_function(wrap_pyfunction!(request::constant_time_equal, m)?)?;
-    m.add_function(wrap_pyfunction!(verify::authenticate, m)?)?;
-    m.add_function(wrap_pyfunction!(verify::check_policy, m)?)?;
-    m.add_function(wrap_pyfunction!(verify::mint_biscuit, m)?)?;
+    m.add_function(wrap_pyfunction!(proof::canonical_request, m)?)?;
+    m.add_function(wrap_pyfunction!(proof::make_proof, m)?)?;
+    m.add_function(wrap_pyfunction!(proof::proof_headers, m)?)?;
+    m.add_function(wrap_pyfunction!(proof::proof_query, m)?)?;
+    m.add_function(wrap_pyfunction!(proof::proof_from_headers, m)?)?;
+    m.add_function(wrap_pyfunction!(proof::proof_from_query, m)?)?;
+    m.add_function(wrap_pyfunction!(proof::is_hex_key, m)?)?;
+    m.add_function(wrap_pyfunction!(proof::constant_time_equal, m)?)?;
+    m.add_function(wrap_pyfunction!(authenticate::authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(policy::check_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(mint::mint_biscuit, m)?)?;
     m.add_function(wrap_pyfunction!(token::parse_token, m)?)?;
     m.add_function(wrap_pyfunction!(token::authorize, m)?)?;
     m.add_function(wrap_pyfunction!(jobs::sign_job, m)?)?;
@@ -61,5 +63,5 @@ fn _trustcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[pyfunction]
 #[pyo3(name = "_panic_for_tests")]
 fn panic_for_tests() -> PyResult<()> {
-    errors::guarded(|| panic!("deliberate panic for the tests"))
+    error::guarded(|| panic!("deliberate panic for the tests"))
 }

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::convert::{Count, Seconds};
-use crate::errors::{guarded, to_py};
+use crate::error::{guarded, to_py};
 
 /// Run limits of one authorization (time, facts, iterations) and the token budget (size, blocks,
 /// facts and rules per block, atoms and operations per body, join size, appended regexes);

@@ -19,7 +19,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyFrozenSet, PyList, PySet, PyString, Py
 use trustcore_core::{Error, ErrorCode, RevocationList};
 
 use crate::convert::text;
-use crate::errors::{to_py, type_error};
+use crate::error::{to_py, type_error};
 
 const EXPECTED: &str = "a container or an iterable of str (set, frozenset, list…)";
 

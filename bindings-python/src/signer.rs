@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 use trustcore_core::{ErrorCode, MintArgs, SignerAddress, SignerClientOptions};
 
 use crate::convert::{fact_pairs, text, timeout, Seconds, Text};
-use crate::errors::{detached, guarded, malformed, to_py, type_error};
+use crate::error::{detached, guarded, malformed, to_py, type_error};
 use crate::json::{object_to_python, to_object};
 
 /// Where the signer listens: a str as core's `SignerAddress::parse` reads it (a socket path,

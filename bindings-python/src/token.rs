@@ -6,7 +6,7 @@ use pyo3::types::{PyBytes, PyString};
 use trustcore_core::AuthorizeOptions;
 
 use crate::convert::{issuer_keys, strings, text, Count, Seconds, Text};
-use crate::errors::{detached, guarded, malformed, to_py, type_error};
+use crate::error::{detached, guarded, malformed, to_py, type_error};
 use crate::limits::{or_default, Limits};
 
 /// A verified token (from `parse_token` or `authenticate`). Its methods follow biscuit-python's

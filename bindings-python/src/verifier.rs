@@ -21,7 +21,7 @@ use trustcore_core::{
 use crate::convert::{
     issuer_keys, not_utf8, seconds_value, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text,
 };
-use crate::errors::{detached, guarded, panic_error, to_py, type_error};
+use crate::error::{detached, guarded, panic_error, to_py, type_error};
 use crate::json::to_object;
 use crate::limits::Limits;
 use crate::revocation::read_ids;

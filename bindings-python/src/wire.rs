@@ -9,7 +9,7 @@ use pyo3::types::{PyBytes, PyDict};
 use trustcore_core::ErrorCode;
 
 use crate::convert::Bytes;
-use crate::errors::{guarded, to_py, type_error};
+use crate::error::{guarded, to_py, type_error};
 use crate::json::{object_to_python, to_object};
 
 /// One frame: 4-byte big-endian length, then the object as JCS. Over `MAX_FRAME` is FRAME_INVALID.

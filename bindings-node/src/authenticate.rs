@@ -1,13 +1,12 @@
-//! The per-request path: authenticate (token, identity, revocation, freshness, proof of possession)
-//! then check_policy. Each has a Promise form that runs on the libuv pool.
+//! The per-request path's first half: authenticate (token, identity, revocation, freshness, proof of
+//! possession), with a Promise form that runs on the libuv pool.
 
 use napi::bindgen_prelude::AsyncTask;
-use serde_json::Value;
 use trustcore_core as core;
 
 use crate::convert::{body_bytes, issuer_keys, limits, AuthorizerLimits, IssuerArg, RevocationIds};
-use crate::error::{guard, trust, type_error, Result, Work};
-use crate::request::{HttpRequest, WorkerProof};
+use crate::error::{guard, trust, Result, Work};
+use crate::proof::{HttpRequest, WorkerProof};
 use crate::token::Token;
 
 /// The verifier's settings for one request.
@@ -103,68 +102,5 @@ pub fn authenticate_async(
         // copied: the caller's buffer may change while the pool thread reads
         let (method, path, body) = (request.method, request.path, body_bytes(&request.body).to_vec());
         Ok(AsyncTask::new(Work::new(move || run(&inputs, &core::Request::new(&method, &path, &body)))))
-    })
-}
-
-/// One allow policy against a token: `time(now)`, the request facts (values bound as parameters),
-/// `allow`, then `deny if true`.
-#[napi(object, object_to_js = false)]
-pub struct PolicyOptions {
-    /// Facts about this request, `name(value)`, in order, e.g. `{ req_operation: 'lease' }`. Every
-    /// name starts with `req_` (MALFORMED_INPUT otherwise): a token never carries such a fact.
-    #[napi(ts_type = "Record<string, string>")]
-    pub request_facts: Value,
-    /// One Biscuit policy, e.g. `allow if right($op), req_operation($op)`.
-    pub allow: String,
-    /// The authorizer's clock, seconds since the epoch (`Date.now() / 1000`).
-    pub now: f64,
-    pub limits: Option<AuthorizerLimits>,
-}
-
-/// `requestFacts` as JS gives them, `{ name: value }`, in order (which names are acceptable is core's call).
-pub fn request_facts(value: Value) -> Result<Vec<(String, String)>> {
-    match value {
-        Value::Object(map) => map
-            .into_iter()
-            .map(|(name, value)| match value {
-                Value::String(value) => Ok((name, value)),
-                _ => Err(type_error("request fact values must be strings")),
-            })
-            .collect(),
-        _ => Err(type_error("requestFacts must be an object")),
-    }
-}
-
-struct Policy {
-    facts: Vec<(String, String)>,
-    allow: String,
-    now: f64,
-    limits: core::Limits,
-}
-
-impl Policy {
-    fn from_options(options: PolicyOptions) -> Result<Policy> {
-        let facts = request_facts(options.request_facts)?;
-        Ok(Policy { facts, allow: options.allow, now: options.now, limits: limits(&options.limits)? })
-    }
-
-    fn check(&self, token: &core::Token) -> core::Result<()> {
-        let facts = self.facts.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        core::check_policy(token, facts, &self.allow, self.now, &self.limits)
-    }
-}
-
-/// Authorize: returns nothing when the policy allows, throws DENIED (or LIMIT_EXCEEDED) otherwise.
-#[napi(catch_unwind)]
-pub fn check_policy(token: &Token, options: PolicyOptions) -> Result<()> {
-    guard(|| Policy::from_options(options)?.check(&token.inner).map_err(trust))
-}
-
-/// `checkPolicy` on the libuv thread pool.
-#[napi(catch_unwind, ts_return_type = "Promise<void>")]
-pub fn check_policy_async(token: &Token, options: PolicyOptions) -> Result<AsyncTask<Work<()>>> {
-    guard(|| {
-        let (policy, token) = (Policy::from_options(options)?, token.inner.clone());
-        Ok(AsyncTask::new(Work::new(move || policy.check(&token))))
     })
 }

@@ -6,7 +6,7 @@ use pyo3::types::{PyBytes, PyString};
 use trustcore_core::{Request, WorkerProof};
 
 use crate::convert::{string_pairs, text, Bytes, Text};
-use crate::errors::{detached, guarded, type_error};
+use crate::error::{detached, guarded, type_error};
 use crate::keys::WorkerKey;
 
 type ProofTuple = (String, String, String, String);
@@ -77,7 +77,7 @@ pub fn proof_query(token: Text, signature: Text, timestamp: Text, nonce: Text) -
 pub fn proof_from_headers(headers: &Bound<'_, PyAny>) -> PyResult<ProofTuple> {
     guarded(|| {
         let pairs = string_pairs(headers, "headers")?;
-        trustcore_core::proof_from_headers(pairs).map(proof_tuple).map_err(crate::errors::to_py)
+        trustcore_core::proof_from_headers(pairs).map(proof_tuple).map_err(crate::error::to_py)
     })
 }
 
@@ -86,7 +86,7 @@ pub fn proof_from_headers(headers: &Bound<'_, PyAny>) -> PyResult<ProofTuple> {
 pub fn proof_from_query(query: &Bound<'_, PyAny>) -> PyResult<ProofTuple> {
     guarded(|| {
         let pairs = string_pairs(query, "query")?;
-        trustcore_core::proof_from_query(pairs).map(proof_tuple).map_err(crate::errors::to_py)
+        trustcore_core::proof_from_query(pairs).map(proof_tuple).map_err(crate::error::to_py)
     })
 }
 
