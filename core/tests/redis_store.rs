@@ -7,17 +7,15 @@
 
 #[path = "support/live_fixture.rs"]
 mod live_fixture;
-#[path = "support/redis_server.rs"]
-mod redis_server;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use live_fixture::{fx, proof, Fx};
-use redis_server::RedisServer;
 use serde_json::{json, Value};
 use trustcore_core::*;
+use trustcore_tools::testenv::RedisServer;
 
 const CHILD: &str = "TRUSTCORE_REDIS_CHILD";
 
@@ -120,7 +118,7 @@ fn two_verifier_processes_accept_each_nonce_exactly_once() {
     if std::env::var(CHILD).is_ok() {
         return;
     }
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().unwrap();
     let fx = fx();
     let proofs: Vec<Value> = (0..1000).map(|i| proof_json(&proof(&fx, &format!("nonce-{i}")))).collect();
     let start_at = now_seconds() + 3.0;
@@ -141,7 +139,7 @@ fn a_revocation_written_by_one_process_refuses_the_token_in_another() {
     if std::env::var(CHILD).is_ok() {
         return;
     }
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().unwrap();
     let fx = fx();
     let here = verifier(&fx.issuer.public_hex(), &redis.url(), "t2:");
     here.authenticate(&proof(&fx, "before"), &request(), None).unwrap();
@@ -180,20 +178,20 @@ fn redis_gone_is_store_unavailable_for_every_request_then_service_resumes() {
     if std::env::var(CHILD).is_ok() {
         return;
     }
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start().unwrap();
     let fx = fx();
     let verifier = verifier(&fx.issuer.public_hex(), &redis.url(), "t3:");
     for i in 0..20 {
         verifier.authenticate(&proof(&fx, &format!("up-{i}")), &request(), None).unwrap();
     }
-    redis.stop();
+    redis.kill();
     for i in 0..50 {
         let err = verifier.authenticate(&proof(&fx, &format!("down-{i}")), &request(), None).unwrap_err();
         assert_eq!(err.code(), ErrorCode::StoreUnavailable, "request {i}: {err}");
     }
     assert_eq!(verifier.revoke("rev-9").unwrap_err().code(), ErrorCode::StoreUnavailable);
-    redis.restart(); // empty: a restarted Redis without persistence has forgotten every nonce
-                     // the breaker lets one probe through once its interval (1 s) has passed: service resumes by itself
+    redis.restart().unwrap(); // empty: a restarted Redis without persistence has forgotten every nonce
+                              // the breaker lets one probe through once its interval (1 s) has passed: service resumes by itself
     let resumed = (0..100).any(|i| {
         std::thread::sleep(Duration::from_millis(50));
         verifier.authenticate(&proof(&fx, &format!("probe-{i}")), &request(), None).is_ok()
@@ -210,7 +208,7 @@ fn replay_entries_expire_with_their_window_and_keys_are_prefixed_hashes() {
     if std::env::var(CHILD).is_ok() {
         return;
     }
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().unwrap();
     let store = store(&redis.url(), "t4:");
     store.ping().unwrap();
     let key = ReplayKey::new(&WorkerKey::from_secret_hex(&"ab".repeat(32)).unwrap().public_key(), "n-1");
@@ -235,7 +233,7 @@ fn a_quick_redis_restart_costs_no_request() {
     if std::env::var(CHILD).is_ok() {
         return;
     }
-    let mut redis = RedisServer::start();
+    let mut redis = RedisServer::start().unwrap();
     let fx = fx();
     let verifier = verifier(&fx.issuer.public_hex(), &redis.url(), "t5:");
     // several threads at once leave several idle connections in the pool
@@ -249,8 +247,8 @@ fn a_quick_redis_restart_costs_no_request() {
             });
         }
     });
-    redis.stop();
-    redis.restart();
+    redis.kill();
+    redis.restart().unwrap();
     // every pooled connection is dead; the revocation check retries on a fresh one and the pool is
     // emptied, so the very next request is served
     verifier.authenticate(&proof(&fx, "after-restart"), &request(), None).unwrap();
@@ -264,7 +262,7 @@ fn signals_arriving_mid_command_do_not_fail_requests() {
     if std::env::var(CHILD).is_ok() {
         return;
     }
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().unwrap();
     let fx = fx();
     let verifier = verifier(&fx.issuer.public_hex(), &redis.url(), "t6:");
     // a handled signal (as Go's SIGURG or a profiler's SIGPROF) interrupts a socket read that has a
@@ -300,7 +298,7 @@ fn a_single_use_job_is_accepted_once_across_verifiers_sharing_redis() {
     if std::env::var(CHILD).is_ok() {
         return;
     }
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().unwrap();
     let fx = fx();
     let (a, b) = (
         verifier(&fx.issuer.public_hex(), &redis.url(), "t-jobs:"),

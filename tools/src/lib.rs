@@ -1,6 +1,9 @@
 //! What the vector generators share: named seeds, reproducible next-block keys, and the file format
 //! of tests/vectors (tests/vectors/README.md). Every generator gives the same file on every run, so
-//! `make vectors-check` can regenerate them all and compare with what is committed.
+//! `make vectors-check` can regenerate them all and compare with what is committed. And the test
+//! environment every language shares ([`testenv`]).
+
+pub mod testenv;
 
 use std::path::PathBuf;
 

@@ -7,9 +7,7 @@ use criterion::{black_box, criterion_group, criterion_main, BatchSize, Benchmark
 use serde_json::{json, Map, Value};
 use trustcore_core::*;
 
-#[path = "../../../core/tests/support/redis_server.rs"]
-mod redis_server;
-use redis_server::RedisServer;
+use trustcore_tools::testenv::RedisServer;
 
 const NOW: f64 = 1_700_000_000.0;
 const ALLOW: &str = "allow if req_right($r), right($r)";
@@ -118,7 +116,7 @@ fn benches(c: &mut Criterion) {
         )
     });
     // the same with the stores on Redis (a real redis-server on loopback): two round trips a request
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().expect("redis-server");
     let mut config = VerifierConfig::new(fx.issuer_keys.clone());
     config.redis = Some(RedisConfig::new(redis.url()));
     let shared = Verifier::new(config).unwrap();

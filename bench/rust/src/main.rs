@@ -5,11 +5,7 @@
 //! The signer op starts `$TRUSTCORE_BIN signer serve` (target/release/trustcore by default); the
 //! Redis op starts a redis-server on a free loopback port. Both are killed at the end.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixStream;
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +13,7 @@ use serde_json::{json, Map, Value};
 use trustcore_core::signer::{protocol::request_frame, Op};
 use trustcore_core::signer::{Peer, SignerPolicy, SignerService};
 use trustcore_core::*;
+use trustcore_tools::testenv::{RedisServer, Signer};
 
 const NOW: f64 = 1_700_000_000.0;
 const TIMESTAMP: &str = "1700000000";
@@ -214,8 +211,10 @@ fn main() -> Res<()> {
     ])?;
 
     let redis = RedisServer::start()?;
+    let mut redis_config = RedisConfig::new(redis.url());
+    redis_config.key_prefix = "bench-rust:".into();
     let proofs = f.proofs(b"{}", 10_000, "per_request_cached_redis")?;
-    let verifier = f.verifier(10_000, Some(redis.config()))?;
+    let verifier = f.verifier(10_000, Some(redis_config))?;
     verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached_redis-warm")?[0], &small, Some(NOW))?;
     let mut next = proofs.iter();
     out.measure("per_request_cached_redis", Some(10_000), 1, || {
@@ -260,7 +259,10 @@ fn signer_ops(out: &mut Out, f: &Fixture) -> Res<()> {
         let answer = service.answer(&frame, &Peer::InProcess, now_seconds());
         answer.error.map_or(Ok(()), |e| Err(format!("signer refused: {e:?}").into()))
     })?;
-    let daemon = Daemon::start(&f.issuer)?;
+    // $TRUSTCORE_BIN (the Makefile's release build), else the workspace's
+    let bin = std::env::var_os("TRUSTCORE_BIN").unwrap_or_else(|| "target/release/trustcore".into());
+    let daemon = Signer::start(bin.as_ref(), f.issuer.secret_hex().as_str(), false, &[])?;
+    let client = SignerClient::new(SignerAddress::parse(&daemon.address())?, SignerClientOptions::default())?;
     let args = MintArgs {
         public_hex: f.holder.public_hex(),
         holder_id: "gpu-1".into(),
@@ -269,7 +271,7 @@ fn signer_ops(out: &mut Out, f: &Fixture) -> Res<()> {
         expires_at,
     };
     out.measure("signer_mint_socket", None, 1, || {
-        daemon.client.mint(&args)?;
+        client.mint(&args)?;
         Ok(())
     })
 }
@@ -478,95 +480,4 @@ impl Out {
         self.line(json!({"impl": "rust", "op": op, "threads": threads, "unit": "req/s", "value": value,
             "requests": requests, "seconds": seconds}))
     }
-}
-
-/// `trustcore signer serve` on a Unix socket in a temporary directory, killed when dropped.
-struct Daemon {
-    child: Child,
-    dir: std::path::PathBuf,
-    client: SignerClient,
-}
-
-impl Daemon {
-    fn start(issuer: &IssuerKey) -> Res<Daemon> {
-        let bin = std::env::var("TRUSTCORE_BIN").unwrap_or_else(|_| "target/release/trustcore".into());
-        let dir = std::env::temp_dir().join(format!("trustcore-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let key_file = dir.join("issuer.key");
-        std::fs::write(&key_file, issuer.secret_hex().as_str())?;
-        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600))?;
-        let socket = dir.join("signer.sock");
-        let child = Command::new(&bin)
-            .args(["signer", "serve", "--key-file"])
-            .arg(&key_file)
-            .arg("--socket")
-            .arg(&socket)
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("{bin}: {e} (make signer-bin builds it)"))?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while UnixStream::connect(&socket).is_err() {
-            if Instant::now() > deadline {
-                return Err("the signer did not start".into());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let client = SignerClient::new(SignerAddress::unix(&socket)?, SignerClientOptions::default())?;
-        Ok(Daemon { child, dir, client })
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A redis-server on a free loopback port, in memory only, killed when dropped.
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> Res<RedisServer> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("redis-server: {e} (make setup-redis installs it)"))?;
-        let server = RedisServer { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !answers_ping(port) {
-            if Instant::now() > deadline {
-                return Err("redis-server did not start".into());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Ok(server)
-    }
-
-    fn config(&self) -> RedisConfig {
-        let mut config = RedisConfig::new(format!("redis://127.0.0.1:{}/", self.port));
-        config.key_prefix = "bench-rust:".into();
-        config
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn answers_ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-    let mut reply = [0u8; 7];
-    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
 }

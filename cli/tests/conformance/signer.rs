@@ -3,18 +3,16 @@
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use trustcore_core::*;
+use trustcore_tools::testenv::{Listen, Signer};
 
 pub struct Daemon {
-    child: Child,
-    dir: PathBuf,
+    signer: Signer,
     pub socket: PathBuf,
     pub issuer_public_hex: String,
 }
@@ -29,26 +27,13 @@ fn binary() -> PathBuf {
 
 impl Daemon {
     pub fn start(settings: &Value) -> Daemon {
-        let dir = std::env::temp_dir().join(format!("trustcore-conformance-signer-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let key_file = dir.join("issuer.key");
-        std::fs::write(&key_file, super::s(settings, "issuer_seed_hex")).unwrap();
-        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let socket = dir.join("signer.sock");
-        let args: Vec<&str> = settings["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-        let child = Command::new(binary())
-            .args(["signer", "serve", "--key-file", key_file.to_str().unwrap(), "--socket", socket.to_str().unwrap()])
-            .args(args)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start trustcore signer serve");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while UnixStream::connect(&socket).is_err() {
-            assert!(Instant::now() < deadline, "the signer did not start listening");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Daemon { child, dir, socket, issuer_public_hex: super::s(settings, "issuer_public_hex").to_owned() }
+        let args: Vec<String> =
+            settings["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().into()).collect();
+        let signer = Signer::start(&binary(), super::s(settings, "issuer_seed_hex"), false, &args)
+            .unwrap_or_else(|e| panic!("start trustcore signer serve: {e}"));
+        let Listen::Socket(socket) = &signer.listen else { unreachable!("started on a socket") };
+        let socket = socket.clone();
+        Daemon { signer, socket, issuer_public_hex: super::s(settings, "issuer_public_hex").to_owned() }
     }
 
     /// Send `frame_hex` on a fresh connection, close the writing half, read one answer.
@@ -140,10 +125,8 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         // SIGTERM, as an operator would stop it; it must exit 0 and remove its socket
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let status = self.child.wait().expect("wait for the signer");
+        let (status, socket_gone) = self.signer.stop().expect("stop the signer");
         assert!(status.success(), "the signer exited with {status} on SIGTERM");
-        assert!(!self.socket.exists(), "the signer left its socket behind");
-        let _ = std::fs::remove_dir_all(&self.dir);
+        assert!(socket_gone, "the signer left its socket behind");
     }
 }

@@ -1,0 +1,268 @@
+//! The test environment every language's tests share: a real `redis-server` and a real
+//! `trustcore signer serve`, each on a free loopback port or a private socket, started ready and
+//! stopped after. Rust tests use these types; the other languages run the `testenv` binary, which
+//! drives the same types over a line protocol (tools/src/bin/testenv.rs).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to start listening or to stop: a bound, never a measurement.
+pub const STARTUP: Duration = Duration::from_secs(15);
+
+/// A port no one listens on now (another process may take it before we do: callers retry).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+}
+
+fn answers_ping(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut reply = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}
+
+fn signal(child: &Child, signal: i32) {
+    // SAFETY: kill(2) on our own child's pid; it has not been reaped while `child` is held
+    unsafe { libc::kill(child.id() as i32, signal) };
+}
+
+/// One redis-server bound to 127.0.0.1, in memory only (a restart forgets everything).
+pub struct RedisServer {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl RedisServer {
+    /// Start on a free port (another one if a racing process took it first).
+    pub fn start() -> Result<RedisServer, String> {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let mut server = RedisServer { child: None, port: free_port() };
+            match server.restart() {
+                Ok(()) => return Ok(server),
+                Err(e) => last = e,
+            }
+        }
+        Err(format!("redis-server did not start on a free loopback port (5 tries): {last}"))
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Start (again) on the same port, empty.
+    pub fn restart(&mut self) -> Result<(), String> {
+        if self.child.is_some() {
+            return Err("redis-server is already running".into());
+        }
+        let mut child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!("redis-server: {e} (Debian's package redis-server; `make setup-redis` installs it)")
+            })?;
+        let deadline = Instant::now() + STARTUP;
+        while !answers_ping(self.port) {
+            if matches!(child.try_wait(), Ok(Some(_))) || Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("redis-server did not start on port {}", self.port));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// SIGKILL (no goodbye to the clients), and wait until it is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill(); // a paused one too
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGSTOP: connections are still accepted by the kernel, nothing answers.
+    pub fn pause(&self) {
+        if let Some(child) = &self.child {
+            signal(child, libc::SIGSTOP);
+        }
+    }
+
+    pub fn resume(&self) {
+        if let Some(child) = &self.child {
+            signal(child, libc::SIGCONT);
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Where a signer listens.
+pub enum Listen {
+    Socket(PathBuf),
+    Tcp(u16),
+}
+
+/// One `trustcore signer serve` with its key file (0600) in a private temp dir.
+pub struct Signer {
+    child: Option<Child>,
+    pub dir: PathBuf,
+    pub listen: Listen,
+    pub log: PathBuf,
+    binary: PathBuf,
+    args: Vec<String>,
+}
+
+impl Signer {
+    /// Write the seed, start the signer (`binary`, with `args` after the key and the address), and
+    /// wait until it accepts connections.
+    pub fn start(binary: &Path, seed_hex: &str, tcp: bool, args: &[String]) -> Result<Signer, String> {
+        let dir = std::env::temp_dir().join(format!("tc-testenv-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let key = dir.join("issuer.key");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key)
+            .and_then(|mut f| f.write_all(seed_hex.as_bytes()))
+            .map_err(|e| format!("{}: {e}", key.display()))?;
+        let listen = if tcp { Listen::Tcp(free_port()) } else { Listen::Socket(dir.join("signer.sock")) };
+        let mut signer =
+            Signer { child: None, log: dir.join("signer.log"), dir, listen, binary: binary.into(), args: args.into() };
+        signer.launch()?;
+        Ok(signer)
+    }
+
+    /// `unix:<path>` or `tcp:127.0.0.1:<port>`, as SignerClient takes it.
+    pub fn address(&self) -> String {
+        match &self.listen {
+            Listen::Socket(path) => format!("unix:{}", path.display()),
+            Listen::Tcp(port) => format!("tcp:127.0.0.1:{port}"),
+        }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    fn accepts(&self) -> bool {
+        match &self.listen {
+            Listen::Socket(path) => UnixStream::connect(path).is_ok(),
+            Listen::Tcp(port) => TcpStream::connect(("127.0.0.1", *port)).is_ok(),
+        }
+    }
+
+    /// Start (again): its log is appended to, so a restarted signer logs after the first.
+    pub fn launch(&mut self) -> Result<(), String> {
+        if self.child.is_some() {
+            return Err("the signer is already running".into());
+        }
+        let key = self.dir.join("issuer.key");
+        let mut command = Command::new(&self.binary);
+        command.args(["signer", "serve", "--key-file"]).arg(&key);
+        match &self.listen {
+            Listen::Socket(path) => command.arg("--socket").arg(path),
+            Listen::Tcp(port) => command.args(["--tcp", &format!("127.0.0.1:{port}"), "--tcp-without-peer-check"]),
+        };
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).map_err(|e| e.to_string())?;
+        let log_err = log.try_clone().map_err(|e| e.to_string())?;
+        let mut child = command
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("{}: {e} (make signer-bin builds it)", self.binary.display()))?;
+        let deadline = Instant::now() + STARTUP;
+        while !self.accepts() {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("the signer exited with {status}:\n{}", self.log_text()));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("the signer did not start listening:\n{}", self.log_text()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.child = Some(child);
+        Ok(())
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, as an operator stops it; its exit status, and whether its socket is gone.
+    pub fn stop(&mut self) -> Result<(ExitStatus, bool), String> {
+        let Some(mut child) = self.child.take() else { return Err("the signer is not running".into()) };
+        signal(&child, libc::SIGTERM);
+        let deadline = Instant::now() + STARTUP;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let socket_gone = match &self.listen {
+                    Listen::Socket(path) => !path.exists(),
+                    Listen::Tcp(_) => true,
+                };
+                return Ok((status, socket_gone));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("the signer did not stop on SIGTERM:\n{}", self.log_text()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGKILL (kill -9): no draining, the socket file stays behind.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn pause(&self) {
+        if let Some(child) = &self.child {
+            signal(child, libc::SIGSTOP);
+        }
+    }
+
+    pub fn resume(&self) {
+        if let Some(child) = &self.child {
+            signal(child, libc::SIGCONT);
+        }
+    }
+}
+
+impl Drop for Signer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
