@@ -8,8 +8,10 @@ export TRUSTCORE_SHARED ?= $(abspath ../shared)
 export CARGO_TERM_COLOR ?= never
 CARGO ?= cargo
 ROOT := $(abspath .)
-# the signer daemon the bindings' tests start as a subprocess (make signer-bin builds it)
+# the signer daemon the bindings' tests start as a subprocess, and the test environment that starts
+# it and redis-server for them (tools/src/bin/testenv.rs); make signer-bin builds both
 export TRUSTCORE_BIN ?= $(ROOT)/target/release/trustcore
+export TRUSTCORE_TESTENV ?= $(ROOT)/target/release/testenv
 
 SETUP_TARGETS := setup-rust setup-redis
 TEST_TARGETS := test-rust
@@ -37,7 +39,7 @@ build: setup-rust
 	$(CARGO) build --locked --release -p trustcore-core -p trustcore-cli
 
 signer-bin: setup-rust
-	$(CARGO) build --locked --release -p trustcore-cli
+	$(CARGO) build --locked --release -p trustcore-cli -p trustcore-tools --bin trustcore --bin testenv
 
 lint: setup-rust
 	$(CARGO) fmt --all -- --check
