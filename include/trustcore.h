@@ -219,15 +219,67 @@ typedef struct tc_authenticate_options {
   struct tc_limits limits;
 } tc_authenticate_options;
 
+// How a verifier reaches Redis, for `tc_verifier_options.redis`. Make one with
+// `tc_redis_options_default()` (core's defaults, which `tc_verifier_options_default()` also puts in
+// `redis.value`), then set `url` and whatever else you need. Every value goes to core as it is;
+// core refuses what it cannot use (MALFORMED_INPUT), the binding only converts types.
+typedef struct tc_redis_options {
+  // `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`. The default is
+  // empty (NULL, length 0), which core refuses: a URL that does not parse, an empty one included,
+  // is MALFORMED_INPUT. A password in it never appears in an error message.
+  const char *url;
+  size_t url_len;
+  // Prepended to every Redis key, so several deployments can share one Redis. The default points
+  // at core's prefix, static text: `trustcore:`, length 10 (a NUL follows it, not counted). Set
+  // your own to change it; like every (pointer, length) input, NULL with length 0 is the empty
+  // text: no prefix at all, never "the default".
+  const char *key_prefix;
+  size_t key_prefix_len;
+  // Opening a connection, milliseconds (default 1000).
+  uint32_t connect_timeout_ms;
+  // One command, sent and answered, milliseconds (default 500).
+  uint32_t command_timeout_ms;
+  // All the Redis work of one request together (its commands, a connection it opens, a retry),
+  // milliseconds (default 1000): past it the request is STORE_UNAVAILABLE.
+  uint32_t request_timeout_ms;
+  // The circuit breaker, milliseconds (default 1000): after a Redis failure every request is
+  // STORE_UNAVAILABLE at once, without touching Redis, for this long; then one request at a time
+  // probes Redis, and the first that succeeds closes the breaker.
+  uint32_t retry_interval_ms;
+  // Idle connections kept for reuse (default 8; 0 opens one per command).
+  size_t max_idle;
+} tc_redis_options;
+
+// An optional `size_t` setting: with `has` false the setting is not set (core's default applies)
+// and `value` is not read; with `has` true, `value` is the setting, passed to core as it is (0
+// included: core decides whether it accepts it).
+typedef struct tc_optional_usize {
+  bool has;
+  size_t value;
+} tc_optional_usize;
+
+// Optional Redis stores: with `has` false (the default) the replay and revocation stores live in
+// this process and `value` is not read (a URL set there without `has` is ignored); with `has` true
+// they live on the Redis `value` describes.
+typedef struct tc_optional_redis_options {
+  bool has;
+  struct tc_redis_options value;
+} tc_optional_redis_options;
+
 // A verifier's settings. Always make one with `tc_verifier_options_default()` and then change the
 // fields you need; never fill one in from scratch (or with `= {...}` / `memset`). Fields are only
 // ever added at the end, and a program written that way keeps compiling with core's defaults for
 // whatever a later version adds. (The struct's size is part of the ABI, like every struct here: a
 // version that grows it changes the library's SONAME.)
 //
-// The stores: with `redis_url` NULL (the default) the replay and revocation stores live in this
-// process; with a Redis URL they live on that Redis, shared by every verifier (in any process, on
-// any host) using the same URL and key prefix: a (holder, nonce) pair is accepted by exactly one of
+// A setting that may be absent is a `tc_optional_…` struct, `{ bool has; value; }`: `has` false
+// means "not set" (core's default or behaviour applies, `value` is not read), never a NULL pointer
+// or a zero standing for "unset". Every value is handed to core as it is, and core refuses what it
+// cannot use with MALFORMED_INPUT (a zero Redis timeout, one over a day, a negative skew…).
+//
+// The stores: with `redis.has` false (the default) the replay and revocation stores live in this
+// process; with Redis they live on that Redis, shared by every verifier (in any process, on any
+// host) using the same URL and key prefix: a (holder, nonce) pair is accepted by exactly one of
 // them, and a revocation by one is seen by all from their next request. A Redis that cannot be
 // reached, or does not answer in time, makes requests STORE_UNAVAILABLE, never a pass; service
 // resumes by itself when Redis returns. Nothing connects in `tc_verifier_new` unless there are
@@ -235,9 +287,9 @@ typedef struct tc_authenticate_options {
 // timeout, which a signal handled on the calling thread cuts short (even with SA_RESTART): that
 // request is STORE_UNAVAILABLE, so block such signals around the calls on request threads.
 typedef struct tc_verifier_options {
-  // Allowed clock skew either way, seconds (default 300); a replay entry lives `2 × skew + 1` s
-  // (the whole window in which its timestamp is fresh, plus a timestamp's resolution). Finite, not
-  // negative and at most a day, else MALFORMED_INPUT.
+  // Allowed clock skew either way, seconds (default 300; 0 is no skew at all); a replay entry
+  // lives `2 × skew + 1` s (the whole window in which its timestamp is fresh, plus a timestamp's
+  // resolution). Finite, not negative and at most a day, else MALFORMED_INPUT.
   double max_skew_seconds;
   // The limits: `max_token_bytes` for every request's token (checked before decoding), all of them
   // in `tc_verifier_check_policy` and `tc_verifier_authorize`.
@@ -247,29 +299,16 @@ typedef struct tc_verifier_options {
   // forgotten. Each holder may hold only its share of it (`replay_capacity_per_holder`). Not used
   // with Redis.
   size_t replay_capacity;
+  // The most (holder, nonce) pairs one holder may hold in the in-process replay store. Not set
+  // (the default): core's share, a quarter of `replay_capacity` (at least 1). Set: at least 1
+  // (core refuses 0 with MALFORMED_INPUT). Past its share a holder's requests are LIMIT_EXCEEDED
+  // until its entries expire, while other holders are served. Size it at the requests one holder
+  // sends in `2 × max_skew_seconds + 1` s. Not used with Redis.
+  struct tc_optional_usize replay_capacity_per_holder;
   // Verified tokens kept in the cache (default 10 000, least recently used dropped first); 0
   // turns the cache off (every request verifies its token's signatures). A token enters the cache
   // only once a request's proof of possession with it verified.
   size_t token_cache_capacity;
-  // Redis for the replay and revocation stores: `redis://[user:password@]host:port[/db]` or
-  // `redis+unix:///path/to/redis.sock`. NULL (length 0, the default) keeps the stores in this
-  // process; any other pointer selects Redis, and a URL that does not parse (an empty one
-  // included) is MALFORMED_INPUT. A password in it never appears in an error message.
-  const char *redis_url;
-  size_t redis_url_len;
-  // Prepended to every Redis key, so several deployments can share one Redis. NULL (length 0, the
-  // default) is core's `trustcore:`; a non-NULL pointer is used as given (length 0: no prefix).
-  // Set without `redis_url`, MALFORMED_INPUT.
-  const char *redis_key_prefix;
-  size_t redis_key_prefix_len;
-  // Opening a connection to Redis, milliseconds (default 1000). 0, or more than a day, is
-  // MALFORMED_INPUT when `redis_url` is set.
-  uint32_t redis_connect_timeout_ms;
-  // One Redis command, sent and answered, milliseconds (default 500). 0, or more than a day, is
-  // MALFORMED_INPUT when `redis_url` is set.
-  uint32_t redis_command_timeout_ms;
-  // Idle Redis connections kept for reuse (default 8; 0 opens one per command).
-  size_t redis_max_idle;
   // Memory the token cache may hold, bytes (default 64 MiB; each entry counts as 4096 + 4 times
   // its token's length); the least recently used entries leave first. 0 turns the cache off.
   uint64_t token_cache_max_bytes;
@@ -279,24 +318,10 @@ typedef struct tc_verifier_options {
   // Body bytes of all the requests of one batch together (default 64 MiB); more is refused
   // whole, LIMIT_EXCEEDED.
   uint64_t max_batch_body_bytes;
-  // An optional setting, as a has_/value pair (the pattern of `tc_mint_request.has_root_key_id`):
-  // with `has_replay_capacity_per_holder` false (the default) `replay_capacity_per_holder` is not
-  // read and core picks the share, a quarter of `replay_capacity` (at least 1); with it true,
-  // `replay_capacity_per_holder` is the most (holder, nonce) pairs one holder may hold in the
-  // in-process replay store (0 included: every request then refused). Past its share a holder's
-  // requests are LIMIT_EXCEEDED until its entries expire, while other holders are served. Size it
-  // at the requests one holder sends in `2 × max_skew_seconds + 1` s. Not used with Redis.
-  bool has_replay_capacity_per_holder;
-  size_t replay_capacity_per_holder;
-  // The Redis stores' circuit breaker, milliseconds (default 1000): after a Redis failure every
-  // request is STORE_UNAVAILABLE at once, without touching Redis, for this long; then one request
-  // at a time probes Redis, and the first that succeeds closes the breaker. 0, or more than a day,
-  // is MALFORMED_INPUT when `redis_url` is set.
-  uint32_t redis_retry_interval_ms;
-  // All the Redis work of one request together (its commands, a connection it opens, a retry),
-  // milliseconds (default 1000): past it the request is STORE_UNAVAILABLE. 0, or more than a day,
-  // is MALFORMED_INPUT when `redis_url` is set.
-  uint32_t redis_request_timeout_ms;
+  // Redis for the replay and revocation stores (default: not set, the stores in this process;
+  // `redis.value` already holds `tc_redis_options_default()`, so set `redis.has`, `redis.value.url`
+  // and `redis.value.url_len`, and change only what else you need).
+  struct tc_optional_redis_options redis;
 } tc_verifier_options;
 
 // One app fact predicate and its values (`lane("a")`, `lane("b")`, …). The predicate must be a
@@ -516,7 +541,8 @@ tc_status tc_issuer_keys_from_hex(const char *public_hex,
                                   struct tc_error **err);
 
 // Trust several issuer keys, each selected by the root key id a token names (key rotation). A token
-// naming no id, or an id not listed, is TOKEN_INVALID when parsed.
+// naming no id, or an id not listed, is TOKEN_INVALID when parsed. No entry at all, or a root key id
+// given twice, is MALFORMED_INPUT (core's `IssuerKeys::by_key_id`).
 //
 // # Safety
 // `entries` is NULL (count 0) or points at `count` entries whose strings are readable; `out` is
@@ -846,16 +872,21 @@ tc_status tc_authorize(const struct tc_token *token,
                        size_t *policy_out,
                        struct tc_error **err);
 
+// Core's Redis defaults (`RedisConfig`): no URL (set one), the key prefix `trustcore:`, 1000 ms to
+// connect, 500 ms per command, 1000 ms for all of a request's Redis work, a 1000 ms retry interval
+// after a failure, 8 idle connections.
+struct tc_redis_options tc_redis_options_default(void);
+
 // Core's defaults: 300 s skew, default limits, 100 000 replay entries (each holder a quarter of
-// them: `has_replay_capacity_per_holder` false), a 10 000-token cache of at most 64 MiB, batches of
-// at most 1024 requests and 64 MiB of bodies, the stores in this process (`redis_url` NULL); for
-// Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 1000 ms for all of
-// a request's Redis work, 8 idle connections, a 1000 ms retry interval after a failure.
+// them: `replay_capacity_per_holder` not set), a 10 000-token cache of at most 64 MiB, batches of at
+// most 1024 requests and 64 MiB of bodies, the stores in this process (`redis` not set, its value
+// `tc_redis_options_default()`).
 struct tc_verifier_options tc_verifier_options_default(void);
 
 // A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
-// initial revocation list. MALFORMED_INPUT for options out of range (a negative or non-finite
-// skew, a Redis URL that does not parse, a zero Redis timeout or retry interval). Core takes each
+// initial revocation list. MALFORMED_INPUT, from core, for options it cannot use (a skew negative,
+// not finite or over a day; `replay_capacity_per_holder` set to 0; with `redis.has`, a URL that
+// does not parse, a Redis timeout or retry interval of 0 or over a day). Core takes each
 // initial id in its one spelling, as `tc_verifier_revoke` does (hex in upper case is the same
 // id); an id that has none (empty, whitespace or a control character in it, hex behind `0x`) is
 // MALFORMED_INPUT and no verifier is made. With Redis the initial revoked ids are added to the shared set now:
@@ -863,8 +894,8 @@ struct tc_verifier_options tc_verifier_options_default(void);
 // error here: each request is STORE_UNAVAILABLE until it answers.
 //
 // # Safety
-// `issuer` is a live handle; `options` is NULL or readable, with its string pointers NULL or
-// readable for their lengths; `revoked_ids` is NULL (count 0) or points at `revoked_count`
+// `issuer` is a live handle; `options` is NULL or readable, and when `options->redis.has`, the
+// string pointers of `options->redis.value` are NULL or readable for their lengths; `revoked_ids` is NULL (count 0) or points at `revoked_count`
 // readable strings; `out` is writable; `err` is NULL or writable.
 tc_status tc_verifier_new(const struct tc_issuer_keys *issuer,
                           const struct tc_verifier_options *options,

@@ -444,8 +444,7 @@ int main(int argc, char **argv) {
     tc_verifier_options options = tc_verifier_options_default();
     options.replay_capacity = 1000000;
     /* the fixture has one holder: its share is the whole store (core's default is a quarter) */
-    options.has_replay_capacity_per_holder = true;
-    options.replay_capacity_per_holder = options.replay_capacity;
+    options.replay_capacity_per_holder = (tc_optional_usize){.has = true, .value = options.replay_capacity};
     tc_verifier *memory = verifier_new(&options);
     warm_cache(memory);
     for (int b = 0; b < BODIES; b++) {
@@ -470,10 +469,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     tc_verifier_options redis_options = tc_verifier_options_default();
-    redis_options.redis_url = redis.tcp_url;
-    redis_options.redis_url_len = strlen(redis.tcp_url);
-    redis_options.redis_key_prefix = "bench-c:";
-    redis_options.redis_key_prefix_len = strlen("bench-c:");
+    redis_options.redis.has = true;
+    redis_options.redis.value.url = redis.tcp_url;
+    redis_options.redis.value.url_len = strlen(redis.tcp_url);
+    redis_options.redis.value.key_prefix = "bench-c:";
+    redis_options.redis.value.key_prefix_len = strlen("bench-c:");
     tc_verifier *on_redis = verifier_new(&redis_options);
     warm_cache(on_redis);
     pool_make(&p, &requests[BODY_2B], POOL_SMALL, "per_request_cached_redis");

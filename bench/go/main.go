@@ -236,9 +236,9 @@ func closeProofs(ps []*trustcore.Proof) {
 // verifier holds every nonce of a pool (at the fixed NOW none expires); the fixture has one holder,
 // whose share is the whole store (the core's default is a quarter of it).
 func (f *fixture) verifier(pool int, redis *trustcore.RedisOptions) (*trustcore.Verifier, error) {
-	capacity := max(pool, 1000)
-	return trustcore.NewVerifier(f.trusted, trustcore.VerifierOptions{MaxSkewSeconds: 300,
-		ReplayCapacity: capacity, ReplayCapacityPerHolder: &capacity, Redis: redis})
+	capacity := trustcore.Uint64(uint64(max(pool, 1000)))
+	return trustcore.NewVerifier(f.trusted, trustcore.VerifierOptions{MaxSkewSeconds: trustcore.Float64(300),
+		ReplayCapacity: capacity, ReplayCapacityPerHolder: capacity, Redis: redis})
 }
 
 // warm puts the token in v's cache (a request of its own, not from a pool).
@@ -348,7 +348,7 @@ func run(o *out) error {
 		return err
 	}
 	_, err = perRequestCached(o, f, "per_request_cached_redis",
-		&trustcore.RedisOptions{URL: redis.url(), KeyPrefix: "bench-go:"})
+		&trustcore.RedisOptions{URL: redis.url(), KeyPrefix: trustcore.String("bench-go:")})
 	redis.stop()
 	if err != nil {
 		return err

@@ -79,8 +79,8 @@ static tc_status raw_verifier_prepare(raw_verifier *v, const raw_setup *s, const
 	tc_verifier_options options = tc_verifier_options_default();
 	options.replay_capacity = v->count > 1000 ? v->count : 1000;
 	// the fixture has one holder: its share is the whole store (core's default is a quarter)
-	options.has_replay_capacity_per_holder = true;
-	options.replay_capacity_per_holder = options.replay_capacity;
+	options.replay_capacity_per_holder.has = true;
+	options.replay_capacity_per_holder.value = options.replay_capacity;
 	if (st == TC_OK) st = tc_verifier_new(s->trusted, &options, NULL, 0, &v->verifier, NULL);
 	if (st == TC_OK) st = raw_verifier_once(v);
 	return st;

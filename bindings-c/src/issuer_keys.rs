@@ -43,7 +43,8 @@ pub unsafe extern "C" fn tc_issuer_keys_from_hex(
 }
 
 /// Trust several issuer keys, each selected by the root key id a token names (key rotation). A token
-/// naming no id, or an id not listed, is TOKEN_INVALID when parsed.
+/// naming no id, or an id not listed, is TOKEN_INVALID when parsed. No entry at all, or a root key id
+/// given twice, is MALFORMED_INPUT (core's `IssuerKeys::by_key_id`).
 ///
 /// # Safety
 /// `entries` is NULL (count 0) or points at `count` entries whose strings are readable; `out` is

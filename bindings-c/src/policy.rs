@@ -42,10 +42,14 @@ pub struct tc_limits {
     pub allow_appended_regex: bool,
 }
 
-impl From<Limits> for tc_limits {
-    fn from(limits: Limits) -> Self {
+impl tc_limits {
+    /// Core's `Limits::DEFAULT`, read at compile time.
+    pub(crate) const DEFAULT: tc_limits = tc_limits::from_core(Limits::DEFAULT);
+
+    const fn from_core(limits: Limits) -> Self {
+        let nanos = limits.max_time.as_nanos();
         tc_limits {
-            max_time_ns: u64::try_from(limits.max_time.as_nanos()).unwrap_or(u64::MAX),
+            max_time_ns: if nanos > u64::MAX as u128 { u64::MAX } else { nanos as u64 },
             max_facts: limits.max_facts,
             max_iterations: limits.max_iterations,
             max_token_bytes: limits.max_token_bytes,
@@ -92,7 +96,7 @@ pub(crate) unsafe fn limits_or_default(ptr: *const tc_limits) -> Limits {
 /// body, a join estimate of 10 000, no regular expression in an appended block.
 #[no_mangle]
 pub extern "C" fn tc_limits_default() -> tc_limits {
-    crate::boundary::guard(tc_limits::from(Limits::DEFAULT), || tc_limits::from(Limits::DEFAULT))
+    crate::boundary::guard(tc_limits::DEFAULT, || tc_limits::DEFAULT)
 }
 
 /// One authorization decision: `time(now)`, each request fact `name("value")` in order (names must

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use trustcore_core::{
-    Error, ErrorCode, Limits, RedisConfig, Request, VerifiedToken, Verifier, VerifierConfig, WorkerProof,
+    Error, ErrorCode, RedisConfig, Request, VerifiedToken, Verifier, VerifierConfig, WorkerProof,
     DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_MAX_SKEW_SECONDS, DEFAULT_REPLAY_CAPACITY,
     DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_BYTES,
 };
@@ -29,15 +29,76 @@ pub struct tc_verifier {
     pub(crate) verifier: Verifier,
 }
 
+/// An optional `size_t` setting: with `has` false the setting is not set (core's default applies)
+/// and `value` is not read; with `has` true, `value` is the setting, passed to core as it is (0
+/// included: core decides whether it accepts it).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tc_optional_usize {
+    pub has: bool,
+    pub value: usize,
+}
+
+/// How a verifier reaches Redis, for `tc_verifier_options.redis`. Make one with
+/// `tc_redis_options_default()` (core's defaults, which `tc_verifier_options_default()` also puts in
+/// `redis.value`), then set `url` and whatever else you need. Every value goes to core as it is;
+/// core refuses what it cannot use (MALFORMED_INPUT), the binding only converts types.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tc_redis_options {
+    /// `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`. The default is
+    /// empty (NULL, length 0), which core refuses: a URL that does not parse, an empty one included,
+    /// is MALFORMED_INPUT. A password in it never appears in an error message.
+    pub url: *const c_char,
+    pub url_len: usize,
+    /// Prepended to every Redis key, so several deployments can share one Redis. The default points
+    /// at core's prefix, static text: `trustcore:`, length 10 (a NUL follows it, not counted). Set
+    /// your own to change it; like every (pointer, length) input, NULL with length 0 is the empty
+    /// text: no prefix at all, never "the default".
+    pub key_prefix: *const c_char,
+    pub key_prefix_len: usize,
+    /// Opening a connection, milliseconds (default 1000).
+    pub connect_timeout_ms: u32,
+    /// One command, sent and answered, milliseconds (default 500).
+    pub command_timeout_ms: u32,
+    /// All the Redis work of one request together (its commands, a connection it opens, a retry),
+    /// milliseconds (default 1000): past it the request is STORE_UNAVAILABLE.
+    pub request_timeout_ms: u32,
+    /// The circuit breaker, milliseconds (default 1000): after a Redis failure every request is
+    /// STORE_UNAVAILABLE at once, without touching Redis, for this long; then one request at a time
+    /// probes Redis, and the first that succeeds closes the breaker.
+    pub retry_interval_ms: u32,
+    /// Idle connections kept for reuse (default 8; 0 opens one per command).
+    pub max_idle: usize,
+}
+
+/// Optional Redis stores: with `has` false (the default) the replay and revocation stores live in
+/// this process and `value` is not read (a URL set there without `has` is ignored); with `has` true
+/// they live on the Redis `value` describes.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct tc_optional_redis_options {
+    pub has: bool,
+    pub value: tc_redis_options,
+}
+
 /// A verifier's settings. Always make one with `tc_verifier_options_default()` and then change the
 /// fields you need; never fill one in from scratch (or with `= {...}` / `memset`). Fields are only
 /// ever added at the end, and a program written that way keeps compiling with core's defaults for
 /// whatever a later version adds. (The struct's size is part of the ABI, like every struct here: a
 /// version that grows it changes the library's SONAME.)
 ///
-/// The stores: with `redis_url` NULL (the default) the replay and revocation stores live in this
-/// process; with a Redis URL they live on that Redis, shared by every verifier (in any process, on
-/// any host) using the same URL and key prefix: a (holder, nonce) pair is accepted by exactly one of
+/// A setting that may be absent is a `tc_optional_…` struct, `{ bool has; value; }`: `has` false
+/// means "not set" (core's default or behaviour applies, `value` is not read), never a NULL pointer
+/// or a zero standing for "unset". Every value is handed to core as it is, and core refuses what it
+/// cannot use with MALFORMED_INPUT (a zero Redis timeout, one over a day, a negative skew…).
+///
+/// The stores: with `redis.has` false (the default) the replay and revocation stores live in this
+/// process; with Redis they live on that Redis, shared by every verifier (in any process, on any
+/// host) using the same URL and key prefix: a (holder, nonce) pair is accepted by exactly one of
 /// them, and a revocation by one is seen by all from their next request. A Redis that cannot be
 /// reached, or does not answer in time, makes requests STORE_UNAVAILABLE, never a pass; service
 /// resumes by itself when Redis returns. Nothing connects in `tc_verifier_new` unless there are
@@ -48,9 +109,9 @@ pub struct tc_verifier {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct tc_verifier_options {
-    /// Allowed clock skew either way, seconds (default 300); a replay entry lives `2 × skew + 1` s
-    /// (the whole window in which its timestamp is fresh, plus a timestamp's resolution). Finite, not
-    /// negative and at most a day, else MALFORMED_INPUT.
+    /// Allowed clock skew either way, seconds (default 300; 0 is no skew at all); a replay entry
+    /// lives `2 × skew + 1` s (the whole window in which its timestamp is fresh, plus a timestamp's
+    /// resolution). Finite, not negative and at most a day, else MALFORMED_INPUT.
     pub max_skew_seconds: f64,
     /// The limits: `max_token_bytes` for every request's token (checked before decoding), all of them
     /// in `tc_verifier_check_policy` and `tc_verifier_authorize`.
@@ -60,29 +121,16 @@ pub struct tc_verifier_options {
     /// forgotten. Each holder may hold only its share of it (`replay_capacity_per_holder`). Not used
     /// with Redis.
     pub replay_capacity: usize,
+    /// The most (holder, nonce) pairs one holder may hold in the in-process replay store. Not set
+    /// (the default): core's share, a quarter of `replay_capacity` (at least 1). Set: at least 1
+    /// (core refuses 0 with MALFORMED_INPUT). Past its share a holder's requests are LIMIT_EXCEEDED
+    /// until its entries expire, while other holders are served. Size it at the requests one holder
+    /// sends in `2 × max_skew_seconds + 1` s. Not used with Redis.
+    pub replay_capacity_per_holder: tc_optional_usize,
     /// Verified tokens kept in the cache (default 10 000, least recently used dropped first); 0
     /// turns the cache off (every request verifies its token's signatures). A token enters the cache
     /// only once a request's proof of possession with it verified.
     pub token_cache_capacity: usize,
-    /// Redis for the replay and revocation stores: `redis://[user:password@]host:port[/db]` or
-    /// `redis+unix:///path/to/redis.sock`. NULL (length 0, the default) keeps the stores in this
-    /// process; any other pointer selects Redis, and a URL that does not parse (an empty one
-    /// included) is MALFORMED_INPUT. A password in it never appears in an error message.
-    pub redis_url: *const c_char,
-    pub redis_url_len: usize,
-    /// Prepended to every Redis key, so several deployments can share one Redis. NULL (length 0, the
-    /// default) is core's `trustcore:`; a non-NULL pointer is used as given (length 0: no prefix).
-    /// Set without `redis_url`, MALFORMED_INPUT.
-    pub redis_key_prefix: *const c_char,
-    pub redis_key_prefix_len: usize,
-    /// Opening a connection to Redis, milliseconds (default 1000). 0, or more than a day, is
-    /// MALFORMED_INPUT when `redis_url` is set.
-    pub redis_connect_timeout_ms: u32,
-    /// One Redis command, sent and answered, milliseconds (default 500). 0, or more than a day, is
-    /// MALFORMED_INPUT when `redis_url` is set.
-    pub redis_command_timeout_ms: u32,
-    /// Idle Redis connections kept for reuse (default 8; 0 opens one per command).
-    pub redis_max_idle: usize,
     /// Memory the token cache may hold, bytes (default 64 MiB; each entry counts as 4096 + 4 times
     /// its token's length); the least recently used entries leave first. 0 turns the cache off.
     pub token_cache_max_bytes: u64,
@@ -92,95 +140,95 @@ pub struct tc_verifier_options {
     /// Body bytes of all the requests of one batch together (default 64 MiB); more is refused
     /// whole, LIMIT_EXCEEDED.
     pub max_batch_body_bytes: u64,
-    /// An optional setting, as a has_/value pair (the pattern of `tc_mint_request.has_root_key_id`):
-    /// with `has_replay_capacity_per_holder` false (the default) `replay_capacity_per_holder` is not
-    /// read and core picks the share, a quarter of `replay_capacity` (at least 1); with it true,
-    /// `replay_capacity_per_holder` is the most (holder, nonce) pairs one holder may hold in the
-    /// in-process replay store (0 included: every request then refused). Past its share a holder's
-    /// requests are LIMIT_EXCEEDED until its entries expire, while other holders are served. Size it
-    /// at the requests one holder sends in `2 × max_skew_seconds + 1` s. Not used with Redis.
-    pub has_replay_capacity_per_holder: bool,
-    pub replay_capacity_per_holder: usize,
-    /// The Redis stores' circuit breaker, milliseconds (default 1000): after a Redis failure every
-    /// request is STORE_UNAVAILABLE at once, without touching Redis, for this long; then one request
-    /// at a time probes Redis, and the first that succeeds closes the breaker. 0, or more than a day,
-    /// is MALFORMED_INPUT when `redis_url` is set.
-    pub redis_retry_interval_ms: u32,
-    /// All the Redis work of one request together (its commands, a connection it opens, a retry),
-    /// milliseconds (default 1000): past it the request is STORE_UNAVAILABLE. 0, or more than a day,
-    /// is MALFORMED_INPUT when `redis_url` is set.
-    pub redis_request_timeout_ms: u32,
+    /// Redis for the replay and revocation stores (default: not set, the stores in this process;
+    /// `redis.value` already holds `tc_redis_options_default()`, so set `redis.has`, `redis.value.url`
+    /// and `redis.value.url_len`, and change only what else you need).
+    pub redis: tc_optional_redis_options,
+}
+
+/// Core's Redis defaults (`RedisConfig`): no URL (set one), the key prefix `trustcore:`, 1000 ms to
+/// connect, 500 ms per command, 1000 ms for all of a request's Redis work, a 1000 ms retry interval
+/// after a failure, 8 idle connections.
+#[no_mangle]
+pub extern "C" fn tc_redis_options_default() -> tc_redis_options {
+    guard(REDIS_DEFAULT, || REDIS_DEFAULT)
 }
 
 /// Core's defaults: 300 s skew, default limits, 100 000 replay entries (each holder a quarter of
-/// them: `has_replay_capacity_per_holder` false), a 10 000-token cache of at most 64 MiB, batches of
-/// at most 1024 requests and 64 MiB of bodies, the stores in this process (`redis_url` NULL); for
-/// Redis, the prefix `trustcore:` (NULL), 1000 ms to connect, 500 ms per command, 1000 ms for all of
-/// a request's Redis work, 8 idle connections, a 1000 ms retry interval after a failure.
+/// them: `replay_capacity_per_holder` not set), a 10 000-token cache of at most 64 MiB, batches of at
+/// most 1024 requests and 64 MiB of bodies, the stores in this process (`redis` not set, its value
+/// `tc_redis_options_default()`).
 #[no_mangle]
 pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
-    // core's consts: nothing is built to read them, so nothing here can fail
-    const fn millis(d: Duration) -> u32 {
-        d.as_millis() as u32
-    }
-    tc_verifier_options {
-        max_skew_seconds: DEFAULT_MAX_SKEW_SECONDS,
-        limits: tc_limits::from(Limits::DEFAULT),
-        replay_capacity: DEFAULT_REPLAY_CAPACITY,
-        token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
-        redis_url: std::ptr::null(),
-        redis_url_len: 0,
-        redis_key_prefix: std::ptr::null(),
-        redis_key_prefix_len: 0,
-        redis_connect_timeout_ms: millis(RedisConfig::DEFAULT_CONNECT_TIMEOUT),
-        redis_command_timeout_ms: millis(RedisConfig::DEFAULT_COMMAND_TIMEOUT),
-        redis_max_idle: RedisConfig::DEFAULT_MAX_IDLE,
-        token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
-        max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
-        max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
-        // None: core gives each holder its share of replay_capacity
-        has_replay_capacity_per_holder: false,
-        replay_capacity_per_holder: 0,
-        redis_retry_interval_ms: millis(RedisConfig::DEFAULT_RETRY_INTERVAL),
-        redis_request_timeout_ms: millis(RedisConfig::DEFAULT_REQUEST_TIMEOUT),
-    }
+    guard(VERIFIER_DEFAULT, || VERIFIER_DEFAULT)
 }
 
-/// The Redis settings of `options`, or None for the in-process stores.
+/// A duration as whole milliseconds (core's defaults are whole milliseconds, far below `u32::MAX`).
+const fn millis(d: Duration) -> u32 {
+    d.as_millis() as u32
+}
+
+/// Core's default key prefix followed by a NUL (not counted in the length), so that C may also
+/// print it as a string.
+const DEFAULT_KEY_PREFIX: &[u8; RedisConfig::DEFAULT_KEY_PREFIX.len() + 1] = &{
+    let prefix = RedisConfig::DEFAULT_KEY_PREFIX.as_bytes();
+    let mut out = [0u8; RedisConfig::DEFAULT_KEY_PREFIX.len() + 1];
+    let mut i = 0;
+    while i < prefix.len() {
+        out[i] = prefix[i];
+        i += 1;
+    }
+    out
+};
+
+/// Core's consts, read at compile time: nothing is built to read them, so nothing here can fail.
+const REDIS_DEFAULT: tc_redis_options = tc_redis_options {
+    url: std::ptr::null(),
+    url_len: 0,
+    key_prefix: DEFAULT_KEY_PREFIX.as_ptr().cast(),
+    key_prefix_len: RedisConfig::DEFAULT_KEY_PREFIX.len(),
+    connect_timeout_ms: millis(RedisConfig::DEFAULT_CONNECT_TIMEOUT),
+    command_timeout_ms: millis(RedisConfig::DEFAULT_COMMAND_TIMEOUT),
+    request_timeout_ms: millis(RedisConfig::DEFAULT_REQUEST_TIMEOUT),
+    retry_interval_ms: millis(RedisConfig::DEFAULT_RETRY_INTERVAL),
+    max_idle: RedisConfig::DEFAULT_MAX_IDLE,
+};
+
+const VERIFIER_DEFAULT: tc_verifier_options = tc_verifier_options {
+    max_skew_seconds: DEFAULT_MAX_SKEW_SECONDS,
+    limits: tc_limits::DEFAULT,
+    replay_capacity: DEFAULT_REPLAY_CAPACITY,
+    // not set: core gives each holder its share of replay_capacity
+    replay_capacity_per_holder: tc_optional_usize { has: false, value: 0 },
+    token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
+    token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
+    max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
+    max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
+    redis: tc_optional_redis_options { has: false, value: REDIS_DEFAULT },
+};
+
+/// The Redis settings, converted for core (types only: core checks every value).
 ///
 /// # Safety
 /// The options' string pointers are NULL or readable for their lengths.
-unsafe fn redis_config(options: &tc_verifier_options) -> Result<Option<RedisConfig>> {
-    if options.redis_url.is_null() {
-        if options.redis_url_len != 0 {
-            return Err(malformed_error("redis_url is NULL with a non-zero length"));
-        }
-        if !options.redis_key_prefix.is_null() || options.redis_key_prefix_len != 0 {
-            return Err(malformed_error("redis_key_prefix is set without redis_url"));
-        }
-        return Ok(None);
-    }
+unsafe fn redis_config(options: &tc_redis_options) -> Result<RedisConfig> {
     // SAFETY: forwarded contract
-    let url = unsafe { text(options.redis_url, options.redis_url_len, "redis_url")? };
+    let url = unsafe { text(options.url, options.url_len, "redis url")? };
     let mut config = RedisConfig::new(url);
-    if !options.redis_key_prefix.is_null() {
-        // SAFETY: forwarded contract
-        config.key_prefix =
-            unsafe { text(options.redis_key_prefix, options.redis_key_prefix_len, "redis_key_prefix")? }.to_owned();
-    } else if options.redis_key_prefix_len != 0 {
-        return Err(malformed_error("redis_key_prefix is NULL with a non-zero length"));
-    }
-    config.connect_timeout = Duration::from_millis(u64::from(options.redis_connect_timeout_ms));
-    config.command_timeout = Duration::from_millis(u64::from(options.redis_command_timeout_ms));
-    config.max_idle = options.redis_max_idle;
-    config.retry_interval = Duration::from_millis(u64::from(options.redis_retry_interval_ms));
-    config.request_timeout = Duration::from_millis(u64::from(options.redis_request_timeout_ms));
-    Ok(Some(config))
+    // SAFETY: forwarded contract
+    config.key_prefix = unsafe { text(options.key_prefix, options.key_prefix_len, "redis key_prefix")? }.to_owned();
+    config.connect_timeout = Duration::from_millis(u64::from(options.connect_timeout_ms));
+    config.command_timeout = Duration::from_millis(u64::from(options.command_timeout_ms));
+    config.request_timeout = Duration::from_millis(u64::from(options.request_timeout_ms));
+    config.retry_interval = Duration::from_millis(u64::from(options.retry_interval_ms));
+    config.max_idle = options.max_idle;
+    Ok(config)
 }
 
 /// A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
-/// initial revocation list. MALFORMED_INPUT for options out of range (a negative or non-finite
-/// skew, a Redis URL that does not parse, a zero Redis timeout or retry interval). Core takes each
+/// initial revocation list. MALFORMED_INPUT, from core, for options it cannot use (a skew negative,
+/// not finite or over a day; `replay_capacity_per_holder` set to 0; with `redis.has`, a URL that
+/// does not parse, a Redis timeout or retry interval of 0 or over a day). Core takes each
 /// initial id in its one spelling, as `tc_verifier_revoke` does (hex in upper case is the same
 /// id); an id that has none (empty, whitespace or a control character in it, hex behind `0x`) is
 /// MALFORMED_INPUT and no verifier is made. With Redis the initial revoked ids are added to the shared set now:
@@ -188,8 +236,8 @@ unsafe fn redis_config(options: &tc_verifier_options) -> Result<Option<RedisConf
 /// error here: each request is STORE_UNAVAILABLE until it answers.
 ///
 /// # Safety
-/// `issuer` is a live handle; `options` is NULL or readable, with its string pointers NULL or
-/// readable for their lengths; `revoked_ids` is NULL (count 0) or points at `revoked_count`
+/// `issuer` is a live handle; `options` is NULL or readable, and when `options->redis.has`, the
+/// string pointers of `options->redis.value` are NULL or readable for their lengths; `revoked_ids` is NULL (count 0) or points at `revoked_count`
 /// readable strings; `out` is writable; `err` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn tc_verifier_new(
@@ -215,10 +263,10 @@ pub unsafe extern "C" fn tc_verifier_new(
         config.token_cache_max_bytes = options.token_cache_max_bytes;
         config.max_batch_requests = options.max_batch_requests;
         config.max_batch_body_bytes = options.max_batch_body_bytes;
-        config.replay_capacity_per_holder =
-            options.has_replay_capacity_per_holder.then_some(options.replay_capacity_per_holder);
+        let share = options.replay_capacity_per_holder;
+        config.replay_capacity_per_holder = share.has.then_some(share.value);
         config.revoked_ids = strs(revoked_ids, revoked_count, "revoked id")?.into_iter().map(str::to_owned).collect();
-        config.redis = redis_config(&options)?;
+        config.redis = if options.redis.has { Some(redis_config(&options.redis.value)?) } else { None };
         put(out, tc_verifier { verifier: Verifier::new(config)? })
     })
 }
@@ -571,4 +619,46 @@ pub unsafe extern "C" fn tc_verifier_cache_stats(
 #[no_mangle]
 pub unsafe extern "C" fn tc_verifier_free(verifier: *mut tc_verifier) {
     unsafe { free(verifier) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trustcore_core::Limits;
+
+    #[test]
+    fn defaults_are_cores() {
+        let o = tc_verifier_options_default();
+        let issuer = trustcore_core::IssuerKey::generate().unwrap().public_key();
+        let core = VerifierConfig::new(trustcore_core::IssuerKeys::one(issuer));
+        assert_eq!(o.max_skew_seconds, core.max_skew_seconds);
+        assert_eq!(Limits::from(o.limits), core.limits);
+        assert_eq!(o.replay_capacity, core.replay_capacity);
+        assert_eq!(o.replay_capacity_per_holder.has, core.replay_capacity_per_holder.is_some());
+        assert_eq!(o.token_cache_capacity, core.token_cache_capacity);
+        assert_eq!(o.token_cache_max_bytes, core.token_cache_max_bytes);
+        assert_eq!(o.max_batch_requests, core.max_batch_requests);
+        assert_eq!(o.max_batch_body_bytes, core.max_batch_body_bytes);
+        assert_eq!(o.redis.has, core.redis.is_some());
+
+        // the Redis defaults, converted back, are RedisConfig::new's (the URL aside: there is none)
+        let r = tc_redis_options_default();
+        assert!(r.url.is_null() && r.url_len == 0);
+        let mut converted = unsafe { redis_config(&r) }.unwrap();
+        let core = RedisConfig::new("");
+        assert_eq!(converted.key_prefix, core.key_prefix);
+        assert_eq!(converted.connect_timeout, core.connect_timeout);
+        assert_eq!(converted.command_timeout, core.command_timeout);
+        assert_eq!(converted.request_timeout, core.request_timeout);
+        assert_eq!(converted.retry_interval, core.retry_interval);
+        assert_eq!(converted.max_idle, core.max_idle);
+        converted.url = core.url.clone();
+        assert_eq!(format!("{converted:?}"), format!("{core:?}"));
+        // the default prefix can be read as a C string too
+        let prefix = unsafe { std::ffi::CStr::from_ptr(r.key_prefix) };
+        assert_eq!(prefix.to_bytes(), RedisConfig::DEFAULT_KEY_PREFIX.as_bytes());
+        assert_eq!(r.key_prefix_len, prefix.to_bytes().len());
+        // and it is the one tc_verifier_options_default() holds
+        assert_eq!(tc_verifier_options_default().redis.value.key_prefix, r.key_prefix);
+    }
 }

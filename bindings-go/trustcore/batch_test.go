@@ -298,7 +298,7 @@ func TestAuthenticateBatchBounds(t *testing.T) {
 	}
 
 	// max_batch_requests 2: three requests are refused whole, then two of them pass
-	v, err := NewVerifier(f.trusted, VerifierOptions{MaxBatchRequests: 2})
+	v, err := NewVerifier(f.trusted, VerifierOptions{MaxBatchRequests: Uint64(2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,8 +310,8 @@ func TestAuthenticateBatchBounds(t *testing.T) {
 	if err != nil || fmt.Sprint(codes(results)) != "[OK OK]" {
 		t.Errorf("2 requests: %v %v", codes(results), err)
 	}
-	// negative: every non-empty batch is refused
-	none, err := NewVerifier(f.trusted, VerifierOptions{MaxBatchRequests: -1})
+	// 0: every non-empty batch is refused
+	none, err := NewVerifier(f.trusted, VerifierOptions{MaxBatchRequests: Uint64(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,8 +320,8 @@ func TestAuthenticateBatchBounds(t *testing.T) {
 	wantRefused("1 request over 0", results, err)
 
 	// max_batch_body_bytes: two bodies of 10 bytes over 15, then one passes
-	body := int64(len(f.request.Body))
-	v2, err := NewVerifier(f.trusted, VerifierOptions{MaxBatchBodyBytes: body + body/2})
+	body := uint64(len(f.request.Body))
+	v2, err := NewVerifier(f.trusted, VerifierOptions{MaxBatchBodyBytes: Uint64(body + body/2)})
 	if err != nil {
 		t.Fatal(err)
 	}

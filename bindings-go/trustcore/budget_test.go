@@ -211,7 +211,7 @@ func TestAuthenticateReadsTheExpiry(t *testing.T) {
 }
 
 // TestTokenCache: a token enters the cache only once a proof with it verified (forged requests
-// leave nothing behind), TokenCacheMaxBytes bounds it, and a negative value turns it off.
+// leave nothing behind), TokenCacheMaxBytes bounds it, and 0 turns it off.
 func TestTokenCache(t *testing.T) {
 	f := newFixture(t)
 	now := fixtureNow
@@ -246,14 +246,14 @@ func TestTokenCache(t *testing.T) {
 
 	for _, c := range []struct {
 		name     string
-		maxBytes int64
+		maxBytes uint64
 		want     [2]uint64
 	}{
 		{"TokenCacheMaxBytes 1: no entry fits", 1, [2]uint64{0, 2}},
-		{"TokenCacheMaxBytes negative: no cache", -1, [2]uint64{0, 0}},
+		{"TokenCacheMaxBytes 0: no cache", 0, [2]uint64{0, 0}},
 		{"TokenCacheMaxBytes 1 MiB", 1 << 20, [2]uint64{1, 1}},
 	} {
-		cv, err := NewVerifier(f.trusted, VerifierOptions{TokenCacheMaxBytes: c.maxBytes})
+		cv, err := NewVerifier(f.trusted, VerifierOptions{TokenCacheMaxBytes: Uint64(c.maxBytes)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -341,35 +341,19 @@ func runVerifierSequence(in fields) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := VerifierOptions{MaxSkewSeconds: in.num("max_skew_seconds"), Limits: in.limits()}
-	if opts.MaxSkewSeconds == 0 {
-		panic("max_skew_seconds 0 would be the binding's default here") // no vector has it
-	}
-	if in.has("replay_capacity") {
-		if opts.ReplayCapacity = int(in.num("replay_capacity")); opts.ReplayCapacity <= 0 {
-			panic("replay_capacity 0 would be the binding's default here")
+	// every setting the case names is passed as it is, 0 included; the others keep the core's defaults
+	opts := VerifierOptions{MaxSkewSeconds: Float64(in.num("max_skew_seconds")), Limits: in.limits()}
+	count := func(name string) *uint64 {
+		if !in.has(name) {
+			return nil
 		}
+		return Uint64(uint64(in.num(name)))
 	}
-	// a zero keeps the binding's default, so a vector's 0 is passed as a negative (which is 0)
-	orNegative := func(n float64) float64 {
-		if n == 0 {
-			return -1
-		}
-		return n
-	}
-	if in.has("token_cache_max_bytes") {
-		opts.TokenCacheMaxBytes = int64(orNegative(in.num("token_cache_max_bytes")))
-	}
-	if in.has("max_batch_requests") {
-		opts.MaxBatchRequests = int(orNegative(in.num("max_batch_requests")))
-	}
-	if in.has("max_batch_body_bytes") {
-		opts.MaxBatchBodyBytes = int64(orNegative(in.num("max_batch_body_bytes")))
-	}
-	if in.has("replay_capacity_per_holder") {
-		share := int(in.num("replay_capacity_per_holder"))
-		opts.ReplayCapacityPerHolder = &share
-	}
+	opts.ReplayCapacity = count("replay_capacity")
+	opts.ReplayCapacityPerHolder = count("replay_capacity_per_holder")
+	opts.TokenCacheMaxBytes = count("token_cache_max_bytes")
+	opts.MaxBatchRequests = count("max_batch_requests")
+	opts.MaxBatchBodyBytes = count("max_batch_body_bytes")
 	if in.has("revoked_ids") {
 		opts.Revoked = in.strs("revoked_ids")
 	}

@@ -34,7 +34,8 @@ func TrustIssuer(publicHex string) (*IssuerKeys, error) {
 }
 
 // TrustIssuersByKeyID trusts several issuer public keys, each picked by the root key id a token
-// names (key rotation). A token naming no id, or an unknown one, is TOKEN_INVALID.
+// names (key rotation). A token naming no id, or an unknown one, is TOKEN_INVALID. An empty map is
+// ErrMalformedInput (from the core: it would trust nobody).
 func TrustIssuersByKeyID(publicHexByID map[uint32]string) (*IssuerKeys, error) {
 	ids := make([]uint32, 0, len(publicHexByID))
 	for id := range publicHexByID {

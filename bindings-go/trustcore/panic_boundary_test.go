@@ -66,7 +66,7 @@ func TestPanicBoundary(t *testing.T) {
 
 	// Verifier.Authenticate: INTERNAL, and the nonce is not burnt (recorded only after the proof
 	// of possession verified), so the same proof then passes on the same Verifier, once
-	v, err := NewVerifier(f.trusted, VerifierOptions{MaxSkewSeconds: 300})
+	v, err := NewVerifier(f.trusted, VerifierOptions{MaxSkewSeconds: Float64(300)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestPanicBoundary(t *testing.T) {
 func TestPanicBoundaryConcurrent(t *testing.T) {
 	f := newFixture(t)
 	marked := Request{Method: panicMethod, Path: f.request.Path, Body: f.request.Body}
-	v, err := NewVerifier(f.trusted, VerifierOptions{MaxSkewSeconds: 300})
+	v, err := NewVerifier(f.trusted, VerifierOptions{MaxSkewSeconds: Float64(300)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,6 @@ package trustcore
 
 /*
 #include <trustcore.h>
-
-// a non-NULL empty string: with Redis asked for, an empty URL must reach the core (which refuses it)
-static const char *tc_go_empty(void) {
-	static const char empty[1] = "";
-	return empty;
-}
 */
 import "C"
 
@@ -30,73 +24,133 @@ type Verifier struct {
 	n native[*C.tc_verifier]
 }
 
-// VerifierOptions are a verifier's settings; the zero value of a field keeps the core's default
-// (300 s skew, default limits, 100 000 replay entries of which a quarter for any one holder, a
-// 10 000-token cache of at most 64 MiB, batches of at most 1024 requests and 64 MiB of bodies,
-// in-process stores).
+// VerifierOptions are a verifier's settings. Every field is optional: a nil field keeps the core's
+// default (300 s skew, default limits, 100 000 replay entries of which a quarter for any one holder,
+// a 10 000-token cache of at most 64 MiB, batches of at most 1024 requests and 64 MiB of bodies,
+// in-process stores), a set one is passed as it is, zero included (MaxSkewSeconds 0 is no skew at
+// all, TokenCacheCapacity 0 no cache). A literal names only what it changes; Float64, Uint64,
+// Duration and String make the pointers:
+//
+//	trustcore.VerifierOptions{MaxSkewSeconds: trustcore.Float64(60), TokenCacheCapacity: trustcore.Uint64(50000)}
+//
+// Nothing is checked here: a value the core refuses (a negative or non-finite skew, one over a day, a
+// ReplayCapacityPerHolder of 0, a bad Redis URL, a Redis timeout of 0 or over a day) makes
+// NewVerifier fail with ErrMalformedInput, from the core. DefaultVerifierOptions returns the core's
+// defaults with every field set.
 type VerifierOptions struct {
 	// MaxSkewSeconds is the allowed clock skew either way (default 300); a replay entry lives
 	// 2 × MaxSkewSeconds + 1 s (the window in which its timestamp is fresh, plus a timestamp's
-	// resolution).
-	MaxSkewSeconds float64
+	// resolution). Finite, from 0 to 86400.
+	MaxSkewSeconds *float64
 	// Limits: MaxTokenBytes for every request's token, all of them in CheckPolicy and Authorize
 	// (nil = DefaultLimits(); a field left nil keeps the core's default, see Limits).
 	Limits *Limits
-	// ReplayCapacity bounds the in-process replay store (unused with Redis); when it is full and
-	// nothing in it expired, requests fail with ErrStoreUnavailable rather than forget a nonce.
-	ReplayCapacity int
+	// ReplayCapacity bounds the in-process replay store (default 100 000; unused with Redis); when it
+	// is full and nothing in it expired, requests fail with ErrStoreUnavailable rather than forget a
+	// nonce.
+	ReplayCapacity *uint64
 	// ReplayCapacityPerHolder is the most (holder, nonce) pairs one holder may hold in the in-process
 	// store (unused with Redis): nil keeps the core's share, a quarter of ReplayCapacity (at least 1);
-	// a set value is passed as it is (at least 1: 0 or a negative one is ErrMalformedInput, from core).
-	// Past its share a holder's requests fail with ErrLimitExceeded until its entries expire, while
-	// other holders are served. Size it at the requests one holder sends in 2 × MaxSkewSeconds + 1 s.
-	ReplayCapacityPerHolder *int
-	// TokenCacheCapacity is how many verified tokens are kept; negative turns the cache off. A token
-	// enters the cache only once a request's proof of possession with it verified.
-	TokenCacheCapacity int
-	// TokenCacheMaxBytes bounds the cache's memory (each entry counts as 4096 + 4 times its token's
-	// length; least recently used out first); negative turns the cache off.
-	TokenCacheMaxBytes int64
-	// MaxBatchRequests is the most requests one AuthenticateBatch takes; a larger batch is refused
-	// whole with ErrLimitExceeded (negative: every non-empty batch is).
-	MaxBatchRequests int
-	// MaxBatchBodyBytes bounds the bodies of one batch's requests together; more is refused whole
-	// with ErrLimitExceeded (negative: any body at all is).
-	MaxBatchBodyBytes int64
+	// a set value is at least 1 (0 is ErrMalformedInput, from core). Past its share a holder's
+	// requests fail with ErrLimitExceeded until its entries expire, while other holders are served.
+	// Size it at the requests one holder sends in 2 × MaxSkewSeconds + 1 s.
+	ReplayCapacityPerHolder *uint64
+	// TokenCacheCapacity is how many verified tokens are kept (default 10 000); 0 turns the cache
+	// off. A token enters the cache only once a request's proof of possession with it verified.
+	TokenCacheCapacity *uint64
+	// TokenCacheMaxBytes bounds the cache's memory (default 64 MiB; each entry counts as 4096 + 4
+	// times its token's length; least recently used out first); 0 turns the cache off.
+	TokenCacheMaxBytes *uint64
+	// MaxBatchRequests is the most requests one AuthenticateBatch takes (default 1024); a larger
+	// batch is refused whole with ErrLimitExceeded (0: every non-empty batch is).
+	MaxBatchRequests *uint64
+	// MaxBatchBodyBytes bounds the bodies of one batch's requests together (default 64 MiB); more
+	// is refused whole with ErrLimitExceeded (0: any body at all is).
+	MaxBatchBodyBytes *uint64
 	// Revoked are revocation ids refused from the start (with Redis: added to the shared set by
 	// NewVerifier, which fails with ErrStoreUnavailable when Redis cannot take them). The core takes
 	// each in its one spelling, as Revoke does: NewVerifier fails with ErrMalformedInput for an id
 	// that has none.
 	Revoked []string
-	// Redis, when set, keeps the replay and revocation stores on Redis.
+	// Redis, when set, keeps the replay and revocation stores on Redis; nil keeps them in this
+	// process.
 	Redis *RedisOptions
 }
 
-// RedisOptions say how a Verifier reaches Redis; the zero value of a field other than URL keeps
-// the core's default.
+// RedisOptions say how a Verifier reaches Redis. URL is required; every other field is optional as
+// in VerifierOptions: nil keeps the core's default, a set value is passed as it is (an empty
+// KeyPrefix is no prefix; a zero timeout is refused by the core).
 type RedisOptions struct {
 	// URL is redis://[user:password@]host:port[/db] or redis+unix:///path/to/redis.sock; one that
 	// does not parse (an empty one included) is ErrMalformedInput. A password in it never appears in
 	// an error message.
 	URL string
-	// KeyPrefix is prepended to every key (default "trustcore:"), so deployments can share a Redis.
-	KeyPrefix string
+	// KeyPrefix is prepended to every key (default "trustcore:"), so deployments can share a Redis;
+	// String("") is no prefix at all.
+	KeyPrefix *string
 	// ConnectTimeout bounds opening a connection (default 1 s), CommandTimeout one command, sent and
-	// answered (default 500 ms). Negative, or more than a day, is ErrMalformedInput; under a
-	// millisecond counts as one.
-	ConnectTimeout time.Duration
-	CommandTimeout time.Duration
+	// answered (default 500 ms). Each is passed in whole milliseconds: under a millisecond counts as
+	// one; zero or negative (passed as 0), or more than a day, is ErrMalformedInput, from core.
+	ConnectTimeout *time.Duration
+	CommandTimeout *time.Duration
 	// RequestTimeout bounds all the Redis work of one request together: its commands, a connection
-	// it opens, a retry (default 1 s). Past it the request is ErrStoreUnavailable. Negative, or more
-	// than a day, is ErrMalformedInput; under a millisecond counts as one.
-	RequestTimeout time.Duration
-	// MaxIdle is how many idle connections are kept for reuse (default 8); negative keeps none.
-	MaxIdle int
+	// it opens, a retry (default 1 s). Past it the request is ErrStoreUnavailable. Milliseconds and
+	// bounds as ConnectTimeout.
+	RequestTimeout *time.Duration
+	// MaxIdle is how many idle connections are kept for reuse (default 8; 0 opens one per command).
+	MaxIdle *uint64
 	// RetryInterval is the stores' circuit breaker (default 1 s): after a Redis failure every
 	// request fails with ErrStoreUnavailable at once, without touching Redis, for this long; then one
-	// request at a time probes Redis, and the first that succeeds closes the breaker. Negative, or
-	// more than a day, is ErrMalformedInput; under a millisecond counts as one.
-	RetryInterval time.Duration
+	// request at a time probes Redis, and the first that succeeds closes the breaker. Milliseconds
+	// and bounds as ConnectTimeout.
+	RetryInterval *time.Duration
+}
+
+// Float64 is a pointer to f, for VerifierOptions.MaxSkewSeconds.
+func Float64(f float64) *float64 { return &f }
+
+// String is a pointer to s, for RedisOptions.KeyPrefix.
+func String(s string) *string { return &s }
+
+// DefaultVerifierOptions are the core's defaults (read from the library, never copied here), every
+// field set but Revoked and Redis (nil: in-process stores).
+func DefaultVerifierOptions() VerifierOptions {
+	d := C.tc_verifier_options_default()
+	limits := goLimits(d.limits)
+	return VerifierOptions{
+		MaxSkewSeconds:     Float64(float64(d.max_skew_seconds)),
+		Limits:             &limits,
+		ReplayCapacity:     Uint64(uint64(d.replay_capacity)),
+		TokenCacheCapacity: Uint64(uint64(d.token_cache_capacity)),
+		TokenCacheMaxBytes: Uint64(uint64(d.token_cache_max_bytes)),
+		MaxBatchRequests:   Uint64(uint64(d.max_batch_requests)),
+		MaxBatchBodyBytes:  Uint64(uint64(d.max_batch_body_bytes)),
+		// ReplayCapacityPerHolder stays nil: the core's default is a share of ReplayCapacity
+	}
+}
+
+// DefaultRedisOptions are the core's Redis defaults (read from the library), every field set but
+// URL, which is yours to give: key prefix "trustcore:", 1 s to connect, 500 ms per command, 1 s for
+// all of a request's Redis work, 8 idle connections, a 1 s retry interval.
+func DefaultRedisOptions() RedisOptions {
+	d := C.tc_redis_options_default()
+	ms := func(v C.uint32_t) *time.Duration { return Duration(time.Duration(v) * time.Millisecond) }
+	return RedisOptions{
+		KeyPrefix:      String(C.GoStringN(d.key_prefix, C.int(d.key_prefix_len))),
+		ConnectTimeout: ms(d.connect_timeout_ms),
+		CommandTimeout: ms(d.command_timeout_ms),
+		RequestTimeout: ms(d.request_timeout_ms),
+		MaxIdle:        Uint64(uint64(d.max_idle)),
+		RetryInterval:  ms(d.retry_interval_ms),
+	}
+}
+
+// cSize is n as a size_t; on a 32-bit platform a count past its range is the largest size_t.
+func cSize(n uint64) C.size_t {
+	if n > uint64(^C.size_t(0)) {
+		return ^C.size_t(0)
+	}
+	return C.size_t(n)
 }
 
 // NewVerifier makes a verifier trusting keys. With Redis, nothing connects here unless there are
@@ -109,71 +163,58 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 	}
 	defer keys.release(keysC)
 	options := C.tc_verifier_options_default()
-	if opts.MaxSkewSeconds != 0 {
-		options.max_skew_seconds = C.double(opts.MaxSkewSeconds)
+	if opts.MaxSkewSeconds != nil {
+		options.max_skew_seconds = C.double(*opts.MaxSkewSeconds)
 	}
 	if opts.Limits != nil {
 		options.limits = opts.Limits.orDefault()
 	}
-	if opts.ReplayCapacity > 0 {
-		options.replay_capacity = C.size_t(opts.ReplayCapacity)
+	for _, f := range []struct {
+		set   *uint64
+		field *C.size_t
+	}{
+		{opts.ReplayCapacity, &options.replay_capacity},
+		{opts.TokenCacheCapacity, &options.token_cache_capacity},
+		{opts.MaxBatchRequests, &options.max_batch_requests},
+	} {
+		if f.set != nil {
+			*f.field = cSize(*f.set)
+		}
 	}
 	if share := opts.ReplayCapacityPerHolder; share != nil {
-		options.has_replay_capacity_per_holder = true
-		options.replay_capacity_per_holder = C.size_t(max(*share, 0))
+		options.replay_capacity_per_holder.has = true
+		options.replay_capacity_per_holder.value = cSize(*share)
 	}
-	switch {
-	case opts.TokenCacheCapacity > 0:
-		options.token_cache_capacity = C.size_t(opts.TokenCacheCapacity)
-	case opts.TokenCacheCapacity < 0:
-		options.token_cache_capacity = 0
+	if opts.TokenCacheMaxBytes != nil {
+		options.token_cache_max_bytes = C.uint64_t(*opts.TokenCacheMaxBytes)
 	}
-	switch {
-	case opts.TokenCacheMaxBytes > 0:
-		options.token_cache_max_bytes = C.uint64_t(opts.TokenCacheMaxBytes)
-	case opts.TokenCacheMaxBytes < 0:
-		options.token_cache_max_bytes = 0
-	}
-	switch {
-	case opts.MaxBatchRequests > 0:
-		options.max_batch_requests = C.size_t(opts.MaxBatchRequests)
-	case opts.MaxBatchRequests < 0:
-		options.max_batch_requests = 0
-	}
-	switch {
-	case opts.MaxBatchBodyBytes > 0:
-		options.max_batch_body_bytes = C.uint64_t(opts.MaxBatchBodyBytes)
-	case opts.MaxBatchBodyBytes < 0:
-		options.max_batch_body_bytes = 0
+	if opts.MaxBatchBodyBytes != nil {
+		options.max_batch_body_bytes = C.uint64_t(*opts.MaxBatchBodyBytes)
 	}
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	if r := opts.Redis; r != nil {
-		if r.URL == "" {
-			options.redis_url, options.redis_url_len = C.tc_go_empty(), 0
-		} else {
-			options.redis_url, options.redis_url_len = pinText(&pin, r.URL)
+		redis := &options.redis.value // the core's Redis defaults, from tc_verifier_options_default
+		options.redis.has = true
+		redis.url, redis.url_len = pinText(&pin, r.URL) // "" is (NULL, 0): the core refuses it
+		if r.KeyPrefix != nil {
+			redis.key_prefix, redis.key_prefix_len = pinText(&pin, *r.KeyPrefix) // "" is no prefix
 		}
-		if r.KeyPrefix != "" {
-			options.redis_key_prefix, options.redis_key_prefix_len = pinText(&pin, r.KeyPrefix)
+		for _, f := range []struct {
+			set   *time.Duration
+			field *C.uint32_t
+		}{
+			{r.ConnectTimeout, &redis.connect_timeout_ms},
+			{r.CommandTimeout, &redis.command_timeout_ms},
+			{r.RequestTimeout, &redis.request_timeout_ms},
+			{r.RetryInterval, &redis.retry_interval_ms},
+		} {
+			if f.set != nil {
+				*f.field = millis(*f.set)
+			}
 		}
-		if r.ConnectTimeout != 0 {
-			options.redis_connect_timeout_ms = millis(r.ConnectTimeout)
-		}
-		if r.CommandTimeout != 0 {
-			options.redis_command_timeout_ms = millis(r.CommandTimeout)
-		}
-		if r.RequestTimeout != 0 {
-			options.redis_request_timeout_ms = millis(r.RequestTimeout)
-		}
-		if r.RetryInterval != 0 {
-			options.redis_retry_interval_ms = millis(r.RetryInterval)
-		}
-		switch {
-		case r.MaxIdle > 0:
-			options.redis_max_idle = C.size_t(r.MaxIdle)
-		case r.MaxIdle < 0:
-			options.redis_max_idle = 0
+		if r.MaxIdle != nil {
+			redis.max_idle = cSize(*r.MaxIdle)
 		}
 	}
 	revoked := cStrs(&pin, opts.Revoked)

@@ -60,8 +60,8 @@ func TestRedisChildVerifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := NewVerifier(keys, VerifierOptions{Limits: patientLimits(), Redis: &RedisOptions{URL: job.URL, KeyPrefix: job.Prefix,
-		CommandTimeout: 2 * time.Second}})
+	v, err := NewVerifier(keys, VerifierOptions{Limits: patientLimits(), Redis: &RedisOptions{URL: job.URL,
+		KeyPrefix: String(job.Prefix), CommandTimeout: Duration(2 * time.Second)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,10 +188,11 @@ func jobFor(t *testing.T, f *fixture, url, prefix string, nonces []string) redis
 	return job
 }
 
-func redisVerifier(t *testing.T, f *fixture, url, prefix string) *Verifier {
+// redisVerifier is a verifier on the Redis at url; prefix nil keeps the core's default key prefix.
+func redisVerifier(t *testing.T, f *fixture, url string, prefix *string) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(f.trusted, VerifierOptions{Limits: patientLimits(), Redis: &RedisOptions{URL: url, KeyPrefix: prefix,
-		CommandTimeout: 2 * time.Second}})
+		CommandTimeout: Duration(2 * time.Second)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +241,7 @@ func TestRedisTwoProcessesAcceptEachNonceOnce(t *testing.T) {
 func TestRedisRevocationReachesTheOtherProcess(t *testing.T) {
 	redis := startRedis(t)
 	f := newFixture(t)
-	here := redisVerifier(t, f, redis.tcpURL(), "g2:")
+	here := redisVerifier(t, f, redis.tcpURL(), String("g2:"))
 	if err := authenticateNonce(here, f, "before"); err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func TestRedisRevocationReachesTheOtherProcess(t *testing.T) {
 func TestRedisStoppedMidRun(t *testing.T) {
 	redis := startRedis(t)
 	f := newFixture(t)
-	v := redisVerifier(t, f, redis.tcpURL(), "g3:")
+	v := redisVerifier(t, f, redis.tcpURL(), String("g3:"))
 	const goroutines, perPhase = 8, 10
 	var down atomic.Bool
 	var started sync.WaitGroup // every goroutine has had requests accepted before the kill
@@ -392,32 +393,91 @@ func TestRedisStoppedMidRun(t *testing.T) {
 	wantCode(t, authenticateNonce(v, f, "back-0-0"), ErrReplayed)
 }
 
-// TestRedisOptions: what NewVerifier refuses, and a Redis nobody listens on.
+// TestRedisKeyPrefix: a nil KeyPrefix is the core's "trustcore:" (a verifier naming it shares the
+// default's stores); String("") is no prefix at all, another namespace; MaxIdle 0 (a connection per
+// command) is a real value too.
+func TestRedisKeyPrefix(t *testing.T) {
+	redis := startRedis(t)
+	f := newFixture(t)
+	byDefault := redisVerifier(t, f, redis.tcpURL(), nil)
+	named := redisVerifier(t, f, redis.unixURL(), String("trustcore:"))
+	empty, err := NewVerifier(f.trusted, VerifierOptions{Limits: patientLimits(), Redis: &RedisOptions{
+		URL: redis.tcpURL(), KeyPrefix: String(""), MaxIdle: Uint64(0), CommandTimeout: Duration(2 * time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	for i, step := range []struct {
+		v     *Verifier
+		nonce string
+		want  *Error
+	}{
+		{byDefault, "prefix-1", nil}, {named, "prefix-1", ErrReplayed},
+		{empty, "prefix-1", nil}, {empty, "prefix-1", ErrReplayed},
+		{named, "prefix-2", nil}, {byDefault, "prefix-2", ErrReplayed},
+	} {
+		wantCodeOf(t, fmt.Sprintf("step %d", i), authenticateNonce(step.v, f, step.nonce), step.want)
+	}
+}
+
+// TestRedisOptions: the defaults, what the core refuses (every value reaches it as set: zero
+// included), what it takes, and a Redis nobody listens on.
 func TestRedisOptions(t *testing.T) {
 	f := newFixture(t)
-	bad := []RedisOptions{
-		{URL: ""},
-		{URL: "not a url"},
-		{URL: "http://127.0.0.1:6379/"},
-		{URL: "redis://127.0.0.1:1/", ConnectTimeout: -time.Second},
-		{URL: "redis://127.0.0.1:1/", CommandTimeout: -1},
-		{URL: "redis://127.0.0.1:1/", CommandTimeout: 25 * time.Hour},
-		{URL: "redis://127.0.0.1:1/", RetryInterval: -time.Millisecond},
-		{URL: "redis://127.0.0.1:1/", RetryInterval: 25 * time.Hour},
-		{URL: "redis://127.0.0.1:1/", RequestTimeout: -time.Millisecond},
-		{URL: "redis://127.0.0.1:1/", RequestTimeout: 25 * time.Hour},
+	d := DefaultRedisOptions()
+	if d.URL != "" || *d.KeyPrefix != "trustcore:" || *d.ConnectTimeout != time.Second ||
+		*d.CommandTimeout != 500*time.Millisecond || *d.RequestTimeout != time.Second || *d.MaxIdle != 8 ||
+		*d.RetryInterval != time.Second {
+		t.Fatalf("DefaultRedisOptions: %+v", d)
 	}
-	for _, r := range bad {
+	const url = "redis://127.0.0.1:1/"
+	bad := map[string]RedisOptions{
+		"empty URL":               {},
+		"not a URL":               {URL: "not a url"},
+		"http URL":                {URL: "http://127.0.0.1:6379/"},
+		"invalid UTF-8 URL":       {URL: "redis://\xff:1/"},
+		"invalid UTF-8 prefix":    {URL: url, KeyPrefix: String("\xc3\x28")},
+		"connect 0":               {URL: url, ConnectTimeout: Duration(0)},
+		"connect negative":        {URL: url, ConnectTimeout: Duration(-time.Second)},
+		"command 0":               {URL: url, CommandTimeout: Duration(0)},
+		"command negative":        {URL: url, CommandTimeout: Duration(-1)},
+		"command over a day":      {URL: url, CommandTimeout: Duration(25 * time.Hour)},
+		"request 0":               {URL: url, RequestTimeout: Duration(0)},
+		"request negative":        {URL: url, RequestTimeout: Duration(-time.Millisecond)},
+		"request over a day":      {URL: url, RequestTimeout: Duration(24*time.Hour + time.Millisecond)},
+		"retry 0":                 {URL: url, RetryInterval: Duration(0)},
+		"retry negative":          {URL: url, RetryInterval: Duration(-time.Millisecond)},
+		"retry over a day":        {URL: url, RetryInterval: Duration(25 * time.Hour)},
+		"the defaults but no URL": DefaultRedisOptions(),
+	}
+	for name, r := range bad {
 		v, err := NewVerifier(f.trusted, VerifierOptions{Redis: &r})
 		if !errors.Is(err, ErrMalformedInput) || v != nil {
-			t.Errorf("%+v: want ErrMalformedInput, got %v", r, err)
+			t.Errorf("%s: want ErrMalformedInput, got %v", name, err)
 		}
+	}
+	// taken as given (building connects nowhere): a day exactly, under a millisecond (one), no
+	// prefix, no idle connection, the defaults with a URL
+	good := map[string]RedisOptions{
+		"a day":        {URL: url, ConnectTimeout: Duration(24 * time.Hour), RetryInterval: Duration(24 * time.Hour)},
+		"under a ms":   {URL: url, CommandTimeout: Duration(time.Microsecond)},
+		"empty prefix": {URL: url, KeyPrefix: String("")},
+		"no idle":      {URL: url, MaxIdle: Uint64(0)},
+		"the defaults": func() RedisOptions { r := DefaultRedisOptions(); r.URL = url; return r }(),
+	}
+	for name, r := range good {
+		v, err := NewVerifier(f.trusted, VerifierOptions{Redis: &r})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		v.Close()
 	}
 	// nobody listens: built (Redis is reached on first use), every request refused, never a pass;
 	// the password never reaches a message
-	nowhere := &RedisOptions{URL: "redis://user:hunter2@127.0.0.1:1/", KeyPrefix: "g-nowhere:",
-		ConnectTimeout: 200 * time.Millisecond, CommandTimeout: 200 * time.Millisecond, MaxIdle: -1,
-		RetryInterval: 50 * time.Millisecond}
+	nowhere := &RedisOptions{URL: "redis://user:hunter2@127.0.0.1:1/", KeyPrefix: String("g-nowhere:"),
+		ConnectTimeout: Duration(200 * time.Millisecond), CommandTimeout: Duration(200 * time.Millisecond),
+		MaxIdle: Uint64(0), RetryInterval: Duration(50 * time.Millisecond)}
 	v, err := NewVerifier(f.trusted, VerifierOptions{Redis: nowhere})
 	if err != nil {
 		t.Fatal(err)
@@ -432,9 +492,15 @@ func TestRedisOptions(t *testing.T) {
 	v.Close()
 	_, err = NewVerifier(f.trusted, VerifierOptions{Redis: nowhere, Revoked: []string{"rev-9"}})
 	wantCode(t, err, ErrStoreUnavailable)
+	_, err = NewVerifier(f.trusted, VerifierOptions{Redis: &RedisOptions{URL: "redis://user:hunter2@127.0.0.1:1/",
+		CommandTimeout: Duration(0)}})
+	wantCode(t, err, ErrMalformedInput)
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("the URL's password is in %q", err)
+	}
 
-	// the token cache: off, then one entry
-	v, err = NewVerifier(f.trusted, VerifierOptions{TokenCacheCapacity: -1})
+	// the token cache: off (capacity 0, a real value), then one entry
+	v, err = NewVerifier(f.trusted, VerifierOptions{TokenCacheCapacity: Uint64(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,8 +513,8 @@ func TestRedisOptions(t *testing.T) {
 		t.Fatalf("cache off: %+v", s)
 	}
 	// the one holder's share above the store's size: the store fills first
-	share := 3
-	v, err = NewVerifier(f.trusted, VerifierOptions{TokenCacheCapacity: 1, ReplayCapacity: 2, ReplayCapacityPerHolder: &share})
+	v, err = NewVerifier(f.trusted, VerifierOptions{TokenCacheCapacity: Uint64(1), ReplayCapacity: Uint64(2),
+		ReplayCapacityPerHolder: Uint64(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,6 +527,4 @@ func TestRedisOptions(t *testing.T) {
 		t.Fatalf("cache of one: %+v", s)
 	}
 	wantCode(t, authenticateNonce(v, f, "c-3"), ErrStoreUnavailable) // the replay store is full
-	_, err = NewVerifier(f.trusted, VerifierOptions{MaxSkewSeconds: -1})
-	wantCode(t, err, ErrMalformedInput)
 }

@@ -1,7 +1,9 @@
 package trustcore
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -54,9 +56,61 @@ func TestVerifier(t *testing.T) {
 	_, _, err = v.Authenticate(third, f.request, &now)
 	wantCode(t, err, ErrMalformedInput)
 
-	revoked, _ := NewVerifier(f.trusted, VerifierOptions{Revoked: []string{"rev-1"}, MaxSkewSeconds: 10})
+	revoked, _ := NewVerifier(f.trusted, VerifierOptions{Revoked: []string{"rev-1"}, MaxSkewSeconds: Float64(10)})
 	_, _, err = revoked.Authenticate(fresh, f.request, &now)
 	wantCode(t, err, ErrRevoked)
+}
+
+// TestVerifierOptions: DefaultVerifierOptions is the core's defaults, read through the library; a
+// nil field keeps the default and a set one is passed as it is, zero included (MaxSkewSeconds 0 is no
+// skew at all, which the core accepts); what the core refuses is its ErrMalformedInput.
+func TestVerifierOptions(t *testing.T) {
+	f := newFixture(t)
+	d := DefaultVerifierOptions()
+	if *d.MaxSkewSeconds != 300 || *d.ReplayCapacity != 100_000 || d.ReplayCapacityPerHolder != nil ||
+		*d.TokenCacheCapacity != 10_000 || *d.TokenCacheMaxBytes != 64<<20 || *d.MaxBatchRequests != 1024 ||
+		*d.MaxBatchBodyBytes != 64<<20 || d.Limits.String() != DefaultLimits().String() || d.Redis != nil ||
+		d.Revoked != nil {
+		t.Fatalf("DefaultVerifierOptions: %+v", d)
+	}
+	for _, opts := range []VerifierOptions{d, {}} {
+		v, err := NewVerifier(f.trusted, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := fixtureNow + 299 // within the default skew
+		if _, _, err := v.Authenticate(f.proof, f.request, &now); err != nil {
+			t.Fatal(err)
+		}
+		v.Close()
+	}
+
+	// MaxSkewSeconds 0: the proof (stamped 1700000000) is fresh at that second only
+	v, err := NewVerifier(f.trusted, VerifierOptions{MaxSkewSeconds: Float64(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	after, at := fixtureNow+1, fixtureNow
+	_, _, err = v.Authenticate(f.proof, f.request, &after)
+	wantCode(t, err, ErrStaleRequest)
+	if _, _, err := v.Authenticate(f.proof, f.request, &at); err != nil {
+		t.Fatal(err)
+	}
+
+	refused := map[string]VerifierOptions{
+		"skew negative":                   {MaxSkewSeconds: Float64(-1)},
+		"skew NaN":                        {MaxSkewSeconds: Float64(math.NaN())},
+		"skew infinite":                   {MaxSkewSeconds: Float64(math.Inf(1))},
+		"skew over a day":                 {MaxSkewSeconds: Float64(86400.5)},
+		"replay capacity per holder zero": {ReplayCapacityPerHolder: Uint64(0)},
+	}
+	for name, opts := range refused {
+		v, err := NewVerifier(f.trusted, opts)
+		if !errors.Is(err, ErrMalformedInput) || v != nil {
+			t.Errorf("%s: want ErrMalformedInput, got %v", name, err)
+		}
+	}
 }
 
 // TestVerifierConcurrent: one Verifier for every goroutine; each nonce passes once, then replays.

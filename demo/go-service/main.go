@@ -74,7 +74,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	verifier, err := trustcore.NewVerifier(keys, trustcore.VerifierOptions{MaxSkewSeconds: 300})
+	verifier, err := trustcore.NewVerifier(keys, trustcore.VerifierOptions{MaxSkewSeconds: trustcore.Float64(300)})
 	if err != nil {
 		return err
 	}

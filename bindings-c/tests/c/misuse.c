@@ -475,12 +475,12 @@ static void revoke_token(const fixture *f) {
  * MALFORMED_INPUT). Past its share a holder is LIMIT_EXCEEDED; its replays are still REPLAYED. */
 static void replay_share(const fixture *f) {
     tc_verifier_options options = tc_verifier_options_default();
-    CHECK(!options.has_replay_capacity_per_holder);
+    CHECK(!options.replay_capacity_per_holder.has);
     options.limits = f->limits;
-    options.replay_capacity = 8;            /* core's share: 2 a holder */
-    options.replay_capacity_per_holder = 1; /* not read: has_ is false */
+    options.replay_capacity = 8;                  /* core's share: 2 a holder */
+    options.replay_capacity_per_holder.value = 1; /* not read: has is false */
     double now = FIXTURE_NOW;
-    /* per case: has_, value, and the outcome of the 1st, 2nd, 3rd distinct nonce */
+    /* per case: has, value, and the outcome of the 1st, 2nd, 3rd distinct nonce */
     const struct {
         bool has;
         size_t share;
@@ -492,15 +492,13 @@ static void replay_share(const fixture *f) {
     };
     {
         tc_verifier_options zero = options;
-        zero.has_replay_capacity_per_holder = true;
-        zero.replay_capacity_per_holder = 0;
+        zero.replay_capacity_per_holder = (tc_optional_usize){.has = true, .value = 0};
         tc_verifier *none = NULL;
         CHECK(tc_verifier_new(f->trusted, &zero, NULL, 0, &none, NULL) == TC_MALFORMED_INPUT);
         CHECK(none == NULL);
     }
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        options.has_replay_capacity_per_holder = cases[c].has;
-        options.replay_capacity_per_holder = cases[c].share;
+        options.replay_capacity_per_holder = (tc_optional_usize){.has = cases[c].has, .value = cases[c].share};
         tc_verifier *v = NULL;
         CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &v, NULL) == TC_OK);
         tc_proof *first = NULL;

@@ -649,10 +649,8 @@ static outcome op_verifier_sequence(const cJSON *in) {
     NEED(num(in, "max_skew_seconds", &options.max_skew_seconds), "max_skew_seconds");
     double capacity;
     if (num(in, "replay_capacity", &capacity)) options.replay_capacity = (size_t)capacity;
-    if (num(in, "replay_capacity_per_holder", &capacity)) {
-        options.has_replay_capacity_per_holder = true;
-        options.replay_capacity_per_holder = (size_t)capacity;
-    }
+    if (num(in, "replay_capacity_per_holder", &capacity))
+        options.replay_capacity_per_holder = (tc_optional_usize){.has = true, .value = (size_t)capacity};
     if (num(in, "token_cache_max_bytes", &capacity)) options.token_cache_max_bytes = (uint64_t)capacity;
     if (num(in, "max_batch_requests", &capacity)) options.max_batch_requests = (size_t)capacity;
     if (num(in, "max_batch_body_bytes", &capacity)) options.max_batch_body_bytes = (uint64_t)capacity;

@@ -1,4 +1,4 @@
-/* tc_verifier's store options: misuse (bad URLs, zero timeouts, a prefix without a URL, an
+/* tc_verifier's store options: misuse (the optional Redis struct, bad URLs, zero timeouts, an
  * unreachable Redis), then verifiers sharing a real redis-server (over TCP and over its Unix socket):
  * a nonce accepted once across them, a revocation by one refusing the token in the other, threads
  * sharing one Redis verifier, and Redis killed under them: STORE_UNAVAILABLE for every request (none
@@ -103,16 +103,18 @@ static bool resumes(const fixture *f, const tc_verifier *v, const char *tag) {
         }                                                                                                              \
     } while (0)
 
+/* Options with Redis at `url` (core's other Redis defaults); `prefix` NULL keeps the default prefix. */
 static tc_verifier_options redis_options(const char *url, const char *prefix) {
     tc_verifier_options o = tc_verifier_options_default();
     o.limits = tc_limits_default();
     o.limits.max_time_ns = 2000000000u; /* threads and valgrind: this is about stores, not limits */
-    o.redis_command_timeout_ms = 2000;  /* a loaded machine must not turn a slow answer into a failure */
-    o.redis_url = url;
-    o.redis_url_len = strlen(url);
+    o.redis.has = true;
+    o.redis.value.command_timeout_ms = 2000; /* a loaded machine must not turn a slow answer into a failure */
+    o.redis.value.url = url;
+    o.redis.value.url_len = strlen(url);
     if (prefix) {
-        o.redis_key_prefix = prefix;
-        o.redis_key_prefix_len = strlen(prefix);
+        o.redis.value.key_prefix = prefix;
+        o.redis.value.key_prefix_len = strlen(prefix);
     }
     return o;
 }
@@ -120,75 +122,128 @@ static tc_verifier_options redis_options(const char *url, const char *prefix) {
 /* ---- misuse, no Redis needed ---------------------------------------------------------------------- */
 
 static void option_misuse(const fixture *f) {
+    /* the defaults are core's; Redis is an optional struct, not set, its value core's Redis defaults */
     tc_verifier_options d = tc_verifier_options_default();
-    CHECK(d.redis_url == NULL && d.redis_url_len == 0 && d.redis_key_prefix == NULL && d.redis_key_prefix_len == 0);
-    CHECK(d.redis_connect_timeout_ms == 1000 && d.redis_command_timeout_ms == 500 && d.redis_max_idle == 8);
-    CHECK(d.redis_retry_interval_ms == 1000); /* core's circuit breaker: 1 s */
-    CHECK(d.redis_request_timeout_ms == 1000); /* all of one request's Redis work: 1 s */
+    const tc_redis_options rd = tc_redis_options_default();
+    CHECK(!d.redis.has);
+    CHECK(rd.url == NULL && rd.url_len == 0);
+    CHECK(rd.key_prefix_len == 10 && !memcmp(rd.key_prefix, "trustcore:", 10));
+    CHECK(!strcmp(rd.key_prefix, "trustcore:")); /* a NUL follows it, so it also prints as a string */
+    CHECK(rd.connect_timeout_ms == 1000 && rd.command_timeout_ms == 500 && rd.max_idle == 8);
+    CHECK(rd.retry_interval_ms == 1000); /* core's circuit breaker: 1 s */
+    CHECK(rd.request_timeout_ms == 1000); /* all of one request's Redis work: 1 s */
+    CHECK(d.redis.value.url == rd.url && d.redis.value.url_len == rd.url_len &&
+          d.redis.value.key_prefix == rd.key_prefix && d.redis.value.key_prefix_len == rd.key_prefix_len &&
+          d.redis.value.connect_timeout_ms == rd.connect_timeout_ms &&
+          d.redis.value.command_timeout_ms == rd.command_timeout_ms &&
+          d.redis.value.request_timeout_ms == rd.request_timeout_ms &&
+          d.redis.value.retry_interval_ms == rd.retry_interval_ms && d.redis.value.max_idle == rd.max_idle);
     CHECK(d.token_cache_capacity == 10000 && d.replay_capacity == 100000);
 
     tc_verifier *v = (tc_verifier *)f; /* a stale value: a failure resets it */
-    /* URLs that do not parse, an empty one included */
+    /* Redis asked for with the default URL, which is empty (NULL, length 0): core refuses it */
+    tc_verifier_options o = tc_verifier_options_default();
+    o.redis.has = true;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
+    CHECK(v == NULL);
+    v = (tc_verifier *)f;
+    /* URLs that do not parse, an empty non-NULL one included */
     const char *bad[] = {"not a url", "", "http://127.0.0.1:6379/", "redis://127.0.0.1:notaport/"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        tc_verifier_options o = redis_options(bad[i], NULL);
-        o.redis_url = bad[i]; /* non-NULL even when empty: Redis was asked for */
+        o = redis_options(bad[i], NULL);
         EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
         CHECK(v == NULL);
         v = (tc_verifier *)f;
     }
-    tc_verifier_options o = redis_options("redis://127.0.0.1:1/", NULL);
-    o.redis_url = "redis://\xff:1/";
-    o.redis_url_len = 11;
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    o = tc_verifier_options_default();
-    o.redis_url_len = 5; /* NULL with a length */
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    o = tc_verifier_options_default();
-    o.redis_key_prefix = "app:"; /* a prefix without a URL: the stores would silently stay local */
-    o.redis_key_prefix_len = 4;
+    o = redis_options("redis://127.0.0.1:1/", NULL);
+    o.redis.value.url = "redis://\xff:1/";
+    o.redis.value.url_len = 11;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
     o = redis_options("redis://127.0.0.1:1/", NULL);
-    o.redis_key_prefix_len = 3; /* NULL with a length */
+    o.redis.value.url = NULL; /* NULL with a length */
+    o.redis.value.url_len = 5;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
+    o = redis_options("redis://127.0.0.1:1/", NULL);
+    o.redis.value.key_prefix = NULL; /* NULL with a length */
+    o.redis.value.key_prefix_len = 3;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
     o = redis_options("redis://127.0.0.1:1/", "\xc3\x28");
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    /* zero timeouts, and timeouts past a day */
+    /* zero timeouts, and timeouts past a day: core refuses each (the binding only converts) */
+    const struct {
+        const char *name;
+        size_t offset;
+        uint32_t ms;
+    } timeouts[] = {
+        {"connect 0", offsetof(tc_redis_options, connect_timeout_ms), 0},
+        {"command 0", offsetof(tc_redis_options, command_timeout_ms), 0},
+        {"request 0", offsetof(tc_redis_options, request_timeout_ms), 0},
+        {"retry 0", offsetof(tc_redis_options, retry_interval_ms), 0}, /* the breaker follows the timeouts' rule */
+        {"connect max", offsetof(tc_redis_options, connect_timeout_ms), UINT32_MAX},
+        {"command a day + 1 ms", offsetof(tc_redis_options, command_timeout_ms), 86400001u},
+        {"request a day + 1 ms", offsetof(tc_redis_options, request_timeout_ms), 86400001u},
+        {"retry a day + 1 ms", offsetof(tc_redis_options, retry_interval_ms), 86400001u},
+    };
+    for (size_t i = 0; i < sizeof timeouts / sizeof *timeouts; i++) {
+        o = redis_options("redis://127.0.0.1:1/", NULL);
+        memcpy((char *)&o.redis.value + timeouts[i].offset, &timeouts[i].ms, sizeof(uint32_t));
+        tc_error *err = NULL;
+        tc_status got = tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err);
+        if (got != TC_MALFORMED_INPUT) fprintf(stderr, "redis timeout %s: %s\n", timeouts[i].name, tc_status_name(got));
+        expect(__LINE__, got, err, TC_MALFORMED_INPUT);
+        CHECK(v == NULL);
+        v = (tc_verifier *)f;
+    }
+    /* a day exactly, an empty key prefix (NULL, length 0: no prefix, never "the default") and no idle
+     * connections are all accepted: building connects nowhere */
     o = redis_options("redis://127.0.0.1:1/", NULL);
-    o.redis_connect_timeout_ms = 0;
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    o = redis_options("redis://127.0.0.1:1/", NULL);
-    o.redis_command_timeout_ms = 0;
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    o = redis_options("redis://127.0.0.1:1/", NULL);
-    o.redis_command_timeout_ms = 86400001u;
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    o = redis_options("redis://127.0.0.1:1/", NULL);
-    o.redis_connect_timeout_ms = UINT32_MAX;
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    o = redis_options("redis://127.0.0.1:1/", NULL);
-    o.redis_retry_interval_ms = 0; /* the breaker's interval follows the timeouts' rule */
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    o = redis_options("redis://127.0.0.1:1/", NULL);
-    o.redis_retry_interval_ms = 86400001u;
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    o = redis_options("redis://127.0.0.1:1/", NULL);
-    o.redis_request_timeout_ms = 0;
-    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
-    CHECK(v == NULL);
-    /* without a URL the Redis timeouts are not read */
-    o = tc_verifier_options_default();
-    o.redis_connect_timeout_ms = 0;
-    o.redis_command_timeout_ms = 0;
-    o.redis_retry_interval_ms = 0;
+    o.redis.value.connect_timeout_ms = o.redis.value.command_timeout_ms = 86400000u;
+    o.redis.value.request_timeout_ms = o.redis.value.retry_interval_ms = 86400000u;
+    o.redis.value.key_prefix = NULL;
+    o.redis.value.key_prefix_len = 0;
+    o.redis.value.max_idle = 0;
     CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, NULL) == TC_OK && v != NULL);
     tc_verifier_free(v);
-    /* the skew: negative, not a number */
+    /* with redis.has false its value is not read at all: neither the bad parts nor the URL (a URL
+     * set without `has` leaves the stores in this process; this request is served without Redis) */
+    o = tc_verifier_options_default();
+    o.limits = f->limits;
+    o.redis.value.url = NULL;
+    o.redis.value.url_len = 5;
+    o.redis.value.key_prefix = "\xc3\x28";
+    o.redis.value.key_prefix_len = 2;
+    o.redis.value.connect_timeout_ms = 0;
+    o.redis.value.command_timeout_ms = 0;
+    o.redis.value.request_timeout_ms = 0;
+    o.redis.value.retry_interval_ms = 0;
+    CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, NULL) == TC_OK && v != NULL);
+    tc_verifier_free(v);
+    o.redis.value = tc_redis_options_default();
+    o.redis.value.url = "redis://127.0.0.1:1/"; /* nobody listens there */
+    o.redis.value.url_len = strlen(o.redis.value.url);
+    CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, NULL) == TC_OK && v != NULL);
+    CHECK(request(f, v, "not-read-1") == TC_OK);
+    tc_verifier_free(v);
+    /* the skew: negative, not a number, over a day; 0 (no skew at all) is a real value */
     o = tc_verifier_options_default();
     o.max_skew_seconds = -1;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
     o.max_skew_seconds = 0.0 / 0.0;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
+    o.max_skew_seconds = 86400.5;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
+    o.max_skew_seconds = 0;
+    o.limits = f->limits;
+    CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, NULL) == TC_OK && v != NULL);
+    {
+        /* the fixture's proof is stamped 1700000000: fresh at that second, stale one second after */
+        tc_proof *p = proof_for(f, "skew-0");
+        double at = 1700000000.0, after = 1700000001.0;
+        CHECK(tc_verifier_authenticate(v, p, &f->request, &after, NULL, NULL, NULL) == TC_STALE_REQUEST);
+        CHECK(tc_verifier_authenticate(v, p, &f->request, &at, NULL, NULL, NULL) == TC_OK);
+        tc_proof_free(p);
+    }
+    tc_verifier_free(v);
     /* a NULL out-parameter is refused before anything is built (or written to Redis) */
     o = redis_options("redis://127.0.0.1:1/", NULL);
     const tc_str revoked[] = {{S("rev-9")}};
@@ -196,7 +251,7 @@ static void option_misuse(const fixture *f) {
 
     /* a password in the URL never reaches a message */
     o = redis_options("redis://user:hunter2@127.0.0.1:1/", NULL);
-    o.redis_command_timeout_ms = 0;
+    o.redis.value.command_timeout_ms = 0;
     tc_error *err = NULL;
     CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err) == TC_MALFORMED_INPUT);
     CHECK(err && strstr(tc_error_message(err), "hunter2") == NULL);
@@ -237,8 +292,7 @@ static void option_misuse(const fixture *f) {
     /* replay_capacity reaches the in-process store: full and nothing expired refuses (the holder's
      * share set above the store's size, so that the store fills before the one holder's share) */
     o.replay_capacity = 1;
-    o.has_replay_capacity_per_holder = true;
-    o.replay_capacity_per_holder = 2;
+    o.replay_capacity_per_holder = (tc_optional_usize){.has = true, .value = 2};
     CHECK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, NULL) == TC_OK);
     CHECK(request(f, v, "rc-1") == TC_OK);
     EXPECT_ERROR(TC_STORE_UNAVAILABLE, tc_verifier_authenticate(v, f->proof, &f->request, &now, NULL, NULL, &err));
@@ -336,6 +390,31 @@ done:
     tc_verifier_free(a);
 }
 
+/* The key prefix: the default one is core's "trustcore:" (a verifier naming it shares the default's
+ * stores); an empty one (NULL, length 0) is no prefix at all, another namespace. max_idle 0 (a
+ * connection per command) is a real value too. */
+static void key_prefixes(const fixture *f, const redis_server *r) {
+    tc_verifier *by_default = redis_verifier(f, r->tcp_url, NULL);
+    tc_verifier *named = redis_verifier(f, r->unix_url, "trustcore:");
+    tc_verifier *empty = NULL;
+    tc_verifier_options o = redis_options(r->tcp_url, NULL);
+    o.redis.value.key_prefix = NULL;
+    o.redis.value.key_prefix_len = 0;
+    o.redis.value.max_idle = 0;
+    EXPECT_OK(tc_verifier_new(f->trusted, &o, NULL, 0, &empty, &err));
+    if (!by_default || !named || !empty) goto done;
+    EXPECT_REQUEST(TC_OK, by_default, "prefix-1");
+    EXPECT_REQUEST(TC_REPLAYED, named, "prefix-1");
+    EXPECT_REQUEST(TC_OK, empty, "prefix-1");
+    EXPECT_REQUEST(TC_REPLAYED, empty, "prefix-1");
+    EXPECT_REQUEST(TC_OK, named, "prefix-2");
+    EXPECT_REQUEST(TC_REPLAYED, by_default, "prefix-2");
+done:
+    tc_verifier_free(empty);
+    tc_verifier_free(named);
+    tc_verifier_free(by_default);
+}
+
 static void redis_killed(const fixture *f, redis_server *r) {
     /* SIGPIPE at its default action (it would end the process) and not blocked on this thread */
     struct sigaction dfl = {.sa_handler = SIG_DFL}, was;
@@ -396,6 +475,7 @@ void redis_checks(const fixture *f) {
         return;
     }
     shared_stores(f, &r);
+    key_prefixes(f, &r);
     redis_killed(f, &r);
     redis_server_free(&r);
 }
