@@ -78,7 +78,7 @@ pub use mint::{mint_biscuit, MintRequest};
 pub use policy::{authorize, check_policy, AuthorizeOptions, EXTERN_FUNCTIONS};
 pub use proof::{make_proof, proof_from_headers, proof_from_query, WorkerProof};
 pub use revocation::{canonical_revocation_id, DenyList, RevocationList, MAX_REVOCATION_ID_BYTES};
-pub use settings::{duration_from_millis, duration_from_seconds, MAX_SETTING_DURATION};
+pub use settings::{duration_from_millis, duration_from_seconds, MAX_SETTING_DURATION, MAX_SKEW_SECONDS};
 pub use signer::client::{MintArgs, MintedToken, SignerAddress, SignerClient, SignerClientOptions};
 pub use stores::memory::{MemoryReplayStore, MemoryRevocationStore};
 pub use stores::redis::{RedisConfig, RedisStore};
@@ -90,7 +90,7 @@ pub use token::{
 pub use verifier::{
     cache_entry_bytes, replay_ttl, CacheStats, VerifiedToken, Verifier, VerifierConfig, DEFAULT_MAX_BATCH_BODY_BYTES,
     DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_MAX_SKEW_SECONDS, DEFAULT_REPLAY_CAPACITY, DEFAULT_TOKEN_CACHE_CAPACITY,
-    DEFAULT_TOKEN_CACHE_MAX_BYTES, MAX_SKEW_SECONDS,
+    DEFAULT_TOKEN_CACHE_MAX_BYTES,
 };
 pub use wire::{
     decode_frame, decode_frame_body, encode_frame, frame_body_length, read_frame, read_frame_by, read_frame_timeout,

@@ -8,6 +8,9 @@ use crate::error::{Error, Result};
 /// The longest duration any setting takes (a timeout, an interval, a clock skew): a day.
 pub const MAX_SETTING_DURATION: Duration = Duration::from_secs(86_400);
 
+/// The largest clock skew a verifier accepts, stateless or not: a day.
+pub const MAX_SKEW_SECONDS: f64 = MAX_SETTING_DURATION.as_secs() as f64;
+
 /// A duration given as seconds (Python's unit): finite, not negative, at most
 /// [`MAX_SETTING_DURATION`]; anything else is MALFORMED_INPUT naming `what`. Zero passes here: the
 /// setting that needs more says so (a Redis timeout must be positive).

@@ -22,8 +22,9 @@ pub fn parse_timestamp(text: &str) -> Result<f64> {
 /// The request is fresh when its timestamp is within `max_skew_seconds` of `now`, either way.
 pub fn check_freshness(timestamp: &str, now: f64, max_skew_seconds: f64) -> Result<()> {
     let stamp = parse_timestamp(timestamp)?;
-    if !now.is_finite() || !max_skew_seconds.is_finite() || max_skew_seconds < 0.0 {
-        return Err(Error::malformed("now and max_skew_seconds must be finite, the skew not negative"));
+    // the same bound as the Verifier's: one rule for the skew, stateless or not
+    if !now.is_finite() || !(0.0..=crate::settings::MAX_SKEW_SECONDS).contains(&max_skew_seconds) {
+        return Err(Error::malformed("now must be finite and max_skew_seconds between 0 and 86400"));
     }
     if (now - stamp).abs() > max_skew_seconds {
         return Err(Error::new(crate::ErrorCode::StaleRequest, "stale request (replay or clock skew)"));
@@ -55,6 +56,15 @@ mod tests {
         }
         for bad in ["", "nan", "NaN", "inf", "-inf", "infinity", "yesterday", " 1", "1 ", "1_000", "0x10", "1e999"] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_skew_is_bounded_as_the_verifiers_is() {
+        assert!(check_freshness("100", 100.0, 0.0).is_ok(), "no skew at all");
+        assert!(check_freshness("100", 100.0, 86_400.0).is_ok());
+        for bad in [86_400.5, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(check_freshness("100", 100.0, bad).unwrap_err().code(), crate::ErrorCode::MalformedInput);
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::limits::Limits;
 use crate::policy::{authorize, check_policy, AuthorizeOptions};
 use crate::proof::WorkerProof;
 use crate::revocation::{app_id_for_lookup, canonical_revocation_id};
+use crate::settings::MAX_SKEW_SECONDS;
 use crate::stores::memory::{default_holder_share, MemoryReplayStore, MemoryRevocationStore};
 use crate::stores::redis::{RedisConfig, RedisStore};
 use crate::stores::{Deadline, ReplayKey, ReplayStore, RevocationStore};
@@ -150,9 +151,6 @@ pub struct CacheStats {
 pub fn replay_ttl(max_skew_seconds: f64) -> f64 {
     2.0 * max_skew_seconds + 1.0
 }
-
-/// The largest clock skew a verifier accepts: a day.
-pub const MAX_SKEW_SECONDS: f64 = crate::settings::MAX_SETTING_DURATION.as_secs() as f64;
 
 /// The clock skew a verifier accepts unless told otherwise, either way: five minutes.
 pub const DEFAULT_MAX_SKEW_SECONDS: f64 = 300.0;
