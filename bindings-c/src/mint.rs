@@ -71,7 +71,7 @@ pub unsafe extern "C" fn tc_mint_biscuit(
             public_hex: text(r.public_hex, r.public_hex_len, "public_hex")?.to_owned(),
             holder_id: text(r.holder_id, r.holder_id_len, "holder_id")?.to_owned(),
             facts,
-            revocation_id: text(r.revocation_id, r.revocation_id_len, "revocation_id")?.to_owned(),
+            revocation_id: Some(text(r.revocation_id, r.revocation_id_len, "revocation_id")?.to_owned()),
             expires_at: r.expires_at,
             root_key_id: r.has_root_key_id.then_some(r.root_key_id),
         };

@@ -9,7 +9,7 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use trustcore_core::{Error, ErrorCode, MintArgs, SignerAddress, SignerClient, SignerClientOptions};
+use trustcore_core::{Error, ErrorCode, MintRequest, SignerAddress, SignerClient, SignerClientOptions};
 
 use crate::boundary::{clear, free, put, put_optional, run, Result};
 use crate::input::{array, handle, json_object, malformed_error, strs, text};
@@ -118,11 +118,11 @@ pub unsafe extern "C" fn tc_signer_client_public_key(
     })
 }
 
-/// Borrow a `tc_signer_mint_request` as core's `MintArgs`.
+/// Borrow a `tc_signer_mint_request` as core's `MintRequest`.
 ///
 /// # Safety
 /// `request` is NULL or readable, with strings and arrays as documented on `tc_signer_mint_request`.
-unsafe fn mint_args(request: *const tc_signer_mint_request) -> Result<MintArgs> {
+unsafe fn mint_args(request: *const tc_signer_mint_request) -> Result<MintRequest> {
     // SAFETY: the caller's contract
     unsafe {
         let r = handle(request, "request")?;
@@ -138,12 +138,14 @@ unsafe fn mint_args(request: *const tc_signer_mint_request) -> Result<MintArgs> 
             (false, true) => None,
             (false, false) => return Err(malformed_error("revocation_id is set but has_revocation_id is false")),
         };
-        Ok(MintArgs {
+        Ok(MintRequest {
             public_hex: text(r.public_hex, r.public_hex_len, "public_hex")?.to_owned(),
             holder_id: text(r.holder_id, r.holder_id_len, "holder_id")?.to_owned(),
             facts,
             revocation_id,
             expires_at: r.expires_at,
+            // the signer sets it (its --key-id)
+            root_key_id: None,
         })
     }
 }

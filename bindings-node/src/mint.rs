@@ -26,7 +26,7 @@ fn mint_request(options: MintOptions) -> Result<core::MintRequest> {
         public_hex: options.public_hex,
         holder_id: options.holder_id,
         facts: fact_lists(options.facts)?,
-        revocation_id: options.revocation_id,
+        revocation_id: Some(options.revocation_id),
         expires_at: options.expires_at,
         root_key_id: options.root_key_id.map(|id| whole_u32(id, "rootKeyId")).transpose()?,
     })

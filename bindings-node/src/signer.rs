@@ -127,11 +127,12 @@ impl SignerClient {
     #[napi(catch_unwind, ts_return_type = "Promise<SignerMintedToken>")]
     pub fn mint(&self, options: SignerMintOptions) -> Result<AsyncTask<Work<SignerMintedToken>>> {
         guard(|| {
-            let args = core::MintArgs {
+            let args = core::MintRequest {
                 public_hex: options.public_hex,
                 holder_id: options.holder_id,
                 facts: fact_lists(options.facts)?,
                 revocation_id: options.revocation_id,
+                root_key_id: None,
                 expires_at: options.expires_at,
             };
             let client = Arc::clone(&self.inner);

@@ -27,7 +27,7 @@ pub fn mint_biscuit(
             public_hex: public_hex.0,
             holder_id: holder_id.0,
             facts: fact_pairs(facts)?,
-            revocation_id: revocation_id.0,
+            revocation_id: Some(revocation_id.0),
             expires_at: expires_at.0,
             root_key_id: root_key_id.map(|id| id.to_u32("root_key_id")).transpose()?,
         };

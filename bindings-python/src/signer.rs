@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use trustcore_core::{ErrorCode, MintArgs, SignerAddress, SignerClientOptions};
+use trustcore_core::{ErrorCode, MintRequest, SignerAddress, SignerClientOptions};
 
 use crate::convert::{fact_pairs, text, timeout, Seconds, Text};
 use crate::error::{detached, guarded, malformed, to_py, type_error};
@@ -99,11 +99,12 @@ impl NativeSignerClient {
         revocation_id: Option<Text>,
     ) -> PyResult<(String, String, u64)> {
         guarded(|| {
-            let args = MintArgs {
+            let args = MintRequest {
                 public_hex: public_hex.0,
                 holder_id: holder_id.0,
                 facts: fact_pairs(facts)?,
                 revocation_id: revocation_id.map(|id| id.0),
+                root_key_id: None,
                 expires_at: expires_at.0,
             };
             let client = &self.inner;

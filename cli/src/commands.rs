@@ -167,10 +167,8 @@ pub fn mint(args: &Mint) -> Result<()> {
         public_hex: args.holder_public.clone(),
         holder_id: args.holder_id.clone(),
         facts,
-        revocation_id: match &args.revocation_id {
-            Some(id) => id.clone(),
-            None => random_hex()?,
-        },
+        // none given: core picks 128 random bits
+        revocation_id: args.revocation_id.clone(),
         expires_at: now_seconds() + args.ttl,
         root_key_id: args.root_key_id,
     };

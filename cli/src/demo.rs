@@ -52,7 +52,7 @@ pub fn run() -> Result<()> {
         public_hex: holder.public_hex(),
         holder_id: "gpu-1".into(),
         facts: vec![("right".into(), vec!["lease".into()]), ("lane".into(), vec!["transcribe".into()])],
-        revocation_id: "rev-demo-1".into(),
+        revocation_id: Some("rev-demo-1".into()),
         expires_at: now + 3600.0,
         root_key_id: None,
     };
@@ -100,7 +100,7 @@ pub fn run() -> Result<()> {
     println!("d. A token that expired a minute ago.");
     let expired = mint_biscuit(
         &issuer,
-        &MintRequest { expires_at: now - 60.0, revocation_id: "rev-demo-2".into(), ..mint_request.clone() },
+        &MintRequest { expires_at: now - 60.0, revocation_id: Some("rev-demo-2".into()), ..mint_request.clone() },
     )?;
     let expired_proof = make_proof(&holder, &expired, &request, &timestamp, "nonce-3")?;
     expect_refusal("expired token", scene.serve(&expired_proof, &request, "lease"), ErrorCode::TokenInvalid)?;

@@ -206,7 +206,7 @@ fn run_op(op: &str, input: &Value) -> Outcome {
                 public_hex: s(input, "public_hex").into(),
                 holder_id: s(input, "holder_id").into(),
                 facts,
-                revocation_id: s(input, "revocation_id").into(),
+                revocation_id: Some(s(input, "revocation_id").into()),
                 expires_at: f(input, "expires_at"),
                 root_key_id: input.get("root_key_id").and_then(Value::as_u64).map(|id| id as u32),
             };

@@ -71,6 +71,9 @@ fn mint_through_the_signer_then_prove_authenticate_and_authorize() {
     assert_eq!(too_long.code(), ErrorCode::SignerRefused);
     let ungranted = client.mint(&mint_args(&holder, &[("admin", &["yes"])], 60.0)).unwrap_err();
     assert_eq!(ungranted.code(), ErrorCode::SignerRefused);
+    // one MintRequest for both ways of minting: the signer sets the root key id itself
+    let keyed = MintRequest { root_key_id: Some(9), ..mint_args(&holder, &[("right", &["lease"])], 60.0) };
+    assert_eq!(client.mint(&keyed).unwrap_err().code(), ErrorCode::MalformedInput);
 
     let job = json!({"job_id": "j-1", "steps": 3}).as_object().unwrap().clone();
     let mut signed = job.clone();

@@ -12,7 +12,7 @@
 //!     public_hex: holder.public_hex(),
 //!     holder_id: "gpu-1".into(),
 //!     facts: vec![("right".into(), vec!["lease".into()])],
-//!     revocation_id: "rev-1".into(),
+//!     revocation_id: Some("rev-1".into()),
 //!     expires_at: now_seconds() + 3600.0,
 //!     root_key_id: None,
 //! })?;
@@ -79,7 +79,7 @@ pub use policy::{authorize, check_policy, AuthorizeOptions, EXTERN_FUNCTIONS};
 pub use proof::{make_proof, proof_from_headers, proof_from_query, WorkerProof};
 pub use revocation::{canonical_revocation_id, DenyList, RevocationList, MAX_REVOCATION_ID_BYTES};
 pub use settings::{duration_from_millis, duration_from_seconds, MAX_SETTING_DURATION, MAX_SKEW_SECONDS};
-pub use signer::client::{MintArgs, MintedToken, SignerAddress, SignerClient, SignerClientOptions};
+pub use signer::client::{MintedToken, SignerAddress, SignerClient, SignerClientOptions};
 pub use stores::memory::{MemoryReplayStore, MemoryRevocationStore};
 pub use stores::redis::{RedisConfig, RedisStore};
 pub use stores::{Deadline, ReplayKey, ReplayStore, RevocationStore};

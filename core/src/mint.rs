@@ -8,23 +8,50 @@ use crate::error::{Error, Result};
 use crate::keys::{IssuerKey, PublicKey};
 use crate::timestamp::to_system_time;
 
-/// What to mint. `facts` keeps the caller's predicate order; values are sorted within a predicate.
+/// What to mint, in process (`mint_biscuit`) or through the signer (`SignerClient::mint`): one type
+/// for both. `facts` keeps the caller's predicate order; values are sorted within a predicate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MintRequest {
     pub public_hex: String,
     pub holder_id: String,
     pub facts: Vec<(String, Vec<String>)>,
-    pub revocation_id: String,
+    /// The id a deny-list refuses the token by, in its one spelling; `None`: 128 random bits in hex.
+    pub revocation_id: Option<String>,
     /// Seconds since the epoch; cut to whole seconds.
     pub expires_at: f64,
-    /// Root key id, for issuer key rotation.
+    /// Root key id, for issuer key rotation. Through the signer it is the signer's (`--key-id`):
+    /// a request naming one is MALFORMED_INPUT.
     pub root_key_id: Option<u32>,
+}
+
+/// A minted token and the revocation id it carries (the caller's, or the one picked for it).
+pub(crate) struct Minted {
+    pub token: String,
+    pub revocation_id: String,
 }
 
 /// Mint a token. Authority block, in order: `worker_key`, `worker_id`, each app fact, `revocation`,
 /// then `check if time($t), $t <= <expires_at>`. Values are bound as terms, never spliced into text.
 pub fn mint_biscuit(issuer: &IssuerKey, request: &MintRequest) -> Result<String> {
-    to_base64(mint_token(issuer, request, None)?)
+    Ok(mint(issuer, request)?.token)
+}
+
+/// [`mint_biscuit`], with the revocation id it carries.
+pub(crate) fn mint(issuer: &IssuerKey, request: &MintRequest) -> Result<Minted> {
+    let revocation_id = match &request.revocation_id {
+        Some(id) => id.clone(),
+        None => random_revocation_id()?,
+    };
+    let token = to_base64(mint_token(issuer, request, &revocation_id, None)?)?;
+    Ok(Minted { token, revocation_id })
+}
+
+/// 128 random bits, hex: a revocation id nobody chose.
+fn random_revocation_id() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|_| Error::new(crate::ErrorCode::Internal, "the operating system's random source failed"))?;
+    Ok(hex::encode(bytes))
 }
 
 /// [`mint_biscuit`] with the token's next-block key made from `next_key_seed` instead of the system's
@@ -37,20 +64,29 @@ pub fn mint_biscuit_reproducible(
     request: &MintRequest,
     next_key_seed: &[u8; 32],
 ) -> Result<String> {
-    to_base64(mint_token(issuer, request, Some(next_key_seed))?)
+    let revocation_id = request
+        .revocation_id
+        .as_deref()
+        .ok_or_else(|| Error::malformed("a reproducible token names its revocation id"))?;
+    to_base64(mint_token(issuer, request, revocation_id, Some(next_key_seed))?)
 }
 
 fn to_base64(token: Biscuit) -> Result<String> {
     token.to_base64().map_err(|_| Error::new(crate::ErrorCode::Internal, "token could not be serialized"))
 }
 
-fn mint_token(issuer: &IssuerKey, request: &MintRequest, next_key_seed: Option<&[u8; 32]>) -> Result<Biscuit> {
+fn mint_token(
+    issuer: &IssuerKey,
+    request: &MintRequest,
+    revocation_id: &str,
+    next_key_seed: Option<&[u8; 32]>,
+) -> Result<Biscuit> {
     let holder_key = PublicKey::from_hex(&request.public_hex)?;
-    if request.revocation_id.is_empty() {
+    if revocation_id.is_empty() {
         return Err(Error::malformed("revocation id must not be empty"));
     }
     // written in its one spelling, so a deny-list entry for it always matches
-    if crate::revocation::canonical_revocation_id(&request.revocation_id)? != request.revocation_id.as_str() {
+    if crate::revocation::canonical_revocation_id(revocation_id)? != revocation_id {
         return Err(Error::malformed("revocation id must be written in its canonical form (hex in lower case)"));
     }
     let expires = to_system_time(request.expires_at, "expires_at")?;
@@ -78,10 +114,8 @@ fn mint_token(issuer: &IssuerKey, request: &MintRequest, next_key_seed: Option<&
     }
     let mut expiry = Check::try_from("check if time($t), $t <= {expires_at}").map_err(authorizer_error)?;
     expiry.set("expires_at", builder::date(&expires)).map_err(authorizer_error)?;
-    block = block
-        .fact(string_fact("revocation", &request.revocation_id))
-        .and_then(|b| b.check(expiry))
-        .map_err(authorizer_error)?;
+    block =
+        block.fact(string_fact("revocation", revocation_id)).and_then(|b| b.check(expiry)).map_err(authorizer_error)?;
     if let Some(id) = request.root_key_id {
         block = block.root_key_id(id);
     }

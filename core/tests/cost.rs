@@ -36,7 +36,7 @@ impl Fx {
                 public_hex: self.holder.public_hex(),
                 holder_id: "gpu-1".into(),
                 facts: vec![("right".into(), vec!["lease".into()]), ("pad".into(), vec!["p".repeat(pad)])],
-                revocation_id: revocation_id.into(),
+                revocation_id: Some(revocation_id.into()),
                 expires_at: NOW + 3600.0,
                 root_key_id: None,
             },

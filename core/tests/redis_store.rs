@@ -165,7 +165,7 @@ fn fx_with_new_token(fx: &Fx) -> String {
             public_hex: fx.holder.public_hex(),
             holder_id: "gpu-1".into(),
             facts: vec![],
-            revocation_id: "rev-2".into(),
+            revocation_id: Some("rev-2".into()),
             expires_at: now_seconds() + 3600.0,
             root_key_id: None,
         },

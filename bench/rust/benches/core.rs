@@ -27,7 +27,7 @@ fn fixture() -> Fixture {
         public_hex: worker.public_hex(),
         holder_id: "gpu-1".into(),
         facts: vec![("right".into(), vec!["lease".into()]), ("lane".into(), vec!["transcribe".into()])],
-        revocation_id: "rev-1".into(),
+        revocation_id: Some("rev-1".into()),
         expires_at: NOW + 3600.0,
         root_key_id: None,
     };

@@ -70,15 +70,16 @@ fn benches(c: &mut Criterion) {
         public_hex: holder.public_hex(),
         holder_id: "gpu-1".into(),
         facts: facts.clone(),
-        revocation_id: "rev-1".into(),
+        revocation_id: Some("rev-1".into()),
         expires_at,
         root_key_id: None,
     };
-    let mint_args = MintArgs {
+    let mint_args = MintRequest {
         public_hex: holder.public_hex(),
         holder_id: "gpu-1".into(),
         facts: facts.clone(),
         revocation_id: Some("rev-1".into()),
+        root_key_id: None,
         expires_at,
     };
     let job = json!({"job_id": "j-1", "episode": "e1", "steps": 3}).as_object().unwrap().clone();

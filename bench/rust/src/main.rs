@@ -97,7 +97,7 @@ impl Fixture {
             public_hex: holder.public_hex(),
             holder_id: "gpu-1".into(),
             facts: vec![("lane".into(), vec!["transcribe".into(), "gpu".into()])],
-            revocation_id: "rev-1".into(),
+            revocation_id: Some("rev-1".into()),
             expires_at: NOW + 3600.0,
             root_key_id: None,
         };
@@ -263,11 +263,12 @@ fn signer_ops(out: &mut Out, f: &Fixture) -> Res<()> {
     let bin = std::env::var_os("TRUSTCORE_BIN").unwrap_or_else(|| "target/release/trustcore".into());
     let daemon = Signer::start(bin.as_ref(), f.issuer.secret_hex().as_str(), false, &[])?;
     let client = SignerClient::new(SignerAddress::parse(&daemon.address())?, SignerClientOptions::default())?;
-    let args = MintArgs {
+    let args = MintRequest {
         public_hex: f.holder.public_hex(),
         holder_id: "gpu-1".into(),
         facts: f.mint.facts.clone(),
         revocation_id: Some("rev-1".into()),
+        root_key_id: None,
         expires_at,
     };
     out.measure("signer_mint_socket", None, 1, || {
@@ -363,7 +364,7 @@ fn hostile_ops(out: &mut Out, f: &Fixture) -> Res<()> {
         .map(|i| {
             let mint = MintRequest {
                 facts: vec![("pad".into(), vec!["p".repeat(12_500)])],
-                revocation_id: format!("big-{i}"),
+                revocation_id: Some(format!("big-{i}")),
                 ..f.mint.clone()
             };
             make_proof(&thief, &mint_biscuit(&f.issuer, &mint)?, &small, TIMESTAMP, "n-1")

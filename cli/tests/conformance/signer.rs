@@ -97,11 +97,12 @@ impl Daemon {
                                 (pair[0].as_str().unwrap().to_owned(), values.collect())
                             })
                             .collect();
-                        let minted = client.mint(&MintArgs {
+                        let minted = client.mint(&MintRequest {
                             public_hex: super::s(args, "public_hex").into(),
                             holder_id: super::s(args, "holder_id").into(),
                             facts,
                             revocation_id: args.get("revocation_id").and_then(Value::as_str).map(str::to_owned),
+                            root_key_id: None,
                             expires_at: super::f(args, "expires_at"),
                         })?;
                         json!({"token": minted.token, "revocation_id": minted.revocation_id, "expires_at": minted.expires_at})

@@ -139,12 +139,13 @@ impl Drop for Daemon {
 }
 
 /// A mint request for `holder`, expiring in `ttl` seconds.
-pub fn mint_args(holder: &WorkerKey, facts: &[(&str, &[&str])], ttl: f64) -> MintArgs {
-    MintArgs {
+pub fn mint_args(holder: &WorkerKey, facts: &[(&str, &[&str])], ttl: f64) -> MintRequest {
+    MintRequest {
         public_hex: holder.public_hex(),
         holder_id: "gpu-1".into(),
         facts: facts.iter().map(|(p, v)| (p.to_string(), v.iter().map(|s| s.to_string()).collect())).collect(),
         revocation_id: None,
+        root_key_id: None,
         expires_at: now_seconds() + ttl,
     }
 }

@@ -16,6 +16,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 use super::protocol::{parse_response, request_frame, Op};
 use super::stream::SignerStream;
 use crate::error::{Error, ErrorCode, Result};
+use crate::mint::MintRequest;
 use crate::wire::{decode_frame_body, encode_frame, frame_body_length, SetReadTimeout};
 
 /// Where the signer listens: a Unix socket path, or a loopback TCP address.
@@ -89,17 +90,6 @@ impl Default for SignerClientOptions {
     fn default() -> Self {
         SignerClientOptions { connect_timeout: Duration::from_secs(1), request_timeout: Duration::from_secs(5) }
     }
-}
-
-/// What to mint. The signer picks the root key id (its `--key-id`) and, when `revocation_id` is
-/// `None`, a random revocation id.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MintArgs {
-    pub public_hex: String,
-    pub holder_id: String,
-    pub facts: Vec<(String, Vec<String>)>,
-    pub revocation_id: Option<String>,
-    pub expires_at: f64,
 }
 
 /// A token minted by the signer.
@@ -325,8 +315,12 @@ impl SignerClient {
         Ok((string_field(&result, "public_key")?, key_id))
     }
 
-    /// Ask the signer to mint a token.
-    pub fn mint(&self, args: &MintArgs) -> Result<MintedToken> {
+    /// Ask the signer to mint `args`. The signer sets the root key id (its `--key-id`): a request
+    /// naming one is MALFORMED_INPUT; without a revocation id it picks a random one.
+    pub fn mint(&self, args: &MintRequest) -> Result<MintedToken> {
+        if args.root_key_id.is_some() {
+            return Err(Error::malformed("the signer sets the root key id (its --key-id): leave root_key_id unset"));
+        }
         let mut request = Map::new();
         request.insert("public_hex".into(), args.public_hex.clone().into());
         request.insert("holder_id".into(), args.holder_id.clone().into());

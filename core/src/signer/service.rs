@@ -13,7 +13,7 @@ use super::protocol::{error_response, ok_response, parse_request, request_id, Op
 use crate::error::{Error, ErrorCode, Result};
 use crate::jobs::{job_signing_bytes, sign_job};
 use crate::keys::IssuerKey;
-use crate::mint::{mint_biscuit, MintRequest};
+use crate::mint::{mint, MintRequest};
 
 /// What the signer itself allows, whatever an app asks for.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -317,8 +317,8 @@ impl SignerService {
             }
         }
         let revocation_id = match args.get("revocation_id") {
-            None | Some(Value::Null) => random_id()?,
-            Some(Value::String(id)) => id.clone(),
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) => Some(id.clone()),
             Some(_) => return Err(Error::malformed("revocation_id must be a string")),
         };
         let request = MintRequest {
@@ -329,24 +329,16 @@ impl SignerService {
             expires_at,
             root_key_id: self.key_id,
         };
-        let token = mint_biscuit(&self.key, &request)?;
+        let minted = mint(&self.key, &request)?;
         let mut result = Map::new();
-        result.insert("token".into(), token.clone().into());
-        result.insert("revocation_id".into(), request.revocation_id.clone().into());
+        result.insert("token".into(), minted.token.clone().into());
+        result.insert("revocation_id".into(), minted.revocation_id.clone().into());
         result.insert("expires_at".into(), (expires_at.floor() as u64).into());
         let signed = Signed {
             holder_id: Some(request.holder_id),
-            revocation_id: Some(request.revocation_id),
-            signed_sha256: Some(sha256_hex(token.as_bytes())),
+            revocation_id: Some(minted.revocation_id),
+            signed_sha256: Some(sha256_hex(minted.token.as_bytes())),
         };
         Ok((result, signed))
     }
-}
-
-/// 128 random bits, hex: a revocation id nobody chose.
-fn random_id() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|_| Error::new(ErrorCode::Internal, "the operating system's random source failed"))?;
-    Ok(hex::encode(bytes))
 }

@@ -18,7 +18,7 @@ pub fn fx() -> Fx {
             public_hex: holder.public_hex(),
             holder_id: "gpu-1".into(),
             facts: vec![("right".into(), vec!["lease".into()])],
-            revocation_id: "rev-1".into(),
+            revocation_id: Some("rev-1".into()),
             expires_at: now_seconds() + 3600.0,
             root_key_id: None,
         },

@@ -97,7 +97,7 @@ fn main() {
             public_hex: holder.public_hex(),
             holder_id: "gpu-1".into(),
             facts: vec![("right".into(), vec!["lease".into()])],
-            revocation_id: "rev-1".into(),
+            revocation_id: Some("rev-1".into()),
             expires_at: EXPIRES,
             root_key_id: None,
         },

@@ -30,7 +30,7 @@ fn main() {
                 public_hex: holder.public_hex(),
                 holder_id: "gpu-1".into(),
                 facts,
-                revocation_id: revocation_id.into(),
+                revocation_id: Some(revocation_id.into()),
                 expires_at: EXPIRES as f64,
                 root_key_id: None,
             },

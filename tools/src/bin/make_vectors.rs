@@ -48,7 +48,7 @@ impl Fixture {
                 public_hex: self.worker.public_hex(),
                 holder_id: "gpu-1".into(),
                 facts: facts.iter().map(|(p, v)| (p.to_string(), v.iter().map(|s| s.to_string()).collect())).collect(),
-                revocation_id: "rev-1".into(),
+                revocation_id: Some("rev-1".into()),
                 expires_at: EXPIRES,
                 root_key_id,
             },

@@ -28,7 +28,7 @@ impl Fx {
                 public_hex: holder.public_hex(),
                 holder_id: "gpu-1".into(),
                 facts: vec![("right".into(), vec!["lease".into()])],
-                revocation_id: revocation_id.into(),
+                revocation_id: Some(revocation_id.into()),
                 expires_at: EXPIRES,
                 root_key_id,
             },

@@ -65,7 +65,7 @@ fn main() {
                     public_hex: holder_hex.clone(),
                     holder_id: format!("gpu-{i}"),
                     facts: vec![("right".into(), vec!["lease".into()]), ("lane".into(), vec!["transcribe".into()])],
-                    revocation_id: format!("rev-{i}"),
+                    revocation_id: Some(format!("rev-{i}")),
                     expires_at: NOW + 3600.0,
                     root_key_id: None,
                 },

@@ -41,7 +41,7 @@ fn worker(index: usize, requests: usize) -> i32 {
                     public_hex: key.public_hex(),
                     holder_id: format!("p{index}-h{h}"),
                     facts: vec![("right".into(), vec!["lease".into()]), ("lane".into(), vec!["transcribe".into()])],
-                    revocation_id: format!("rev-{index}-{h}"),
+                    revocation_id: Some(format!("rev-{index}-{h}")),
                     expires_at: T0 + 1e7,
                     root_key_id: None,
                 },
