@@ -380,25 +380,6 @@ const char *tc_version(void);
 // The current time in seconds since the epoch (the clock core uses), for `now` arguments.
 double tc_now_seconds(void);
 
-// The data of `bytes` (borrowed, valid until `tc_bytes_free`); a pointer to an empty string when
-// `bytes` is NULL.
-//
-// # Safety
-// `bytes` is NULL or a live `tc_bytes`.
-const uint8_t *tc_bytes_data(const struct tc_bytes *bytes);
-
-// The length of `bytes` (without the trailing NUL); 0 when `bytes` is NULL.
-//
-// # Safety
-// `bytes` is NULL or a live `tc_bytes`.
-size_t tc_bytes_len(const struct tc_bytes *bytes);
-
-// Release a buffer. NULL is accepted and ignored.
-//
-// # Safety
-// `bytes` is NULL or a `tc_bytes` not yet freed; it is not used afterwards.
-void tc_bytes_free(struct tc_bytes *bytes);
-
 // The status of `error`; `TC_OK` when `error` is NULL.
 //
 // # Safety
@@ -421,6 +402,25 @@ void tc_error_free(struct tc_error *error);
 // The name of a status (`"OK"`, `"MALFORMED_INPUT"`, …), a static NUL-terminated string;
 // `"UNKNOWN"` for a number that is no `tc_status`. Takes a plain number so any value is safe.
 const char *tc_status_name(uint32_t status);
+
+// The data of `bytes` (borrowed, valid until `tc_bytes_free`); a pointer to an empty string when
+// `bytes` is NULL.
+//
+// # Safety
+// `bytes` is NULL or a live `tc_bytes`.
+const uint8_t *tc_bytes_data(const struct tc_bytes *bytes);
+
+// The length of `bytes` (without the trailing NUL); 0 when `bytes` is NULL.
+//
+// # Safety
+// `bytes` is NULL or a live `tc_bytes`.
+size_t tc_bytes_len(const struct tc_bytes *bytes);
+
+// Release a buffer. NULL is accepted and ignored.
+//
+// # Safety
+// `bytes` is NULL or a `tc_bytes` not yet freed; it is not used afterwards.
+void tc_bytes_free(struct tc_bytes *bytes);
 
 // A fresh issuer key from the operating system's random source.
 //

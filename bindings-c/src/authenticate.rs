@@ -3,12 +3,12 @@
 use trustcore_core::{authenticate, AuthenticateOptions, DenyList};
 
 use crate::boundary::{clear, put_optional, run};
+use crate::error::{tc_error, tc_status};
 use crate::identity::tc_identity;
 use crate::input::{handle, strs, tc_str};
-use crate::issuer_keys::tc_issuer_keys;
+use crate::issuer::tc_issuer_keys;
 use crate::policy::tc_limits;
 use crate::proof::{tc_proof, tc_request};
-use crate::status::{tc_error, tc_status};
 use crate::token::tc_token;
 
 /// The verifier's settings for one request: its clock (`now`, seconds since the epoch), the allowed

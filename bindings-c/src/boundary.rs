@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use trustcore_core::{Error, ErrorCode};
 
-use crate::status::{tc_error, tc_status};
+use crate::error::{tc_error, tc_status};
 
 pub(crate) type Result<T> = std::result::Result<T, Error>;
 
@@ -102,10 +102,10 @@ mod tests {
         assert!(!err.is_null());
         // SAFETY: err was just set by `run`
         unsafe {
-            assert_eq!(crate::status::tc_error_code(err), tc_status::TC_INTERNAL);
-            let message = std::ffi::CStr::from_ptr(crate::status::tc_error_message(err));
+            assert_eq!(crate::error::tc_error_code(err), tc_status::TC_INTERNAL);
+            let message = std::ffi::CStr::from_ptr(crate::error::tc_error_message(err));
             assert!(message.to_str().unwrap().contains("panic"));
-            crate::status::tc_error_free(err);
+            crate::error::tc_error_free(err);
         }
     }
 

@@ -5,10 +5,10 @@ use std::ffi::c_char;
 use trustcore_core::{sign_job, verify_job_text, ErrorCode};
 
 use crate::boundary::run;
+use crate::error::{tc_error, tc_status};
 use crate::input::{handle, json_object, text};
 use crate::keys::tc_issuer_key;
 use crate::output::{clear_len, to_buffer};
-use crate::status::{tc_error, tc_status};
 use crate::verifier::tc_verifier;
 
 /// Sign `job` (UTF-8 JSON text of an object; a `sig` member is ignored) for `worker_id`: the signature

@@ -8,9 +8,9 @@ use std::ffi::c_char;
 use trustcore_core::{IssuerKey, WorkerKey};
 
 use crate::boundary::{clear, free, put, run, Result};
+use crate::error::{tc_error, tc_status};
 use crate::input::{bytes, handle, text};
 use crate::output::{clear_len, to_buffer};
-use crate::status::{tc_error, tc_status};
 
 /// The issuer's private key: the Biscuit root key and the job signer. The seed is wiped when freed.
 #[allow(non_camel_case_types)]

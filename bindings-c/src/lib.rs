@@ -8,13 +8,13 @@
 // In this order in the header (cbindgen keeps the order it parses): the ABI's plumbing first, then
 // the objects, then the operations. Each group is a separate block so rustfmt keeps the order.
 mod boundary;
+mod error;
 mod input;
 mod output;
-mod status;
 
 mod keys;
 
-mod issuer_keys;
+mod issuer;
 
 mod proof;
 
@@ -64,7 +64,7 @@ const _: () = {
     const fn shareable<T: Send + Sync>() {}
     shareable::<keys::tc_issuer_key>();
     shareable::<keys::tc_worker_key>();
-    shareable::<issuer_keys::tc_issuer_keys>();
+    shareable::<issuer::tc_issuer_keys>();
     shareable::<token::tc_token>();
     shareable::<identity::tc_identity>();
     shareable::<proof::tc_proof>();
@@ -72,5 +72,5 @@ const _: () = {
     shareable::<verifier::tc_batch_result>();
     shareable::<signer::tc_signer_client>();
     shareable::<output::tc_bytes>();
-    shareable::<status::tc_error>();
+    shareable::<error::tc_error>();
 };

@@ -5,10 +5,10 @@ use std::ffi::c_char;
 use trustcore_core::{mint_biscuit, MintRequest};
 
 use crate::boundary::{clear, put, run};
+use crate::error::{tc_error, tc_status};
 use crate::input::{array, handle, strs, tc_str, text};
 use crate::keys::tc_issuer_key;
 use crate::output::tc_bytes;
-use crate::status::{tc_error, tc_status};
 
 /// One app fact predicate and its values (`lane("a")`, `lane("b")`, …). The predicate must be a
 /// plain identifier, not a reserved name and not in the `req_` namespace (request facts' own).

@@ -6,8 +6,8 @@ use std::time::Duration;
 use trustcore_core::{authorize, check_policy, AuthorizeOptions, Limits};
 
 use crate::boundary::run;
+use crate::error::{tc_error, tc_status};
 use crate::input::{handle, pairs, strs, tc_pair, tc_str, text};
-use crate::status::{tc_error, tc_status};
 use crate::token::tc_token;
 
 /// The authorizer's run limits, and the budget a token must fit before any of its Datalog runs

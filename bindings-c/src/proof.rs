@@ -6,10 +6,10 @@ use std::sync::OnceLock;
 use trustcore_core::{make_proof, proof_from_headers, proof_from_query, Error, ErrorCode, Request, WorkerProof};
 
 use crate::boundary::{clear, free, guard, put, run, Result};
+use crate::error::{tc_error, tc_status};
 use crate::input::{bytes, handle, pairs, tc_pair, tc_str, text};
 use crate::keys::tc_worker_key;
 use crate::output::{clear_len, to_buffer, Text, EMPTY};
-use crate::status::{tc_error, tc_status};
 
 /// One request as the proof binds it: method, path (with its query string) and the exact body
 /// bytes. Borrowed for the duration of a call.

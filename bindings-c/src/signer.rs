@@ -12,10 +12,10 @@ use std::time::Duration;
 use trustcore_core::{Error, ErrorCode, MintRequest, SignerAddress, SignerClient, SignerClientOptions};
 
 use crate::boundary::{clear, free, put, put_optional, run, Result};
+use crate::error::{tc_error, tc_status};
 use crate::input::{array, handle, json_object, malformed_error, strs, text};
 use crate::mint::tc_mint_fact;
 use crate::output::tc_bytes;
-use crate::status::{tc_error, tc_status};
 
 /// A client of the signer daemon. Thread-safe: one client serves every thread of a process (it keeps
 /// a few connections open between requests and locks that pool itself). Freeing it must not race

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use trustcore_core::{parse_token, parse_token_bytes, Error, ErrorCode, Token, VerifiedToken};
 
 use crate::boundary::{clear, free, guard, put, run};
+use crate::error::{tc_error, tc_status};
 use crate::identity::tc_identity;
 use crate::input::{bytes, handle, text};
-use crate::issuer_keys::tc_issuer_keys;
+use crate::issuer::tc_issuer_keys;
 use crate::output::{clear_len, tc_bytes, to_buffer};
-use crate::status::{tc_error, tc_status};
 
 /// A verified token. Immutable: safe to share between threads (authorize it from several at once).
 #[allow(non_camel_case_types)]

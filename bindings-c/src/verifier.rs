@@ -14,12 +14,12 @@ use trustcore_core::{
 };
 
 use crate::boundary::{clear, free, guard, put, put_optional, run, Result};
+use crate::error::{tc_error, tc_error_code, tc_error_message, tc_status};
 use crate::identity::tc_identity;
 use crate::input::{array, handle, malformed_error, pairs, strs, tc_pair, tc_str, text};
-use crate::issuer_keys::tc_issuer_keys;
+use crate::issuer::tc_issuer_keys;
 use crate::policy::tc_limits;
 use crate::proof::{tc_proof, tc_request};
-use crate::status::{tc_error, tc_error_code, tc_error_message, tc_status};
 use crate::token::tc_token;
 
 /// A stateful verifier. Thread-safe: one verifier serves every thread of a service (its stores and

@@ -5,9 +5,9 @@ use std::ffi::c_char;
 use trustcore_core::{decode_frame, decode_frame_body, encode_frame, frame_body_length, Error, ErrorCode};
 
 use crate::boundary::{clear, put, run, Result};
+use crate::error::{tc_error, tc_status};
 use crate::input::{bytes, json_object, text};
 use crate::output::tc_bytes;
-use crate::status::{tc_error, tc_status};
 
 /// The largest frame body, in bytes (1 MiB).
 pub const TC_MAX_FRAME: usize = 1048576;

@@ -5,8 +5,8 @@ use std::ffi::c_char;
 use trustcore_core::IssuerKeys;
 
 use crate::boundary::{clear, free, put, run};
+use crate::error::{tc_error, tc_status};
 use crate::input::{array, text};
-use crate::status::{tc_error, tc_status};
 
 /// The issuer public key(s) a verifier trusts. Immutable: safe to share between threads.
 #[allow(non_camel_case_types)]
