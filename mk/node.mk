@@ -91,7 +91,7 @@ build-node-fault: setup-node setup-rust
 	cd $(NODE_DIR) && $(NAPI) build --platform --output-dir $(NODE_FAULT) --features fault-injection -- --locked
 	cp $(NODE_DIR)/trustcore.js $(NODE_DIR)/trustcore.mjs $(NODE_FAULT)/
 
-test-panic-node: build-node-fault setup-redis
+test-panic-node: build-node-fault signer-bin setup-redis
 	@# RUST_BACKTRACE=0: each injected panic still logs its one line, not a backtrace
 	cd $(NODE_DIR) && RUST_BACKTRACE=0 TRUSTCORE_NODE_FAULT_DIR=$(NODE_FAULT) node --test --test-reporter=spec test/fault-injection/panic.test.js
 

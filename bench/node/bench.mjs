@@ -218,8 +218,8 @@ async function main() {
       }
     }
   } finally {
-    await signer.stop()
-    await redis.stop()
+    await signer.close()
+    await redis.close()
   }
 
   for (const op of ['throughput_uncached', 'throughput_cached']) {

@@ -7,25 +7,21 @@
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const fs = require('node:fs')
-const path = require('node:path')
 const { tc, NOW, issuer, worker, token, request, ALLOW, signed, authOptions } = require('./fixtures.js')
-const { startSigner, tempDir } = require('./signer-daemon.js')
+const { startSigner } = require('./signer-daemon.js')
 
-const signerDir = tempDir()
-const signerSocket = path.join(signerDir, 'signer.sock')
 let signer
-// lazy: nothing connects before the daemon listens
-const client = new tc.SignerClient(signerSocket, { requestTimeoutMs: 10_000 })
+let client
 
 before(async () => {
   // any expiry and any predicate: the sweep is about types, not policy
-  signer = await startSigner({ seedHex: issuer.secretHex(), dir: signerDir, socket: signerSocket, args: ['--max-ttl', '1e12'] })
+  signer = await startSigner({ seedHex: issuer.secretHex(), args: ['--max-ttl', '1e12'] })
+  client = new tc.SignerClient(signer.socket, { requestTimeoutMs: 10_000 })
 })
 
 after(async () => {
-  assert.deepEqual(await signer.stop(), { code: 0, signal: null }, signer.stderr())
-  fs.rmSync(signerDir, { recursive: true, force: true })
+  assert.deepEqual(await signer.stop(), { status: 0, socketGone: true }, signer.log())
+  await signer.close()
 })
 
 function detachedBytes() {
@@ -187,7 +183,7 @@ const CALLS = {
   'Verifier#revokeToken': [(...a) => revoking.revokeToken(...a), () => [parsed]],
   'Verifier#revokeTokenAsync': [(...a) => revoking.revokeTokenAsync(...a), () => [parsed]],
   'Verifier#cacheStats': [(...a) => verifier.cacheStats(...a), () => []],
-  SignerClient: [(...a) => new tc.SignerClient(...a), () => [signerSocket, { connectTimeoutMs: 1000, requestTimeoutMs: 10_000 }]],
+  SignerClient: [(...a) => new tc.SignerClient(...a), () => [signer.socket, { connectTimeoutMs: 1000, requestTimeoutMs: 10_000 }]],
   'SignerClient#publicKey': [(...a) => client.publicKey(...a), () => []],
   'SignerClient#health': [(...a) => client.health(...a), () => []],
   'SignerClient#mint': [(...a) => client.mint(...a), () => [signerMint()]],

@@ -8,7 +8,6 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 const { tc } = require('./fixtures.js')
@@ -105,11 +104,8 @@ test('a SignerClient let go while its Promise forms wait on a stopped signer: al
     tcp: true, // the child sees a call queued at the stopped signer in /proc/net/tcp
     args: ['--max-ttl', '3600', '--allow-predicate', 'right'],
   })
-  t.after(async () => {
-    await signer.kill()
-    fs.rmSync(signer.dir, { recursive: true, force: true })
-  })
-  const report = await runScenario('signer', { address: signer.address, pid: signer.child.pid })
+  t.after(() => signer.close())
+  const report = await runScenario('signer', { address: signer.address, pid: signer.pid })
   assert.equal(report.collected, true, 'the SignerClient was never collected')
   if (report.collectedWhilePending) assert.equal(report.settledWhenCollected, 0)
   assert.deepEqual(tally(report.outcomes), { mint: { OK: 8 }, signJob: { OK: 8 }, publicKey: { OK: 8 }, health: { OK: 8 } })

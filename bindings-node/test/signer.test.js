@@ -25,23 +25,21 @@ const ALLOW = 'allow if right($op), req_operation($op)'
 
 let signer // the daemon most tests share
 let client
+const auditDir = tempDir()
 
 before(async () => {
-  const dir = tempDir()
   signer = await startSigner({
     seedHex: issuer.secretHex(),
-    dir,
-    args: ['--max-ttl', String(MAX_TTL), '--allow-predicate', 'right', '--allow-predicate', 'lane', '--key-id', '3', '--audit-log', path.join(dir, 'audit.log')],
+    args: ['--max-ttl', String(MAX_TTL), '--allow-predicate', 'right', '--allow-predicate', 'lane', '--key-id', '3', '--audit-log', path.join(auditDir, 'audit.log')],
   })
   client = new tc.SignerClient(signer.socket)
 })
 
 after(async () => {
   // SIGTERM drains and removes the socket
-  const status = await signer.stop()
-  assert.deepEqual(status, { code: 0, signal: null }, signer.stderr())
-  assert.ok(!fs.existsSync(signer.socket), 'the signer left its socket behind')
-  fs.rmSync(signer.dir, { recursive: true, force: true })
+  assert.deepEqual(await signer.stop(), { status: 0, socketGone: true }, signer.log())
+  await signer.close()
+  fs.rmSync(auditDir, { recursive: true, force: true })
 })
 
 test('publicKey and health describe the signer', async () => {
@@ -151,30 +149,28 @@ test('the event loop stays free while a request waits on a peer that never answe
 })
 
 test('a signer killed with SIGKILL is SIGNER_UNAVAILABLE; one restarted on the same path is used again', async () => {
-  const dir = tempDir()
-  const socket = path.join(dir, 'signer.sock')
-  let daemon = await startSigner({ seedHex: issuer.secretHex(), dir, socket })
+  const daemon = await startSigner({ seedHex: issuer.secretHex() })
+  const { socket } = daemon
   try {
     const same = new tc.SignerClient(socket, { connectTimeoutMs: 1000, requestTimeoutMs: 2000 })
     assert.equal((await same.health()).status, 'ok') // leaves a pooled connection open
-    assert.equal((await daemon.kill()).signal, 'SIGKILL')
+    await daemon.kill() // resolves once it is gone
     assert.ok(fs.existsSync(socket), 'a killed signer cannot remove its socket')
     const started = performance.now()
     await assert.rejects(same.health(), isCode('SIGNER_UNAVAILABLE'))
     await assert.rejects(same.publicKey(), isCode('SIGNER_UNAVAILABLE'))
     assert.ok(performance.now() - started < 2 * 2000 + MARGIN_MS)
 
-    daemon = await startSigner({ seedHex: issuer.secretHex(), dir, socket })
+    await daemon.restart() // on the same path, over the stale socket file
     assert.deepEqual(await same.publicKey(), { publicKey: issuer.publicHex, keyId: null })
     assert.equal((await same.health()).status, 'ok')
 
     // stopped properly, the socket is gone: still SIGNER_UNAVAILABLE, never a hang
-    assert.deepEqual(await daemon.stop(), { code: 0, signal: null })
+    assert.deepEqual(await daemon.stop(), { status: 0, socketGone: true })
     assert.ok(!fs.existsSync(socket))
     await assert.rejects(same.health(), isCode('SIGNER_UNAVAILABLE'))
   } finally {
-    await daemon.kill()
-    fs.rmSync(dir, { recursive: true, force: true })
+    await daemon.close()
   }
 })
 
@@ -213,9 +209,9 @@ test('a loopback TCP signer is reached by tcp:127.0.0.1:PORT', async () => {
     assert.deepEqual(await tcp.publicKey(), { publicKey: issuer.publicHex, keyId: null })
     const job = { job_id: 'tcp' }
     tc.verifyJob(issuer.publicHex, { ...job, sig: await tcp.signJob(job, 'w') }, 'w')
+    assert.deepEqual(await daemon.stop(), { status: 0, socketGone: true })
   } finally {
-    assert.deepEqual(await daemon.stop(), { code: 0, signal: null })
-    fs.rmSync(daemon.dir, { recursive: true, force: true })
+    await daemon.close()
   }
 })
 

@@ -367,10 +367,13 @@ async function runVectorDir(dir) {
     } finally {
       if (daemon) {
         // SIGTERM, as an operator would stop it: it must exit 0 and remove its socket
-        const status = await daemon.stop()
-        if (status.code !== 0) result.failures.push(`${name}: the signer exited with ${JSON.stringify(status)} on SIGTERM`)
-        if (fs.existsSync(daemon.socket)) result.failures.push(`${name}: the signer left its socket behind`)
-        fs.rmSync(daemon.dir, { recursive: true, force: true })
+        try {
+          const { status, socketGone } = await daemon.stop()
+          if (status !== 0) result.failures.push(`${name}: the signer exited with ${status} on SIGTERM`)
+          if (!socketGone) result.failures.push(`${name}: the signer left its socket behind`)
+        } finally {
+          await daemon.close()
+        }
       }
     }
   }

@@ -66,7 +66,7 @@ before(async () => {
 })
 
 after(async () => {
-  await redis.stop()
+  await redis.close()
 })
 
 /** `node test/verifier-process.js`: another verifier process, with the same addon, driven over stdin. */
@@ -256,13 +256,13 @@ test('Redis stopped mid-run: every request STORE_UNAVAILABLE, none accepted; res
 test('Redis too slow (past commandTimeoutMs) is STORE_UNAVAILABLE, never a pass', async () => {
   const verifier = new tc.Verifier(issuer.publicHex, { redis: redisOptions(freshPrefix(), { connectTimeoutMs: 200, commandTimeoutMs: 200 }) })
   assert.equal(await codeOf(() => verifier.authenticateAsync(proof('slow-0'), request)), 'OK')
-  redis.pause()
+  await redis.pause()
   try {
     const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => codeOf(() => verifier.authenticateAsync(proof(`slow-${i + 1}`), request))))
     assert.deepEqual(tally(outcomes), { STORE_UNAVAILABLE: 8 })
     assert.equal(await codeOf(() => verifier.revokeAsync('rev-slow')), 'STORE_UNAVAILABLE')
   } finally {
-    redis.resume()
+    await redis.resume()
   }
   await untilServed(verifier, 'slow-back')
   // fresh nonces: a SET that timed out may still have reached Redis (a burned nonce, never a pass)
@@ -285,7 +285,7 @@ test('the event loop keeps running while async Redis-backed calls wait', async (
       })
       conn.once('error', reject)
     })
-  redis.pause()
+  await redis.pause()
   let settled = 0
   let calls
   try {
@@ -300,7 +300,7 @@ test('the event loop keeps running while async Redis-backed calls wait', async (
     assert.ok(ticks > 0, 'the timer never fired while the calls waited')
     assert.equal(settled, 0, 'a call settled while Redis answered nothing')
   } finally {
-    redis.resume()
+    await redis.resume()
     echo.close()
   }
   assert.deepEqual(tally(await Promise.all(calls)), { OK: 16 })

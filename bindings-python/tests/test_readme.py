@@ -87,7 +87,7 @@ def test_readme_scaling_example_runs_against_redis() -> None:
         lines = run_code(code.replace(REDIS_EXAMPLE_URL, redis.url))
         assert lines[1:] == ["Redis is down: answer 503, never let the request through"]
     finally:
-        redis.stop()
+        redis.close()
     # nothing listens there: refused the same way, and the password never shows
     lines = run_code(code.replace(REDIS_EXAMPLE_URL, "redis://:s3cret@127.0.0.1:1/0"))
     assert lines[1:] == ["Redis is down: answer 503, never let the request through"]

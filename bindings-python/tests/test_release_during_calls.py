@@ -16,13 +16,11 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from signal import SIGCONT, SIGSTOP
 from typing import Any
 
 import trustcore as tc
 
 from helpers import Scene, scene
-from redis_server import free_port
 from signer_daemon import Daemon
 
 THREADS = 8
@@ -288,14 +286,11 @@ def queued_connections(port: int) -> int:
 def test_a_signer_client_released_while_its_calls_wait_on_a_stopped_signer() -> None:
     s = scene()
     life = Lifetimes()
-    port = free_port()
-    daemon = Daemon(s.issuer.secret_hex, GRANTS, tcp=("127.0.0.1", port))
+    daemon = Daemon(s.issuer.secret_hex, GRANTS, tcp=True)
     try:
-        daemon.start()
-        assert daemon.process is not None
-        process = daemon.process
+        port = daemon.start().port
         # stopped (SIGSTOP): a call connects (the kernel queues it) and waits; none ends before SIGCONT
-        process.send_signal(SIGSTOP)
+        daemon.pause()
         try:
             client = TrackedSignerClient(f"tcp:127.0.0.1:{port}", request_timeout=BOUND_SECONDS)
             box: list[tc.SignerClient] = [life.track(client)]
@@ -321,12 +316,12 @@ def test_a_signer_client_released_while_its_calls_wait_on_a_stopped_signer() -> 
                 for _ in range(5):
                     gc.collect()
                 still = life.alive()
-                process.send_signal(SIGCONT)
+                daemon.resume()
                 assert still == 1, "freed while its calls were in flight"
 
             outcomes = run_threads(work, main)
         finally:
-            process.send_signal(SIGCONT)
+            daemon.resume()
         assert_outcomes(outcomes, {kind: {"OK"} for kind in ("mint", "sign_job", "public_key")})
         assert len(outcomes) == THREADS
         gc.collect()

@@ -50,14 +50,14 @@ def workdir() -> Iterator[Path]:
 
 
 @pytest.fixture
-def signer(workdir: Path) -> Iterator[Daemon]:
+def signer() -> Iterator[Daemon]:
     """The signer with a one-hour max ttl, two grantable predicates and a root key id."""
-    daemon = Daemon(ISSUER.secret_hex, [*GRANTED, "--max-ttl", "3600", "--key-id", str(KEY_ID)], directory=workdir)
+    daemon = Daemon(ISSUER.secret_hex, [*GRANTED, "--max-ttl", "3600", "--key-id", str(KEY_ID)])
     daemon.start()
     try:
         yield daemon
     finally:
-        daemon.kill()
+        daemon.cleanup()
 
 
 def client_for(daemon: Daemon, **options: float) -> tc.SignerClient:
@@ -160,31 +160,22 @@ def test_health(signer: Daemon) -> None:
     assert health["audit"] is None and isinstance(health["version"], str)
 
 
-def test_loopback_tcp_with_a_tuple_address(workdir: Path) -> None:
-    for _ in range(5):  # a port free a moment ago may be taken by the time the signer binds it
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        daemon = Daemon(ISSUER.secret_hex, directory=workdir, tcp=("127.0.0.1", port))
-        try:
-            daemon.start()
-        except RuntimeError:
-            continue
-        try:
-            addresses: list[tc.signer.SignerAddress] = [
-                ("127.0.0.1", port),
-                f"tcp:127.0.0.1:{port}",
-                f"127.0.0.1:{port}",
-            ]
-            for address in addresses:
-                client = tc.SignerClient(address)
-                assert client.address == f"tcp:127.0.0.1:{port}"
-                assert client.public_key() == (ISSUER.public_hex, None)
-            daemon.stop()
-        finally:
-            daemon.kill()
-        return
-    pytest.fail("no free loopback port for the signer")
+def test_loopback_tcp_with_a_tuple_address() -> None:
+    daemon = Daemon(ISSUER.secret_hex, tcp=True)
+    try:
+        port = daemon.start().port
+        addresses: list[tc.signer.SignerAddress] = [
+            ("127.0.0.1", port),
+            f"tcp:127.0.0.1:{port}",
+            f"127.0.0.1:{port}",
+        ]
+        for address in addresses:
+            client = tc.SignerClient(address)
+            assert client.address == f"tcp:127.0.0.1:{port}"
+            assert client.public_key() == (ISSUER.public_hex, None)
+        daemon.stop()
+    finally:
+        daemon.cleanup()
 
 
 # ---- a signer that goes away ----------------------------------------------------------------------
@@ -208,22 +199,21 @@ def test_no_signer_at_the_path_is_unavailable(workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
-def test_a_restarted_signer_is_used_again_by_the_same_client(signer: Daemon, workdir: Path, stop: str) -> None:
+def test_a_restarted_signer_is_used_again_by_the_same_client(signer: Daemon, stop: str) -> None:
     client = client_for(signer)
     assert client.public_key() == (ISSUER.public_hex, KEY_ID)  # pooled after this
+    before = signer.pid
     if stop == "SIGTERM":
         signer.stop()
     else:
         signer.kill()  # leaves a stale socket file, which the next signer replaces
-    successor = Daemon(ISSUER.secret_hex, ["--key-id", "4"], directory=workdir, socket_path=signer.socket_path)
-    successor.start()
-    try:
-        # the pooled connection is to the old process: the client retries on a fresh one
-        assert client.public_key() == (ISSUER.public_hex, 4)
-        assert client.health()["key_id"] == 4
-        successor.stop()
-    finally:
-        successor.kill()
+    # both return once the old process is gone: whatever answers now is its successor
+    signer.restart()  # the same arguments, on the same socket path
+    assert signer.pid != before
+    # the pooled connection is to the old process: the client retries on a fresh one
+    assert client.public_key() == (ISSUER.public_hex, KEY_ID)
+    assert client.health()["key_id"] == KEY_ID
+    signer.stop()
 
 
 @contextmanager

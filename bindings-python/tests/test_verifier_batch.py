@@ -310,7 +310,7 @@ def redis() -> Iterator[RedisServer]:
     try:
         yield server
     finally:
-        server.stop()
+        server.close()
 
 
 def test_batches_on_a_shared_redis_store(redis: RedisServer) -> None:

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -24,6 +25,19 @@ fn answers_ping(port: u16) -> bool {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
     let mut reply = [0u8; 7];
     stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}
+
+/// Die with the process that started it (SIGKILL when it exits, even killed): a test that crashes
+/// leaves no server behind. (Linux ties this to the starting thread: start and restart a server
+/// from a thread that outlives it.)
+fn die_with_parent(command: &mut Command) -> &mut Command {
+    // SAFETY: prctl(2) only, between fork and exec: async-signal-safe
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        })
+    }
 }
 
 fn signal(child: &Child, signal: i32) {
@@ -64,7 +78,7 @@ impl RedisServer {
         if self.child.is_some() {
             return Err("redis-server is already running".into());
         }
-        let mut child = Command::new("redis-server")
+        let mut child = die_with_parent(&mut Command::new("redis-server"))
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "no"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -147,8 +161,18 @@ impl Signer {
         let listen = if tcp { Listen::Tcp(free_port()) } else { Listen::Socket(dir.join("signer.sock")) };
         let mut signer =
             Signer { child: None, log: dir.join("signer.log"), dir, listen, binary: binary.into(), args: args.into() };
-        signer.launch()?;
-        Ok(signer)
+        // a free port may be taken before the signer binds it: another one, up to five times
+        let mut tries = if tcp { 5 } else { 1 };
+        loop {
+            match signer.launch() {
+                Ok(()) => return Ok(signer),
+                Err(e) if tries == 1 => return Err(e),
+                Err(_) => {
+                    tries -= 1;
+                    signer.listen = Listen::Tcp(free_port());
+                }
+            }
+        }
     }
 
     /// `unix:<path>` or `tcp:127.0.0.1:<port>`, as SignerClient takes it.
@@ -177,6 +201,7 @@ impl Signer {
         }
         let key = self.dir.join("issuer.key");
         let mut command = Command::new(&self.binary);
+        die_with_parent(&mut command);
         command.args(["signer", "serve", "--key-file"]).arg(&key);
         match &self.listen {
             Listen::Socket(path) => command.arg("--socket").arg(path),

@@ -148,7 +148,7 @@ test('many panics at once on every pool thread, mixed with normal requests: each
 test("Promise forms on Redis (the addon's own threads): INTERNAL, then the same verifier keeps working", async (t) => {
   const { RedisServer } = require('../redis-server.js')
   const redis = await RedisServer.start()
-  t.after(() => redis.stop())
+  t.after(() => redis.close())
   const verifier = new tc.Verifier(issuer.publicHex, { redis: { url: redis.url, keyPrefix: `panic-${process.pid}:` } })
   const proof = fresh()
   // more panics than the pool has threads: none of them may take a thread down with it

@@ -31,6 +31,22 @@ fn main() {
     }
 }
 
+/// On SIGINT, SIGTERM or SIGHUP (a test runner interrupted), remove `dir` and exit: the servers
+/// die with this process (they were started to), and no key file stays behind.
+fn clean_up_on_signals(dir: Option<PathBuf>) -> Result<(), String> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            if let Some(dir) = dir {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            std::process::exit(1);
+        }
+    });
+    Ok(())
+}
+
 /// Print `value`, then answer each command line with `handle`'s answer until stdin closes.
 fn serve(ready: Value, mut handle: impl FnMut(&str) -> Result<Value, String>) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
@@ -53,6 +69,7 @@ fn serve(ready: Value, mut handle: impl FnMut(&str) -> Result<Value, String>) ->
 }
 
 fn redis() -> Result<(), String> {
+    clean_up_on_signals(None)?;
     let mut server = RedisServer::start()?;
     let ready = json!({"url": server.url(), "port": server.port, "pid": server.pid()});
     serve(ready, |command| match command {
@@ -91,6 +108,7 @@ fn signer(args: &[String]) -> Result<(), String> {
         .or_else(|| std::env::var_os("TRUSTCORE_BIN").map(PathBuf::from))
         .ok_or("no signer binary: pass --bin or set TRUSTCORE_BIN (make signer-bin builds it)")?;
     let mut signer = Signer::start(&binary, &seed, tcp, &rest)?;
+    clean_up_on_signals(Some(signer.dir.clone()))?;
     let (socket, port) = match &signer.listen {
         Listen::Socket(path) => (json!(path), Value::Null),
         Listen::Tcp(port) => (Value::Null, json!(port)),
