@@ -87,7 +87,7 @@ test-soak: setup-rust
 # every generator is reproducible (named seeds), so vectors-check regenerates them all into a scratch
 # folder and fails if any differs from what is committed: a vector edited by hand, or a generator
 # changed without its file
-VECTOR_GENERATORS := make_vectors make_verifier_vectors make_signer_vectors make_cost_vectors \
+VECTOR_GENERATORS := make_vectors make_verifier_vectors make_signer_vectors make_cost_vectors make_hostile_vectors \
 	make_identifier_vectors make_job_vectors
 vectors: setup-rust
 	for generator in $(VECTOR_GENERATORS); do \

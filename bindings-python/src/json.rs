@@ -13,9 +13,9 @@ use trustcore_core::{Error, ErrorCode};
 use crate::convert::items;
 use crate::error::{to_py, type_error};
 
-/// Deeper than this is refused (serde_json's own parser stops at 128 too); it also bounds the
-/// recursion on self-referencing containers.
-const MAX_DEPTH: usize = 128;
+/// Core's depth bound: deeper is refused (core refuses it too); it also bounds the recursion here on
+/// self-referencing containers.
+const MAX_DEPTH: usize = trustcore_core::MAX_JSON_DEPTH;
 
 /// A mapping (dict, or anything with `.items()`) as a JSON object.
 pub fn to_object(obj: &Bound<'_, PyAny>, code: ErrorCode, what: &str) -> PyResult<Map<String, Value>> {

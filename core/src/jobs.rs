@@ -24,6 +24,8 @@ pub const MAX_SINGLE_USE_JOB_SECONDS: i64 = crate::settings::MAX_SETTING_DURATIO
 /// The signed bytes: JCS of `{"job": <job without "sig">, "worker_id": <id>}`. For ASCII strings and
 /// integers these equal trust-core 0.1's `json.dumps(sort_keys=True, separators=(",", ":"))`.
 pub fn job_signing_bytes(job: &Map<String, Value>, worker_id: &str) -> Result<Vec<u8>> {
+    // JCS writes recursively: a job deeper than any JSON text may be is refused before
+    crate::json::check_depth(job, ErrorCode::MalformedInput)?;
     let mut unsigned = job.clone();
     unsigned.remove("sig");
     let mut payload = Map::new();

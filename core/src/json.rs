@@ -26,6 +26,30 @@ pub fn parse_object(text: &[u8], code: ErrorCode) -> Result<Map<String, Value>> 
 
 const DUPLICATE: &str = "duplicated key";
 
+/// The deepest nesting of objects and arrays a JSON value may have anywhere in this project (the
+/// outer object counts one): what serde_json's reader takes from text, so a value built in memory (a
+/// binding's dict, a Rust Map) is held to the same bound as one read, and nothing recursive over it
+/// can exhaust the stack.
+pub const MAX_JSON_DEPTH: usize = 127;
+
+/// `code` when `object` nests objects and arrays deeper than [`MAX_JSON_DEPTH`] (the object itself
+/// counts one). Walks with a stack of its own, never recursing.
+pub fn check_depth(object: &Map<String, Value>, code: ErrorCode) -> Result<()> {
+    let mut pending: Vec<(&Value, usize)> = object.values().map(|v| (v, 2)).collect();
+    while let Some((value, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Object(map) => Box::new(map.values()),
+            Value::Array(items) => Box::new(items.iter()),
+            _ => continue,
+        };
+        if depth > MAX_JSON_DEPTH {
+            return Err(Error::new(code, format!("JSON nested deeper than {MAX_JSON_DEPTH}")));
+        }
+        pending.extend(children.map(|child| (child, depth + 1)));
+    }
+    Ok(())
+}
+
 /// A serde_json Value whose objects were read without duplicated keys.
 struct Strict(Value);
 
@@ -114,6 +138,24 @@ impl<'de> DeserializeSeed<'de> for StrictSeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_is_bounded_as_the_reader_bounds_it() {
+        // `levels` containers in all, the outer object included
+        let nested = |levels: usize| {
+            let inner = (0..levels).fold(Value::from(1), |v, _| serde_json::json!({ "a": v }));
+            inner.as_object().cloned().unwrap_or_default()
+        };
+        assert!(check_depth(&nested(MAX_JSON_DEPTH), ErrorCode::JobInvalid).is_ok());
+        assert_eq!(
+            check_depth(&nested(MAX_JSON_DEPTH + 1), ErrorCode::JobInvalid).unwrap_err().code(),
+            ErrorCode::JobInvalid
+        );
+        // the text reader agrees: it reads the one, not the other
+        let text = |levels| serde_json::to_vec(&Value::Object(nested(levels))).unwrap();
+        assert!(parse_object(&text(MAX_JSON_DEPTH), ErrorCode::JobInvalid).is_ok());
+        assert!(parse_object(&text(MAX_JSON_DEPTH + 1), ErrorCode::JobInvalid).is_err());
+    }
 
     #[test]
     fn duplicated_keys_are_refused_at_any_depth() {

@@ -69,7 +69,7 @@ pub use canonical::{body_sha256_hex, canonical_request, Request};
 pub use error::{Error, ErrorCode, Result};
 pub use issuer::IssuerKeys;
 pub use jobs::{job_signing_bytes, sign_job, verify_job, verify_job_text, JobTerms, JOB_EXPIRES_AT, JOB_NONCE};
-pub use json::parse_object;
+pub use json::{parse_object, MAX_JSON_DEPTH};
 pub use keys::{constant_time_equal, is_hex_key, IssuerKey, PublicKey, WorkerKey};
 pub use limits::{Limits, MAX_REGEX_BYTES, MAX_REGEX_PROGRAM_BYTES};
 #[doc(hidden)]

@@ -19,6 +19,8 @@ fn invalid(message: impl Into<String>) -> Error {
 
 /// Encode one frame (header + JCS body).
 pub fn encode_frame(object: &Map<String, Value>) -> Result<Vec<u8>> {
+    // JCS writes recursively: a body deeper than any JSON text may be is refused before
+    crate::json::check_depth(object, ErrorCode::MalformedInput)?;
     let body = serde_jcs::to_vec(object).map_err(|_| invalid("frame body cannot be encoded"))?;
     if body.len() > MAX_FRAME {
         return Err(invalid("signer frame too large"));
