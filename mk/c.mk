@@ -1,8 +1,8 @@
 # The C ABI (libtrustcore.so / .a, include/trustcore.h); the Go package on top of it is mk/go.mk's.
 #   make test-c     header freshness + Rust unit tests; the C conformance runner and misuse tests with
 #                   ASan + UBSan; then both again without sanitizers under valgrind
-#   (it starts the real signer daemon, $(TRUSTCORE_BIN), so it builds it first: signer-bin)
-#   (and the Verifier's Redis tests start their own redis-server on a free loopback port: setup-redis)
+#   (it starts the real signer daemon, $(TRUSTCORE_BIN), and redis-server through the test environment,
+#   $(TRUSTCORE_TESTENV), so it builds both first: signer-bin; redis-server itself is setup-redis's)
 #   make test-panic-c   the panic boundary: a fault-injection build of the library (target/fault), whose
 #                   core panics on a marked request; every export reaching it returns TC_INTERNAL (ASan)
 #   make bench-c    the unified bench harness (bench/README.md), impl `c`: target/bench/c.jsonl
@@ -22,12 +22,13 @@ TC_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 TC_PKG := PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig pkg-config
 TC_RPATH := -Wl,-rpath,$(TC_STAGE)/lib
 TC_TEST_SRC := $(TC_DIR)/tests/c
-TC_CONFORMANCE_SRC := $(addprefix $(TC_TEST_SRC)/,conformance.c ops.c json_raw.c hex.c signer_daemon.c)
+TC_CONFORMANCE_SRC := $(addprefix $(TC_TEST_SRC)/,conformance.c ops.c json_raw.c hex.c signer_daemon.c testenv.c)
 TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c batch_checks.c threads.c fixture.c signer_checks.c \
-	signer_daemon.c redis_checks.c redis_server.c hostile.c)
+	signer_daemon.c redis_checks.c redis_server.c testenv.c hostile.c)
 # valgrind runs the authorizer ~50x slower: its run multiplies time budgets (never fact or
 # iteration limits) so a 10 ms default does not turn into LIMIT_EXCEEDED; ASan runs use exact limits.
-# The signer daemon the tests fork + exec ($(TRUSTCORE_BIN)) runs natively: children are not traced.
+# The test environment the tests fork + exec ($(TRUSTCORE_TESTENV): redis-server and the signer daemon,
+# testenv.c) runs natively: children are not traced.
 TC_VALGRIND := valgrind --trace-children=no --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=1
 TC_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -75,8 +76,8 @@ test-c: setup-c setup-redis c-header-test c-stage signer-bin
 	@echo "== C: build with ASan + UBSan"
 	$(TC_CC) $(TC_CFLAGS) $(TC_SANITIZE) $$($(TC_PKG) --cflags trustcore libcjson) $(TC_CONFORMANCE_SRC) \
 		$$($(TC_PKG) --libs trustcore libcjson) $(TC_RPATH) -o $(TC_BUILD)/asan/conformance
-	$(TC_CC) $(TC_CFLAGS) $(TC_SANITIZE) -I$(TC_TEST_SRC) $$($(TC_PKG) --cflags trustcore) $(TC_MISUSE_SRC) \
-		$$($(TC_PKG) --libs trustcore) $(TC_RPATH) -o $(TC_BUILD)/asan/misuse
+	$(TC_CC) $(TC_CFLAGS) $(TC_SANITIZE) -I$(TC_TEST_SRC) $$($(TC_PKG) --cflags trustcore libcjson) $(TC_MISUSE_SRC) \
+		$$($(TC_PKG) --libs trustcore libcjson) $(TC_RPATH) -o $(TC_BUILD)/asan/misuse
 	@echo "== C: README quick start, linked through pkg-config (shared, then static)"
 	$(TC_CC) $(TC_CFLAGS) $(TC_DIR)/examples/quickstart.c $$($(TC_PKG) --cflags --libs trustcore) $(TC_RPATH) \
 		-o $(TC_BUILD)/plain/quickstart
@@ -92,8 +93,8 @@ test-c: setup-c setup-redis c-header-test c-stage signer-bin
 	@echo "== C: misuse and conformance under valgrind"
 	$(TC_CC) $(TC_CFLAGS) $$($(TC_PKG) --cflags trustcore libcjson) $(TC_CONFORMANCE_SRC) \
 		$$($(TC_PKG) --libs trustcore libcjson) $(TC_RPATH) -o $(TC_BUILD)/plain/conformance
-	$(TC_CC) $(TC_CFLAGS) -I$(TC_TEST_SRC) $$($(TC_PKG) --cflags trustcore) $(TC_MISUSE_SRC) \
-		$$($(TC_PKG) --libs trustcore) $(TC_RPATH) -o $(TC_BUILD)/plain/misuse
+	$(TC_CC) $(TC_CFLAGS) -I$(TC_TEST_SRC) $$($(TC_PKG) --cflags trustcore libcjson) $(TC_MISUSE_SRC) \
+		$$($(TC_PKG) --libs trustcore libcjson) $(TC_RPATH) -o $(TC_BUILD)/plain/misuse
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/misuse $(ROOT)
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/conformance $(ROOT)
 
@@ -121,10 +122,10 @@ test-panic-c: setup-c c-fault-lib
 		$(TC_BUILD)/asan/panic_boundary
 
 # the unified bench harness (bench/README.md), impl `c`: one JSON line per figure in target/bench/c.jsonl;
-# it starts its own redis-server and `$(TRUSTCORE_BIN) signer serve`
+# it starts its own redis-server and `$(TRUSTCORE_BIN) signer serve` ($(TRUSTCORE_TESTENV))
 bench-c: setup-c setup-redis c-stage signer-bin
 	@mkdir -p $(TC_BUILD) $(ROOT)/target/bench
-	$(TC_CC) -std=c11 -Wall -Wextra -Werror -O2 -pthread -I$(TC_TEST_SRC) $$($(TC_PKG) --cflags trustcore) \
-		$(ROOT)/bench/c/bench.c $(TC_TEST_SRC)/redis_server.c $(TC_TEST_SRC)/signer_daemon.c \
-		$$($(TC_PKG) --libs trustcore) -lm $(TC_RPATH) -o $(TC_BUILD)/bench-c
+	$(TC_CC) -std=c11 -Wall -Wextra -Werror -O2 -pthread -I$(TC_TEST_SRC) $$($(TC_PKG) --cflags trustcore libcjson) \
+		$(ROOT)/bench/c/bench.c $(TC_TEST_SRC)/redis_server.c $(TC_TEST_SRC)/signer_daemon.c $(TC_TEST_SRC)/testenv.c \
+		$$($(TC_PKG) --libs trustcore libcjson) -lm $(TC_RPATH) -o $(TC_BUILD)/bench-c
 	$(TC_BUILD)/bench-c $(ROOT)/target/bench/c.jsonl

@@ -3,8 +3,8 @@
 # is included in name order).
 #   make test-go    go vet (this module, bench/go, demo/go-service), go test and go test -race over the
 #                   same vectors
-#   (it starts the real signer daemon, $(TRUSTCORE_BIN), so it builds it first: signer-bin)
-#   (and the Verifier's Redis tests start their own redis-server on a free loopback port: setup-redis)
+#   (it starts the real signer daemon, $(TRUSTCORE_BIN), and redis-server through the test environment,
+#   $(TRUSTCORE_TESTENV), so it builds both first: signer-bin; redis-server itself is setup-redis's)
 #   make test-panic-go  the panic boundary through Go: a build-tagged go test (also under -race) loads
 #                   c.mk's fault-injection library; every Go entry point reaching it returns an error
 #                   matching errors.Is(err, ErrInternal)
@@ -52,7 +52,7 @@ test-panic-go: setup-go c-stage c-fault-lib
 
 # the unified bench harness (bench/README.md), impl `go`, plus the same per-request calls through plain
 # cgo as impl `go-rawcgo`: one JSON line per figure in target/bench/go.jsonl; it starts its own
-# redis-server and `$(TRUSTCORE_BIN) signer serve`; GOMAXPROCS is left at its default
+# redis-server and `$(TRUSTCORE_BIN) signer serve` ($(TRUSTCORE_TESTENV)); GOMAXPROCS is left at its default
 bench-go: setup-go setup-redis c-stage signer-bin
 	@mkdir -p $(TC_BUILD) $(ROOT)/target/bench
 	cd $(ROOT)/bench/go && $(TC_GO_ENV) $(GO) build -o $(TC_BUILD)/bench-go .

@@ -7,7 +7,8 @@
  *
  * It starts a redis-server on a free loopback port (tests/c/redis_server.c) for
  * per_request_cached_redis, and `$TRUSTCORE_BIN signer serve` on a Unix socket (tests/c/signer_daemon.c)
- * for signer_mint_socket; both are stopped at the end. */
+ * for signer_mint_socket, both through the shared test environment ($TRUSTCORE_TESTENV,
+ * tests/c/testenv.c); both are stopped at the end. */
 #define _GNU_SOURCE
 
 #include <math.h>

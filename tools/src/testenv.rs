@@ -45,18 +45,33 @@ fn signal(child: &Child, signal: i32) {
     unsafe { libc::kill(child.id() as i32, signal) };
 }
 
-/// One redis-server bound to 127.0.0.1, in memory only (a restart forgets everything).
+/// One redis-server bound to 127.0.0.1, in memory only (a restart forgets everything); with a Unix
+/// socket too when asked (in a private directory, removed with the server).
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
+    /// The Unix socket it also listens on, if any.
+    pub socket: Option<PathBuf>,
 }
 
 impl RedisServer {
     /// Start on a free port (another one if a racing process took it first).
     pub fn start() -> Result<RedisServer, String> {
+        RedisServer::start_with(false)
+    }
+
+    /// [`RedisServer::start`], also listening on a Unix socket when `unix` is set.
+    pub fn start_with(unix: bool) -> Result<RedisServer, String> {
+        let socket = if unix {
+            let dir = std::env::temp_dir().join(format!("tc-testenv-redis-{}-{}", std::process::id(), unique()));
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            Some(dir.join("redis.sock"))
+        } else {
+            None
+        };
         let mut last = String::new();
         for _ in 0..5 {
-            let mut server = RedisServer { child: None, port: free_port() };
+            let mut server = RedisServer { child: None, port: free_port(), socket: socket.clone() };
             match server.restart() {
                 Ok(()) => return Ok(server),
                 Err(e) => last = e,
@@ -69,6 +84,11 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
+    /// `redis+unix://<socket>`, when it listens on one.
+    pub fn unix_url(&self) -> Option<String> {
+        self.socket.as_ref().map(|path| format!("redis+unix://{}", path.display()))
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
@@ -78,7 +98,11 @@ impl RedisServer {
         if self.child.is_some() {
             return Err("redis-server is already running".into());
         }
-        let mut child = die_with_parent(&mut Command::new("redis-server"))
+        let mut command = Command::new("redis-server");
+        if let Some(socket) = &self.socket {
+            command.arg("--unixsocket").arg(socket).args(["--unixsocketperm", "700"]);
+        }
+        let mut child = die_with_parent(&mut command)
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "no"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -125,6 +149,9 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+        if let Some(dir) = self.socket.as_ref().and_then(|s| s.parent()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

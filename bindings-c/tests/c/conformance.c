@@ -3,7 +3,7 @@
  * be skipped silently. Codes are compared, never messages. Mirrors cli/tests/conformance.rs.
  *
  * usage: conformance REPO_ROOT   (shared data: $TRUSTCORE_SHARED, default REPO_ROOT/../shared; the signer
- * vectors start $TRUSTCORE_BIN, default REPO_ROOT/target/release/trustcore)
+ * vectors start $TRUSTCORE_BIN, default REPO_ROOT/target/release/trustcore, through $TRUSTCORE_TESTENV)
  * TRUSTCORE_TEST_TIME_SCALE=N multiplies the authorizer's time budgets, for the valgrind run only. */
 #define _POSIX_C_SOURCE 200809L
 

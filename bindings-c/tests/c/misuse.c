@@ -793,7 +793,8 @@ static void keys(void) {
     tc_issuer_key_free(b);
 }
 
-/* usage: misuse [REPO_ROOT]   (the signer checks start $TRUSTCORE_BIN, else REPO_ROOT's build) */
+/* usage: misuse [REPO_ROOT]   (the signer checks start $TRUSTCORE_BIN, else REPO_ROOT's build; the signer and
+ * redis-server come from $TRUSTCORE_TESTENV) */
 int main(int argc, char **argv) {
     fixture f;
     fixture_init(&f);

@@ -1,14 +1,16 @@
-/* A real `redis-server` for the test programs and the C bench: started with fork + exec on a free
- * loopback port (never under the test's valgrind: valgrind does not trace children), in memory only
- * (`--save "" --appendonly no`), also listening on a Unix socket in a fresh temp directory; stopped
- * with SIGKILL, and restartable on the same port and socket. */
+/* A real `redis-server` for the test programs and the C bench, from `testenv redis` (testenv.h): a
+ * free loopback port, in memory only; killed with SIGKILL, and restartable on the same port. It also
+ * listens on a Unix socket in a fresh temp directory, which testenv cannot do yet (redis_server.c). */
 #ifndef TC_TEST_REDIS_SERVER_H
 #define TC_TEST_REDIS_SERVER_H
 
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "testenv.h"
+
 typedef struct redis_server {
+    testenv env;
     pid_t pid;          /* 0 while stopped */
     int port;           /* the loopback TCP port, kept across restarts */
     char *dir;          /* the temp directory holding the socket */
@@ -17,8 +19,8 @@ typedef struct redis_server {
     char *unix_url;     /* redis+unix://dir/redis.sock */
 } redis_server;
 
-/* Start one on a free port and wait (up to 10 s) until it answers PING on both. False, with the
- * reason on stderr, when redis-server is missing or does not come up (nothing is left running). */
+/* Start one on a free port, answering PING on both. False, with the reason on stderr, when
+ * redis-server is missing or does not come up (nothing is left running). */
 bool redis_server_start(redis_server *r);
 
 /* Kill it (SIGKILL: no goodbye to its clients) and wait for it; the port and directory stay. */

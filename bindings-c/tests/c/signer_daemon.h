@@ -1,6 +1,5 @@
-/* A real `trustcore signer serve` for the test programs: started with fork + exec (never under the
- * test's valgrind: valgrind does not trace children), its seed in a 0600 key file in a fresh temp
- * directory, listening on a Unix socket there. */
+/* A real `trustcore signer serve` for the test programs and the C bench, from `testenv signer`
+ * (testenv.h): its seed in a 0600 key file in a fresh temp directory, listening on a Unix socket there. */
 #ifndef TC_TEST_SIGNER_DAEMON_H
 #define TC_TEST_SIGNER_DAEMON_H
 
@@ -8,19 +7,22 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "testenv.h"
+
 typedef struct signer_daemon {
-    pid_t pid;      /* 0 once stopped */
-    char *dir;      /* the temp directory (removed by stop / kill) */
-    char *key_file; /* dir/issuer.key */
-    char *socket;   /* dir/signer.sock */
+    testenv env;
+    pid_t pid;    /* 0 once stopped */
+    char *dir;    /* the temp directory (removed by stop / kill) */
+    char *socket; /* dir/signer.sock */
 } signer_daemon;
 
 /* The trustcore binary: $TRUSTCORE_BIN, else ROOT/target/release/trustcore or ROOT/target/debug/trustcore
  * (the first that exists; `root` may be NULL). Allocated (caller frees); NULL when none is found. */
 char *signer_binary(const char *root);
 
-/* Start `bin signer serve --key-file K --socket S args...` and wait (up to 10 s) until the socket
- * accepts. False, with the reason on stderr, when it does not come up (nothing is left running). */
+/* Start `bin signer serve --key-file K --socket S args...` (`bin` NULL: testenv's $TRUSTCORE_BIN), ready
+ * once the socket accepts. False, with the reason on stderr, when it does not come up (nothing is
+ * left running). */
 bool signer_daemon_start(signer_daemon *d, const char *bin, const char *seed_hex, const char *const *args,
                          size_t arg_count);
 

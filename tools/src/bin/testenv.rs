@@ -1,10 +1,11 @@
 //! `testenv`: a redis-server or a signer for another language's tests, as a child process they
 //! drive over stdin and stdout, one line each way (tools/src/testenv.rs does the work).
 //!
-//!   testenv redis
+//!   testenv redis [--unix]
 //!   testenv signer --seed-hex HEX [--tcp] [--bin PATH] [-- SIGNER ARGS...]
 //!
-//! Once ready it prints one JSON line: redis `{"url", "port", "pid"}`, signer `{"address", "socket"
+//! Once ready it prints one JSON line: redis `{"url", "port", "pid", "unix_url", "socket"}` (the last
+//! two null without `--unix`), signer `{"address", "socket"
 //! (or null), "port" (or null), "dir", "log", "pid"}`. Then it reads commands, one per line, and
 //! answers each with one JSON line (`{"ok": true, …}` or `{"ok": false, "error": "…"}`):
 //! `kill` (SIGKILL), `pause` (SIGSTOP), `resume` (SIGCONT), `restart` (again, same port or socket),
@@ -19,11 +20,14 @@ use trustcore_tools::testenv::{Listen, RedisServer, Signer};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("redis") if args.len() == 1 => redis(),
-        Some("signer") => signer(&args[1..]),
-        _ => Err("usage: testenv redis | testenv signer --seed-hex HEX [--tcp] [--bin PATH] [-- ARGS...]".into()),
-    };
+    let result =
+        match args.first().map(String::as_str) {
+            Some("redis") if args.len() == 1 => redis(false),
+            Some("redis") if args.len() == 2 && args[1] == "--unix" => redis(true),
+            Some("signer") => signer(&args[1..]),
+            _ => Err("usage: testenv redis [--unix] | testenv signer --seed-hex HEX [--tcp] [--bin PATH] [-- ARGS...]"
+                .into()),
+        };
     if let Err(error) = result {
         // the one line the caller reads says why, then the exit status
         println!("{}", json!({"ok": false, "error": error}));
@@ -68,10 +72,11 @@ fn serve(ready: Value, mut handle: impl FnMut(&str) -> Result<Value, String>) ->
     Ok(())
 }
 
-fn redis() -> Result<(), String> {
-    clean_up_on_signals(None)?;
-    let mut server = RedisServer::start()?;
-    let ready = json!({"url": server.url(), "port": server.port, "pid": server.pid()});
+fn redis(unix: bool) -> Result<(), String> {
+    let mut server = RedisServer::start_with(unix)?;
+    clean_up_on_signals(server.socket.as_ref().and_then(|s| s.parent()).map(PathBuf::from))?;
+    let ready = json!({"url": server.url(), "port": server.port, "pid": server.pid(),
+                       "unix_url": server.unix_url(), "socket": server.socket});
     serve(ready, |command| match command {
         "kill" => {
             server.kill();
