@@ -303,7 +303,28 @@ fn push_values(pairs: &mut Vec<(String, String)>, name: String, value: Unknown) 
     Ok(())
 }
 
-/// A JSON object from JS (a job, a frame body). napi's conversion bounds depth and size.
+/// A JSON object from a JS argument (a job, a frame body), converted here rather than before the
+/// call: napi's conversion refuses nesting deeper than 128 (and more than a million values) with
+/// an error that would reach JS as a TypeError; too deep is core's rule (MAX_JSON_DEPTH), so it is
+/// `code`, the code core gives the same value, in every language.
+pub fn json_object_arg(
+    value: Unknown<'_>,
+    what: &str,
+    code: trustcore_core::ErrorCode,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let raw = value.value();
+    // SAFETY: the env and value of a live argument of the current call
+    let json = unsafe { <serde_json::Value as FromNapiValue>::from_napi_value(raw.env, raw.value) }.map_err(|e| {
+        if e.reason.contains("nesting depth") {
+            trust(trustcore_core::Error::new(code, format!("{what} is nested too deeply")))
+        } else {
+            type_error(format!("{what} must be a plain object of JSON values"))
+        }
+    })?;
+    json_object(json, what)
+}
+
+/// A JSON object from JS, already converted (napi's conversion bounds depth and size).
 pub fn json_object(value: serde_json::Value, what: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
     match value {
         serde_json::Value::Object(map) => Ok(map),

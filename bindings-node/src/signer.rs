@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, ToNapiValue, TypeName};
+use napi::bindgen_prelude::{AsyncTask, ToNapiValue, TypeName, Unknown};
 use napi::{sys, ValueType};
 use serde_json::{Map, Value};
 use trustcore_core as core;
 
-use crate::convert::{fact_lists, json_object, millis};
+use crate::convert::{fact_lists, json_object_arg, millis};
 use crate::error::{guard, trust, Result, Work};
 
 /// Time bounds of a client, in milliseconds; a field left out keeps core's default.
@@ -154,9 +154,9 @@ impl SignerClient {
         ts_args_type = "job: Record<string, unknown>, workerId: string",
         ts_return_type = "Promise<string>"
     )]
-    pub fn sign_job(&self, job: Value, worker_id: String) -> Result<AsyncTask<Work<String>>> {
+    pub fn sign_job(&self, job: Unknown<'_>, worker_id: String) -> Result<AsyncTask<Work<String>>> {
         guard(|| {
-            let job = json_object(job, "job")?;
+            let job = json_object_arg(job, "job", trustcore_core::ErrorCode::MalformedInput)?;
             let client = Arc::clone(&self.inner);
             Ok(AsyncTask::new(Work::new(move || client.sign_job(&job, &worker_id))))
         })

@@ -15,7 +15,7 @@ use trustcore_core as core;
 
 use crate::authenticate::{Authenticated, Identity};
 use crate::convert::{
-    body_bytes, body_ref_len, issuer_keys, json_object, limits, millis, owned_body, whole, whole_usize,
+    body_bytes, body_ref_len, issuer_keys, json_object_arg, limits, millis, owned_body, whole, whole_usize,
     AuthorizerLimits, BodyBytes, BodyRef, IssuerArg, RevocationIds,
 };
 use crate::error::{guard, napi_type_error, trust, type_error, Failure, Result, Work};
@@ -474,10 +474,12 @@ impl Verifier {
     /// signature and expiry pass, and kept until the job expires (at most a day ahead, else
     /// JOB_INVALID).
     #[napi(catch_unwind, ts_args_type = "job: Record<string, unknown>, workerId: string, options?: VerifierClock")]
-    pub fn verify_job(&self, job: Value, worker_id: String, options: Option<VerifierClock>) -> Result<()> {
+    pub fn verify_job(&self, job: Unknown<'_>, worker_id: String, options: Option<VerifierClock>) -> Result<()> {
         guard(|| {
             let now = options.unwrap_or_default().now;
-            self.inner.verify_job(&json_object(job, "job")?, &worker_id, now).map_err(trust)
+            self.inner
+                .verify_job(&json_object_arg(job, "job", core::ErrorCode::JobInvalid)?, &worker_id, now)
+                .map_err(trust)
         })
     }
 
@@ -487,10 +489,18 @@ impl Verifier {
         ts_args_type = "job: Record<string, unknown>, workerId: string, options?: VerifierClock",
         ts_return_type = "Promise<void>"
     )]
-    pub fn verify_job_async(&self, job: Value, worker_id: String, options: Option<VerifierClock>) -> Result<Async<()>> {
+    pub fn verify_job_async(
+        &self,
+        job: Unknown<'_>,
+        worker_id: String,
+        options: Option<VerifierClock>,
+    ) -> Result<Async<()>> {
         guard(|| {
-            let (verifier, job, now) =
-                (Arc::clone(&self.inner), json_object(job, "job")?, options.unwrap_or_default().now);
+            let (verifier, job, now) = (
+                Arc::clone(&self.inner),
+                json_object_arg(job, "job", core::ErrorCode::JobInvalid)?,
+                options.unwrap_or_default().now,
+            );
             Ok(Async::new(self.on_redis(), move || verifier.verify_job(&job, &worker_id, now)))
         })
     }

@@ -2,7 +2,8 @@
 // The three vector sources, read in place (never copied), and each op of tests/vectors/README.md
 // run through the public API. Mirrors cli/tests/conformance.rs: same counting, codes compared,
 // never messages. A file with `signer` settings runs its `signer_*` ops against a live
-// `trustcore signer serve`, started for that file and stopped (SIGTERM) after it.
+// `trustcore signer serve`, started for that file and stopped (SIGTERM) after it. Each case's
+// input has its large values ($repeat, $nest, $nest_list) written out by `expand` before it runs.
 
 const fs = require('node:fs')
 const net = require('node:net')
@@ -25,6 +26,45 @@ function vectorFiles(dir) {
 }
 
 const hex = (value) => Buffer.from(value, 'hex')
+
+const isCount = (n) => Number.isSafeInteger(n) && n >= 0
+
+/**
+ * A case's input with its large values written out (tests/vectors/README.md, "Large values"), as
+ * cli/tests/conformance.rs's `expand` does: an object whose only member is `{"$repeat": [TEXT, N]}`
+ * is TEXT N times, `{"$nest": [KEY, N, LEAF]}` LEAF inside N objects `{KEY: …}`, `{"$nest_list":
+ * [N, LEAF]}` LEAF inside N arrays; LEAF is expanded first. The nesting is built bottom-up in a loop
+ * (10,000 levels deep); only the file's own, compact form is walked recursively.
+ */
+function expand(value) {
+  if (Array.isArray(value)) return value.map(expand)
+  if (value === null || typeof value !== 'object') return value
+  const entries = Object.entries(value)
+  if (entries.length === 1 && Array.isArray(entries[0][1])) {
+    const [key, args] = entries[0]
+    if (key === '$repeat' && args.length === 2) {
+      const [text, count] = args
+      if (typeof text !== 'string' || !isCount(count)) throw new Error(`$repeat takes [TEXT, N], not ${JSON.stringify(args)}`)
+      return text.repeat(count)
+    }
+    if (key === '$nest' && args.length === 3) {
+      const [name, count, leaf] = args
+      if (typeof name !== 'string' || !isCount(count)) throw new Error(`$nest takes [KEY, N, LEAF], not ${JSON.stringify(args)}`)
+      let nested = expand(leaf)
+      for (let i = 0; i < count; i++) nested = { [name]: nested }
+      return nested
+    }
+    if (key === '$nest_list' && args.length === 2) {
+      const [count, leaf] = args
+      if (!isCount(count)) throw new Error(`$nest_list takes [N, LEAF], not ${JSON.stringify(args)}`)
+      let nested = expand(leaf)
+      for (let i = 0; i < count; i++) nested = [nested]
+      return nested
+    }
+  }
+  // fromEntries (and the computed key above) make own properties, a `__proto__` key included
+  return Object.fromEntries(entries.map(([k, v]) => [k, expand(v)]))
+}
 
 function issuerOf(input) {
   return input.issuer_keys ?? input.issuer_public_hex
@@ -358,7 +398,8 @@ async function runVectorDir(dir) {
         if (!op) throw new Error(`${name}: ${c.id}: unknown op ${c.op}`)
         let why
         try {
-          why = mismatch(await outcome(() => op(c.input)), c.expect)
+          // written out for this case only: the huge values are not kept
+          why = mismatch(await outcome(() => op(expand(c.input))), c.expect)
         } catch (err) {
           why = `threw ${err.name}: ${err.message}`
         }
@@ -425,4 +466,4 @@ const SOURCES = [
   ['biscuit-samples', () => runBiscuitSamples(path.join(SHARED, 'vectors', 'biscuit-samples', 'current'))],
 ]
 
-module.exports = { SHARED, SOURCES, OPS }
+module.exports = { SHARED, SOURCES, OPS, expand }

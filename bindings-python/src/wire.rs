@@ -16,7 +16,8 @@ use crate::json::{object_to_python, to_object};
 #[pyfunction]
 pub fn encode_frame<'py>(py: Python<'py>, payload: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
     guarded(|| {
-        let object = to_object(payload, ErrorCode::FrameInvalid, "payload")?;
+        // a payload that cannot be a JSON object (too deep included) is the caller's mistake, as in core
+        let object = to_object(payload, ErrorCode::MalformedInput, "payload")?;
         Ok(PyBytes::new(py, &trustcore_core::encode_frame(&object).map_err(to_py)?))
     })
 }
@@ -32,7 +33,8 @@ pub fn decode_frame<'py>(py: Python<'py>, frame: Bytes<'_>) -> PyResult<Bound<'p
 #[pyfunction]
 pub fn send_frame(sock: &Bound<'_, PyAny>, payload: &Bound<'_, PyAny>) -> PyResult<()> {
     guarded(|| {
-        let object = to_object(payload, ErrorCode::FrameInvalid, "payload")?;
+        // a payload that cannot be a JSON object (too deep included) is the caller's mistake, as in core
+        let object = to_object(payload, ErrorCode::MalformedInput, "payload")?;
         let mut socket = PySocket::new(sock)?;
         let result = trustcore_core::write_frame(&mut socket, &object);
         socket.finish(result)

@@ -2,7 +2,8 @@
 
 Vectors are read in place: ``$TRUSTCORE_SHARED`` (default ``../shared`` beside the repository) for
 trust-core 0.1's vectors and the Biscuit samples, ``tests/vectors/`` for the project's own. Codes
-are compared, never messages. Ops and fields: tests/vectors/README.md.
+are compared, never messages. Ops and fields: tests/vectors/README.md. Each case's input has its
+large values (``$repeat``, ``$nest``, ``$nest_list``) written out by :func:`expand` before it runs.
 
 A file with ``signer`` settings (tests/vectors/signer.json) runs against a live
 ``$TRUSTCORE_BIN signer serve``, started once for the file (:class:`SignerDaemons`) and stopped
@@ -142,6 +143,46 @@ def load_sources() -> list[Source]:
         load_vector_dir("tests/vectors", REPO_ROOT / "tests" / "vectors"),
         load_biscuit_samples(shared / "biscuit-samples" / "current"),
     ]
+
+
+# ---- large values ------------------------------------------------------------------------------
+
+
+def expand(value: Any) -> Any:
+    """A case's input with its large values written out (tests/vectors/README.md, "Large values"),
+    as cli/tests/conformance.rs's ``expand`` does: an object whose only member is
+    ``{"$repeat": [TEXT, N]}`` is TEXT N times, ``{"$nest": [KEY, N, LEAF]}`` LEAF inside N objects
+    ``{KEY: …}``, ``{"$nest_list": [N, LEAF]}`` LEAF inside N arrays; LEAF is expanded first. The
+    nesting is built bottom-up in a loop (10,000 levels would pass Python's recursion limit); only the
+    file's own, compact form is walked recursively."""
+    if isinstance(value, list):
+        return [expand(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, args),) = value.items()
+        if key == "$repeat" and isinstance(args, list) and len(args) == 2:
+            text, count = args
+            if not isinstance(text, str) or as_u64(count) is None:
+                raise ValueError(f"$repeat takes [TEXT, N], not {args!r}")
+            return text * count
+        if key == "$nest" and isinstance(args, list) and len(args) == 3:
+            name, count, leaf = args
+            if not isinstance(name, str) or as_u64(count) is None:
+                raise ValueError(f"$nest takes [KEY, N, LEAF], not {args!r}")
+            nested = expand(leaf)
+            for _ in range(count):
+                nested = {name: nested}
+            return nested
+        if key == "$nest_list" and isinstance(args, list) and len(args) == 2:
+            count, leaf = args
+            if as_u64(count) is None:
+                raise ValueError(f"$nest_list takes [N, LEAF], not {args!r}")
+            nested = expand(leaf)
+            for _ in range(count):
+                nested = [nested]
+            return nested
+    return {key: expand(item) for key, item in value.items()}
 
 
 # ---- ops ----------------------------------------------------------------------------------------
@@ -455,13 +496,14 @@ _MISSING = object()
 def check(case: Case, daemons: SignerDaemons | None = None) -> str | None:
     """None when the case passes, else why it failed. The signer ops need ``daemons``."""
     want_code = case.expect.get("error")
+    given = expand(case.input)  # written out for this case only: the huge values are not kept
     try:
         if case.op.startswith("signer_"):
             if case.signer is None or daemons is None:
                 raise ValueError(f"{case.name}: op {case.op} needs the file's signer settings and a daemon")
-            got = run_signer_op(case.signer, daemons.get(case.signer), case.op, case.input)
+            got = run_signer_op(case.signer, daemons.get(case.signer), case.op, given)
         else:
-            got = run_op(case.op, case.input)
+            got = run_op(case.op, given)
     except tc.TrustError as err:
         if want_code == err.code:
             return None
