@@ -77,6 +77,164 @@ func walkObject(raw json.RawMessage, visit func(string, json.RawMessage) error) 
 	return nil
 }
 
+// ---- large values (tests/vectors/README.md, "Large values") ------------------------------------
+
+// expandInput writes out the case's large values: in each member's raw text, an object whose only
+// member is "$repeat" [TEXT, N], "$nest" [KEY, N, LEAF] or "$nest_list" [N, LEAF] is replaced by the
+// text of the value it stands for; everything else stays byte for byte. Jobs and frame objects are
+// handed over as that text, never decoded: encoding/json refuses to read past 10,000 levels (the
+// other members are decoded where they are used, a 10 MiB string among them).
+func expandInput(in fields) fields {
+	out := make(fields, len(in))
+	for key, raw := range in {
+		out[key] = expandRaw(raw)
+	}
+	return out
+}
+
+// expandRaw is one JSON value's text with its markers written out (it is known to be JSON: the file
+// was decoded).
+func expandRaw(raw json.RawMessage) json.RawMessage {
+	if !bytes.Contains(raw, []byte(`"$`)) {
+		return raw
+	}
+	var out []byte
+	expandValue(raw, skipSpace(raw, 0), &out)
+	return out
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue is the end of the JSON value at b[i:]: brackets are counted outside strings, without
+// recursion, so any depth.
+func skipValue(b []byte, i int) int {
+	switch {
+	case b[i] == '"':
+		for i++; b[i] != '"'; i++ {
+			if b[i] == '\\' {
+				i++
+			}
+		}
+		return i + 1
+	case b[i] != '{' && b[i] != '[':
+		for i < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[i])) {
+			i++
+		}
+		return i
+	}
+	depth := 0
+	for ; ; i++ {
+		switch b[i] {
+		case '"':
+			i = skipValue(b, i) - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+}
+
+// members calls visit with the start and end of each key (objects) and value in the container at
+// b[i:], and returns the container's end.
+func members(b []byte, i int, visit func(keyStart, keyEnd, start, end int)) int {
+	object := b[i] == '{'
+	i = skipSpace(b, i+1)
+	for b[i] != '}' && b[i] != ']' {
+		keyStart, keyEnd := -1, -1
+		if object {
+			keyStart, keyEnd = i, skipValue(b, i)
+			i = skipSpace(b, skipSpace(b, keyEnd)+1) // past the colon
+		}
+		end := skipValue(b, i)
+		visit(keyStart, keyEnd, i, end)
+		if i = skipSpace(b, end); b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return i + 1
+}
+
+// expandValue appends the value at b[i:] to out, its markers written out, and returns its end.
+func expandValue(b []byte, i int, out *[]byte) int {
+	if b[i] != '{' && b[i] != '[' {
+		end := skipValue(b, i)
+		*out = append(*out, b[i:end]...)
+		return end
+	}
+	if b[i] == '{' {
+		count, name, argsStart, argsEnd := 0, "", 0, 0
+		end := members(b, i, func(keyStart, keyEnd, start, end int) {
+			if count++; count == 1 {
+				_ = json.Unmarshal(b[keyStart:keyEnd], &name)
+				argsStart, argsEnd = start, end
+			}
+		})
+		if count == 1 && (name == "$repeat" || name == "$nest" || name == "$nest_list") {
+			expandMarker(name, b[argsStart:argsEnd], out)
+			return end
+		}
+	}
+	copied := i // written out up to here
+	end := members(b, i, func(_, _, start, end int) {
+		*out = append(*out, b[copied:start]...)
+		expandValue(b, start, out)
+		copied = end
+	})
+	*out = append(*out, b[copied:end]...)
+	return end
+}
+
+// expandMarker appends the value a marker stands for; malformed arguments panic (a vector problem).
+func expandMarker(name string, args []byte, out *[]byte) {
+	var list []json.RawMessage
+	if err := json.Unmarshal(args, &list); err != nil {
+		panic(fmt.Sprintf("%s: arguments are not a list", name))
+	}
+	count := func(raw json.RawMessage) int {
+		var n uint64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			panic(fmt.Sprintf("%s: a count that is not a whole number: %s", name, raw))
+		}
+		return int(n)
+	}
+	literal := func(raw json.RawMessage) []byte { // a string's JSON literal, quotes included
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			panic(fmt.Sprintf("%s: not a string: %s", name, raw))
+		}
+		lit, _ := json.Marshal(s)
+		return lit
+	}
+	switch {
+	case name == "$repeat" && len(list) == 2:
+		lit := literal(list[0])
+		*out = append(*out, '"')
+		*out = append(*out, bytes.Repeat(lit[1:len(lit)-1], count(list[1]))...)
+		*out = append(*out, '"')
+	case name == "$nest" && len(list) == 3:
+		n := count(list[1])
+		open := append(append([]byte{'{'}, literal(list[0])...), ':')
+		*out = append(*out, bytes.Repeat(open, n)...)
+		expandValue(list[2], skipSpace(list[2], 0), out)
+		*out = append(*out, bytes.Repeat([]byte{'}'}, n)...)
+	case name == "$nest_list" && len(list) == 2:
+		n := count(list[0])
+		*out = append(*out, bytes.Repeat([]byte{'['}, n)...)
+		expandValue(list[1], skipSpace(list[1], 0), out)
+		*out = append(*out, bytes.Repeat([]byte{']'}, n)...)
+	default:
+		panic(fmt.Sprintf("%s: %d arguments", name, len(list)))
+	}
+}
+
 // ---- field access (a malformed vector panics, as in the Rust runner) ----------------------------
 
 func (f fields) str(key string) string {
@@ -705,14 +863,15 @@ type vectorFile struct {
 	} `json:"cases"`
 }
 
-// runCase runs one op (a signer op against the file's daemon), turning a panic (a malformed vector,
-// an unknown op) into a failure.
+// runCase runs one op (a signer op against the file's daemon) on the input with its large values
+// written out, turning a panic (a malformed vector or marker, an unknown op) into a failure.
 func runCase(daemon *vectorSigner, op string, in fields) (got result, err error, problem error) {
 	defer func() {
 		if p := recover(); p != nil {
 			problem = fmt.Errorf("vector problem: %v", p)
 		}
 	}()
+	in = expandInput(in)
 	if strings.HasPrefix(op, "signer_") {
 		if daemon == nil {
 			panic("op " + op + " needs the file's signer settings (and a signer that started)")

@@ -37,7 +37,7 @@ func startSignerDaemon(seedHex string, args ...string) (*signerDaemon, error) {
 		return nil, err
 	}
 	var ready struct{ Socket string }
-	env, err := startTestEnv(nil, &ready, append([]string{"signer", "--seed-hex", seedHex, "--bin", bin, "--"}, args...)...)
+	env, err := startTestEnv(&ready, append([]string{"signer", "--seed-hex", seedHex, "--bin", bin, "--"}, args...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -26,15 +26,14 @@ type testEnv struct {
 	once  sync.Once
 }
 
-// startTestEnv runs `testenv args...` (env: its environment, nil for ours) and decodes its first
-// line into ready. On an error nothing is left running.
-func startTestEnv(env []string, ready any, args ...string) (*testEnv, error) {
+// startTestEnv runs `testenv args...` and decodes its first line into ready. On an error nothing is
+// left running.
+func startTestEnv(ready any, args ...string) (*testEnv, error) {
 	bin := os.Getenv("TRUSTCORE_TESTENV")
 	if bin == "" {
 		return nil, errors.New("TRUSTCORE_TESTENV is not set: run the tests through make (make signer-bin builds it)")
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = env
 	cmd.Stderr = os.Stderr // what it says there shows in the test's output
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

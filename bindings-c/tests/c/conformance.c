@@ -1,6 +1,8 @@
 /* The C conformance runner: every case of the three vector sources through the C ABI, counted
  * against what the files declare (numberOfTests; the Biscuit samples' validations), so no case can
- * be skipped silently. Codes are compared, never messages. Mirrors cli/tests/conformance.rs.
+ * be skipped silently. Codes are compared, never messages. Mirrors cli/tests/conformance.rs. Each
+ * case's large values ($repeat, $nest, $nest_list: tests/vectors/README.md) are written out first
+ * (json_raw.h): a value nested 10,000 deep only ever as text.
  *
  * usage: conformance REPO_ROOT   (shared data: $TRUSTCORE_SHARED, default REPO_ROOT/../shared; the signer
  * vectors start $TRUSTCORE_BIN, default REPO_ROOT/target/release/trustcore, through $TRUSTCORE_TESTENV)
@@ -189,16 +191,27 @@ static size_t run_file(tally *t, const char *path, const char *name, size_t *dec
         raw_element(raw_cases, index++, &raw_case);
         raw_member(raw_case, "input", &raw_input);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+        const char *case_id = cJSON_IsString(id) ? id->valuestring : "?";
         const cJSON *op = cJSON_GetObjectItemCaseSensitive(c, "op");
         const char *op_name = cJSON_IsString(op) ? op->valuestring : NULL;
-        const cJSON *input = cJSON_GetObjectItemCaseSensitive(c, "input");
-        outcome got = op_name && !strncmp(op_name, "signer_", 7)
-                          ? run_signer_op(live ? &daemon : NULL, issuer_public_hex, op_name, input, raw_input)
-                          : run_op(op_name, input, raw_input);
+        /* its large values written out (README: Large values), in the text and in the parsed input */
+        size_t expanded_len = 0;
+        char *expanded = raw_expand(raw_input, &expanded_len);
+        cJSON *input = tree_expand(cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(c, "input"), true));
         ran++;
         t->ran++;
-        check(t, name, cJSON_IsString(id) ? id->valuestring : "?", &got, cJSON_GetObjectItemCaseSensitive(c, "expect"));
-        cJSON_Delete(got.result);
+        if (!expanded || !input) {
+            fail(t, name, case_id, "vector problem: a $repeat, $nest or $nest_list with malformed arguments");
+        } else {
+            raw_span text_input = {expanded, expanded_len};
+            outcome got = op_name && !strncmp(op_name, "signer_", 7)
+                              ? run_signer_op(live ? &daemon : NULL, issuer_public_hex, op_name, input, text_input)
+                              : run_op(op_name, input, text_input);
+            check(t, name, case_id, &got, cJSON_GetObjectItemCaseSensitive(c, "expect"));
+            cJSON_Delete(got.result);
+        }
+        cJSON_Delete(input);
+        free(expanded);
     }
     /* SIGTERM, as an operator would stop it: it must exit 0 and remove its socket */
     if (live && !signer_daemon_stop(&daemon))

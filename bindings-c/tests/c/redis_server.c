@@ -1,53 +1,10 @@
-#define _GNU_SOURCE /* mkdtemp, environ */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 
 #include "redis_server.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* `testenv redis` listens on TCP only, and redis-server cannot add a Unix socket once running
- * (CONFIG SET unixsocket is refused). Until testenv can, it is run with this directory first on its
- * PATH, where a `redis-server` script runs the real one with the socket added. */
-static const char shim[] = "#!/bin/sh\n"
-                           "PATH=${PATH#*:}\n"
-                           "exec redis-server \"$@\" --unixsocket '%s' --unixsocketperm 700\n";
-
-static bool write_shim(const redis_server *r, const char *path) {
-    if (strchr(r->socket, '\'')) return false;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
-    if (fd < 0) return false;
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        return false;
-    }
-    bool ok = fprintf(f, shim, r->socket) > 0;
-    return fclose(f) == 0 && ok;
-}
-
-/* environ with PATH=dir:$PATH (the strings are environ's but the first, which the caller frees) */
-static char **shim_env(const char *dir) {
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    const char *path = getenv("PATH");
-    env[0] = malloc(strlen(dir) + strlen(path ? path : "") + sizeof "PATH=:");
-    sprintf(env[0], "PATH=%s:%s", dir, path ? path : "");
-    for (size_t i = 0, j = 1; i < n; i++)
-        if (strncmp(environ[i], "PATH=", 5)) env[j++] = environ[i];
-    return env;
-}
-
-static char *join(const char *dir, const char *name) {
-    char *path = malloc(strlen(dir) + strlen(name) + 2);
-    sprintf(path, "%s/%s", dir, name);
-    return path;
-}
 
 static bool number(const cJSON *json, const char *name, int *out) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(json, name);
@@ -56,36 +13,24 @@ static bool number(const cJSON *json, const char *name, int *out) {
     return true;
 }
 
+static char *string(const cJSON *json, const char *name) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(json, name);
+    return cJSON_IsString(item) ? strdup(item->valuestring) : NULL;
+}
+
 bool redis_server_start(redis_server *r) {
     memset(r, 0, sizeof *r);
     r->env.fd = -1;
-    const char *tmp = getenv("TMPDIR");
-    char template[256];
-    snprintf(template, sizeof template, "%s/trustcore-c-redis-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(template)) {
-        fprintf(stderr, "redis: cannot make a temp directory: %s\n", strerror(errno));
-        return false;
-    }
-    r->dir = strdup(template);
-    r->socket = join(r->dir, "redis.sock");
-    r->unix_url = malloc(strlen(r->socket) + sizeof "redis+unix://");
-    sprintf(r->unix_url, "redis+unix://%s", r->socket);
-    char *script = join(r->dir, "redis-server");
-    bool ok = write_shim(r, script);
-    free(script);
-    if (!ok) {
-        fprintf(stderr, "redis: cannot write %s/redis-server\n", r->dir);
-        redis_server_free(r);
-        return false;
-    }
-    char **env = shim_env(r->dir);
-    const char *args[] = {"redis", NULL};
-    cJSON *ready = testenv_start(&r->env, args, env);
-    free(env[0]);
-    free(env);
-    ok = ready && number(ready, "port", &r->port) && number(ready, "pid", &r->pid);
+    /* --unix: a Unix socket too, in a private directory testenv removes as it exits */
+    const char *args[] = {"redis", "--unix", NULL};
+    cJSON *ready = testenv_start(&r->env, args);
+    if (!ready) return false;
+    bool ok = number(ready, "port", &r->port) && number(ready, "pid", &r->pid);
+    r->socket = string(ready, "socket");
+    r->unix_url = string(ready, "unix_url");
     cJSON_Delete(ready);
-    if (!ok) {
+    if (!ok || !r->socket || !r->unix_url) {
+        fprintf(stderr, "redis: testenv's first line lacks port, pid, socket or unix_url\n");
         redis_server_free(r);
         return false;
     }
@@ -99,7 +44,7 @@ void redis_server_kill(redis_server *r) {
 }
 
 bool redis_server_restart(redis_server *r) {
-    if (r->pid > 0 || !r->dir) return false;
+    if (r->pid > 0 || r->env.fd < 0) return false;
     cJSON *answer = testenv_request(&r->env, "restart");
     bool ok = answer && number(answer, "pid", &r->pid);
     cJSON_Delete(answer);
@@ -107,17 +52,9 @@ bool redis_server_restart(redis_server *r) {
 }
 
 void redis_server_free(redis_server *r) {
-    testenv_close(&r->env); /* it kills redis-server */
-    if (r->dir) {
-        char *script = join(r->dir, "redis-server");
-        unlink(script);
-        free(script);
-        unlink(r->socket); /* redis-server leaves it behind when killed */
-        rmdir(r->dir);
-    }
+    testenv_close(&r->env); /* it kills redis-server and removes the socket's directory */
     free(r->socket);
     free(r->unix_url);
-    free(r->dir);
     memset(r, 0, sizeof *r);
     r->env.fd = -1;
 }

@@ -48,7 +48,7 @@ bool signer_daemon_start(signer_daemon *d, const char *bin, const char *seed_hex
     argv[n++] = "--";
     for (size_t i = 0; i < arg_count; i++)
         argv[n++] = args[i];
-    cJSON *ready = testenv_start(&d->env, argv, NULL);
+    cJSON *ready = testenv_start(&d->env, argv);
     free(argv);
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(ready, "pid");
     d->dir = string(ready, "dir");

@@ -1,4 +1,4 @@
-#define _GNU_SOURCE /* environ */
+#define _GNU_SOURCE /* SOCK_CLOEXEC, F_DUPFD_CLOEXEC */
 
 #include "testenv.h"
 
@@ -53,7 +53,7 @@ static cJSON *answer(testenv *t, const char *what) {
     return json;
 }
 
-cJSON *testenv_start(testenv *t, const char *const *args, char *const *env) {
+cJSON *testenv_start(testenv *t, const char *const *args) {
     t->pid = 0;
     t->fd = -1;
     const char *path = getenv("TRUSTCORE_TESTENV");
@@ -82,7 +82,7 @@ cJSON *testenv_start(testenv *t, const char *const *args, char *const *env) {
         /* its stdin and stdout (dup2 clears close-on-exec); stderr stays ours, so what it says shows */
         int fd = pair[1] > STDOUT_FILENO ? pair[1] : fcntl(pair[1], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
         if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0) _exit(126);
-        execve(path, (char *const *)argv, env ? env : environ);
+        execv(path, (char *const *)argv);
         _exit(127);
     }
     int fork_errno = errno;

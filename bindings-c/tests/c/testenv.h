@@ -15,10 +15,10 @@ typedef struct testenv {
     int fd;    /* our end of its stdin and stdout */
 } testenv;
 
-/* Start `$TRUSTCORE_TESTENV args...` (`env`: its environment, NULL for ours) and return its first
- * line (the caller deletes it). NULL, with the reason on stderr, when it did not start what it was
- * asked for: then nothing is left running and `t` is closed. */
-cJSON *testenv_start(testenv *t, const char *const *args, char *const *env);
+/* Start `$TRUSTCORE_TESTENV args...` and return its first line (the caller deletes it). NULL, with
+ * the reason on stderr, when it did not start what it was asked for: then nothing is left running
+ * and `t` is closed. */
+cJSON *testenv_start(testenv *t, const char *const *args);
 
 /* Send one command and return its answer (the caller deletes it). NULL, with the reason on stderr,
  * when testenv refused it ({"ok": false}) or is gone. */
