@@ -40,9 +40,20 @@ fn die_with_parent(command: &mut Command) -> &mut Command {
     }
 }
 
-fn signal(child: &Child, signal: i32) {
-    // SAFETY: kill(2) on our own child's pid; it has not been reaped while `child` is held
-    unsafe { libc::kill(child.id() as i32, signal) };
+/// Send `signal` to a running child (SIGSTOP pauses it, SIGCONT resumes it).
+fn signal(child: &Option<Child>, signal: i32) {
+    if let Some(child) = child {
+        // SAFETY: kill(2) on our own child's pid; it has not been reaped while `child` is held
+        unsafe { libc::kill(child.id() as i32, signal) };
+    }
+}
+
+/// SIGKILL a running child (a paused one too) and reap it.
+fn kill(child: &mut Option<Child>) {
+    if let Some(mut child) = child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 /// One redis-server bound to 127.0.0.1, in memory only (a restart forgets everything); with a Unix
@@ -126,23 +137,16 @@ impl RedisServer {
 
     /// SIGKILL (no goodbye to the clients), and wait until it is gone.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill(); // a paused one too
-            let _ = child.wait();
-        }
+        kill(&mut self.child)
     }
 
     /// SIGSTOP: connections are still accepted by the kernel, nothing answers.
     pub fn pause(&self) {
-        if let Some(child) = &self.child {
-            signal(child, libc::SIGSTOP);
-        }
+        signal(&self.child, libc::SIGSTOP)
     }
 
     pub fn resume(&self) {
-        if let Some(child) = &self.child {
-            signal(child, libc::SIGCONT);
-        }
+        signal(&self.child, libc::SIGCONT)
     }
 }
 
@@ -265,8 +269,8 @@ impl Signer {
 
     /// SIGTERM, as an operator stops it; its exit status, and whether its socket is gone.
     pub fn stop(&mut self) -> Result<(ExitStatus, bool), String> {
+        signal(&self.child, libc::SIGTERM);
         let Some(mut child) = self.child.take() else { return Err("the signer is not running".into()) };
-        signal(&child, libc::SIGTERM);
         let deadline = Instant::now() + STARTUP;
         loop {
             if let Ok(Some(status)) = child.try_wait() {
@@ -287,22 +291,15 @@ impl Signer {
 
     /// SIGKILL (kill -9): no draining, the socket file stays behind.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        kill(&mut self.child)
     }
 
     pub fn pause(&self) {
-        if let Some(child) = &self.child {
-            signal(child, libc::SIGSTOP);
-        }
+        signal(&self.child, libc::SIGSTOP)
     }
 
     pub fn resume(&self) {
-        if let Some(child) = &self.child {
-            signal(child, libc::SIGCONT);
-        }
+        signal(&self.child, libc::SIGCONT)
     }
 }
 
