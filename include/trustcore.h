@@ -333,11 +333,36 @@ typedef struct tc_mint_fact {
   size_t values_count;
 } tc_mint_fact;
 
-// What to mint. Facts keep the given predicate order; values are sorted within a predicate.
-// `expires_at` is seconds since the epoch (cut to whole seconds). Set `has_root_key_id` to name
-// a root key id (key rotation). `revocation_id` must be written in its canonical form (`rev-1`, hex
-// in lower case; no whitespace, control character or `0x`), else MALFORMED_INPUT: a deny-list entry
-// for it then always matches.
+// An optional text input: with `has` false it is not set and `value`/`len` are not read; with
+// `has` true it is the `len` bytes of UTF-8 at `value` (NULL only with `len` 0), passed to core as
+// it is (the empty text included: core decides whether it accepts it).
+typedef struct tc_optional_text {
+  bool has;
+  const char *value;
+  size_t len;
+} tc_optional_text;
+
+// An optional `uint32_t` input: with `has` false it is not set and `value` is not read; with `has`
+// true, `value` is passed to core as it is.
+typedef struct tc_optional_u32 {
+  bool has;
+  uint32_t value;
+} tc_optional_u32;
+
+// What to mint, in process (`tc_mint_biscuit`) or through the signer (`tc_signer_client_mint`):
+// one struct for both. Facts keep the given predicate order; values are sorted within a predicate.
+// `expires_at` is seconds since the epoch (cut to whole seconds; the signer refuses one past its
+// `--max-ttl` with SIGNER_REFUSED, as it refuses a predicate outside its `--allow-predicate` list).
+//
+// `revocation_id`: with `has` true, the id to mint, which must be written in its canonical form
+// (`rev-1`, hex in lower case; no whitespace, control character or `0x`; not empty), else
+// MALFORMED_INPUT: a deny-list entry for it then always matches. With `has` false, 128 random
+// bits in hex are picked (by this library in process, by the signer through it);
+// `tc_signer_client_mint` returns the id, `tc_token_revocation_id` reads it from a token.
+//
+// `root_key_id`: with `has` true, the root key id the token names (issuer key rotation). Only for
+// `tc_mint_biscuit`: the signer writes its own (`--key-id`), so `tc_signer_client_mint` refuses a
+// request with `root_key_id.has` true (MALFORMED_INPUT).
 typedef struct tc_mint_request {
   const char *public_hex;
   size_t public_hex_len;
@@ -345,30 +370,10 @@ typedef struct tc_mint_request {
   size_t holder_id_len;
   const struct tc_mint_fact *facts;
   size_t facts_count;
-  const char *revocation_id;
-  size_t revocation_id_len;
+  struct tc_optional_text revocation_id;
   double expires_at;
-  bool has_root_key_id;
-  uint32_t root_key_id;
+  struct tc_optional_u32 root_key_id;
 } tc_mint_request;
-
-// What to ask the signer to mint: `tc_mint_request` without the root key id (the signer writes its
-// own `--key-id`). Set `has_revocation_id` to name the revocation id; without it the signer picks
-// a random one (and `revocation_id` must be NULL with length 0). `expires_at` is seconds since the
-// epoch, cut to whole seconds; the signer refuses one past its `--max-ttl` (SIGNER_REFUSED), as it
-// refuses a predicate outside its `--allow-predicate` list.
-typedef struct tc_signer_mint_request {
-  const char *public_hex;
-  size_t public_hex_len;
-  const char *holder_id;
-  size_t holder_id_len;
-  const struct tc_mint_fact *facts;
-  size_t facts_count;
-  bool has_revocation_id;
-  const char *revocation_id;
-  size_t revocation_id_len;
-  double expires_at;
-} tc_signer_mint_request;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1083,7 +1088,8 @@ void tc_verifier_cache_stats(const struct tc_verifier *verifier,
 void tc_verifier_free(struct tc_verifier *verifier);
 
 // Mint a token (URL-safe base64, as an owned buffer). Authority block, in order: `worker_key`,
-// `worker_id`, each app fact, `revocation`, then the expiry check.
+// `worker_id`, each app fact, `revocation`, then the expiry check. Without `revocation_id.has`
+// the token carries 128 random bits in hex (read them back with `tc_token_revocation_id`).
 //
 // # Safety
 // `issuer` is a live handle; `request` is readable and its strings and arrays as documented on
@@ -1231,10 +1237,10 @@ tc_status tc_signer_client_public_key(const struct tc_signer_client *client,
 //
 // # Safety
 // `client` is a live handle; `request` is readable, with strings and arrays as documented on
-// `tc_signer_mint_request`; `token_out` is writable; `revocation_id_out`, `expires_at_out` and `err`
+// `tc_mint_request`; `token_out` is writable; `revocation_id_out`, `expires_at_out` and `err`
 // are NULL or writable.
 tc_status tc_signer_client_mint(const struct tc_signer_client *client,
-                                const struct tc_signer_mint_request *request,
+                                const struct tc_mint_request *request,
                                 struct tc_bytes **token_out,
                                 struct tc_bytes **revocation_id_out,
                                 uint64_t *expires_at_out,

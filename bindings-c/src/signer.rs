@@ -9,12 +9,12 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use trustcore_core::{Error, ErrorCode, MintRequest, SignerAddress, SignerClient, SignerClientOptions};
+use trustcore_core::{Error, ErrorCode, SignerAddress, SignerClient, SignerClientOptions};
 
-use crate::boundary::{clear, free, put, put_optional, run, Result};
+use crate::boundary::{clear, free, put, put_optional, run};
 use crate::error::{tc_error, tc_status};
-use crate::input::{array, handle, json_object, malformed_error, strs, text};
-use crate::mint::tc_mint_fact;
+use crate::input::{handle, json_object, malformed_error, text};
+use crate::mint::{mint_request, tc_mint_request};
 use crate::output::tc_bytes;
 
 /// A client of the signer daemon. Thread-safe: one client serves every thread of a process (it keeps
@@ -23,27 +23,6 @@ use crate::output::tc_bytes;
 #[allow(non_camel_case_types)]
 pub struct tc_signer_client {
     client: SignerClient,
-}
-
-/// What to ask the signer to mint: `tc_mint_request` without the root key id (the signer writes its
-/// own `--key-id`). Set `has_revocation_id` to name the revocation id; without it the signer picks
-/// a random one (and `revocation_id` must be NULL with length 0). `expires_at` is seconds since the
-/// epoch, cut to whole seconds; the signer refuses one past its `--max-ttl` (SIGNER_REFUSED), as it
-/// refuses a predicate outside its `--allow-predicate` list.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct tc_signer_mint_request {
-    pub public_hex: *const c_char,
-    pub public_hex_len: usize,
-    pub holder_id: *const c_char,
-    pub holder_id_len: usize,
-    pub facts: *const tc_mint_fact,
-    pub facts_count: usize,
-    pub has_revocation_id: bool,
-    pub revocation_id: *const c_char,
-    pub revocation_id_len: usize,
-    pub expires_at: f64,
 }
 
 /// A client of the signer at `address`: a socket path (anything holding a `/`), `unix:PATH`, or
@@ -118,38 +97,6 @@ pub unsafe extern "C" fn tc_signer_client_public_key(
     })
 }
 
-/// Borrow a `tc_signer_mint_request` as core's `MintRequest`.
-///
-/// # Safety
-/// `request` is NULL or readable, with strings and arrays as documented on `tc_signer_mint_request`.
-unsafe fn mint_args(request: *const tc_signer_mint_request) -> Result<MintRequest> {
-    // SAFETY: the caller's contract
-    unsafe {
-        let r = handle(request, "request")?;
-        let mut facts = Vec::with_capacity(r.facts_count.min(1024));
-        for fact in array(r.facts, r.facts_count, "facts")? {
-            let predicate = text(fact.predicate, fact.predicate_len, "fact predicate")?.to_owned();
-            let values = strs(fact.values, fact.values_count, "fact value")?.into_iter().map(str::to_owned).collect();
-            facts.push((predicate, values));
-        }
-        let revocation_id = text(r.revocation_id, r.revocation_id_len, "revocation_id")?;
-        let revocation_id = match (r.has_revocation_id, revocation_id.is_empty()) {
-            (true, _) => Some(revocation_id.to_owned()),
-            (false, true) => None,
-            (false, false) => return Err(malformed_error("revocation_id is set but has_revocation_id is false")),
-        };
-        Ok(MintRequest {
-            public_hex: text(r.public_hex, r.public_hex_len, "public_hex")?.to_owned(),
-            holder_id: text(r.holder_id, r.holder_id_len, "holder_id")?.to_owned(),
-            facts,
-            revocation_id,
-            expires_at: r.expires_at,
-            // the signer sets it (its --key-id)
-            root_key_id: None,
-        })
-    }
-}
-
 /// Ask the signer to mint a token bound to the holder key. On TC_OK, `*token_out` is the token
 /// (URL-safe base64, an owned buffer), `*revocation_id_out` (when not NULL) the revocation id the
 /// token carries (the one asked for, or the signer's pick) and `*expires_at_out` (when not NULL) its
@@ -157,12 +104,12 @@ unsafe fn mint_args(request: *const tc_signer_mint_request) -> Result<MintReques
 ///
 /// # Safety
 /// `client` is a live handle; `request` is readable, with strings and arrays as documented on
-/// `tc_signer_mint_request`; `token_out` is writable; `revocation_id_out`, `expires_at_out` and `err`
+/// `tc_mint_request`; `token_out` is writable; `revocation_id_out`, `expires_at_out` and `err`
 /// are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn tc_signer_client_mint(
     client: *const tc_signer_client,
-    request: *const tc_signer_mint_request,
+    request: *const tc_mint_request,
     token_out: *mut *mut tc_bytes,
     revocation_id_out: *mut *mut tc_bytes,
     expires_at_out: *mut u64,
@@ -175,7 +122,7 @@ pub unsafe extern "C" fn tc_signer_client_mint(
             expires_at_out.write(0);
         }
         let client = &handle(client, "client")?.client;
-        let args = mint_args(request)?;
+        let args = mint_request(request)?;
         if token_out.is_null() {
             return Err(malformed_error("token_out is NULL"));
         }

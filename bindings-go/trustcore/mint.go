@@ -42,10 +42,11 @@ func (k *IssuerKey) Mint(r MintRequest) (string, error) {
 	req.public_hex, req.public_hex_len = pinText(&pin, r.PublicHex)
 	req.holder_id, req.holder_id_len = pinText(&pin, r.HolderID)
 	req.facts, req.facts_count = &facts[0], C.size_t(len(r.Facts))
-	req.revocation_id, req.revocation_id_len = pinText(&pin, r.RevocationID)
+	req.revocation_id.has = true // always named in process: "" is core's MALFORMED_INPUT
+	req.revocation_id.value, req.revocation_id.len = pinText(&pin, r.RevocationID)
 	req.expires_at = C.double(r.ExpiresAt)
 	if r.RootKeyID != nil {
-		req.has_root_key_id, req.root_key_id = true, C.uint32_t(*r.RootKeyID)
+		req.root_key_id.has, req.root_key_id.value = true, C.uint32_t(*r.RootKeyID)
 	}
 	var out *C.tc_bytes
 	var cerr *C.tc_error

@@ -107,13 +107,13 @@ func (c *SignerClient) Mint(r SignerMintRequest) (MintedToken, error) {
 	var pin runtime.Pinner
 	defer pin.Unpin()
 	facts := cFacts(&pin, r.Facts)
-	var req C.tc_signer_mint_request
+	var req C.tc_mint_request // root_key_id stays unset: the signer writes its own
 	req.public_hex, req.public_hex_len = pinText(&pin, r.PublicHex)
 	req.holder_id, req.holder_id_len = pinText(&pin, r.HolderID)
 	req.facts, req.facts_count = &facts[0], C.size_t(len(r.Facts))
 	if r.RevocationID != "" {
-		req.has_revocation_id = true
-		req.revocation_id, req.revocation_id_len = pinText(&pin, r.RevocationID)
+		req.revocation_id.has = true
+		req.revocation_id.value, req.revocation_id.len = pinText(&pin, r.RevocationID)
 	}
 	req.expires_at = C.double(r.ExpiresAt)
 	var token, revocationID *C.tc_bytes

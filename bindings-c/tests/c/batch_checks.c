@@ -54,8 +54,7 @@ static void mixed_batch(const fixture *f) {
                             .public_hex_len = len,
                             .holder_id = "cpu-7",
                             .holder_id_len = 5,
-                            .revocation_id = "rev-7",
-                            .revocation_id_len = 5,
+                            .revocation_id = {true, "rev-7", 5},
                             .expires_at = FIXTURE_NOW + 3600};
     CHECK(tc_mint_biscuit(f->issuer, &mint, &other_token, NULL) == TC_OK);
 

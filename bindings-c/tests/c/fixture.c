@@ -36,8 +36,7 @@ void fixture_init(fixture *f) {
         .holder_id_len = 5,
         .facts = facts,
         .facts_count = 1,
-        .revocation_id = "rev-1",
-        .revocation_id_len = 5,
+        .revocation_id = {true, "rev-1", 5},
         .expires_at = FIXTURE_NOW + 3600,
     };
     must(tc_mint_biscuit(f->issuer, &mint, &f->token_b64, &err), err, "mint");

@@ -429,11 +429,10 @@ static outcome op_mint(const cJSON *in) {
         mint_facts[i++] = (tc_mint_fact){LEN(fact->string), values, n};
     }
     tc_mint_request request = {
-        LEN(public_hex), LEN(holder_id), mint_facts, fact_count, LEN(revocation_id), expires_at, false, 0,
+        LEN(public_hex), LEN(holder_id), mint_facts, fact_count, {true, LEN(revocation_id)}, expires_at, {false, 0},
     };
     if (num(in, "root_key_id", &root_key_id)) {
-        request.has_root_key_id = true;
-        request.root_key_id = (uint32_t)root_key_id;
+        request.root_key_id = (tc_optional_u32){true, (uint32_t)root_key_id};
     }
     CALL(tc_issuer_key_from_secret_hex(LEN(seed), &issuer, ERR));
     CALL(tc_mint_biscuit(issuer, &request, &minted, ERR));
@@ -932,16 +931,15 @@ static outcome op_signer_call(const signer_daemon *d, const char *issuer_hex, co
         double expires_at;
         facts = facts_of(cJSON_GetObjectItemCaseSensitive(args, "facts"), &fact_count);
         NEED(facts && public_hex && holder_id && num(args, "expires_at", &expires_at), "mint args");
-        tc_signer_mint_request request = {
+        tc_mint_request request = {
             .public_hex = public_hex,
             .public_hex_len = strlen(public_hex),
             .holder_id = holder_id,
             .holder_id_len = strlen(holder_id),
             .facts = facts,
             .facts_count = fact_count,
-            .has_revocation_id = revocation_id != NULL, /* absent: the signer picks one */
-            .revocation_id = revocation_id,
-            .revocation_id_len = revocation_id ? strlen(revocation_id) : 0,
+            /* absent: the signer picks one */
+            .revocation_id = {revocation_id != NULL, revocation_id, revocation_id ? strlen(revocation_id) : 0},
             .expires_at = expires_at,
         };
         uint64_t minted_expiry = 0;

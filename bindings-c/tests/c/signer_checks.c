@@ -111,14 +111,13 @@ static void misuse(const fixture *f) {
     CHECK(out == NULL && !has_key_id && key_id == 0);
     const tc_str lanes[] = {{S("transcribe")}};
     const tc_mint_fact facts[] = {{S("lane"), lanes, 1}};
-    tc_signer_mint_request request = {S("61be4694680135ca01e5736fba29cd8fe50fea3b428b324e0bea4d70ebfd8cfa"),
-                                      S("gpu-1"),
-                                      facts,
-                                      1,
-                                      false,
-                                      NULL,
-                                      0,
-                                      4102444800.0};
+    tc_mint_request request = {S("61be4694680135ca01e5736fba29cd8fe50fea3b428b324e0bea4d70ebfd8cfa"),
+                               S("gpu-1"),
+                               facts,
+                               1,
+                               {false, NULL, 0},
+                               4102444800.0,
+                               {false, 0}};
     out = (tc_bytes *)f;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_signer_client_mint(NULL, &request, &out, &rev, &expires_at, &err));
     CHECK(out == NULL && rev == NULL && expires_at == 0);
@@ -130,9 +129,11 @@ static void misuse(const fixture *f) {
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_signer_client_public_key(nowhere, NULL, NULL, NULL, &err));
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_signer_client_mint(nowhere, NULL, &out, NULL, NULL, &err));
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_signer_client_mint(nowhere, &request, NULL, NULL, NULL, &err));
-    tc_signer_mint_request odd = request;
-    odd.revocation_id = "rev-1";
-    odd.revocation_id_len = 5; /* without has_revocation_id */
+    tc_mint_request odd = request;
+    odd.root_key_id = (tc_optional_u32){true, 7}; /* the signer writes its own */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_signer_client_mint(nowhere, &odd, &out, NULL, NULL, &err));
+    odd = request;
+    odd.revocation_id = (tc_optional_text){true, "\xff", 1}; /* not UTF-8 */
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_signer_client_mint(nowhere, &odd, &out, NULL, NULL, &err));
     odd = request;
     odd.facts = NULL; /* with facts_count 1 */
@@ -188,16 +189,14 @@ static void end_to_end(const fixture *f, const tc_signer_client *client) {
     double now = (double)(uint64_t)tc_now_seconds(); /* whole seconds */
     const tc_str lanes[] = {{S("transcribe")}, {S("gpu")}};
     const tc_mint_fact facts[] = {{S("lane"), lanes, 2}};
-    tc_signer_mint_request request = {
+    tc_mint_request request = {
         .public_hex = worker_hex,
         .public_hex_len = strlen(worker_hex),
         .holder_id = "gpu-1",
         .holder_id_len = 5,
         .facts = facts,
         .facts_count = 1,
-        .has_revocation_id = true,
-        .revocation_id = "rev-signer",
-        .revocation_id_len = 10,
+        .revocation_id = {true, "rev-signer", 10},
         .expires_at = now + 600.5,
     };
     tc_bytes *token = NULL, *rev = NULL;
@@ -234,9 +233,7 @@ static void end_to_end(const fixture *f, const tc_signer_client *client) {
     tc_bytes_free(rev);
 
     /* no revocation id: the signer picks one, and the token carries it */
-    request.has_revocation_id = false;
-    request.revocation_id = NULL;
-    request.revocation_id_len = 0;
+    request.revocation_id = (tc_optional_text){false, NULL, 0};
     token = rev = NULL;
     EXPECT_OK(tc_signer_client_mint(client, &request, &token, &rev, NULL, &err));
     CHECK(rev && tc_bytes_len(rev) > 0);
@@ -256,7 +253,7 @@ static void end_to_end(const fixture *f, const tc_signer_client *client) {
     /* the signer's policy: predicates it does not grant, a ttl past --max-ttl, a bad holder key */
     const tc_str yes[] = {{S("yes")}};
     const tc_mint_fact admin[] = {{S("admin"), yes, 1}};
-    tc_signer_mint_request refused = request;
+    tc_mint_request refused = request;
     refused.facts = admin;
     token = (tc_bytes *)f;
     EXPECT_ERROR(TC_SIGNER_REFUSED, tc_signer_client_mint(client, &refused, &token, NULL, NULL, &err));
@@ -299,16 +296,14 @@ static int worker(void *arg) {
     for (int i = 0; i < ROUNDS; i++) {
         char rev_id[32];
         snprintf(rev_id, sizeof rev_id, "rev-t%d-%d", j->id, i);
-        tc_signer_mint_request request = {
+        tc_mint_request request = {
             .public_hex = j->worker_hex,
             .public_hex_len = strlen(j->worker_hex),
             .holder_id = "gpu-1",
             .holder_id_len = 5,
             .facts = facts,
             .facts_count = 1,
-            .has_revocation_id = true,
-            .revocation_id = rev_id,
-            .revocation_id_len = strlen(rev_id),
+            .revocation_id = {true, rev_id, strlen(rev_id)},
             .expires_at = tc_now_seconds() + 600,
         };
         tc_bytes *token = NULL, *rev = NULL, *health = NULL, *sig = NULL;
