@@ -51,6 +51,11 @@ pub trait ReplayStore: Send + Sync {
 
 /// A store shared by reference (a test or a monitor keeps a handle on what the verifier uses).
 impl<T: ReplayStore + ?Sized> ReplayStore for std::sync::Arc<T> {
+    // both forwarded: a store's own `record` (Redis bounds it by its request timeout) stays its own
+    fn record(&self, key: &ReplayKey, now: f64, ttl_seconds: f64) -> Result<bool> {
+        (**self).record(key, now, ttl_seconds)
+    }
+
     fn record_by(&self, key: &ReplayKey, now: f64, ttl_seconds: f64, deadline: Deadline) -> Result<bool> {
         (**self).record_by(key, now, ttl_seconds, deadline)
     }
