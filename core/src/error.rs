@@ -21,11 +21,12 @@ pub enum ErrorCode {
     SignerRefused = 13,
     StoreUnavailable = 14,
     Internal = 15,
+    WrongAudience = 16,
 }
 
 impl ErrorCode {
     /// Every code, in number order.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::MalformedInput,
         ErrorCode::TokenInvalid,
         ErrorCode::TokenUnbound,
@@ -41,6 +42,7 @@ impl ErrorCode {
         ErrorCode::SignerRefused,
         ErrorCode::StoreUnavailable,
         ErrorCode::Internal,
+        ErrorCode::WrongAudience,
     ];
 
     pub const fn number(self) -> u32 {
@@ -64,6 +66,7 @@ impl ErrorCode {
             ErrorCode::SignerRefused => "SIGNER_REFUSED",
             ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::WrongAudience => "WRONG_AUDIENCE",
         }
     }
 
@@ -143,6 +146,7 @@ mod tests {
                 (13, "SIGNER_REFUSED"),
                 (14, "STORE_UNAVAILABLE"),
                 (15, "INTERNAL"),
+                (16, "WRONG_AUDIENCE"),
             ]
         );
         for c in ErrorCode::ALL {

@@ -35,13 +35,15 @@
 
 // The modules are private: every item has one path, at the root, except the signer daemon's own
 // parts (its service, protocol, audit log and stream), which only the `trustcore` command needs:
-// they stay under `signer`.
+// they stay under `signer`; and the HTTP layer, grouped under `http` (signing, the route policy,
+// the decision).
 mod authenticate;
 mod biscuit;
 mod budget;
 mod canonical;
 mod error;
 mod fault;
+pub mod http;
 mod issuer;
 mod jobs;
 mod json;

@@ -92,6 +92,17 @@ where
     .map(|_| ())
 }
 
+/// MALFORMED_INPUT unless `allow` is one allow policy that parses (checked once, when a route
+/// policy is loaded, rather than on the first request that reaches it).
+pub(crate) fn check_allow_policy(allow: &str) -> Result<()> {
+    check_nesting(allow)?;
+    match Policy::try_from(allow) {
+        Ok(policy) if policy.kind == builder::PolicyKind::Allow => Ok(()),
+        Ok(_) => Err(Error::malformed("a route's policy must be an allow policy")),
+        Err(_) => Err(Error::malformed("allow policy does not parse")),
+    }
+}
+
 /// Run any authorizer code (facts, rules, checks, policies) against the token and return the index
 /// of the allow policy that matched. `now`, when given, adds `time(now)`.
 pub fn authorize(token: &Token, code: &str, now: Option<f64>, options: &AuthorizeOptions) -> Result<usize> {

@@ -9,6 +9,10 @@ use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use crate::authenticate::pop_message;
+use crate::http::{
+    check_authority, check_content_digest, jwk_thumbprint, read_http_proof, read_legacy_proof, HttpProfile, HttpProof,
+    HttpRequest,
+};
 use crate::canonical::Request;
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
@@ -50,6 +54,12 @@ pub struct VerifierConfig {
     /// Share the replay and revocation stores with other verifiers through Redis; `None` keeps them
     /// in this process.
     pub redis: Option<RedisConfig>,
+    /// The authorities (host[:port]) this service answers to: an RFC 9421 signature made for
+    /// another is WRONG_AUDIENCE. Lower-cased when the verifier is built. None configured: every
+    /// RFC 9421 request is WRONG_AUDIENCE (the legacy profile does not sign the host).
+    pub authorities: Vec<String>,
+    /// The HTTP profiles [`Verifier::decide`] accepts (default: both).
+    pub profiles: Vec<HttpProfile>,
 }
 
 impl VerifierConfig {
@@ -66,6 +76,8 @@ impl VerifierConfig {
             replay_capacity_per_holder: None,
             revoked_ids: Vec::new(),
             redis: None,
+            authorities: Vec::new(),
+            profiles: HttpProfile::ALL.to_vec(),
         }
     }
 }
@@ -77,7 +89,51 @@ pub struct VerifiedToken {
     pub token: Token,
     pub identity: VerifiedIdentity,
     holder_key: PublicKey,
+    /// The holder key's RFC 7638 thumbprint: what an RFC 9421 signature's `keyid` must be.
+    holder_thumbprint: String,
     revocation_ids: Vec<String>, // the app id first, then each block's
+}
+
+/// How a request presents its proof of possession.
+#[derive(Clone, Copy)]
+enum Presented<'a> {
+    /// trust-core 0.1's proof over the canonical request.
+    Legacy { proof: &'a WorkerProof, request: &'a Request<'a> },
+    /// An RFC 9421 signature of the trustcore profile.
+    Http { proof: &'a HttpProof, request: &'a HttpRequest<'a> },
+}
+
+impl Presented<'_> {
+    fn token(&self) -> &str {
+        match self {
+            Presented::Legacy { proof, .. } => &proof.token,
+            Presented::Http { proof, .. } => &proof.token,
+        }
+    }
+
+    fn nonce(&self) -> &str {
+        match self {
+            Presented::Legacy { proof, .. } => &proof.nonce,
+            Presented::Http { proof, .. } => &proof.nonce,
+        }
+    }
+}
+
+/// Where an HTTP request carried its credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Carrier {
+    Rfc9421,
+    LegacyHeaders,
+    LegacyQuery,
+}
+
+impl Carrier {
+    pub(crate) fn profile(self) -> HttpProfile {
+        match self {
+            Carrier::Rfc9421 => HttpProfile::Rfc9421,
+            Carrier::LegacyHeaders | Carrier::LegacyQuery => HttpProfile::Legacy,
+        }
+    }
 }
 
 pub struct Verifier {
@@ -183,6 +239,13 @@ impl Verifier {
             return Err(Error::malformed("replay_capacity_per_holder must be at least 1"));
         }
         let mut config = config;
+        for authority in &mut config.authorities {
+            check_authority(authority)?;
+            *authority = authority.to_ascii_lowercase();
+        }
+        if config.profiles.is_empty() {
+            return Err(Error::malformed("a verifier accepts at least one HTTP profile"));
+        }
         config.revoked_ids = config
             .revoked_ids
             .iter()
@@ -244,7 +307,8 @@ impl Verifier {
         let (identity, holder_key) = token.bound_identity()?;
         let app_id = app_id_for_lookup(&identity.revocation_id);
         let revocation_ids = std::iter::once(app_id).chain(token.revocation_ids()).collect();
-        Ok(Arc::new(VerifiedToken { token, identity, holder_key, revocation_ids }))
+        let holder_thumbprint = jwk_thumbprint(&holder_key);
+        Ok(Arc::new(VerifiedToken { token, identity, holder_key, holder_thumbprint, revocation_ids }))
     }
 
     fn lock<'a>(&self, cache: &'a Mutex<TokenCache>) -> Result<std::sync::MutexGuard<'a, TokenCache>> {
@@ -286,27 +350,43 @@ impl Verifier {
 
     /// Everything before the proof of possession: the token (cached), revocation, freshness (the
     /// request's timestamp, the token's expiry), and the bytes the holder must have signed.
-    fn prepare(&self, proof: &WorkerProof, request: &Request<'_>, now: f64) -> Result<Prepared> {
-        let (verified, admit) = self.verified_token(&proof.token)?;
-        self.prepare_with(verified, admit, proof, request, now)
+    fn prepare(&self, presented: Presented<'_>, now: f64) -> Result<Prepared> {
+        let (verified, admit) = self.verified_token(presented.token())?;
+        self.prepare_with(verified, admit, presented, now)
     }
 
     fn prepare_with(
         &self,
         verified: Arc<VerifiedToken>,
         admit: Option<[u8; 32]>,
-        proof: &WorkerProof,
-        request: &Request<'_>,
+        presented: Presented<'_>,
         now: f64,
     ) -> Result<Prepared> {
         let deadline = self.deadline();
         if self.revocations.any_revoked(&verified.revocation_ids, deadline)? {
             return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
         }
-        check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
-        verified.token.check_expiry(now)?;
-        let (message, signature) = pop_message(proof, request)?;
-        Ok(Prepared { verified, admit, token_len: proof.token.trim().len(), message, signature, deadline })
+        let (message, signature) = match presented {
+            Presented::Legacy { proof, request } => {
+                check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
+                verified.token.check_expiry(now)?;
+                pop_message(proof, request)?
+            }
+            Presented::Http { proof, request } => {
+                check_freshness(&proof.created.to_string(), now, self.config.max_skew_seconds)?;
+                if proof.expires.is_some_and(|expires| now > expires as f64) {
+                    return Err(Error::new(ErrorCode::StaleRequest, "the signature has expired"));
+                }
+                verified.token.check_expiry(now)?;
+                if proof.keyid != verified.holder_thumbprint {
+                    return Err(Error::new(ErrorCode::PopFailed, "keyid does not name the key the token binds"));
+                }
+                check_content_digest(request)?;
+                (proof.message(request)?, proof.signature)
+            }
+        };
+        let token_len = presented.token().trim().len();
+        Ok(Prepared { verified, admit, token_len, message, signature, deadline })
     }
 
     /// After the proof: admit the token to the cache.
@@ -318,8 +398,8 @@ impl Verifier {
     }
 
     /// After the proof, never before: a forged request must not burn the holder's nonce.
-    fn record_nonce(&self, prepared: &Prepared, proof: &WorkerProof, now: f64) -> Result<()> {
-        let key = ReplayKey::new(&prepared.verified.holder_key, &proof.nonce);
+    fn record_nonce(&self, prepared: &Prepared, nonce: &str, now: f64) -> Result<()> {
+        let key = ReplayKey::new(&prepared.verified.holder_key, nonce);
         if !self.replay.record_by(&key, now, replay_ttl(self.config.max_skew_seconds), prepared.deadline)? {
             return Err(Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)"));
         }
@@ -334,14 +414,64 @@ impl Verifier {
         request: &Request<'_>,
         now: Option<f64>,
     ) -> Result<Arc<VerifiedToken>> {
-        let now = now.unwrap_or_else(now_seconds);
-        let prepared = self.prepare(proof, request, now)?;
+        self.authenticate_presented(Presented::Legacy { proof, request }, now.unwrap_or_else(now_seconds))
+    }
+
+    fn authenticate_presented(&self, presented: Presented<'_>, now: f64) -> Result<Arc<VerifiedToken>> {
+        let prepared = self.prepare(presented, now)?;
         if !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature) {
             return Err(pop_failed());
         }
         self.proven(&prepared)?;
-        self.record_nonce(&prepared, proof, now)?;
+        self.record_nonce(&prepared, presented.nonce(), now)?;
         Ok(prepared.verified)
+    }
+
+    /// Authenticate an HTTP request in whichever accepted profile it carries its proof: an RFC 9421
+    /// signature tagged `trustcore` (made for one of this verifier's authorities), else trust-core
+    /// 0.1's `X-EP-*` headers, else its query parameters. The same checks, in the same order, as
+    /// [`Verifier::authenticate`]. A request with neither is MALFORMED_INPUT.
+    pub fn authenticate_http(
+        &self,
+        request: &HttpRequest<'_>,
+        now: Option<f64>,
+    ) -> Result<(Arc<VerifiedToken>, HttpProfile)> {
+        self.authenticate_carried(request, now).map(|(verified, carrier)| (verified, carrier.profile()))
+    }
+
+    pub(crate) fn authenticate_carried(
+        &self,
+        request: &HttpRequest<'_>,
+        now: Option<f64>,
+    ) -> Result<(Arc<VerifiedToken>, Carrier)> {
+        let now = now.unwrap_or_else(now_seconds);
+        let accepts = |profile: HttpProfile| {
+            if self.config.profiles.contains(&profile) {
+                Ok(())
+            } else {
+                Err(Error::malformed(format!("this verifier does not accept the {} profile", profile.name())))
+            }
+        };
+        if let Some(proof) = read_http_proof(request)? {
+            accepts(HttpProfile::Rfc9421)?;
+            let authority = request.authority()?;
+            if !self.config.authorities.contains(&authority) {
+                return Err(Error::new(
+                    ErrorCode::WrongAudience,
+                    format!("the request was signed for {authority:?}, not an authority of this verifier"),
+                ));
+            }
+            let verified = self.authenticate_presented(Presented::Http { proof: &proof, request }, now)?;
+            return Ok((verified, Carrier::Rfc9421));
+        }
+        let Some(legacy) = read_legacy_proof(request)? else {
+            return Err(Error::malformed("no credentials: neither a trustcore signature nor X-EP-* headers"));
+        };
+        accepts(HttpProfile::Legacy)?;
+        let carrier = if legacy.path == request.target { Carrier::LegacyHeaders } else { Carrier::LegacyQuery };
+        let canonical = Request::new(request.method, &legacy.path, request.body);
+        let verified = self.authenticate_presented(Presented::Legacy { proof: &legacy.proof, request: &canonical }, now)?;
+        Ok((verified, carrier))
     }
 
     /// Authenticate many requests at once, one result each, in order. Every request goes through
@@ -387,7 +517,7 @@ impl Verifier {
                 if !seen_key.insert(ReplayKey::new(&verified.holder_key, &proof.nonce)) {
                     return Err(replayed());
                 }
-                self.prepare_with(verified, admit, proof, request, now)
+                self.prepare_with(verified, admit, Presented::Legacy { proof, request }, now)
             }));
         }
         let ready: Vec<(&PublicKey, &[u8], &[u8; 64])> = prepared
@@ -406,7 +536,7 @@ impl Verifier {
                     return Err(pop_failed());
                 }
                 self.proven(&prepared)?;
-                self.record_nonce(&prepared, proof, now)?;
+                self.record_nonce(&prepared, &proof.nonce, now)?;
                 Ok(prepared.verified)
             })
             .collect())

@@ -1,0 +1,139 @@
+//! One HTTP request as a server received it: method, request target, header lines in order, body.
+//! Borrowed, so nothing is copied; every reading of it (a header, the authority, the path, the
+//! query) is done here, once, with the refusals of docs/DESIGN.md §10.
+
+use crate::error::{Error, Result};
+
+/// The request target may not be longer than this (bytes): the path and query become facts.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+/// A request as received. `target` is the request target in origin form (`/path?query`), as on the
+/// request line; `headers` are the header lines in the order they arrived (names in any case).
+#[derive(Clone, Copy, Debug)]
+pub struct HttpRequest<'a> {
+    pub method: &'a str,
+    pub target: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+}
+
+impl<'a> HttpRequest<'a> {
+    pub fn new(method: &'a str, target: &'a str, headers: &'a [(&'a str, &'a str)], body: &'a [u8]) -> Self {
+        HttpRequest { method, target, headers, body }
+    }
+
+    /// The values of every line named `name` (any case), in order, each trimmed of spaces and tabs.
+    /// A value holding CR, LF or NUL is MALFORMED_INPUT: it would let one line pose as two.
+    pub fn header_values(&self, name: &str) -> Result<Vec<&'a str>> {
+        let mut values = Vec::new();
+        for (line_name, value) in self.headers {
+            if line_name.eq_ignore_ascii_case(name) {
+                if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                    return Err(Error::malformed(format!("header {name} holds CR, LF or NUL")));
+                }
+                values.push(value.trim_matches([' ', '\t']));
+            }
+        }
+        Ok(values)
+    }
+
+    /// RFC 9421 §2.1: every line of the field, joined by ", "; None when there is none.
+    pub fn header_combined(&self, name: &str) -> Result<Option<String>> {
+        let values = self.header_values(name)?;
+        Ok((!values.is_empty()).then(|| values.join(", ")))
+    }
+
+    /// The one value of a field that must appear at most once (None when absent).
+    pub fn header_single(&self, name: &str) -> Result<Option<&'a str>> {
+        match self.header_values(name)?.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one)),
+            _ => Err(Error::malformed(format!("header {name} given more than once"))),
+        }
+    }
+
+    /// The authority the client addressed: the one `Host` header, lower-cased (RFC 9110 §4.2.3).
+    pub fn authority(&self) -> Result<String> {
+        let host = self.header_single("host")?.ok_or_else(|| Error::malformed("missing Host header"))?;
+        check_authority(host)?;
+        Ok(host.to_ascii_lowercase())
+    }
+
+    /// The path and the query (without its `?`; None when the target has no `?`).
+    pub fn path_and_query(&self) -> Result<(&'a str, Option<&'a str>)> {
+        check_target(self.target)?;
+        Ok(match self.target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (self.target, None),
+        })
+    }
+
+    /// The method: an RFC 9110 token, kept in the case it was sent (methods are case-sensitive).
+    pub fn checked_method(&self) -> Result<&'a str> {
+        if self.method.is_empty() || !self.method.bytes().all(is_tchar) {
+            return Err(Error::malformed("the method is not an HTTP token"));
+        }
+        Ok(self.method)
+    }
+}
+
+/// A request target this module reads: origin form only (`/…`), visible ASCII, no fragment, within
+/// [`MAX_TARGET_BYTES`]. Absolute form and asterisk form are MALFORMED_INPUT: a server hands its
+/// application the origin form.
+pub(crate) fn check_target(target: &str) -> Result<()> {
+    if target.len() > MAX_TARGET_BYTES {
+        return Err(Error::malformed(format!("the request target is over {MAX_TARGET_BYTES} bytes")));
+    }
+    if !target.starts_with('/') {
+        return Err(Error::malformed("the request target must be in origin form (start with '/')"));
+    }
+    if !target.bytes().all(|b| b.is_ascii_graphic()) || target.contains('#') {
+        return Err(Error::malformed("the request target holds a byte outside visible ASCII, or a fragment"));
+    }
+    Ok(())
+}
+
+/// host[:port] as an authority: letters, digits, `.`, `-`, `:`, `[`, `]` (IPv6), nothing else (no
+/// user info, no spaces), at most 255 bytes.
+pub(crate) fn check_authority(authority: &str) -> Result<()> {
+    let ok = !authority.is_empty()
+        && authority.len() <= 255
+        && authority.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::malformed(format!("{authority:?} is not a host[:port] authority")))
+    }
+}
+
+/// RFC 9110 §5.6.2 token characters.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_headers_in_any_case_and_joins_lines() {
+        let headers = [("Accept", " a "), ("host", "Example.COM:8443"), ("ACCEPT", "b")];
+        let request = HttpRequest::new("GET", "/x?y=1", &headers, b"");
+        assert_eq!(request.header_combined("accept").unwrap().as_deref(), Some("a, b"));
+        assert_eq!(request.authority().unwrap(), "example.com:8443");
+        assert_eq!(request.path_and_query().unwrap(), ("/x", Some("y=1")));
+        assert!(request.header_single("accept").is_err());
+    }
+
+    #[test]
+    fn refuses_odd_targets_and_values() {
+        for target in ["*", "http://a/b", "/a b", "/a#f", ""] {
+            assert!(HttpRequest::new("GET", target, &[], b"").path_and_query().is_err(), "{target}");
+        }
+        let headers = [("X", "a\r\nInjected: 1")];
+        assert!(HttpRequest::new("GET", "/", &headers, b"").header_values("x").is_err());
+        assert!(HttpRequest::new("G ET", "/", &[], b"").checked_method().is_err());
+        let headers = [("Host", "user@evil")];
+        assert!(HttpRequest::new("GET", "/", &headers, b"").authority().is_err());
+    }
+}

@@ -1,0 +1,125 @@
+//! RFC 9421 §2: the signature base of a request for one signature's covered components, and the
+//! verification of a signature made with an Ed25519 key (§3.3.6). Generic: the trustcore profile's
+//! own rules (which components, which parameters) are in `rfc9421.rs`.
+
+use sfv::{BareItem, InnerList};
+
+use crate::error::{Error, Result};
+use crate::http::fields::{byte_sequence, inner_list, parse_dictionary, serialize_inner_list};
+use crate::http::message::HttpRequest;
+use crate::keys::PublicKey;
+
+/// At most this many covered components in one signature.
+pub const MAX_COMPONENTS: usize = 32;
+
+/// One signature found on a request: its covered components with their parameters (as written in
+/// `Signature-Input`) and its signature bytes.
+#[derive(Clone, Debug)]
+pub(crate) struct FoundSignature {
+    pub input: InnerList,
+    pub signature: [u8; 64],
+}
+
+/// The `Signature-Input` dictionary of a request (None when the request has none).
+pub(crate) fn signature_inputs(request: &HttpRequest<'_>) -> Result<Option<sfv::Dictionary>> {
+    match request.header_combined("signature-input")? {
+        None => Ok(None),
+        Some(text) => parse_dictionary("Signature-Input", &text).map(Some),
+    }
+}
+
+/// The signature labelled `label`: its input and its 64 signature bytes from `Signature`.
+pub(crate) fn find_signature(request: &HttpRequest<'_>, inputs: &sfv::Dictionary, label: &str) -> Result<FoundSignature> {
+    let input = inner_list(inputs, label)
+        .ok_or_else(|| Error::malformed(format!("Signature-Input has no signature labelled {label:?}")))?;
+    let signatures = request
+        .header_combined("signature")?
+        .ok_or_else(|| Error::malformed("missing Signature header"))?;
+    let signatures = parse_dictionary("Signature", &signatures)?;
+    let bytes = byte_sequence(&signatures, label)
+        .ok_or_else(|| Error::malformed(format!("Signature has no byte sequence labelled {label:?}")))?;
+    let signature: [u8; 64] =
+        bytes.try_into().map_err(|_| Error::malformed("an Ed25519 signature is 64 bytes"))?;
+    Ok(FoundSignature { input: input.clone(), signature })
+}
+
+/// The names of the covered components, in order: strings without parameters (component
+/// parameters such as `;sf` or `;req` are not supported), each at most once.
+pub(crate) fn component_names(input: &InnerList) -> Result<Vec<&str>> {
+    if input.items.len() > MAX_COMPONENTS {
+        return Err(Error::malformed(format!("a signature covers at most {MAX_COMPONENTS} components")));
+    }
+    let mut names: Vec<&str> = Vec::with_capacity(input.items.len());
+    for item in &input.items {
+        let name = match (&item.bare_item, item.params.is_empty()) {
+            (BareItem::String(name), true) => name.as_str(),
+            (BareItem::String(_), false) => {
+                return Err(Error::malformed("component parameters (;sf, ;key, ;req, …) are not supported"))
+            }
+            _ => return Err(Error::malformed("a covered component must be a string")),
+        };
+        if names.contains(&name) {
+            return Err(Error::malformed(format!("component {name:?} covered twice")));
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// The value of one component for this request (RFC 9421 §2.1, §2.2).
+fn component_value(request: &HttpRequest<'_>, name: &str) -> Result<String> {
+    match name {
+        "@method" => Ok(request.checked_method()?.to_owned()),
+        "@authority" => request.authority(),
+        "@path" => Ok(request.path_and_query()?.0.to_owned()),
+        "@query" => Ok(format!("?{}", request.path_and_query()?.1.unwrap_or(""))),
+        "@request-target" => Ok(request.path_and_query().map(|_| request.target.to_owned())?),
+        derived if derived.starts_with('@') => {
+            Err(Error::malformed(format!("derived component {derived:?} is not supported")))
+        }
+        field => {
+            if field.is_empty() || field.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii_graphic()) {
+                return Err(Error::malformed(format!("component name {field:?} is not a lower-case field name")));
+            }
+            request
+                .header_combined(field)?
+                .ok_or_else(|| Error::malformed(format!("covered field {field:?} is missing from the request")))
+        }
+    }
+}
+
+/// The signature base: one line per covered component, then the `@signature-params` line, LF
+/// between lines, none at the end.
+pub fn signature_base_of(request: &HttpRequest<'_>, input: &InnerList) -> Result<Vec<u8>> {
+    let mut base = String::new();
+    for name in component_names(input)? {
+        let value = component_value(request, name)?;
+        base.push_str(&format!("\"{name}\": {value}\n"));
+    }
+    base.push_str("\"@signature-params\": ");
+    base.push_str(&serialize_inner_list(input));
+    Ok(base.into_bytes())
+}
+
+/// The signature base of the signature labelled `label` on `request` (for debugging a client, and
+/// for the RFC's own test vectors).
+pub fn signature_base(request: &HttpRequest<'_>, label: &str) -> Result<Vec<u8>> {
+    let inputs = signature_inputs(request)?.ok_or_else(|| Error::malformed("missing Signature-Input header"))?;
+    let input = inner_list(&inputs, label)
+        .ok_or_else(|| Error::malformed(format!("Signature-Input has no signature labelled {label:?}")))?;
+    signature_base_of(request, input)
+}
+
+/// Verify the signature labelled `label` with `key`, strictly, and nothing else: no profile, no
+/// clock, no replay (RFC 9421 §3.2 steps 1–7 with the key known). POP_FAILED when it does not
+/// verify, MALFORMED_INPUT when the request cannot be read.
+pub fn verify_message_signature(request: &HttpRequest<'_>, label: &str, key: &PublicKey) -> Result<()> {
+    let inputs = signature_inputs(request)?.ok_or_else(|| Error::malformed("missing Signature-Input header"))?;
+    let found = find_signature(request, &inputs, label)?;
+    let base = signature_base_of(request, &found.input)?;
+    if key.verify_strict(&base, &found.signature) {
+        Ok(())
+    } else {
+        Err(Error::new(crate::error::ErrorCode::PopFailed, "HTTP message signature failed"))
+    }
+}
