@@ -1,17 +1,21 @@
 package main
 
-import "strconv"
+import (
+	"strconv"
+
+	"example.invalid/trustcore/bindings-go/testenv"
+)
 
 // redisServer is a redis-server on a free loopback port, in memory only, for the Verifier's Redis
-// path, from `testenv redis` (testenv.go); stop kills it.
+// path, from `testenv redis` (the binding's test helper, bindings-go/testenv); stop kills it.
 type redisServer struct {
-	env  *testEnv
+	env  *testenv.Env
 	port int
 }
 
 func startRedis() (*redisServer, error) {
 	var ready struct{ Port int }
-	env, err := startTestEnv(&ready, "redis")
+	env, err := testenv.Start(&ready, "redis")
 	if err != nil {
 		return nil, err
 	}
@@ -20,4 +24,4 @@ func startRedis() (*redisServer, error) {
 
 func (r *redisServer) url() string { return "redis://127.0.0.1:" + strconv.Itoa(r.port) + "/" }
 
-func (r *redisServer) stop() { r.env.close() }
+func (r *redisServer) stop() { r.env.Close() }

@@ -1,12 +1,16 @@
 package main
 
-import "os"
+import (
+	"os"
+
+	"example.invalid/trustcore/bindings-go/testenv"
+)
 
 // signerDaemon is `$TRUSTCORE_BIN signer serve` (no audit log) on a Unix socket in a fresh temporary
-// directory, its seed in a 0600 key file there, from `testenv signer` (testenv.go); stop kills it and
-// removes the directory.
+// directory, its seed in a 0600 key file there, from `testenv signer` (the binding's test helper,
+// bindings-go/testenv); stop kills it and removes the directory.
 type signerDaemon struct {
-	env    *testEnv
+	env    *testenv.Env
 	socket string
 }
 
@@ -17,11 +21,11 @@ func startSigner(seedHex string) (*signerDaemon, error) {
 	}
 	var ready struct{ Socket string }
 	// --max-ttl: a day, far more than the fixture's hour
-	env, err := startTestEnv(&ready, "signer", "--seed-hex", seedHex, "--bin", bin, "--", "--max-ttl", "86400")
+	env, err := testenv.Start(&ready, "signer", "--seed-hex", seedHex, "--bin", bin, "--", "--max-ttl", "86400")
 	if err != nil {
 		return nil, err
 	}
 	return &signerDaemon{env: env, socket: ready.Socket}, nil
 }
 
-func (d *signerDaemon) stop() { d.env.close() }
+func (d *signerDaemon) stop() { d.env.Close() }

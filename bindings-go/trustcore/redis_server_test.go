@@ -4,15 +4,17 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+
+	"example.invalid/trustcore/bindings-go/testenv"
 )
 
-// redisServer is a real redis-server for one test, from `testenv redis --unix` (testenv_test.go): a
-// free loopback port and a Unix socket in a private directory (testenv removes it as it exits), in
+// redisServer is a real redis-server for one test, from `testenv redis --unix` (../testenv): a free
+// loopback port and a Unix socket in a private directory (testenv removes it as it exits), in
 // memory only, killed when the test ends. A missing redis-server fails the test (make setup-redis
 // installs Debian's): it is never skipped.
 type redisServer struct {
 	t       testing.TB
-	env     *testEnv
+	env     *testenv.Env
 	port    int
 	unixRef string // redis+unix://<socket>, as testenv spells it
 }
@@ -26,11 +28,11 @@ func startRedis(t testing.TB) *redisServer {
 		Port    int
 		UnixURL *string `json:"unix_url"` // null without --unix
 	}
-	env, err := startTestEnv(&ready, "redis", "--unix")
+	env, err := testenv.Start(&ready, "redis", "--unix")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(env.close)
+	t.Cleanup(env.Close)
 	if ready.UnixURL == nil {
 		t.Fatal("testenv redis --unix: its ready line has no unix_url")
 	}
@@ -44,7 +46,7 @@ func (r *redisServer) unixURL() string { return r.unixRef }
 // restart starts it again on the same port and socket, empty, and returns once it answers PING.
 func (r *redisServer) restart() {
 	r.t.Helper()
-	if err := r.env.request("restart", nil); err != nil {
+	if err := r.env.Request("restart", nil); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -52,7 +54,7 @@ func (r *redisServer) restart() {
 // stop kills it (SIGKILL: no goodbye to its clients) and waits until it is gone.
 func (r *redisServer) stop() {
 	r.t.Helper()
-	if err := r.env.request("kill", nil); err != nil {
+	if err := r.env.Request("kill", nil); err != nil {
 		r.t.Fatal(err)
 	}
 }

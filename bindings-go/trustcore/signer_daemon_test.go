@@ -1,17 +1,19 @@
 package trustcore
 
-// A real `trustcore signer serve` for the tests, from `testenv signer` (testenv_test.go): its seed in
-// a 0600 key file in a fresh temp directory, listening on a Unix socket there.
+// A real `trustcore signer serve` for the tests, from `testenv signer` (../testenv): its seed in a
+// 0600 key file in a fresh temp directory, listening on a Unix socket there.
 
 import (
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"example.invalid/trustcore/bindings-go/testenv"
 )
 
 type signerDaemon struct {
-	env    *testEnv
+	env    *testenv.Env
 	socket string
 }
 
@@ -37,7 +39,7 @@ func startSignerDaemon(seedHex string, args ...string) (*signerDaemon, error) {
 		return nil, err
 	}
 	var ready struct{ Socket string }
-	env, err := startTestEnv(&ready, append([]string{"signer", "--seed-hex", seedHex, "--bin", bin, "--"}, args...)...)
+	env, err := testenv.Start(&ready, append([]string{"signer", "--seed-hex", seedHex, "--bin", bin, "--"}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -47,12 +49,12 @@ func startSignerDaemon(seedHex string, args ...string) (*signerDaemon, error) {
 // stop sends SIGTERM, as an operator would: the signer must exit 0 and remove its socket. Its
 // directory is removed either way.
 func (d *signerDaemon) stop() error {
-	defer d.env.close()
+	defer d.env.Close()
 	var stopped struct {
 		Status     *int `json:"status"` // null: ended by a signal
 		SocketGone bool `json:"socket_gone"`
 	}
-	if err := d.env.request("stop", &stopped); err != nil {
+	if err := d.env.Request("stop", &stopped); err != nil {
 		return err
 	}
 	var problem error
@@ -67,7 +69,7 @@ func (d *signerDaemon) stop() error {
 		return nil
 	}
 	var log struct{ Log string }
-	if err := d.env.request("log", &log); err == nil {
+	if err := d.env.Request("log", &log); err == nil {
 		problem = fmt.Errorf("%w; its log:\n%s", problem, log.Log)
 	}
 	return problem
@@ -76,5 +78,5 @@ func (d *signerDaemon) stop() error {
 // kill is SIGKILL (a crash): testenv kills it when its stdin closes, waits for it and removes what
 // it left. Safe to repeat.
 func (d *signerDaemon) kill() {
-	d.env.close()
+	d.env.Close()
 }

@@ -39,9 +39,13 @@ async function startSigner({ seedHex, args = [], tcp = false }) {
     async kill() {
       await env.request('kill')
     },
-    /** Start it again: the same arguments, on the same socket or port. */
-    async restart() {
-      this.pid = (await env.request('restart')).pid
+    /**
+     * Start it again on the same socket or port: with the same arguments, or `args` from now on; with
+     * the same issuer key, or `seedHex` (a successor after a key rotation).
+     */
+    async restart({ args, seedHex } = {}) {
+      const options = { ...(args && { args }), ...(seedHex && { seed_hex: seedHex }) }
+      this.pid = (await env.request('restart', Object.keys(options).length ? options : undefined)).pid
     },
     pause: () => env.request('pause'),
     resume: () => env.request('resume'),

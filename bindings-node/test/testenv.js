@@ -69,10 +69,13 @@ class Launched {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject })).finally(() => this.hold(-1))
   }
 
-  /** Send one command; resolves to its answer (its `ok` taken out), rejects on a refusal. */
-  async request(command) {
+  /**
+   * Send one command (with `options`: as a JSON object, `{cmd: command, ...options}`); resolves to
+   * its answer (its `ok` taken out), rejects on a refusal.
+   */
+  async request(command, options) {
     const answer = this.answer(command)
-    this.child.stdin.write(`${command}\n`)
+    this.child.stdin.write(`${options ? JSON.stringify({ cmd: command, ...options }) : command}\n`)
     const { ok, ...rest } = await answer
     if (!ok) throw new Error(`testenv ${command}: ${rest.error}`)
     return rest

@@ -28,9 +28,9 @@ class Daemon:
         self.ready = self.env.ready
         return self
 
-    def _request(self, command: str) -> dict[str, Any]:
+    def _request(self, command: str, **options: Any) -> dict[str, Any]:
         assert self.env is not None, "not started"
-        return self.env.request(command)
+        return self.env.request(command, **options)
 
     @property
     def address(self) -> str:
@@ -66,9 +66,16 @@ class Daemon:
         if self.env is not None:
             self._request("kill")
 
-    def restart(self) -> None:
-        """Start it again, same arguments, same socket or port (a stale socket file is replaced)."""
-        self.ready["pid"] = self._request("restart")["pid"]
+    def restart(self, args: Sequence[str] | None = None, *, seed_hex: str | None = None) -> None:
+        """Start it again on the same socket or port (a stale socket file is replaced): with the same
+        arguments, or ``args`` from now on; with the same issuer key, or ``seed_hex`` (a successor
+        after a key rotation)."""
+        options: dict[str, Any] = {}
+        if args is not None:
+            options["args"] = list(args)
+        if seed_hex is not None:
+            options["seed_hex"] = seed_hex
+        self.ready["pid"] = self._request("restart", **options)["pid"]
 
     def pause(self) -> None:
         """SIGSTOP: the kernel still queues connections, nothing answers."""

@@ -31,6 +31,9 @@ from test_bad_input import BAD
 ISSUER = tc.IssuerKey(seed=bytes(range(100, 132)))
 HOLDER = tc.WorkerKey(seed=bytes(range(132, 164)))
 KEY_ID = 3
+#: The issuer key that succeeds ISSUER in a key rotation, and its root key id.
+SUCCESSOR = tc.IssuerKey(seed=bytes(range(164, 196)))
+SUCCESSOR_KEY_ID = 4
 ALLOW = "allow if right($r), req_right($r)"
 GRANTED = ["--allow-predicate", "right", "--allow-predicate", "lane"]
 #: What a call may take beyond its request_timeout before it counts as hanging (a loaded machine).
@@ -213,6 +216,34 @@ def test_a_restarted_signer_is_used_again_by_the_same_client(signer: Daemon, sto
     # the pooled connection is to the old process: the client retries on a fresh one
     assert client.public_key() == (ISSUER.public_hex, KEY_ID)
     assert client.health()["key_id"] == KEY_ID
+    signer.stop()
+
+
+def test_a_signer_restarted_with_a_successor_key_mints_what_a_verifier_with_both_keys_accepts(
+    signer: Daemon,
+) -> None:
+    client = client_for(signer)
+    old = mint(client)  # ISSUER's, root key id KEY_ID; the connection is pooled after this
+    # key rotation: the same path, now the successor's key under its own root key id
+    signer.stop()
+    signer.restart(
+        [*GRANTED, "--max-ttl", "3600", "--key-id", str(SUCCESSOR_KEY_ID)], seed_hex=SUCCESSOR.secret_hex
+    )
+    # the pooled connection is to the old process: the client retries on a fresh one, the successor's
+    assert client.public_key() == (SUCCESSOR.public_hex, SUCCESSOR_KEY_ID)
+    assert client.health()["key_id"] == SUCCESSOR_KEY_ID
+    new = mint(client)
+
+    # a verifier trusting both keys, each under its root key id, accepts the tokens of both signers
+    verifier = tc.Verifier({KEY_ID: ISSUER.public_hex, SUCCESSOR_KEY_ID: SUCCESSOR.public_hex})
+    for minted, key_id, nonce in ((old, KEY_ID, "n-old"), (new, SUCCESSOR_KEY_ID, "n-new")):
+        proof, request = signed_request(minted.token, nonce)
+        token, identity = verifier.authenticate(proof, request)
+        assert (token.root_key_id(), identity.holder_id) == (key_id, "gpu-1")
+        verifier.check_policy(token, request_facts={"req_right": "lease"}, allow=ALLOW)
+    # one trusting the old key alone refuses the successor's tokens
+    with pytest.raises(tc.TokenInvalid):
+        tc.Verifier({KEY_ID: ISSUER.public_hex}).authenticate(*signed_request(new.token, "n-new"))
     signer.stop()
 
 

@@ -54,11 +54,13 @@ class Launched:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
-    def request(self, command: str) -> dict[str, Any]:
-        """Send one command, return its answer (its ``ok`` taken out); a refusal raises RuntimeError."""
+    def request(self, command: str, **options: Any) -> dict[str, Any]:
+        """Send one command (with ``options``: as a JSON object, ``{"cmd": command, **options}``),
+        return its answer (its ``ok`` taken out); a refusal raises RuntimeError."""
         assert self.process.stdin is not None
+        line = json.dumps({"cmd": command, **options}) if options else command
         with self.lock:
-            self.process.stdin.write(command + "\n")
+            self.process.stdin.write(line + "\n")
             self.process.stdin.flush()
             answer = self._read(command)
         if not answer.pop("ok", False):

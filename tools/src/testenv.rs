@@ -181,14 +181,7 @@ impl Signer {
     pub fn start(binary: &Path, seed_hex: &str, tcp: bool, args: &[String]) -> Result<Signer, String> {
         let dir = std::env::temp_dir().join(format!("tc-testenv-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let key = dir.join("issuer.key");
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&key)
-            .and_then(|mut f| f.write_all(seed_hex.as_bytes()))
-            .map_err(|e| format!("{}: {e}", key.display()))?;
+        write_key(&dir, seed_hex)?;
         let listen = if tcp { Listen::Tcp(free_port()) } else { Listen::Socket(dir.join("signer.sock")) };
         let mut signer =
             Signer { child: None, log: dir.join("signer.log"), dir, listen, binary: binary.into(), args: args.into() };
@@ -230,7 +223,7 @@ impl Signer {
         if self.child.is_some() {
             return Err("the signer is already running".into());
         }
-        let key = self.dir.join("issuer.key");
+        let key = self.dir.join(KEY_FILE);
         let mut command = Command::new(&self.binary);
         die_with_parent(&mut command);
         command.args(["signer", "serve", "--key-file"]).arg(&key);
@@ -261,6 +254,26 @@ impl Signer {
         }
         self.child = Some(child);
         Ok(())
+    }
+
+    /// Start again, on the same socket or port, with `args` in place of the ones it had (for this
+    /// and every later launch) and, given `seed_hex`, another issuer key in its key file: a successor
+    /// after a key rotation (`--key-id` in `args`). Both stay, whether it starts or not (a later
+    /// [`Signer::launch`] uses them). Refused, changing nothing, while it runs.
+    pub fn relaunch(&mut self, seed_hex: Option<&str>, args: &[String]) -> Result<(), String> {
+        if self.child.is_some() {
+            return Err("the signer is already running".into());
+        }
+        if let Some(seed_hex) = seed_hex {
+            write_key(&self.dir, seed_hex)?;
+        }
+        self.args = args.into();
+        self.launch()
+    }
+
+    /// The arguments it is started with after its key and address.
+    pub fn args(&self) -> &[String] {
+        &self.args
     }
 
     pub fn log_text(&self) -> String {
@@ -308,6 +321,26 @@ impl Drop for Signer {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The signer's key file, in its private directory.
+const KEY_FILE: &str = "issuer.key";
+
+/// Write `seed_hex` to `dir`'s key file, 0600 from its creation: a new file renamed over the old one,
+/// so the signer never reads half a key, nor a key file anyone else could read.
+fn write_key(dir: &Path, seed_hex: &str) -> Result<(), String> {
+    let (key, new) = (dir.join(KEY_FILE), dir.join(format!("{KEY_FILE}.new")));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&new)
+        .and_then(|mut f| f.write_all(seed_hex.as_bytes()))
+        .and_then(|_| std::fs::rename(&new, &key))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&new);
+            format!("{}: {e}", key.display())
+        })
 }
 
 fn unique() -> u64 {

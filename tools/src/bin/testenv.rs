@@ -9,13 +9,18 @@
 //! (or null), "port" (or null), "dir", "log", "pid"}`. Then it reads commands, one per line, and
 //! answers each with one JSON line (`{"ok": true, …}` or `{"ok": false, "error": "…"}`):
 //! `kill` (SIGKILL), `pause` (SIGSTOP), `resume` (SIGCONT), `restart` (again, same port or socket),
-//! and for the signer `stop` (SIGTERM; answers `status` and `socket_gone`) and `log`. When its
-//! stdin closes (the test ended, or died) it kills what it started and removes its files.
+//! and for the signer `stop` (SIGTERM; answers `status` and `socket_gone`) and `log`. A command is a
+//! word, or a JSON object naming it in `cmd` with its options: the signer's `restart` takes `args`
+//! (the SIGNER ARGS from then on, in place of the first ones) and `seed_hex` (another issuer key in
+//! its key file: a successor after a key rotation), e.g.
+//! `{"cmd": "restart", "seed_hex": "…", "args": ["--key-id", "4"]}`; `restart` and `{"cmd": "restart"}`
+//! start it with what it had. When its stdin closes (the test ended, or died) it kills what it
+//! started and removes its files.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use trustcore_tools::testenv::{Listen, RedisServer, Signer};
 
 fn main() {
@@ -51,13 +56,45 @@ fn clean_up_on_signals(dir: Option<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-/// Print `value`, then answer each command line with `handle`'s answer until stdin closes.
-fn serve(ready: Value, mut handle: impl FnMut(&str) -> Result<Value, String>) -> Result<(), String> {
+/// One command line: its name, and its options when it was a JSON object.
+struct Command {
+    name: String,
+    options: Map<String, Value>,
+}
+
+impl Command {
+    /// `kill`, or `{"cmd": "kill", …options}`, refused when it has an option `takes` does not give
+    /// its command.
+    fn parse(line: &str, takes: &[(&str, &[&str])]) -> Result<Command, String> {
+        if !line.starts_with('{') {
+            return Ok(Command { name: line.into(), options: Map::new() });
+        }
+        let Ok(Value::Object(mut options)) = serde_json::from_str(line) else {
+            return Err(format!("not a JSON object: {line:?}"));
+        };
+        let Some(Value::String(name)) = options.remove("cmd") else {
+            return Err(format!("no \"cmd\" string in {line:?}"));
+        };
+        let known = takes.iter().find(|(command, _)| *command == name).map_or(&[][..], |(_, known)| *known);
+        match options.keys().find(|key| !known.contains(&key.as_str())) {
+            Some(key) => Err(format!("{name} takes no option {key:?}")),
+            None => Ok(Command { name, options }),
+        }
+    }
+}
+
+/// Print `value`, then answer each command line with `handle`'s answer until stdin closes; `takes`
+/// names the commands that take options, and which.
+fn serve(
+    ready: Value,
+    takes: &[(&str, &[&str])],
+    mut handle: impl FnMut(&Command) -> Result<Value, String>,
+) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{ready}").and_then(|_| out.flush()).map_err(|e| e.to_string())?;
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
-        let answer = match handle(line.trim()) {
+        let answer = match Command::parse(line.trim(), takes).and_then(|command| handle(&command)) {
             Ok(Value::Object(mut fields)) => {
                 fields.insert("ok".into(), json!(true));
                 Value::Object(fields)
@@ -77,7 +114,7 @@ fn redis(unix: bool) -> Result<(), String> {
     clean_up_on_signals(server.socket.as_ref().and_then(|s| s.parent()).map(PathBuf::from))?;
     let ready = json!({"url": server.url(), "port": server.port, "pid": server.pid(),
                        "unix_url": server.unix_url(), "socket": server.socket});
-    serve(ready, |command| match command {
+    serve(ready, &[], |command| match command.name.as_str() {
         "kill" => {
             server.kill();
             Ok(json!({}))
@@ -120,7 +157,7 @@ fn signer(args: &[String]) -> Result<(), String> {
     };
     let ready = json!({"address": signer.address(), "socket": socket, "port": port, "dir": signer.dir,
                        "log": signer.log, "pid": signer.pid()});
-    serve(ready, |command| match command {
+    serve(ready, &[("restart", &["args", "seed_hex"])], |command| match command.name.as_str() {
         "stop" => {
             signer.stop().map(|(status, socket_gone)| json!({"status": status.code(), "socket_gone": socket_gone}))
         }
@@ -136,7 +173,19 @@ fn signer(args: &[String]) -> Result<(), String> {
             signer.resume();
             Ok(json!({}))
         }
-        "restart" => signer.launch().map(|_| json!({"pid": signer.pid()})),
+        "restart" => {
+            let seed_hex = match command.options.get("seed_hex") {
+                None => None,
+                Some(Value::String(seed_hex)) => Some(seed_hex.as_str()),
+                Some(_) => return Err("restart: seed_hex is a string".into()),
+            };
+            let args = match command.options.get("args") {
+                None => signer.args().to_vec(),
+                Some(args) => serde_json::from_value(args.clone())
+                    .map_err(|_| "restart: args is a list of strings".to_string())?,
+            };
+            signer.relaunch(seed_hex, &args).map(|_| json!({"pid": signer.pid()}))
+        }
         "log" => Ok(json!({"log": signer.log_text()})),
         other => Err(format!("unknown command {other:?}")),
     })

@@ -1,10 +1,10 @@
-package trustcore
-
-// The shared test environment's client (tools/src/bin/testenv.rs has the protocol): a redis-server
-// or a signer started by $TRUSTCORE_TESTENV (the Makefile exports it; make signer-bin builds it),
-// driven over its stdin and stdout, one JSON line each way. Free ports, readiness, key files and
-// cleanup live there: when its stdin closes (close, or this process ending in any way) it kills what
-// it started and removes its files.
+// Package testenv is a test helper, not part of the binding's API: the client of the shared test
+// environment (tools/src/bin/testenv.rs has the protocol), used by this module's tests and by the
+// Go bench (bench/go). It runs $TRUSTCORE_TESTENV (the Makefile exports it; make signer-bin builds
+// it), which starts a redis-server or a signer, and drives it over its stdin and stdout, one JSON
+// line each way. Free ports, readiness, key files and cleanup live there: when its stdin closes
+// (Close, or this process ending in any way) it kills what it started and removes its files.
+package testenv
 
 import (
 	"bufio"
@@ -17,7 +17,8 @@ import (
 	"sync"
 )
 
-type testEnv struct {
+// Env is one running `testenv redis ...` or `testenv signer ...`.
+type Env struct {
 	what  string
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
@@ -26,15 +27,15 @@ type testEnv struct {
 	once  sync.Once
 }
 
-// startTestEnv runs `testenv args...` and decodes its first line into ready. On an error nothing is
-// left running.
-func startTestEnv(ready any, args ...string) (*testEnv, error) {
+// Start runs `testenv args...` and decodes its first line, once it is ready, into ready. On an
+// error nothing is left running.
+func Start(ready any, args ...string) (*Env, error) {
 	bin := os.Getenv("TRUSTCORE_TESTENV")
 	if bin == "" {
-		return nil, errors.New("TRUSTCORE_TESTENV is not set: run the tests through make (make signer-bin builds it)")
+		return nil, errors.New("TRUSTCORE_TESTENV is not set: run through make (make signer-bin builds it)")
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr // what it says there shows in the test's output
+	cmd.Stderr = os.Stderr // what it says there shows in the caller's output
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -46,16 +47,16 @@ func startTestEnv(ready any, args ...string) (*testEnv, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s (make signer-bin builds it): %w", bin, err)
 	}
-	e := &testEnv{what: "testenv " + args[0], cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
+	e := &Env{what: "testenv " + args[0], cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
 	if err := e.answer(args[0], ready); err != nil {
-		e.close()
+		e.Close()
 		return nil, err
 	}
 	return e, nil
 }
 
 // answer reads one line into v; {"ok": false, "error": ...} is an error.
-func (e *testEnv) answer(command string, v any) error {
+func (e *Env) answer(command string, v any) error {
 	line, err := e.out.ReadBytes('\n')
 	if err != nil {
 		return fmt.Errorf("%s ended without answering %s: %w", e.what, command, err)
@@ -76,8 +77,9 @@ func (e *testEnv) answer(command string, v any) error {
 	return json.Unmarshal(line, v)
 }
 
-// request sends one command and decodes its answer into v (nil: only its "ok" is checked).
-func (e *testEnv) request(command string, v any) error {
+// Request sends one command (kill, restart, ...) and decodes its answer into v (nil: only its "ok"
+// is checked).
+func (e *Env) Request(command string, v any) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, err := io.WriteString(e.stdin, command+"\n"); err != nil {
@@ -86,9 +88,9 @@ func (e *testEnv) request(command string, v any) error {
 	return e.answer(command, v)
 }
 
-// close closes its stdin and waits until it has exited: what it started is killed and its files
+// Close closes its stdin and waits until it has exited: what it started is killed and its files
 // removed. Safe to repeat.
-func (e *testEnv) close() {
+func (e *Env) Close() {
 	e.once.Do(func() {
 		e.stdin.Close()
 		_ = e.cmd.Wait()
