@@ -9,6 +9,8 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use trustcore_core::*;
 
+#[path = "conformance/http.rs"]
+mod http;
 #[path = "conformance/signer.rs"]
 mod signer;
 
@@ -116,6 +118,9 @@ fn proof_value(p: &WorkerProof) -> Value {
 // ---- ops ------------------------------------------------------------------------------------------
 
 fn run_op(op: &str, input: &Value) -> Outcome {
+    if let Some(outcome) = http::run_op(op, input) {
+        return outcome;
+    }
     match op {
         "public_key" => {
             let key = WorkerKey::from_secret_hex(s(input, "seed_hex"))?;
@@ -486,13 +491,14 @@ fn run_all() {
     assert!(shared.join("vectors").is_dir(), "shared vectors not found at {} (set TRUSTCORE_SHARED)", shared.display());
     let mut tally = Tally { ran: 0, failures: Vec::new() };
     type Source<'a> = (&'a str, Box<dyn Fn(&mut Tally) -> (usize, usize) + 'a>);
-    let sources: [Source; 3] = [
+    let sources: [Source; 4] = [
         ("trust-core-0.1", Box::new(|t: &mut Tally| run_vector_dir(&shared.join("vectors/trust-core-0.1"), t))),
         ("tests/vectors", Box::new(|t: &mut Tally| run_vector_dir(&repo_root().join("tests/vectors"), t))),
         (
             "biscuit-samples",
             Box::new(|t: &mut Tally| run_biscuit_samples(&shared.join("vectors/biscuit-samples/current"), t)),
         ),
+        ("rfc9421", Box::new(|t: &mut Tally| http::run_rfc9421(&shared.join("vectors/rfc9421"), t))),
     ];
     let mut count_errors = Vec::new();
     for (name, run) in &sources {

@@ -1,14 +1,15 @@
-//! One decision per HTTP request (docs/DESIGN.md §10.3): body cap → request shape → route →
+//! One decision per HTTP request (docs/DESIGN.md §10.3): body cap → request shape (method, header
+//! lines, target, path) → route →
 //! credentials (either profile, through the Verifier: cache, revocation, freshness, proof,
 //! replay) → the route's allow policy over the request's facts. The status table lives here and
 //! nowhere else: every binding and middleware returns what the decision says.
 
 use crate::biscuit::{check_identifier, REQUEST_FACT_PREFIX};
 use crate::error::{Error, ErrorCode, Result};
+use crate::http::legacy::query_pairs;
 use crate::http::message::HttpRequest;
 use crate::http::route::{check_path, Access, HttpPolicy};
 use crate::http::sign::HttpProfile;
-use crate::http::legacy::query_pairs;
 use crate::timestamp::now_seconds;
 use crate::token::VerifiedIdentity;
 use crate::verifier::{Carrier, Verifier};
@@ -62,7 +63,12 @@ pub fn status_for(code: ErrorCode) -> u16 {
 }
 
 impl Decision {
-    fn allowed(identity: Option<VerifiedIdentity>, facts: Vec<(String, String)>, route: &str, profile: Option<HttpProfile>) -> Self {
+    fn allowed(
+        identity: Option<VerifiedIdentity>,
+        facts: Vec<(String, String)>,
+        route: &str,
+        profile: Option<HttpProfile>,
+    ) -> Self {
         Decision {
             allowed: true,
             status: 200,
@@ -140,6 +146,7 @@ impl Verifier {
             return Ok(Decision::refused(&error, Some(413), None, None));
         }
         let shape = request.checked_method().and_then(|method| {
+            request.check_headers()?;
             let (path, query) = request.path_and_query()?;
             check_path(path)?;
             Ok((method, path, query))

@@ -56,7 +56,8 @@ mod tests {
             let headers = [("Content-Digest", digest)];
             check_content_digest(&HttpRequest::new("POST", "/", &headers, body)).map_err(|e| e.code())
         };
-        let sha512 = "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:";
+        let sha512 =
+            "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:";
         assert_eq!(check(sha512, br#"{"hello": "world"}"#), Ok(()));
         assert_eq!(check(sha512, b"{}"), Err(ErrorCode::PopFailed));
         assert_eq!(check("md5=:AAAA:", b""), Err(ErrorCode::MalformedInput));

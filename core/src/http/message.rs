@@ -68,6 +68,20 @@ impl<'a> HttpRequest<'a> {
         })
     }
 
+    /// MALFORMED_INPUT unless every header name is an RFC 9110 token and no value holds CR, LF or
+    /// NUL: a line that could be read as two is refused whether or not anything reads it.
+    pub fn check_headers(&self) -> Result<()> {
+        for (name, value) in self.headers {
+            if name.is_empty() || !name.bytes().all(is_tchar) {
+                return Err(Error::malformed("a header name is not an HTTP token"));
+            }
+            if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                return Err(Error::malformed(format!("header {name} holds CR, LF or NUL")));
+            }
+        }
+        Ok(())
+    }
+
     /// The method: an RFC 9110 token, kept in the case it was sent (methods are case-sensitive).
     pub fn checked_method(&self) -> Result<&'a str> {
         if self.method.is_empty() || !self.method.bytes().all(is_tchar) {

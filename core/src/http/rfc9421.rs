@@ -16,7 +16,8 @@ pub const TRUSTCORE_TAG: &str = "trustcore";
 pub const TRUSTCORE_LABEL: &str = "tc";
 
 /// What a trustcore signature must cover, every one of them (more is allowed).
-pub const REQUIRED_COMPONENTS: [&str; 6] = ["@method", "@authority", "@path", "@query", "authorization", "content-digest"];
+pub const REQUIRED_COMPONENTS: [&str; 6] =
+    ["@method", "@authority", "@path", "@query", "authorization", "content-digest"];
 
 /// The longest nonce accepted (bytes): it becomes a replay-store key.
 pub const MAX_NONCE_BYTES: usize = 256;

@@ -85,15 +85,21 @@ pub fn sign_request(key: &WorkerKey, token: &str, request: &SignRequest<'_>) -> 
             let authorization = format!("Biscuit {token}");
             let digest = content_digest(request.body);
             let input = signature_input(created, &nonce, &jwk_thumbprint(&key.public_key()))?;
-            let signed_headers =
-                [("Host", authority.as_str()), ("Authorization", authorization.as_str()), ("Content-Digest", digest.as_str())];
+            let signed_headers = [
+                ("Host", authority.as_str()),
+                ("Authorization", authorization.as_str()),
+                ("Content-Digest", digest.as_str()),
+            ];
             let view = HttpRequest::new(request.method, &target, &signed_headers, request.body);
             let base = signature_base_of(&view, &input)?;
             let signature = STANDARD.encode(key.sign(&base));
             Ok(vec![
                 ("Authorization".to_owned(), authorization),
                 ("Content-Digest".to_owned(), digest),
-                ("Signature-Input".to_owned(), format!("{TRUSTCORE_LABEL}={}", crate::http::fields::serialize_inner_list(&input))),
+                (
+                    "Signature-Input".to_owned(),
+                    format!("{TRUSTCORE_LABEL}={}", crate::http::fields::serialize_inner_list(&input)),
+                ),
                 ("Signature".to_owned(), format!("{TRUSTCORE_LABEL}=:{signature}:")),
             ])
         }

@@ -29,17 +29,19 @@ pub(crate) fn signature_inputs(request: &HttpRequest<'_>) -> Result<Option<sfv::
 }
 
 /// The signature labelled `label`: its input and its 64 signature bytes from `Signature`.
-pub(crate) fn find_signature(request: &HttpRequest<'_>, inputs: &sfv::Dictionary, label: &str) -> Result<FoundSignature> {
+pub(crate) fn find_signature(
+    request: &HttpRequest<'_>,
+    inputs: &sfv::Dictionary,
+    label: &str,
+) -> Result<FoundSignature> {
     let input = inner_list(inputs, label)
         .ok_or_else(|| Error::malformed(format!("Signature-Input has no signature labelled {label:?}")))?;
-    let signatures = request
-        .header_combined("signature")?
-        .ok_or_else(|| Error::malformed("missing Signature header"))?;
+    let signatures =
+        request.header_combined("signature")?.ok_or_else(|| Error::malformed("missing Signature header"))?;
     let signatures = parse_dictionary("Signature", &signatures)?;
     let bytes = byte_sequence(&signatures, label)
         .ok_or_else(|| Error::malformed(format!("Signature has no byte sequence labelled {label:?}")))?;
-    let signature: [u8; 64] =
-        bytes.try_into().map_err(|_| Error::malformed("an Ed25519 signature is 64 bytes"))?;
+    let signature: [u8; 64] = bytes.try_into().map_err(|_| Error::malformed("an Ed25519 signature is 64 bytes"))?;
     Ok(FoundSignature { input: input.clone(), signature })
 }
 
