@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Args;
+use trustcore_core::http::{sign_request, HttpPolicy, HttpProfile, HttpRequest, SignRequest};
 use trustcore_core::*;
 
 use crate::keyfile;
@@ -60,9 +61,12 @@ pub struct RequestArgs {
     /// HTTP method, e.g. POST.
     #[arg(long)]
     method: String,
-    /// Path with its query string, e.g. /lease?x=1.
-    #[arg(long)]
-    path: String,
+    /// Path with its query string, e.g. /lease?x=1 (with `proof`, or give --url instead).
+    #[arg(long, required_unless_present = "url")]
+    path: Option<String>,
+    /// The full URL, e.g. https://api.example.com/lease?x=1 (`proof` only; needed with --rfc9421).
+    #[arg(long, conflicts_with = "path")]
+    url: Option<String>,
     /// The request body as text.
     #[arg(long, conflicts_with = "body_file")]
     body: Option<String>,
@@ -87,7 +91,11 @@ pub struct Proof {
     /// Nonce to sign (default: 128 random bits, hex).
     #[arg(long)]
     nonce: Option<String>,
-    /// Print `-H 'Name: value'` arguments for curl instead of header lines.
+    /// Sign with RFC 9421 message signatures (the trustcore profile) instead of the X-EP-* headers.
+    #[arg(long, requires = "url")]
+    rfc9421: bool,
+    /// Print a whole curl command (method, headers, body, URL; shell-quoted) with --url, or
+    /// `-H 'Name: value'` arguments with --path.
     #[arg(long)]
     curl: bool,
 }
@@ -99,12 +107,19 @@ pub struct Verify {
     issuer_public: String,
     #[command(flatten)]
     request: RequestArgs,
-    /// A request header, `Name: value`; the four proof headers are needed.
+    /// A request header, `Name: value`, as the server received it: the proof's headers (either
+    /// profile) and, for RFC 9421, `Host`.
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
     /// The allow policy, e.g. 'allow if req_right($r), right($r)'.
-    #[arg(long)]
-    allow: String,
+    #[arg(long, required_unless_present = "policy", conflicts_with = "policy")]
+    allow: Option<String>,
+    /// A route policy file: decide the request as a server would (status, code, route, facts).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// An authority (host[:port]) this service answers to, for RFC 9421 signatures; repeat for more.
+    #[arg(long = "authority", value_name = "HOST[:PORT]")]
+    authorities: Vec<String>,
     /// A request fact, `name=value` (e.g. req_right=lease); repeat for more.
     #[arg(long = "fact", value_name = "NAME=VALUE")]
     facts: Vec<String>,
@@ -239,36 +254,104 @@ fn escape_controls(text: &str) -> String {
 pub fn proof(args: &Proof) -> Result<()> {
     let worker = WorkerKey::from_secret_hex(&keyfile::read_secret(&args.key_file)?)?;
     let body = read_body(&args.request)?;
-    let request = Request::new(&args.request.method, &args.request.path, &body);
-    let timestamp = args.timestamp.clone().unwrap_or_else(|| format!("{}", now_seconds().floor()));
     let nonce = match &args.nonce {
         Some(n) => n.clone(),
         None => random_hex()?,
     };
-    let proof = make_proof(&worker, args.token.trim(), &request, &timestamp, &nonce)?;
-    for (name, value) in proof.headers() {
-        if args.curl {
-            println!("-H '{name}: {value}'");
-        } else {
-            println!("{name}: {value}");
+    let headers: Vec<(String, String)> = match (&args.request.url, &args.request.path) {
+        (Some(url), _) => {
+            let created = match &args.timestamp {
+                Some(t) => Some(t.parse::<i64>().map_err(|_| Error::malformed("--timestamp must be whole seconds"))?),
+                None => None,
+            };
+            let profile = if args.rfc9421 { HttpProfile::Rfc9421 } else { HttpProfile::Legacy };
+            let request = SignRequest {
+                method: &args.request.method,
+                url,
+                headers: &[],
+                body: &body,
+                profile,
+                created,
+                nonce: Some(&nonce),
+            };
+            sign_request(&worker, args.token.trim(), &request)?
         }
+        (None, Some(path)) => {
+            let request = Request::new(&args.request.method, path, &body);
+            let timestamp = args.timestamp.clone().unwrap_or_else(|| format!("{}", now_seconds().floor()));
+            let proof = make_proof(&worker, args.token.trim(), &request, &timestamp, &nonce)?;
+            proof.headers().into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
+        }
+        (None, None) => return Err(Error::malformed("give --url or --path")),
+    };
+    match (&args.request.url, args.curl) {
+        (Some(url), true) => {
+            let mut words = vec!["curl".to_owned(), "-X".to_owned(), shell_quote(&args.request.method)];
+            for (name, value) in &headers {
+                words.extend(["-H".to_owned(), shell_quote(&format!("{name}: {value}"))]);
+            }
+            match (&args.request.body, &args.request.body_file) {
+                (Some(text), _) => words.extend(["--data-binary".to_owned(), shell_quote(text)]),
+                (None, Some(path)) if path.as_os_str() != "-" => {
+                    words.extend(["--data-binary".to_owned(), shell_quote(&format!("@{}", path.display()))])
+                }
+                _ => {}
+            }
+            words.push(shell_quote(url));
+            println!("{}", words.join(" "));
+        }
+        (None, true) => {
+            headers.iter().for_each(|(name, value)| println!("-H {}", shell_quote(&format!("{name}: {value}"))))
+        }
+        (_, false) => headers.iter().for_each(|(name, value)| println!("{name}: {value}")),
     }
     Ok(())
 }
 
+/// One shell word: single-quoted, a quote inside written as '\''.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// Either profile through a Verifier (in memory): the headers decide which.
 pub fn verify(args: &Verify) -> Result<()> {
-    let issuer = IssuerKeys::from_hex(&args.issuer_public)?;
+    let mut config = VerifierConfig::new(IssuerKeys::from_hex(&args.issuer_public)?);
+    config.max_skew_seconds = args.max_skew;
+    config.revoked_ids = args.revoked.clone();
+    config.authorities = args.authorities.clone();
+    let verifier = Verifier::new(config)?;
     let headers = args.headers.iter().map(|h| split_pair(h, ':', "--header")).collect::<Result<Vec<_>>>()?;
-    let proof = proof_from_headers(headers)?;
+    let headers: Vec<(&str, &str)> = headers.into_iter().map(|(name, value)| (name.trim(), value.trim())).collect();
     let body = read_body(&args.request)?;
-    let request = Request::new(&args.request.method, &args.request.path, &body);
-    let options = AuthenticateOptions::new(args.now.unwrap_or_else(now_seconds), args.max_skew);
-    let (token, identity) = authenticate(&issuer, &proof, &request, &args.revoked, &options)?;
+    let path =
+        args.request.path.as_deref().ok_or_else(|| Error::malformed("verify takes --path (the request target)"))?;
+    let request = HttpRequest::new(&args.request.method, path, &headers, &body);
     let facts = args.facts.iter().map(|f| split_pair(f, '=', "--fact")).collect::<Result<Vec<_>>>()?;
-    check_policy(&token, facts, &args.allow, options.now, &options.limits)?;
+    let now = args.now.unwrap_or_else(now_seconds);
+    if let Some(policy) = &args.policy {
+        let decision = verifier.decide(&request, &HttpPolicy::from_file(policy)?, &facts, Some(now))?;
+        let route = decision.route.as_deref().unwrap_or("-");
+        if decision.allowed {
+            let holder = decision.identity.map(|i| i.holder_id).unwrap_or_else(|| "-".to_owned());
+            println!("ALLOWED {} route={route} holder_id={holder}", decision.status);
+            for (name, value) in &decision.facts {
+                println!("  {name}({value:?})");
+            }
+            return Ok(());
+        }
+        let code = decision.code.map(|c| c.name()).unwrap_or("?");
+        println!("REFUSED {} {code} route={route}: {}", decision.status, decision.message);
+        return Err(Error::new(decision.code.unwrap_or(ErrorCode::Internal), decision.message));
+    }
+    let (verified, profile) = verifier.authenticate_http(&request, Some(now))?;
+    verifier.check_policy(&verified.token, facts, args.allow.as_deref().unwrap_or_default(), Some(now))?;
+    let identity = &verified.identity;
     println!(
-        "OK holder_id={} holder_public={} revocation_id={}",
-        identity.holder_id, identity.holder_public_hex, identity.revocation_id
+        "OK profile={} holder_id={} holder_public={} revocation_id={}",
+        profile.name(),
+        identity.holder_id,
+        identity.holder_public_hex,
+        identity.revocation_id
     );
     Ok(())
 }

@@ -144,7 +144,7 @@ fn mint_inspect_proof_verify_round_trip() {
     };
     let ok = verify("allow if req_right($r), right($r)", "{}");
     assert!(ok.status.success(), "{}", stderr(&ok));
-    assert!(stdout(&ok).starts_with("OK holder_id=w1"), "{}", stdout(&ok));
+    assert!(stdout(&ok).starts_with("OK profile=legacy holder_id=w1"), "{}", stdout(&ok));
     let denied = verify("allow if right(\"admin\")", "{}");
     assert_eq!(denied.status.code(), Some(1));
     assert!(stderr(&denied).contains("DENIED"), "{}", stderr(&denied));
@@ -181,4 +181,126 @@ fn bad_arguments_get_one_line_and_no_trace() {
         assert!(err.starts_with("trustcore: "), "{err}");
         assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
     }
+}
+
+/// A holder signs with `proof --rfc9421 --curl`; the printed command is run by a real curl against
+/// a one-request HTTP server on loopback, which decides what it received with a route policy.
+#[test]
+fn an_rfc9421_request_signed_for_curl_is_decided_by_a_server() {
+    use std::io::{BufRead, BufReader, Read as _, Write as _};
+    use trustcore_core::http::{HttpPolicy, HttpRequest};
+    use trustcore_core::{IssuerKeys, Verifier, VerifierConfig};
+
+    let dir = tempdir("rfc9421");
+    let (issuer_file, holder_file) = (dir.join("issuer.key"), dir.join("holder.key"));
+    let issuer = keygen(&issuer_file);
+    let holder = keygen(&holder_file);
+    let minted = trustcore(&[
+        "mint",
+        "--key-file",
+        issuer_file.to_str().unwrap(),
+        "--holder-public",
+        &holder,
+        "--holder-id",
+        "w1",
+        "--fact",
+        "lane=a",
+    ]);
+    assert!(minted.status.success(), "{}", stderr(&minted));
+    let token = stdout(&minted).trim().to_owned();
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let authority = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let url = format!("http://{authority}/lease/a?x=1");
+    let policy_text = r#"{"routes": [{"method": "POST", "path": "/lease/{lane}", "allow": "allow if req_param_lane($l), lane($l)"}]}"#;
+    let policy = HttpPolicy::from_json(policy_text.as_bytes()).unwrap();
+    let mut config = VerifierConfig::new(IssuerKeys::from_hex(&issuer).unwrap());
+    config.authorities = vec![authority.clone()];
+    let verifier = Verifier::new(config).unwrap();
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let mut start = line.split_whitespace();
+        let (method, target) = (start.next().unwrap().to_owned(), start.next().unwrap().to_owned());
+        let mut headers: Vec<(String, String)> = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':').unwrap();
+            headers.push((name.to_owned(), value.trim().to_owned()));
+        }
+        let length = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map_or(0, |(_, v)| v.parse().unwrap());
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).unwrap();
+        let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let decision = verifier.decide(&HttpRequest::new(&method, &target, &pairs, &body), &policy, &[], None).unwrap();
+        let answer = format!("{} {}", decision.status, decision.code.map_or("ALLOWED", |c| c.name()));
+        let mut stream = stream;
+        write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}", answer.len())
+            .unwrap();
+    });
+
+    let command = trustcore(&[
+        "proof",
+        "--rfc9421",
+        "--key-file",
+        holder_file.to_str().unwrap(),
+        "--token",
+        &token,
+        "--method",
+        "POST",
+        "--url",
+        &url,
+        "--body",
+        "{\"episode\":\"e1\"}",
+        "--curl",
+    ]);
+    assert!(command.status.success(), "{}", stderr(&command));
+    let command = stdout(&command);
+    assert!(command.starts_with("curl -X 'POST' -H 'Authorization: Biscuit "), "{command}");
+    let curl = Command::new("sh").arg("-c").arg(format!("{} --silent --show-error", command.trim())).output().unwrap();
+    assert!(curl.status.success(), "{}", stderr(&curl));
+    assert_eq!(stdout(&curl), "200 ALLOWED");
+    server.join().unwrap();
+
+    // the same headers through `trustcore verify`: allowed for this authority, not for another
+    let headers = trustcore(&[
+        "proof",
+        "--rfc9421",
+        "--key-file",
+        holder_file.to_str().unwrap(),
+        "--token",
+        &token,
+        "--method",
+        "POST",
+        "--url",
+        &url,
+        "--body",
+        "{}",
+    ]);
+    let mut args =
+        vec!["verify", "--issuer-public", &issuer, "--method", "POST", "--path", "/lease/a?x=1", "--body", "{}"];
+    let host = format!("Host: {authority}");
+    let lines: Vec<String> = stdout(&headers).lines().map(str::to_owned).collect();
+    args.extend(["-H", &host]);
+    for line in &lines {
+        args.extend(["-H", line.as_str()]);
+    }
+    args.extend(["--allow", "allow if lane(\"a\")"]);
+    let mut ours = args.clone();
+    ours.extend(["--authority", &authority]);
+    let ok = trustcore(&ours);
+    assert!(stdout(&ok).starts_with("OK profile=rfc9421 holder_id=w1"), "{}{}", stdout(&ok), stderr(&ok));
+    let elsewhere = trustcore(&[args.as_slice(), &["--authority", "billing.example.com"]].concat());
+    assert_eq!(elsewhere.status.code(), Some(1));
+    assert!(stderr(&elsewhere).contains("WRONG_AUDIENCE"), "{}", stderr(&elsewhere));
 }
