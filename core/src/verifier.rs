@@ -9,12 +9,12 @@ use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use crate::authenticate::pop_message;
-use crate::http::{
-    check_authority, check_content_digest, jwk_thumbprint, read_http_proof, read_legacy_proof, HttpProfile, HttpProof,
-    HttpRequest,
-};
 use crate::canonical::Request;
 use crate::error::{Error, ErrorCode, Result};
+use crate::http::{
+    check_content_digest, jwk_thumbprint, normalize_authority, read_http_proof, read_legacy_proof, HttpProfile,
+    HttpProof, HttpRequest,
+};
 use crate::issuer::IssuerKeys;
 use crate::keys::PublicKey;
 use crate::limits::Limits;
@@ -240,8 +240,7 @@ impl Verifier {
         }
         let mut config = config;
         for authority in &mut config.authorities {
-            check_authority(authority)?;
-            *authority = authority.to_ascii_lowercase();
+            *authority = normalize_authority(authority)?;
         }
         if config.profiles.is_empty() {
             return Err(Error::malformed("a verifier accepts at least one HTTP profile"));
@@ -470,7 +469,8 @@ impl Verifier {
         accepts(HttpProfile::Legacy)?;
         let carrier = if legacy.path == request.target { Carrier::LegacyHeaders } else { Carrier::LegacyQuery };
         let canonical = Request::new(request.method, &legacy.path, request.body);
-        let verified = self.authenticate_presented(Presented::Legacy { proof: &legacy.proof, request: &canonical }, now)?;
+        let verified =
+            self.authenticate_presented(Presented::Legacy { proof: &legacy.proof, request: &canonical }, now)?;
         Ok((verified, carrier))
     }
 

@@ -52,11 +52,11 @@ impl<'a> HttpRequest<'a> {
         }
     }
 
-    /// The authority the client addressed: the one `Host` header, lower-cased (RFC 9110 §4.2.3).
+    /// The authority the client addressed: the one `Host` header, normalized (RFC 9421 §2.2.3, RFC
+    /// 9110 §4.2.3): lower-cased, and without `:80` or `:443`, the default ports of the two schemes.
     pub fn authority(&self) -> Result<String> {
         let host = self.header_single("host")?.ok_or_else(|| Error::malformed("missing Host header"))?;
-        check_authority(host)?;
-        Ok(host.to_ascii_lowercase())
+        normalize_authority(host)
     }
 
     /// The path and the query (without its `?`; None when the target has no `?`).
@@ -107,6 +107,16 @@ pub(crate) fn check_target(target: &str) -> Result<()> {
     Ok(())
 }
 
+/// An authority lower-cased, a default port (`:80`, `:443`) dropped. The request does not say its
+/// scheme, so either default is dropped whatever the scheme: a service on port 80 over TLS, or 443
+/// in clear text, is not supported.
+pub(crate) fn normalize_authority(authority: &str) -> Result<String> {
+    check_authority(authority)?;
+    let lower = authority.to_ascii_lowercase();
+    let host = lower.strip_suffix(":443").or_else(|| lower.strip_suffix(":80")).unwrap_or(&lower);
+    Ok(host.to_owned())
+}
+
 /// host[:port] as an authority: letters, digits, `.`, `-`, `:`, `[`, `]` (IPv6), nothing else (no
 /// user info, no spaces), at most 255 bytes.
 pub(crate) fn check_authority(authority: &str) -> Result<()> {
@@ -135,6 +145,11 @@ mod tests {
         let request = HttpRequest::new("GET", "/x?y=1", &headers, b"");
         assert_eq!(request.header_combined("accept").unwrap().as_deref(), Some("a, b"));
         assert_eq!(request.authority().unwrap(), "example.com:8443");
+        for (host, authority) in [("A.example:443", "a.example"), ("a.example:80", "a.example"), ("[::1]:443", "[::1]")]
+        {
+            let headers = [("Host", host)];
+            assert_eq!(HttpRequest::new("GET", "/", &headers, b"").authority().unwrap(), authority);
+        }
         assert_eq!(request.path_and_query().unwrap(), ("/x", Some("y=1")));
         assert!(request.header_single("accept").is_err());
     }

@@ -25,5 +25,5 @@ pub use thumbprint::jwk_thumbprint;
 
 pub(crate) use digest::check_content_digest;
 pub(crate) use legacy::read_legacy_proof;
-pub(crate) use message::check_authority;
+pub(crate) use message::normalize_authority;
 pub(crate) use rfc9421::{read_http_proof, HttpProof};

@@ -7,7 +7,7 @@ use sfv::{BareItem, InnerList, Item, Key, Parameters};
 use crate::canonical::Request;
 use crate::error::{Error, Result};
 use crate::http::digest::content_digest;
-use crate::http::message::{check_authority, check_target, HttpRequest};
+use crate::http::message::{check_authority, check_target, normalize_authority, HttpRequest};
 use crate::http::rfc9421::{REQUIRED_COMPONENTS, TRUSTCORE_LABEL, TRUSTCORE_TAG};
 use crate::http::signature_base::signature_base_of;
 use crate::http::thumbprint::jwk_thumbprint;
@@ -130,12 +130,21 @@ fn split_url(url: &str, headers: &[(&str, &str)]) -> Result<(Option<String>, Str
     if url.starts_with('/') {
         check_target(url)?;
         let host = HttpRequest::new("GET", url, headers, b"").header_single("host")?;
-        let authority = host.map(|host| check_authority(host).map(|_| host.to_ascii_lowercase())).transpose()?;
+        let authority = host.map(normalize_authority).transpose()?;
         return Ok((authority, url.to_owned()));
     }
+    // the url crate reads the authority (host lower-cased, a default port dropped: RFC 9110 §4.2.3);
+    // the path and query are signed as written, never as the WHATWG rules would rewrite them (dot
+    // segments removed, quotes escaped): RFC 9421 §2.2.6-7 compare them as strings, and the client
+    // sends them as given
     let parsed = url::Url::parse(url).map_err(|e| Error::malformed(format!("not a URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(Error::malformed("a URL to sign is http(s)://host[:port]/path without user info"));
+    let scheme = parsed.scheme();
+    let written = url.get(..scheme.len() + 3).is_some_and(|start| start.eq_ignore_ascii_case(&format!("{scheme}://")));
+    if !matches!(scheme, "http" | "https") || !written || url.contains('\\') {
+        return Err(Error::malformed("a URL to sign is http(s)://host[:port]/path"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::malformed("a URL to sign carries no user info"));
     }
     let host = parsed.host_str().ok_or_else(|| Error::malformed("the URL has no host"))?;
     let authority = match parsed.port() {
@@ -143,10 +152,10 @@ fn split_url(url: &str, headers: &[(&str, &str)]) -> Result<(Option<String>, Str
         None => host.to_owned(),
     };
     check_authority(&authority)?;
-    let target = match parsed.query() {
-        Some(query) => format!("{}?{query}", parsed.path()),
-        None => parsed.path().to_owned(),
-    };
+    let rest = &url[scheme.len() + 3..];
+    let rest = &rest[rest.find(['/', '?', '#']).unwrap_or(rest.len())..];
+    let rest = rest.split('#').next().unwrap_or_default();
+    let target = if rest.starts_with('/') { rest.to_owned() } else { format!("/{rest}") };
     check_target(&target)?;
     Ok((Some(authority.to_ascii_lowercase()), target))
 }

@@ -674,6 +674,15 @@ fn main() {
         );
     }
     decide(
+        "Host with the default port :443 (or :80) is the same authority (RFC 9421 §2.2.3)",
+        &both,
+        vec![
+            step(&fx.signed(lease().replace("Host", "api.example.com:443"), Rfc9421, "n-1")),
+            step(&fx.signed(lease().replace("Host", "API.example.com:80"), Rfc9421, "n-2")),
+        ],
+        vec![ok_rfc.clone(), ok_rfc.clone()],
+    );
+    decide(
         "a percent-escape of an ordinary byte is kept as sent and matched on those bytes",
         &both,
         vec![step(&fx.signed(Req::new("POST", "/lease/%61", b"{}"), Rfc9421, "n-1"))],
@@ -738,6 +747,13 @@ fn main() {
         "http://api.example.com/lease/a?x=1",
         &[],
         Legacy,
+    );
+    sign_case(
+        &mut suite,
+        "a URL's path and query are signed as written (no WHATWG rewriting of quotes or escapes)",
+        "https://api.example.com/lease/a?q=it's&r=\"x\"&s=%7e",
+        &[],
+        Rfc9421,
     );
     let bad = json!({"holder_secret_hex": seed("worker"), "token": fx.token, "method": "POST", "url": "/lease/a", "headers": [],
         "body_hex": "", "profile": "rfc9421", "created": CREATED, "nonce": "n-sign"});
