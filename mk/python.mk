@@ -1,8 +1,10 @@
 # The Python binding (bindings-python/): PyO3 + maturin, the package `trustcore` over the native
 # module trustcore._trustcore. Venvs live in bindings-python/.venv* (git-ignored); the wheel in
 # target/python-wheels/. Only PyPI and crates.io are reached.
-#   setup-python  the test venv: maturin, pytest, mypy, biscuit-python 0.4, trust-core 0.1
-#   test-python   build the abi3 wheel, install it, stubtest + mypy, pytest (conformance included; the
+#   setup-python  the test venv: maturin, pytest, mypy, biscuit-python 0.4, trust-core 0.1, and
+#                 http-message-signatures 3.0.0 (the RFC 9421 interop partner, tests/test_http_interop.py)
+#   test-python   build the abi3 wheel, install it, stubtest + mypy, pytest (conformance included, the
+#                 RFC 9421 examples read in place as a fourth source; the
 #                 signer tests start target/release/trustcore, built by signer-bin; the Verifier's
 #                 Redis tests start their own redis-server on a free loopback port, from setup-redis),
 #                 then the README example in a venv that holds nothing but the package

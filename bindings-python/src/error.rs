@@ -24,6 +24,7 @@ mod classes {
     pyo3::import_exception!(trustcore.errors, SignerRefused);
     pyo3::import_exception!(trustcore.errors, StoreUnavailable);
     pyo3::import_exception!(trustcore.errors, Internal);
+    pyo3::import_exception!(trustcore.errors, WrongAudience);
 }
 
 /// The Python exception for a core error: the code picks the class, the message is core's own
@@ -48,6 +49,7 @@ pub fn to_py(err: Error) -> PyErr {
         ErrorCode::SignerRefused => SignerRefused::new_err(message),
         ErrorCode::StoreUnavailable => StoreUnavailable::new_err(message),
         ErrorCode::Internal => Internal::new_err(message),
+        ErrorCode::WrongAudience => WrongAudience::new_err(message),
     }
 }
 

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 mod authenticate;
 mod convert;
 mod error;
+mod http;
 mod jobs;
 mod json;
 mod keys;
@@ -31,6 +32,7 @@ fn _trustcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<limits::Limits>()?;
     m.add_class::<verifier::NativeVerifier>()?;
     m.add_class::<signer::NativeSignerClient>()?;
+    m.add_class::<http::HttpPolicy>()?;
     m.add_function(wrap_pyfunction!(proof::canonical_request, m)?)?;
     m.add_function(wrap_pyfunction!(proof::make_proof, m)?)?;
     m.add_function(wrap_pyfunction!(proof::proof_headers, m)?)?;
@@ -46,6 +48,11 @@ fn _trustcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(token::authorize, m)?)?;
     m.add_function(wrap_pyfunction!(jobs::sign_job, m)?)?;
     m.add_function(wrap_pyfunction!(jobs::verify_job, m)?)?;
+    m.add_function(wrap_pyfunction!(http::sign_request, m)?)?;
+    m.add_function(wrap_pyfunction!(http::signature_base, m)?)?;
+    m.add_function(wrap_pyfunction!(http::verify_message_signature, m)?)?;
+    m.add_function(wrap_pyfunction!(http::content_digest, m)?)?;
+    m.add_function(wrap_pyfunction!(http::jwk_thumbprint, m)?)?;
     m.add_function(wrap_pyfunction!(wire::encode_frame, m)?)?;
     m.add_function(wrap_pyfunction!(wire::decode_frame, m)?)?;
     m.add_function(wrap_pyfunction!(wire::send_frame, m)?)?;

@@ -22,6 +22,7 @@ use crate::convert::{
     issuer_keys, not_utf8, seconds_value, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text,
 };
 use crate::error::{detached, guarded, panic_error, to_py, type_error};
+use crate::http::{borrowed, decision_tuple, header_pairs, profiles as http_profiles, DecisionTuple, HttpPolicy};
 use crate::json::to_object;
 use crate::limits::Limits;
 use crate::revocation::read_ids;
@@ -197,7 +198,7 @@ impl NativeVerifier {
         replay_capacity_per_holder=None, revoked_ids=None, token_cache_capacity=None, token_cache_max_bytes=None,
         max_batch_requests=None, max_batch_body_bytes=None,
         redis_url=None, redis_key_prefix=None, redis_connect_timeout=None, redis_command_timeout=None,
-        redis_request_timeout=None, redis_max_idle=None, redis_retry_interval=None,
+        redis_request_timeout=None, redis_max_idle=None, redis_retry_interval=None, authorities=None, profiles=None,
     ))]
     #[allow(clippy::too_many_arguments)] // keyword settings, one per field of the config
     fn new(
@@ -219,6 +220,8 @@ impl NativeVerifier {
         redis_request_timeout: Option<&Bound<'_, PyAny>>,
         redis_max_idle: Option<&Bound<'_, PyAny>>,
         redis_retry_interval: Option<&Bound<'_, PyAny>>,
+        authorities: Option<&Bound<'_, PyAny>>,
+        profiles: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guarded(|| {
             let mut config = VerifierConfig::new(issuer_keys(issuer_public_hex)?);
@@ -250,6 +253,13 @@ impl NativeVerifier {
             }
             if let Some(bytes) = max_batch_body_bytes {
                 config.max_batch_body_bytes = count_u64(bytes, "max_batch_body_bytes")?;
+            }
+            // core checks each authority and lower-cases it, and refuses an empty list of profiles
+            if let Some(names) = authorities {
+                config.authorities = strings(names, "authorities")?;
+            }
+            if let Some(names) = profiles {
+                config.profiles = http_profiles(strings(names, "profiles")?)?;
             }
             config.redis = redis_config(
                 redis_url,
@@ -357,6 +367,38 @@ impl NativeVerifier {
                 }
             };
             outcomes.into_iter().map(|outcome| batch_outcome(py, outcome)).collect()
+        })
+    }
+
+    /// One HTTP request decided under `policy` (core `Verifier::decide`): body cap, request shape,
+    /// route, credentials in either accepted profile (cache, revocation, freshness, proof, replay),
+    /// the route's allow policy over core's request facts and the application's `facts`. Every
+    /// refusal is a decision (its status, headers and body are core's); only a bad application
+    /// fact raises (MALFORMED_INPUT). `headers` are the request's lines in order (a mapping, or an
+    /// iterable of pairs); `now` None is the system clock. Runs without the GIL.
+    #[pyo3(signature = (method, target, headers, body, policy, facts=None, now=None))]
+    #[allow(clippy::too_many_arguments)] // the request's parts, the policy, the app's facts, the clock
+    fn decide(
+        &self,
+        py: Python<'_>,
+        method: Text,
+        target: Text,
+        headers: &Bound<'_, PyAny>,
+        body: Bytes<'_>,
+        policy: PyRef<'_, HttpPolicy>,
+        facts: Option<&Bound<'_, PyAny>>,
+        now: Option<Seconds>,
+    ) -> PyResult<DecisionTuple> {
+        guarded(|| {
+            let pairs = header_pairs(Some(headers), "headers")?;
+            let app_facts = header_pairs(facts, "facts")?;
+            let (verifier, policy, body) = (&self.inner, &policy.inner, &*body.0);
+            let decision = detached(py, || {
+                let headers = borrowed(&pairs);
+                let request = trustcore_core::http::HttpRequest::new(&method.0, &target.0, &headers, body);
+                verifier.decide(&request, policy, &borrowed(&app_facts), now.map(|s| s.0))
+            })?;
+            Ok(decision_tuple(decision))
         })
     }
 

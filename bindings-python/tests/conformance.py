@@ -11,6 +11,11 @@ after it with SIGTERM, which must exit 0 and remove the socket, as cli/tests/con
 does: ``signer_exchange`` sends raw frames on a fresh connection, ``signer_call`` makes the same
 requests through :class:`trustcore.SignerClient`.
 
+The HTTP ops (tests/vectors/http.json) and the RFC 9421 examples
+(``$TRUSTCORE_SHARED/vectors/rfc9421/ed25519.json``, read in place, a fourth source:
+B.2.6's signature base and signature, and each B.4 message) go through :mod:`trustcore.http` and
+:meth:`trustcore.Verifier.decide`, as tests/vectors/README.md ("HTTP") says.
+
 ``verifier_sequence`` (tests/vectors/verifier.json, identifiers.json) runs steps through one
 stateful :class:`trustcore.Verifier` (memory stores), as core's runner does; an
 ``authenticate_batch`` step's outcome is the list of its requests' outcomes, or the one code of a
@@ -136,12 +141,76 @@ def load_biscuit_samples(directory: Path) -> Source:
     return source
 
 
+def http_request_value(method: str, target: str, headers: list[list[str]], body: bytes) -> dict[str, Any]:
+    """A request as the HTTP vectors write it."""
+    return {"method": method, "target": target, "headers": headers, "body_hex": body.hex()}
+
+
+def load_rfc9421(path: Path) -> Source:
+    """RFC 9421's own Ed25519 examples (tests/vectors/README.md, "The RFC's own examples"): 2 cases
+    for B.2.6 (the signature base, then the signature) and one per B.4 message."""
+    source = Source("rfc9421")
+    if not path.is_file():
+        source.problem = f"{path} not found (set TRUSTCORE_SHARED)"
+        return source
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    transform = doc["appendix_b4_transform"]
+    source.declared = 2 + len(transform["messages"])
+    given = doc["request"]
+    body = given["body"].encode("utf-8")
+    with_input = [list(pair) for pair in given["headers"]] + [["Signature-Input", doc["signature_input"]]]
+    public_hex = doc["key"]["public_raw_hex"]
+    label = doc["label"]
+    source.cases.append(
+        Case(
+            source.name,
+            f"{path.name}::B.2.6 signature base",
+            "http_signature_base",
+            {"request": http_request_value(given["method"], given["target"], with_input, body), "label": label},
+            {"base": doc["signature_base"]},
+        )
+    )
+    signed = with_input + [["Signature", doc["signature"]]]
+    source.cases.append(
+        Case(
+            source.name,
+            f"{path.name}::B.2.6 signature",
+            "http_verify_signature",
+            {
+                "request": http_request_value(given["method"], given["target"], signed, body),
+                "label": label,
+                "public_hex": public_hex,
+            },
+            {},
+        )
+    )
+    for index, message in enumerate(transform["messages"]):
+        request_line, *lines = message["message"].split("\n")
+        method, target, _version = request_line.split(" ")
+        headers = [list(line.split(": ", 1)) for line in lines]
+        source.cases.append(
+            Case(
+                source.name,
+                f"{path.name}::B.4 message {index}",
+                "http_verify_signature",
+                {
+                    "request": http_request_value(method, target, headers, b""),
+                    "label": "transform",
+                    "public_hex": public_hex,
+                },
+                {} if message["expect_valid"] else {"error": "POP_FAILED"},
+            )
+        )
+    return source
+
+
 def load_sources() -> list[Source]:
     shared = shared_dir() / "vectors"
     return [
         load_vector_dir("trust-core-0.1", shared / "trust-core-0.1"),
         load_vector_dir("tests/vectors", REPO_ROOT / "tests" / "vectors"),
         load_biscuit_samples(shared / "biscuit-samples" / "current"),
+        load_rfc9421(shared / "rfc9421" / "ed25519.json"),
     ]
 
 
@@ -322,7 +391,85 @@ def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
         return {"policy": token.authorize(i["authorizer_code"], None, extern_functions=["test"])}
     if op == "verifier_sequence":
         return verifier_sequence(i)
+    if op == "http_decide":
+        return http_decide(i)
+    if op == "http_policy":
+        policy = tc.HttpPolicy.from_json(i["policy"])
+        return {"routes": len(policy), "max_body_bytes": policy.max_body_bytes}
+    if op == "http_sign":
+        headers = tc.http.sign_request(
+            tc.WorkerKey.from_secret_hex(i["holder_secret_hex"]),
+            i["token"],
+            i["method"],
+            i["url"],
+            pairs(i["headers"]),
+            bytes.fromhex(i["body_hex"]),
+            profile=i["profile"],
+            created=i["created"],
+            nonce=i["nonce"],
+        )
+        return {"headers": [[name, value] for name, value in headers.items()]}
+    if op == "http_signature_base":
+        r = i["request"]
+        base = tc.http.signature_base(r["method"], r["target"], pairs(r["headers"]), i["label"], bytes.fromhex(r["body_hex"]))
+        return {"base": base.decode("utf-8")}
+    if op == "http_verify_signature":
+        r = i["request"]
+        tc.http.verify_signature(
+            r["method"], r["target"], pairs(r["headers"]), i["label"], i["public_hex"], bytes.fromhex(r["body_hex"])
+        )
+        return {}
     raise ValueError(f"unknown op {op!r}")
+
+
+def pairs(given: list[list[str]]) -> list[tuple[str, str]]:
+    """``[[name, value], …]`` as the pairs the binding takes, in order."""
+    return [(name, value) for name, value in given]
+
+
+def http_decide(i: dict[str, Any]) -> dict[str, Any]:
+    """One Verifier (memory stores) and one route policy through a list of requests: each step's
+    decision as the vectors write it, or ``{"error": CODE}`` for a call that raised (a bad
+    application fact); a refusal does not end the steps."""
+    settings = i["verifier"]
+    verifier = tc.Verifier(
+        str(settings["issuer_public_hex"]),
+        max_skew_seconds=settings["max_skew_seconds"],
+        revoked_ids=settings.get("revoked_ids"),
+        authorities=settings["authorities"],
+        profiles=settings["profiles"],
+    )
+    policy = tc.HttpPolicy.from_json(i["policy"])
+    decisions: list[dict[str, Any]] = []
+    for step in i["steps"]:
+        r = step["request"]
+        facts = step.get("facts")
+        try:
+            decision = verifier.decide(
+                r["method"],
+                r["target"],
+                pairs(r["headers"]),
+                bytes.fromhex(r["body_hex"]),
+                policy=policy,
+                facts=None if facts is None else pairs(facts),
+                now=step["now"],
+            )
+        except tc.TrustError as err:
+            decisions.append({"error": err.code})
+            continue
+        decisions.append(
+            {
+                "allowed": decision.allowed,
+                "status": decision.status,
+                "code": decision.code,
+                "route": decision.route,
+                "profile": decision.profile,
+                "holder_id": None if decision.identity is None else decision.identity.holder_id,
+                "facts": [[name, value] for name, value in decision.facts],
+                "headers": [[name, value] for name, value in decision.headers],
+            }
+        )
+    return {"decisions": decisions}
 
 
 def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:

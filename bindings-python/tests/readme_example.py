@@ -49,6 +49,10 @@ def scaling_example() -> str:
     return python_block("Scaling out: several hosts on one Redis")  # a ### heading
 
 
+def http_example() -> str:
+    return python_block("HTTP: sign a request, decide on it")
+
+
 if __name__ == "__main__":
     exec(compile(quick_start(), str(README), "exec"), {"__name__": "__readme__"})
     sys.exit(0)

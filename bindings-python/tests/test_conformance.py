@@ -1,4 +1,5 @@
-"""Every vector of the three sources, one test each, and the counts the files declare.
+"""Every vector of the four sources (trust-core 0.1, tests/vectors, the Biscuit samples, the RFC 9421
+examples), one test each, and the counts the files declare.
 
 The signer vectors run against a live daemon per file (started at the file's first case); after
 them, each daemon is stopped with SIGTERM and must exit 0 and remove its socket.

@@ -13,6 +13,7 @@ from readme_example import (
     REDIS_EXAMPLE_URL,
     SIGNER_EXAMPLE_SOCKET,
     batch_example,
+    http_example,
     scaling_example,
     signer_example,
     verifier_example,
@@ -66,6 +67,16 @@ def test_readme_verifier_example_runs() -> None:
         "refused: REVOKED",
         "cache (hits, misses): (2, 1)",
     ]
+
+
+def test_readme_http_example_runs() -> None:
+    lines = run_code(http_example())
+    assert lines[:2] == [
+        "allowed: gpu-1 /lease/{lane} rfc9421",
+        'refused: 401 REPLAYED Biscuit error="REPLAYED"',
+    ]
+    assert lines[2].startswith('refused: 403 DENIED {"error":"DENIED","message":')
+    assert len(lines) == 3
 
 
 def test_readme_batch_example_runs() -> None:

@@ -12,11 +12,16 @@ Beyond it: one :class:`TrustError` subclass per code (``.code``), :func:`parse_t
 memory or, with :class:`RedisOptions`, shared through Redis), the
 :class:`SignerClient` of the signer daemon (:mod:`trustcore.signer`), and the GIL released while
 Rust verifies, so threads verify on several cores.
+
+HTTP (:mod:`trustcore.http`): :func:`trustcore.http.sign_request` gives the headers that sign a
+request (RFC 9421 HTTP Message Signatures with a Content-Digest, or trust-core 0.1's ``X-EP-*``),
+an :class:`HttpPolicy` holds a service's routes, and :meth:`Verifier.decide` turns one request into
+a :class:`Decision` (allowed, or the status, headers and body of the refusal).
 """
 
 from __future__ import annotations
 
-from . import engine, errors, keys, proof, signer, verifier, wire
+from . import engine, errors, http, keys, proof, signer, verifier, wire
 from ._trustcore import __version__
 from .engine import (
     IssuerPublicKeys,
@@ -51,7 +56,9 @@ from .errors import (
     TokenInvalid,
     TokenUnbound,
     TrustError,
+    WrongAudience,
 )
+from .http import Decision, HttpPolicy
 from .keys import IssuerKey, WorkerKey
 from .proof import RequestParts, WorkerProof, make_proof, proof_from_headers, proof_from_query
 from .signer import MintedToken, SignerClient
@@ -77,8 +84,10 @@ __all__ = [
     "verify_job",
     # additions
     "ERRORS_BY_CODE",
+    "Decision",
     "Denied",
     "FrameInvalid",
+    "HttpPolicy",
     "Internal",
     "IssuerPublicKeys",
     "JobInvalid",
@@ -99,10 +108,12 @@ __all__ = [
     "TokenInvalid",
     "TokenUnbound",
     "Verifier",
+    "WrongAudience",
     "__version__",
     "authorize",
     "engine",
     "errors",
+    "http",
     "keys",
     "parse_token",
     "proof",

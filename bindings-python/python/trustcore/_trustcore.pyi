@@ -4,7 +4,8 @@
 
 from collections.abc import Container, Iterable, Mapping
 from socket import socket
-from typing import Any, Protocol, final
+from os import PathLike
+from typing import Any, Literal, Protocol, final
 
 from typing_extensions import Self
 
@@ -17,6 +18,7 @@ __all__ = [
     "Limits",
     "NativeVerifier",
     "NativeSignerClient",
+    "HttpPolicy",
     "canonical_request",
     "make_proof",
     "proof_headers",
@@ -32,6 +34,11 @@ __all__ = [
     "authorize",
     "sign_job",
     "verify_job",
+    "sign_request",
+    "signature_base",
+    "verify_message_signature",
+    "content_digest",
+    "jwk_thumbprint",
     "encode_frame",
     "decode_frame",
     "send_frame",
@@ -51,6 +58,21 @@ class _SupportsItems(Protocol):
 
 _IssuerKeys = str | Mapping[int, str]
 _Bytes = bytes | bytearray
+_Headers = Mapping[str, str] | _SupportsItems | Iterable[tuple[str, str]]
+_Profile = Literal["rfc9421", "legacy"]
+# allowed, status, code, message, headers, body, identity, facts, route, profile
+_DecisionTuple = tuple[
+    bool,
+    int,
+    str | None,
+    str,
+    list[tuple[str, str]],
+    str,
+    tuple[str, str, str] | None,
+    list[tuple[str, str]],
+    str | None,
+    _Profile | None,
+]
 
 @final
 class IssuerKey:
@@ -184,6 +206,8 @@ class NativeVerifier:
         redis_request_timeout: float | None = None,
         redis_max_idle: int | None = None,
         redis_retry_interval: float | None = None,
+        authorities: Iterable[str] | None = None,
+        profiles: Iterable[str] | None = None,
     ) -> Self: ...
     def authenticate(
         self,
@@ -199,6 +223,16 @@ class NativeVerifier:
     def authenticate_batch(
         self, requests: list[tuple[str, str, str, str, str, str, _Bytes]], now: float | None = None
     ) -> list[tuple[Token, str, str, str] | TrustError]: ...
+    def decide(
+        self,
+        method: str,
+        target: str,
+        headers: _Headers,
+        body: _Bytes,
+        policy: HttpPolicy,
+        facts: _Headers | None = None,
+        now: float | None = None,
+    ) -> _DecisionTuple: ...
     def check_batch_size(self, count: int) -> None: ...
     def check_policy(
         self, token: Token, request_facts: Mapping[str, str] | _SupportsItems, allow: str, now: float | None = None
@@ -236,6 +270,38 @@ class NativeSignerClient:
     def sign_job(self, job: Mapping[str, object], worker_id: str) -> str: ...
     def health(self) -> dict[str, Any]: ...
 
+@final
+class HttpPolicy:
+    """A route policy: routes by method and path template, each public or guarded by an allow
+    policy, read from one JSON document and checked whole."""
+
+    @classmethod
+    def from_json(cls, text: str | _Bytes) -> HttpPolicy: ...
+    @classmethod
+    def from_file(cls, path: str | PathLike[str]) -> HttpPolicy: ...
+    @property
+    def max_body_bytes(self) -> int: ...
+    @property
+    def routes(self) -> list[tuple[str, str, str | None]]: ...
+    def __len__(self) -> int: ...
+
+def sign_request(
+    key: WorkerKey,
+    token: str,
+    method: str,
+    url: str,
+    headers: _Headers | None,
+    body: _Bytes,
+    profile: str,
+    created: int | None = None,
+    nonce: str | None = None,
+) -> list[tuple[str, str]]: ...
+def signature_base(method: str, target: str, headers: _Headers, label: str, body: _Bytes) -> bytes: ...
+def verify_message_signature(
+    method: str, target: str, headers: _Headers, label: str, public_hex: str, body: _Bytes
+) -> None: ...
+def content_digest(body: _Bytes) -> str: ...
+def jwk_thumbprint(public_hex: str) -> str: ...
 def canonical_request(method: str, path: str, body: _Bytes, timestamp: str, nonce: str) -> bytes: ...
 def make_proof(
     worker: WorkerKey, token: str, method: str, path: str, body: _Bytes, timestamp: str, nonce: str

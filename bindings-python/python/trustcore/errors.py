@@ -116,6 +116,12 @@ class Internal(TrustError):
     code: ClassVar[str] = "INTERNAL"
 
 
+class WrongAudience(TrustError):
+    """An RFC 9421 signature was made for another authority (host[:port]) than this verifier's."""
+
+    code: ClassVar[str] = "WRONG_AUDIENCE"
+
+
 #: Every code, by name, to its class (for mapping a code received over the wire to an exception).
 ERRORS_BY_CODE: Mapping[str, type[TrustError]] = MappingProxyType({
     cls.code: cls
@@ -135,6 +141,7 @@ ERRORS_BY_CODE: Mapping[str, type[TrustError]] = MappingProxyType({
         SignerRefused,
         StoreUnavailable,
         Internal,
+        WrongAudience,
     )
 })
 
@@ -156,4 +163,5 @@ __all__ = [
     "TokenInvalid",
     "TokenUnbound",
     "TrustError",
+    "WrongAudience",
 ]

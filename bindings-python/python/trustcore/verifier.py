@@ -25,6 +25,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from . import _trustcore as _native
 from .engine import IssuerPublicKeys, Limits, Token, VerifiedIdentity
 from .errors import TrustError
+from .http import Decision, Headers, HttpPolicy, _decision
 from .proof import RequestParts, SupportsItems, WorkerProof
 
 
@@ -89,6 +90,13 @@ class Verifier:
     ``replay_capacity_per_holder`` then have no effect (Redis expires the entries itself), and
     ``revoked_ids`` are added to the shared set now (:class:`~trustcore.errors.StoreUnavailable`
     if Redis cannot take them). The token cache always stays in this process.
+
+    For :meth:`decide` (HTTP): ``authorities`` are the ``host[:port]`` this service answers to
+    (any iterable of ``str``; compared in lower case, a port included when it is not the scheme's
+    default): an RFC 9421 signature made for any other is :class:`~trustcore.errors.WrongAudience`,
+    and with none configured every RFC 9421 request is (the legacy profile does not sign the
+    host). ``profiles`` are those it accepts, ``"rfc9421"`` and/or ``"legacy"`` (default: both); an
+    unknown name or an empty list is :class:`~trustcore.errors.MalformedInput`.
     """
 
     __slots__ = ("_native",)
@@ -107,6 +115,8 @@ class Verifier:
         max_batch_requests: int | None = None,
         max_batch_body_bytes: int | None = None,
         redis: RedisOptions | str | None = None,
+        authorities: Iterable[str] | None = None,
+        profiles: Iterable[str] | None = None,
     ) -> None:
         if isinstance(redis, str):
             redis = RedisOptions(redis)
@@ -130,6 +140,8 @@ class Verifier:
             redis_request_timeout=None if redis is None else redis.request_timeout,
             redis_max_idle=None if redis is None else redis.max_idle,
             redis_retry_interval=None if redis is None else redis.retry_interval,
+            authorities=authorities,
+            profiles=profiles,
         )
 
     def authenticate(
@@ -211,6 +223,41 @@ class Verifier:
             else (outcome[0], VerifiedIdentity(outcome[1], outcome[2], outcome[3]))
             for outcome in self._native.authenticate_batch(flat, now)
         ]
+
+    def decide(
+        self,
+        method: str,
+        target: str,
+        headers: Headers,
+        body: bytes | bytearray,
+        *,
+        policy: HttpPolicy,
+        facts: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        now: float | None = None,
+    ) -> Decision:
+        """Decide one HTTP request under ``policy``: a :class:`~trustcore.http.Decision`, allowed
+        or refused with the status, headers and body to answer.
+
+        ``method`` and ``target`` are the request line's (the target in origin form,
+        ``/path?query``, exactly as received: it is matched on the bytes the holder signed),
+        ``headers`` the header lines in the order received (a mapping, or ``(name, value)``
+        pairs; a name sent twice must be there twice), ``body`` the exact body. In order: the body
+        against the policy's ``max_body_bytes`` (413), the method and path (a path a router could
+        read two ways, ``/a/../b``, ``%2e%2e``, ``//``, ``%2F``, is 400), the route (none: 403),
+        then on a guarded route the credentials in whichever accepted profile they came (an RFC
+        9421 signature tagged ``trustcore``, else the ``X-EP-*`` headers, else their query
+        parameters) through this verifier's cache, revocation, freshness, proof and replay store
+        (401), then the route's allow policy over the request facts (403).
+
+        ``facts`` are the application's own request facts (a mapping, or pairs), added after
+        core's: each named ``req_…`` and none of the names core derives, else
+        :class:`~trustcore.errors.MalformedInput` is raised: the one thing this raises for rather
+        than decides (besides a :class:`TypeError` for an argument of the wrong type). ``now``
+        defaults to the system clock. Runs in Rust without the GIL, Redis waits included: from
+        asyncio, ``await asyncio.to_thread(verifier.decide, …)`` keeps the loop free."""
+        if not isinstance(policy, HttpPolicy):
+            raise TypeError(f"policy must be an HttpPolicy, not {type(policy).__name__}")
+        return _decision(self._native.decide(method, target, headers, body, policy, facts, now))
 
     def check_policy(
         self,

@@ -76,6 +76,16 @@ def test_make_proof_then_the_same_key_still_signs() -> None:
     assert identity.holder_public_hex == HOLDER.public_hex
 
 
+def test_http_sign_request_then_the_same_key_still_signs() -> None:
+    # the legacy profile signs the canonical request; decide() never reaches it with this method
+    # (a route's method is upper-case letters only, so the request is refused before any proof)
+    url = "https://api.example.com/lease"
+    expect_internal(tc.http.sign_request, HOLDER, TOKEN, PANIC_METHOD, url, body=b"{}", profile="legacy")
+    added = tc.http.sign_request(HOLDER, TOKEN, "POST", url, body=b"{}", profile="legacy", created=int(NOW), nonce="n-h")
+    _, identity = authenticate(tc.proof_from_headers(added), GOOD)
+    assert identity.holder_id == "gpu-1"
+
+
 def test_stateless_authenticate_then_a_normal_request() -> None:
     proof = fresh_proof()
     expect_internal(authenticate, proof, PANICS)
