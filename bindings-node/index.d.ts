@@ -9,6 +9,29 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A route policy (docs/DESIGN.md §10.2): routes by method and path template, each public or
+ * guarded by an allow policy; an unmatched route is refused. Read whole and checked by core when
+ * made; shared freely (one per process, or one per set of routes).
+ */
+export declare class HttpPolicy {
+  /**
+   * A policy from its JSON text: `{"routes": [{"method", "path", "allow" | "public": true}, …],
+   * "max_body_bytes": n}`. MALFORMED_INPUT for anything core refuses.
+   */
+  static fromJson(text: string | Buffer | Uint8Array): HttpPolicy
+  /** A policy from a JSON file (read synchronously: a start-up call). */
+  static fromFile(path: string): HttpPolicy
+  /**
+   * The largest body a request may carry (a larger one is refused, status 413): a server reads
+   * no more than this.
+   */
+  get maxBodyBytes(): number
+  /** How many routes the policy holds. */
+  get routeCount(): number
+  toString(): string
+}
+
 export declare class IssuerKey {
   /** A fresh key from the operating system's random source. */
   static generate(): IssuerKey
@@ -87,6 +110,21 @@ export declare class Token {
  * limits. One verifier serves a whole process and may be shared freely.
  */
 export declare class Verifier {
+  /**
+   * Decide one request under a route policy (docs/DESIGN.md §10.3): body cap → request shape →
+   * route → credentials in either accepted profile (token, revocation, freshness, proof,
+   * replay, as `authenticate`) → the route's allow policy over the request's facts. Every
+   * refusal is a decision (`allowed: false` with its status, headers and body), never thrown;
+   * only a caller's mistake throws (a bad application fact: MALFORMED_INPUT; a wrong JS type: a
+   * TypeError). Runs on the JS thread: a server uses `decideAsync`, and must with Redis.
+   */
+  decide(request: HttpMessage, options: DecideOptions): Decision
+  /**
+   * `decide` off the JS thread (the libuv pool; with Redis, the addon's own threads, so a slow
+   * Redis never holds the pool): the signature checks and every store round trip. The body is
+   * copied once.
+   */
+  decideAsync(request: HttpMessage, options: DecideOptions): Promise<Decision>
   /**
    * `issuer`: one public key in hex, or `{ [rootKeyId]: publicHex }` during a key rotation.
    * With `redis`, `revokedIds` are written to the shared set now (STORE_UNAVAILABLE when Redis
@@ -300,6 +338,47 @@ export declare function checkPolicyAsync(token: Token, options: PolicyOptions): 
 /** Equality whose time depends on the lengths only. */
 export declare function constantTimeEqual(left: Buffer | Uint8Array | string, right: Buffer | Uint8Array | string): boolean
 
+/** The RFC 9530 `Content-Digest` value a signer sends for `body`: `sha-256=:…:`. */
+export declare function contentDigest(body: Buffer | Uint8Array | string): string
+
+/** What `decide` needs besides the request. */
+export interface DecideOptions {
+  policy: HttpPolicy
+  /**
+   * The application's own facts about this request, each named `req_…` and none of core's
+   * (MALFORMED_INPUT otherwise, thrown): `{ name: value }` or `[[name, value], …]`.
+   */
+  facts?: Record<string, string> | Array<[string, string]> | null
+  /** Seconds since the epoch; left out, the system clock. */
+  now?: number
+}
+
+/**
+ * What to do with a request (core `Decision`): serve it (`allowed`), or answer `status` with
+ * `headers` and `body`.
+ */
+export interface Decision {
+  allowed: boolean
+  /** 200 when allowed; else the refusal's status (400, 401, 403, 413, 500, 503). */
+  status: number
+  /** null when allowed. */
+  code: import('./trustcore').ErrorCode | null
+  /** For operators: which check refused and why (`'allowed'` when allowed). Never a secret. */
+  message: string
+  /** The refusal's headers (`Content-Type`, `WWW-Authenticate`, `Retry-After`); none when allowed. */
+  headers: Record<string, string>
+  /** The refusal's JSON body `{"error": CODE, "message": …}`; empty when allowed. */
+  body: string
+  /** Who sent the request; null on a public route or a refusal. */
+  identity: Identity | null
+  /** The request facts the policy saw, core's then the application's, in order. */
+  facts: Array<[string, string]>
+  /** The route template that matched; null when none did. */
+  route: string | null
+  /** How the credentials came; null on a public route, or when none were read. */
+  profile: 'rfc9421' | 'legacy' | null
+}
+
 /**
  * Decode exactly one frame; FRAME_INVALID when oversize, cut short, followed by more bytes, or
  * not a JSON object.
@@ -311,6 +390,18 @@ export declare function encodeFrame(object: Record<string, unknown>): Buffer
 
 /** Every error code name (docs/DESIGN.md §5), in number order. */
 export declare function errorCodes(): Array<string>
+
+/**
+ * One HTTP request as a server received it. `target` is the request target in origin form
+ * (`/path?query`, Node's `req.url`), `headers` its header lines in the order they came, `body`
+ * the exact bytes received (a string is taken as UTF-8; left out, empty).
+ */
+export interface HttpMessage {
+  method: string
+  target: string
+  headers: import('./trustcore').HeaderLines
+  body?: Buffer | Uint8Array | string
+}
 
 /**
  * One HTTP request as the proof binds it. `path` includes the query string (`req.originalUrl`);
@@ -331,6 +422,12 @@ export interface Identity {
 
 /** Whether `value` is exactly 64 hex digits (a 32-byte key in hex). */
 export declare function isHexKey(value: string): boolean
+
+/**
+ * The RFC 7638 JWK thumbprint (base64url, no padding) of an Ed25519 public key (hex): the
+ * `keyid` of a trustcore signature.
+ */
+export declare function jwkThumbprint(publicHex: string): string
 
 /** Sign `request` with the holder's key; the caller picks timestamp and nonce. */
 export declare function makeProof(worker: WorkerKey, token: string, request: HttpRequest, timestamp: string, nonce: string): WorkerProof
@@ -423,6 +520,12 @@ export interface RedisOptions {
   retryIntervalMs?: number
 }
 
+/**
+ * The RFC 9421 signature base of the signature labelled `label` on `request`: the exact bytes
+ * its signer signed (for debugging a client).
+ */
+export declare function signatureBase(request: HttpMessage, label: string): Buffer
+
 /** Time bounds of a client, in milliseconds; a field left out keeps core's default. */
 export interface SignerClientOptions {
   /** Opening a connection (default 1000 ms). */
@@ -465,6 +568,38 @@ export declare function signJob(issuer: IssuerKey, job: Record<string, unknown>,
 
 /** `signJob` on the libuv thread pool. */
 export declare function signJobAsync(issuer: IssuerKey, job: Record<string, unknown>, workerId: string): Promise<string>
+
+/**
+ * The headers to add to a request so that it carries `token` and the holder's proof, in core's
+ * order: `Authorization`, `Content-Digest`, `Signature-Input`, `Signature` (RFC 9421, the
+ * trustcore profile), or `Authorization` and the three `X-EP-*` headers (`profile: 'legacy'`).
+ */
+export declare function signRequest(key: WorkerKey, token: string, request: SignRequestOptions): Record<string, string>
+
+/** `signRequest` on the libuv thread pool (the body is hashed there). */
+export declare function signRequestAsync(key: WorkerKey, token: string, request: SignRequestOptions): Promise<Record<string, string>>
+
+/** What to sign and how (core `SignRequest`). */
+export interface SignRequestOptions {
+  method: string
+  /**
+   * A full `http(s)://host[:port]/path?query` URL, or an origin-form target (`/path?query`)
+   * with the authority in a `Host` header of `headers`.
+   */
+  url: string
+  /** The request's other headers: only `Host` is read, for an origin-form `url`. */
+  headers?: import('./trustcore').HeaderLines
+  body?: Buffer | Uint8Array | string
+  /**
+   * `'rfc9421'` (default): `Authorization`, `Content-Digest`, `Signature-Input`, `Signature`;
+   * `'legacy'`: trust-core 0.1's `Authorization` and `X-EP-*` headers.
+   */
+  profile?: 'rfc9421' | 'legacy'
+  /** Seconds since the epoch, a whole number; left out, now. */
+  created?: number
+  /** Left out: 128 random bits in hex. */
+  nonce?: string
+}
 
 /** Options of `Verifier#authorize`: `time(now)` is always added (the system clock when left out). */
 export interface VerifierAuthorizeOptions {
@@ -526,6 +661,14 @@ export interface VerifierOptions {
   maxBatchBodyBytes?: number
   /** Share the replay and revocation stores through Redis; left out, they live in this process. */
   redis?: RedisOptions
+  /**
+   * The authorities (`host[:port]`) this service answers to, for `decide`: an RFC 9421
+   * signature made for any other is WRONG_AUDIENCE. None given: every RFC 9421 request is
+   * WRONG_AUDIENCE (the legacy profile does not sign the host). Core checks and lower-cases them.
+   */
+  authorities?: Array<string>
+  /** The HTTP profiles `decide` accepts, `'rfc9421'` and / or `'legacy'` (default: both). */
+  profiles?: Array<'rfc9421' | 'legacy'>
 }
 
 /**
@@ -553,6 +696,13 @@ export declare function verifyJob(issuerPublicHex: string, job: Record<string, u
 
 /** `verifyJob` on the libuv thread pool. */
 export declare function verifyJobAsync(issuerPublicHex: string, job: Record<string, unknown>, workerId: string, options?: VerifierClock): Promise<void>
+
+/**
+ * Verify the signature labelled `label` on `request` with an Ed25519 public key (hex), strictly,
+ * and nothing else: no profile, no clock, no replay. Returns nothing; throws POP_FAILED when it
+ * does not verify, MALFORMED_INPUT when the request cannot be read.
+ */
+export declare function verifyMessageSignature(request: HttpMessage, label: string, publicHex: string): void
 
 /** What a holder attaches to a request: token (base64), signature (hex), timestamp and nonce, as sent. */
 export interface WorkerProof {

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'SIGNER_REFUSED'
   | 'STORE_UNAVAILABLE'
   | 'INTERNAL'
+  | 'WRONG_AUDIENCE'
 
 /** The codes in number order (the C `tc_status` numbers are index + 1). */
 export declare const ERROR_CODES: readonly ErrorCode[]
@@ -28,3 +29,17 @@ export declare class TrustError extends Error {
   readonly code: ErrorCode
   readonly name: 'TrustError'
 }
+
+/** How a proof travels on an HTTP request: RFC 9421 message signatures, or trust-core 0.1's `X-EP-*` headers. */
+export type HttpProfile = 'rfc9421' | 'legacy'
+
+/**
+ * A request's header lines, in the order they came: `[name, value]` pairs, Node's `req.rawHeaders`
+ * (a flat list: name, value, name, value, …), an object such as `req.headers` (a value may be a
+ * list of lines), or anything with `entries()` (`Headers`, `Map`). Names in any case.
+ */
+export type HeaderLines =
+  | Array<[string, string]>
+  | string[]
+  | Record<string, string | string[] | undefined>
+  | Iterable<[string, string]>

@@ -144,7 +144,7 @@ function wrapClass(cls, { constructible = false, promises = false } = {}) {
   return new Proxy(cls, { construct: refuse, apply: refuse })
 }
 
-const CLASSES = new Set(['IssuerKey', 'WorkerKey', 'Token'])
+const CLASSES = new Set(['IssuerKey', 'WorkerKey', 'Token', 'HttpPolicy'])
 // made with `new` from JS; every method does I/O on the libuv pool and answers with a Promise
 const CLIENT_CLASSES = new Set(['SignerClient'])
 // made with `new` from JS; sync methods and their `…Async` Promise forms side by side

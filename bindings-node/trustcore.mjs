@@ -7,6 +7,7 @@ export const {
   Token,
   SignerClient,
   Verifier,
+  HttpPolicy,
   TrustError,
   ERROR_CODES,
   errorCodes,
@@ -33,6 +34,12 @@ export const {
   verifyJobAsync,
   encodeFrame,
   decodeFrame,
+  signRequest,
+  signRequestAsync,
+  signatureBase,
+  verifyMessageSignature,
+  contentDigest,
+  jwkThumbprint,
   __napiBindingTarget,
 } = trustcore
 

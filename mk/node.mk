@@ -2,8 +2,10 @@
 #   setup-node   install the pinned dev tools (package-lock.json), once per lock change
 #   build-node   napi build --release into target/node/, then: generated index.js / index.d.ts must
 #                equal the committed ones (drift check), and the addon is copied next to them
-#   test-node    node --test (conformance over the three vector sources, bad input, concurrency,
-#                Express example, SignerClient against the real daemon, the Verifier on memory and on
+#   test-node    node --test (conformance over the four vector sources, RFC 9421's examples among
+#                them, bad input, concurrency, Express example, HTTP signing and decisions, interop
+#                both ways with the npm package http-message-signatures (pinned in package-lock.json,
+#                installed by setup-node), SignerClient against the real daemon, the Verifier on memory and on
 #                a real redis-server, authenticateBatch against one by one), then npm pack installed into an empty project runs the quick
 #                start. Needs the `trustcore` binary (signer-bin, in the top Makefile), which the signer
 #                tests start as a child process from $TRUSTCORE_BIN, and redis-server (setup-redis),

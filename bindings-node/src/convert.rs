@@ -270,6 +270,84 @@ pub fn string_pairs(source: &Object) -> Result<Vec<(String, String)>> {
     Ok(pairs)
 }
 
+/// The header lines of an HTTP request, in order: `[name, value]` pairs, Node's `req.rawHeaders`
+/// (a flat list: name, value, name, value, …), or what [`string_pairs`] reads (`req.headers`,
+/// `Headers`, a `Map`). Names keep their case; duplicates stay duplicates, for core to judge.
+pub fn header_lines(value: &Unknown) -> Result<Vec<(String, String)>> {
+    const SHAPE: &str =
+        "headers must be [name, value] pairs, a flat name, value, … list (req.rawHeaders), an object or a Headers";
+    if value.get_type().map_err(napi_type_error)? != ValueType::Object {
+        return Err(type_error(SHAPE));
+    }
+    // SAFETY: checked to be an object just above
+    let object: Object = unsafe { value.cast() }.map_err(napi_type_error)?;
+    if object.is_array().map_err(napi_type_error)? {
+        let length = object.get_array_length().map_err(napi_type_error)?;
+        let first: Option<Unknown> =
+            if length > 0 { Some(object.get_element(0).map_err(napi_type_error)?) } else { None };
+        if let Some(first) = first {
+            if first.get_type().map_err(napi_type_error)? == ValueType::String {
+                if length % 2 != 0 {
+                    return Err(type_error("a flat header list (req.rawHeaders) has an even length: name, value, …"));
+                }
+                // read one entry at a time: a huge sparse array fails at its first hole
+                let mut pairs = Vec::new();
+                for i in (0..length).step_by(2) {
+                    pairs.push((string_element(&object, i)?, string_element(&object, i + 1)?));
+                }
+                return Ok(pairs);
+            }
+        }
+    }
+    string_pairs(&object)
+}
+
+fn string_element(list: &Object, index: u32) -> Result<String> {
+    let item: Unknown = list.get_element(index).map_err(napi_type_error)?;
+    if item.get_type().map_err(napi_type_error)? != ValueType::String {
+        return Err(type_error("every entry of a flat header list (req.rawHeaders) must be a string"));
+    }
+    // SAFETY: checked to be a string just above
+    unsafe { item.cast() }.map_err(napi_type_error)
+}
+
+/// Name/value pairs JS gives as `{ name: value }` (in order) or `[[name, value], …]` (names may
+/// repeat); null or left out is none. Values must be strings: anything else is a TypeError.
+pub fn named_values(value: Option<serde_json::Value>, what: &str) -> Result<Vec<(String, String)>> {
+    use serde_json::Value;
+    let wrong = || type_error(format!("{what} must be {{ name: value }} or [[name, value], …], every one a string"));
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(map)) => map
+            .into_iter()
+            .map(|(name, value)| match value {
+                Value::String(value) => Ok((name, value)),
+                _ => Err(wrong()),
+            })
+            .collect(),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::Array(pair) => match <[Value; 2]>::try_from(pair) {
+                    Ok([Value::String(name), Value::String(value)]) => Ok((name, value)),
+                    _ => Err(wrong()),
+                },
+                _ => Err(wrong()),
+            })
+            .collect(),
+        Some(_) => Err(wrong()),
+    }
+}
+
+/// A JS number that must be a whole number of seconds (a signature's `created`), either sign.
+pub fn integer(value: f64, what: &str) -> Result<i64> {
+    if value.is_finite() && value.fract() == 0.0 && value.abs() <= 9_007_199_254_740_992.0 {
+        Ok(value as i64)
+    } else {
+        Err(malformed(format!("{what} must be a whole number")))
+    }
+}
+
 fn push_pair(pairs: &mut Vec<(String, String)>, pair: &Object) -> Result<()> {
     if !pair.is_array().map_err(napi_type_error)? || pair.get_array_length().map_err(napi_type_error)? != 2 {
         return Err(type_error("each entry must be a [name, value] pair"));

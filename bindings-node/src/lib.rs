@@ -13,6 +13,7 @@ extern crate napi_derive;
 mod authenticate;
 mod convert;
 mod error;
+mod http;
 mod jobs;
 mod keys;
 mod mint;

@@ -79,6 +79,13 @@ pub struct VerifierOptions {
     pub max_batch_body_bytes: Option<f64>,
     /// Share the replay and revocation stores through Redis; left out, they live in this process.
     pub redis: Option<RedisOptions>,
+    /// The authorities (`host[:port]`) this service answers to, for `decide`: an RFC 9421
+    /// signature made for any other is WRONG_AUDIENCE. None given: every RFC 9421 request is
+    /// WRONG_AUDIENCE (the legacy profile does not sign the host). Core checks and lower-cases them.
+    pub authorities: Option<Vec<String>>,
+    /// The HTTP profiles `decide` accepts, `'rfc9421'` and / or `'legacy'` (default: both).
+    #[napi(ts_type = "Array<'rfc9421' | 'legacy'>")]
+    pub profiles: Option<Vec<String>>,
 }
 
 /// The clock of one call: seconds since the epoch (`Date.now() / 1000`); left out, the system clock.
@@ -209,6 +216,18 @@ fn config(issuer: &IssuerArg, options: Option<VerifierOptions>) -> Result<core::
     // as given: core's Verifier::new takes each in its one spelling or refuses it (MALFORMED_INPUT)
     config.revoked_ids = options.revoked_ids.map(|ids| ids.0).unwrap_or_default();
     config.redis = options.redis.map(redis_config).transpose()?;
+    if let Some(authorities) = options.authorities {
+        // as given: core's Verifier::new checks each and lower-cases it (MALFORMED_INPUT otherwise)
+        config.authorities = authorities;
+    }
+    if let Some(profiles) = options.profiles {
+        // an unknown name is core's refusal; so is an empty list, at Verifier::new
+        config.profiles = profiles
+            .iter()
+            .map(|name| core::http::HttpProfile::from_name(name))
+            .collect::<core::Result<_>>()
+            .map_err(trust)?;
+    }
     Ok(config)
 }
 
@@ -281,13 +300,13 @@ fn externs(options: &Option<VerifierAuthorizeOptions>) -> Vec<String> {
 /// limits. One verifier serves a whole process and may be shared freely.
 #[napi]
 pub struct Verifier {
-    inner: Arc<core::Verifier>,
+    pub(crate) inner: Arc<core::Verifier>,
 }
 
 impl Verifier {
     /// Whether its calls may wait on the network: then their Promise forms run on the addon's own
     /// threads (`offload`), not the libuv pool.
-    fn on_redis(&self) -> bool {
+    pub(crate) fn on_redis(&self) -> bool {
         self.inner.config().redis.is_some()
     }
 }

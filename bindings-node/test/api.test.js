@@ -133,6 +133,7 @@ test('TrustError: a real Error subclass with a stable code, for sync and async a
   assert.equal(err.code, 'DENIED')
   assert.match(err.stack, /^TrustError: no/)
   assert.deepEqual(tc.ERROR_CODES, tc.errorCodes())
-  assert.equal(tc.ERROR_CODES.length, 15)
+  assert.equal(tc.ERROR_CODES.length, 16)
+  assert.equal(tc.ERROR_CODES[15], 'WRONG_AUDIENCE')
   assert.ok(Object.isFrozen(tc.ERROR_CODES))
 })

@@ -7,6 +7,9 @@
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
 const { tc, NOW, issuer, worker, token, request, ALLOW, signed, authOptions } = require('./fixtures.js')
 const { startSigner } = require('./signer-daemon.js')
 
@@ -90,6 +93,8 @@ const allLimits = () => ({
 })
 const verifierOptions = () => ({
   maxSkewSeconds: 300,
+  authorities: ['api.example.com'],
+  profiles: ['rfc9421', 'legacy'],
   limits: { maxTimeMs: 50 },
   replayCapacity: 1000,
   replayCapacityPerHolder: 500,
@@ -118,6 +123,21 @@ function batchEntries(outcomes) {
   return outcomes
 }
 const batchOf = (proof, req) => [{ proof, request: req }]
+
+// HTTP: a route policy (also as a file), a request signed for the sweep's verifier, fresh each time
+const httpPolicyText = '{"routes": [{"method": "POST", "path": "/lease", "allow": "allow if right(\\"lease\\")"}], "max_body_bytes": 1024}'
+const httpPolicy = tc.HttpPolicy.fromJson(httpPolicyText)
+const httpPolicyFile = path.join(os.tmpdir(), `trustcore-sweep-${process.pid}.json`)
+fs.writeFileSync(httpPolicyFile, httpPolicyText)
+after(() => fs.rmSync(httpPolicyFile, { force: true }))
+const signing = () => ({ method: 'POST', url: 'https://api.example.com/lease', headers: [['X-Other', 'x']], body: Buffer.from('{"n":1}'), profile: 'rfc9421', created: NOW, nonce: `sweep-http-${++nonces}` })
+const httpVerifier = new tc.Verifier(issuer.publicHex, { authorities: ['api.example.com'] })
+const httpMessage = () => {
+  const { method, body, ...rest } = signing()
+  const headers = [['Host', 'api.example.com'], ...Object.entries(tc.signRequest(worker, token, { method, body, ...rest }))]
+  return { method, target: '/lease', headers, body }
+}
+const decideOptions = () => ({ policy: httpPolicy, facts: { req_tenant: 't' }, now: NOW })
 
 // every export, with arguments that work; the sweep breaks them one at a time
 const CALLS = {
@@ -183,6 +203,16 @@ const CALLS = {
   'Verifier#revokeToken': [(...a) => revoking.revokeToken(...a), () => [parsed]],
   'Verifier#revokeTokenAsync': [(...a) => revoking.revokeTokenAsync(...a), () => [parsed]],
   'Verifier#cacheStats': [(...a) => verifier.cacheStats(...a), () => []],
+  'HttpPolicy.fromJson': [tc.HttpPolicy.fromJson, () => [httpPolicyText]],
+  'HttpPolicy.fromFile': [tc.HttpPolicy.fromFile, () => [httpPolicyFile]],
+  signRequest: [tc.signRequest, () => [worker, token, signing()]],
+  signRequestAsync: [tc.signRequestAsync, () => [worker, token, signing()]],
+  signatureBase: [tc.signatureBase, () => [httpMessage(), 'tc']],
+  verifyMessageSignature: [tc.verifyMessageSignature, () => [httpMessage(), 'tc', worker.publicHex]],
+  contentDigest: [tc.contentDigest, () => [Buffer.from('{}')]],
+  jwkThumbprint: [tc.jwkThumbprint, () => [worker.publicHex]],
+  'Verifier#decide': [(...a) => httpVerifier.decide(...a), () => [httpMessage(), decideOptions()]],
+  'Verifier#decideAsync': [(...a) => httpVerifier.decideAsync(...a), () => [httpMessage(), decideOptions()]],
   SignerClient: [(...a) => new tc.SignerClient(...a), () => [signer.socket, { connectTimeoutMs: 1000, requestTimeoutMs: 10_000 }]],
   'SignerClient#publicKey': [(...a) => client.publicKey(...a), () => []],
   'SignerClient#health': [(...a) => client.health(...a), () => []],
@@ -252,6 +282,7 @@ test('methods called on the wrong receiver throw (or reject), never crash', asyn
     [tc.Token.prototype, ['authorize', 'authorizeAsync', 'blockSource', 'toBase64', 'toBytes', 'toString']],
     [tc.IssuerKey.prototype, ['secretHex', 'sign', 'toString', 'toJSON']],
     [tc.WorkerKey.prototype, ['secretHex', 'sign', 'toString']],
+    [tc.HttpPolicy.prototype, ['toString']],
   ]
   for (const [proto, names] of methods) {
     for (const name of names) {
@@ -261,7 +292,7 @@ test('methods called on the wrong receiver throw (or reject), never crash', asyn
         else assert.throws(() => proto[name].call(self, 'x'), allowed, name)
       }
     }
-    for (const getter of ['publicHex', 'blockCount', 'revocationIds', 'rootKeyId']) {
+    for (const getter of ['publicHex', 'blockCount', 'revocationIds', 'rootKeyId', 'maxBodyBytes', 'routeCount']) {
       const descriptor = Object.getOwnPropertyDescriptor(proto, getter)
       if (descriptor) assert.throws(() => descriptor.get.call({}), allowed, getter)
     }
@@ -277,14 +308,16 @@ test('methods called on the wrong receiver throw (or reject), never crash', asyn
   assert.throws(() => tc.SignerClient.prototype.toString.call({}), allowed)
   assert.throws(() => Object.getOwnPropertyDescriptor(tc.SignerClient.prototype, 'address').get.call({}), allowed)
   // the Verifier's sync methods throw, its Promise forms reject
-  const withAsync = ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke', 'revokeToken']
+  const withAsync = ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke', 'revokeToken', 'decide']
   for (const name of [...withAsync, 'cacheStats', 'toString', ...withAsync.map((m) => `${m}Async`)]) {
     for (const self of [undefined, null, {}, issuer, parsed, client]) {
       const args = name.startsWith('authenticateBatch')
         ? [batchOf(fresh(), request)]
         : name.startsWith('authenticate')
           ? [fresh(), request]
-          : [parsed, { requestFacts: {}, allow: ALLOW }]
+          : name.startsWith('decide')
+            ? [httpMessage(), decideOptions()]
+            : [parsed, { requestFacts: {}, allow: ALLOW }]
       if (name.endsWith('Async')) {
         const pending = tc.Verifier.prototype[name].call(self, ...args)
         assert.ok(pending instanceof Promise, name)
@@ -294,7 +327,7 @@ test('methods called on the wrong receiver throw (or reject), never crash', asyn
       }
     }
   }
-  for (const cls of [tc.IssuerKey, tc.WorkerKey, tc.Token, tc.SignerClient, tc.Verifier]) {
+  for (const cls of [tc.IssuerKey, tc.WorkerKey, tc.Token, tc.SignerClient, tc.Verifier, tc.HttpPolicy]) {
     assert.throws(() => new cls(), TypeError)
     // called without new: a TypeError, never a native constructor wrapping `this`
     assert.throws(() => cls('/tmp/x.sock'), TypeError)
@@ -303,6 +336,8 @@ test('methods called on the wrong receiver throw (or reject), never crash', asyn
   // a class instance where another class is expected
   assert.throws(() => tc.mintBiscuit(worker, mintOptions()), TypeError)
   assert.throws(() => tc.checkPolicy(issuer, policy()), TypeError)
+  assert.throws(() => tc.signRequest(issuer, token, signing()), TypeError)
+  assert.throws(() => httpVerifier.decide(httpMessage(), { ...decideOptions(), policy: parsed }), TypeError)
 })
 
 test('huge and hostile values that are the right type', async () => {

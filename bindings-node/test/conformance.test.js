@@ -1,5 +1,5 @@
 'use strict'
-// The conformance runner: every case of the three vector sources, counted against what the files
+// The conformance runner: every case of the four vector sources, counted against what the files
 // declare, so no case can be skipped silently. Ends with `conformance: N passed, N failed`.
 
 const { test, after } = require('node:test')

@@ -41,7 +41,7 @@ test('Verifier is made with new; its sync methods return, their Async forms answ
   assert.ok(verifier instanceof tc.Verifier && verifier instanceof native.Verifier)
   assert.equal(tc.Verifier.name, 'Verifier')
   assert.deepEqual({ ...verifier.cacheStats() }, { hits: 0, misses: 0, entries: 0, bytes: 0 })
-  for (const name of ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke', 'revokeToken']) {
+  for (const name of ['authenticate', 'authenticateBatch', 'checkPolicy', 'authorize', 'revoke', 'revokeToken', 'decide']) {
     assert.equal(tc.Verifier.prototype[name].name, name)
     assert.equal(tc.Verifier.prototype[`${name}Async`].name, `${name}Async`)
     assert.throws(() => verifier[name]({}, {}), (err) => err instanceof tc.TrustError || err instanceof TypeError, name)
@@ -60,6 +60,15 @@ test('Verifier is made with new; its sync methods return, their Async forms answ
   const [viaEsm] = new esm.Verifier(issuer.publicHex).authenticateBatch([{ proof: signed('exports'), request }])
   assert.ok(viaEsm.error instanceof esm.TrustError)
   assert.throws(() => tc.Verifier(issuer.publicHex), TypeError)
+})
+
+test('HttpPolicy is made by its factories only; its instances are the native class', () => {
+  const policy = tc.HttpPolicy.fromJson('{"routes": []}')
+  assert.ok(policy instanceof tc.HttpPolicy && policy instanceof native.HttpPolicy)
+  assert.equal(tc.HttpPolicy.name, 'HttpPolicy')
+  assert.equal(tc.HttpPolicy.fromJson.name, 'fromJson')
+  assert.throws(() => new tc.HttpPolicy(), TypeError)
+  assert.throws(() => tc.HttpPolicy.fromJson('{'), (err) => err instanceof tc.TrustError && err.code === 'MALFORMED_INPUT')
 })
 
 test('ESM import gives the very same objects as require', async () => {

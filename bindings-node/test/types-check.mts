@@ -22,6 +22,19 @@ import {
   type CacheStats,
   type BatchRequest,
   type BatchResult,
+  HttpPolicy,
+  signRequest,
+  signRequestAsync,
+  signatureBase,
+  verifyMessageSignature,
+  contentDigest,
+  jwkThumbprint,
+  type Decision,
+  type DecideOptions,
+  type HttpMessage,
+  type HttpProfile,
+  type HeaderLines,
+  type SignRequestOptions,
 } from 'trustcore'
 
 const issuer: IssuerKey = IssuerKey.generate()
@@ -122,4 +135,30 @@ export async function handleBatch(): Promise<string[]> {
     const code: ErrorCode = error.code
     return code
   })
+}
+
+const profiles: HttpProfile[] = ['rfc9421', 'legacy']
+const httpVerifier = new Verifier(issuer.publicHex, { authorities: ['api.example.com'], profiles })
+const routes: HttpPolicy = HttpPolicy.fromJson('{"routes": [{"method": "GET", "path": "/health", "public": true}]}')
+const fromFile: HttpPolicy = HttpPolicy.fromFile('/etc/trustcore/routes.json')
+const maxBody: number = routes.maxBodyBytes + fromFile.routeCount
+
+export async function signAndDecide(rawHeaders: string[]): Promise<[number, string | null]> {
+  const signing: SignRequestOptions = { method: 'POST', url: 'https://api.example.com/lease', body: 'x', profile: 'rfc9421', created: 1, nonce: 'n' }
+  const added: Record<string, string> = signRequest(worker, token, signing)
+  const later: Record<string, string> = await signRequestAsync(worker, token, { method: 'GET', url: '/health', headers: { host: 'api.example.com' } })
+  const lines: HeaderLines = [['Host', 'api.example.com'], ...Object.entries(added)]
+  const message: HttpMessage = { method: 'POST', target: '/lease', headers: lines, body: Buffer.from('x') }
+  const base: Buffer = signatureBase(message, 'tc')
+  const checked: void = verifyMessageSignature(message, 'tc', worker.publicHex)
+  const digest: string = contentDigest(base) + jwkThumbprint(worker.publicHex) + String(checked) + later.Signature
+  const options: DecideOptions = { policy: routes, facts: { req_tenant: 't' }, now: Date.now() / 1000 }
+  const decision: Decision = httpVerifier.decide({ method: 'GET', target: '/health', headers: rawHeaders }, options)
+  const async: Decision = await httpVerifier.decideAsync(message, { policy: routes, facts: [['req_tenant', 't']] })
+  const code: ErrorCode | null = async.code
+  const refusal: Record<string, string> = decision.headers
+  const facts: Array<[string, string]> = decision.facts
+  const profile: HttpProfile | null = decision.profile
+  const holder: string | undefined = decision.identity?.holderId
+  return [decision.status + maxBody + digest.length + Object.keys(refusal).length + facts.length, code ?? profile ?? holder ?? decision.route]
 }

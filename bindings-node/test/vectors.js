@@ -1,5 +1,5 @@
 'use strict'
-// The three vector sources, read in place (never copied), and each op of tests/vectors/README.md
+// The vector sources, read in place (never copied), and each op of tests/vectors/README.md
 // run through the public API. Mirrors cli/tests/conformance.rs: same counting, codes compared,
 // never messages. A file with `signer` settings runs its `signer_*` ops against a live
 // `trustcore signer serve`, started for that file and stopped (SIGTERM) after it. Each case's
@@ -172,6 +172,66 @@ const OPS = {
   verifier_sequence: (i) => verifierSequence(i),
   proof_from_headers: (i) => ({ proof: proofValue(tc.proofFromHeaders(i.headers)) }),
   proof_from_query: (i) => ({ proof: proofValue(tc.proofFromQuery(i.query)) }),
+  http_decide: (i) => httpDecide(i),
+  http_policy: (i) => {
+    const policy = tc.HttpPolicy.fromJson(i.policy)
+    return { routes: policy.routeCount, max_body_bytes: policy.maxBodyBytes }
+  },
+  http_sign: (i) => {
+    const headers = tc.signRequest(tc.WorkerKey.fromSecretHex(i.holder_secret_hex), i.token, {
+      method: i.method,
+      url: i.url,
+      headers: i.headers ?? [],
+      body: hex(i.body_hex ?? ''),
+      profile: i.profile ?? undefined,
+      created: i.created ?? undefined,
+      nonce: i.nonce ?? undefined,
+    })
+    return { headers: Object.entries(headers) }
+  },
+  http_signature_base: (i) => ({ base: tc.signatureBase(messageOf(i.request), i.label).toString('utf8') }),
+  http_verify_signature: (i) => {
+    tc.verifyMessageSignature(messageOf(i.request), i.label, i.public_hex)
+    return {}
+  },
+}
+
+/** A vector's HTTP request (`{method, target, headers: [[name, value], …], body_hex}`) as `HttpMessage`. */
+function messageOf(r) {
+  return { method: r.method, target: r.target, headers: r.headers, body: hex(r.body_hex ?? '') }
+}
+
+/**
+ * `http_decide` (tests/vectors/README.md, HTTP): one Verifier with memory stores and one route
+ * policy for the case, then each step's decision, in order; a step whose call fails is
+ * `{"error": CODE}` and does not end the steps.
+ */
+function httpDecide(i) {
+  const v = i.verifier
+  const options = { maxSkewSeconds: v.max_skew_seconds, authorities: v.authorities, profiles: v.profiles }
+  if (v.revoked_ids !== undefined) options.revokedIds = v.revoked_ids
+  const verifier = new tc.Verifier(v.issuer_public_hex, options)
+  const policy = tc.HttpPolicy.fromJson(i.policy)
+  const decisions = []
+  for (const step of i.steps) {
+    try {
+      const d = verifier.decide(messageOf(step.request), { policy, facts: step.facts ?? undefined, now: step.now })
+      decisions.push({
+        allowed: d.allowed,
+        status: d.status,
+        code: d.code,
+        route: d.route,
+        profile: d.profile,
+        holder_id: d.identity ? d.identity.holderId : null,
+        facts: d.facts,
+        headers: Object.entries(d.headers),
+      })
+    } catch (err) {
+      if (!(err instanceof tc.TrustError)) throw err
+      decisions.push({ error: err.code })
+    }
+  }
+  return { decisions }
 }
 
 /**
@@ -460,10 +520,70 @@ async function runBiscuitSamples(dir) {
   return result
 }
 
+/**
+ * RFC 9421's own examples, read in place (tests/vectors/README.md, "The RFC's own examples"): the
+ * B.2.6 signature base and signature, then each B.4 message verified (or POP_FAILED) with the
+ * B.1.4 key. `2 + len(appendix_b4_transform.messages)` cases.
+ */
+async function runRfc9421(file) {
+  const doc = readJson(file)
+  const b4 = doc.appendix_b4_transform
+  const result = { ran: 0, declared: 2 + b4.messages.length, failures: [] }
+  const publicHex = doc.key.public_raw_hex
+  const request = doc.request
+  const b26 = (extra) => ({
+    method: request.method,
+    target: request.target,
+    headers: [...request.headers, ...extra],
+    body: Buffer.from(request.body, 'utf8'),
+  })
+  const cases = [
+    ['B.2.6 signature base', () => ({ base: tc.signatureBase(b26([['Signature-Input', doc.signature_input]]), doc.label).toString('utf8') }), { base: doc.signature_base }],
+    [
+      'B.2.6 signature',
+      () => {
+        const message = b26([
+          ['Signature-Input', doc.signature_input],
+          ['Signature', doc.signature],
+        ])
+        tc.verifyMessageSignature(message, doc.label, publicHex)
+        return {}
+      },
+      {},
+    ],
+  ]
+  for (const [n, m] of b4.messages.entries()) {
+    const run = () => {
+      const [requestLine, ...lines] = m.message.split('\n')
+      const [method, target] = requestLine.split(' ')
+      const headers = lines.map((line) => {
+        const at = line.indexOf(': ')
+        if (at < 0) throw new Error(`B.4 message ${n}: a header line without ': ': ${line}`)
+        return [line.slice(0, at), line.slice(at + 2)]
+      })
+      tc.verifyMessageSignature({ method, target, headers, body: Buffer.alloc(0) }, 'transform', publicHex)
+      return {}
+    }
+    cases.push([`B.4 message ${n}`, run, m.expect_valid ? {} : { error: 'POP_FAILED' }])
+  }
+  for (const [name, run, expect] of cases) {
+    result.ran += 1
+    let why
+    try {
+      why = mismatch(await outcome(run), expect)
+    } catch (err) {
+      why = `threw ${err.name}: ${err.message}`
+    }
+    if (why) result.failures.push(`rfc9421: ${name}: ${why}`)
+  }
+  return result
+}
+
 const SOURCES = [
   ['trust-core-0.1', () => runVectorDir(path.join(SHARED, 'vectors', 'trust-core-0.1'))],
   ['tests/vectors', () => runVectorDir(path.join(REPO, 'tests', 'vectors'))],
   ['biscuit-samples', () => runBiscuitSamples(path.join(SHARED, 'vectors', 'biscuit-samples', 'current'))],
+  ['rfc9421', () => runRfc9421(path.join(SHARED, 'vectors', 'rfc9421', 'ed25519.json'))],
 ]
 
 module.exports = { SHARED, SOURCES, OPS, expand }

@@ -99,6 +99,11 @@ test('a black-holed Redis holds no libuv pool thread: fs completes before any of
     .authenticateBatchAsync([{ proof: proof('batch-1'), request }])
     .then((entries) => entries.map((entry) => (entry.ok ? 'OK' : entry.error.code)), (err) => [err.code])
   assert.deepEqual(batch, ['STORE_UNAVAILABLE'])
+  // decideAsync answers with a decision, not a rejection: 503 with Retry-After
+  const policy = tc.HttpPolicy.fromJson('{"routes": [{"method": "POST", "path": "/lease", "allow": "allow if right(\\"lease\\")"}]}')
+  const signedHeaders = tc.signRequest(worker, token, { method: 'POST', url: '/lease', headers: { host: 'api.example.com' }, body: request.body, profile: 'legacy' })
+  const decision = await verifier.decideAsync({ method: 'POST', target: '/lease', headers: signedHeaders, body: request.body }, { policy })
+  assert.deepEqual([decision.allowed, decision.status, decision.code, decision.headers['Retry-After']], [false, 503, 'STORE_UNAVAILABLE', '1'])
   assert.equal(fake.connections(), seen, 'a call inside the retry interval reached the fake')
 })
 

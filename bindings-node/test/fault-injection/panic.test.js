@@ -31,6 +31,7 @@ const panicking = { method: PANIC_METHOD, path: '/lease', body: Buffer.from('{}'
 const options = { now: NOW, revokedIds: [], maxSkewSeconds: 300 }
 const clock = { now: NOW }
 const POLICY = { requestFacts: { req_operation: 'lease' }, allow: 'allow if req_operation("lease"), lane("transcribe")', now: NOW }
+const legacySigning = { method: 'POST', url: 'https://api.example.com/lease', body: Buffer.from('{}'), profile: 'legacy', created: NOW, nonce: 'n-1' }
 let nonces = 0
 const fresh = (request = normal) => tc.makeProof(worker, token, request, TS, `n-${++nonces}`)
 
@@ -66,6 +67,9 @@ test('sync entry points: INTERNAL, then the same objects keep working', () => {
   const proof = fresh()
   throwsInternal(() => tc.canonicalRequest(panicking, TS, 'n-1'))
   throwsInternal(() => tc.makeProof(worker, token, panicking, TS, 'n-1'))
+  // signRequest in the legacy profile signs the canonical request (Verifier#decide cannot reach it:
+  // a route's method is upper-case letters only, and the marked method is not)
+  throwsInternal(() => tc.signRequest(worker, token, { ...legacySigning, method: PANIC_METHOD }))
   throwsInternal(() => tc.authenticate(issuer.publicHex, proof, panicking, options))
   throwsInternal(() => verifier.authenticate(proof, panicking, clock))
   throwsInternal(() => verifier.authenticateBatch([{ proof, request: panicking }], clock))
@@ -81,6 +85,7 @@ test('sync entry points: INTERNAL, then the same objects keep working', () => {
   )
   // the same worker key, issuer key and Verifier afterwards
   assert.equal(tc.canonicalRequest(normal, TS, 'n-1').length > 0, true)
+  assert.equal(tc.signRequest(worker, token, legacySigning)['X-EP-Signature'], tc.makeProof(worker, token, normal, TS, 'n-1').signature)
   const again = tc.makeProof(worker, token, normal, TS, 'after-sync')
   assert.equal(tc.authenticate(issuer.publicHex, again, normal, options).identity.holderId, 'gpu-1')
   const verified = verifier.authenticate(again, normal, clock)
@@ -102,6 +107,7 @@ test('Promise forms (libuv pool): the Promise rejects with INTERNAL, then the sa
   const verifier = new tc.Verifier(issuer.publicHex)
   const proof = fresh()
   await rejectsInternal(() => tc.makeProofAsync(worker, token, panicking, TS, 'n-1'))
+  await rejectsInternal(() => tc.signRequestAsync(worker, token, { ...legacySigning, method: PANIC_METHOD }))
   await rejectsInternal(() => tc.authenticateAsync(issuer.publicHex, proof, panicking, options))
   await rejectsInternal(() => verifier.authenticateAsync(proof, panicking, clock))
   await rejectsInternal(() => verifier.authenticateBatchAsync([{ proof, request: panicking }], clock))
