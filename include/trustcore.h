@@ -6,7 +6,8 @@
  * Names     Everything is prefixed tc_ (functions, types) or TC_ (constants, status values).
  *
  * Status    Every fallible function returns tc_status: TC_OK (0) or the number of an error code
- *           of docs/DESIGN.md §5 (TC_MALFORMED_INPUT = 1 … TC_INTERNAL = 15); the numbers never change.
+ *           of docs/DESIGN.md §5 (TC_MALFORMED_INPUT = 1 … TC_WRONG_AUDIENCE = 16); the numbers never
+ *           change.
  *           Its last parameter, `tc_error **err`, is optional: pass NULL to ignore details, or
  *           the address of a `tc_error *` that receives NULL on success and, on failure, a new
  *           error (tc_error_code, tc_error_message) that you release with tc_error_free.
@@ -17,11 +18,12 @@
  *           may be NULL only when its length is 0. Text must be valid UTF-8. Lists are (array,
  *           count), NULL only with count 0. A violation is TC_MALFORMED_INPUT, never a crash.
  *           Inputs are only borrowed for the duration of the call.
- *           JSON-shaped inputs (a job, a frame object) are UTF-8 JSON text of one object, read
- *           once, by core: a key given twice, at any depth, is refused (readers disagree on which
- *           of the two counts), with the code each function names.
+ *           JSON-shaped inputs (a job, a frame object, a route policy) are UTF-8 JSON text of
+ *           one object, read once, by core: a key given twice, at any depth, is refused (readers
+ *           disagree on which of the two counts), with the code each function names.
  *           Name/value inputs (HTTP headers, query parameters, request facts) are arrays of
- *           tc_pair, kept in order.
+ *           tc_pair, kept in order. A setting or input that may be absent is a tc_optional_…
+ *           struct { bool has; value; }: has false means "not set", never a NULL or a zero.
  *
  * Outputs   Either (1) an owned handle written to an out-parameter (`tc_x **out`), released with its
  *           tc_x_free function — every _free accepts NULL; on failure *out is set to NULL — or
@@ -33,16 +35,17 @@
  *           TC_MALFORMED_INPUT with *out_len > 0. Query the size with buf = NULL, buf_len = 0.
  *           Getters returning tc_str or const char * borrow from their handle: valid until that
  *           handle is freed; their text is followed by a NUL (the length is authoritative). So
- *           does the one getter returning a const handle (tc_batch_result_identity): read it,
- *           never free it.
+ *           do getters returning tc_pair or tc_optional_text, and those returning a const handle
+ *           (tc_batch_result_identity, tc_decision_identity, tc_decision_headers,
+ *           tc_decision_facts): read it, never free it.
  *
  * Panics    No panic crosses this boundary: every export catches it and returns TC_INTERNAL (or a
  *           harmless default for getters); the process stays alive.
  *
  * Threads   Every handle (tc_issuer_key, tc_worker_key, tc_issuer_keys, tc_token, tc_identity,
- *           tc_proof, tc_bytes, tc_error, tc_batch_result) is immutable once created, and
- *           tc_verifier and tc_signer_client lock their own state: each may be used from several
- *           threads at once.
+ *           tc_proof, tc_bytes, tc_error, tc_batch_result, tc_http_policy, tc_decision,
+ *           tc_pair_list) is immutable once created, and tc_verifier and tc_signer_client lock
+ *           their own state: each may be used from several threads at once.
  *           Freeing a handle must not race with any other use of it: the library cannot tell a
  *           freed pointer from a live one, so a call in flight (or made later) on a freed handle is
  *           a use-after-free, undefined behaviour (a crash at best), not an error. Free a handle
@@ -74,6 +77,14 @@
 // The largest frame body, in bytes (1 MiB).
 #define TC_MAX_FRAME 1048576
 
+// The RFC 9421 profile: an HTTP message signature (`Signature-Input`, `Signature`) over the
+// method, authority, path, query, `Authorization` and an RFC 9530 `Content-Digest`.
+#define TC_HTTP_PROFILE_RFC9421 1
+
+// trust-core 0.1's profile: the `X-EP-Signature`, `X-EP-Timestamp`, `X-EP-Nonce` headers (or the
+// `token`, `sig`, `ts`, `nonce` query parameters).
+#define TC_HTTP_PROFILE_LEGACY 2
+
 // What a fallible function returned. `TC_OK` is 0; every other value is the number of a core error
 // code (docs/DESIGN.md §5) and never changes.
 enum tc_status
@@ -97,6 +108,7 @@ enum tc_status
   TC_SIGNER_REFUSED = 13,
   TC_STORE_UNAVAILABLE = 14,
   TC_INTERNAL = 15,
+  TC_WRONG_AUDIENCE = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -115,9 +127,19 @@ typedef struct tc_batch_result tc_batch_result;
 // `tc_bytes_free`.
 typedef struct tc_bytes tc_bytes;
 
+// What to do with one request (core `Decision`): serve it (allowed), or answer with its status,
+// headers and body. Read it with the `tc_decision_` getters; everything they return is borrowed
+// from it. Immutable: safe to share between threads. Release it with `tc_decision_free`.
+typedef struct tc_decision tc_decision;
+
 // Details of a failure: its status and a short message (never a secret). Owned by the caller;
 // release it with `tc_error_free`.
 typedef struct tc_error tc_error;
+
+// A route policy (core `HttpPolicy`, docs/DESIGN.md §10.2): routes by method and path template,
+// each public or guarded by an allow policy, and the largest body a request may carry. Checked
+// whole when read; immutable: safe to share between threads (one policy serves every request).
+typedef struct tc_http_policy tc_http_policy;
 
 // The verified holder: id, public key (hex) and revocation id. Identifiers, not capabilities.
 // Immutable: safe to share between threads.
@@ -128,6 +150,10 @@ typedef struct tc_issuer_key tc_issuer_key;
 
 // The issuer public key(s) a verifier trusts. Immutable: safe to share between threads.
 typedef struct tc_issuer_keys tc_issuer_keys;
+
+// An owned list of (name, value) pairs: the headers `tc_http_sign_request` made, or (borrowed from
+// a `tc_decision`) a decision's headers and facts. Immutable: safe to share between threads.
+typedef struct tc_pair_list tc_pair_list;
 
 // What a holder attaches to a request: token, signature (hex), timestamp and nonce, all as sent.
 // Immutable: safe to share between threads.
@@ -322,6 +348,18 @@ typedef struct tc_verifier_options {
   // `redis.value` already holds `tc_redis_options_default()`, so set `redis.has`, `redis.value.url`
   // and `redis.value.url_len`, and change only what else you need).
   struct tc_optional_redis_options redis;
+  // The authorities (`host[:port]`, any case: core lower-cases them) this service answers to, for
+  // `tc_verifier_decide`: an RFC 9421 signature made for another (its covered `@authority`, the
+  // request's `Host`) is WRONG_AUDIENCE. The default is none (NULL, count 0), and then every RFC
+  // 9421 request is WRONG_AUDIENCE (the legacy profile does not sign the host). An authority
+  // that is not `host[:port]` is MALFORMED_INPUT from `tc_verifier_new`.
+  const struct tc_str *authorities;
+  size_t authorities_count;
+  // The HTTP profiles `tc_verifier_decide` accepts, a bit set of TC_HTTP_PROFILE_RFC9421 and
+  // TC_HTTP_PROFILE_LEGACY (default: both). Credentials in another profile are MALFORMED_INPUT
+  // (a refusal, status 401). 0 (no profile) is MALFORMED_INPUT from `tc_verifier_new`, from core;
+  // a bit that names no profile is MALFORMED_INPUT too.
+  uint32_t profiles;
 } tc_verifier_options;
 
 // One app fact predicate and its values (`lane("a")`, `lane("b")`, …). The predicate must be a
@@ -335,7 +373,9 @@ typedef struct tc_mint_fact {
 
 // An optional text input: with `has` false it is not set and `value`/`len` are not read; with
 // `has` true it is the `len` bytes of UTF-8 at `value` (NULL only with `len` 0), passed to core as
-// it is (the empty text included: core decides whether it accepts it).
+// it is (the empty text included: core decides whether it accepts it). As a result (a getter such
+// as `tc_decision_route`): `has` false when there is none; the text is borrowed from the handle and
+// a NUL follows it.
 typedef struct tc_optional_text {
   bool has;
   const char *value;
@@ -343,7 +383,8 @@ typedef struct tc_optional_text {
 } tc_optional_text;
 
 // An optional `uint32_t` input: with `has` false it is not set and `value` is not read; with `has`
-// true, `value` is passed to core as it is.
+// true, `value` is passed to core as it is. As a result (`tc_decision_profile`): `has` false when
+// there is none.
 typedef struct tc_optional_u32 {
   bool has;
   uint32_t value;
@@ -374,6 +415,48 @@ typedef struct tc_mint_request {
   double expires_at;
   struct tc_optional_u32 root_key_id;
 } tc_mint_request;
+
+// An optional `int64_t` input: with `has` false it is not set and `value` is not read; with `has`
+// true, `value` is passed to core as it is.
+typedef struct tc_optional_i64 {
+  bool has;
+  int64_t value;
+} tc_optional_i64;
+
+// What `tc_http_sign_request` signs, and how: the request (`url` a full `http(s)://host[:port]/path?query`
+// URL, or an origin-form target `/path?query` with the authority in a `Host` header of `headers`;
+// `headers` are the request's other headers, read for `Host` only), its body, `profile` (one
+// TC_HTTP_PROFILE_ value), `created` (seconds since the epoch; not set: now) and `nonce` (not set:
+// 128 random bits in hex).
+typedef struct tc_http_sign_params {
+  const char *method;
+  size_t method_len;
+  const char *url;
+  size_t url_len;
+  const struct tc_pair *headers;
+  size_t headers_count;
+  const uint8_t *body;
+  size_t body_len;
+  uint32_t profile;
+  struct tc_optional_i64 created;
+  struct tc_optional_text nonce;
+} tc_http_sign_params;
+
+// One HTTP request as a server received it, borrowed for the duration of a call: the method, the
+// request target in origin form (`/path?query`, exactly as on the request line, not decoded), the
+// header lines in the order they arrived (names in any case; a field sent on several lines is
+// several pairs, in order; the `Host` header included: most servers hand it over apart from the
+// others) and the body bytes.
+typedef struct tc_http_request {
+  const char *method;
+  size_t method_len;
+  const char *target;
+  size_t target_len;
+  const struct tc_pair *headers;
+  size_t headers_count;
+  const uint8_t *body;
+  size_t body_len;
+} tc_http_request;
 
 #ifdef __cplusplus
 extern "C" {
@@ -885,13 +968,14 @@ struct tc_redis_options tc_redis_options_default(void);
 // Core's defaults: 300 s skew, default limits, 100 000 replay entries (each holder a quarter of
 // them: `replay_capacity_per_holder` not set), a 10 000-token cache of at most 64 MiB, batches of at
 // most 1024 requests and 64 MiB of bodies, the stores in this process (`redis` not set, its value
-// `tc_redis_options_default()`).
+// `tc_redis_options_default()`), no authorities, both HTTP profiles.
 struct tc_verifier_options tc_verifier_options_default(void);
 
 // A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
 // initial revocation list. MALFORMED_INPUT, from core, for options it cannot use (a skew negative,
 // not finite or over a day; `replay_capacity_per_holder` set to 0; with `redis.has`, a URL that
-// does not parse, a Redis timeout or retry interval of 0 or over a day). Core takes each
+// does not parse, a Redis timeout or retry interval of 0 or over a day; an authority that is not
+// `host[:port]`; no HTTP profile; `profiles` naming an unknown bit). Core takes each
 // initial id in its one spelling, as `tc_verifier_revoke` does (hex in upper case is the same
 // id); an id that has none (empty, whitespace or a control character in it, hex behind `0x`) is
 // MALFORMED_INPUT and no verifier is made. With Redis the initial revoked ids are added to the shared set now:
@@ -900,8 +984,10 @@ struct tc_verifier_options tc_verifier_options_default(void);
 //
 // # Safety
 // `issuer` is a live handle; `options` is NULL or readable, and when `options->redis.has`, the
-// string pointers of `options->redis.value` are NULL or readable for their lengths; `revoked_ids` is NULL (count 0) or points at `revoked_count`
-// readable strings; `out` is writable; `err` is NULL or writable.
+// string pointers of `options->redis.value` are NULL or readable for their lengths;
+// `options->authorities` is NULL (count 0) or points at `authorities_count` readable strings;
+// `revoked_ids` is NULL (count 0) or points at `revoked_count` readable strings; `out` is writable;
+// `err` is NULL or writable.
 tc_status tc_verifier_new(const struct tc_issuer_keys *issuer,
                           const struct tc_verifier_options *options,
                           const struct tc_str *revoked_ids,
@@ -1277,6 +1363,239 @@ tc_status tc_signer_client_health(const struct tc_signer_client *client,
 // # Safety
 // `client` is NULL or a handle not yet freed, used by no other thread; it is not used afterwards.
 void tc_signer_client_free(struct tc_signer_client *client);
+
+// The TC_HTTP_PROFILE_ value of a profile's name (`"rfc9421"`, `"legacy"`), as core reads names:
+// any other name is MALFORMED_INPUT. For bindings and configuration files that name profiles.
+//
+// # Safety
+// `name` is NULL (length 0) or readable for `name_len` bytes; `out` is writable; `err` is NULL or
+// writable.
+tc_status tc_http_profile_from_name(const char *name,
+                                    size_t name_len,
+                                    uint32_t *out,
+                                    struct tc_error **err);
+
+// The name of a TC_HTTP_PROFILE_ value (`"rfc9421"`, `"legacy"`), a static NUL-terminated string;
+// `""` for any other value (0, several bits, an unknown bit).
+const char *tc_http_profile_name(uint32_t profile);
+
+// The number of pairs in `list`; 0 when `list` is NULL.
+//
+// # Safety
+// `list` is NULL or a live `tc_pair_list` (owned, or borrowed from a live `tc_decision`).
+size_t tc_pair_list_count(const struct tc_pair_list *list);
+
+// Pair `index` of `list`, borrowed: valid until the list (or the decision it came from) is freed;
+// each string is followed by a NUL not counted in its length. An empty pair (both strings empty)
+// when `list` is NULL or `index` is not below `tc_pair_list_count`.
+//
+// # Safety
+// `list` is NULL or a live `tc_pair_list` (owned, or borrowed from a live `tc_decision`).
+struct tc_pair tc_pair_list_get(const struct tc_pair_list *list, size_t index);
+
+// Release a list `tc_http_sign_request` made. NULL is accepted and ignored. Never pass it a list
+// borrowed from a decision (`tc_decision_headers`, `tc_decision_facts`).
+//
+// # Safety
+// `list` is NULL or an owned `tc_pair_list` not yet freed; it is not used afterwards.
+void tc_pair_list_free(struct tc_pair_list *list);
+
+// The headers to add to a request so that it carries `token` and the holder's proof, in
+// `params->profile`: `Authorization`, `Content-Digest`, `Signature-Input`, `Signature` (RFC 9421,
+// labelled `tc`, tagged `trustcore`, `keyid` the key's RFC 7638 thumbprint), or `Authorization`
+// and the three `X-EP-*` headers (legacy), in that order, into `*out` (release it with
+// `tc_pair_list_free`). MALFORMED_INPUT (from core) for a URL that is not http(s) or carries user
+// info, an origin-form target without a `Host` header (RFC 9421), a token that is not one word of
+// visible ASCII, a nonce that is not printable ASCII, CR or LF in a part; MALFORMED_INPUT for a
+// `profile` that is not exactly one TC_HTTP_PROFILE_ value.
+//
+// # Safety
+// `key` is a live handle; `token` is NULL (length 0) or readable; `params` is readable, its
+// strings, headers and body NULL (length or count 0) or readable; `out` is writable; `err` is NULL
+// or writable.
+tc_status tc_http_sign_request(const struct tc_worker_key *key,
+                               const char *token,
+                               size_t token_len,
+                               const struct tc_http_sign_params *params,
+                               struct tc_pair_list **out,
+                               struct tc_error **err);
+
+// The RFC 9421 signature base of the signature labelled `label` on `request` (its
+// `Signature-Input` names the covered components), as core builds it to verify: for debugging a
+// client. Into `*out`, an owned buffer (`tc_bytes_free`). MALFORMED_INPUT when the request has no
+// such signature, a covered component is missing or not supported, or a field does not parse.
+//
+// # Safety
+// `request` is readable, its parts as documented on `tc_http_request`; `label` is NULL (length 0)
+// or readable; `out` is writable; `err` is NULL or writable.
+tc_status tc_http_signature_base(const struct tc_http_request *request,
+                                 const char *label,
+                                 size_t label_len,
+                                 struct tc_bytes **out,
+                                 struct tc_error **err);
+
+// Verify the RFC 9421 signature labelled `label` on `request` with the Ed25519 public key
+// `public_hex` (64 hex digits), strictly, and nothing else: no profile, no clock, no replay, no
+// token. TC_OK when it verifies; POP_FAILED when it does not; MALFORMED_INPUT when the request
+// cannot be read (no such signature, a missing component, a bad key).
+//
+// # Safety
+// `request` is readable, its parts as documented on `tc_http_request`; `label` and `public_hex`
+// are NULL (length 0) or readable; `err` is NULL or writable.
+tc_status tc_http_verify_signature(const struct tc_http_request *request,
+                                   const char *label,
+                                   size_t label_len,
+                                   const char *public_hex,
+                                   size_t public_hex_len,
+                                   struct tc_error **err);
+
+// Read a route policy from its JSON text (`{"routes": [{"method", "path", "allow" | "public":
+// true}, …], "max_body_bytes": n}`), through core's one JSON reader: a key given twice, an unknown
+// key, a bad template, an allow policy that does not parse, a route given twice, more than core's
+// bounds: MALFORMED_INPUT, and no policy is made.
+//
+// # Safety
+// `json` is NULL (length 0) or readable for `json_len` bytes; `out` is writable; `err` is NULL or
+// writable.
+tc_status tc_http_policy_from_json(const char *json,
+                                   size_t json_len,
+                                   struct tc_http_policy **out,
+                                   struct tc_error **err);
+
+// Read a route policy from the file at `path` (UTF-8), as `tc_http_policy_from_json`; a file that
+// cannot be read is MALFORMED_INPUT too.
+//
+// # Safety
+// `path` is NULL (length 0) or readable for `path_len` bytes; `out` is writable; `err` is NULL or
+// writable.
+tc_status tc_http_policy_from_file(const char *path,
+                                   size_t path_len,
+                                   struct tc_http_policy **out,
+                                   struct tc_error **err);
+
+// The largest body a request may carry under `policy` (a bigger one is refused, status 413): read
+// no more than this from a client. 0 when `policy` is NULL.
+//
+// # Safety
+// `policy` is NULL or a live handle.
+uint64_t tc_http_policy_max_body_bytes(const struct tc_http_policy *policy);
+
+// The number of routes in `policy`; 0 when `policy` is NULL.
+//
+// # Safety
+// `policy` is NULL or a live handle.
+size_t tc_http_policy_route_count(const struct tc_http_policy *policy);
+
+// Release a policy. NULL is accepted and ignored.
+//
+// # Safety
+// `policy` is NULL or a handle not yet freed, used by no other thread; it is not used afterwards.
+void tc_http_policy_free(struct tc_http_policy *policy);
+
+// Decide one HTTP request under `policy` with `verifier`'s stores, cache and settings (its
+// `authorities` and `profiles`): body cap, request shape, route, credentials in either accepted
+// profile (cache, revocation, freshness, proof, replay), then the route's allow policy over the
+// request facts core derives (`req_method`, `req_path`, `req_route`, `req_authority`,
+// `req_param_<name>`, `req_query_<name>`) followed by `facts` (the application's own, named
+// `req_…` and none of core's). `now` NULL is the system clock.
+//
+// TC_OK with `*out` a new decision for everything a client can send, allowed or refused (read
+// `tc_decision_allowed`, `tc_decision_status`…). A failed call (no decision) is the caller's
+// mistake: MALFORMED_INPUT for a bad application fact, a NULL handle or `out`, a request part NULL
+// with a length or not UTF-8. May be called from any thread at once on one verifier and policy.
+//
+// # Safety
+// `verifier` and `policy` are live handles; `request` is readable, its parts as documented on
+// `tc_http_request`; `facts` is NULL (count 0) or points at `facts_count` pairs of readable strings;
+// `now` is NULL or readable; `out` is writable; `err` is NULL or writable.
+tc_status tc_verifier_decide(const struct tc_verifier *verifier,
+                             const struct tc_http_request *request,
+                             const struct tc_http_policy *policy,
+                             const struct tc_pair *facts,
+                             size_t facts_count,
+                             const double *now,
+                             struct tc_decision **out,
+                             struct tc_error **err);
+
+// Whether the request may be served; false when `decision` is NULL.
+//
+// # Safety
+// `decision` is NULL or a live handle.
+bool tc_decision_allowed(const struct tc_decision *decision);
+
+// The HTTP status to answer: 200 when allowed; else the refusal's (400 a request core cannot read,
+// 401 an authentication failure, 403 DENIED or LIMIT_EXCEEDED, 413 a body over the policy's cap,
+// 503 STORE_UNAVAILABLE, 500 INTERNAL). 500 when `decision` is NULL.
+//
+// # Safety
+// `decision` is NULL or a live handle.
+uint16_t tc_decision_status(const struct tc_decision *decision);
+
+// The refusal's code; TC_OK when the request is allowed (TC_MALFORMED_INPUT when `decision` is
+// NULL).
+//
+// # Safety
+// `decision` is NULL or a live handle.
+tc_status tc_decision_code(const struct tc_decision *decision);
+
+// For operators: which check refused and why (`"allowed"` when allowed); never a secret. Borrowed:
+// valid until `tc_decision_free`; NUL-terminated. Empty when `decision` is NULL.
+//
+// # Safety
+// `decision` is NULL or a live handle.
+struct tc_str tc_decision_message(const struct tc_decision *decision);
+
+// The headers to answer a refusal with (`Content-Type`, and `WWW-Authenticate: Biscuit
+// error="<CODE>"` on a 401, `Retry-After` on a 503), in order; none when allowed. Borrowed: valid
+// until `tc_decision_free` (read it with `tc_pair_list_count` and `tc_pair_list_get`; never pass it
+// to `tc_pair_list_free`). NULL when `decision` is NULL.
+//
+// # Safety
+// `decision` is NULL or a live handle.
+const struct tc_pair_list *tc_decision_headers(const struct tc_decision *decision);
+
+// The refusal's body, JSON text `{"error": "<CODE>", "message": "…"}`; empty when allowed.
+// Borrowed as `tc_decision_message`.
+//
+// # Safety
+// `decision` is NULL or a live handle.
+struct tc_str tc_decision_body(const struct tc_decision *decision);
+
+// Who sent the request, when it was allowed with credentials; NULL on a public route, a refusal,
+// or when `decision` is NULL. Borrowed: valid until `tc_decision_free` (read it with the
+// `tc_identity_` getters; never pass it to `tc_identity_free`).
+//
+// # Safety
+// `decision` is NULL or a live handle.
+const struct tc_identity *tc_decision_identity(const struct tc_decision *decision);
+
+// The request facts the allow policy saw (core's, then the application's), in order; none on a
+// refusal. Borrowed as `tc_decision_headers`.
+//
+// # Safety
+// `decision` is NULL or a live handle.
+const struct tc_pair_list *tc_decision_facts(const struct tc_decision *decision);
+
+// The route template that matched (`/lease/{lane}`): `has` true with the template, borrowed as
+// `tc_decision_message`; `has` false when no route matched (or `decision` is NULL).
+//
+// # Safety
+// `decision` is NULL or a live handle.
+struct tc_optional_text tc_decision_route(const struct tc_decision *decision);
+
+// How the credentials came: `has` true with a TC_HTTP_PROFILE_ value; `has` false on a public
+// route, when none were read (a refusal before them, or credentials that could not be read), or
+// when `decision` is NULL.
+//
+// # Safety
+// `decision` is NULL or a live handle.
+struct tc_optional_u32 tc_decision_profile(const struct tc_decision *decision);
+
+// Release a decision (and everything borrowed from it). NULL is accepted and ignored.
+//
+// # Safety
+// `decision` is NULL or a handle not yet freed, used by no other thread; it is not used afterwards.
+void tc_decision_free(struct tc_decision *decision);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -24,7 +24,7 @@ TC_RPATH := -Wl,-rpath,$(TC_STAGE)/lib
 TC_TEST_SRC := $(TC_DIR)/tests/c
 TC_CONFORMANCE_SRC := $(addprefix $(TC_TEST_SRC)/,conformance.c ops.c json_raw.c hex.c signer_daemon.c testenv.c)
 TC_MISUSE_SRC := $(addprefix $(TC_TEST_SRC)/,misuse.c batch_checks.c threads.c fixture.c signer_checks.c \
-	signer_daemon.c redis_checks.c redis_server.c testenv.c hostile.c)
+	signer_daemon.c redis_checks.c redis_server.c testenv.c hostile.c http_checks.c)
 # valgrind runs the authorizer ~50x slower: its run multiplies time budgets (never fact or
 # iteration limits) so a 10 ms default does not turn into LIMIT_EXCEEDED; ASan runs use exact limits.
 # The test environment the tests fork + exec ($(TRUSTCORE_TESTENV): redis-server and the signer daemon,

@@ -2,7 +2,7 @@
 # mk/c.mk's staged install (c-stage) and uses its TC_* variables, so c.mk must be read first (mk/*.mk
 # is included in name order).
 #   make test-go    go vet (this module, bench/go, demo/go-service), go test and go test -race over the
-#                   same vectors
+#                   same vectors, with the RFC 9421 interop against httpsig-go (both ways, net/http on loopback)
 #   (it starts the real signer daemon, $(TRUSTCORE_BIN), and redis-server through the test environment,
 #   $(TRUSTCORE_TESTENV), so it builds both first: signer-bin; redis-server itself is setup-redis's)
 #   make test-panic-go  the panic boundary through Go: a build-tagged go test (also under -race) loads
@@ -18,7 +18,9 @@ endif
 GO ?= go
 TC_GO_DIR := $(ROOT)/bindings-go
 TC_GO_PKG := $(TC_GO_DIR)/trustcore
-# GOTOOLCHAIN=local: the installed go, never a download (every module here needs only the standard library)
+# GOTOOLCHAIN=local: the installed go, never a toolchain download. The package itself imports only the
+# standard library; its interop tests take github.com/remitly-oss/httpsig-go at exactly the version
+# bindings-go/go.mod pins (go.sum holds its hashes), fetched through the module proxy on first use
 TC_GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=1 PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig \
 	LD_LIBRARY_PATH=$(TC_STAGE)/lib TRUSTCORE_ROOT=$(ROOT)
 

@@ -26,6 +26,7 @@ pub enum tc_status {
     TC_SIGNER_REFUSED = 13,
     TC_STORE_UNAVAILABLE = 14,
     TC_INTERNAL = 15,
+    TC_WRONG_AUDIENCE = 16,
 }
 
 impl From<ErrorCode> for tc_status {
@@ -46,6 +47,7 @@ impl From<ErrorCode> for tc_status {
             ErrorCode::SignerRefused => tc_status::TC_SIGNER_REFUSED,
             ErrorCode::StoreUnavailable => tc_status::TC_STORE_UNAVAILABLE,
             ErrorCode::Internal => tc_status::TC_INTERNAL,
+            ErrorCode::WrongAudience => tc_status::TC_WRONG_AUDIENCE,
         }
     }
 }
@@ -137,6 +139,7 @@ fn status_cstr(code: ErrorCode) -> &'static std::ffi::CStr {
         ErrorCode::SignerRefused => c"SIGNER_REFUSED",
         ErrorCode::StoreUnavailable => c"STORE_UNAVAILABLE",
         ErrorCode::Internal => c"INTERNAL",
+        ErrorCode::WrongAudience => c"WRONG_AUDIENCE",
     }
 }
 

@@ -36,6 +36,8 @@ mod wire;
 
 mod signer;
 
+mod http;
+
 use std::ffi::c_char;
 
 /// Room for a 32-byte key as hex plus its NUL (a public key or a seed).
@@ -71,6 +73,9 @@ const _: () = {
     shareable::<verifier::tc_verifier>();
     shareable::<verifier::tc_batch_result>();
     shareable::<signer::tc_signer_client>();
+    shareable::<http::tc_http_policy>();
+    shareable::<http::tc_decision>();
+    shareable::<http::tc_pair_list>();
     shareable::<output::tc_bytes>();
     shareable::<error::tc_error>();
 };

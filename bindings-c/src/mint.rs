@@ -24,7 +24,9 @@ pub struct tc_mint_fact {
 
 /// An optional text input: with `has` false it is not set and `value`/`len` are not read; with
 /// `has` true it is the `len` bytes of UTF-8 at `value` (NULL only with `len` 0), passed to core as
-/// it is (the empty text included: core decides whether it accepts it).
+/// it is (the empty text included: core decides whether it accepts it). As a result (a getter such
+/// as `tc_decision_route`): `has` false when there is none; the text is borrowed from the handle and
+/// a NUL follows it.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -35,7 +37,8 @@ pub struct tc_optional_text {
 }
 
 /// An optional `uint32_t` input: with `has` false it is not set and `value` is not read; with `has`
-/// true, `value` is passed to core as it is.
+/// true, `value` is passed to core as it is. As a result (`tc_decision_profile`): `has` false when
+/// there is none.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy)]

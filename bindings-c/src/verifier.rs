@@ -7,6 +7,7 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
 
+use trustcore_core::http::HttpProfile;
 use trustcore_core::{
     Error, ErrorCode, RedisConfig, Request, VerifiedToken, Verifier, VerifierConfig, WorkerProof,
     DEFAULT_MAX_BATCH_BODY_BYTES, DEFAULT_MAX_BATCH_REQUESTS, DEFAULT_MAX_SKEW_SECONDS, DEFAULT_REPLAY_CAPACITY,
@@ -144,6 +145,18 @@ pub struct tc_verifier_options {
     /// `redis.value` already holds `tc_redis_options_default()`, so set `redis.has`, `redis.value.url`
     /// and `redis.value.url_len`, and change only what else you need).
     pub redis: tc_optional_redis_options,
+    /// The authorities (`host[:port]`, any case: core lower-cases them) this service answers to, for
+    /// `tc_verifier_decide`: an RFC 9421 signature made for another (its covered `@authority`, the
+    /// request's `Host`) is WRONG_AUDIENCE. The default is none (NULL, count 0), and then every RFC
+    /// 9421 request is WRONG_AUDIENCE (the legacy profile does not sign the host). An authority
+    /// that is not `host[:port]` is MALFORMED_INPUT from `tc_verifier_new`.
+    pub authorities: *const tc_str,
+    pub authorities_count: usize,
+    /// The HTTP profiles `tc_verifier_decide` accepts, a bit set of TC_HTTP_PROFILE_RFC9421 and
+    /// TC_HTTP_PROFILE_LEGACY (default: both). Credentials in another profile are MALFORMED_INPUT
+    /// (a refusal, status 401). 0 (no profile) is MALFORMED_INPUT from `tc_verifier_new`, from core;
+    /// a bit that names no profile is MALFORMED_INPUT too.
+    pub profiles: u32,
 }
 
 /// Core's Redis defaults (`RedisConfig`): no URL (set one), the key prefix `trustcore:`, 1000 ms to
@@ -157,7 +170,7 @@ pub extern "C" fn tc_redis_options_default() -> tc_redis_options {
 /// Core's defaults: 300 s skew, default limits, 100 000 replay entries (each holder a quarter of
 /// them: `replay_capacity_per_holder` not set), a 10 000-token cache of at most 64 MiB, batches of at
 /// most 1024 requests and 64 MiB of bodies, the stores in this process (`redis` not set, its value
-/// `tc_redis_options_default()`).
+/// `tc_redis_options_default()`), no authorities, both HTTP profiles.
 #[no_mangle]
 pub extern "C" fn tc_verifier_options_default() -> tc_verifier_options {
     guard(VERIFIER_DEFAULT, || VERIFIER_DEFAULT)
@@ -205,6 +218,10 @@ const VERIFIER_DEFAULT: tc_verifier_options = tc_verifier_options {
     max_batch_requests: DEFAULT_MAX_BATCH_REQUESTS,
     max_batch_body_bytes: DEFAULT_MAX_BATCH_BODY_BYTES,
     redis: tc_optional_redis_options { has: false, value: REDIS_DEFAULT },
+    authorities: std::ptr::null(),
+    authorities_count: 0,
+    // core's default list (VerifierConfig::new: every profile), as bits
+    profiles: crate::http::profile_bits(&HttpProfile::ALL),
 };
 
 /// The Redis settings, converted for core (types only: core checks every value).
@@ -228,7 +245,8 @@ unsafe fn redis_config(options: &tc_redis_options) -> Result<RedisConfig> {
 /// A verifier trusting `issuer`, with `options` (NULL = `tc_verifier_options_default()`) and an
 /// initial revocation list. MALFORMED_INPUT, from core, for options it cannot use (a skew negative,
 /// not finite or over a day; `replay_capacity_per_holder` set to 0; with `redis.has`, a URL that
-/// does not parse, a Redis timeout or retry interval of 0 or over a day). Core takes each
+/// does not parse, a Redis timeout or retry interval of 0 or over a day; an authority that is not
+/// `host[:port]`; no HTTP profile; `profiles` naming an unknown bit). Core takes each
 /// initial id in its one spelling, as `tc_verifier_revoke` does (hex in upper case is the same
 /// id); an id that has none (empty, whitespace or a control character in it, hex behind `0x`) is
 /// MALFORMED_INPUT and no verifier is made. With Redis the initial revoked ids are added to the shared set now:
@@ -237,8 +255,10 @@ unsafe fn redis_config(options: &tc_redis_options) -> Result<RedisConfig> {
 ///
 /// # Safety
 /// `issuer` is a live handle; `options` is NULL or readable, and when `options->redis.has`, the
-/// string pointers of `options->redis.value` are NULL or readable for their lengths; `revoked_ids` is NULL (count 0) or points at `revoked_count`
-/// readable strings; `out` is writable; `err` is NULL or writable.
+/// string pointers of `options->redis.value` are NULL or readable for their lengths;
+/// `options->authorities` is NULL (count 0) or points at `authorities_count` readable strings;
+/// `revoked_ids` is NULL (count 0) or points at `revoked_count` readable strings; `out` is writable;
+/// `err` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn tc_verifier_new(
     issuer: *const tc_issuer_keys,
@@ -267,6 +287,9 @@ pub unsafe extern "C" fn tc_verifier_new(
         config.replay_capacity_per_holder = share.has.then_some(share.value);
         config.revoked_ids = strs(revoked_ids, revoked_count, "revoked id")?.into_iter().map(str::to_owned).collect();
         config.redis = if options.redis.has { Some(redis_config(&options.redis.value)?) } else { None };
+        config.authorities =
+            strs(options.authorities, options.authorities_count, "authority")?.into_iter().map(str::to_owned).collect();
+        config.profiles = crate::http::profiles_of(options.profiles)?;
         put(out, tc_verifier { verifier: Verifier::new(config)? })
     })
 }
@@ -640,6 +663,8 @@ mod tests {
         assert_eq!(o.max_batch_requests, core.max_batch_requests);
         assert_eq!(o.max_batch_body_bytes, core.max_batch_body_bytes);
         assert_eq!(o.redis.has, core.redis.is_some());
+        assert!(o.authorities.is_null() && o.authorities_count == 0 && core.authorities.is_empty());
+        assert_eq!(crate::http::profiles_of(o.profiles).unwrap(), core.profiles);
 
         // the Redis defaults, converted back, are RedisConfig::new's (the URL aside: there is none)
         let r = tc_redis_options_default();

@@ -1,8 +1,8 @@
 // Package trustcore is the Go face of trustcore's Rust core, through its C ABI (libtrustcore, found
 // with pkg-config). It converts types and errors only: every rule lives in the core.
 //
-// Handles (IssuerKey, WorkerKey, IssuerKeys, Token, Proof) are immutable and safe for concurrent
-// use; Verifier and SignerClient lock their own state and are shared by goroutines too. Each owns
+// Handles (IssuerKey, WorkerKey, IssuerKeys, Token, Proof, HttpPolicy) are immutable and safe for
+// concurrent use; Verifier and SignerClient lock their own state and are shared by goroutines too. Each owns
 // native memory, released when the handle is garbage collected or, deterministically, by Close.
 // Close may run while other goroutines use the handle: it refuses calls that start after it
 // (ErrMalformedInput, "… is closed"), waits for the calls in flight to return, then frees the
@@ -191,6 +191,19 @@ func (h *SignerClient) acquire() (*C.tc_signer_client, error) {
 }
 
 func (h *SignerClient) release(p *C.tc_signer_client) {
+	if h != nil {
+		h.n.release(p)
+	}
+}
+
+func (h *HttpPolicy) acquire() (*C.tc_http_policy, error) {
+	if h == nil {
+		return nil, nil
+	}
+	return h.n.acquire("HttpPolicy")
+}
+
+func (h *HttpPolicy) release(p *C.tc_http_policy) {
 	if h != nil {
 		h.n.release(p)
 	}

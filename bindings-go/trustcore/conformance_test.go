@@ -1,6 +1,6 @@
 package trustcore
 
-// The Go conformance runner: every case of the three vector sources through this package, counted
+// The Go conformance runner: every case of the four vector sources through this package, counted
 // against what the files declare, so no case can be skipped silently. Codes are compared, never
 // messages. Mirrors cli/tests/conformance.rs; ops and fields: tests/vectors/README.md.
 
@@ -356,6 +356,108 @@ func (f fields) request() Request {
 	return Request{Method: f.str("method"), Path: f.str("path"), Body: f.hexBytes("body_hex")}
 }
 
+// headerList decodes [[name, value], …], in order.
+func (f fields) headerList(key string) []Pair {
+	var raw [][]string
+	if err := json.Unmarshal(f[key], &raw); err != nil || raw == nil {
+		panic(fmt.Sprintf("field %s is not a list of [name, value]", key))
+	}
+	pairs := make([]Pair, len(raw))
+	for i, p := range raw {
+		if len(p) != 2 {
+			panic(fmt.Sprintf("field %s: an item that is not [name, value]", key))
+		}
+		pairs[i] = Pair{p[0], p[1]}
+	}
+	return pairs
+}
+
+// httpRequest is a vector request {"method", "target", "headers", "body_hex"}.
+func (f fields) httpRequest() HttpRequest {
+	return HttpRequest{Method: f.str("method"), Target: f.str("target"), Headers: f.headerList("headers"),
+		Body: f.hexBytes("body_hex")}
+}
+
+// pairsValue is [[name, value], …].
+func pairsValue(pairs []Pair) [][]string {
+	out := make([][]string, len(pairs))
+	for i, p := range pairs {
+		out[i] = []string{p.Name, p.Value}
+	}
+	return out
+}
+
+// orNull is nil (JSON null) for "".
+func orNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// decisionValue is a decision as the vectors write it.
+func decisionValue(d *Decision) map[string]any {
+	var code, holder any
+	if d.Code != 0 {
+		code = d.Code.String()
+	}
+	if d.Identity != nil {
+		holder = d.Identity.HolderID
+	}
+	return map[string]any{"allowed": d.Allowed, "status": d.Status, "code": code, "route": orNull(d.Route),
+		"profile": orNull(d.Profile), "holder_id": holder, "facts": pairsValue(d.Facts),
+		"headers": pairsValue(d.Headers)}
+}
+
+// runHttpDecide runs one Verifier (memory stores) and one route policy through the case's steps: each
+// step's decision, or {"error": CODE} when the call fails; a refusal does not end the steps.
+func runHttpDecide(in fields) (result, error) {
+	cfg := in.obj("verifier")
+	keys, err := cfg.issuerKeys()
+	if err != nil {
+		return nil, err
+	}
+	opts := VerifierOptions{MaxSkewSeconds: Float64(cfg.num("max_skew_seconds")), Limits: in.limits(),
+		Authorities: cfg.strs("authorities"), Profiles: cfg.strs("profiles")}
+	if cfg.has("revoked_ids") {
+		opts.Revoked = cfg.strs("revoked_ids")
+	}
+	v, err := NewVerifier(keys, opts)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := HttpPolicyFromJSON([]byte(in.str("policy")))
+	if err != nil {
+		return nil, err
+	}
+	var steps []fields
+	if err := json.Unmarshal(in["steps"], &steps); err != nil {
+		panic("steps is not a list of objects")
+	}
+	decisions := []any{}
+	for _, step := range steps {
+		var now *float64
+		if step.has("now") {
+			now = Float64(step.num("now"))
+		}
+		var facts []Pair
+		if step.has("facts") {
+			facts = step.headerList("facts")
+		}
+		d, err := v.Decide(step.obj("request").httpRequest(), policy, facts, now)
+		var te *Error
+		switch {
+		case err == nil:
+			decisions = append(decisions, decisionValue(d))
+		case errors.As(err, &te):
+			decisions = append(decisions, map[string]any{"error": te.Code.String()})
+		default:
+			return nil, err
+		}
+	}
+	return result{"decisions": decisions}, nil
+}
+
 func proofValue(p *Proof) map[string]any {
 	return map[string]any{"token": p.Token(), "signature": p.Signature(), "timestamp": p.Timestamp(), "nonce": p.Nonce()}
 }
@@ -486,6 +588,35 @@ func runOp(op string, in fields) (result, error) {
 		return result{"proof": proofValue(proof)}, nil
 	case "verifier_sequence":
 		return runVerifierSequence(in)
+	case "http_decide":
+		return runHttpDecide(in)
+	case "http_policy":
+		policy, err := HttpPolicyFromJSON([]byte(in.str("policy")))
+		if err != nil {
+			return nil, err
+		}
+		return result{"routes": policy.RouteCount(), "max_body_bytes": policy.MaxBodyBytes()}, nil
+	case "http_sign":
+		key, err := WorkerKeyFromSecretHex(in.str("holder_secret_hex"))
+		if err != nil {
+			return nil, err
+		}
+		opts := SignRequestOptions{Method: in.str("method"), URL: in.str("url"), Headers: in.headerList("headers"),
+			Body: in.hexBytes("body_hex"), Profile: in.str("profile")}
+		if in.has("created") {
+			opts.Created = Int64(int64(in.num("created")))
+		}
+		if in.has("nonce") {
+			opts.Nonce = String(in.str("nonce"))
+		}
+		headers, err := SignRequest(key, in.str("token"), opts)
+		return result{"headers": pairsValue(headers)}, err
+	case "http_signature_base":
+		base, err := SignatureBase(in.obj("request").httpRequest(), in.str("label"))
+		return result{"base": base}, err
+	case "http_verify_signature":
+		err := VerifyMessageSignature(in.obj("request").httpRequest(), in.str("label"), in.str("public_hex"))
+		return result{}, err
 	}
 	panic(fmt.Sprintf("unknown op %q", op))
 }
@@ -1013,6 +1144,108 @@ func runSample(root *IssuerKeys, raw []byte, code string, wantIDs []string) (res
 	return result{"policy": policy}, err
 }
 
+// runRFC9421 runs the RFC's own examples ($TRUSTCORE_SHARED/vectors/rfc9421/ed25519.json, read in
+// place): the B.2.6 signature base and its verification, then each B.4 message (valid, or
+// POP_FAILED): 2 + len(messages) cases.
+func runRFC9421(t *tally, dir string) (ran, declared int) {
+	var doc struct {
+		Key struct {
+			PublicRawHex string `json:"public_raw_hex"`
+		} `json:"key"`
+		Request struct {
+			Method  string     `json:"method"`
+			Target  string     `json:"target"`
+			Headers [][]string `json:"headers"`
+			Body    string     `json:"body"`
+		} `json:"request"`
+		Label          string `json:"label"`
+		SignatureInput string `json:"signature_input"`
+		Signature      string `json:"signature"`
+		SignatureBase  string `json:"signature_base"`
+		B4             struct {
+			Messages []struct {
+				Message     string `json:"message"`
+				ExpectValid *bool  `json:"expect_valid"`
+			} `json:"messages"`
+		} `json:"appendix_b4_transform"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "ed25519.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &doc)
+	}
+	if err != nil || doc.Key.PublicRawHex == "" || doc.Label == "" || doc.SignatureBase == "" ||
+		len(doc.B4.Messages) == 0 {
+		t.failures = append(t.failures, "rfc9421: unreadable ed25519.json, or a field missing")
+		return 0, 1
+	}
+	declared = 2 + len(doc.B4.Messages)
+	request := func(method, target string, headers []Pair, body string) json.RawMessage {
+		raw, _ := json.Marshal(map[string]any{"method": method, "target": target, "headers": pairsValue(headers),
+			"body_hex": hex.EncodeToString([]byte(body))})
+		return raw
+	}
+	quote := func(s string) json.RawMessage {
+		raw, _ := json.Marshal(s)
+		return raw
+	}
+	run := func(id, op string, in, expect fields) {
+		ran++
+		t.ran++
+		got, err, problem := runCase(nil, op, in)
+		if problem == nil {
+			problem = check(got, err, expect)
+		}
+		if problem != nil {
+			t.failures = append(t.failures, fmt.Sprintf("rfc9421: %s: %v", id, problem))
+		}
+	}
+	var headers []Pair
+	for _, h := range doc.Request.Headers {
+		if len(h) != 2 {
+			t.failures = append(t.failures, "rfc9421: a request header that is not [name, value]")
+			return ran, declared
+		}
+		headers = append(headers, Pair{h[0], h[1]})
+	}
+	withInput := append(append([]Pair{}, headers...), Pair{"Signature-Input", doc.SignatureInput})
+	run("B.2.6 signature base", "http_signature_base",
+		fields{"request": request(doc.Request.Method, doc.Request.Target, withInput, doc.Request.Body),
+			"label": quote(doc.Label)},
+		fields{"base": quote(doc.SignatureBase)})
+	signed := append(withInput, Pair{"Signature", doc.Signature})
+	run("B.2.6 verify", "http_verify_signature",
+		fields{"request": request(doc.Request.Method, doc.Request.Target, signed, doc.Request.Body),
+			"label": quote(doc.Label), "public_hex": quote(doc.Key.PublicRawHex)},
+		fields{})
+	for i, m := range doc.B4.Messages {
+		id := fmt.Sprintf("B.4 message %d", i)
+		lines := strings.Split(m.Message, "\n")
+		requestLine := strings.Fields(lines[0])
+		var b4 []Pair
+		ok := len(requestLine) == 3 && m.ExpectValid != nil
+		for _, line := range lines[1:] {
+			name, value, found := strings.Cut(line, ": ")
+			ok = ok && found
+			b4 = append(b4, Pair{name, value})
+		}
+		if !ok {
+			ran++
+			t.ran++
+			t.failures = append(t.failures, fmt.Sprintf("rfc9421: %s: vector problem: a message that does not read", id))
+			continue
+		}
+		expect := fields{}
+		if !*m.ExpectValid {
+			expect["error"] = quote("POP_FAILED")
+		}
+		run(id, "http_verify_signature",
+			fields{"request": request(requestLine[0], requestLine[1], b4, ""), "label": quote("transform"),
+				"public_hex": quote(doc.Key.PublicRawHex)},
+			expect)
+	}
+	return ran, declared
+}
+
 func TestConformance(t *testing.T) {
 	shared := sharedDir()
 	sources := []struct {
@@ -1027,6 +1260,9 @@ func TestConformance(t *testing.T) {
 		}},
 		{"biscuit-samples", func(t *tally) (int, int) {
 			return runBiscuitSamples(t, filepath.Join(shared, "vectors", "biscuit-samples", "current"))
+		}},
+		{"rfc9421", func(t *tally) (int, int) {
+			return runRFC9421(t, filepath.Join(shared, "vectors", "rfc9421"))
 		}},
 	}
 	var all tally

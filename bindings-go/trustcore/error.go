@@ -26,6 +26,7 @@ const (
 	SignerRefused     Code = C.TC_SIGNER_REFUSED
 	StoreUnavailable  Code = C.TC_STORE_UNAVAILABLE
 	Internal          Code = C.TC_INTERNAL
+	WrongAudience     Code = C.TC_WRONG_AUDIENCE
 )
 
 // String is the code's name, as every binding spells it ("DENIED").
@@ -63,6 +64,7 @@ var (
 	ErrSignerRefused     = &Error{Code: SignerRefused}
 	ErrStoreUnavailable  = &Error{Code: StoreUnavailable}
 	ErrInternal          = &Error{Code: Internal}
+	ErrWrongAudience     = &Error{Code: WrongAudience}
 )
 
 // toError turns a status and its details into an error (nil for TC_OK) and frees the details.

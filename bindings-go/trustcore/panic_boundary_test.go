@@ -4,10 +4,10 @@ package trustcore
 
 // The panic boundary (docs/DESIGN.md §5), run by `make test-panic-go` against a `fault-injection` build of
 // libtrustcore, whose core panics inside canonical_request when the request method is
-// panicMethod. Every Go entry point that reaches canonical_request must return an error with code
-// INTERNAL (errors.Is(err, ErrInternal)), the process must live on, and the same objects (keys,
-// proofs, IssuerKeys, Verifier) must keep working. Against an ordinary build these tests fail: the
-// marked requests would not be refused with INTERNAL.
+// panicMethod. Every Go entry point that reaches canonical_request (SignRequest in the legacy
+// profile among them) must return an error with code INTERNAL (errors.Is(err, ErrInternal)), the
+// process must live on, and the same objects (keys, proofs, IssuerKeys, Verifier) must keep working.
+// Against an ordinary build these tests fail: the marked requests would not be refused with INTERNAL.
 
 import (
 	"errors"
@@ -47,6 +47,19 @@ func TestPanicBoundary(t *testing.T) {
 	proof, err := f.worker.MakeProof(f.token, f.request, "1700000000", "n-after")
 	if err != nil {
 		t.Fatalf("MakeProof after the panic: %v", err)
+	}
+
+	// SignRequest in the legacy profile builds the canonical request too; then the same key signs
+	signOpts := SignRequestOptions{Method: panicMethod, URL: f.request.Path, Headers: []Pair{{"Host", "api.example.com"}},
+		Body: f.request.Body, Profile: "legacy", Created: Int64(1700000000), Nonce: String("h-1")}
+	headers, err := SignRequest(f.worker, f.token, signOpts)
+	wantInternal(t, "SignRequest", err)
+	if headers != nil {
+		t.Fatal("SignRequest returned headers with its error")
+	}
+	signOpts.Method = "POST"
+	if headers, err = SignRequest(f.worker, f.token, signOpts); err != nil || len(headers) != 4 {
+		t.Fatalf("SignRequest after the panic: %v %v", headers, err)
 	}
 
 	// Authenticate (stateless): the proof is valid, the token and timestamp pass, the panic comes at

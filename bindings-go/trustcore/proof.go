@@ -51,6 +51,17 @@ func cStrs(pin *runtime.Pinner, strs []string) []C.tc_str {
 	return out
 }
 
+// pinStrs is cStrs for an array stored inside Go memory handed to C (a struct): the array is pinned
+// too. NULL for no strings.
+func pinStrs(pin *runtime.Pinner, strs []string) (*C.tc_str, C.size_t) {
+	if len(strs) == 0 {
+		return nil, 0
+	}
+	cs := cStrs(pin, strs)
+	pin.Pin(&cs[0])
+	return &cs[0], C.size_t(len(strs))
+}
+
 // CanonicalRequest is the exact bytes a holder signs for r at timestamp with nonce.
 func CanonicalRequest(r Request, timestamp, nonce string) ([]byte, error) {
 	var pin runtime.Pinner

@@ -75,6 +75,16 @@ type VerifierOptions struct {
 	// Redis, when set, keeps the replay and revocation stores on Redis; nil keeps them in this
 	// process.
 	Redis *RedisOptions
+	// Authorities are the host[:port] this service answers to, for Decide (any case: the core
+	// lower-cases them): an RFC 9421 signature made for another is ErrWrongAudience. None (the
+	// default): every RFC 9421 request is ErrWrongAudience (the legacy profile does not sign the
+	// host). One that is not host[:port] makes NewVerifier fail with ErrMalformedInput.
+	Authorities []string
+	// Profiles are the HTTP profiles Decide accepts, "rfc9421" and "legacy": nil keeps the core's
+	// default (both); a set list is passed as it is, so an empty one ([]string{}) or an unknown name
+	// makes NewVerifier fail with ErrMalformedInput, from the core. Credentials in another profile
+	// are refused (ErrMalformedInput, status 401).
+	Profiles []string
 }
 
 // RedisOptions say how a Verifier reaches Redis. URL is required; every other field is optional as
@@ -113,7 +123,7 @@ func Float64(f float64) *float64 { return &f }
 func String(s string) *string { return &s }
 
 // DefaultVerifierOptions are the core's defaults (read from the library, never copied here), every
-// field set but Revoked and Redis (nil: in-process stores).
+// field set but Revoked, Redis (nil: in-process stores), ReplayCapacityPerHolder and Authorities.
 func DefaultVerifierOptions() VerifierOptions {
 	d := C.tc_verifier_options_default()
 	limits := goLimits(d.limits)
@@ -125,7 +135,9 @@ func DefaultVerifierOptions() VerifierOptions {
 		TokenCacheMaxBytes: Uint64(uint64(d.token_cache_max_bytes)),
 		MaxBatchRequests:   Uint64(uint64(d.max_batch_requests)),
 		MaxBatchBodyBytes:  Uint64(uint64(d.max_batch_body_bytes)),
-		// ReplayCapacityPerHolder stays nil: the core's default is a share of ReplayCapacity
+		Profiles:           profileNames(d.profiles),
+		// ReplayCapacityPerHolder stays nil: the core's default is a share of ReplayCapacity;
+		// Authorities too: the core's default is none
 	}
 }
 
@@ -217,6 +229,14 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 			redis.max_idle = cSize(*r.MaxIdle)
 		}
 	}
+	if opts.Profiles != nil {
+		bits, err := profileBits(opts.Profiles)
+		if err != nil {
+			return nil, err
+		}
+		options.profiles = bits
+	}
+	options.authorities, options.authorities_count = pinStrs(&pin, opts.Authorities)
 	revoked := cStrs(&pin, opts.Revoked)
 	var out *C.tc_verifier
 	var cerr *C.tc_error

@@ -1,6 +1,7 @@
-/* The C conformance runner: every case of the three vector sources through the C ABI, counted
- * against what the files declare (numberOfTests; the Biscuit samples' validations), so no case can
- * be skipped silently. Codes are compared, never messages. Mirrors cli/tests/conformance.rs. Each
+/* The C conformance runner: every case of the four vector sources through the C ABI, counted
+ * against what the files declare (numberOfTests; the Biscuit samples' validations; the RFC 9421
+ * examples, 2 + their B.4 messages), so no case can be skipped silently. Codes are compared, never
+ * messages. Mirrors cli/tests/conformance.rs. Each
  * case's large values ($repeat, $nest, $nest_list: tests/vectors/README.md) are written out first
  * (json_raw.h): a value nested 10,000 deep only ever as text.
  *
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "ops.h"
 
 typedef struct tally {
@@ -310,6 +312,141 @@ done:
     free(text);
 }
 
+/* ---- the RFC 9421 examples (tests/vectors/README.md, "The RFC's own examples") ------------------ */
+
+/* `headers` ([[name, value], …]) with [name, value] appended. */
+static void add_header(cJSON *headers, const char *name, const char *value) {
+    cJSON *pair = cJSON_CreateArray();
+    cJSON_AddItemToArray(pair, cJSON_CreateString(name));
+    cJSON_AddItemToArray(pair, cJSON_CreateString(value));
+    cJSON_AddItemToArray(headers, pair);
+}
+
+/* A vector request {"method", "target", "headers", "body_hex"} (a new tree). */
+static cJSON *http_request(const char *method, const char *target, cJSON *headers, const char *body) {
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "method", method);
+    cJSON_AddStringToObject(r, "target", target);
+    cJSON_AddItemToObject(r, "headers", headers);
+    char *body_hex = hex_encode((const unsigned char *)body, strlen(body));
+    cJSON_AddStringToObject(r, "body_hex", body_hex);
+    free(body_hex);
+    return r;
+}
+
+/* Run one RFC case as the op `op` on `input` (deleted here) against `expect` (deleted here). */
+static void run_rfc_case(tally *t, size_t *ran, const char *id, const char *op, cJSON *input, cJSON *expect) {
+    (*ran)++;
+    t->ran++;
+    char *text = cJSON_PrintUnformatted(input); /* the HTTP ops read their strings from the text */
+    outcome got = run_op(op, input, (raw_span){text, text ? strlen(text) : 0});
+    cJSON_free(text);
+    check(t, "rfc9421", id, &got, expect);
+    cJSON_Delete(got.result);
+    cJSON_Delete(input);
+    cJSON_Delete(expect);
+}
+
+/* One B.4 message: "METHOD TARGET HTTP/1.1" then "Name: value" lines, no body; NULL when it does
+ * not read so. */
+static cJSON *b4_request(const char *message) {
+    char *copy = strdup(message), *save = NULL;
+    char *line = strtok_r(copy, "\n", &save);
+    cJSON *request = NULL, *headers = cJSON_CreateArray();
+    char method[32], target[256];
+    if (!line || sscanf(line, "%31s %255s", method, target) != 2) goto done;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *colon = strstr(line, ": ");
+        if (!colon) goto done;
+        *colon = '\0';
+        add_header(headers, line, colon + 2);
+    }
+    request = http_request(method, target, headers, "");
+    headers = NULL;
+done:
+    cJSON_Delete(headers);
+    free(copy);
+    return request;
+}
+
+static void run_rfc9421(tally *t, const char *dir, size_t *ran, size_t *declared) {
+    char *path = join(dir, "ed25519.json");
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    free(path);
+    cJSON *doc = text ? cJSON_ParseWithLength(text, len) : NULL;
+    const cJSON *request = cJSON_GetObjectItemCaseSensitive(doc, "request");
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "key"), "public_raw_hex");
+    const cJSON *label = cJSON_GetObjectItemCaseSensitive(doc, "label");
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(doc, "signature_input");
+    const cJSON *signature = cJSON_GetObjectItemCaseSensitive(doc, "signature");
+    const cJSON *base = cJSON_GetObjectItemCaseSensitive(doc, "signature_base");
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(request, "method");
+    const cJSON *target = cJSON_GetObjectItemCaseSensitive(request, "target");
+    const cJSON *headers = cJSON_GetObjectItemCaseSensitive(request, "headers");
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(request, "body");
+    const cJSON *messages =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "appendix_b4_transform"), "messages");
+    if (!cJSON_IsString(key) || !cJSON_IsString(label) || !cJSON_IsString(input) || !cJSON_IsString(signature) ||
+        !cJSON_IsString(base) || !cJSON_IsString(method) || !cJSON_IsString(target) || !cJSON_IsArray(headers) ||
+        !cJSON_IsString(body) || !cJSON_IsArray(messages)) {
+        fail(t, "rfc9421", "ed25519.json", "unreadable, or a field missing");
+        *declared += 1;
+        goto done;
+    }
+    *declared += 2 + (size_t)cJSON_GetArraySize(messages);
+
+    /* 1. B.2.6: the signature base, exactly */
+    cJSON *with_input = cJSON_Duplicate(headers, true);
+    add_header(with_input, "Signature-Input", input->valuestring);
+    cJSON *in = cJSON_CreateObject();
+    cJSON_AddItemToObject(in, "request", http_request(method->valuestring, target->valuestring, with_input,
+                                                      body->valuestring));
+    cJSON_AddStringToObject(in, "label", label->valuestring);
+    cJSON *expect = cJSON_CreateObject();
+    cJSON_AddStringToObject(expect, "base", base->valuestring);
+    run_rfc_case(t, ran, "B.2.6 signature base", "http_signature_base", in, expect);
+
+    /* 2. B.2.6: the signature verifies with the published key */
+    cJSON *signed_headers = cJSON_Duplicate(headers, true);
+    add_header(signed_headers, "Signature-Input", input->valuestring);
+    add_header(signed_headers, "Signature", signature->valuestring);
+    in = cJSON_CreateObject();
+    cJSON_AddItemToObject(in, "request", http_request(method->valuestring, target->valuestring, signed_headers,
+                                                      body->valuestring));
+    cJSON_AddStringToObject(in, "label", label->valuestring);
+    cJSON_AddStringToObject(in, "public_hex", key->valuestring);
+    run_rfc_case(t, ran, "B.2.6 verify", "http_verify_signature", in, cJSON_CreateObject());
+
+    /* 3. B.4: each transformed message verifies, or is POP_FAILED */
+    const cJSON *m;
+    size_t index = 0;
+    cJSON_ArrayForEach(m, messages) {
+        char id[64];
+        snprintf(id, sizeof id, "B.4 message %zu", index++);
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive(m, "message");
+        const cJSON *valid = cJSON_GetObjectItemCaseSensitive(m, "expect_valid");
+        cJSON *r = cJSON_IsString(message) ? b4_request(message->valuestring) : NULL;
+        if (!r || !cJSON_IsBool(valid)) {
+            (*ran)++;
+            t->ran++;
+            fail(t, "rfc9421", id, "vector problem: a message that does not read, or no expect_valid");
+            cJSON_Delete(r);
+            continue;
+        }
+        in = cJSON_CreateObject();
+        cJSON_AddItemToObject(in, "request", r);
+        cJSON_AddStringToObject(in, "label", "transform");
+        cJSON_AddStringToObject(in, "public_hex", key->valuestring);
+        expect = cJSON_CreateObject();
+        if (cJSON_IsFalse(valid)) cJSON_AddStringToObject(expect, "error", "POP_FAILED");
+        run_rfc_case(t, ran, id, "http_verify_signature", in, expect);
+    }
+done:
+    cJSON_Delete(doc);
+    free(text);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s REPO_ROOT\n", argv[0]);
@@ -320,26 +457,28 @@ int main(int argc, char **argv) {
     if (scale) set_time_scale(strtod(scale, NULL));
     const char *env = getenv("TRUSTCORE_SHARED");
     char *shared = env && *env ? join(env, ".") : join(root, "../shared");
-    char *dirs[3] = {join(shared, "vectors/trust-core-0.1"), join(root, "tests/vectors"),
-                     join(shared, "vectors/biscuit-samples/current")};
-    const char *names[3] = {"trust-core-0.1", "tests/vectors", "biscuit-samples"};
+    char *dirs[4] = {join(shared, "vectors/trust-core-0.1"), join(root, "tests/vectors"),
+                     join(shared, "vectors/biscuit-samples/current"), join(shared, "vectors/rfc9421")};
+    const char *names[4] = {"trust-core-0.1", "tests/vectors", "biscuit-samples", "rfc9421"};
 
     signer_bin = signer_binary(root);
     tally t = {0, 0};
     bool counts_ok = true;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         size_t ran = 0, declared = 0;
         if (i < 2)
             run_vector_dir(&t, dirs[i], &ran, &declared);
-        else
+        else if (i == 2)
             run_biscuit_samples(&t, dirs[i], &ran, &declared);
+        else
+            run_rfc9421(&t, dirs[i], &ran, &declared);
         printf("conformance %s: %zu cases run, %zu declared\n", names[i], ran, declared);
         if (ran != declared) {
             printf("COUNT MISMATCH %s: ran %zu cases but the files declare %zu\n", names[i], ran, declared);
             counts_ok = false;
         }
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         free(dirs[i]);
     free(shared);
     free(signer_bin);

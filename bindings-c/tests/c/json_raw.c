@@ -126,6 +126,79 @@ bool raw_element(raw_span array, size_t index, raw_span *value) {
     return walk(array, false, visit_element, &ctx);
 }
 
+/* Four hex digits at p, or -1. */
+static long hex4(const char *p, const char *end) {
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        if (p + i >= end) return -1;
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+bool raw_string(raw_span value, char **out, size_t *len) {
+    const char *p = value.ptr, *end = value.ptr + value.len;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '"') return false;
+    char *buf = malloc(value.len + 1), *w = buf;
+    for (p++; p < end && *p != '"'; p++) {
+        if (*p != '\\') {
+            *w++ = *p;
+            continue;
+        }
+        if (++p >= end) break;
+        switch (*p) {
+        case 'b': *w++ = '\b'; break;
+        case 'f': *w++ = '\f'; break;
+        case 'n': *w++ = '\n'; break;
+        case 'r': *w++ = '\r'; break;
+        case 't': *w++ = '\t'; break;
+        case 'u': {
+            long c = hex4(p + 1, end);
+            if (c < 0) goto bad;
+            p += 4;
+            /* a surrogate pair is one code point */
+            if (c >= 0xD800 && c < 0xDC00 && p + 2 < end && p[1] == '\\' && p[2] == 'u') {
+                long low = hex4(p + 3, end);
+                if (low >= 0xDC00 && low < 0xE000) {
+                    c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+                    p += 6;
+                }
+            }
+            /* UTF-8 (a lone surrogate is written as its three bytes, as it was sent) */
+            if (c < 0x80) {
+                *w++ = (char)c;
+            } else if (c < 0x800) {
+                *w++ = (char)(0xC0 | (c >> 6));
+                *w++ = (char)(0x80 | (c & 0x3F));
+            } else if (c < 0x10000) {
+                *w++ = (char)(0xE0 | (c >> 12));
+                *w++ = (char)(0x80 | ((c >> 6) & 0x3F));
+                *w++ = (char)(0x80 | (c & 0x3F));
+            } else {
+                *w++ = (char)(0xF0 | (c >> 18));
+                *w++ = (char)(0x80 | ((c >> 12) & 0x3F));
+                *w++ = (char)(0x80 | ((c >> 6) & 0x3F));
+                *w++ = (char)(0x80 | (c & 0x3F));
+            }
+            break;
+        }
+        default: *w++ = *p; /* \" \\ \/ */
+        }
+    }
+    if (p >= end) goto bad;
+    *w = '\0';
+    *out = buf;
+    *len = (size_t)(w - buf);
+    return true;
+bad:
+    free(buf);
+    return false;
+}
+
 /* ---- large values ------------------------------------------------------------------------------ */
 
 typedef struct text {

@@ -27,6 +27,11 @@ bool raw_member(raw_span object, const char *key, raw_span *value);
 /* Element `index` of the JSON array `array`; false when out of range or not an array. */
 bool raw_element(raw_span array, size_t index, raw_span *value);
 
+/* The JSON string `value` with its escapes written out, \u0000 included (cJSON stops a string at a
+ * NUL), as a new buffer (caller frees; a NUL follows the text, its length in *len, which counts
+ * any NUL inside). False when `value` is not a string. */
+bool raw_string(raw_span value, char **out, size_t *len);
+
 /* `value` (valid JSON text) with every marker written out, as a new NUL-terminated text (caller
  * frees; its length in *len). NULL for a marker whose arguments are malformed. */
 char *raw_expand(raw_span value, size_t *len);

@@ -3,6 +3,7 @@
  * bounds and admission, (batch_checks.c) the verifier's batches and their bounds, (threads.c)
  * handles shared between threads, (hostile.c) the hostile-input table (NUL bytes, invalid UTF-8, empty
  * and huge values, deep JSON, exploding Datalog),
+ * (http_checks.c) the HTTP signing, route policy and decision,
  * (signer_checks.c) the signer client against a real `trustcore signer serve`, and (redis_checks.c)
  * the verifier's store options and its Redis stores against a real redis-server.
  * Built with ASan + UBSan and run once more under valgrind: every path here must leak nothing. */
@@ -20,13 +21,14 @@ void signer_checks(const fixture *f, const char *root); /* signer_checks.c */
 void redis_checks(const fixture *f);                    /* redis_checks.c */
 void batch_checks(const fixture *f);                    /* batch_checks.c */
 void hostile_checks(const fixture *f, const char *root); /* hostile.c */
+void http_checks(const fixture *f);                      /* http_checks.c */
 
 /* The status numbers are the ABI: they may never move. */
 _Static_assert(TC_OK == 0 && TC_MALFORMED_INPUT == 1 && TC_TOKEN_INVALID == 2 && TC_TOKEN_UNBOUND == 3 &&
                    TC_REVOKED == 4 && TC_STALE_REQUEST == 5 && TC_REPLAYED == 6 && TC_POP_FAILED == 7 &&
                    TC_DENIED == 8 && TC_LIMIT_EXCEEDED == 9 && TC_JOB_INVALID == 10 && TC_FRAME_INVALID == 11 &&
                    TC_SIGNER_UNAVAILABLE == 12 && TC_SIGNER_REFUSED == 13 && TC_STORE_UNAVAILABLE == 14 &&
-                   TC_INTERNAL == 15,
+                   TC_INTERNAL == 15 && TC_WRONG_AUDIENCE == 16,
                "tc_status numbers follow docs/DESIGN.md §5");
 
 /* A failed call: the expected status, and details that name it and carry a message. `call` passes
@@ -54,7 +56,8 @@ static void status_names(void) {
     CHECK(!strcmp(tc_status_name(TC_MALFORMED_INPUT), "MALFORMED_INPUT"));
     CHECK(!strcmp(tc_status_name(TC_DENIED), "DENIED"));
     CHECK(!strcmp(tc_status_name(TC_INTERNAL), "INTERNAL"));
-    CHECK(!strcmp(tc_status_name(16), "UNKNOWN"));
+    CHECK(!strcmp(tc_status_name(TC_WRONG_AUDIENCE), "WRONG_AUDIENCE"));
+    CHECK(!strcmp(tc_status_name(17), "UNKNOWN"));
     CHECK(!strcmp(tc_status_name(0xFFFFFFFFu), "UNKNOWN"));
     CHECK(strlen(tc_version()) > 0);
     CHECK(tc_now_seconds() > 1.6e9);
@@ -815,6 +818,7 @@ int main(int argc, char **argv) {
     token_cache(&f);
     batch_checks(&f);
     hostile_checks(&f, argc > 1 ? argv[1] : NULL);
+    http_checks(&f);
     keys();
     thread_checks(&f);
     signer_checks(&f, argc > 1 ? argv[1] : NULL);

@@ -738,11 +738,327 @@ done:
     return out;
 }
 
+/* ---- HTTP (tests/vectors/README.md, "HTTP") ----------------------------------------------------- */
+
+/* Every string of these ops is read from the case's raw text (raw_string): a header value may hold
+ * a NUL, which a cJSON string would cut. The decoded strings live in a pool freed once per case. */
+typedef struct strpool {
+    char **items;
+    size_t count;
+} strpool;
+
+static void pool_free(strpool *pool) {
+    for (size_t i = 0; i < pool->count; i++)
+        free(pool->items[i]);
+    free(pool->items);
+    *pool = (strpool){0};
+}
+
+/* The JSON string `value` as a (pointer, length) kept in `pool`. */
+static bool pooled(strpool *pool, raw_span value, tc_str *out) {
+    char *text = NULL;
+    size_t len = 0;
+    if (!raw_string(value, &text, &len)) return false;
+    pool->items = realloc(pool->items, (pool->count + 1) * sizeof *pool->items);
+    pool->items[pool->count++] = text;
+    *out = (tc_str){text, len};
+    return true;
+}
+
+/* The string member `key` of the object `object`. */
+static bool member_str(strpool *pool, raw_span object, const char *key, tc_str *out) {
+    raw_span value;
+    return raw_member(object, key, &value) && pooled(pool, value, out);
+}
+
+/* A raw array of strings as tc_str (a new array, caller frees; never NULL on success). */
+static tc_str *raw_strs(strpool *pool, raw_span array, size_t *count) {
+    tc_str *out = calloc(1, sizeof *out);
+    raw_span item;
+    for (*count = 0; raw_element(array, *count, &item); (*count)++) {
+        out = realloc(out, (*count + 2) * sizeof *out);
+        if (!pooled(pool, item, &out[*count])) {
+            free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* A raw `[[name, value], …]` as tc_pair, in order (a new array, caller frees; never NULL on success). */
+static tc_pair *raw_pairs(strpool *pool, raw_span array, size_t *count) {
+    tc_pair *out = calloc(1, sizeof *out);
+    raw_span item, name_raw, value_raw, extra;
+    for (*count = 0; raw_element(array, *count, &item); (*count)++) {
+        tc_str name, value;
+        out = realloc(out, (*count + 2) * sizeof *out);
+        if (!raw_element(item, 0, &name_raw) || !raw_element(item, 1, &value_raw) || raw_element(item, 2, &extra) ||
+            !pooled(pool, name_raw, &name) || !pooled(pool, value_raw, &value)) {
+            free(out);
+            return NULL;
+        }
+        out[*count] = (tc_pair){name.ptr, name.len, value.ptr, value.len};
+    }
+    return out;
+}
+
+/* A pair list as `[[name, value], …]` (NULL list: []). */
+static cJSON *pair_list_json(const tc_pair_list *list) {
+    cJSON *array = cJSON_CreateArray();
+    for (size_t i = 0; i < tc_pair_list_count(list); i++) {
+        tc_pair p = tc_pair_list_get(list, i);
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, string_of((tc_str){p.name, p.name_len}));
+        cJSON_AddItemToArray(pair, string_of((tc_str){p.value, p.value_len}));
+        cJSON_AddItemToArray(array, pair);
+    }
+    return array;
+}
+
+/* Hex bytes into a new buffer (caller frees). */
+static bool raw_hex(strpool *pool, raw_span object, const char *key, unsigned char **bytes, size_t *len) {
+    tc_str hex;
+    return member_str(pool, object, key, &hex) && hex.len == strlen(hex.ptr) && hex_decode(hex.ptr, bytes, len);
+}
+
+/* A request {"method", "target", "headers": [[name, value], …], "body_hex"}; its body and header
+ * array are allocated into *body and *headers (caller frees both, whatever the outcome). */
+static bool http_request_of(strpool *pool, raw_span r, tc_http_request *request, unsigned char **body,
+                            tc_pair **headers) {
+    tc_str method, target;
+    raw_span list;
+    size_t body_len = 0, count = 0;
+    if (!member_str(pool, r, "method", &method) || !member_str(pool, r, "target", &target) ||
+        !raw_member(r, "headers", &list) || !(*headers = raw_pairs(pool, list, &count)) ||
+        !raw_hex(pool, r, "body_hex", body, &body_len))
+        return false;
+    *request = (tc_http_request){method.ptr, method.len, target.ptr, target.len, *headers, count, *body, body_len};
+    return true;
+}
+
+static outcome op_http_policy(raw_span raw) {
+    outcome out = {0};
+    strpool pool = {0};
+    tc_http_policy *policy = NULL;
+    tc_str text;
+    NEED(member_str(&pool, raw, "policy", &text), "policy text");
+    CALL(tc_http_policy_from_json(text.ptr, text.len, &policy, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddNumberToObject(result, "routes", (double)tc_http_policy_route_count(policy));
+    cJSON_AddNumberToObject(result, "max_body_bytes", (double)tc_http_policy_max_body_bytes(policy));
+    out = ok(result);
+done:
+    tc_http_policy_free(policy);
+    pool_free(&pool);
+    return out;
+}
+
+static outcome op_http_sign(const cJSON *in, raw_span raw) {
+    outcome out = {0};
+    strpool pool = {0};
+    tc_worker_key *key = NULL;
+    tc_pair_list *headers = NULL;
+    tc_pair *given = NULL;
+    unsigned char *body = NULL;
+    size_t given_count = 0, body_len = 0;
+    tc_str secret, token, method, url, profile_name, nonce = {NULL, 0};
+    raw_span list;
+    double created = 0;
+    /* null or absent: now, and a random nonce */
+    bool has_created = num(in, "created", &created), has_nonce = cJSON_IsString(cJSON_GetObjectItem(in, "nonce"));
+    NEED(member_str(&pool, raw, "holder_secret_hex", &secret) && member_str(&pool, raw, "token", &token) &&
+             member_str(&pool, raw, "method", &method) && member_str(&pool, raw, "url", &url) &&
+             member_str(&pool, raw, "profile", &profile_name) && raw_member(raw, "headers", &list) &&
+             (given = raw_pairs(&pool, list, &given_count)) && raw_hex(&pool, raw, "body_hex", &body, &body_len) &&
+             (!has_nonce || member_str(&pool, raw, "nonce", &nonce)),
+         "http_sign fields");
+    uint32_t profile = 0;
+    CALL(tc_http_profile_from_name(profile_name.ptr, profile_name.len, &profile, ERR));
+    CALL(tc_worker_key_from_secret_hex(secret.ptr, secret.len, &key, ERR));
+    tc_http_sign_params params = {
+        method.ptr, method.len, url.ptr,   url.len, given, given_count, body, body_len, profile,
+        {has_created, (int64_t)created}, {has_nonce, nonce.ptr, nonce.len},
+    };
+    CALL(tc_http_sign_request(key, token.ptr, token.len, &params, &headers, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "headers", pair_list_json(headers));
+    out = ok(result);
+done:
+    free(given);
+    free(body);
+    tc_pair_list_free(headers);
+    tc_worker_key_free(key);
+    pool_free(&pool);
+    return out;
+}
+
+static outcome op_http_signature_base(raw_span raw) {
+    outcome out = {0};
+    strpool pool = {0};
+    unsigned char *body = NULL;
+    tc_pair *headers = NULL;
+    tc_bytes *base = NULL;
+    tc_http_request request;
+    tc_str label;
+    raw_span r;
+    NEED(member_str(&pool, raw, "label", &label) && raw_member(raw, "request", &r) &&
+             http_request_of(&pool, r, &request, &body, &headers),
+         "request, label");
+    CALL(tc_http_signature_base(&request, label.ptr, label.len, &base, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "base", string_of((tc_str){(const char *)tc_bytes_data(base), tc_bytes_len(base)}));
+    out = ok(result);
+done:
+    free(body);
+    free(headers);
+    tc_bytes_free(base);
+    pool_free(&pool);
+    return out;
+}
+
+static outcome op_http_verify_signature(raw_span raw) {
+    outcome out = {0};
+    strpool pool = {0};
+    unsigned char *body = NULL;
+    tc_pair *headers = NULL;
+    tc_http_request request;
+    tc_str label, public_hex;
+    raw_span r;
+    NEED(member_str(&pool, raw, "label", &label) && member_str(&pool, raw, "public_hex", &public_hex) &&
+             raw_member(raw, "request", &r) && http_request_of(&pool, r, &request, &body, &headers),
+         "request, label, public_hex");
+    CALL(tc_http_verify_signature(&request, label.ptr, label.len, public_hex.ptr, public_hex.len, ERR));
+    out = ok(cJSON_CreateObject());
+done:
+    free(body);
+    free(headers);
+    pool_free(&pool);
+    return out;
+}
+
+/* A decision as the vectors write it. */
+static cJSON *decision_json(const tc_decision *d) {
+    cJSON *o = cJSON_CreateObject();
+    tc_status code = tc_decision_code(d);
+    tc_optional_text route = tc_decision_route(d);
+    tc_optional_u32 profile = tc_decision_profile(d);
+    const tc_identity *identity = tc_decision_identity(d);
+    cJSON_AddBoolToObject(o, "allowed", tc_decision_allowed(d));
+    cJSON_AddNumberToObject(o, "status", tc_decision_status(d));
+    cJSON_AddItemToObject(o, "code", code == TC_OK ? cJSON_CreateNull() : cJSON_CreateString(tc_status_name(code)));
+    cJSON_AddItemToObject(o, "route", route.has ? string_of((tc_str){route.value, route.len}) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "profile",
+                          profile.has ? cJSON_CreateString(tc_http_profile_name(profile.value)) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "holder_id", identity ? string_of(tc_identity_holder_id(identity)) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "facts", pair_list_json(tc_decision_facts(d)));
+    cJSON_AddItemToObject(o, "headers", pair_list_json(tc_decision_headers(d)));
+    return o;
+}
+
+/* One decide step (`step` parsed, `raw` its text) into a new JSON value: the decision, or
+ * {"error": CODE} for a failed call. NULL when the step's fields are malformed. */
+static cJSON *decide_step(const tc_verifier *verifier, const tc_http_policy *policy, const cJSON *step,
+                          raw_span raw) {
+    strpool pool = {0};
+    unsigned char *body = NULL;
+    tc_pair *headers = NULL, *facts = NULL;
+    tc_decision *decision = NULL;
+    tc_http_request request;
+    size_t fact_count = 0;
+    double now = 0;
+    bool has_now = num(step, "now", &now);
+    raw_span r, given;
+    cJSON *result = NULL;
+    if (!raw_member(raw, "request", &r) || !http_request_of(&pool, r, &request, &body, &headers)) goto done;
+    const cJSON *facts_json = cJSON_GetObjectItemCaseSensitive(step, "facts");
+    if (facts_json && !cJSON_IsNull(facts_json) &&
+        (!raw_member(raw, "facts", &given) || !(facts = raw_pairs(&pool, given, &fact_count))))
+        goto done;
+    tc_status st = tc_verifier_decide(verifier, &request, policy, facts, fact_count, has_now ? &now : NULL,
+                                      &decision, NULL);
+    if (st == TC_OK) {
+        result = decision_json(decision);
+    } else {
+        result = cJSON_CreateObject();
+        cJSON_AddStringToObject(result, "error", tc_status_name(st));
+    }
+done:
+    free(body);
+    free(headers);
+    free(facts);
+    tc_decision_free(decision);
+    pool_free(&pool);
+    return result;
+}
+
+/* http_decide: one tc_verifier (memory stores) and one policy through the case's steps. */
+static outcome op_http_decide(const cJSON *in, raw_span raw) {
+    outcome out = {0};
+    strpool pool = {0};
+    tc_issuer_keys *issuer = NULL;
+    tc_verifier *verifier = NULL;
+    tc_http_policy *policy = NULL;
+    tc_str *revoked = NULL, *authorities = NULL, *profile_names = NULL, text;
+    size_t revoked_count = 0, authority_count = 0, profile_count = 0;
+    cJSON *decisions = NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "verifier");
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(in, "steps");
+    raw_span raw_v, list, raw_steps;
+    tc_verifier_options options = tc_verifier_options_default();
+    options.limits = scaled(options.limits);
+    NEED(cJSON_IsObject(v) && cJSON_IsArray(steps) && raw_member(raw, "verifier", &raw_v) &&
+             raw_member(raw, "steps", &raw_steps) && member_str(&pool, raw, "policy", &text),
+         "verifier, policy, steps");
+    NEED(num(v, "max_skew_seconds", &options.max_skew_seconds), "max_skew_seconds");
+    NEED(raw_member(raw_v, "authorities", &list) && (authorities = raw_strs(&pool, list, &authority_count)),
+         "authorities");
+    NEED(raw_member(raw_v, "profiles", &list) && (profile_names = raw_strs(&pool, list, &profile_count)),
+         "profiles");
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(v, "revoked_ids")))
+        NEED(raw_member(raw_v, "revoked_ids", &list) && (revoked = raw_strs(&pool, list, &revoked_count)),
+             "revoked_ids");
+    options.authorities = authorities;
+    options.authorities_count = authority_count;
+    options.profiles = 0;
+    for (size_t i = 0; i < profile_count; i++) {
+        uint32_t bit = 0;
+        CALL(tc_http_profile_from_name(profile_names[i].ptr, profile_names[i].len, &bit, ERR));
+        options.profiles |= bit;
+    }
+    CALL(issuer_keys_of(v, &issuer, ERR));
+    CALL(tc_verifier_new(issuer, &options, revoked, revoked_count, &verifier, ERR));
+    CALL(tc_http_policy_from_json(text.ptr, text.len, &policy, ERR));
+    decisions = cJSON_CreateArray();
+    const cJSON *step;
+    size_t index = 0;
+    cJSON_ArrayForEach(step, steps) {
+        raw_span raw_step;
+        NEED(raw_element(raw_steps, index++, &raw_step), "a step's text");
+        cJSON *decision = decide_step(verifier, policy, step, raw_step);
+        NEED(decision, "step fields: request, now, facts");
+        cJSON_AddItemToArray(decisions, decision);
+    }
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "decisions", decisions);
+    decisions = NULL;
+    out = ok(result);
+done:
+    cJSON_Delete(decisions);
+    free(revoked);
+    free(authorities);
+    free(profile_names);
+    tc_http_policy_free(policy);
+    tc_verifier_free(verifier);
+    tc_issuer_keys_free(issuer);
+    pool_free(&pool);
+    return out;
+}
+
 /* ---- the signer ops ---------------------------------------------------------------------------- */
 
 /* The status whose name is `name` (TC_OK when none is: never a code of the table). */
 static tc_status status_named(const char *name) {
-    for (uint32_t s = 1; s <= TC_INTERNAL; s++)
+    for (uint32_t s = 1; s <= TC_WRONG_AUDIENCE; s++)
         if (!strcmp(tc_status_name(s), name)) return (tc_status)s;
     return TC_OK;
 }
@@ -998,6 +1314,11 @@ outcome run_op(const char *op, const cJSON *input, raw_span raw) {
     if (!strcmp(op, "proof_from_headers")) return op_proof_from(input, true);
     if (!strcmp(op, "proof_from_query")) return op_proof_from(input, false);
     if (!strcmp(op, "verifier_sequence")) return op_verifier_sequence(input);
+    if (!strcmp(op, "http_decide")) return op_http_decide(input, raw);
+    if (!strcmp(op, "http_policy")) return op_http_policy(raw);
+    if (!strcmp(op, "http_sign")) return op_http_sign(input, raw);
+    if (!strcmp(op, "http_signature_base")) return op_http_signature_base(raw);
+    if (!strcmp(op, "http_verify_signature")) return op_http_verify_signature(raw);
     outcome out = vector_problem("unknown op");
     snprintf(out.message, sizeof out.message, "unknown op \"%s\"", op);
     return out;

@@ -1,7 +1,8 @@
 /* The panic boundary (docs/DESIGN.md §5), against a `fault-injection` build of the library (`make test-panic-c`):
  * its core panics inside canonical_request whenever the request method is "TRUSTCORE-INJECTED-PANIC".
- * Every export that reaches canonical_request is called with that method and must return
- * TC_INTERNAL with a tc_error whose code is TC_INTERNAL (and with a NULL err too); the process lives
+ * Every export that reaches canonical_request (tc_http_sign_request in the legacy profile among them)
+ * is called with that method and must return TC_INTERNAL with a tc_error whose code is TC_INTERNAL
+ * (and with a NULL err too); the process lives
  * on, and a normal call on the same handles (keys, issuer keys, proof, Verifier) then succeeds.
  * usage: panic_boundary   ends with "panic_boundary: N passed, N failed"; exit 1 on any failure. */
 #define _POSIX_C_SOURCE 200809L
@@ -166,6 +167,28 @@ static void verifier(const fixture *f, const tc_request *panicking) {
     tc_verifier_free(v);
 }
 
+/* tc_http_sign_request in the legacy profile builds the canonical request: the marked method panics */
+static void http_sign(const fixture *f) {
+    tc_error *err = NULL;
+    tc_pair_list *headers = (tc_pair_list *)1;
+    const tc_pair host[] = {{S("Host"), S("api.example.com")}};
+    tc_http_sign_params params = {
+        S(PANIC_METHOD), S("/lease"), host, 1, (const uint8_t *)"{}", 2, TC_HTTP_PROFILE_LEGACY,
+        {true, 1700000000}, {true, S("h-1")},
+    };
+    EXPECT_INTERNAL(tc_http_sign_request(f->worker, token_ptr(f), tc_bytes_len(f->token_b64), &params, &headers, &err),
+                    err);
+    CHECK(headers == NULL);
+    CHECK(tc_http_sign_request(f->worker, token_ptr(f), tc_bytes_len(f->token_b64), &params, &headers, NULL) ==
+          TC_INTERNAL);
+    /* the same key signs the same request with its own method */
+    params.method = "POST";
+    params.method_len = 4;
+    EXPECT_OK(tc_http_sign_request(f->worker, token_ptr(f), tc_bytes_len(f->token_b64), &params, &headers, &err), err);
+    CHECK(tc_pair_list_count(headers) == 4);
+    tc_pair_list_free(headers);
+}
+
 int main(void) {
     fixture f;
     fixture_init(&f);
@@ -177,6 +200,7 @@ int main(void) {
     make_proof(&f, &panicking);
     authenticate(&f, &panicking);
     verifier(&f, &panicking);
+    http_sign(&f);
     /* and once more from the top, after every kind of panic: nothing was left poisoned */
     canonical(&f.request, &panicking);
     authenticate(&f, &panicking);
