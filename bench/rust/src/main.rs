@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
+use trustcore_core::http::{sign_request, HttpPolicy, HttpProfile, HttpRequest, SignRequest};
 use trustcore_core::signer::{protocol::request_frame, Op};
 use trustcore_core::signer::{Peer, SignerPolicy, SignerService};
 use trustcore_core::*;
@@ -20,6 +21,9 @@ const TIMESTAMP: &str = "1700000000";
 const SAMPLES: usize = 21;
 const ALLOW: &str = "allow if req_operation(\"lease\"), lane(\"transcribe\")";
 const FACTS: [(&str, &str); 1] = [("req_operation", "lease")];
+const HTTP_AUTHORITY: &str = "bench.example";
+/// The route policy of the HTTP ops: the fixture's allow policy on `POST /lease`.
+const HTTP_POLICY: &str = r#"{"routes": [{"method": "POST", "path": "/lease", "allow": "allow if req_operation(\"lease\"), lane(\"transcribe\")"}]}"#;
 
 type Res<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -114,8 +118,33 @@ impl Fixture {
             .collect::<Result<_>>()?)
     }
 
+    /// Signed HTTP requests (`POST /lease` to `bench.example`, 1 KiB body) in `profile`, each with a
+    /// nonce of its own, as header lines (the Host line first).
+    fn http_requests(&self, profile: HttpProfile, count: usize, tag: &str) -> Res<Vec<Vec<(String, String)>>> {
+        let body = vec![b'x'; 1024];
+        let host = [("Host", HTTP_AUTHORITY)];
+        (0..count)
+            .map(|i| {
+                let nonce = format!("{tag}-{i}");
+                let request = SignRequest {
+                    method: "POST",
+                    url: "/lease",
+                    headers: &host,
+                    body: &body,
+                    profile,
+                    created: Some(NOW as i64),
+                    nonce: Some(&nonce),
+                };
+                let mut lines = vec![("Host".to_owned(), HTTP_AUTHORITY.to_owned())];
+                lines.extend(sign_request(&self.holder, &self.token, &request)?);
+                Ok(lines)
+            })
+            .collect()
+    }
+
     fn verifier(&self, pool: usize, redis: Option<RedisConfig>) -> Res<Verifier> {
         let mut config = VerifierConfig::new(self.trusted.clone());
+        config.authorities = vec![HTTP_AUTHORITY.to_owned()];
         config.replay_capacity = pool.max(1000);
         // one holder sends every request of the fixture: its share is the whole store
         config.replay_capacity_per_holder = Some(config.replay_capacity);
@@ -189,7 +218,36 @@ fn main() -> Res<()> {
     let verifier = f.verifier(10_000, None)?;
     verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached-warm")?[0], &small, Some(NOW))?;
     let mut next = proofs.iter();
+    // the HTTP decision in both profiles, sampled with per_request_cached for the HTTP goal's ratio
+    let policy = HttpPolicy::from_json(HTTP_POLICY.as_bytes())?;
+    let kilobyte = vec![b'x'; 1024];
+    let decide = |verifier: &Verifier, lines: &[(String, String)]| -> Res<()> {
+        let pairs: Vec<(&str, &str)> = lines.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let decision =
+            verifier.decide(&HttpRequest::new("POST", "/lease", &pairs, &kilobyte), &policy, &FACTS, Some(NOW))?;
+        if decision.allowed {
+            Ok(())
+        } else {
+            Err(format!("refused: {:?} {}", decision.code, decision.message).into())
+        }
+    };
+    let mut http = Vec::new();
+    for (op, profile) in [("http_rfc9421_cached", HttpProfile::Rfc9421), ("http_legacy_cached", HttpProfile::Legacy)] {
+        let verifier = f.verifier(10_000, None)?;
+        decide(&verifier, &f.http_requests(profile, 1, &format!("{op}-warm"))?[0])?;
+        http.push((op, verifier, f.http_requests(profile, 10_000, op)?));
+    }
+    let [(rfc_op, rfc_verifier, rfc_requests), (legacy_op, legacy_verifier, legacy_requests)] =
+        <[_; 2]>::try_from(http).map_err(|_| "two profiles")?;
+    let (mut next_rfc, mut next_legacy) = (rfc_requests.iter(), legacy_requests.iter());
     out.measure_together(vec![
+        (rfc_op, Some(10_000), 1, Box::new(|| decide(&rfc_verifier, next_rfc.next().ok_or("request pool exhausted")?))),
+        (
+            legacy_op,
+            Some(10_000),
+            1,
+            Box::new(|| decide(&legacy_verifier, next_legacy.next().ok_or("request pool exhausted")?)),
+        ),
         ("check_policy", None, 1, Box::new(|| Ok(check_policy(&parsed, FACTS, ALLOW, NOW, &options.limits)?))),
         (
             "floor_verify_strict",
