@@ -52,6 +52,31 @@ pub fn check_policy<'a, I>(token: &Token, request_facts: I, allow: &str, now: f6
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
+    check_policy_parsed(token, request_facts, &parse_policy(allow)?, now, limits)
+}
+
+/// An allow policy's text, parsed (MALFORMED_INPUT when it nests too deep or does not parse).
+fn parse_policy(allow: &str) -> Result<Policy> {
+    check_nesting(allow)?;
+    Policy::try_from(allow).map_err(|_| Error::malformed("allow policy does not parse"))
+}
+
+/// `deny if true`, parsed once.
+static DENY_ALL: std::sync::LazyLock<std::result::Result<Policy, error::Token>> =
+    std::sync::LazyLock::new(|| Policy::try_from("deny if true"));
+
+/// [`check_policy`] with the allow policy parsed already (a route policy parses its policies once,
+/// when it is loaded).
+pub(crate) fn check_policy_parsed<'a, I>(
+    token: &Token,
+    request_facts: I,
+    allow: &Policy,
+    now: f64,
+    limits: &Limits,
+) -> Result<()>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
     let when = to_system_time(now, "now")?;
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     let mut extra = Extra::default();
@@ -70,37 +95,28 @@ where
         extra.fact(name, 1);
         pairs.push((name, value));
     }
-    check_nesting(allow)?;
-    let parsed = Policy::try_from(allow).map_err(|_| Error::malformed("allow policy does not parse"))?;
-    parsed.queries.iter().for_each(|query| extra.query(query));
+    allow.queries.iter().for_each(|query| extra.query(query));
     token.check_budget(limits, &extra)?;
-    // the first run takes the parsed policy; a rerun after preemption (rare) parses it again
-    let mut first = Some(parsed);
     run_bounded(limits, |run_limits| {
-        let allow = match first.take() {
-            Some(parsed) => parsed,
-            None => Policy::try_from(allow)?,
-        };
         let mut authorizer = AuthorizerBuilder::new()
             .set_limits(authorizer_limits(run_limits))
             .fact(builder::fact("time", &[builder::date(&when)]))?;
         for (name, value) in &pairs {
             authorizer = authorizer.fact(builder::fact(name, &[builder::string(value)]))?;
         }
-        authorizer.policy(allow)?.policy(Policy::try_from("deny if true")?)?.build(token.biscuit())?.authorize()
+        authorizer.policy(allow.clone())?.policy(DENY_ALL.clone()?)?.build(token.biscuit())?.authorize()
     })
     .map(|_| ())
 }
 
-/// MALFORMED_INPUT unless `allow` is one allow policy that parses (checked once, when a route
-/// policy is loaded, rather than on the first request that reaches it).
-pub(crate) fn check_allow_policy(allow: &str) -> Result<()> {
-    check_nesting(allow)?;
-    match Policy::try_from(allow) {
-        Ok(policy) if policy.kind == builder::PolicyKind::Allow => Ok(()),
-        Ok(_) => Err(Error::malformed("a route's policy must be an allow policy")),
-        Err(_) => Err(Error::malformed("allow policy does not parse")),
+/// `allow` parsed, when it is one allow policy (checked once, when a route policy is loaded, rather
+/// than on the first request that reaches it); MALFORMED_INPUT otherwise.
+pub(crate) fn parse_allow_policy(allow: &str) -> Result<Policy> {
+    let policy = parse_policy(allow)?;
+    if policy.kind != builder::PolicyKind::Allow {
+        return Err(Error::malformed("a route's policy must be an allow policy"));
     }
+    Ok(policy)
 }
 
 /// Run any authorizer code (facts, rules, checks, policies) against the token and return the index

@@ -10,6 +10,7 @@ use crate::http::legacy::query_pairs;
 use crate::http::message::HttpRequest;
 use crate::http::route::{check_path, Access, HttpPolicy};
 use crate::http::sign::HttpProfile;
+use crate::policy::check_policy_parsed;
 use crate::timestamp::now_seconds;
 use crate::token::VerifiedIdentity;
 use crate::verifier::{Carrier, Verifier};
@@ -168,12 +169,16 @@ impl Verifier {
         for (name, value) in &matched.parameters {
             facts.push((format!("{PATH_PARAMETER_PREFIX}{name}"), (*value).to_owned()));
         }
-        let allow = match &matched.route.access {
-            Access::Public => {
+        let allow = match (&matched.route.access, matched.route.parsed_allow()) {
+            (Access::Public, _) => {
                 push_query_facts(&mut facts, query, false);
                 return Ok(Decision::allowed(None, facts, route, None));
             }
-            Access::Allow(allow) => allow,
+            (Access::Allow(_), Some(parsed)) => parsed,
+            (Access::Allow(_), None) => {
+                let error = Error::new(ErrorCode::Internal, "a route's allow policy was not parsed");
+                return Ok(Decision::refused(&error, None, Some(route), None));
+            }
         };
         let (verified, carrier) = match self.authenticate_carried(request, Some(now)) {
             Ok(found) => found,
@@ -187,7 +192,7 @@ impl Verifier {
         }
         facts.extend(app_facts.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
         let pairs = facts.iter().map(|(name, value)| (name.as_str(), value.as_str()));
-        match self.check_policy(&verified.token, pairs, allow, Some(now)) {
+        match check_policy_parsed(&verified.token, pairs, allow, now, &self.config().limits) {
             Ok(()) => Ok(Decision::allowed(Some(verified.identity.clone()), facts, route, profile)),
             Err(error) => Ok(Decision::refused(&error, None, Some(route), profile)),
         }

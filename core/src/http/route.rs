@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::biscuit::check_identifier;
 use crate::error::{Error, ErrorCode, Result};
-use crate::policy::check_allow_policy;
+use crate::policy::parse_allow_policy;
 
 /// The body cap when the policy names none: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -38,6 +38,14 @@ pub struct Route {
     pub path: String,
     pub access: Access,
     segments: Vec<Segment>,
+    /// The allow policy, parsed when the document was read.
+    parsed: Option<biscuit_auth::builder::Policy>,
+}
+
+impl Route {
+    pub(crate) fn parsed_allow(&self) -> Option<&biscuit_auth::builder::Policy> {
+        self.parsed.as_ref()
+    }
 }
 
 /// A route policy, checked whole when it is read: any error refuses the document.
@@ -155,15 +163,12 @@ fn read_route(value: &Value) -> Result<Route> {
     }
     let path = object.get("path").and_then(Value::as_str).ok_or_else(|| Error::malformed("no path"))?;
     let segments = read_template(path)?;
-    let access = match (object.get("allow"), object.get("public")) {
-        (Some(Value::String(allow)), None) => {
-            check_allow_policy(allow)?;
-            Access::Allow(allow.clone())
-        }
-        (None, Some(Value::Bool(true))) => Access::Public,
+    let (access, parsed) = match (object.get("allow"), object.get("public")) {
+        (Some(Value::String(allow)), None) => (Access::Allow(allow.clone()), Some(parse_allow_policy(allow)?)),
+        (None, Some(Value::Bool(true))) => (Access::Public, None),
         _ => return Err(Error::malformed("a route has either an \"allow\" policy or \"public\": true")),
     };
-    Ok(Route { method: method.to_owned(), path: path.to_owned(), access, segments })
+    Ok(Route { method: method.to_owned(), path: path.to_owned(), access, segments, parsed })
 }
 
 fn read_template(path: &str) -> Result<Vec<Segment>> {

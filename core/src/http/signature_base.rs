@@ -93,10 +93,12 @@ fn component_value(request: &HttpRequest<'_>, name: &str) -> Result<String> {
 /// The signature base: one line per covered component, then the `@signature-params` line, LF
 /// between lines, none at the end.
 pub fn signature_base_of(request: &HttpRequest<'_>, input: &InnerList) -> Result<Vec<u8>> {
-    let mut base = String::new();
+    let mut base = String::with_capacity(1024);
     for name in component_names(input)? {
         let value = component_value(request, name)?;
-        base.push_str(&format!("\"{name}\": {value}\n"));
+        for part in ["\"", name, "\": ", &value, "\n"] {
+            base.push_str(part);
+        }
     }
     base.push_str("\"@signature-params\": ");
     base.push_str(&serialize_inner_list(input));
