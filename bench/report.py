@@ -30,6 +30,8 @@ OPS = [
     "per_request_uncached",
     "per_request_cached",
     "per_request_cached_redis",
+    "http_rfc9421_cached",
+    "http_legacy_cached",
     "sign_job",
     "verify_job",
     "signer_mint_in_process",
@@ -46,11 +48,21 @@ HOST_IO = ("host_readfile_quiet", "host_readfile_redis_silent")
 HOST_IO_GOAL_MS = 5.0
 # the issue's overhead goals against the Rust core, per binding
 OVERHEAD_GOAL = {"python": 1.15, "node-sync": 1.20, "c": 1.05, "go": 1.05}
+# the HTTP decision (RFC 9421 profile) against the per-request path, each implementation against itself
+HTTP_GOAL = 1.15
+HTTP_GOAL_IMPLS = ["rust", "c", "go", "python", "node-sync", "node-async"]
+
+# every timed row of every file, by (impl, op) and then file: a goal comparing two ops of one run
+# (the HTTP goal) takes both from the file of the kept row, never one from each round
+Runs = dict[tuple[str, str], dict[Path, dict[str, Any]]]
 
 
-def load(folder: Path) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str, int], dict[str, Any]]]:
+def load(
+    folder: Path,
+) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str, int], dict[str, Any]], Runs]:
     times: dict[tuple[str, str], dict[str, Any]] = {}
     rates: dict[tuple[str, str, int], dict[str, Any]] = {}
+    runs: Runs = {}
     # make bench runs every harness BENCH_ROUNDS times (round-N/ folders): each figure keeps its
     # best round, the lowest median or the highest rate (a disturbed machine only ever slows a run)
     files = sorted(folder.rglob("*.jsonl"))
@@ -77,9 +89,10 @@ def load(folder: Path) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tupl
                 # the host I/O rows are judged by their slowest read: keep the round where it was lowest
                 figure = "max" if row["op"] in HOST_IO else "median"
                 key = (row["impl"], row["op"])
+                runs.setdefault(key, {})[path] = row
                 if key not in times or row[figure] < times[key][figure]:
                     times[key] = row
-    return times, rates
+    return times, rates, runs
 
 
 def command_version(argv: list[str]) -> str:
@@ -128,7 +141,7 @@ def x(r: float | None) -> str:
 
 
 def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, str, int], dict[str, Any]],
-          host: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+          host: dict[str, Any], runs: Runs | None = None) -> tuple[str, dict[str, Any]]:
     impls = [i for i in IMPLS if any(k[0] == i for k in times)] + sorted(
         {k[0] for k in times} - set(IMPLS))
     ops = [o for o in OPS if any(k[1] == o for k in times)] + sorted(
@@ -137,6 +150,17 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
     def med(impl: str, op: str) -> float | None:
         row = times.get((impl, op))
         return None if row is None else float(row["median"])
+
+    def same_run(impl: str, op: str, base: str) -> float | None:
+        """op / base of one implementation, both from the run (file) whose op row the tables show."""
+        row = times.get((impl, op))
+        if row is None:
+            return None
+        if runs is None:
+            return ratio(float(row["median"]), med(impl, base))
+        path = next((p for p, r in runs.get((impl, op), {}).items() if r is row), None)
+        other = runs.get((impl, base), {}).get(path) if path is not None else None
+        return None if other is None else ratio(float(row["median"]), float(other["median"]))
 
     def rate(impl: str, op: str, threads: int) -> float | None:
         row = rates.get((impl, op, threads))
@@ -221,6 +245,12 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
     verify, policy = med("rust", "floor_verify_strict"), med("rust", "check_policy")
     r = ratio(med("rust", "per_request_cached"), None if verify is None or policy is None else verify + policy)
     goal("Rust core cached per-request / floor (one strict verify + one check_policy)", r, "≤ 1.2", None if r is None else r <= 1.2)
+    # the HTTP decision (RFC 9421 + Content-Digest, 1 KiB body) against today's per-request path; the
+    # Rust harness samples the two in turn, the others measure them one after the other
+    for impl in HTTP_GOAL_IMPLS:
+        r = same_run(impl, "http_rfc9421_cached", "per_request_cached")
+        goal(f"{impl} http_rfc9421_cached / per_request_cached (same impl, same run)", r, f"≤ {HTTP_GOAL:g}",
+             None if r is None else r <= HTTP_GOAL)
     tc = med("trust-core-0.1", "per_request_uncached")
     r = ratio(tc, med("python", "per_request_cached"))
     goal("Python cached per-request: speed-up over trust-core 0.1", r, "≥ 4", None if r is None else r >= 4)
@@ -305,10 +335,10 @@ def main() -> None:
     parser.add_argument("--in", dest="src", type=Path, default=root / "target" / "bench")
     parser.add_argument("--out", type=Path, default=root / "bench")
     args = parser.parse_args()
-    times, rates = load(args.src)
+    times, rates, runs = load(args.src)
     host = machine()
     host["rounds"] = max(1, len([d for d in args.src.glob("round-*") if d.is_dir()]))
-    markdown, report = build(times, rates, host)
+    markdown, report = build(times, rates, host, runs)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(markdown)
     (args.out / "results.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")

@@ -31,6 +31,11 @@
 #define SEED_ISSUER "1111111111111111111111111111111111111111111111111111111111111111"
 #define SEED_HOLDER "2222222222222222222222222222222222222222222222222222222222222222"
 #define JOB "{\"id\":\"job-1\",\"kind\":\"transcribe\",\"n\":3,\"url\":\"https://example.invalid/a.mp3\"}"
+/* the HTTP ops: `POST /lease` to this authority, the 1 KiB body, under this route policy */
+#define HTTP_AUTHORITY "bench.example"
+#define HTTP_POLICY                                                                                                 \
+    "{\"routes\": [{\"method\": \"POST\", \"path\": \"/lease\", \"allow\": \"allow if req_operation(\\\"lease\\\"), " \
+    "lane(\\\"transcribe\\\")\"}]}"
 
 static FILE *out;
 
@@ -328,6 +333,85 @@ static void op_batch(void *ctx) {
     tc_batch_result_free(result);
 }
 
+/* ---- the HTTP ops: signed requests made before timing, each with a nonce of its own ---- */
+
+typedef struct http_pool {
+    tc_pair_list **made; /* the headers tc_http_sign_request made, one list per request */
+    tc_pair **lines;     /* per request: the Host line, then the signed headers (borrowed from `made`) */
+    size_t *counts;
+    size_t count, next;
+    const char *name;
+} http_pool;
+
+static const tc_pair http_host = {"Host", 4, HTTP_AUTHORITY, sizeof HTTP_AUTHORITY - 1};
+
+static void http_pool_make(http_pool *p, uint32_t profile, size_t count, const char *name) {
+    tc_error *err = NULL;
+    *p = (http_pool){.made = malloc(count * sizeof *p->made), .lines = malloc(count * sizeof *p->lines),
+                     .counts = malloc(count * sizeof *p->counts), .count = count, .name = name};
+    unsigned serial = pool_serial++;
+    for (size_t i = 0; i < count; i++) {
+        char nonce[48];
+        int n = snprintf(nonce, sizeof nonce, "h%u-%zu", serial, i);
+        tc_http_sign_params params = {.method = "POST", .method_len = 4, .url = "/lease", .url_len = 6,
+                                      .headers = &http_host, .headers_count = 1,
+                                      .body = (const uint8_t *)body_1kib, .body_len = sizeof body_1kib,
+                                      .profile = profile, .created = {true, (int64_t)NOW},
+                                      .nonce = {true, nonce, (size_t)n}};
+        must(tc_http_sign_request(holder, (const char *)tc_bytes_data(token_b64), tc_bytes_len(token_b64), &params,
+                                  &p->made[i], &err),
+             err, "sign request");
+        size_t added = tc_pair_list_count(p->made[i]);
+        p->counts[i] = 1 + added;
+        p->lines[i] = malloc(p->counts[i] * sizeof **p->lines);
+        p->lines[i][0] = http_host;
+        for (size_t h = 0; h < added; h++)
+            p->lines[i][1 + h] = tc_pair_list_get(p->made[i], h);
+    }
+}
+
+static void http_pool_free(http_pool *p) {
+    for (size_t i = 0; i < p->count; i++) {
+        free(p->lines[i]);
+        tc_pair_list_free(p->made[i]);
+    }
+    free(p->made);
+    free(p->lines);
+    free(p->counts);
+    memset(p, 0, sizeof *p);
+}
+
+typedef struct http_cached {
+    tc_verifier *verifier;
+    const tc_http_policy *policy;
+    http_pool *pool;
+} http_cached;
+
+static void http_decide(const http_cached *c, const tc_pair *lines, size_t count) {
+    tc_error *err = NULL;
+    tc_decision *decision = NULL;
+    double now = NOW;
+    tc_http_request request = {"POST", 4, "/lease", 6, lines, count, (const uint8_t *)body_1kib, sizeof body_1kib};
+    must(tc_verifier_decide(c->verifier, &request, c->policy, policy_facts, 1, &now, &decision, &err), err, "decide");
+    if (!tc_decision_allowed(decision)) {
+        fprintf(stderr, "bench-c: %s: refused, %u %s: %s\n", c->pool->name, (unsigned)tc_decision_status(decision),
+                tc_status_name(tc_decision_code(decision)), tc_decision_message(decision).ptr);
+        exit(1);
+    }
+    tc_decision_free(decision);
+}
+
+static void op_http_cached(void *ctx) {
+    http_cached *c = ctx;
+    http_pool *p = c->pool;
+    if (p->next >= p->count) {
+        fprintf(stderr, "bench-c: the request pool of %s ran out (a nonce is never reused)\n", p->name);
+        exit(1);
+    }
+    size_t i = p->next++;
+    http_decide(c, p->lines[i], p->counts[i]);
+}
+
 static tc_verifier *verifier_new(const tc_verifier_options *options) {
     tc_error *err = NULL;
     tc_verifier *v = NULL;
@@ -463,6 +547,33 @@ int main(int argc, char **argv) {
     cached c = {memory, &p, BODY_2B};
     measure("per_request_cached", op_per_request_cached, &c, POOL_SMALL, 1);
     pool_free(&p);
+
+    /* right after it (the HTTP goal compares the two): the decision function, cached token, 1 KiB body,
+     * each profile on a Verifier of its own (the cached ops' options plus the authority) */
+    {
+        tc_error *err = NULL;
+        tc_http_policy *policy = NULL;
+        must(tc_http_policy_from_json(HTTP_POLICY, strlen(HTTP_POLICY), &policy, &err), err, "http policy");
+        static const tc_str authorities[] = {{HTTP_AUTHORITY, sizeof HTTP_AUTHORITY - 1}};
+        tc_verifier_options http_options = options;
+        http_options.authorities = authorities;
+        http_options.authorities_count = 1;
+        static const char *http_ops[2] = {"http_rfc9421_cached", "http_legacy_cached"};
+        static const uint32_t http_profiles[2] = {TC_HTTP_PROFILE_RFC9421, TC_HTTP_PROFILE_LEGACY};
+        for (int h = 0; h < 2; h++) {
+            http_pool warm, hp;
+            http_cached hc = {verifier_new(&http_options), policy, &warm};
+            http_pool_make(&warm, http_profiles[h], 1, http_ops[h]);
+            op_http_cached(&hc); /* the token cached */
+            http_pool_free(&warm);
+            http_pool_make(&hp, http_profiles[h], POOL_SMALL, http_ops[h]);
+            hc.pool = &hp;
+            measure(http_ops[h], op_http_cached, &hc, POOL_SMALL, 1);
+            http_pool_free(&hp);
+            tc_verifier_free(hc.verifier);
+        }
+        tc_http_policy_free(policy);
+    }
 
     redis_server redis;
     if (!redis_server_start(&redis)) {

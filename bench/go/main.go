@@ -33,6 +33,9 @@ const (
 	allow     = `allow if req_operation("lease"), lane("transcribe")`
 	jobJSON   = `{"id":"job-1","kind":"transcribe","n":3,"url":"https://example.invalid/a.mp3"}`
 	batchSize = 64
+	// the HTTP ops: POST /lease to this authority, the 1 KiB body, under this route policy
+	httpAuthority = "bench.example"
+	httpPolicy    = `{"routes": [{"method": "POST", "path": "/lease", "allow": "allow if req_operation(\"lease\"), lane(\"transcribe\")"}]}`
 )
 
 var facts = []trustcore.Pair{{Name: "req_operation", Value: "lease"}}
@@ -236,9 +239,32 @@ func closeProofs(ps []*trustcore.Proof) {
 // verifier holds every nonce of a pool (at the fixed NOW none expires); the fixture has one holder,
 // whose share is the whole store (the core's default is a quarter of it).
 func (f *fixture) verifier(pool int, redis *trustcore.RedisOptions) (*trustcore.Verifier, error) {
+	return trustcore.NewVerifier(f.trusted, f.verifierOptions(pool, redis))
+}
+
+func (f *fixture) verifierOptions(pool int, redis *trustcore.RedisOptions) trustcore.VerifierOptions {
 	capacity := trustcore.Uint64(uint64(max(pool, 1000)))
-	return trustcore.NewVerifier(f.trusted, trustcore.VerifierOptions{MaxSkewSeconds: trustcore.Float64(300),
-		ReplayCapacity: capacity, ReplayCapacityPerHolder: capacity, Redis: redis})
+	return trustcore.VerifierOptions{MaxSkewSeconds: trustcore.Float64(300), ReplayCapacity: capacity,
+		ReplayCapacityPerHolder: capacity, Redis: redis}
+}
+
+// httpRequests signs count requests (POST /lease to httpAuthority, the 1 KiB body) in profile, each
+// with a nonce of its own (tag-i) and created = now, as header lines (the Host line first), before
+// timing.
+func (f *fixture) httpRequests(profile string, count int, tag string) ([][]trustcore.Pair, error) {
+	host := []trustcore.Pair{{Name: "Host", Value: httpAuthority}}
+	created := trustcore.Int64(int64(now))
+	rs := make([][]trustcore.Pair, count)
+	for i := range rs {
+		nonce := fmt.Sprintf("%s-%d", tag, i)
+		signed, err := trustcore.SignRequest(f.holder, f.token, trustcore.SignRequestOptions{Method: "POST",
+			URL: "/lease", Headers: host, Body: bodies[1].bytes, Profile: profile, Created: created, Nonce: &nonce})
+		if err != nil {
+			return nil, err
+		}
+		rs[i] = append(append([]trustcore.Pair{}, host...), signed...)
+	}
+	return rs, nil
 }
 
 // warm puts the token in v's cache (a request of its own, not from a pool).
@@ -343,6 +369,14 @@ func run(o *out) error {
 	if err != nil {
 		return err
 	}
+	// right after it: the HTTP goal compares the two
+	for _, h := range []struct{ op, profile string }{
+		{"http_rfc9421_cached", "rfc9421"}, {"http_legacy_cached", "legacy"},
+	} {
+		if err := httpCached(o, f, h.op, h.profile); err != nil {
+			return err
+		}
+	}
 	redis, err := startRedis()
 	if err != nil {
 		return err
@@ -432,6 +466,57 @@ func perRequestCached(o *out, f *fixture, op string, redis *trustcore.RedisOptio
 		defer token.Close()
 		return v.CheckPolicy(token, facts, allow, &at)
 	})
+}
+
+// httpCached: Verifier.Decide (the HTTP decision function) on a cached token, the 1 KiB body, a fresh
+// nonce per request, on a Verifier of its own that answers to httpAuthority; every decision must be
+// allowed.
+func httpCached(o *out, f *fixture, op, profile string) error {
+	const pool = 10_000
+	policy, err := trustcore.HttpPolicyFromJSON([]byte(httpPolicy))
+	if err != nil {
+		return err
+	}
+	defer policy.Close()
+	opts := f.verifierOptions(pool, nil)
+	opts.Authorities = []string{httpAuthority}
+	v, err := trustcore.NewVerifier(f.trusted, opts)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	at := now
+	decide := func(headers []trustcore.Pair) error {
+		d, err := v.Decide(trustcore.HttpRequest{Method: "POST", Target: "/lease", Headers: headers,
+			Body: bodies[1].bytes}, policy, facts, &at)
+		if err != nil {
+			return err
+		}
+		if !d.Allowed {
+			return fmt.Errorf("refused, %d: %w", d.Status, d.Err())
+		}
+		return nil
+	}
+	warm, err := f.httpRequests(profile, 1, op+"-warm")
+	if err != nil {
+		return err
+	}
+	if err := decide(warm[0]); err != nil { // the token cached
+		return fmt.Errorf("go %s (warm): %w", op, err)
+	}
+	rs, err := f.httpRequests(profile, pool, op)
+	if err != nil {
+		return err
+	}
+	i := 0
+	_, err = o.measure("go", op, pool, 1, func() error {
+		if i >= len(rs) {
+			return errors.New("request pool exhausted")
+		}
+		i++
+		return decide(rs[i-1])
+	})
+	return err
 }
 
 func jobOps(o *out, f *fixture) error {

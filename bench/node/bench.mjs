@@ -25,6 +25,13 @@ const POLICY = { requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: NO
 const OPTIONS = { now: NOW, revokedIds: [], maxSkewSeconds: 300 }
 const CLOCK = { now: NOW }
 const BATCH = 64
+// the HTTP ops: `POST /lease` to this authority, the 1 KiB body, under this route policy
+const HTTP_AUTHORITY = 'bench.example'
+const HTTP_POLICY = JSON.stringify({ routes: [{ method: 'POST', path: '/lease', allow: ALLOW }] })
+const HTTP_OPS = [
+  ['http_rfc9421_cached', 'rfc9421'],
+  ['http_legacy_cached', 'legacy'],
+]
 const THROUGHPUT_PROOFS = 40_000 // per worker: more than one worker verifies in a second
 // host I/O while Redis is silent: reads per phase, authentications in flight, the Verifier's Redis
 // options (a realistic command timeout; a retry interval longer than the run, so once the first
@@ -66,17 +73,29 @@ const small = lease(BODIES[0][1])
 const poolFor = (name) => (name === '1MiB' ? 600 : 10_000)
 /** Proofs with nonces of their own (a Verifier accepts each once), made before timing. */
 const proofsFor = (request, count, tag) => Array.from({ length: count }, (_, i) => tc.makeProof(holder, token, request, TIMESTAMP, `${tag}-${i}`))
+/**
+ * Signed HTTP requests (`POST /lease` to HTTP_AUTHORITY, the 1 KiB body) in `profile`, each with a nonce
+ * of its own and created = NOW, as header lines (the Host line first), made before timing.
+ */
+const httpRequestsFor = (profile, count, tag) => {
+  const host = [['Host', HTTP_AUTHORITY]]
+  const body = BODIES[1][1]
+  const signed = (nonce) => tc.signRequest(holder, token, { method: 'POST', url: '/lease', headers: host, body, profile, created: NOW, nonce })
+  return Array.from({ length: count }, (_, i) => [...host, ...Object.entries(signed(`${tag}-${i}`))])
+}
 let verifiers = 0
 /**
  * A fresh Verifier (memory, or Redis under a key prefix of its own), so a proof pool serves both impls.
  * The fixture's one holder sends every request of a pool: its share of the memory store is all of it
  * (the default, a quarter, would refuse it with LIMIT_EXCEEDED a quarter of the way through).
+ * `authorities`: those `decide` answers to (the HTTP ops).
  */
-const freshVerifier = (pool, redis) =>
+const freshVerifier = (pool, redis, authorities) =>
   new tc.Verifier(issuer.publicHex, {
     replayCapacity: Math.max(pool, 1000),
     replayCapacityPerHolder: Math.max(pool, 1000),
     ...(redis ? { redis: { url: redis.url, keyPrefix: `bench-node-${process.pid}-${++verifiers}:` } } : {}),
+    ...(authorities ? { authorities } : {}),
   })
 
 if (!isMainThread) await throughputWorker(workerData)
@@ -132,6 +151,9 @@ async function main() {
   const proof = tc.makeProof(holder, token, small, TIMESTAMP, 'n-1')
   const cachedPools = Object.fromEntries(BODIES.map(([name, body]) => [name, proofsFor(lease(body), poolFor(name), `c${name}`)]))
   const perRequestPool = proofsFor(small, 10_000, 'per-request')
+  const httpPools = Object.fromEntries(HTTP_OPS.map(([op, profile]) => [op, httpRequestsFor(profile, poolFor('1KiB'), op)]))
+  const httpPolicy = tc.HttpPolicy.fromJson(HTTP_POLICY)
+  const httpKilobyte = BODIES[1][1]
   const groups = []
   for (const [g, p] of proofsFor(small, 400 * BATCH, 'batch').entries()) {
     if (g % BATCH === 0) groups.push([])
@@ -192,6 +214,24 @@ async function main() {
           ? () => verifier.checkPolicy(verifier.authenticate(next(), small, CLOCK).token, POLICY)
           : async () => verifier.checkPolicyAsync((await verifier.authenticateAsync(next(), small, CLOCK)).token, POLICY)
         await run(op, call, { pool: perRequestPool.length })
+        if (op !== 'per_request_cached') continue
+        // right after it: the HTTP goal compares the two. The decision function on a cached token,
+        // a fresh nonce per request; every decision must be allowed
+        for (const [httpOp, profile] of HTTP_OPS) {
+          const pool = httpPools[httpOp]
+          const verifier = freshVerifier(pool.length, null, [HTTP_AUTHORITY])
+          const options = { policy: httpPolicy, facts: POLICY.requestFacts, now: NOW }
+          const message = (headers) => ({ method: 'POST', target: '/lease', headers, body: httpKilobyte })
+          const allowed = (decision) => {
+            if (!decision.allowed) throw new Error(`${httpOp}: refused, ${decision.status} ${decision.code}: ${decision.message}`)
+          }
+          allowed(verifier.decide(message(httpRequestsFor(profile, 1, `${httpOp}-warm`)[0]), options)) // token cached
+          const next = drawing(pool)
+          const call = sync
+            ? () => allowed(verifier.decide(message(next()), options))
+            : async () => allowed(await verifier.decideAsync(message(next()), options))
+          await run(httpOp, call, { pool: pool.length })
+        }
       }
       await run('sign_job', () => (sync ? tc.signJob : tc.signJobAsync)(issuer, job, 'gpu-1'))
       await run('verify_job', () => (sync ? tc.verifyJob : tc.verifyJobAsync)(issuer.publicHex, signedJob, 'gpu-1'))

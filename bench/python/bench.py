@@ -31,6 +31,7 @@ from typing import Any, TextIO
 import trust_core
 
 import trustcore
+from trustcore.http import sign_request
 
 # the Python binding's test launchers (the bench shares them)
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bindings-python" / "tests"))
@@ -47,6 +48,10 @@ REQUEST_FACTS = {"req_operation": "lease"}
 ALLOW = 'allow if req_operation("lease"), lane("transcribe")'
 JOB = {"id": "job-1", "kind": "transcribe", "n": 3, "url": "https://example.invalid/a.mp3"}
 BODIES = {"2B": b"{}", "1KiB": b"x" * 1024, "1MiB": b"x" * 1048576}
+# the HTTP ops: `POST /lease` to this authority, the 1 KiB body, under this route policy
+HTTP_AUTHORITY = "bench.example"
+HTTP_POLICY = json.dumps({"routes": [{"method": "POST", "path": "/lease", "allow": ALLOW}]})
+HTTP_OPS = {"http_rfc9421_cached": "rfc9421", "http_legacy_cached": "legacy"}
 
 # the timing loop
 WARM_SECONDS = 0.2
@@ -228,7 +233,9 @@ class Scene:
     def verify_job(self) -> None:
         self.m.verify_job(self.issuer.public_hex, self.signed_job, worker_id="gpu-1")
 
-    def verifier(self, capacity: int, redis: str | None = None) -> trustcore.Verifier:
+    def verifier(
+        self, capacity: int, redis: str | None = None, authorities: list[str] | None = None
+    ) -> trustcore.Verifier:
         # the fixture has one holder, whose fresh nonces fill the store: its share is all of it
         # (by default a holder may hold a quarter of the store, then LIMIT_EXCEEDED)
         capacity = max(capacity, 1000)
@@ -238,7 +245,21 @@ class Scene:
             replay_capacity=capacity,
             replay_capacity_per_holder=capacity,
             redis=redis,
+            authorities=authorities,
         )
+
+    def http_requests(self, profile: str, count: int, tag: str) -> list[list[tuple[str, str]]]:
+        """Signed HTTP requests (`POST /lease` to HTTP_AUTHORITY, the 1 KiB body) in `profile`, each
+        with a nonce of its own and created = NOW, as header lines (the Host line first)."""
+        host = [("Host", HTTP_AUTHORITY)]
+        body = BODIES["1KiB"]
+
+        def signed(nonce: str) -> list[tuple[str, str]]:
+            added = sign_request(self.holder, self.token, "POST", "/lease", host, body, profile=profile,
+                                 created=int(NOW), nonce=nonce)
+            return host + list(added.items())
+
+        return [signed(f"{tag}-{n}") for n in range(count)]
 
 
 RETRIED: dict[str, int] = {}
@@ -297,7 +318,8 @@ def throughput_uncached(out: Out, impl: str, s: Scene) -> None:
 
 
 def verifier_ops(out: Out, s: Scene, redis_url: str) -> float:
-    """The Verifier's operations (this binding only); returns per_request_cached's median (ns)."""
+    """The Verifier's operations (this binding only), the HTTP ops right after per_request_cached;
+    returns per_request_cached's median (ns)."""
     for body in BODIES:
         pool = pool_for(body)
         verifier = s.verifier(pool)
@@ -317,7 +339,28 @@ def verifier_ops(out: Out, s: Scene, redis_url: str) -> float:
             verifier.check_policy(token, request_facts=REQUEST_FACTS, allow=ALLOW, now=NOW)
 
         medians[op] = out.measure("python", op, per_request, pool=pool)
+        if op == "per_request_cached":
+            http_ops(out, s)  # right after it: the HTTP goal compares the two
     return medians["per_request_cached"]
+
+
+def http_ops(out: Out, s: Scene) -> None:
+    """The HTTP decision function (Verifier.decide) on a cached token, the 1 KiB body, a fresh
+    nonce per request, in each profile; every decision must be allowed."""
+    policy = trustcore.HttpPolicy.from_json(HTTP_POLICY)
+    body = BODIES["1KiB"]
+    for op, profile in HTTP_OPS.items():
+        pool = pool_for("1KiB")
+        verifier = s.verifier(pool, authorities=[HTTP_AUTHORITY])
+        draw = drawing(s.http_requests(profile, pool, op))
+
+        def decide(headers: list[tuple[str, str]], verifier: trustcore.Verifier = verifier, op: str = op) -> None:
+            decision = verifier.decide("POST", "/lease", headers, body, policy=policy, facts=REQUEST_FACTS, now=NOW)
+            if not decision.allowed:
+                raise RuntimeError(f"{op}: refused, {decision.status} {decision.code}: {decision.message}")
+
+        decide(s.http_requests(profile, 1, f"{op}-warm")[0])  # the token cached
+        out.measure("python", op, lambda decide=decide, draw=draw: decide(draw()), pool=pool)
 
 
 def signer_op(out: Out, s: Scene) -> None:
