@@ -92,6 +92,24 @@ pub struct VerifiedToken {
     /// The holder key's RFC 7638 thumbprint: what an RFC 9421 signature's `keyid` must be.
     holder_thumbprint: String,
     revocation_ids: Vec<String>, // the app id first, then each block's
+    /// Every block's Datalog as printed, joined: made on the first HTTP decision that needs it.
+    datalog: std::sync::OnceLock<Option<String>>,
+}
+
+impl VerifiedToken {
+    /// Whether `name` may occur in the token's Datalog (false only when it surely does not): a
+    /// request fact no rule, check or policy names cannot change a decision, so the HTTP decision
+    /// leaves such facts out of the authorizer (each costs a symbol and a conversion there).
+    pub(crate) fn may_mention(&self, name: &str) -> bool {
+        let datalog = self.datalog.get_or_init(|| {
+            (0..self.token.block_count())
+                .map(|i| self.token.block_source(i))
+                .collect::<Result<Vec<_>>>()
+                .ok()
+                .map(|b| b.join("\n"))
+        });
+        datalog.as_ref().is_none_or(|text| text.contains(name))
+    }
 }
 
 /// How a request presents its proof of possession.
@@ -307,7 +325,14 @@ impl Verifier {
         let app_id = app_id_for_lookup(&identity.revocation_id);
         let revocation_ids = std::iter::once(app_id).chain(token.revocation_ids()).collect();
         let holder_thumbprint = jwk_thumbprint(&holder_key);
-        Ok(Arc::new(VerifiedToken { token, identity, holder_key, holder_thumbprint, revocation_ids }))
+        Ok(Arc::new(VerifiedToken {
+            token,
+            identity,
+            holder_key,
+            holder_thumbprint,
+            revocation_ids,
+            datalog: std::sync::OnceLock::new(),
+        }))
     }
 
     fn lock<'a>(&self, cache: &'a Mutex<TokenCache>) -> Result<std::sync::MutexGuard<'a, TokenCache>> {

@@ -169,12 +169,12 @@ impl Verifier {
         for (name, value) in &matched.parameters {
             facts.push((format!("{PATH_PARAMETER_PREFIX}{name}"), (*value).to_owned()));
         }
-        let allow = match (&matched.route.access, matched.route.parsed_allow()) {
+        let (allow_text, allow) = match (&matched.route.access, matched.route.parsed_allow()) {
             (Access::Public, _) => {
                 push_query_facts(&mut facts, query, false);
                 return Ok(Decision::allowed(None, facts, route, None));
             }
-            (Access::Allow(_), Some(parsed)) => parsed,
+            (Access::Allow(text), Some(parsed)) => (text, parsed),
             (Access::Allow(_), None) => {
                 let error = Error::new(ErrorCode::Internal, "a route's allow policy was not parsed");
                 return Ok(Decision::refused(&error, None, Some(route), None));
@@ -191,7 +191,12 @@ impl Verifier {
             facts.push(("req_authority".to_owned(), request.authority()?));
         }
         facts.extend(app_facts.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
-        let pairs = facts.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+        // only the facts the route's policy or the token's Datalog may name reach the authorizer (a
+        // fact nothing names changes no outcome); the decision lists them all
+        let pairs = facts
+            .iter()
+            .filter(|(name, _)| allow_text.contains(name.as_str()) || verified.may_mention(name))
+            .map(|(name, value)| (name.as_str(), value.as_str()));
         match check_policy_parsed(&verified.token, pairs, allow, now, &self.config().limits) {
             Ok(()) => Ok(Decision::allowed(Some(verified.identity.clone()), facts, route, profile)),
             Err(error) => Ok(Decision::refused(&error, None, Some(route), profile)),

@@ -689,6 +689,40 @@ fn main() {
         vec![refused(403, "DENIED", Some("/lease/{lane}"), Some("rfc9421"))],
     );
 
+    // a check the holder appended names a request fact the route's policy does not: it still holds
+    let narrowed = {
+        let key =
+            biscuit_auth::PublicKey::from_bytes(fx.issuer.public_key().as_bytes(), biscuit_auth::Algorithm::Ed25519)
+                .unwrap();
+        let block = biscuit_auth::BlockBuilder::new().code("check if req_path(\"/jobs\")").unwrap();
+        let parsed = biscuit_auth::Biscuit::from_base64(&fx.token, key).unwrap();
+        parsed.append_with_keypair(&next.next_key_pair(), block).unwrap().to_base64().unwrap()
+    };
+    let narrowed = Fx { token: narrowed, issuer: fx.issuer.clone(), holder: fx.holder.clone() };
+    decide(
+        "an appended check on req_path (a fact the route's policy does not name) narrows the token",
+        &both,
+        vec![
+            step(&narrowed.signed(lease(), Rfc9421, "n-1")),
+            step(&narrowed.signed(Req::new("GET", "/jobs?tier=gold", b""), Rfc9421, "n-2")),
+        ],
+        vec![
+            refused(403, "DENIED", Some("/lease/{lane}"), Some("rfc9421")),
+            allowed(
+                "/jobs",
+                Some("rfc9421"),
+                Some("gpu-1"),
+                &[
+                    ("req_method", "GET"),
+                    ("req_path", "/jobs"),
+                    ("req_route", "/jobs"),
+                    ("req_query_tier", "gold"),
+                    ("req_authority", HOST),
+                ],
+            ),
+        ],
+    );
+
     // the route policy document
     for (description, policy, expect) in [
         ("the sample policy reads", POLICY.to_owned(), json!({"routes": 6, "max_body_bytes": 4096})),
