@@ -1,12 +1,16 @@
 # The Python binding (bindings-python/): PyO3 + maturin, the package `trustcore` over the native
 # module trustcore._trustcore. Venvs live in bindings-python/.venv* (git-ignored); the wheel in
 # target/python-wheels/. Only PyPI and crates.io are reached.
-#   setup-python  the test venv: maturin, pytest, mypy, biscuit-python 0.4, trust-core 0.1, and
-#                 http-message-signatures 3.0.0 (the RFC 9421 interop partner, tests/test_http_interop.py)
+#   setup-python  the test venv: maturin, pytest, mypy, biscuit-python 0.4, trust-core 0.1,
+#                 http-message-signatures 3.0.0 (the RFC 9421 interop partner, tests/test_http_interop.py),
+#                 and the HTTP adapters' servers, frameworks and clients (uvicorn, Starlette, FastAPI,
+#                 gunicorn, waitress, Flask, httpx, requests; types-requests for mypy)
 #   test-python   build the abi3 wheel, install it, stubtest + mypy, pytest (conformance included, the
 #                 RFC 9421 examples read in place as a fourth source; the
 #                 signer tests start target/release/trustcore, built by signer-bin; the Verifier's
-#                 Redis tests start their own redis-server on a free loopback port, from setup-redis),
+#                 Redis tests start their own redis-server on a free loopback port, from setup-redis;
+#                 the HTTP adapters' tests serve over loopback, through tests/http-matrix/python/ and
+#                 curl with `trustcore proof`),
 #                 then the README example in a venv that holds nothing but the package
 #   test-panic-python  the panic boundary (docs/DESIGN.md §5): a debug wheel built with the feature
 #                 `fault-injection` (core panics on the method TRUSTCORE-INJECTED-PANIC) into
@@ -38,8 +42,10 @@ define py_venv
 		$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2) && touch $(1)/.installed; fi
 endef
 
+# the HTTP adapters' tests run curl as a client too (Debian's package)
 setup-python:
 	$(call py_venv,$(PY_VENV),$(PY_DIR)/requirements-dev.txt)
+	@command -v curl >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl; }
 
 # one abi3 manylinux wheel for CPython >= 3.10
 build-python: setup-python

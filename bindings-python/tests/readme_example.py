@@ -53,6 +53,29 @@ def http_example() -> str:
     return python_block("HTTP: sign a request, decide on it")
 
 
+HTTP_ADAPTERS = "HTTP: protect an app, sign a client"
+
+#: What the README's examples name, replaced by the live servers' in tests/test_readme.py.
+EXAMPLE_AUTHORITIES = 'authorities=["api.example.com"]'
+EXAMPLE_ORIGIN = "https://api.example.com"
+
+
+def policy_file_example() -> str:
+    """The README's routes.json (the first json block of the HTTP adapters' section)."""
+    section = README.read_text(encoding="utf-8").split(f"## {HTTP_ADAPTERS}\n", 1)[1]
+    match = re.search(r"```json\n(.*?)```", section, re.DOTALL)
+    assert match, "no json block in the README's HTTP adapters section"
+    return match.group(1)
+
+
+def protect_example() -> str:
+    return python_block("Protect an app")  # a ### heading
+
+
+def client_example() -> str:
+    return python_block("Sign a client")  # a ### heading
+
+
 if __name__ == "__main__":
     exec(compile(quick_start(), str(README), "exec"), {"__name__": "__readme__"})
     sys.exit(0)

@@ -16,7 +16,10 @@ Rust verifies, so threads verify on several cores.
 HTTP (:mod:`trustcore.http`): :func:`trustcore.http.sign_request` gives the headers that sign a
 request (RFC 9421 HTTP Message Signatures with a Content-Digest, or trust-core 0.1's ``X-EP-*``),
 an :class:`HttpPolicy` holds a service's routes, and :meth:`Verifier.decide` turns one request into
-a :class:`Decision` (allowed, or the status, headers and body of the refusal).
+a :class:`Decision` (allowed, or the status, headers and body of the refusal). The adapters, each
+imported on its own with its extra's framework (``import trustcore`` imports none of them):
+:mod:`trustcore.asgi` and :mod:`trustcore.wsgi` (middlewares), :mod:`trustcore.fastapi`
+(dependencies), :mod:`trustcore.httpx` and :mod:`trustcore.requests` (signing clients).
 """
 
 from __future__ import annotations
