@@ -1,6 +1,8 @@
 # The C ABI (libtrustcore.so / .a, include/trustcore.h); the Go package on top of it is mk/go.mk's.
 #   make test-c     header freshness + Rust unit tests; the C conformance runner and misuse tests with
-#                   ASan + UBSan; then both again without sanitizers under valgrind
+#                   ASan + UBSan; then both again without sanitizers under valgrind; the raw-request
+#                   example (examples/raw_request.c) against requests the CLI signs, with ASan + UBSan
+#                   and under valgrind (tests/raw_request.sh)
 #   (it starts the real signer daemon, $(TRUSTCORE_BIN), and redis-server through the test environment,
 #   $(TRUSTCORE_TESTENV), so it builds both first: signer-bin; redis-server itself is setup-redis's)
 #   make test-panic-c   the panic boundary: a fault-injection build of the library (target/fault), whose
@@ -86,6 +88,13 @@ test-c: setup-c setup-redis c-header-test c-stage signer-bin
 		-o $(TC_BUILD)/plain/quickstart-static
 	$(TC_BUILD)/plain/quickstart
 	$(TC_BUILD)/plain/quickstart-static
+	@echo "== C: the raw-request example (examples/raw_request.c) under ASan + UBSan"
+	$(TC_CC) $(TC_CFLAGS) $(TC_SANITIZE) $(TC_DIR)/examples/raw_request.c $$($(TC_PKG) --cflags --libs trustcore) \
+		$(TC_RPATH) -o $(TC_BUILD)/asan/raw_request
+	$(TC_CC) $(TC_CFLAGS) $(TC_DIR)/examples/raw_request.c $$($(TC_PKG) --cflags --libs trustcore) $(TC_RPATH) \
+		-o $(TC_BUILD)/plain/raw_request
+	ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
+		TRUSTCORE_ROOT=$(ROOT) bash $(TC_DIR)/tests/raw_request.sh $(TC_BUILD)/asan/raw_request
 	@echo "== C: misuse and conformance under ASan + UBSan"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(TC_BUILD)/asan/misuse $(ROOT)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -97,6 +106,9 @@ test-c: setup-c setup-redis c-header-test c-stage signer-bin
 		$$($(TC_PKG) --libs trustcore libcjson) $(TC_RPATH) -o $(TC_BUILD)/plain/misuse
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/misuse $(ROOT)
 	TRUSTCORE_TEST_TIME_SCALE=100 $(TC_VALGRIND) $(TC_BUILD)/plain/conformance $(ROOT)
+	@# the example exits 1 when it refused a request: valgrind's own errors exit 99
+	TRUSTCORE_TEST_TIME_SCALE=100 TRUSTCORE_ROOT=$(ROOT) bash $(TC_DIR)/tests/raw_request.sh \
+		$(TC_BUILD)/plain/raw_request $(TC_VALGRIND) --error-exitcode=99
 
 # the panic boundary (docs/DESIGN.md §5): a `fault-injection` build of the library (its core panics on the request
 # method TRUSTCORE-INJECTED-PANIC), dev profile, in a target dir of its own so the release artifacts
