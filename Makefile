@@ -19,8 +19,9 @@ BENCH_TARGETS := bench-rust
 
 -include mk/*.mk
 
-# the demo is a test too: it checks every outcome it narrates; so is a short soak
-TEST_TARGETS += test-demo test-soak
+# after every language's own suites: the HTTP matrix of all of them (mk/matrix.mk); the demo is a
+# test too: it checks every outcome it narrates; so is a short soak
+TEST_TARGETS += test-matrix test-demo test-soak
 
 .PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak vectors vectors-check lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
 
