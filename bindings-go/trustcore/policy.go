@@ -107,15 +107,16 @@ func (l Limits) String() string {
 // defaultLimits is read once: a nil *Limits (or an unset field) costs no extra call into C.
 var defaultLimits = C.tc_limits_default()
 
-// orDefault is the C view of l: the core's defaults, with each field l sets in their place (a
-// negative MaxTime is a zero one).
+// orDefault is the C view of l: the core's defaults, with each field l sets in their place. A
+// negative MaxTime is passed as what it is in two's complement, a duration far over core's bound
+// of a day: core refuses it (MALFORMED_INPUT), as every language's out-of-range setting.
 func (l *Limits) orDefault() C.tc_limits {
 	c := defaultLimits
 	if l == nil {
 		return c
 	}
 	if l.MaxTime != nil {
-		c.max_time_ns = C.uint64_t(max(*l.MaxTime, 0))
+		c.max_time_ns = C.uint64_t(uint64(*l.MaxTime))
 	}
 	for _, f := range []struct {
 		set   *uint64

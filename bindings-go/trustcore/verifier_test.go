@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestVerifier(t *testing.T) {
@@ -104,6 +105,9 @@ func TestVerifierOptions(t *testing.T) {
 		"skew infinite":                   {MaxSkewSeconds: Float64(math.Inf(1))},
 		"skew over a day":                 {MaxSkewSeconds: Float64(86400.5)},
 		"replay capacity per holder zero": {ReplayCapacityPerHolder: Uint64(0)},
+		// core bounds max_time (a day); a negative one is refused there too, never taken as zero
+		"max_time negative":   {Limits: &Limits{MaxTime: Duration(-time.Millisecond)}},
+		"max_time over a day": {Limits: &Limits{MaxTime: Duration(25 * time.Hour)}},
 	}
 	for name, opts := range refused {
 		v, err := NewVerifier(f.trusted, opts)

@@ -20,6 +20,10 @@ pub fn parse_object(text: &[u8], code: ErrorCode) -> Result<Map<String, Value>> 
         Ok(Strict(Value::Object(map))) => Ok(map),
         Ok(_) => Err(Error::new(code, "JSON text is not an object")),
         Err(e) if e.to_string().starts_with(DUPLICATE) => Err(Error::new(code, "JSON object with a duplicated key")),
+        // serde_json's own bound on nesting is this project's (MAX_JSON_DEPTH): say so
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            Err(Error::new(code, format!("JSON nested deeper than {MAX_JSON_DEPTH}")))
+        }
         Err(_) => Err(Error::new(code, "not JSON")),
     }
 }
@@ -154,7 +158,8 @@ mod tests {
         // the text reader agrees: it reads the one, not the other
         let text = |levels| serde_json::to_vec(&Value::Object(nested(levels))).unwrap();
         assert!(parse_object(&text(MAX_JSON_DEPTH), ErrorCode::JobInvalid).is_ok());
-        assert!(parse_object(&text(MAX_JSON_DEPTH + 1), ErrorCode::JobInvalid).is_err());
+        let deep = parse_object(&text(MAX_JSON_DEPTH + 1), ErrorCode::JobInvalid).unwrap_err();
+        assert_eq!(deep.message(), "JSON nested deeper than 127", "the message says why, not just \"not JSON\"");
     }
 
     #[test]

@@ -67,6 +67,16 @@ impl Limits {
         allow_appended_regex: false,
     };
 
+    /// MALFORMED_INPUT when a setting is out of range: `max_time` over a day
+    /// ([`crate::MAX_SETTING_DURATION`], the bound of every duration setting). Checked here, once,
+    /// for every language: a binding passes the duration it was given, whatever its unit.
+    pub fn check(&self) -> Result<()> {
+        if self.max_time > crate::settings::MAX_SETTING_DURATION {
+            return Err(Error::malformed("limits: max_time must be at most a day"));
+        }
+        Ok(())
+    }
+
     /// LIMIT_EXCEEDED when a token of `len` bytes is over [`Limits::max_token_bytes`].
     pub fn check_token_size(&self, len: usize) -> Result<()> {
         if len as u64 > self.max_token_bytes {

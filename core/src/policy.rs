@@ -77,6 +77,7 @@ pub(crate) fn check_policy_parsed<'a, I>(
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
+    limits.check()?;
     let when = to_system_time(now, "now")?;
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     let mut extra = Extra::default();
@@ -122,6 +123,7 @@ pub(crate) fn parse_allow_policy(allow: &str) -> Result<Policy> {
 /// Run any authorizer code (facts, rules, checks, policies) against the token and return the index
 /// of the allow policy that matched. `now`, when given, adds `time(now)`.
 pub fn authorize(token: &Token, code: &str, now: Option<f64>, options: &AuthorizeOptions) -> Result<usize> {
+    options.limits.check()?;
     check_nesting(code)?;
     let mut externs = HashMap::new();
     for name in &options.extern_functions {

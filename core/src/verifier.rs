@@ -253,6 +253,7 @@ impl Verifier {
         if !(0.0..=MAX_SKEW_SECONDS).contains(&config.max_skew_seconds) {
             return Err(Error::malformed("max_skew_seconds must be between 0 and 86400"));
         }
+        config.limits.check()?;
         if config.replay_capacity_per_holder == Some(0) {
             return Err(Error::malformed("replay_capacity_per_holder must be at least 1"));
         }

@@ -276,3 +276,14 @@ fn clock_jumps_never_let_a_request_pass_wrongly() {
         v.check_policy(&verified.token, [("req_right", "lease")], "allow if req_right($r), right($r)", Some(NOW + 1e6));
     assert_eq!(denied.unwrap_err().code(), ErrorCode::Denied);
 }
+
+#[test]
+fn limits_are_bounded_in_core() {
+    let fx = fx();
+    let mut config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
+    config.limits.max_time = std::time::Duration::from_secs(86_401);
+    assert_eq!(Verifier::new(config).err().map(|e| e.code()), Some(ErrorCode::MalformedInput));
+    let token = parse_token(&IssuerKeys::one(fx.issuer.public_key()), &fx.token).unwrap();
+    let limits = Limits { max_time: std::time::Duration::from_secs(86_401), ..Limits::DEFAULT };
+    assert_eq!(check_policy(&token, [], "allow if true", NOW, &limits).unwrap_err().code(), ErrorCode::MalformedInput);
+}
