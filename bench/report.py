@@ -56,13 +56,27 @@ HTTP_GOAL_IMPLS = ["rust", "c", "go", "python", "node-sync", "node-async"]
 # (the HTTP goal) takes both from the file of the kept row, never one from each round
 Runs = dict[tuple[str, str], dict[Path, dict[str, Any]]]
 
+# the HTTP servers' bench (bench/http, impl http-<framework>): each server without the middleware
+# (plain) and with it, requests per second and the server's CPU µs per request; a section of their
+# own. Every figure of a server comes from one round: the one where plain + protected CPU per request
+# was lowest (the least disturbed)
+HTTP_SERVER_PREFIX = "http_server_"
+HTTP_SERVER_IMPLS = ["http-starlette", "http-fastapi", "http-wsgi", "http-express4", "http-express5",
+                     "http-fastify", "http-nethttp"]
+# the middleware's added CPU per request over the core's own per_request_cached (Rust, same run):
+# (added - core) / core
+HTTP_SERVER_GOAL = 0.25
+# impl -> op -> row, each from that impl's kept round
+HttpServers = dict[str, dict[str, dict[str, Any]]]
+
 
 def load(
     folder: Path,
-) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str, int], dict[str, Any]], Runs]:
+) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str, int], dict[str, Any]], Runs, HttpServers]:
     times: dict[tuple[str, str], dict[str, Any]] = {}
     rates: dict[tuple[str, str, int], dict[str, Any]] = {}
     runs: Runs = {}
+    servers: dict[str, dict[Path, dict[str, dict[str, Any]]]] = {}  # impl -> file -> op -> row
     # make bench runs every harness BENCH_ROUNDS times (round-N/ folders): each figure keeps its
     # best round, the lowest median or the highest rate (a disturbed machine only ever slows a run)
     files = sorted(folder.rglob("*.jsonl"))
@@ -76,7 +90,9 @@ def load(
                 row = json.loads(line)
             except json.JSONDecodeError as e:
                 sys.exit(f"{path}:{number}: not JSON ({e})")
-            if row.get("unit") == "KiB":
+            if str(row.get("op", "")).startswith(HTTP_SERVER_PREFIX):
+                servers.setdefault(row["impl"], {}).setdefault(path, {})[row["op"]] = row
+            elif row.get("unit") == "KiB":
                 # a memory figure (the larger of the rounds): kept with the rates, as threads 0
                 key = (row["impl"], row["op"], 0)
                 if key not in rates or row["value"] > rates[key]["value"]:
@@ -92,7 +108,18 @@ def load(
                 runs.setdefault(key, {})[path] = row
                 if key not in times or row[figure] < times[key][figure]:
                     times[key] = row
-    return times, rates, runs
+    return times, rates, runs, keep_http_servers(servers)
+
+
+def keep_http_servers(servers: dict[str, dict[Path, dict[str, dict[str, Any]]]]) -> HttpServers:
+    """Per server, every figure from the round with the lowest plain + protected CPU per request."""
+    kept: HttpServers = {}
+    for impl, files in servers.items():
+        def disturbance(ops: dict[str, dict[str, Any]]) -> float:
+            cpu = [ops.get(f"{HTTP_SERVER_PREFIX}{m}_cpu_us") for m in ("plain", "protected")]
+            return sum(float(r["value"]) for r in cpu if r is not None) if all(cpu) else float("inf")
+        kept[impl] = min(files.values(), key=disturbance)
+    return kept
 
 
 def command_version(argv: list[str]) -> str:
@@ -141,7 +168,8 @@ def x(r: float | None) -> str:
 
 
 def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, str, int], dict[str, Any]],
-          host: dict[str, Any], runs: Runs | None = None) -> tuple[str, dict[str, Any]]:
+          host: dict[str, Any], runs: Runs | None = None,
+          servers: HttpServers | None = None) -> tuple[str, dict[str, Any]]:
     impls = [i for i in IMPLS if any(k[0] == i for k in times)] + sorted(
         {k[0] for k in times} - set(IMPLS))
     ops = [o for o in OPS if any(k[1] == o for k in times)] + sorted(
@@ -237,6 +265,42 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
                          f"{loaded.get('redis_wait_ms', 0):,.0f} ms (a read held behind them would have waited at least "
                          f"that long); Redis options {options}.")
 
+    servers = servers or {}
+    core = med("rust", "per_request_cached")
+
+    def server_value(impl: str, op: str) -> float | None:
+        row = servers.get(impl, {}).get(HTTP_SERVER_PREFIX + op)
+        return None if row is None else float(row["value"])
+
+    def over_core(impl: str) -> float | None:
+        added = server_value(impl, "added_cpu_us")
+        return None if added is None or core is None else (added - core / 1000) / (core / 1000)
+
+    server_impls = [i for i in HTTP_SERVER_IMPLS if i in servers] + sorted(set(servers) - set(HTTP_SERVER_IMPLS))
+    if server_impls:
+        some = next(iter(servers[server_impls[0]].values()))
+        rfc9421 = med("rust", "http_rfc9421_cached")
+        lines += ["", "## HTTP servers: the middleware's cost (bench/http)", ""]
+        lines.append("Each matrix server (tests/http-matrix/) without trustcore (plain: the same app, no middleware) "
+                     f"and with its middleware, {some.get('connections', '?')} keep-alive connections from one Go "
+                     "client on loopback sending pre-signed `POST /lease/a` (RFC 9421, 16 B body); CPU is the "
+                     "server's process tree (utime + stime) over the timed run divided by the requests; "
+                     "added = protected − plain; each server's figures from one round (bench/README.md).")
+        lines.append("")
+        lines.append(f"Core, Rust, this run: per_request_cached {'–' if core is None else us(core)} µs, "
+                     f"http_rfc9421_cached {'–' if rfc9421 is None else us(rfc9421)} µs.")
+        lines += ["", "| server | plain req/s | protected req/s | protected / plain | plain CPU µs/req "
+                  "| protected CPU µs/req | added µs/req | added / core per_request_cached |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for impl in server_impls:
+            plain, protected = server_value(impl, "plain_rps"), server_value(impl, "protected_rps")
+            cells = ["" if v is None else f"{v:,.0f}" for v in (plain, protected)] + [x(ratio(protected, plain))]
+            cells += ["" if v is None else f"{v:.1f}" for v in
+                      (server_value(impl, f"{m}_cpu_us") for m in ("plain", "protected", "added"))]
+            added = server_value(impl, "added_cpu_us")
+            cells.append(x(None if added is None or core is None else added / (core / 1000)))
+            lines.append(f"| {impl} | " + " | ".join(cells) + " |")
+
     goals: list[dict[str, Any]] = []
 
     def goal(name: str, value: float | None, target: str, met: bool | None) -> None:
@@ -288,6 +352,11 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
          "slowest read minus quiet slowest (ms)", added, f"≤ {HOST_IO_GOAL_MS:g}, every call still waiting",
          None if added is None else added <= HOST_IO_GOAL_MS and overlapped)
 
+    for impl in server_impls:
+        r = over_core(impl)
+        goal(f"{impl}: middleware's added CPU per request over the core's per_request_cached, "
+             "(added − core) / core", r, f"≤ {HTTP_SERVER_GOAL:g}", None if r is None else r <= HTTP_SERVER_GOAL)
+
     lines += ["", "## Goals", "", "| goal | measured | target | |", "|---|---:|---|---|"]
     for g in goals:
         value = "–" if g["value"] is None else f"{g['value']:.2f}"
@@ -298,6 +367,7 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
         "machine": host,
         "times": [times[k] for k in sorted(times)],
         "throughput": [rates[k] for k in sorted(rates)],
+        "http_servers": [row for impl in server_impls for row in servers[impl].values()],
         "goals": goals,
     }
     return "\n".join(lines), report
@@ -335,10 +405,10 @@ def main() -> None:
     parser.add_argument("--in", dest="src", type=Path, default=root / "target" / "bench")
     parser.add_argument("--out", type=Path, default=root / "bench")
     args = parser.parse_args()
-    times, rates, runs = load(args.src)
+    times, rates, runs, servers = load(args.src)
     host = machine()
     host["rounds"] = max(1, len([d for d in args.src.glob("round-*") if d.is_dir()]))
-    markdown, report = build(times, rates, host, runs)
+    markdown, report = build(times, rates, host, runs, servers)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(markdown)
     (args.out / "results.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")

@@ -1,7 +1,7 @@
 # The Go package (bindings-go/trustcore, module bindings-go), cgo on top of the C ABI: it builds against
 # mk/c.mk's staged install (c-stage) and uses its TC_* variables, so c.mk must be read first (mk/*.mk
 # is included in name order).
-#   make test-go    go vet (this module, bench/go, demo/go-service, tests/http-matrix/go), go test and
+#   make test-go    go vet (this module, bench/go, bench/http, demo/go-service, tests/http-matrix/go), go test and
 #                   go test -race over the same vectors, with the RFC 9421 interop against httpsig-go (both
 #                   ways, net/http on loopback) and the Middleware and Transport against real servers and
 #                   clients on loopback (http.Client, curl with `$(TRUSTCORE_BIN) proof`, raw net.Conn);
@@ -14,7 +14,7 @@
 #   make bench-go   the unified bench harness (bench/go), impl `go` (and `go-rawcgo`): target/bench/go.jsonl
 #   make matrix-go-bin  the HTTP matrix's Go server and client (tests/http-matrix/go), built to
 #                   $(TC_GO_MATRIX_SERVER) and $(TC_GO_MATRIX_CLIENT), runnable as they are (run path set)
-# bench/go, demo/go-service and tests/http-matrix/go are modules of their own that take this one from
+# bench/go, bench/http, demo/go-service and tests/http-matrix/go are modules of their own that take this one from
 # the checkout (replace).
 
 ifeq ($(filter test-c,$(TEST_TARGETS)),)
@@ -49,6 +49,7 @@ setup-go: setup-c
 test-go: setup-go setup-redis c-stage signer-bin
 	cd $(TC_GO_DIR) && $(TC_GO_ENV) $(GO) vet ./...
 	cd $(ROOT)/bench/go && $(TC_GO_ENV) $(GO) vet ./...
+	cd $(ROOT)/bench/http && $(TC_GO_ENV) $(GO) vet ./...
 	cd $(ROOT)/demo/go-service && $(TC_GO_ENV) $(GO) vet ./...
 	cd $(TC_GO_MATRIX) && $(TC_GO_ENV) $(GO) vet ./...
 	cd $(TC_GO_PKG) && $(TC_GO_ENV) $(GO) test -count=1 -v .

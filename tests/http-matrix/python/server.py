@@ -10,6 +10,9 @@ middleware, on a real server, per TRUSTCORE_MATRIX_FRAMEWORK:
 Binds 127.0.0.1:0, prints ``LISTENING <port>`` once the socket listens and the Verifier (authorities
 ``127.0.0.1:<port>``, stores in memory or on TRUSTCORE_MATRIX_REDIS_URL) is made, and serves until
 SIGTERM. Every allowed request is answered 200 with ``{"holder_id", "body_hex", "route"}``.
+
+With TRUSTCORE_MATRIX_PLAIN=1 (the HTTP bench's baseline, bench/README.md) the same app is served
+without trustcore: no middleware, every request answered 200, ``holder_id`` and ``route`` null.
 """
 
 # no `from __future__ import annotations`: FastAPI reads the path operations' annotations, which
@@ -25,6 +28,11 @@ from trustcore.http import Decision
 FRAMEWORKS = ("starlette", "fastapi", "wsgi")
 
 
+def plain() -> bool:
+    """The bench's baseline: the same app, no middleware (TRUSTCORE_MATRIX_PLAIN=1)."""
+    return os.environ.get("TRUSTCORE_MATRIX_PLAIN") == "1"
+
+
 def verifier(port: int) -> trustcore.Verifier:
     return trustcore.Verifier(
         os.environ["TRUSTCORE_MATRIX_ISSUER_PUBLIC"],
@@ -37,10 +45,11 @@ def policy() -> trustcore.HttpPolicy:
     return trustcore.HttpPolicy.from_file(os.environ["TRUSTCORE_MATRIX_POLICY"])
 
 
-def answer(decision: Decision, body: bytes) -> dict[str, Any]:
-    """What the app answers: who (None on a public route), the exact body it received, the route."""
-    holder = decision.identity.holder_id if decision.identity is not None else None
-    return {"holder_id": holder, "body_hex": body.hex(), "route": decision.route}
+def answer(decision: Decision | None, body: bytes) -> dict[str, Any]:
+    """What the app answers: who (None on a public route), the exact body it received, the route
+    (no decision: served without the middleware, TRUSTCORE_MATRIX_PLAIN=1)."""
+    holder = decision.identity.holder_id if decision is not None and decision.identity is not None else None
+    return {"holder_id": holder, "body_hex": body.hex(), "route": decision.route if decision is not None else None}
 
 
 def listening(port: int) -> None:
@@ -57,12 +66,12 @@ def starlette_app(port: int) -> Any:
     from trustcore.asgi import TrustcoreMiddleware
 
     async def endpoint(request: Request) -> JSONResponse:
-        return JSONResponse(answer(request.scope["trustcore"], await request.body()))
+        return JSONResponse(answer(request.scope.get("trustcore"), await request.body()))
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     return Starlette(
         routes=[Route("/{rest:path}", endpoint, methods=methods)],
-        middleware=[Middleware(TrustcoreMiddleware, verifier=verifier(port), policy=policy())],
+        middleware=[] if plain() else [Middleware(TrustcoreMiddleware, verifier=verifier(port), policy=policy())],
     )
 
 
@@ -73,15 +82,20 @@ def fastapi_app(port: int) -> Any:
     from trustcore.fastapi import require, verified_identity
 
     app = FastAPI()
-    app.add_middleware(TrustcoreMiddleware, verifier=verifier(port), policy=policy())
+    public = require(identity=False)
+    if plain():  # the same path operations, their dependencies handing over nothing
+        app.dependency_overrides[verified_identity] = lambda: None
+        app.dependency_overrides[public] = lambda: None
+    else:
+        app.add_middleware(TrustcoreMiddleware, verifier=verifier(port), policy=policy())
 
     @app.post("/lease/{lane}")
     async def lease(request: Request, who: trustcore.VerifiedIdentity = Depends(verified_identity)) -> dict[str, Any]:
         body = await request.body()  # the holder, from the dependency; the rest from the decision
-        return {**answer(request.scope["trustcore"], body), "holder_id": who.holder_id}
+        return {**answer(request.scope.get("trustcore"), body), "holder_id": who.holder_id if who else None}
 
     @app.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-    async def anything(request: Request, decision: Decision = Depends(require(identity=False))) -> dict[str, Any]:
+    async def anything(request: Request, decision: Decision = Depends(public)) -> dict[str, Any]:
         return answer(decision, await request.body())
 
     return app
@@ -90,7 +104,9 @@ def fastapi_app(port: int) -> Any:
 def serve_asgi(framework: str) -> None:
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
+    # without it a keep-alive connection waits out the client's delayed ACK (~40 ms) per response
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
@@ -112,9 +128,10 @@ def flask_app(port: int) -> Any:
     @app.route("/", defaults={"rest": ""}, methods=methods)
     @app.route("/<path:rest>", methods=methods)
     def anything(rest: str) -> dict[str, Any]:
-        return answer(request.environ["trustcore"], request.get_data())
+        return answer(request.environ.get("trustcore"), request.get_data())
 
-    app.wsgi_app = TrustcoreMiddleware(app.wsgi_app, verifier=verifier(port), policy=policy())  # type: ignore[method-assign]
+    if not plain():
+        app.wsgi_app = TrustcoreMiddleware(app.wsgi_app, verifier=verifier(port), policy=policy())  # type: ignore[method-assign]
     return app
 
 

@@ -6,6 +6,8 @@
 //	TRUSTCORE_MATRIX_POLICY         the route policy file
 //	TRUSTCORE_MATRIX_REDIS_URL      optional: the Verifier's stores on this Redis (core's default timeouts)
 //	TRUSTCORE_MATRIX_FRAMEWORK      ignored: this program serves net/http only
+//	TRUSTCORE_MATRIX_PLAIN          "1": the same app without the middleware, every request answered
+//	                                200 (holder_id and route null): the HTTP bench's baseline
 package main
 
 import (
@@ -74,7 +76,11 @@ func main() {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(out)
 	})
-	server := &http.Server{Handler: trustcore.Middleware(verifier, policy)(app), ReadHeaderTimeout: 10 * time.Second}
+	handler := trustcore.Middleware(verifier, policy)(app)
+	if os.Getenv("TRUSTCORE_MATRIX_PLAIN") == "1" {
+		handler = app
+	}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
