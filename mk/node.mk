@@ -3,13 +3,17 @@
 #   build-node   napi build --release into target/node/, then: generated index.js / index.d.ts must
 #                equal the committed ones (drift check), and the addon is copied next to them
 #   test-node    node --test (conformance over the four vector sources, RFC 9421's examples among
-#                them, bad input, concurrency, Express example, HTTP signing and decisions, interop
-#                both ways with the npm package http-message-signatures (pinned in package-lock.json,
-#                installed by setup-node), SignerClient against the real daemon, the Verifier on memory and on
+#                them, bad input, concurrency, HTTP signing and decisions, interop both ways with the
+#                npm package http-message-signatures, the middleware trustcore/express on Express 4
+#                and 5 and trustcore/fastify on Fastify 5 over real loopback servers called by
+#                trustcore/fetch and by curl with `trustcore proof` headers, the README's examples,
+#                the HTTP matrix's Node server and client (tests/http-matrix/node/); the frameworks
+#                and http-message-signatures are devDependencies pinned in package-lock.json,
+#                installed by setup-node; SignerClient against the real daemon, the Verifier on memory and on
 #                a real redis-server, authenticateBatch against one by one), then npm pack installed into an empty project runs the quick
-#                start. Needs the `trustcore` binary (signer-bin, in the top Makefile), which the signer
-#                tests start as a child process from $TRUSTCORE_BIN, and redis-server (setup-redis),
-#                which the Verifier tests start on a free loopback port
+#                start and loads every subpath. Needs the `trustcore` binary (signer-bin, in the top Makefile), which the signer
+#                tests start as a child process from $TRUSTCORE_BIN (the curl tests run its `proof`), and redis-server (setup-redis),
+#                which the Verifier and middleware tests start on a free loopback port; and curl
 #   bench-node   bench/README.md's harness (bench/node/bench.mjs): every op through the sync functions
 #                (impl node-sync) and their Promise forms (node-async), throughput on 1 and 2 worker
 #                threads, into target/bench/node.jsonl; starts its own redis-server and signer daemon
@@ -78,8 +82,10 @@ pack-test-node:
 		&& npm install --offline --no-audit --no-fund --loglevel=error ../trustcore-*.tgz
 	cp $(NODE_DIR)/examples/quickstart.mjs $(NODE_OUT)/pack/app/
 	cd $(NODE_OUT)/pack/app && node quickstart.mjs \
-		&& node -e 'const t = require("trustcore"); if (!(new t.TrustError("DENIED", "x") instanceof Error)) process.exit(1)'
-	@echo "pack-test-node: $$(cd $(NODE_OUT)/pack && ls trustcore-*.tgz) installs into an empty project and runs the quick start"
+		&& node -e 'const t = require("trustcore"); if (!(new t.TrustError("DENIED", "x") instanceof Error)) process.exit(1)' \
+		&& node -e 'for (const s of ["express", "fastify", "fetch"]) if (typeof require(`trustcore/$${s}`) !== "function") process.exit(1)' \
+		&& node --input-type=module -e 'import signedFetch from "trustcore/fetch"; import trustcore from "trustcore/express"; if (typeof signedFetch !== "function" || typeof trustcore !== "function") process.exit(1)'
+	@echo "pack-test-node: $$(cd $(NODE_OUT)/pack && ls trustcore-*.tgz) installs into an empty project, runs the quick start and loads trustcore/express, /fastify, /fetch"
 
 bench-node: build-node signer-bin setup-redis
 	mkdir -p $(ROOT)/target/bench

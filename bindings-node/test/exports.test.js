@@ -78,6 +78,28 @@ test('ESM import gives the very same objects as require', async () => {
   assert.equal(esm.TrustError, tc.TrustError)
 })
 
+test('the subpaths trustcore/express, trustcore/fastify and trustcore/fetch: one function each, CommonJS and ESM alike', async () => {
+  const subpaths = { express: 'trustcore', fastify: 'trustcore', fetch: 'signedFetch' }
+  for (const [subpath, name] of Object.entries(subpaths)) {
+    const cjs = require(`trustcore/${subpath}`)
+    assert.equal(typeof cjs, 'function', subpath)
+    assert.equal(cjs[name], cjs, subpath)
+    assert.equal(cjs.default, cjs, subpath)
+    const esm = await import(`trustcore/${subpath}`)
+    assert.equal(esm.default, cjs, subpath)
+    assert.equal(esm[name], cjs, subpath)
+  }
+  // the plugin is not encapsulated (fastify-plugin's convention): its hook guards the whole app
+  assert.equal(require('trustcore/fastify')[Symbol.for('skip-override')], true)
+  // what package.json ships and exports: every subpath's code and declarations
+  const pkg = require('../package.json')
+  for (const subpath of Object.keys(subpaths)) {
+    assert.deepEqual(pkg.exports[`./${subpath}`], { types: `./${subpath}.d.ts`, default: `./${subpath}.js` })
+    for (const file of [`${subpath}.js`, `${subpath}.d.ts`]) assert.ok(pkg.files.includes(file) && fs.existsSync(path.join(ROOT, file)), file)
+  }
+  assert.ok(pkg.files.includes('http-adapter.js'))
+})
+
 test('ERROR_CODES is core table and the TypeScript union, in order', () => {
   const dts = fs.readFileSync(path.join(ROOT, 'trustcore.d.ts'), 'utf8')
   const union = dts.match(/export type ErrorCode =([^;]*?)\n\n/s)[1]

@@ -162,3 +162,43 @@ export async function signAndDecide(rawHeaders: string[]): Promise<[number, stri
   const holder: string | undefined = decision.identity?.holderId
   return [decision.status + maxBody + digest.length + Object.keys(refusal).length + facts.length, code ?? profile ?? holder ?? decision.route]
 }
+
+// trustcore/express, trustcore/fastify, trustcore/fetch: default and named imports, the options,
+// what the app is given, and the request types of each framework
+import trustcoreExpress, { trustcore as trustcoreExpressNamed, type TrustcoreRequestInfo, type TrustcoreOptions } from 'trustcore/express'
+import trustcoreFastify, { type TrustcoreRequestInfo as FastifyRequestInfo } from 'trustcore/fastify'
+import signedFetch, { signedFetch as signedFetchNamed, type SignedFetchOptions, type Fetch } from 'trustcore/fetch'
+import type { IncomingMessage } from 'node:http'
+import Fastify from 'fastify'
+
+const expressOptions: TrustcoreOptions = { verifier: httpVerifier, policy: routes, facts: (req: IncomingMessage) => ({ req_tenant: String(req.headers['x-tenant']) }) }
+const middleware = trustcoreExpress(expressOptions)
+const sameMiddleware: typeof middleware = trustcoreExpressNamed({ verifier: httpVerifier, policy: routes, facts: async () => [['req_tenant', 't']] })
+
+export function expressRequest(req: Express.Request): string | null {
+  const info: TrustcoreRequestInfo | undefined = req.trustcore
+  const body: Buffer | undefined = info?.body
+  const profile: HttpProfile | null | undefined = info?.profile
+  return `${info?.identity?.holderId} ${info?.route} ${body?.length} ${profile} ${info?.facts.length}`
+}
+
+export async function fastifyApp(): Promise<void> {
+  const app = Fastify()
+  await app.register(trustcoreFastify, { verifier: httpVerifier, policy: routes, facts: (request) => ({ req_tenant: request.ip }) })
+  app.get('/health', async (request) => {
+    const info: FastifyRequestInfo | null = request.trustcore
+    return { holder: info?.identity?.holderId ?? null, route: info?.route ?? null, bytes: info?.body.length ?? 0 }
+  })
+}
+
+const fetchOptions: SignedFetchOptions = { profile: 'legacy', fetch }
+const signed: Fetch = signedFetch(worker, token)
+const viaImpl: typeof fetch = signedFetch(worker, token, fetch, { profile: 'rfc9421' })
+const viaOptions: Fetch = signedFetchNamed(worker, token, fetchOptions)
+
+export async function fetchSigned(): Promise<number> {
+  const res: Response = await signed('https://api.example.com/lease/a', { method: 'POST', body: '{}' })
+  const again = await viaImpl(new URL('https://api.example.com/lease/a'), { method: 'POST', body: new URLSearchParams({ a: '1' }) })
+  const third = await viaOptions(new Request('https://api.example.com/health'))
+  return res.status + again.status + third.status + (sameMiddleware === middleware ? 1 : 0)
+}
