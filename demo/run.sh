@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# `make demo`: four languages, one trust plane. The signer daemon (Rust) holds the issuer key; a
-# Python issuer service mints through it; a Node worker signs its requests; a Go service
-# authenticates and authorizes them. Every outcome is checked: the demo fails if one differs.
+# `make demo`: four languages, one trust plane, over HTTP. The signer daemon (Rust) holds the issuer
+# key; a Python issuer service mints through it; a Node worker signs its requests with
+# trustcore/fetch; a Go service (net/http + trustcore.Middleware) and a Python service (Starlette +
+# trustcore.asgi) load one route policy file and answer them. Every outcome is checked: the demo
+# fails if one differs.
 #
-# Needs (make demo provides them): TRUSTCORE_BIN, DEMO_PYTHON (a Python with the trustcore wheel),
-# DEMO_GO_SERVICE (demo/go-service, built), and node with bindings-node built.
+# Needs (make demo provides them): TRUSTCORE_BIN, DEMO_PYTHON (a Python with the trustcore wheel,
+# uvicorn and Starlette), DEMO_GO_SERVICE (demo/go-service, built), and node with bindings-node built.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 : "${TRUSTCORE_BIN:?}" "${DEMO_PYTHON:?}" "${DEMO_GO_SERVICE:?}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/trustcore-demo.XXXXXX")
-signer_pid=
+signer_pid= go_pid= py_pid=
 cleanup() {
-  if [ -n "$signer_pid" ] && kill -0 "$signer_pid" 2>/dev/null; then kill "$signer_pid"; wait "$signer_pid" || true; fi
+  exec 3>&- 4>&- 2>/dev/null || true
+  for pid in $go_pid $py_pid $signer_pid; do
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" || true; fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -41,13 +46,33 @@ printf '   [worker · node] holder public key %s…\n' "${holder_public:0:16}"
 step "3. The issuer service asks the signer for a token bound to that key."
 "$DEMO_PYTHON" "$root/demo/issuer.py" "$work/signer.sock" "$holder_public" "$work/token.json"
 
-step "4. The worker signs its requests with its key; the token alone proves nothing."
-node "$root/demo/worker.mjs" sign "$work/holder.key" "$work/token.json" "$work/requests.json"
+step "4. Two services start: Go and Python, each behind trustcore's middleware, one route policy file."
+sed 's/^/   [routes.json] /' "$root/demo/routes.json"
+mkfifo "$work/go.in" "$work/py.in"
+"$DEMO_GO_SERVICE" "$work/signer.sock" "$root/demo/routes.json" "$work" <"$work/go.in" &
+go_pid=$!
+exec 3>"$work/go.in"
+"$DEMO_PYTHON" "$root/demo/py-service.py" "$work/signer.sock" "$root/demo/routes.json" "$work" <"$work/py.in" &
+py_pid=$!
+exec 4>"$work/py.in"
+for _ in $(seq 300); do [ -s "$work/go.port" ] && [ -s "$work/py.port" ] && break; sleep 0.05; done
+[ -s "$work/go.port" ] && [ -s "$work/py.port" ] || { echo "demo failed: a service did not start"; exit 1; }
+go_url="http://127.0.0.1:$(cat "$work/go.port")" py_url="http://127.0.0.1:$(cat "$work/py.port")"
 
-step "5. The service authenticates and authorizes each request it receives."
-"$DEMO_GO_SERVICE" "$work/signer.sock" "$work/token.json" "$work/requests.json"
+step "5. The worker calls both over HTTP; each refusal below is a real HTTP response from the middleware."
+node "$root/demo/worker.mjs" call "$work/holder.key" "$work/token.json" "$go_url" "$py_url" before
 
-step "6. The signer stops (SIGTERM: in-flight requests finish, the socket is removed) and its audit log is checked."
+step "6. The operator revokes the token at both services; the worker calls again."
+revocation_id=$("$DEMO_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["revocation_id"])' "$work/token.json")
+echo "revoke $revocation_id" >&3
+echo "revoke $revocation_id" >&4
+for _ in $(seq 200); do [ -e "$work/go.revoked" ] && [ -e "$work/py.revoked" ] && break; sleep 0.05; done
+node "$root/demo/worker.mjs" call "$work/holder.key" "$work/token.json" "$go_url" "$py_url" revoked
+exec 3>&- 4>&-
+wait "$go_pid" "$py_pid"
+go_pid= py_pid=
+
+step "7. The signer stops (SIGTERM: in-flight requests finish, the socket is removed) and its audit log is checked."
 kill -TERM "$signer_pid"
 wait "$signer_pid"
 signer_pid=
@@ -59,4 +84,4 @@ if grep -q "$(head -c 64 "$work/issuer.key")" "$work/audit.log" "$work/signer.lo
 fi
 
 echo
-echo "Done: one request allowed, six refused, each by the check that should refuse it."
+echo "Done: three requests allowed, nine refused over HTTP, each by the check that should refuse it."

@@ -1,30 +1,28 @@
-// Command trustcore-demo-service is the service of `make demo`, in Go: it pins the issuer key it
-// asks the signer for, then authenticates and authorizes each request the worker made, checking
-// that every outcome is the one the demo narrates (exit 1 otherwise).
+// Command trustcore-demo-service is a service of `make demo`, in Go, over HTTP: it pins the issuer
+// key it asks the signer for, loads the demo's route policy file, and serves behind
+// trustcore.Middleware on a loopback port. Every refusal is the middleware's (core's status table);
+// an allowed request is answered by the handler below, which names who sent it.
 //
-// usage: trustcore-demo-service SIGNER_SOCKET TOKEN_JSON REQUESTS_JSON
+// usage: trustcore-demo-service SIGNER_SOCKET ROUTES_JSON STATE_DIR
+//
+// It writes its port to STATE_DIR/go.port once it serves, then reads operator commands on standard
+// input, one per line ("revoke <id>": done, it creates STATE_DIR/go.revoked), and stops when
+// standard input closes.
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"example.invalid/trustcore/bindings-go/trustcore"
 )
-
-type request struct {
-	Name        string            `json:"name"`
-	Path        string            `json:"path"`
-	Body        string            `json:"body"`
-	Right       string            `json:"right"`
-	Offset      float64           `json:"offset"`
-	Headers     map[string]string `json:"headers"`
-	Expect      string            `json:"expect"`
-	RevokeFirst bool              `json:"revokeFirst"`
-}
 
 func say(format string, args ...any) { fmt.Printf("   [service · go] "+format+"\n", args...) }
 
@@ -35,98 +33,74 @@ func main() {
 	}
 }
 
-func readJSON(path string, into any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, into)
-}
-
 func run(args []string) error {
 	if len(args) != 3 {
-		return errors.New("usage: trustcore-demo-service SIGNER_SOCKET TOKEN_JSON REQUESTS_JSON")
+		return errors.New("usage: trustcore-demo-service SIGNER_SOCKET ROUTES_JSON STATE_DIR")
 	}
-	var minted struct {
-		RevocationID string `json:"revocation_id"`
-	}
-	var requests []request
-	if err := readJSON(args[1], &minted); err != nil {
-		return err
-	}
-	if err := readJSON(args[2], &requests); err != nil {
-		return err
-	}
+	state := args[2]
 	signer, err := trustcore.NewSignerClient(args[0], time.Second, 5*time.Second)
 	if err != nil {
 		return err
 	}
-	defer signer.Close()
 	publicHex, keyID, err := signer.PublicKey()
+	signer.Close()
 	if err != nil {
 		return err
 	}
 	if keyID == nil {
 		return errors.New("the demo's signer runs with --key-id")
 	}
-	say("pins the issuer key %s… under root key id %d (public: it could as well come from config)", publicHex[:16], *keyID)
 	keys, err := trustcore.TrustIssuersByKeyID(map[uint32]string{*keyID: publicHex})
 	if err != nil {
 		return err
 	}
-	verifier, err := trustcore.NewVerifier(keys, trustcore.VerifierOptions{MaxSkewSeconds: trustcore.Float64(300)})
+	policy, err := trustcore.HttpPolicyFromFile(args[1])
+	if err != nil {
+		return err
+	}
+	defer policy.Close()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	authority := listener.Addr().String()
+	verifier, err := trustcore.NewVerifier(keys, trustcore.VerifierOptions{
+		MaxSkewSeconds: trustcore.Float64(300),
+		Authorities:    []string{authority},
+	})
 	if err != nil {
 		return err
 	}
 	defer verifier.Close()
-	const allow = "allow if req_right($r), right($r), req_lane($l), lane($l)"
-	say("allows: %s", allow)
-	for i, r := range requests {
-		fmt.Printf("\n%c. %s\n", 'a'+i, r.Name)
-		if r.RevokeFirst {
-			if err := verifier.Revoke(minted.RevocationID); err != nil {
+	say("pins the issuer key %s… (root key id %d), answers to %s, routes from %s", publicHex[:16], *keyID, authority,
+		args[1][strings.LastIndex(args[1], "/")+1:])
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		who, _ := trustcore.IdentityFrom(r.Context())
+		say("allowed: holder %s, %s %s", who.HolderID, r.Method, r.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"served_by": "go", "holder_id": who.HolderID})
+	})
+	server := &http.Server{Handler: trustcore.Middleware(verifier, policy)(app), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = server.Serve(listener) }()
+	port := fmt.Sprintf("%d", listener.Addr().(*net.TCPAddr).Port)
+	if err := os.WriteFile(state+"/go.port.tmp", []byte(port), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(state+"/go.port.tmp", state+"/go.port"); err != nil {
+		return err
+	}
+	// the operator's commands; standard input closing ends the service
+	lines := bufio.NewScanner(os.Stdin)
+	for lines.Scan() {
+		if id, ok := strings.CutPrefix(lines.Text(), "revoke "); ok {
+			if err := verifier.Revoke(id); err != nil {
 				return err
 			}
-			say("the operator revokes %s", minted.RevocationID)
+			say("the operator revokes %s", id)
+			if err := os.WriteFile(state+"/go.revoked", nil, 0o600); err != nil {
+				return err
+			}
 		}
-		outcome := serve(verifier, r, allow)
-		if outcome != r.Expect {
-			return fmt.Errorf("%q: expected %s, got %s", r.Name, r.Expect, outcome)
-		}
 	}
-	return nil
-}
-
-// serve is what the service does on every request: authenticate, then authorize.
-func serve(v *trustcore.Verifier, r request, allow string) string {
-	var headers []trustcore.Pair
-	for name, value := range r.Headers {
-		headers = append(headers, trustcore.Pair{Name: name, Value: value})
-	}
-	now := float64(time.Now().Unix()) + r.Offset
-	refused := func(err error) string {
-		var e *trustcore.Error
-		if errors.As(err, &e) {
-			say("refused: %s (%s)", e.Code, e.Message)
-			return e.Code.String()
-		}
-		say("failed: %v", err)
-		return "?"
-	}
-	proof, err := trustcore.ProofFromHeaders(headers)
-	if err != nil {
-		return refused(err)
-	}
-	defer proof.Close()
-	token, identity, err := v.Authenticate(proof, trustcore.Request{Method: "POST", Path: r.Path, Body: []byte(r.Body)}, &now)
-	if err != nil {
-		return refused(err)
-	}
-	defer token.Close()
-	facts := []trustcore.Pair{{Name: "req_right", Value: r.Right}, {Name: "req_lane", Value: "transcribe"}}
-	if err := v.CheckPolicy(token, facts, allow, &now); err != nil {
-		return refused(err)
-	}
-	say("allowed: holder %s, POST %s", identity.HolderID, r.Path)
-	return "OK"
+	return server.Close()
 }
