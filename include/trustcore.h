@@ -6,7 +6,7 @@
  * Names     Everything is prefixed tc_ (functions, types) or TC_ (constants, status values).
  *
  * Status    Every fallible function returns tc_status: TC_OK (0) or the number of an error code
- *           of docs/DESIGN.md §5 (TC_MALFORMED_INPUT = 1 … TC_WRONG_AUDIENCE = 16); the numbers never
+ *           of docs/DESIGN.md §5 (TC_MALFORMED_INPUT = 1 … TC_DELEGATION_INVALID = 17); the numbers never
  *           change.
  *           Its last parameter, `tc_error **err`, is optional: pass NULL to ignore details, or
  *           the address of a `tc_error *` that receives NULL on success and, on failure, a new
@@ -109,6 +109,7 @@ enum tc_status
   TC_STORE_UNAVAILABLE = 14,
   TC_INTERNAL = 15,
   TC_WRONG_AUDIENCE = 16,
+  TC_DELEGATION_INVALID = 17,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -101,6 +101,7 @@ pub(crate) unsafe fn mint_request(request: *const tc_mint_request) -> Result<Min
             revocation_id,
             expires_at: r.expires_at,
             root_key_id: r.root_key_id.has.then_some(r.root_key_id.value),
+            delegation_depth: 0,
         })
     }
 }

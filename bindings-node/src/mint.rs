@@ -29,6 +29,7 @@ fn mint_request(options: MintOptions) -> Result<core::MintRequest> {
         revocation_id: Some(options.revocation_id),
         expires_at: options.expires_at,
         root_key_id: options.root_key_id.map(|id| whole_u32(id, "rootKeyId")).transpose()?,
+        delegation_depth: 0,
     })
 }
 

@@ -134,6 +134,7 @@ impl SignerClient {
                 revocation_id: options.revocation_id,
                 root_key_id: None,
                 expires_at: options.expires_at,
+                delegation_depth: 0,
             };
             let client = Arc::clone(&self.inner);
             Ok(AsyncTask::new(Work::new(move || {

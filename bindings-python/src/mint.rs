@@ -30,6 +30,7 @@ pub fn mint_biscuit(
             revocation_id: Some(revocation_id.0),
             expires_at: expires_at.0,
             root_key_id: root_key_id.map(|id| id.to_u32("root_key_id")).transpose()?,
+            delegation_depth: 0,
         };
         let issuer = &issuer.inner;
         detached(py, || trustcore_core::mint_biscuit(issuer, &request))

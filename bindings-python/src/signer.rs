@@ -106,6 +106,7 @@ impl NativeSignerClient {
                 revocation_id: revocation_id.map(|id| id.0),
                 root_key_id: None,
                 expires_at: expires_at.0,
+                delegation_depth: 0,
             };
             let client = &self.inner;
             let minted = detached(py, || client.mint(&args))?;

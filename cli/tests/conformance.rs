@@ -214,6 +214,7 @@ fn run_op(op: &str, input: &Value) -> Outcome {
                 revocation_id: Some(s(input, "revocation_id").into()),
                 expires_at: f(input, "expires_at"),
                 root_key_id: input.get("root_key_id").and_then(Value::as_u64).map(|id| id as u32),
+                delegation_depth: 0,
             };
             let token_b64 = mint_biscuit(&issuer, &request)?;
             let token = parse_token(&IssuerKeys::one(issuer.public_key()), &token_b64)?;

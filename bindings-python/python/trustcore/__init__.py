@@ -57,6 +57,7 @@ from .errors import (
     TokenUnbound,
     TrustError,
     WrongAudience,
+    DelegationInvalid,
 )
 from .http import Decision, HttpPolicy
 from .keys import IssuerKey, WorkerKey
@@ -109,6 +110,7 @@ __all__ = [
     "TokenUnbound",
     "Verifier",
     "WrongAudience",
+    "DelegationInvalid",
     "__version__",
     "authorize",
     "engine",
