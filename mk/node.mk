@@ -6,7 +6,9 @@
 #                them, bad input, concurrency, Express example, HTTP signing and decisions, interop
 #                both ways with the npm package http-message-signatures (pinned in package-lock.json,
 #                installed by setup-node), SignerClient against the real daemon, the Verifier on memory and on
-#                a real redis-server, authenticateBatch against one by one), then npm pack installed into an empty project runs the quick
+#                a real redis-server, authenticateBatch against one by one, delegation: delegate and its refusals,
+#                the chain on every identity, holder_chain in a policy, the signer's --max-delegation-depth),
+#                then npm pack installed into an empty project runs the quick
 #                start. Needs the `trustcore` binary (signer-bin, in the top Makefile), which the signer
 #                tests start as a child process from $TRUSTCORE_BIN, and redis-server (setup-redis),
 #                which the Verifier tests start on a free loopback port

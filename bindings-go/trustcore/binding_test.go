@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +102,7 @@ func TestRequestFlow(t *testing.T) {
 	if b64, err := token.Base64(); err != nil || len(b64) != len(f.token) {
 		t.Fatalf("base64 %v", err)
 	}
-	if again, err := token.Identity(); err != nil || again != id {
+	if again, err := token.Identity(); err != nil || !reflect.DeepEqual(again, id) {
 		t.Fatalf("identity %+v %v", again, err)
 	}
 

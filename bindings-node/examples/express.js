@@ -32,7 +32,7 @@ function requireRight(operation, { issuerPublicHex, revokedIds }) {
         allow: 'allow if right($op), req_operation($op)',
         now,
       })
-      req.identity = identity // holderId, holderPublicHex, revocationId
+      req.identity = identity // holderId, holderPublicHex, revocationId, chain
       next()
     } catch (err) {
       if (!(err instanceof TrustError)) return next(err)

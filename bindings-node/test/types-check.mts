@@ -35,6 +35,12 @@ import {
   type HttpProfile,
   type HeaderLines,
   type SignRequestOptions,
+  delegate,
+  delegateAsync,
+  parseToken,
+  type DelegateOptions,
+  type Holder,
+  type Identity,
 } from 'trustcore'
 
 const issuer: IssuerKey = IssuerKey.generate()
@@ -161,4 +167,15 @@ export async function signAndDecide(rawHeaders: string[]): Promise<[number, stri
   const profile: HttpProfile | null = decision.profile
   const holder: string | undefined = decision.identity?.holderId
   return [decision.status + maxBody + digest.length + Object.keys(refusal).length + facts.length, code ?? profile ?? holder ?? decision.route]
+}
+
+export async function handOn(next: WorkerKey): Promise<string[]> {
+  const delegable: string = mintBiscuit(issuer, { publicHex: worker.publicHex, holderId: 'w', revocationId: 'r', expiresAt: 60, delegationDepth: 2 })
+  const options: DelegateOptions = { toPublicHex: next.publicHex, toHolderId: 'w2', checks: 'check if req_operation("read");', expiresAt: 30 }
+  const byNext: string = delegate(delegable, worker, options)
+  const later: string = await delegateAsync(byNext, next, { toPublicHex: worker.publicHex, toHolderId: 'w3', expiresAt: 20 })
+  const identity: Identity = parseToken(issuer.publicHex, later).identity()
+  const chain: Holder[] = identity.chain
+  const minted: SignerMintedToken = await signer.mint({ publicHex: worker.publicHex, holderId: 'w', expiresAt: 60, delegationDepth: 1 })
+  return [...chain.map((holder) => `${holder.holderId}:${holder.holderPublicHex}`), minted.token]
 }

@@ -53,6 +53,10 @@ def http_example() -> str:
     return python_block("HTTP: sign a request, decide on it")
 
 
+def delegate_example() -> str:
+    return python_block("Delegate")
+
+
 if __name__ == "__main__":
     exec(compile(quick_start(), str(README), "exec"), {"__name__": "__readme__"})
     sys.exit(0)

@@ -13,6 +13,7 @@ from readme_example import (
     REDIS_EXAMPLE_URL,
     SIGNER_EXAMPLE_SOCKET,
     batch_example,
+    delegate_example,
     http_example,
     scaling_example,
     signer_example,
@@ -103,3 +104,12 @@ def test_readme_scaling_example_runs_against_redis() -> None:
     lines = run_code(code.replace(REDIS_EXAMPLE_URL, "redis://:s3cret@127.0.0.1:1/0"))
     assert lines[1:] == ["Redis is down: answer 503, never let the request through"]
     assert "s3cret" not in "\n".join(lines)
+
+
+def test_readme_delegate_example_runs() -> None:
+    assert run_code(delegate_example()) == [
+        "allowed: gpu-1 -> gpu-2",
+        "refused (another lane): DENIED",
+        "refused (gpu-1's key on gpu-2's token): POP_FAILED",
+        "refused (no second link): DELEGATION_INVALID",
+    ]

@@ -17,6 +17,11 @@ HTTP (:mod:`trustcore.http`): :func:`trustcore.http.sign_request` gives the head
 request (RFC 9421 HTTP Message Signatures with a Content-Digest, or trust-core 0.1's ``X-EP-*``),
 an :class:`HttpPolicy` holds a service's routes, and :meth:`Verifier.decide` turns one request into
 a :class:`Decision` (allowed, or the status, headers and body of the refusal).
+
+Delegation: a token minted with a ``delegation_depth`` can be handed on by its holder to another
+holder's key with :func:`delegate` (offline, narrowed by checks, no later expiry); the verifier
+walks the chain, the proof must come from the last holder, and :attr:`VerifiedIdentity.chain`
+names every :class:`Holder` in order.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 from . import engine, errors, http, keys, proof, signer, verifier, wire
 from ._trustcore import __version__
 from .engine import (
+    Holder,
     IssuerPublicKeys,
     Limits,
     Token,
@@ -32,6 +38,7 @@ from .engine import (
     authorize,
     check_policy,
     constant_time_equal,
+    delegate,
     is_hex_key,
     mint_biscuit,
     parse_token,
@@ -88,6 +95,7 @@ __all__ = [
     "Decision",
     "Denied",
     "FrameInvalid",
+    "Holder",
     "HttpPolicy",
     "Internal",
     "IssuerPublicKeys",
@@ -113,6 +121,7 @@ __all__ = [
     "DelegationInvalid",
     "__version__",
     "authorize",
+    "delegate",
     "engine",
     "errors",
     "http",
