@@ -89,7 +89,7 @@ test-soak: setup-rust
 # folder and fails if any differs from what is committed: a vector edited by hand, or a generator
 # changed without its file
 VECTOR_GENERATORS := make_vectors make_verifier_vectors make_signer_vectors make_cost_vectors make_hostile_vectors \
-	make_identifier_vectors make_job_vectors make_http_vectors
+	make_identifier_vectors make_job_vectors make_http_vectors make_delegation_vectors
 vectors: setup-rust
 	for generator in $(VECTOR_GENERATORS); do \
 		$(CARGO) run --locked --quiet -p trustcore-tools --bin $$generator; \

@@ -90,6 +90,13 @@ export declare class Token {
   get revocationIds(): Array<string>
   /** The root key id the issuer set (key rotation), or null. */
   get rootKeyId(): number | null
+  /**
+   * The holder the token binds, read from its signed blocks (no Datalog runs): for a delegated
+   * token the last holder, and `chain` every holder in order (docs/DESIGN.md §3.13).
+   * TOKEN_UNBOUND when the authority block binds no holder, DELEGATION_INVALID when the chain is
+   * broken.
+   */
+  identity(): Identity
   /** Block `index` as Biscuit prints its Datalog (block 0 is the issuer's authority block). */
   blockSource(index: number): string
   toBase64(): string
@@ -385,11 +392,50 @@ export interface Decision {
  */
 export declare function decodeFrame(frame: Uint8Array): Record<string, unknown>
 
+/**
+ * Delegate `token` (base64), held by `holderKey`, to another key: the token with one more block, a
+ * Biscuit third-party block signed with `holderKey` that names the next holder's key and id and
+ * carries the checks and the expiry. Offline: no issuer key, no signer. Only the next holder's key
+ * can then prove possession; a delegate can only narrow, never grant.
+ *
+ * TOKEN_INVALID for a token that does not parse, TOKEN_UNBOUND for one that binds no holder;
+ * MALFORMED_INPUT when `holderKey` is not the token's current holder (the last of its chain), for a
+ * malformed request (a key that is not 64 hex digits, checks that do not parse or carry facts,
+ * rules or scopes) or an expiry later than the token's; DELEGATION_INVALID when the token allows no
+ * further link (the issuer's `delegationDepth`, 0 unless it set one, is used up) or its chain is
+ * broken.
+ */
+export declare function delegate(token: string, holderKey: WorkerKey, options: DelegateOptions): string
+
+/** `delegate` on the libuv thread pool (it signs). */
+export declare function delegateAsync(token: string, holderKey: WorkerKey, options: DelegateOptions): Promise<string>
+
+/** What a holder delegates, and to whom. */
+export interface DelegateOptions {
+  /** The next holder's public key (64 hex digits): only its key can use the delegated token. */
+  toPublicHex: string
+  /** The id the next holder is known by (the identity's `holderId` when it calls). */
+  toHolderId: string
+  /**
+   * Datalog checks narrowing what the next holder may do (`check if …;`, any number, maybe none:
+   * left out is none); facts, rules and scopes are MALFORMED_INPUT.
+   */
+  checks?: string
+  /** Seconds since the epoch (cut to whole seconds), no later than the token's own expiry. */
+  expiresAt: number
+}
+
 /** One wire frame: a 4-byte big-endian length, then the object as JCS. */
 export declare function encodeFrame(object: Record<string, unknown>): Buffer
 
 /** Every error code name (docs/DESIGN.md §5), in number order. */
 export declare function errorCodes(): Array<string>
+
+/** One holder of a delegation chain (`Identity#chain`). */
+export interface Holder {
+  holderId: string
+  holderPublicHex: string
+}
 
 /**
  * One HTTP request as a server received it. `target` is the request target in origin form
@@ -413,11 +459,20 @@ export interface HttpRequest {
   body?: Buffer | Uint8Array | string
 }
 
-/** Who made the request, from the issuer's authority block: identifiers, never capabilities. */
+/**
+ * Who made the request, from the issuer's authority block: identifiers, never capabilities. For a
+ * delegated token (`delegate`) `holderId` and `holderPublicHex` name the last holder, the one whose
+ * key proved possession.
+ */
 export interface Identity {
   holderId: string
   holderPublicHex: string
   revocationId: string
+  /**
+   * Every holder in order (docs/DESIGN.md §3.13): the one the issuer bound first, then each
+   * delegate; the last is `holderId` / `holderPublicHex`. One entry for a token never delegated.
+   */
+  chain: Array<Holder>
 }
 
 /** Whether `value` is exactly 64 hex digits (a 32-byte key in hex). */
@@ -450,6 +505,11 @@ export interface MintOptions {
   /** Seconds since the epoch; cut to whole seconds. */
   expiresAt: number
   rootKeyId?: number
+  /**
+   * How many delegation links (`delegate`) the token allows, at most 8 (else MALFORMED_INPUT);
+   * 0, the default, writes nothing: the token cannot be delegated.
+   */
+  delegationDepth?: number
 }
 
 /**
@@ -555,6 +615,12 @@ export interface SignerMintOptions {
   /** Seconds since the epoch; the signer cuts it to whole seconds and refuses one past its max ttl. */
   expiresAt: number
   revocationId?: string
+  /**
+   * How many delegation links (`delegate`) the token allows; 0, the default, mints a token that
+   * cannot be delegated. The signer refuses more than its `--max-delegation-depth` (default 0)
+   * with SIGNER_REFUSED.
+   */
+  delegationDepth?: number
 }
 
 /** The issuer's public key and the signer's root key id (null when it sets none). */

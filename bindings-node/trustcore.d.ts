@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'INTERNAL'
   | 'WRONG_AUDIENCE'
+  | 'DELEGATION_INVALID'
 
 /** The codes in number order (the C `tc_status` numbers are index + 1). */
 export declare const ERROR_CODES: readonly ErrorCode[]

@@ -22,6 +22,8 @@ export const {
   proofQuery,
   mintBiscuit,
   mintBiscuitAsync,
+  delegate,
+  delegateAsync,
   parseToken,
   parseTokenAsync,
   authenticate,

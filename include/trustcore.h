@@ -6,7 +6,7 @@
  * Names     Everything is prefixed tc_ (functions, types) or TC_ (constants, status values).
  *
  * Status    Every fallible function returns tc_status: TC_OK (0) or the number of an error code
- *           of docs/DESIGN.md §5 (TC_MALFORMED_INPUT = 1 … TC_WRONG_AUDIENCE = 16); the numbers never
+ *           of docs/DESIGN.md §5 (TC_MALFORMED_INPUT = 1 … TC_DELEGATION_INVALID = 17); the numbers never
  *           change.
  *           Its last parameter, `tc_error **err`, is optional: pass NULL to ignore details, or
  *           the address of a `tc_error *` that receives NULL on success and, on failure, a new
@@ -109,6 +109,7 @@ enum tc_status
   TC_STORE_UNAVAILABLE = 14,
   TC_INTERNAL = 15,
   TC_WRONG_AUDIENCE = 16,
+  TC_DELEGATION_INVALID = 17,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -141,8 +142,9 @@ typedef struct tc_error tc_error;
 // whole when read; immutable: safe to share between threads (one policy serves every request).
 typedef struct tc_http_policy tc_http_policy;
 
-// The verified holder: id, public key (hex) and revocation id. Identifiers, not capabilities.
-// Immutable: safe to share between threads.
+// The verified holder: id, public key (hex) and revocation id, and the delegation chain (every
+// holder in order, docs/DESIGN.md §3.13). Identifiers, not capabilities. Immutable: safe to share
+// between threads.
 typedef struct tc_identity tc_identity;
 
 // The issuer's private key: the Biscuit root key and the job signer. The seed is wiped when freed.
@@ -404,6 +406,12 @@ typedef struct tc_optional_u32 {
 // `root_key_id`: with `has` true, the root key id the token names (issuer key rotation). Only for
 // `tc_mint_biscuit`: the signer writes its own (`--key-id`), so `tc_signer_client_mint` refuses a
 // request with `root_key_id.has` true (MALFORMED_INPUT).
+//
+// `delegation_depth`: how many delegation links (`tc_delegate`, docs/DESIGN.md §3.13) the token
+// allows, at most 8 (else MALFORMED_INPUT); 0, the default, writes nothing: the token cannot be
+// delegated. The signer mints a delegable token only up to its `--max-delegation-depth` (default
+// 0), else SIGNER_REFUSED. It is the last member, so an initializer that names the others (or a
+// zeroed struct) leaves it 0.
 typedef struct tc_mint_request {
   const char *public_hex;
   size_t public_hex_len;
@@ -414,7 +422,23 @@ typedef struct tc_mint_request {
   struct tc_optional_text revocation_id;
   double expires_at;
   struct tc_optional_u32 root_key_id;
+  uint32_t delegation_depth;
 } tc_mint_request;
+
+// What a holder delegates, and to whom: `to_public_hex`, the next holder's public key (64 hex
+// digits: only its key can use the delegated token); `to_holder_id`, the id it is known by;
+// `checks`, Datalog checks narrowing what it may do (`check if …;`, any number, maybe none: NULL
+// with length 0; facts, rules and scopes are MALFORMED_INPUT); `expires_at`, seconds since the
+// epoch (cut to whole seconds), no later than the token's own expiry.
+typedef struct tc_delegate_request {
+  const char *to_public_hex;
+  size_t to_public_hex_len;
+  const char *to_holder_id;
+  size_t to_holder_id_len;
+  const char *checks;
+  size_t checks_len;
+  double expires_at;
+} tc_delegate_request;
 
 // An optional `int64_t` input: with `has` false it is not set and `value` is not read; with `has`
 // true, `value` is passed to core as it is.
@@ -862,14 +886,16 @@ tc_status tc_token_identity(const struct tc_token *token,
 // `token` is NULL or a handle not yet freed; it is not used afterwards.
 void tc_token_free(struct tc_token *token);
 
-// The holder id (`worker_id`; empty when the token names none). Borrowed: valid until
+// The holder id: the one the proof of possession came from (`worker_id`; for a delegated token,
+// the last delegate's; empty when the token names none). Borrowed: valid until
 // `tc_identity_free`; NUL-terminated. Empty when `identity` is NULL.
 //
 // # Safety
 // `identity` is NULL or a live handle.
 struct tc_str tc_identity_holder_id(const struct tc_identity *identity);
 
-// The holder's public key, hex. Borrowed as `tc_identity_holder_id`.
+// The holder's public key, hex (for a delegated token, the last delegate's). Borrowed as
+// `tc_identity_holder_id`.
 //
 // # Safety
 // `identity` is NULL or a live handle.
@@ -880,6 +906,29 @@ struct tc_str tc_identity_holder_public_hex(const struct tc_identity *identity);
 // # Safety
 // `identity` is NULL or a live handle.
 struct tc_str tc_identity_revocation_id(const struct tc_identity *identity);
+
+// The number of holders in the delegation chain: 1 for a token never delegated (the holder the
+// issuer bound), one more per delegation link; the last is `tc_identity_holder_id` /
+// `tc_identity_holder_public_hex`. 0 when `identity` is NULL.
+//
+// # Safety
+// `identity` is NULL or a live handle.
+size_t tc_identity_chain_count(const struct tc_identity *identity);
+
+// The id of holder `index` of the delegation chain (0 is the holder the issuer bound, then each
+// delegate in order). Borrowed as `tc_identity_holder_id`. Empty when `identity` is NULL or
+// `index` is not below `tc_identity_chain_count`.
+//
+// # Safety
+// `identity` is NULL or a live handle.
+struct tc_str tc_identity_chain_holder_id(const struct tc_identity *identity, size_t index);
+
+// The public key (hex) of holder `index` of the delegation chain. Borrowed and empty as
+// `tc_identity_chain_holder_id`.
+//
+// # Safety
+// `identity` is NULL or a live handle.
+struct tc_str tc_identity_chain_holder_public_hex(const struct tc_identity *identity, size_t index);
 
 // Release an identity. NULL is accepted and ignored.
 //
@@ -1174,8 +1223,9 @@ void tc_verifier_cache_stats(const struct tc_verifier *verifier,
 void tc_verifier_free(struct tc_verifier *verifier);
 
 // Mint a token (URL-safe base64, as an owned buffer). Authority block, in order: `worker_key`,
-// `worker_id`, each app fact, `revocation`, then the expiry check. Without `revocation_id.has`
-// the token carries 128 random bits in hex (read them back with `tc_token_revocation_id`).
+// `worker_id`, each app fact, `revocation`, `delegation_depth` (when above 0), then the expiry
+// check. Without `revocation_id.has` the token carries 128 random bits in hex (read them back
+// with `tc_token_revocation_id`).
 //
 // # Safety
 // `issuer` is a live handle; `request` is readable and its strings and arrays as documented on
@@ -1184,6 +1234,31 @@ tc_status tc_mint_biscuit(const struct tc_issuer_key *issuer,
                           const struct tc_mint_request *request,
                           struct tc_bytes **out,
                           struct tc_error **err);
+
+// Delegate `token` (URL-safe base64), held by `holder`, to another key: into `*out`, the token
+// with one more block (URL-safe base64, an owned buffer: `tc_bytes_free`), a Biscuit third-party
+// block signed with `holder`'s key naming the next holder's key and id, carrying the checks and
+// `check if time($t), $t <= expires_at`. Offline: no issuer key, no signer. Only the next holder's
+// key can then prove possession; the identity the verifier returns names it, and
+// `tc_identity_chain_count` / `tc_identity_chain_holder_id` list every holder.
+//
+// TOKEN_INVALID for a token that does not parse, TOKEN_UNBOUND for one that binds no holder;
+// MALFORMED_INPUT when `holder` is not the token's current holder (the last of its chain), for a
+// request that is malformed (a key that is not 64 hex digits, checks that do not parse or carry
+// facts, rules or scopes) or an expiry later than the token's; DELEGATION_INVALID when the token
+// allows no further link (its issuer's `delegation_depth`, 0 when it minted none, is used up) or
+// its chain is broken.
+//
+// # Safety
+// `token` is NULL (length 0) or readable for `token_len` bytes; `holder` is a live handle;
+// `request` is readable, with strings as documented on `tc_delegate_request`; `out` is writable;
+// `err` is NULL or writable.
+tc_status tc_delegate(const char *token,
+                      size_t token_len,
+                      const struct tc_worker_key *holder,
+                      const struct tc_delegate_request *request,
+                      struct tc_bytes **out,
+                      struct tc_error **err);
 
 // Sign `job` (UTF-8 JSON text of an object; a `sig` member is ignored) for `worker_id`: the signature
 // (128 hex digits) goes into a caller buffer of `TC_SIGNATURE_HEX_SIZE` bytes; store it as the job's

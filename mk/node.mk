@@ -10,7 +10,9 @@
 #                the HTTP matrix's Node server and client (tests/http-matrix/node/); the frameworks
 #                and http-message-signatures are devDependencies pinned in package-lock.json,
 #                installed by setup-node; SignerClient against the real daemon, the Verifier on memory and on
-#                a real redis-server, authenticateBatch against one by one), then npm pack installed into an empty project runs the quick
+#                a real redis-server, authenticateBatch against one by one, delegation: delegate and its refusals,
+#                the chain on every identity, holder_chain in a policy, the signer's --max-delegation-depth),
+#                then npm pack installed into an empty project runs the quick
 #                start and loads every subpath. Needs the `trustcore` binary (signer-bin, in the top Makefile), which the signer
 #                tests start as a child process from $TRUSTCORE_BIN (the curl tests run its `proof`), and redis-server (setup-redis),
 #                which the Verifier and middleware tests start on a free loopback port; and curl

@@ -83,7 +83,8 @@ static void fixture_init(void) {
     must(tc_issuer_key_public_hex(issuer, issuer_hex, sizeof issuer_hex, &len, &err), err, "issuer hex");
     must(tc_worker_key_public_hex(holder, holder_hex, sizeof holder_hex, &len, &err), err, "holder hex");
     must(tc_issuer_keys_from_hex(issuer_hex, 64, &trusted, &err), err, "trusted keys");
-    mint_request = (tc_mint_request){holder_hex, 64, "gpu-1", 5, mint_facts, 1, {true, "rev-1", 5}, NOW + 3600, {false, 0}};
+    mint_request =
+        (tc_mint_request){holder_hex, 64, "gpu-1", 5, mint_facts, 1, {true, "rev-1", 5}, NOW + 3600, {false, 0}, 0};
     must(tc_mint_biscuit(issuer, &mint_request, &token_b64, &err), err, "mint");
     must(tc_token_parse(trusted, (const char *)tc_bytes_data(token_b64), tc_bytes_len(token_b64), &token, &err), err,
          "parse");
@@ -604,7 +605,8 @@ int main(int argc, char **argv) {
     tc_error *err = NULL;
     tc_signer_client *client = NULL;
     must(tc_signer_client_new(daemon.socket, strlen(daemon.socket), 1000, 5000, &client, &err), err, "signer client");
-    signer_request = (tc_mint_request){holder_hex, 64, "gpu-1", 5, mint_facts, 1, {true, "rev-1", 5}, NOW + 3600, {false, 0}};
+    signer_request =
+        (tc_mint_request){holder_hex, 64, "gpu-1", 5, mint_facts, 1, {true, "rev-1", 5}, NOW + 3600, {false, 0}, 0};
     measure("signer_mint_socket", op_signer_mint, client, 0, 1);
     tc_signer_client_free(client);
     if (!signer_daemon_stop(&daemon)) return 1;

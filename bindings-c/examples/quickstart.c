@@ -35,7 +35,7 @@ int main(void) {
     double now = tc_now_seconds();
     tc_str lanes[] = {{"transcribe", 10}};
     tc_mint_fact facts[] = {{"lane", 4, lanes, 1}};
-    tc_mint_request mint = {holder_hex, 64, "gpu-1", 5, facts, 1, {true, "rev-1", 5}, now + 3600, {false, 0}};
+    tc_mint_request mint = {holder_hex, 64, "gpu-1", 5, facts, 1, {true, "rev-1", 5}, now + 3600, {false, 0}, 0};
     if (failed(tc_mint_biscuit(issuer, &mint, &token, &err), err, "mint")) goto out;
 
     /* the holder signs one request */

@@ -27,6 +27,7 @@ pub enum tc_status {
     TC_STORE_UNAVAILABLE = 14,
     TC_INTERNAL = 15,
     TC_WRONG_AUDIENCE = 16,
+    TC_DELEGATION_INVALID = 17,
 }
 
 impl From<ErrorCode> for tc_status {
@@ -48,6 +49,7 @@ impl From<ErrorCode> for tc_status {
             ErrorCode::StoreUnavailable => tc_status::TC_STORE_UNAVAILABLE,
             ErrorCode::Internal => tc_status::TC_INTERNAL,
             ErrorCode::WrongAudience => tc_status::TC_WRONG_AUDIENCE,
+            ErrorCode::DelegationInvalid => tc_status::TC_DELEGATION_INVALID,
         }
     }
 }
@@ -140,6 +142,7 @@ fn status_cstr(code: ErrorCode) -> &'static std::ffi::CStr {
         ErrorCode::StoreUnavailable => c"STORE_UNAVAILABLE",
         ErrorCode::Internal => c"INTERNAL",
         ErrorCode::WrongAudience => c"WRONG_AUDIENCE",
+        ErrorCode::DelegationInvalid => c"DELEGATION_INVALID",
     }
 }
 

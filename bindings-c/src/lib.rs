@@ -30,6 +30,8 @@ mod verifier;
 
 mod mint;
 
+mod delegation;
+
 mod jobs;
 
 mod wire;

@@ -61,6 +61,12 @@ pub struct tc_optional_u32 {
 /// `root_key_id`: with `has` true, the root key id the token names (issuer key rotation). Only for
 /// `tc_mint_biscuit`: the signer writes its own (`--key-id`), so `tc_signer_client_mint` refuses a
 /// request with `root_key_id.has` true (MALFORMED_INPUT).
+///
+/// `delegation_depth`: how many delegation links (`tc_delegate`, docs/DESIGN.md §3.13) the token
+/// allows, at most 8 (else MALFORMED_INPUT); 0, the default, writes nothing: the token cannot be
+/// delegated. The signer mints a delegable token only up to its `--max-delegation-depth` (default
+/// 0), else SIGNER_REFUSED. It is the last member, so an initializer that names the others (or a
+/// zeroed struct) leaves it 0.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -74,6 +80,7 @@ pub struct tc_mint_request {
     pub revocation_id: tc_optional_text,
     pub expires_at: f64,
     pub root_key_id: tc_optional_u32,
+    pub delegation_depth: u32,
 }
 
 /// Borrow a `tc_mint_request` as core's `MintRequest`: types only, core validates.
@@ -101,13 +108,15 @@ pub(crate) unsafe fn mint_request(request: *const tc_mint_request) -> Result<Min
             revocation_id,
             expires_at: r.expires_at,
             root_key_id: r.root_key_id.has.then_some(r.root_key_id.value),
+            delegation_depth: r.delegation_depth,
         })
     }
 }
 
 /// Mint a token (URL-safe base64, as an owned buffer). Authority block, in order: `worker_key`,
-/// `worker_id`, each app fact, `revocation`, then the expiry check. Without `revocation_id.has`
-/// the token carries 128 random bits in hex (read them back with `tc_token_revocation_id`).
+/// `worker_id`, each app fact, `revocation`, `delegation_depth` (when above 0), then the expiry
+/// check. Without `revocation_id.has` the token carries 128 random bits in hex (read them back
+/// with `tc_token_revocation_id`).
 ///
 /// # Safety
 /// `issuer` is a live handle; `request` is readable and its strings and arrays as documented on

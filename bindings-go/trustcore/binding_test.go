@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -20,10 +21,10 @@ func wantCode(t *testing.T, err error, sentinel *Error) {
 func TestCodesAndErrorsIs(t *testing.T) {
 	names := []string{"MALFORMED_INPUT", "TOKEN_INVALID", "TOKEN_UNBOUND", "REVOKED", "STALE_REQUEST", "REPLAYED",
 		"POP_FAILED", "DENIED", "LIMIT_EXCEEDED", "JOB_INVALID", "FRAME_INVALID", "SIGNER_UNAVAILABLE",
-		"SIGNER_REFUSED", "STORE_UNAVAILABLE", "INTERNAL", "WRONG_AUDIENCE"}
+		"SIGNER_REFUSED", "STORE_UNAVAILABLE", "INTERNAL", "WRONG_AUDIENCE", "DELEGATION_INVALID"}
 	sentinels := []*Error{ErrMalformedInput, ErrTokenInvalid, ErrTokenUnbound, ErrRevoked, ErrStaleRequest,
 		ErrReplayed, ErrPopFailed, ErrDenied, ErrLimitExceeded, ErrJobInvalid, ErrFrameInvalid,
-		ErrSignerUnavailable, ErrSignerRefused, ErrStoreUnavailable, ErrInternal, ErrWrongAudience}
+		ErrSignerUnavailable, ErrSignerRefused, ErrStoreUnavailable, ErrInternal, ErrWrongAudience, ErrDelegationInvalid}
 	for i, name := range names {
 		if got := Code(i + 1).String(); got != name {
 			t.Errorf("code %d: %s, want %s", i+1, got, name)
@@ -101,7 +102,7 @@ func TestRequestFlow(t *testing.T) {
 	if b64, err := token.Base64(); err != nil || len(b64) != len(f.token) {
 		t.Fatalf("base64 %v", err)
 	}
-	if again, err := token.Identity(); err != nil || again != id {
+	if again, err := token.Identity(); err != nil || !reflect.DeepEqual(again, id) {
 		t.Fatalf("identity %+v %v", again, err)
 	}
 

@@ -175,6 +175,9 @@ func (v *vectorSigner) run(op string, in fields) (result, error) {
 			if args.has("revocation_id") {
 				r.RevocationID = args.str("revocation_id")
 			}
+			if args.has("delegation_depth") {
+				r.DelegationDepth = uint32(args.num("delegation_depth"))
+			}
 			minted, err := client.Mint(r)
 			if err != nil {
 				return nil, err

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -588,6 +589,10 @@ func runOp(op string, in fields) (result, error) {
 		return result{"proof": proofValue(proof)}, nil
 	case "verifier_sequence":
 		return runVerifierSequence(in)
+	case "delegate":
+		return runDelegate(in)
+	case "delegation_sequence":
+		return runDelegationSequence(in)
 	case "http_decide":
 		return runHttpDecide(in)
 	case "http_policy":
@@ -781,6 +786,99 @@ func runVerifierBatch(v *Verifier, args fields) any {
 	return outcomes
 }
 
+// ---- delegation (tests/vectors/README.md, "Delegation") -----------------------------------------
+
+// chainValue is an identity's chain as [[holder_id, holder_public_hex], …], in order.
+func chainValue(chain []Holder) [][]string {
+	out := make([][]string, len(chain))
+	for i, h := range chain {
+		out[i] = []string{h.HolderID, h.HolderPublicHex}
+	}
+	return out
+}
+
+// runDelegate delegates the token with the holder's key, then parses what it made with the issuer
+// key: its identity's chain.
+func runDelegate(in fields) (result, error) {
+	holder, err := WorkerKeyFromSecretHex(in.str("holder_secret_hex"))
+	if err != nil {
+		return nil, err
+	}
+	delegated, err := Delegate(in.str("token"), holder, DelegateRequest{ToPublicHex: in.str("to_public_hex"),
+		ToHolderID: in.str("to_holder_id"), Checks: in.str("checks"), ExpiresAt: in.num("expires_at")})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := in.issuerKeys()
+	if err != nil {
+		return nil, err
+	}
+	token, err := ParseToken(keys, delegated)
+	if err != nil {
+		return nil, err
+	}
+	identity, err := token.Identity()
+	if err != nil {
+		return nil, err
+	}
+	return result{"chain": chainValue(identity.Chain)}, nil
+}
+
+// runDelegationSequence: one Verifier (memory stores) for every step; each signs POST /lease {} at
+// now with its holder's key and nonce, is authenticated, then checked against its policy. A step's
+// failure does not end the sequence: its outcome is {"error": CODE}.
+func runDelegationSequence(in fields) (result, error) {
+	keys, err := in.issuerKeys()
+	if err != nil {
+		return nil, err
+	}
+	opts := VerifierOptions{Limits: in.limits()}
+	if in.has("revoked_ids") {
+		opts.Revoked = in.strs("revoked_ids")
+	}
+	v, err := NewVerifier(keys, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer v.Close()
+	var steps []fields
+	if err := json.Unmarshal(in["steps"], &steps); err != nil {
+		panic("steps is not a list of objects")
+	}
+	now := in.num("now")
+	timestamp := strconv.FormatInt(int64(math.Floor(now)), 10)
+	request := Request{Method: "POST", Path: "/lease", Body: []byte("{}")}
+	outcomes := []any{}
+	for _, step := range steps {
+		identity, err := func() (Identity, error) {
+			key, err := WorkerKeyFromSecretHex(step.str("holder_secret_hex"))
+			if err != nil {
+				return Identity{}, err
+			}
+			proof, err := key.MakeProof(step.str("token"), request, timestamp, step.str("nonce"))
+			if err != nil {
+				return Identity{}, err
+			}
+			token, identity, err := v.Authenticate(proof, request, &now)
+			if err != nil {
+				return Identity{}, err
+			}
+			return identity, v.CheckPolicy(token, step.pairs("request_facts"), step.str("allow"), &now)
+		}()
+		var te *Error
+		switch {
+		case err == nil:
+			outcomes = append(outcomes, map[string]any{"holder_id": identity.HolderID,
+				"chain": chainValue(identity.Chain)})
+		case errors.As(err, &te):
+			outcomes = append(outcomes, map[string]any{"error": te.Code.String()})
+		default:
+			panic(fmt.Sprintf("a non-trustcore error: %v", err))
+		}
+	}
+	return result{"outcomes": outcomes}, nil
+}
+
 func parseInputToken(in fields) (*Token, error) {
 	keys, err := in.issuerKeys()
 	if err != nil {
@@ -811,6 +909,9 @@ func runMint(in fields) (result, error) {
 	if in.has("root_key_id") {
 		id := uint32(in.num("root_key_id"))
 		r.RootKeyID = &id
+	}
+	if in.has("delegation_depth") {
+		r.DelegationDepth = uint32(in.num("delegation_depth"))
 	}
 	token, err := issuer.Mint(r)
 	if err != nil {

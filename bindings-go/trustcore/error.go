@@ -27,6 +27,7 @@ const (
 	StoreUnavailable  Code = C.TC_STORE_UNAVAILABLE
 	Internal          Code = C.TC_INTERNAL
 	WrongAudience     Code = C.TC_WRONG_AUDIENCE
+	DelegationInvalid Code = C.TC_DELEGATION_INVALID
 )
 
 // String is the code's name, as every binding spells it ("DENIED").
@@ -65,6 +66,7 @@ var (
 	ErrStoreUnavailable  = &Error{Code: StoreUnavailable}
 	ErrInternal          = &Error{Code: Internal}
 	ErrWrongAudience     = &Error{Code: WrongAudience}
+	ErrDelegationInvalid = &Error{Code: DelegationInvalid}
 )
 
 // toError turns a status and its details into an error (nil for TC_OK) and frees the details.

@@ -12,6 +12,8 @@ typedef struct tc_go_decision {
 	tc_str body;
 	bool has_identity;
 	tc_str identity[3];
+	const tc_identity *identity_handle; // for its chain, read only when delegated
+	size_t chain_count;
 	tc_optional_text route;
 	tc_optional_u32 profile;
 	size_t header_count;
@@ -29,6 +31,8 @@ static void tc_go_decision_fields(const tc_decision *d, tc_go_decision *out) {
 	out->identity[0] = tc_identity_holder_id(identity);
 	out->identity[1] = tc_identity_holder_public_hex(identity);
 	out->identity[2] = tc_identity_revocation_id(identity);
+	out->identity_handle = identity;
+	out->chain_count = tc_identity_chain_count(identity);
 	out->route = tc_decision_route(d);
 	out->profile = tc_decision_profile(d);
 	out->header_count = tc_pair_list_count(tc_decision_headers(d));
@@ -347,8 +351,10 @@ func takeDecision(d *C.tc_decision) *Decision {
 		Facts:   goPairs(C.tc_decision_facts(d), f.fact_count),
 	}
 	if f.has_identity {
-		out.Identity = &Identity{HolderID: goText(f.identity[0]), HolderPublicHex: goText(f.identity[1]),
+		id := Identity{HolderID: goText(f.identity[0]), HolderPublicHex: goText(f.identity[1]),
 			RevocationID: goText(f.identity[2])}
+		id.Chain = chainOf(f.identity_handle, f.chain_count, id)
+		out.Identity = &id
 	}
 	if f.route.has {
 		out.Route = C.GoStringN(f.route.value, C.int(f.route.len))

@@ -25,6 +25,9 @@ type MintRequest struct {
 	RevocationID string  // in its canonical form ("rev-1", hex in lower case), else ErrMalformedInput
 	ExpiresAt    float64 // seconds since the epoch
 	RootKeyID    *uint32 // for issuer key rotation
+	// DelegationDepth is how many delegation links (Delegate) the token allows, at most 8 (else
+	// ErrMalformedInput); 0, the default, writes nothing: the token cannot be delegated.
+	DelegationDepth uint32
 }
 
 // Mint mints a token (URL-safe base64) bound to the holder's key.
@@ -48,6 +51,7 @@ func (k *IssuerKey) Mint(r MintRequest) (string, error) {
 	if r.RootKeyID != nil {
 		req.root_key_id.has, req.root_key_id.value = true, C.uint32_t(*r.RootKeyID)
 	}
+	req.delegation_depth = C.uint32_t(r.DelegationDepth)
 	var out *C.tc_bytes
 	var cerr *C.tc_error
 	if err := toError(C.tc_mint_biscuit(kC, &req, &out, &cerr), cerr); err != nil {

@@ -12,6 +12,7 @@ package trustcore
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 )
@@ -66,7 +67,7 @@ func TestPanicBoundary(t *testing.T) {
 	// the proof-of-possession step; then the same IssuerKeys and Proof authenticate the real request
 	tok, id, err := Authenticate(f.trusted, proof, marked, f.options)
 	wantInternal(t, "Authenticate", err)
-	if tok != nil || id != (Identity{}) {
+	if tok != nil || !reflect.DeepEqual(id, Identity{}) {
 		t.Fatal("Authenticate returned a token or identity with its error")
 	}
 	tok, id, err = Authenticate(f.trusted, proof, f.request, f.options)

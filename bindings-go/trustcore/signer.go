@@ -29,6 +29,10 @@ type SignerMintRequest struct {
 	Facts        []Fact
 	RevocationID string  // empty: the signer picks a random one
 	ExpiresAt    float64 // seconds since the epoch, cut to whole seconds
+	// DelegationDepth is how many delegation links (Delegate) the token allows; 0, the default,
+	// mints a token that cannot be delegated. The signer refuses more than its
+	// --max-delegation-depth (default 0) with ErrSignerRefused.
+	DelegationDepth uint32
 }
 
 // MintedToken is a token the signer minted.
@@ -116,6 +120,7 @@ func (c *SignerClient) Mint(r SignerMintRequest) (MintedToken, error) {
 		req.revocation_id.value, req.revocation_id.len = pinText(&pin, r.RevocationID)
 	}
 	req.expires_at = C.double(r.ExpiresAt)
+	req.delegation_depth = C.uint32_t(r.DelegationDepth)
 	var token, revocationID *C.tc_bytes
 	var expiresAt C.uint64_t
 	var cerr *C.tc_error

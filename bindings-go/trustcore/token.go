@@ -3,11 +3,21 @@ package trustcore
 /*
 #include <trustcore.h>
 
-// the three identity fields in one call into C instead of three
-static void tc_go_identity_fields(const tc_identity *identity, tc_str out[3]) {
+// the three identity fields and the length of its chain in one call into C instead of four
+static size_t tc_go_identity_fields(const tc_identity *identity, tc_str out[3]) {
 	out[0] = tc_identity_holder_id(identity);
 	out[1] = tc_identity_holder_public_hex(identity);
 	out[2] = tc_identity_revocation_id(identity);
+	return tc_identity_chain_count(identity);
+}
+
+// every holder of the chain (id, then key) into out, which holds 2 × tc_identity_chain_count
+static void tc_go_identity_chain(const tc_identity *identity, tc_str *out) {
+	size_t n = tc_identity_chain_count(identity);
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = tc_identity_chain_holder_id(identity, i);
+		out[2 * i + 1] = tc_identity_chain_holder_public_hex(identity, i);
+	}
 }
 */
 import "C"
@@ -19,11 +29,16 @@ type Token struct {
 	n native[*C.tc_token]
 }
 
-// Identity is the holder a token binds: identifiers, not capabilities.
+// Identity is the holder a token binds: identifiers, not capabilities. For a delegated token
+// (Delegate) HolderID and HolderPublicHex name the last holder, the one whose key proved possession.
+// Identity holds a slice, so compare two with reflect.DeepEqual (or field by field), not ==.
 type Identity struct {
 	HolderID        string
 	HolderPublicHex string
 	RevocationID    string
+	// Chain is every holder in order (docs/DESIGN.md §3.13): the one the issuer bound first, then
+	// each delegate; the last is HolderID / HolderPublicHex. One entry for a token never delegated.
+	Chain []Holder
 }
 
 func newToken(p *C.tc_token) *Token {
@@ -36,9 +51,32 @@ func newToken(p *C.tc_token) *Token {
 // takeIdentity copies an owned tc_identity into Go and frees it.
 func takeIdentity(p *C.tc_identity) Identity {
 	defer C.tc_identity_free(p)
+	return identityOf(p)
+}
+
+// identityOf copies a tc_identity (owned or borrowed) into Go: one cgo call, two for a delegated
+// token.
+func identityOf(p *C.tc_identity) Identity {
 	var fields [3]C.tc_str
-	C.tc_go_identity_fields(p, &fields[0])
-	return Identity{HolderID: goText(fields[0]), HolderPublicHex: goText(fields[1]), RevocationID: goText(fields[2])}
+	n := C.tc_go_identity_fields(p, &fields[0])
+	id := Identity{HolderID: goText(fields[0]), HolderPublicHex: goText(fields[1]), RevocationID: goText(fields[2])}
+	id.Chain = chainOf(p, n, id)
+	return id
+}
+
+// chainOf is the chain of p, whose length is n: for a token never delegated (n 1) the holder
+// alone, from id (no cgo call); for a delegated one, every holder read in one cgo call.
+func chainOf(p *C.tc_identity, n C.size_t, id Identity) []Holder {
+	if n <= 1 {
+		return []Holder{{HolderID: id.HolderID, HolderPublicHex: id.HolderPublicHex}}
+	}
+	parts := make([]C.tc_str, 2*int(n))
+	C.tc_go_identity_chain(p, &parts[0])
+	chain := make([]Holder, n)
+	for i := range chain {
+		chain[i] = Holder{HolderID: goText(parts[2*i]), HolderPublicHex: goText(parts[2*i+1])}
+	}
+	return chain
 }
 
 // ParseToken parses a token (URL-safe base64) and verifies every block against the trusted keys;

@@ -4,13 +4,15 @@ package trustcore
 #include <string.h>
 #include <trustcore.h>
 
-// What Go reads of one request's outcome: its status, its token (owned, on TC_OK), and the lengths
+// What Go reads of one request's outcome: its status, its token (owned, on TC_OK), the lengths
 // of its texts, laid end to end in the text buffer in request order: on TC_OK the holder id, the
-// holder public key (hex) and the revocation id; on a refusal the message alone (len[0]).
+// holder public key (hex) and the revocation id; on a refusal the message alone (len[0]); and on
+// TC_OK the length of its identity's delegation chain (1 for a token never delegated).
 typedef struct tc_go_batch_item {
 	tc_status status;
 	tc_token *token;
 	size_t len[3];
+	size_t chain_count;
 } tc_go_batch_item;
 
 // Copy every request's texts into buf (buf_len bytes, which tc_go_batch_fill sized), then free the
@@ -37,8 +39,9 @@ static void tc_go_batch_text(tc_batch_result *result, const tc_go_batch_item *it
 
 // The whole batch in one call from Go: authenticate, then each request's status, token and text
 // lengths into items, and the texts into buf when they fit in buf_len bytes (the result is freed
-// then, *kept NULL). When they do not, *kept is the result: Go sizes a buffer with *needed and
-// calls tc_go_batch_text. A status other than TC_OK is the call's own failure (err set).
+// then, *kept NULL). When they do not, or when a token was delegated (its chain is read from the
+// result), *kept is the result: Go reads the chains, sizes a buffer with *needed and calls
+// tc_go_batch_text. A status other than TC_OK is the call's own failure (err set).
 static tc_status tc_go_authenticate_batch(const tc_verifier *verifier, const tc_proof *const *proofs,
                                           const tc_request *requests, size_t count, const double *now,
                                           tc_go_batch_item *items, char *buf, size_t buf_len, size_t *needed,
@@ -49,16 +52,20 @@ static tc_status tc_go_authenticate_batch(const tc_verifier *verifier, const tc_
 	tc_status st = tc_verifier_authenticate_batch(verifier, proofs, requests, count, now, &result, err);
 	if (st != TC_OK) return st;
 	size_t total = 0;
+	bool delegated = false;
 	for (size_t i = 0; i < count; i++) {
 		tc_go_batch_item *item = &items[i];
 		item->status = tc_batch_result_status(result, i);
 		item->token = NULL;
+		item->chain_count = 0;
 		if (item->status == TC_OK) {
 			tc_batch_result_token(result, i, &item->token, NULL);
 			const tc_identity *id = tc_batch_result_identity(result, i);
 			item->len[0] = tc_identity_holder_id(id).len;
 			item->len[1] = tc_identity_holder_public_hex(id).len;
 			item->len[2] = tc_identity_revocation_id(id).len;
+			item->chain_count = tc_identity_chain_count(id);
+			delegated = delegated || item->chain_count > 1;
 		} else {
 			item->len[0] = strlen(tc_batch_result_message(result, i));
 			item->len[1] = item->len[2] = 0;
@@ -66,7 +73,7 @@ static tc_status tc_go_authenticate_batch(const tc_verifier *verifier, const tc_
 		total += item->len[0] + item->len[1] + item->len[2];
 	}
 	*needed = total;
-	if (total > buf_len) {
+	if (total > buf_len || delegated) {
 		*kept = result;
 		return TC_OK;
 	}
@@ -158,7 +165,16 @@ func (v *Verifier) authenticateBatch(reqs []BatchRequest, now *float64, guess in
 	}
 	results := make([]BatchResult, len(reqs))
 	if kept != nil {
-		buf = make([]byte, int(needed)+1)
+		// the chains of delegated tokens first: tc_go_batch_text frees the result
+		for i, item := range items {
+			if item.status == C.TC_OK && item.chain_count > 1 {
+				results[i].Identity.Chain = chainOf(C.tc_batch_result_identity(kept, C.size_t(i)), item.chain_count,
+					Identity{})
+			}
+		}
+		if int(needed) >= len(buf) {
+			buf = make([]byte, int(needed)+1)
+		}
 		C.tc_go_batch_text(kept, &items[0], (*C.char)(unsafe.Pointer(&buf[0])))
 	}
 	text := string(buf[:needed]) // one copy for every text: the fields below are slices of it
@@ -174,8 +190,12 @@ func (v *Verifier) authenticateBatch(reqs []BatchRequest, now *float64, guess in
 			continue
 		}
 		results[i].Token = newToken(item.token)
-		results[i].Identity = Identity{HolderID: next(item.len[0]), HolderPublicHex: next(item.len[1]),
-			RevocationID: next(item.len[2])}
+		id := Identity{HolderID: next(item.len[0]), HolderPublicHex: next(item.len[1]),
+			RevocationID: next(item.len[2]), Chain: results[i].Identity.Chain}
+		if id.Chain == nil {
+			id.Chain = chainOf(nil, item.chain_count, id)
+		}
+		results[i].Identity = id
 	}
 	return results, nil
 }

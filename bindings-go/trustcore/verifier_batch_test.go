@@ -3,6 +3,7 @@ package trustcore
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -85,7 +86,7 @@ func TestAuthenticateBatchMixed(t *testing.T) {
 			continue
 		}
 		if want[i] != nil {
-			if r.Token != nil || r.Identity != (Identity{}) {
+			if r.Token != nil || !reflect.DeepEqual(r.Identity, Identity{}) {
 				t.Errorf("request %d: refused with a token or an identity", i)
 			}
 			if r.Err.Error() != err.Error() {
@@ -93,7 +94,7 @@ func TestAuthenticateBatchMixed(t *testing.T) {
 			}
 			continue
 		}
-		if r.Identity != id || r.Token == nil || r.Token.BlockCount() != token.BlockCount() {
+		if !reflect.DeepEqual(r.Identity, id) || r.Token == nil || r.Token.BlockCount() != token.BlockCount() {
 			t.Errorf("request %d: identity %+v (alone %+v), token %v", i, r.Identity, id, r.Token)
 		}
 	}

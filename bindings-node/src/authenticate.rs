@@ -22,12 +22,35 @@ pub struct AuthenticateOptions {
     pub limits: Option<AuthorizerLimits>,
 }
 
-/// Who made the request, from the issuer's authority block: identifiers, never capabilities.
+/// Who made the request, from the issuer's authority block: identifiers, never capabilities. For a
+/// delegated token (`delegate`) `holderId` and `holderPublicHex` name the last holder, the one whose
+/// key proved possession.
 #[napi(object, object_from_js = false)]
 pub struct Identity {
     pub holder_id: String,
     pub holder_public_hex: String,
     pub revocation_id: String,
+    /// Every holder in order (docs/DESIGN.md §3.13): the one the issuer bound first, then each
+    /// delegate; the last is `holderId` / `holderPublicHex`. One entry for a token never delegated.
+    pub chain: Vec<Holder>,
+}
+
+/// One holder of a delegation chain (`Identity#chain`).
+#[napi(object, object_from_js = false)]
+pub struct Holder {
+    pub holder_id: String,
+    pub holder_public_hex: String,
+}
+
+impl From<core::VerifiedIdentity> for Identity {
+    fn from(identity: core::VerifiedIdentity) -> Self {
+        let core::VerifiedIdentity { holder_id, holder_public_hex, revocation_id, chain } = identity;
+        let chain = chain
+            .into_iter()
+            .map(|holder| Holder { holder_id: holder.holder_id, holder_public_hex: holder.holder_public_hex })
+            .collect();
+        Identity { holder_id, holder_public_hex, revocation_id, chain }
+    }
 }
 
 #[napi(object, object_from_js = false)]
@@ -60,14 +83,7 @@ fn inputs(issuer: &IssuerArg, proof: WorkerProof, options: AuthenticateOptions) 
 fn run(inputs: &Inputs, request: &core::Request<'_>) -> core::Result<Authenticated> {
     let (token, identity) =
         core::authenticate(&inputs.issuer, &inputs.proof, request, &inputs.revoked, &inputs.options)?;
-    Ok(Authenticated {
-        token: Token::new(token),
-        identity: Identity {
-            holder_id: identity.holder_id,
-            holder_public_hex: identity.holder_public_hex,
-            revocation_id: identity.revocation_id,
-        },
-    })
+    Ok(Authenticated { token: Token::new(token), identity: identity.into() })
 }
 
 /// Authenticate one request, cheapest check first, fail closed. Returns the verified token and the

@@ -317,11 +317,7 @@ fn decision(decision: http::Decision) -> Decision {
         message: decision.message,
         headers: header_object(decision.headers),
         body: decision.body,
-        identity: decision.identity.map(|identity| Identity {
-            holder_id: identity.holder_id,
-            holder_public_hex: identity.holder_public_hex,
-            revocation_id: identity.revocation_id,
-        }),
+        identity: decision.identity.map(Identity::from),
         facts: decision.facts.into_iter().map(|(name, value)| vec![name, value]).collect(),
         route: decision.route,
         profile: decision.profile.map(|profile| profile.name()),

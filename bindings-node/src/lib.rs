@@ -12,6 +12,7 @@ extern crate napi_derive;
 
 mod authenticate;
 mod convert;
+mod delegation;
 mod error;
 mod http;
 mod jobs;

@@ -19,6 +19,9 @@ pub struct MintOptions {
     /// Seconds since the epoch; cut to whole seconds.
     pub expires_at: f64,
     pub root_key_id: Option<f64>,
+    /// How many delegation links (`delegate`) the token allows, at most 8 (else MALFORMED_INPUT);
+    /// 0, the default, writes nothing: the token cannot be delegated.
+    pub delegation_depth: Option<f64>,
 }
 
 fn mint_request(options: MintOptions) -> Result<core::MintRequest> {
@@ -29,6 +32,11 @@ fn mint_request(options: MintOptions) -> Result<core::MintRequest> {
         revocation_id: Some(options.revocation_id),
         expires_at: options.expires_at,
         root_key_id: options.root_key_id.map(|id| whole_u32(id, "rootKeyId")).transpose()?,
+        delegation_depth: options
+            .delegation_depth
+            .map(|depth| whole_u32(depth, "delegationDepth"))
+            .transpose()?
+            .unwrap_or(0),
     })
 }
 

@@ -9,7 +9,7 @@ use napi::{sys, ValueType};
 use serde_json::{Map, Value};
 use trustcore_core as core;
 
-use crate::convert::{fact_lists, json_object_arg, millis};
+use crate::convert::{fact_lists, json_object_arg, millis, whole_u32};
 use crate::error::{guard, trust, Result, Work};
 
 /// Time bounds of a client, in milliseconds; a field left out keeps core's default.
@@ -42,6 +42,10 @@ pub struct SignerMintOptions {
     /// Seconds since the epoch; the signer cuts it to whole seconds and refuses one past its max ttl.
     pub expires_at: f64,
     pub revocation_id: Option<String>,
+    /// How many delegation links (`delegate`) the token allows; 0, the default, mints a token that
+    /// cannot be delegated. The signer refuses more than its `--max-delegation-depth` (default 0)
+    /// with SIGNER_REFUSED.
+    pub delegation_depth: Option<f64>,
 }
 
 /// A token the signer minted.
@@ -134,6 +138,11 @@ impl SignerClient {
                 revocation_id: options.revocation_id,
                 root_key_id: None,
                 expires_at: options.expires_at,
+                delegation_depth: options
+                    .delegation_depth
+                    .map(|depth| whole_u32(depth, "delegationDepth"))
+                    .transpose()?
+                    .unwrap_or(0),
             };
             let client = Arc::clone(&self.inner);
             Ok(AsyncTask::new(Work::new(move || {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Null, Uint8Array};
 use trustcore_core as core;
 
+use crate::authenticate::Identity;
 use crate::convert::{issuer_keys, limits, AuthorizerLimits, IssuerArg};
 use crate::error::{guard, trust, Result, Work};
 
@@ -86,6 +87,15 @@ impl Token {
     #[napi(getter, catch_unwind)]
     pub fn root_key_id(&self) -> Result<Option<u32>> {
         guard(|| Ok(self.inner.root_key_id()))
+    }
+
+    /// The holder the token binds, read from its signed blocks (no Datalog runs): for a delegated
+    /// token the last holder, and `chain` every holder in order (docs/DESIGN.md §3.13).
+    /// TOKEN_UNBOUND when the authority block binds no holder, DELEGATION_INVALID when the chain is
+    /// broken.
+    #[napi(catch_unwind)]
+    pub fn identity(&self) -> Result<Identity> {
+        guard(|| Ok(self.inner.identity().map_err(trust)?.into()))
     }
 
     /// Block `index` as Biscuit prints its Datalog (block 0 is the issuer's authority block).

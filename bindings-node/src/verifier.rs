@@ -232,11 +232,7 @@ fn config(issuer: &IssuerArg, options: Option<VerifierOptions>) -> Result<core::
 }
 
 fn authenticated(verified: Arc<core::VerifiedToken>) -> Authenticated {
-    let identity = Identity {
-        holder_id: verified.identity.holder_id.clone(),
-        holder_public_hex: verified.identity.holder_public_hex.clone(),
-        revocation_id: verified.identity.revocation_id.clone(),
-    };
+    let identity = Identity::from(verified.identity.clone());
     Authenticated { token: Token::verified(verified), identity }
 }
 

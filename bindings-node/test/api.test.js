@@ -59,7 +59,12 @@ test('proof transports: Node headers, fetch Headers, pairs, query objects and UR
 test('authenticate then checkPolicy, sync', () => {
   const { token: verified, identity } = tc.authenticate(issuer.publicHex, signed(), request, authOptions)
   assert.ok(verified instanceof tc.Token)
-  assert.deepEqual({ ...identity }, { holderId: 'worker-1', holderPublicHex: worker.publicHex, revocationId: 'rev-1' })
+  assert.deepEqual({ ...identity }, {
+    holderId: 'worker-1',
+    holderPublicHex: worker.publicHex,
+    revocationId: 'rev-1',
+    chain: [{ holderId: 'worker-1', holderPublicHex: worker.publicHex }],
+  })
   assert.equal(tc.checkPolicy(verified, { requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: NOW }), undefined)
   assert.throws(
     () => tc.checkPolicy(verified, { requestFacts: { req_operation: 'delete' }, allow: ALLOW, now: NOW }),
@@ -133,7 +138,8 @@ test('TrustError: a real Error subclass with a stable code, for sync and async a
   assert.equal(err.code, 'DENIED')
   assert.match(err.stack, /^TrustError: no/)
   assert.deepEqual(tc.ERROR_CODES, tc.errorCodes())
-  assert.equal(tc.ERROR_CODES.length, 16)
+  assert.equal(tc.ERROR_CODES.length, 17)
   assert.equal(tc.ERROR_CODES[15], 'WRONG_AUDIENCE')
+  assert.equal(tc.ERROR_CODES[16], 'DELEGATION_INVALID')
   assert.ok(Object.isFrozen(tc.ERROR_CODES))
 })

@@ -74,8 +74,11 @@ const parsed = tc.parseToken(issuer.publicHex, token)
 const job = { id: 1, task: 't' }
 const sig = tc.signJob(issuer, job, 'w')
 const lowerHeaders = Object.fromEntries(Object.entries(tc.proofHeaders(signed())).map(([k, v]) => [k.toLowerCase(), v]))
-const mintOptions = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, revocationId: 'r', expiresAt: NOW, rootKeyId: 1 })
-const signerMint = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, expiresAt: NOW + 60, revocationId: 'r' })
+const mintOptions = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, revocationId: 'r', expiresAt: NOW, rootKeyId: 1, delegationDepth: 1 })
+const signerMint = () => ({ publicHex: worker.publicHex, holderId: 'w', facts: { right: ['a'] }, expiresAt: NOW + 60, revocationId: 'r', delegationDepth: 0 })
+// a token the fixture worker may delegate once, and what it delegates
+const delegable = tc.mintBiscuit(issuer, { ...mintOptions(), expiresAt: NOW + 60 })
+const delegateOptions = () => ({ toPublicHex: issuer.publicHex, toHolderId: 'w2', checks: 'check if true;', expiresAt: NOW + 30 })
 const policy = () => ({ requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: NOW, limits: { maxTimeMs: 50, maxFacts: 100, maxIterations: 10 } })
 // every limits option, for the sweep of a limits object's own fields
 const allLimits = () => ({
@@ -158,6 +161,8 @@ const CALLS = {
   proofQuery: [tc.proofQuery, () => [signed()]],
   mintBiscuit: [tc.mintBiscuit, () => [issuer, mintOptions()]],
   mintBiscuitAsync: [tc.mintBiscuitAsync, () => [issuer, mintOptions()]],
+  delegate: [tc.delegate, () => [delegable, worker, delegateOptions()]],
+  delegateAsync: [tc.delegateAsync, () => [delegable, worker, delegateOptions()]],
   parseToken: [tc.parseToken, () => [issuer.publicHex, token]],
   parseTokenAsync: [tc.parseTokenAsync, () => [issuer.publicHex, Buffer.from(parsed.toBytes())]],
   authenticate: [tc.authenticate, () => [issuer.publicHex, signed(), { ...request }, { ...authOptions }]],
@@ -167,6 +172,7 @@ const CALLS = {
   'Token#authorize': [(...a) => parsed.authorize(...a), () => ['allow if true', { now: NOW, externFunctions: ['test'] }]],
   'Token#authorizeAsync': [(...a) => parsed.authorizeAsync(...a), () => ['allow if true', { now: NOW }]],
   'Token#blockSource': [(...a) => parsed.blockSource(...a), () => [0]],
+  'Token#identity': [(...a) => parsed.identity(...a), () => []],
   signJob: [tc.signJob, () => [issuer, { ...job }, 'w']],
   signJobAsync: [tc.signJobAsync, () => [issuer, { ...job }, 'w']],
   verifyJob: [tc.verifyJob, () => [issuer.publicHex, { ...job, sig }, 'w']],
@@ -279,7 +285,7 @@ for (const [name, [fn, good]] of Object.entries(CALLS)) {
 
 test('methods called on the wrong receiver throw (or reject), never crash', async () => {
   const methods = [
-    [tc.Token.prototype, ['authorize', 'authorizeAsync', 'blockSource', 'toBase64', 'toBytes', 'toString']],
+    [tc.Token.prototype, ['authorize', 'authorizeAsync', 'blockSource', 'identity', 'toBase64', 'toBytes', 'toString']],
     [tc.IssuerKey.prototype, ['secretHex', 'sign', 'toString', 'toJSON']],
     [tc.WorkerKey.prototype, ['secretHex', 'sign', 'toString']],
     [tc.HttpPolicy.prototype, ['toString']],

@@ -88,7 +88,12 @@ test('decide: allowed, with the identity, the facts core derived then the app fa
     message: 'allowed',
     headers: {},
     body: '',
-    identity: { holderId: 'worker-1', holderPublicHex: worker.publicHex, revocationId: 'rev-1' },
+    identity: {
+      holderId: 'worker-1',
+      holderPublicHex: worker.publicHex,
+      revocationId: 'rev-1',
+      chain: [{ holderId: 'worker-1', holderPublicHex: worker.publicHex }],
+    },
     facts: [
       ['req_method', 'POST'],
       ['req_path', '/lease/gpu'],

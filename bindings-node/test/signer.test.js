@@ -77,7 +77,12 @@ test('end to end: a token minted by the signer authenticates and authorizes in-p
   const proof = tc.makeProof(worker, minted.token, request, String(t), 'nonce-e2e')
   const { publicKey } = await client.publicKey()
   const { token, identity } = await tc.authenticateAsync(publicKey, proof, request, { now: t, revokedIds: [], maxSkewSeconds: 300 })
-  assert.deepEqual(identity, { holderId: 'worker-1', holderPublicHex: worker.publicHex, revocationId: minted.revocationId })
+  assert.deepEqual(identity, {
+    holderId: 'worker-1',
+    holderPublicHex: worker.publicHex,
+    revocationId: minted.revocationId,
+    chain: [{ holderId: 'worker-1', holderPublicHex: worker.publicHex }],
+  })
   tc.checkPolicy(token, { requestFacts: { req_operation: 'lease' }, allow: ALLOW, now: t })
   assert.throws(() => tc.checkPolicy(token, { requestFacts: { req_operation: 'delete' }, allow: ALLOW, now: t }), isCode('DENIED'))
 
@@ -96,6 +101,37 @@ test('the signer refuses what its policy does not grant: SIGNER_REFUSED', async 
   await assert.rejects(client.mint({ ...base, publicHex: 'zz' }), isCode('MALFORMED_INPUT'))
   // a refusal leaves the client usable
   assert.equal((await client.health()).status, 'ok')
+})
+
+test("delegationDepth: past the signer's --max-delegation-depth (0 by default) SIGNER_REFUSED; within it, a token that delegates", async () => {
+  const a = tc.WorkerKey.generate()
+  const b = tc.WorkerKey.generate()
+  const t = now()
+  const base = { publicHex: a.publicHex, holderId: 'worker-a', facts: { right: ['lease'] }, expiresAt: t + 600 }
+  await assert.rejects(client.mint({ ...base, delegationDepth: 1 }), isCode('SIGNER_REFUSED'))
+  assert.doesNotMatch(tc.parseToken(issuer.publicHex, (await client.mint({ ...base, delegationDepth: 0 })).token).blockSource(0), /delegation_depth/)
+  // what no depth can be is refused before anything is sent
+  for (const bad of [-1, 1.5, NaN]) await assert.rejects(client.mint({ ...base, delegationDepth: bad }), isCode('MALFORMED_INPUT'), String(bad))
+  await assert.rejects(client.mint({ ...base, delegationDepth: '1' }), isTypeError)
+
+  const daemon = await startSigner({ seedHex: issuer.secretHex(), args: ['--max-delegation-depth', '2'] })
+  try {
+    const delegating = new tc.SignerClient(daemon.address)
+    await assert.rejects(delegating.mint({ ...base, delegationDepth: 3 }), isCode('SIGNER_REFUSED'))
+    const minted = await delegating.mint({ ...base, delegationDepth: 2 })
+    assert.match(tc.parseToken(issuer.publicHex, minted.token).blockSource(0), /delegation_depth\(2\);/)
+    const delegated = tc.delegate(minted.token, a, { toPublicHex: b.publicHex, toHolderId: 'worker-b', expiresAt: t + 300 })
+    const request = { method: 'POST', path: '/lease', body: Buffer.from('{}') }
+    const proof = tc.makeProof(b, delegated, request, String(t), 'nonce-delegated')
+    const { identity } = tc.authenticate(issuer.publicHex, proof, request, { now: t, revokedIds: [], maxSkewSeconds: 300 })
+    assert.deepEqual(identity.chain, [
+      { holderId: 'worker-a', holderPublicHex: a.publicHex },
+      { holderId: 'worker-b', holderPublicHex: b.publicHex },
+    ])
+    assert.deepEqual(await daemon.stop(), { status: 0, socketGone: true })
+  } finally {
+    await daemon.close()
+  }
 })
 
 test('signJob through the signer verifies with verifyJob', async () => {

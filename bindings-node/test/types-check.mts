@@ -35,6 +35,12 @@ import {
   type HttpProfile,
   type HeaderLines,
   type SignRequestOptions,
+  delegate,
+  delegateAsync,
+  parseToken,
+  type DelegateOptions,
+  type Holder,
+  type Identity,
 } from 'trustcore'
 
 const issuer: IssuerKey = IssuerKey.generate()
@@ -201,4 +207,14 @@ export async function fetchSigned(): Promise<number> {
   const again = await viaImpl(new URL('https://api.example.com/lease/a'), { method: 'POST', body: new URLSearchParams({ a: '1' }) })
   const third = await viaOptions(new Request('https://api.example.com/health'))
   return res.status + again.status + third.status + (sameMiddleware === middleware ? 1 : 0)
+
+export async function handOn(next: WorkerKey): Promise<string[]> {
+  const delegable: string = mintBiscuit(issuer, { publicHex: worker.publicHex, holderId: 'w', revocationId: 'r', expiresAt: 60, delegationDepth: 2 })
+  const options: DelegateOptions = { toPublicHex: next.publicHex, toHolderId: 'w2', checks: 'check if req_operation("read");', expiresAt: 30 }
+  const byNext: string = delegate(delegable, worker, options)
+  const later: string = await delegateAsync(byNext, next, { toPublicHex: worker.publicHex, toHolderId: 'w3', expiresAt: 20 })
+  const identity: Identity = parseToken(issuer.publicHex, later).identity()
+  const chain: Holder[] = identity.chain
+  const minted: SignerMintedToken = await signer.mint({ publicHex: worker.publicHex, holderId: 'w', expiresAt: 60, delegationDepth: 1 })
+  return [...chain.map((holder) => `${holder.holderId}:${holder.holderPublicHex}`), minted.token]
 }

@@ -157,6 +157,7 @@ const OPS = {
       revocationId: i.revocation_id,
       expiresAt: i.expires_at,
       rootKeyId: i.root_key_id,
+      delegationDepth: i.delegation_depth,
     })
     return { authority_source: tc.parseToken(issuer.publicHex, token).blockSource(0) }
   },
@@ -170,6 +171,16 @@ const OPS = {
   frame_encode: (i) => ({ frame_hex: tc.encodeFrame(i.object).toString('hex') }),
   frame_decode: (i) => ({ object: tc.decodeFrame(hex(i.frame_hex)) }),
   verifier_sequence: (i) => verifierSequence(i),
+  delegate: (i) => {
+    const delegated = tc.delegate(i.token, tc.WorkerKey.fromSecretHex(i.holder_secret_hex), {
+      toPublicHex: i.to_public_hex,
+      toHolderId: i.to_holder_id,
+      checks: i.checks,
+      expiresAt: i.expires_at,
+    })
+    return { chain: chainValue(tc.parseToken(issuerOf(i), delegated).identity().chain) }
+  },
+  delegation_sequence: (i) => delegationSequence(i),
   proof_from_headers: (i) => ({ proof: proofValue(tc.proofFromHeaders(i.headers)) }),
   proof_from_query: (i) => ({ proof: proofValue(tc.proofFromQuery(i.query)) }),
   http_decide: (i) => httpDecide(i),
@@ -303,6 +314,39 @@ function verifierSequence(i) {
   return { outcomes }
 }
 
+/** An identity's chain as the vectors write it: `[[holder_id, holder_public_hex], …]`, in order. */
+function chainValue(chain) {
+  return chain.map((holder) => [holder.holderId, holder.holderPublicHex])
+}
+
+/**
+ * `delegation_sequence` (tests/vectors/README.md, Delegation; cli/tests/conformance/delegation.rs):
+ * one Verifier (memory stores) for every step; each signs `POST /lease` with body `{}` at `now`
+ * (whole seconds) and its nonce with its holder's key, is authenticated, then checked against its
+ * policy. A step's failure does not end the sequence: its outcome is `{"error": CODE}`.
+ */
+function delegationSequence(i) {
+  const options = {}
+  if (i.revoked_ids !== undefined) options.revokedIds = i.revoked_ids
+  const verifier = new tc.Verifier(issuerOf(i), options)
+  const timestamp = String(Math.floor(i.now))
+  const request = { method: 'POST', path: '/lease', body: Buffer.from('{}') }
+  const outcomes = []
+  for (const step of i.steps) {
+    try {
+      const key = tc.WorkerKey.fromSecretHex(step.holder_secret_hex)
+      const proof = tc.makeProof(key, step.token, request, timestamp, step.nonce)
+      const { token, identity } = verifier.authenticate(proof, request, { now: i.now })
+      verifier.checkPolicy(token, { requestFacts: step.request_facts, allow: step.allow, now: i.now })
+      outcomes.push({ holder_id: identity.holderId, chain: chainValue(identity.chain) })
+    } catch (err) {
+      if (!(err instanceof tc.TrustError)) throw err
+      outcomes.push({ error: err.code })
+    }
+  }
+  return { outcomes }
+}
+
 /**
  * An `authenticate_batch` step: one outcome per request, in order, or the code of a batch refused
  * whole (thrown, as a TrustError: the step's outcome is its code); a refusal that is not a
@@ -388,6 +432,7 @@ function signerOps(daemon, issuerPublicHex) {
             facts: Object.fromEntries(args.facts),
             revocationId: args.revocation_id,
             expiresAt: args.expires_at,
+            delegationDepth: args.delegation_depth,
           })
           return outcomeOf(undefined, { token: minted.token, revocation_id: minted.revocationId, expires_at: minted.expiresAt })
         }

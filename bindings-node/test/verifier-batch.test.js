@@ -98,7 +98,12 @@ test('a mixed batch gives each request the code it gets alone (but a nonce repea
     assert.deepEqual(counters(batched), { hits: 0, misses: 3, entries: 1 })
     // the same identity and the same token as authenticate gives
     const first = outcomes[0]
-    assert.deepEqual({ ...first.identity }, { holderId: 'worker-1', holderPublicHex: worker.publicHex, revocationId: 'rev-1' })
+    assert.deepEqual({ ...first.identity }, {
+      holderId: 'worker-1',
+      holderPublicHex: worker.publicHex,
+      revocationId: 'rev-1',
+      chain: [{ holderId: 'worker-1', holderPublicHex: worker.publicHex }],
+    })
     assert.deepEqual(first.token.revocationIds, tc.parseToken(issuer.publicHex, token).revocationIds)
     assert.equal(batched.checkPolicy(first.token, { requestFacts: { req_operation: 'lease' }, allow: 'allow if right($op), req_operation($op)', now: NOW }), undefined)
     // what it accepted is spent; what it refused is not (a forged request burns no nonce)

@@ -36,7 +36,12 @@ test('a nonce is accepted once; the Promise form says the same', async () => {
   const verifier = new tc.Verifier(issuer.publicHex)
   const { token: verified, identity } = verifier.authenticate(signed('once'), request, at(NOW))
   assert.ok(verified instanceof tc.Token)
-  assert.deepEqual({ ...identity }, { holderId: 'worker-1', holderPublicHex: worker.publicHex, revocationId: 'rev-1' })
+  assert.deepEqual({ ...identity }, {
+    holderId: 'worker-1',
+    holderPublicHex: worker.publicHex,
+    revocationId: 'rev-1',
+    chain: [{ holderId: 'worker-1', holderPublicHex: worker.publicHex }],
+  })
   assert.equal(await codeOf(() => verifier.authenticate(signed('once'), request, at(NOW))), 'REPLAYED')
   assert.equal(await codeOf(() => verifier.authenticateAsync(signed('once'), request, at(NOW))), 'REPLAYED')
   const async = await verifier.authenticateAsync(signed('twice'), request, at(NOW))

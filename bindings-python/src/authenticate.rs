@@ -5,13 +5,15 @@ use pyo3::prelude::*;
 use trustcore_core::{AuthenticateOptions, Request, WorkerProof};
 
 use crate::convert::{issuer_keys, Bytes, Seconds, Text};
+use crate::delegation::{authenticated, Authenticated};
 use crate::error::{detached, guarded};
 use crate::limits::{or_default, Limits};
 use crate::revocation::DenyList;
 use crate::token::Token;
 
 /// Flat form of `trustcore.authenticate` (the package unpacks its value objects): returns
-/// `(token, holder_id, holder_public_hex, revocation_id)`.
+/// `(token, holder_id, holder_public_hex, revocation_id, chain)` (chain: `(holder_id,
+/// holder_public_hex)` pairs, the issuer's holder first).
 #[pyfunction]
 #[pyo3(signature = (issuer_public_hex, token, signature, timestamp, nonce, method, path, body, now, revoked_ids, max_skew_seconds, limits=None))]
 #[allow(clippy::too_many_arguments)] // one per field of the proof and the request
@@ -29,7 +31,7 @@ pub fn authenticate(
     revoked_ids: &Bound<'_, PyAny>,
     max_skew_seconds: Seconds,
     limits: Option<PyRef<'_, Limits>>,
-) -> PyResult<(Token, String, String, String)> {
+) -> PyResult<Authenticated> {
     guarded(|| {
         let issuer = issuer_keys(issuer_public_hex)?;
         let revoked = DenyList::new(revoked_ids)?;
@@ -45,6 +47,6 @@ pub fn authenticate(
             return Err(failure); // the caller's container raised: show that, not a store error
         }
         let (token, identity) = result?;
-        Ok((Token::owned(token), identity.holder_id, identity.holder_public_hex, identity.revocation_id))
+        Ok(authenticated(Token::owned(token), identity))
     })
 }

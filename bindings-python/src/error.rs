@@ -25,6 +25,7 @@ mod classes {
     pyo3::import_exception!(trustcore.errors, StoreUnavailable);
     pyo3::import_exception!(trustcore.errors, Internal);
     pyo3::import_exception!(trustcore.errors, WrongAudience);
+    pyo3::import_exception!(trustcore.errors, DelegationInvalid);
 }
 
 /// The Python exception for a core error: the code picks the class, the message is core's own
@@ -50,6 +51,7 @@ pub fn to_py(err: Error) -> PyErr {
         ErrorCode::StoreUnavailable => StoreUnavailable::new_err(message),
         ErrorCode::Internal => Internal::new_err(message),
         ErrorCode::WrongAudience => WrongAudience::new_err(message),
+        ErrorCode::DelegationInvalid => DelegationInvalid::new_err(message),
     }
 }
 

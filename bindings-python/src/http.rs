@@ -12,6 +12,7 @@ use trustcore_core::http::{self as core_http, Access, Decision, HttpProfile, Htt
 use trustcore_core::{Error, PublicKey};
 
 use crate::convert::{items, text, Bytes, Text};
+use crate::delegation::{identity_tuple, IdentityTuple};
 use crate::error::{detached, guarded, malformed, to_py, type_error};
 use crate::keys::WorkerKey;
 
@@ -240,7 +241,8 @@ impl HttpPolicy {
 }
 
 /// A decision as the package's `Decision` dataclass takes it: allowed, status, code, message,
-/// headers, body, identity `(holder_id, holder_public_hex, revocation_id)`, facts, route, profile.
+/// headers, body, identity `(holder_id, holder_public_hex, revocation_id, chain)`, facts, route,
+/// profile.
 pub type DecisionTuple = (
     bool,
     u16,
@@ -248,7 +250,7 @@ pub type DecisionTuple = (
     String,
     Vec<(String, String)>,
     String,
-    Option<(String, String, String)>,
+    Option<IdentityTuple>,
     Vec<(String, String)>,
     Option<String>,
     Option<&'static str>,
@@ -263,7 +265,7 @@ pub fn decision_tuple(decision: Decision) -> DecisionTuple {
         message,
         headers,
         body,
-        identity.map(|id| (id.holder_id, id.holder_public_hex, id.revocation_id)),
+        identity.map(identity_tuple),
         facts,
         route,
         profile.map(HttpProfile::name),

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 
 mod authenticate;
 mod convert;
+mod delegation;
 mod error;
 mod http;
 mod jobs;
@@ -44,6 +45,7 @@ fn _trustcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(authenticate::authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(policy::check_policy, m)?)?;
     m.add_function(wrap_pyfunction!(mint::mint_biscuit, m)?)?;
+    m.add_function(wrap_pyfunction!(delegation::delegate, m)?)?;
     m.add_function(wrap_pyfunction!(token::parse_token, m)?)?;
     m.add_function(wrap_pyfunction!(token::authorize, m)?)?;
     m.add_function(wrap_pyfunction!(jobs::sign_job, m)?)?;

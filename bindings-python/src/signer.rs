@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use trustcore_core::{ErrorCode, MintRequest, SignerAddress, SignerClientOptions};
 
-use crate::convert::{fact_pairs, text, timeout, Seconds, Text};
+use crate::convert::{fact_pairs, text, timeout, Count, Seconds, Text};
 use crate::error::{detached, guarded, malformed, to_py, type_error};
 use crate::json::{object_to_python, to_object};
 
@@ -87,8 +87,13 @@ impl NativeSignerClient {
         })
     }
 
-    /// `(token, revocation_id, expires_at)`: what the signer minted.
-    #[pyo3(signature = (public_hex, holder_id, facts, *, expires_at, revocation_id=None))]
+    /// `(token, revocation_id, expires_at)`: what the signer minted (a delegable token only up to
+    /// the signer's `--max-delegation-depth`).
+    #[pyo3(
+        signature = (public_hex, holder_id, facts, *, expires_at, revocation_id=None, delegation_depth=Count(0)),
+        text_signature = "($self, public_hex, holder_id, facts, *, expires_at, revocation_id=None, delegation_depth=0)"
+    )]
+    #[allow(clippy::too_many_arguments)] // the protocol's arguments, one each
     fn mint(
         &self,
         py: Python<'_>,
@@ -97,6 +102,7 @@ impl NativeSignerClient {
         facts: &Bound<'_, PyAny>,
         expires_at: Seconds,
         revocation_id: Option<Text>,
+        delegation_depth: Count,
     ) -> PyResult<(String, String, u64)> {
         guarded(|| {
             let args = MintRequest {
@@ -106,6 +112,7 @@ impl NativeSignerClient {
                 revocation_id: revocation_id.map(|id| id.0),
                 root_key_id: None,
                 expires_at: expires_at.0,
+                delegation_depth: delegation_depth.to_u32("delegation_depth")?,
             };
             let client = &self.inner;
             let minted = detached(py, || client.mint(&args))?;

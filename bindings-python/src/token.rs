@@ -2,10 +2,11 @@
 //! authorizer over it.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyList, PyString};
 use trustcore_core::AuthorizeOptions;
 
 use crate::convert::{issuer_keys, strings, text, Count, Seconds, Text};
+use crate::delegation::holders;
 use crate::error::{detached, guarded, malformed, to_py, type_error};
 use crate::limits::{or_default, Limits};
 
@@ -63,6 +64,17 @@ impl Token {
     /// The root key id the issuer set (key rotation), or None.
     fn root_key_id(&self) -> Option<u32> {
         self.core().root_key_id()
+    }
+
+    /// The holders of a delegated token in order, as `Holder`s (the issuer's holder first, the
+    /// one who must prove possession last), or None for a token never delegated (docs/DESIGN.md
+    /// §3.13). DELEGATION_INVALID when the chain is broken (and TOKEN_UNBOUND when the authority
+    /// block binds no holder).
+    fn delegation_chain<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        guarded(|| match self.core().delegation_chain().map_err(to_py)? {
+            Some(chain) => Ok(Some(holders(py, chain)?)),
+            None => Ok(None),
+        })
     }
 
     /// The token as URL-safe base64 (what `Authorization: Biscuit …` carries).

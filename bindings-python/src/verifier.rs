@@ -21,6 +21,7 @@ use trustcore_core::{
 use crate::convert::{
     issuer_keys, not_utf8, seconds_value, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text,
 };
+use crate::delegation::{authenticated, Authenticated};
 use crate::error::{detached, guarded, panic_error, to_py, type_error};
 use crate::http::{borrowed, decision_tuple, header_pairs, profiles as http_profiles, DecisionTuple, HttpPolicy};
 use crate::json::to_object;
@@ -174,13 +175,12 @@ fn batch_item<'a>(tuple: &'a Bound<'_, PyTuple>, index: usize) -> PyResult<Resul
 }
 
 /// The Python value of one request's outcome: `(token, holder_id, holder_public_hex,
-/// revocation_id)`, or the TrustError instance (not raised).
+/// revocation_id, chain)`, or the TrustError instance (not raised).
 fn batch_outcome(py: Python<'_>, outcome: Result<Arc<VerifiedToken>, Error>) -> PyResult<Py<PyAny>> {
     match outcome {
         Ok(verified) => {
             let identity = verified.identity.clone();
-            let token = Token::shared(verified);
-            let fields = (token, identity.holder_id, identity.holder_public_hex, identity.revocation_id);
+            let fields = authenticated(Token::shared(verified), identity);
             Ok(fields.into_pyobject(py)?.into_any().unbind())
         }
         Err(err) => Ok(to_py(err).into_value(py).into_any()),
@@ -275,7 +275,7 @@ impl NativeVerifier {
         })
     }
 
-    /// `(token, holder_id, holder_public_hex, revocation_id)`; `now` None is the system clock.
+    /// `(token, holder_id, holder_public_hex, revocation_id, chain)`; `now` None is the system clock.
     #[pyo3(signature = (token, signature, timestamp, nonce, method, path, body, now=None))]
     #[allow(clippy::too_many_arguments)] // one per field of the proof and the request
     fn authenticate(
@@ -289,7 +289,7 @@ impl NativeVerifier {
         path: Text,
         body: Bytes<'_>,
         now: Option<Seconds>,
-    ) -> PyResult<(Token, String, String, String)> {
+    ) -> PyResult<Authenticated> {
         guarded(|| {
             let proof = WorkerProof { token: token.0, signature: signature.0, timestamp: timestamp.0, nonce: nonce.0 };
             let (method, path, body) = (method.0, path.0, &*body.0);
@@ -297,15 +297,15 @@ impl NativeVerifier {
             let verified =
                 detached(py, || verifier.authenticate(&proof, &Request::new(&method, &path, body), now.map(|s| s.0)))?;
             let identity = verified.identity.clone();
-            Ok((Token::shared(verified), identity.holder_id, identity.holder_public_hex, identity.revocation_id))
+            Ok(authenticated(Token::shared(verified), identity))
         })
     }
 
     /// Many requests at once (core `Verifier::authenticate_batch`: one Ed25519 batch verification
     /// for the proofs that reach that step): one result per request, in order, either
-    /// `(token, holder_id, holder_public_hex, revocation_id)` or the request's TrustError, returned
-    /// rather than raised. `requests` is a list of `(token, signature, timestamp, nonce, method,
-    /// path, body)` tuples. A batch over the verifier's bounds (requests, body bytes) raises
+    /// `(token, holder_id, holder_public_hex, revocation_id, chain)` or the request's TrustError,
+    /// returned rather than raised. `requests` is a list of `(token, signature, timestamp, nonce,
+    /// method, path, body)` tuples. A batch over the verifier's bounds (requests, body bytes) raises
     /// LIMIT_EXCEEDED, measured before any field or body is copied. A value of the wrong type
     /// anywhere is a TypeError before anything runs; a value of the right type that Rust cannot
     /// hold (a lone surrogate, `now` out of range) is MALFORMED_INPUT for the requests it concerns,

@@ -20,6 +20,12 @@ B.2.6's signature base and signature, and each B.4 message) go through :mod:`tru
 stateful :class:`trustcore.Verifier` (memory stores), as core's runner does; an
 ``authenticate_batch`` step's outcome is the list of its requests' outcomes, or the one code of a
 batch refused whole; ``revoke_token`` parses its token with the case's issuer key(s) first.
+
+The delegation ops (tests/vectors/delegation.json, README "Delegation"): ``delegate`` runs
+:func:`trustcore.delegate` and gives the new token's chain (:meth:`trustcore.Token.delegation_chain`,
+the token parsed with the issuer key); ``delegation_sequence`` runs each step (a holder's
+``POST /lease`` proof, then its policy) through one :class:`trustcore.Verifier` and gives the
+identity's holder id and chain, or the step's code.
 """
 
 from __future__ import annotations
@@ -367,6 +373,7 @@ def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
             revocation_id=i["revocation_id"],
             expires_at=i["expires_at"],
             root_key_id=i.get("root_key_id"),
+            delegation_depth=i.get("delegation_depth", 0),
         )
         return {"authority_source": tc.parse_token(issuer_key.public_hex, token_b64).block_source(0)}
     if op == "sign_job":
@@ -391,6 +398,10 @@ def run_op(op: str, i: dict[str, Any]) -> dict[str, Any]:
         return {"policy": token.authorize(i["authorizer_code"], None, extern_functions=["test"])}
     if op == "verifier_sequence":
         return verifier_sequence(i)
+    if op == "delegate":
+        return delegate(i)
+    if op == "delegation_sequence":
+        return delegation_sequence(i)
     if op == "http_decide":
         return http_decide(i)
     if op == "http_policy":
@@ -530,6 +541,49 @@ def verifier_sequence(i: dict[str, Any]) -> dict[str, Any]:
         except tc.TrustError as err:
             outcome = err.code
         outcomes.append(outcome)
+    return {"outcomes": outcomes}
+
+
+def chain_value(chain: list[tc.Holder] | tuple[tc.Holder, ...]) -> list[list[str]]:
+    return [[holder.holder_id, holder.holder_public_hex] for holder in chain]
+
+
+def delegate(i: dict[str, Any]) -> dict[str, Any]:
+    """``delegate``: the delegated token's chain, read from it parsed with the issuer key."""
+    token = tc.delegate(
+        i["token"],
+        tc.WorkerKey.from_secret_hex(i["holder_secret_hex"]),
+        i["to_public_hex"],
+        i["to_holder_id"],
+        i["checks"],
+        expires_at=i["expires_at"],
+    )
+    chain = tc.parse_token(issuer(i), token).delegation_chain()
+    if chain is None:
+        raise tc.Internal("a delegated token has no delegation chain")
+    return {"chain": chain_value(chain)}
+
+
+def delegation_sequence(i: dict[str, Any]) -> dict[str, Any]:
+    """``delegation_sequence``: one Verifier (memory stores); each step signs ``POST /lease`` with
+    body ``{}`` at ``now`` (whole seconds) and its nonce with its holder's key, authenticates, then
+    checks its policy; its outcome is the identity's holder id and chain, or ``{"error": CODE}``.
+    A step's failure does not end the sequence."""
+    verifier = tc.Verifier(issuer(i), revoked_ids=i.get("revoked_ids"))
+    now = i["now"]
+    timestamp = str(int(now // 1))
+    outcomes: list[dict[str, Any]] = []
+    for step in i["steps"]:
+        parts = tc.RequestParts("POST", "/lease", b"{}")
+        try:
+            key = tc.WorkerKey.from_secret_hex(step["holder_secret_hex"])
+            proof = tc.make_proof(key, step["token"], parts, timestamp=timestamp, nonce=step["nonce"])
+            token, identity = verifier.authenticate(proof, parts, now=now)
+            verifier.check_policy(token, request_facts=step["request_facts"], allow=step["allow"], now=now)
+        except tc.TrustError as err:
+            outcomes.append({"error": err.code})
+            continue
+        outcomes.append({"holder_id": identity.holder_id, "chain": chain_value(identity.chain)})
     return {"outcomes": outcomes}
 
 

@@ -75,6 +75,9 @@ def protect_example() -> str:
 def client_example() -> str:
     return python_block("Sign a client")  # a ### heading
 
+def delegate_example() -> str:
+    return python_block("Delegate")
+
 
 if __name__ == "__main__":
     exec(compile(quick_start(), str(README), "exec"), {"__name__": "__readme__"})

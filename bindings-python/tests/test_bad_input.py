@@ -20,6 +20,16 @@ TOKEN, _ = S.authenticate()
 JOB = {"id": "j1", "n": 1}
 SIGNED_JOB = {**JOB, "sig": tc.sign_job(S.issuer, JOB, worker_id="w")}
 HUGE = "A" * (1 << 21)
+DELEGABLE = tc.mint_biscuit(
+    S.issuer,
+    public_hex=S.worker.public_hex,
+    holder_id="h",
+    facts={"right": ["read"]},
+    revocation_id="r",
+    expires_at=S.now + 60,
+    delegation_depth=1,
+)
+NEXT_HOLDER = tc.WorkerKey(seed=b"\x05" * 32)
 
 BAD: dict[str, Any] = {
     "None": None,
@@ -143,7 +153,13 @@ CALLS: dict[str, tuple[Callable[..., object], dict[str, Any]]] = {
             "revocation_id": "r",
             "expires_at": S.now + 60,
             "root_key_id": 1,
+            "delegation_depth": 1,
         },
+    ),
+    "delegate": (
+        tc.delegate,
+        {"token": DELEGABLE, "holder_key": S.worker, "to_public_hex": NEXT_HOLDER.public_hex, "to_holder_id": "b",
+         "checks": 'check if req_right("read");', "expires_at": S.now + 30},
     ),
     "authenticate": (
         tc.authenticate,

@@ -19,6 +19,7 @@ from readme_example import (
     SIGNER_EXAMPLE_SOCKET,
     batch_example,
     client_example,
+    delegate_example,
     http_example,
     policy_file_example,
     protect_example,
@@ -173,3 +174,11 @@ def test_readme_http_adapters_serve_and_sign(tmp_path: Path) -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+def test_readme_delegate_example_runs() -> None:
+    assert run_code(delegate_example()) == [
+        "allowed: gpu-1 -> gpu-2",
+        "refused (another lane): DENIED",
+        "refused (gpu-1's key on gpu-2's token): POP_FAILED",
+        "refused (no second link): DELEGATION_INVALID",
+    ]

@@ -186,6 +186,7 @@ pub fn mint(args: &Mint) -> Result<()> {
         revocation_id: args.revocation_id.clone(),
         expires_at: now_seconds() + args.ttl,
         root_key_id: args.root_key_id,
+        delegation_depth: 0,
     };
     println!("{}", mint_biscuit(&issuer, &request)?);
     Ok(())

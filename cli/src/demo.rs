@@ -55,6 +55,7 @@ pub fn run() -> Result<()> {
         revocation_id: Some("rev-demo-1".into()),
         expires_at: now + 3600.0,
         root_key_id: None,
+        delegation_depth: 0,
     };
     let token = mint_biscuit(&issuer, &mint_request)?;
     let scene = Scene { issuer_public: IssuerKeys::one(issuer.public_key()), revoked: Vec::new(), now };

@@ -9,6 +9,8 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use trustcore_core::*;
 
+#[path = "conformance/delegation.rs"]
+mod delegation;
 #[path = "conformance/http.rs"]
 mod http;
 #[path = "conformance/signer.rs"]
@@ -121,6 +123,9 @@ fn run_op(op: &str, input: &Value) -> Outcome {
     if let Some(outcome) = http::run_op(op, input) {
         return outcome;
     }
+    if let Some(outcome) = delegation::run_op(op, input) {
+        return outcome;
+    }
     match op {
         "public_key" => {
             let key = WorkerKey::from_secret_hex(s(input, "seed_hex"))?;
@@ -214,6 +219,11 @@ fn run_op(op: &str, input: &Value) -> Outcome {
                 revocation_id: Some(s(input, "revocation_id").into()),
                 expires_at: f(input, "expires_at"),
                 root_key_id: input.get("root_key_id").and_then(Value::as_u64).map(|id| id as u32),
+                delegation_depth: match input.get("delegation_depth") {
+                    Some(depth) => u32::try_from(depth.as_u64().expect("delegation_depth is a count"))
+                        .map_err(|_| Error::malformed("delegation_depth is out of range"))?,
+                    None => 0,
+                },
             };
             let token_b64 = mint_biscuit(&issuer, &request)?;
             let token = parse_token(&IssuerKeys::one(issuer.public_key()), &token_b64)?;

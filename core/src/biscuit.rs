@@ -8,7 +8,16 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::limits::Limits;
 
 /// Predicates trustcore itself writes or reads; an app fact may not use them.
-pub const RESERVED_PREDICATES: &[&str] = &["worker_key", "worker_id", "revocation", "time"];
+pub const RESERVED_PREDICATES: &[&str] = &[
+    "worker_key",
+    "worker_id",
+    "revocation",
+    "time",
+    "delegation_depth",
+    "delegate_key",
+    "delegate_id",
+    "holder_chain",
+];
 
 /// Request facts, and only they, are named with this prefix (`req_right`, `req_method`…): a token
 /// never carries one (mint refuses it) and a request fact must have it, so a request can never

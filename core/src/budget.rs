@@ -47,6 +47,24 @@ pub(crate) struct IdentityFacts {
     pub worker_id: Vec<String>,
     /// The first identity predicate written with a term that is not a string.
     pub not_a_string: Option<&'static str>,
+    /// `delegation_depth(n)` facts (docs/DESIGN.md §3.13), as written.
+    pub delegation_depth: Vec<i64>,
+    /// A `delegation_depth` written with a term that is not an integer.
+    pub depth_not_an_integer: bool,
+}
+
+/// A block after the authority block, as delegation reads it (docs/DESIGN.md §3.13).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LinkFacts {
+    /// The Ed25519 key that signed the block as a third party (None for a first-party block; an
+    /// empty vector for a key of another algorithm).
+    pub external_key: Option<Vec<u8>>,
+    pub delegate_key: Vec<String>,
+    pub delegate_id: Vec<String>,
+    /// A delegation fact written with a term that is not a string.
+    pub not_a_string: bool,
+    /// The earliest `check if time($t), $t <= D` bound of the block, seconds.
+    pub expires_at: Option<u64>,
 }
 
 /// Everything the budget and authentication read from a token, computed once per parse.
@@ -55,6 +73,8 @@ pub(crate) struct Shape {
     pub identity: IdentityFacts,
     /// The earliest `check if time($t), $t <= D` bound of the authority block, seconds.
     pub expires_at: Option<u64>,
+    /// Every block after the authority block, in order.
+    pub links: Vec<LinkFacts>,
     blocks: u64,
     /// (facts, rules + checks) written in each block.
     block_sizes: Vec<(u64, u64)>,
@@ -123,9 +143,14 @@ impl Shape {
     /// Read the signed blocks. Never fails: what cannot be read marks the shape unreadable, and the
     /// budget refuses it before anything runs.
     pub fn read(biscuit: &biscuit_auth::Biscuit) -> Shape {
-        let mut shape = Shape::default();
         // the blocks as signed (biscuit-auth keeps its decoded copy private)
-        let signed = biscuit.container().to_proto();
+        Shape::read_signed(&biscuit.container().to_proto())
+    }
+
+    /// [`Shape::read`] from a token's protobuf (a holder reads its own token this way to delegate
+    /// it, without the issuer key).
+    pub fn read_signed(signed: &schema::Biscuit) -> Shape {
+        let mut shape = Shape::default();
         let mut global = Symbols { defaults: SymbolTable::new(), own: Vec::new() };
         let blocks = std::iter::once((&signed.authority, true)).chain(signed.blocks.iter().map(|b| (b, false)));
         for (block, authority) in blocks {
@@ -142,6 +167,17 @@ impl Shape {
                 global.own.extend(decoded.symbols.iter().cloned());
                 &global
             };
+            if !authority {
+                let external_key = block.external_signature.as_ref().map(|signature| {
+                    let ed25519 = signature.public_key.algorithm == schema::public_key::Algorithm::Ed25519 as i32;
+                    if ed25519 {
+                        signature.public_key.key.clone()
+                    } else {
+                        Vec::new()
+                    }
+                });
+                shape.links.push(LinkFacts { external_key, ..LinkFacts::default() });
+            }
             shape.read_block(&decoded, symbols, authority);
         }
         shape.blocks = 1 + signed.blocks.len() as u64;
@@ -158,6 +194,8 @@ impl Shape {
             *self.facts.entry(key(name, fact.predicate.terms.len())).or_default() += 1;
             if authority {
                 self.identity_fact(name, &fact.predicate.terms, symbols);
+            } else {
+                self.link_fact(name, &fact.predicate.terms, symbols);
             }
         }
         for rule in &block.rules {
@@ -169,10 +207,12 @@ impl Shape {
             self.rules.push(body);
         }
         for check in &block.checks {
-            if authority {
-                if let Some(bound) = expiry_bound(check, symbols) {
-                    self.expires_at = Some(self.expires_at.map_or(bound, |b| b.min(bound)));
-                }
+            if let Some(bound) = expiry_bound(check, symbols) {
+                let slot = match self.links.last_mut() {
+                    Some(link) if !authority => &mut link.expires_at,
+                    _ => &mut self.expires_at,
+                };
+                *slot = Some(slot.map_or(bound, |b| b.min(bound)));
             }
             for query in &check.queries {
                 let body = self.body(None, query, symbols, authority);
@@ -218,7 +258,38 @@ impl Shape {
         count
     }
 
+    fn link_fact(&mut self, name: &str, terms: &[schema::Term], symbols: &Symbols) {
+        let Some(link) = self.links.last_mut() else { return };
+        let slot = match name {
+            "delegate_key" => &mut link.delegate_key,
+            "delegate_id" => &mut link.delegate_id,
+            _ => return,
+        };
+        let [term] = terms else { return };
+        match &term.content {
+            Some(Content::String(value)) => match symbols.get(*value) {
+                Some(value) if !slot.iter().any(|v| v == value) => slot.push(value.to_owned()),
+                Some(_) => {}
+                None => self.unreadable = true,
+            },
+            _ => link.not_a_string = true,
+        }
+    }
+
     fn identity_fact(&mut self, name: &str, terms: &[schema::Term], symbols: &Symbols) {
+        if name == "delegation_depth" {
+            match terms {
+                [schema::Term { content: Some(Content::Integer(n)) }]
+                    if !self.identity.delegation_depth.contains(n) =>
+                {
+                    self.identity.delegation_depth.push(*n);
+                }
+                [schema::Term { content: Some(Content::Integer(_)) }] => {}
+                [_] => self.identity.depth_not_an_integer = true,
+                _ => {}
+            }
+            return;
+        }
         let (slot, predicate) = match name {
             "worker_key" => (&mut self.identity.worker_key, "worker_key"),
             "revocation" => (&mut self.identity.revocation, "revocation"),

@@ -22,11 +22,12 @@ pub enum ErrorCode {
     StoreUnavailable = 14,
     Internal = 15,
     WrongAudience = 16,
+    DelegationInvalid = 17,
 }
 
 impl ErrorCode {
     /// Every code, in number order.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::MalformedInput,
         ErrorCode::TokenInvalid,
         ErrorCode::TokenUnbound,
@@ -43,6 +44,7 @@ impl ErrorCode {
         ErrorCode::StoreUnavailable,
         ErrorCode::Internal,
         ErrorCode::WrongAudience,
+        ErrorCode::DelegationInvalid,
     ];
 
     pub const fn number(self) -> u32 {
@@ -67,6 +69,7 @@ impl ErrorCode {
             ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::WrongAudience => "WRONG_AUDIENCE",
+            ErrorCode::DelegationInvalid => "DELEGATION_INVALID",
         }
     }
 
@@ -147,6 +150,7 @@ mod tests {
                 (14, "STORE_UNAVAILABLE"),
                 (15, "INTERNAL"),
                 (16, "WRONG_AUDIENCE"),
+                (17, "DELEGATION_INVALID"),
             ]
         );
         for c in ErrorCode::ALL {

@@ -155,6 +155,14 @@ impl IssuerKey {
     }
 }
 
+impl WorkerKey {
+    /// The key as biscuit signs a third-party block with it (a holder delegating its token). The
+    /// copy is biscuit's signing key, wiped when dropped.
+    pub(crate) fn biscuit_private_key(&self) -> biscuit_auth::PrivateKey {
+        self.seed.keys.biscuit.private()
+    }
+}
+
 /// An Ed25519 public key, parsed strictly (canonical encoding, not of small order).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct PublicKey {

@@ -15,6 +15,7 @@
 //!     revocation_id: Some("rev-1".into()),
 //!     expires_at: now_seconds() + 3600.0,
 //!     root_key_id: None,
+//!     delegation_depth: 0,
 //! })?;
 //!
 //! // holder side: sign the request
@@ -41,6 +42,7 @@ mod authenticate;
 mod biscuit;
 mod budget;
 mod canonical;
+mod delegation;
 mod error;
 mod fault;
 pub mod http;
@@ -68,6 +70,9 @@ pub use authenticate::{
 };
 pub use biscuit::{REQUEST_FACT_PREFIX, RESERVED_PREDICATES};
 pub use canonical::{body_sha256_hex, canonical_request, Request};
+#[doc(hidden)]
+pub use delegation::delegate_reproducible;
+pub use delegation::{delegate, DelegateRequest};
 pub use error::{Error, ErrorCode, Result};
 pub use issuer::IssuerKeys;
 pub use jobs::{job_signing_bytes, sign_job, verify_job, verify_job_text, JobTerms, JOB_EXPIRES_AT, JOB_NONCE};
@@ -87,7 +92,8 @@ pub use stores::redis::{RedisConfig, RedisStore};
 pub use stores::{Deadline, ReplayKey, ReplayStore, RevocationStore};
 pub use timestamp::{now_seconds, parse_timestamp};
 pub use token::{
-    inspect_unverified, parse_token, parse_token_bytes, parse_token_limited, Token, TokenSummary, VerifiedIdentity,
+    inspect_unverified, parse_token, parse_token_bytes, parse_token_limited, Holder, Token, TokenSummary,
+    VerifiedIdentity, MAX_DELEGATION_DEPTH,
 };
 pub use verifier::{
     cache_entry_bytes, replay_ttl, CacheStats, VerifiedToken, Verifier, VerifierConfig, DEFAULT_MAX_BATCH_BODY_BYTES,

@@ -7,6 +7,7 @@ use crate::biscuit::{authorizer_error, check_identifier, REQUEST_FACT_PREFIX, RE
 use crate::error::{Error, Result};
 use crate::keys::{IssuerKey, PublicKey};
 use crate::timestamp::to_system_time;
+use crate::token::MAX_DELEGATION_DEPTH;
 
 /// What to mint, in process (`mint_biscuit`) or through the signer (`SignerClient::mint`): one type
 /// for both. `facts` keeps the caller's predicate order; values are sorted within a predicate.
@@ -22,6 +23,9 @@ pub struct MintRequest {
     /// Root key id, for issuer key rotation. Through the signer it is the signer's (`--key-id`):
     /// a request naming one is MALFORMED_INPUT.
     pub root_key_id: Option<u32>,
+    /// How many times the token may be delegated (docs/DESIGN.md §3.13): 0 (the default) writes
+    /// nothing and the token is not delegable; at most [`MAX_DELEGATION_DEPTH`].
+    pub delegation_depth: u32,
 }
 
 /// A minted token and the revocation id it carries (the caller's, or the one picked for it).
@@ -31,7 +35,7 @@ pub(crate) struct Minted {
 }
 
 /// Mint a token. Authority block, in order: `worker_key`, `worker_id`, each app fact, `revocation`,
-/// then `check if time($t), $t <= <expires_at>`. Values are bound as terms, never spliced into text.
+/// `delegation_depth` (when above 0), then `check if time($t), $t <= <expires_at>`. Values are bound as terms, never spliced into text.
 pub fn mint_biscuit(issuer: &IssuerKey, request: &MintRequest) -> Result<String> {
     Ok(mint(issuer, request)?.token)
 }
@@ -90,6 +94,9 @@ fn mint_token(
         return Err(Error::malformed("revocation id must be written in its canonical form (hex in lower case)"));
     }
     let expires = to_system_time(request.expires_at, "expires_at")?;
+    if request.delegation_depth > MAX_DELEGATION_DEPTH {
+        return Err(Error::malformed(format!("delegation_depth is at most {MAX_DELEGATION_DEPTH}")));
+    }
     for (i, (predicate, _)) in request.facts.iter().enumerate() {
         check_identifier(predicate, "fact predicate")?;
         if RESERVED_PREDICATES.contains(&predicate.as_str()) || predicate.starts_with(REQUEST_FACT_PREFIX) {
@@ -114,8 +121,12 @@ fn mint_token(
     }
     let mut expiry = Check::try_from("check if time($t), $t <= {expires_at}").map_err(authorizer_error)?;
     expiry.set("expires_at", builder::date(&expires)).map_err(authorizer_error)?;
-    block =
-        block.fact(string_fact("revocation", revocation_id)).and_then(|b| b.check(expiry)).map_err(authorizer_error)?;
+    block = block.fact(string_fact("revocation", revocation_id)).map_err(authorizer_error)?;
+    if request.delegation_depth > 0 {
+        let depth = builder::fact("delegation_depth", &[builder::int(i64::from(request.delegation_depth))]);
+        block = block.fact(depth).map_err(authorizer_error)?;
+    }
+    block = block.check(expiry).map_err(authorizer_error)?;
     if let Some(id) = request.root_key_id {
         block = block.root_key_id(id);
     }

@@ -97,6 +97,9 @@ where
         pairs.push((name, value));
     }
     allow.queries.iter().for_each(|query| extra.query(query));
+    // a delegated token's holders, in the authorizer's own scope: `holder_chain(position, id, key)`
+    let chain = token.delegation_chain()?.unwrap_or_default();
+    chain.iter().for_each(|_| extra.fact("holder_chain", 3));
     token.check_budget(limits, &extra)?;
     run_bounded(limits, |run_limits| {
         let mut authorizer = AuthorizerBuilder::new()
@@ -104,6 +107,14 @@ where
             .fact(builder::fact("time", &[builder::date(&when)]))?;
         for (name, value) in &pairs {
             authorizer = authorizer.fact(builder::fact(name, &[builder::string(value)]))?;
+        }
+        for (position, holder) in chain.iter().enumerate() {
+            let terms = [
+                builder::int(position as i64),
+                builder::string(&holder.holder_id),
+                builder::string(&holder.holder_public_hex),
+            ];
+            authorizer = authorizer.fact(builder::fact("holder_chain", &terms))?;
         }
         authorizer.policy(allow.clone())?.policy(DENY_ALL.clone()?)?.build(token.biscuit())?.authorize()
     })

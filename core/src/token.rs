@@ -5,6 +5,7 @@ use std::sync::Arc;
 use biscuit_auth::{error, Biscuit};
 
 use crate::budget::{Extra, Shape};
+
 use crate::error::{Error, ErrorCode, Result};
 use crate::issuer::IssuerKeys;
 use crate::keys::PublicKey;
@@ -22,10 +23,25 @@ pub struct Token {
 /// These are identifiers, not capabilities: what the holder may do is decided by the authorizer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VerifiedIdentity {
+    /// The holder the proof of possession must come from: the issuer's, or the last delegate's.
     pub holder_id: String,
     pub holder_public_hex: String,
+    /// The app revocation id the issuer wrote.
     pub revocation_id: String,
+    /// Every holder in order: the one the issuer bound first, then each delegate (docs/DESIGN.md
+    /// §3.13); the last is `holder_id` / `holder_public_hex`. One entry for a token never delegated.
+    pub chain: Vec<Holder>,
 }
+
+/// One holder of a delegation chain.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Holder {
+    pub holder_id: String,
+    pub holder_public_hex: String,
+}
+
+/// The most links an issuer may allow (`delegation_depth`).
+pub const MAX_DELEGATION_DEPTH: u32 = 8;
 
 /// Parse a base64 (URL-safe) token and verify every block's signature against the issuer key(s),
 /// with the default size limit.
@@ -120,7 +136,9 @@ impl Token {
         if !now.is_finite() {
             return Err(Error::malformed("now must be finite"));
         }
-        match self.shape.expires_at {
+        // a delegation link expires no later than the link before it (walk_chain), so the earliest
+        // bound of all is the token's
+        match chain_expires_at(&self.shape) {
             Some(bound) if now.floor() > bound as f64 => Err(Error::new(ErrorCode::TokenInvalid, "token expired")),
             _ => Ok(()),
         }
@@ -144,29 +162,111 @@ impl Token {
     /// [`Token::identity`] with the bound key already parsed: a verifier checks the proof of
     /// possession with it, so the point is decompressed once per token, not twice.
     pub fn bound_identity(&self) -> Result<(VerifiedIdentity, PublicKey)> {
-        let facts = &self.shape.identity;
-        if let Some(predicate) = facts.not_a_string {
-            return Err(unbound(&format!("{predicate} is not a string")));
-        }
-        let holder_public_hex = match facts.worker_key.as_slice() {
-            [key] => key.clone(),
-            [] => return Err(unbound("token binds no worker key")),
-            _ => return Err(unbound("token binds more than one worker key")),
-        };
-        let revocation_id = match facts.revocation.as_slice() {
-            [id] => id.clone(),
-            [] => return Err(unbound("token carries no revocation id")),
-            _ => return Err(unbound("token carries more than one revocation id")),
-        };
-        let holder_id = match facts.worker_id.as_slice() {
-            [id] => id.clone(),
-            [] => String::new(),
-            _ => return Err(unbound("token carries more than one worker id")),
-        };
-        // a bound key that is no valid Ed25519 key binds nobody
-        let key = PublicKey::from_hex(&holder_public_hex).map_err(|_| unbound("token binds an invalid worker key"))?;
-        Ok((VerifiedIdentity { holder_id, holder_public_hex, revocation_id }, key))
+        bound_identity_of(&self.shape)
     }
+}
+
+/// The identity and the current holder's key a token's blocks say (verified or not: a holder reads
+/// its own token this way to delegate it).
+pub(crate) fn bound_identity_of(shape: &Shape) -> Result<(VerifiedIdentity, PublicKey)> {
+    let facts = &shape.identity;
+    if let Some(predicate) = facts.not_a_string {
+        return Err(unbound(&format!("{predicate} is not a string")));
+    }
+    let holder_public_hex = match facts.worker_key.as_slice() {
+        [key] => key.clone(),
+        [] => return Err(unbound("token binds no worker key")),
+        _ => return Err(unbound("token binds more than one worker key")),
+    };
+    let revocation_id = match facts.revocation.as_slice() {
+        [id] => id.clone(),
+        [] => return Err(unbound("token carries no revocation id")),
+        _ => return Err(unbound("token carries more than one revocation id")),
+    };
+    let holder_id = match facts.worker_id.as_slice() {
+        [id] => id.clone(),
+        [] => String::new(),
+        _ => return Err(unbound("token carries more than one worker id")),
+    };
+    // a bound key that is no valid Ed25519 key binds nobody
+    let key = PublicKey::from_hex(&holder_public_hex).map_err(|_| unbound("token binds an invalid worker key"))?;
+    let (chain, key) = walk_chain(shape, Holder { holder_id, holder_public_hex }, key)?;
+    let last = chain.last().cloned().unwrap_or_default(); // never empty: it starts with the issuer's holder
+    Ok((
+        VerifiedIdentity { holder_id: last.holder_id, holder_public_hex: last.holder_public_hex, revocation_id, chain },
+        key,
+    ))
+}
+
+/// The number of delegation links a token allows (its `delegation_depth`, 0 when absent).
+pub(crate) fn delegation_depth(shape: &Shape) -> Result<usize> {
+    let identity = &shape.identity;
+    match (identity.delegation_depth.as_slice(), identity.depth_not_an_integer) {
+        (_, true) => Err(delegation("delegation_depth is not an integer")),
+        ([], false) => Ok(0),
+        ([n], false) if (0..=i64::from(MAX_DELEGATION_DEPTH)).contains(n) => Ok(*n as usize),
+        ([_], false) => Err(delegation("delegation_depth is out of range")),
+        (_, false) => Err(delegation("delegation_depth is written more than once")),
+    }
+}
+
+/// The earliest expiry of the token: its authority block's and every delegation link's.
+pub(crate) fn chain_expires_at(shape: &Shape) -> Option<u64> {
+    let links = shape.links.iter().filter(|link| link.external_key.is_some()).filter_map(|link| link.expires_at);
+    shape.expires_at.into_iter().chain(links).min()
+}
+
+impl Token {
+    /// The delegation chain (docs/DESIGN.md §3.13): from the issuer's holder, each delegation block
+    /// (a third-party block) must be signed by the holder of that moment and names the next, at most
+    /// `delegation_depth` of them, each expiring no later than the one before; a first-party block
+    /// may sit between links but may not write a delegation fact. DELEGATION_INVALID otherwise.
+    /// The holders of a delegated token, in order (None for a token with no delegation link, read
+    /// without walking anything).
+    pub fn delegation_chain(&self) -> Result<Option<Vec<Holder>>> {
+        if !self.shape.links.iter().any(|link| link.external_key.is_some()) {
+            return Ok(None);
+        }
+        Ok(Some(self.bound_identity()?.0.chain))
+    }
+}
+
+/// The delegation chain (docs/DESIGN.md §3.13): from the issuer's holder, each delegation block (a
+/// third-party block) must be signed by the holder of that moment and names the next, at most
+/// `delegation_depth` of them, each expiring no later than the one before; a first-party block may
+/// sit between links but may not write a delegation fact. DELEGATION_INVALID otherwise.
+fn walk_chain(shape: &Shape, first: Holder, first_key: PublicKey) -> Result<(Vec<Holder>, PublicKey)> {
+    let depth = delegation_depth(shape)?;
+    let (mut chain, mut key, mut expires_at) = (vec![first], first_key, shape.expires_at);
+    for (i, link) in shape.links.iter().enumerate() {
+        let block = i + 1;
+        let Some(signer) = &link.external_key else {
+            if !link.delegate_key.is_empty() || !link.delegate_id.is_empty() || link.not_a_string {
+                return Err(delegation(&format!("block {block} writes a delegation fact outside a delegation")));
+            }
+            continue;
+        };
+        if signer.as_slice() != key.as_bytes() {
+            return Err(delegation(&format!("block {block} is not signed by the holder it delegates from")));
+        }
+        if chain.len() > depth {
+            return Err(delegation(&format!("the token allows {depth} delegation link(s)")));
+        }
+        let (next_hex, next_id) = match (link.delegate_key.as_slice(), link.delegate_id.as_slice(), link.not_a_string) {
+            ([hex], [id], false) => (hex, id),
+            _ => return Err(delegation(&format!("block {block} must name exactly one delegate_key and delegate_id"))),
+        };
+        let next = PublicKey::from_hex(next_hex)
+            .map_err(|_| delegation(&format!("block {block} names an invalid delegate key")))?;
+        match (link.expires_at, expires_at) {
+            (Some(own), Some(before)) if own <= before => expires_at = Some(own),
+            (Some(own), None) => expires_at = Some(own),
+            _ => return Err(delegation(&format!("block {block} must expire, and no later than the link before"))),
+        }
+        chain.push(Holder { holder_id: next_id.clone(), holder_public_hex: next.to_hex() });
+        key = next;
+    }
+    Ok((chain, key))
 }
 
 /// What a token says, block by block: for display (the CLI's `inspect`), never for decisions.
@@ -210,6 +310,10 @@ pub fn inspect_unverified(token_b64: &str) -> Result<TokenSummary> {
 
 fn unbound(message: &str) -> Error {
     Error::new(ErrorCode::TokenUnbound, message)
+}
+
+fn delegation(message: &str) -> Error {
+    Error::new(ErrorCode::DelegationInvalid, message)
 }
 
 impl std::fmt::Debug for Token {

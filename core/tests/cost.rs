@@ -39,6 +39,7 @@ impl Fx {
                 revocation_id: Some(revocation_id.into()),
                 expires_at: NOW + 3600.0,
                 root_key_id: None,
+                delegation_depth: 0,
             },
         )
         .unwrap()

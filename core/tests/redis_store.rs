@@ -168,6 +168,7 @@ fn fx_with_new_token(fx: &Fx) -> String {
             revocation_id: Some("rev-2".into()),
             expires_at: now_seconds() + 3600.0,
             root_key_id: None,
+            delegation_depth: 0,
         },
     )
     .unwrap()

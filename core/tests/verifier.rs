@@ -24,6 +24,7 @@ fn fx() -> Fx {
             revocation_id: Some("rev-1".into()),
             expires_at: NOW + 3600.0,
             root_key_id: None,
+            delegation_depth: 0,
         },
     )
     .unwrap();
@@ -158,6 +159,7 @@ fn rotation_selects_the_key_by_id() {
             revocation_id: Some("rev-2".into()),
             expires_at: NOW + 60.0,
             root_key_id: Some(2),
+            delegation_depth: 0,
         },
     )
     .unwrap();
@@ -192,6 +194,7 @@ fn a_huge_cache_capacity_allocates_nothing_up_front_and_the_cache_stays_bounded(
             revocation_id: Some("rev-2".into()),
             expires_at: NOW + 60.0,
             root_key_id: None,
+            delegation_depth: 0,
         },
     )
     .unwrap();

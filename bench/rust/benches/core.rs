@@ -30,6 +30,7 @@ fn fixture() -> Fixture {
         revocation_id: Some("rev-1".into()),
         expires_at: NOW + 3600.0,
         root_key_id: None,
+        delegation_depth: 0,
     };
     let token = mint_biscuit(&issuer, &mint).unwrap();
     Fixture { issuer_keys: IssuerKeys::one(issuer.public_key()), issuer, worker, token, mint }

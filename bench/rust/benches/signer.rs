@@ -73,6 +73,7 @@ fn benches(c: &mut Criterion) {
         revocation_id: Some("rev-1".into()),
         expires_at,
         root_key_id: None,
+        delegation_depth: 0,
     };
     let mint_args = MintRequest {
         public_hex: holder.public_hex(),
@@ -81,6 +82,7 @@ fn benches(c: &mut Criterion) {
         revocation_id: Some("rev-1".into()),
         root_key_id: None,
         expires_at,
+        delegation_depth: 0,
     };
     let job = json!({"job_id": "j-1", "episode": "e1", "steps": 3}).as_object().unwrap().clone();
 

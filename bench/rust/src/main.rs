@@ -104,6 +104,7 @@ impl Fixture {
             revocation_id: Some("rev-1".into()),
             expires_at: NOW + 3600.0,
             root_key_id: None,
+            delegation_depth: 0,
         };
         let token = mint_biscuit(&issuer, &mint)?;
         let bodies = vec![("2B", b"{}".to_vec()), ("1KiB", vec![b'x'; 1024]), ("1MiB", vec![b'x'; 1 << 20])];
@@ -328,6 +329,7 @@ fn signer_ops(out: &mut Out, f: &Fixture) -> Res<()> {
         revocation_id: Some("rev-1".into()),
         root_key_id: None,
         expires_at,
+        delegation_depth: 0,
     };
     out.measure("signer_mint_socket", None, 1, || {
         client.mint(&args)?;

@@ -198,14 +198,16 @@ static tc_status authorizer_code_with_nul(hostile *h, tc_error **err) {
 static tc_status mint_predicate_with_nul(hostile *h, tc_error **err) {
     const tc_str values[] = {{S("x")}};
     const tc_mint_fact facts[] = {{"la\0ne", 5, values, 1}};
-    tc_mint_request mint = {h->holder_hex, 64, S("gpu-1"), facts, 1, {true, S("rev-1")}, FIXTURE_NOW + 60, {false, 0}};
+    tc_mint_request mint = {h->holder_hex, 64, S("gpu-1"), facts, 1, {true, S("rev-1")}, FIXTURE_NOW + 60, {false, 0},
+                            0};
     tc_bytes *token = NULL;
     return tc_mint_biscuit(h->f->issuer, &mint, &token, err);
 }
 
 /* a holder id holding a NUL mints; the identity's length is authoritative (strcmp would stop early) */
 static tc_status mint_holder_id_with_nul_keeps_its_length(hostile *h, tc_error **err) {
-    tc_mint_request mint = {h->holder_hex, 64, "gpu\0-1", 6, NULL, 0, {true, S("rev-1")}, FIXTURE_NOW + 60, {false, 0}};
+    tc_mint_request mint = {h->holder_hex, 64, "gpu\0-1", 6, NULL, 0, {true, S("rev-1")}, FIXTURE_NOW + 60, {false, 0},
+                            0};
     tc_bytes *token = NULL;
     tc_status status = tc_mint_biscuit(h->f->issuer, &mint, &token, err);
     if (status != TC_OK) return status;
@@ -318,7 +320,8 @@ static tc_status utf8_worker_id_sign_job(hostile *h, tc_error **err) {
 }
 
 static tc_status utf8_holder_id_mint(hostile *h, tc_error **err) {
-    tc_mint_request mint = {h->holder_hex, 64, "g\xff", 2, NULL, 0, {true, S("rev-1")}, FIXTURE_NOW + 60, {false, 0}};
+    tc_mint_request mint = {h->holder_hex, 64, "g\xff", 2, NULL, 0, {true, S("rev-1")}, FIXTURE_NOW + 60, {false, 0},
+                            0};
     tc_bytes *token = NULL;
     return tc_mint_biscuit(h->f->issuer, &mint, &token, err);
 }
@@ -400,7 +403,7 @@ static tc_status empty_issuer_hex(hostile *h, tc_error **err) {
 }
 
 static tc_status empty_mint_revocation_id(hostile *h, tc_error **err) {
-    tc_mint_request mint = {h->holder_hex, 64, S("gpu-1"), NULL, 0, {true, "", 0}, FIXTURE_NOW + 60, {false, 0}};
+    tc_mint_request mint = {h->holder_hex, 64, S("gpu-1"), NULL, 0, {true, "", 0}, FIXTURE_NOW + 60, {false, 0}, 0};
     tc_bytes *token = NULL;
     return tc_mint_biscuit(h->f->issuer, &mint, &token, err);
 }

@@ -28,7 +28,7 @@ _Static_assert(TC_OK == 0 && TC_MALFORMED_INPUT == 1 && TC_TOKEN_INVALID == 2 &&
                    TC_REVOKED == 4 && TC_STALE_REQUEST == 5 && TC_REPLAYED == 6 && TC_POP_FAILED == 7 &&
                    TC_DENIED == 8 && TC_LIMIT_EXCEEDED == 9 && TC_JOB_INVALID == 10 && TC_FRAME_INVALID == 11 &&
                    TC_SIGNER_UNAVAILABLE == 12 && TC_SIGNER_REFUSED == 13 && TC_STORE_UNAVAILABLE == 14 &&
-                   TC_INTERNAL == 15 && TC_WRONG_AUDIENCE == 16,
+                   TC_INTERNAL == 15 && TC_WRONG_AUDIENCE == 16 && TC_DELEGATION_INVALID == 17,
                "tc_status numbers follow docs/DESIGN.md §5");
 
 /* A failed call: the expected status, and details that name it and carry a message. `call` passes
@@ -57,7 +57,8 @@ static void status_names(void) {
     CHECK(!strcmp(tc_status_name(TC_DENIED), "DENIED"));
     CHECK(!strcmp(tc_status_name(TC_INTERNAL), "INTERNAL"));
     CHECK(!strcmp(tc_status_name(TC_WRONG_AUDIENCE), "WRONG_AUDIENCE"));
-    CHECK(!strcmp(tc_status_name(17), "UNKNOWN"));
+    CHECK(!strcmp(tc_status_name(TC_DELEGATION_INVALID), "DELEGATION_INVALID"));
+    CHECK(!strcmp(tc_status_name(18), "UNKNOWN"));
     CHECK(!strcmp(tc_status_name(0xFFFFFFFFu), "UNKNOWN"));
     CHECK(strlen(tc_version()) > 0);
     CHECK(tc_now_seconds() > 1.6e9);
@@ -83,6 +84,9 @@ static void null_handles_and_getters(void) {
     CHECK(tc_identity_holder_id(NULL).len == 0 && tc_identity_holder_id(NULL).ptr != NULL);
     CHECK(tc_identity_revocation_id(NULL).len == 0);
     CHECK(tc_proof_token(NULL).len == 0 && tc_proof_nonce(NULL).ptr != NULL);
+    CHECK(tc_identity_chain_count(NULL) == 0);
+    CHECK(tc_identity_chain_holder_id(NULL, 0).len == 0 && tc_identity_chain_holder_id(NULL, 0).ptr != NULL);
+    CHECK(tc_identity_chain_holder_public_hex(NULL, 3).len == 0);
 }
 
 static void null_arguments(const fixture *f) {
@@ -796,6 +800,145 @@ static void keys(void) {
     tc_issuer_key_free(b);
 }
 
+/* Delegation (docs/DESIGN.md §3.13) through the ABI: a delegable token minted, handed to a second
+ * key, used by that key only; the chain in the identity; every refusal of tc_delegate. */
+static void delegation(const fixture *f) {
+    tc_worker_key *b = NULL;
+    CHECK(tc_worker_key_from_secret_hex(S("3333333333333333333333333333333333333333333333333333333333333333"), &b,
+                                        NULL) == TC_OK);
+    char a_hex[TC_KEY_HEX_SIZE], b_hex[TC_KEY_HEX_SIZE];
+    size_t len = 0;
+    CHECK(tc_worker_key_public_hex(f->worker, a_hex, sizeof a_hex, &len, NULL) == TC_OK);
+    CHECK(tc_worker_key_public_hex(b, b_hex, sizeof b_hex, &len, NULL) == TC_OK);
+    const tc_str lanes[] = {{S("gpu")}};
+    const tc_mint_fact facts[] = {{S("lane"), lanes, 1}};
+    tc_mint_request mint = {.public_hex = a_hex,
+                            .public_hex_len = 64,
+                            .holder_id = "gpu-1",
+                            .holder_id_len = 5,
+                            .facts = facts,
+                            .facts_count = 1,
+                            .revocation_id = {true, "rev-d", 5},
+                            .expires_at = FIXTURE_NOW + 3600,
+                            .delegation_depth = 1};
+    tc_bytes *delegable = NULL, *delegated = (tc_bytes *)f, *again = NULL;
+    CHECK(tc_mint_biscuit(f->issuer, &mint, &delegable, NULL) == TC_OK);
+    mint.delegation_depth = 9; /* more than 8 */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_mint_biscuit(f->issuer, &mint, &again, &err));
+    CHECK(again == NULL);
+    const char *token = (const char *)tc_bytes_data(delegable);
+    size_t token_len = tc_bytes_len(delegable);
+
+    tc_delegate_request to_b = {S(b_hex), S("gpu-2"), S("check if req_lane(\"gpu\");"), FIXTURE_NOW + 600};
+    /* misuse: NULLs, and a stale out pointer reset on failure */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_delegate(token, token_len, NULL, &to_b, &delegated, &err));
+    CHECK(delegated == NULL);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_delegate(token, token_len, f->worker, NULL, &delegated, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_delegate(token, token_len, f->worker, &to_b, NULL, &err));
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_delegate(NULL, 3, f->worker, &to_b, &delegated, &err));
+    EXPECT_ERROR(TC_TOKEN_INVALID, tc_delegate(S("not a token"), f->worker, &to_b, &delegated, &err));
+    tc_delegate_request bad = to_b;
+    bad.to_holder_id = "g\xff";
+    bad.to_holder_id_len = 2;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_delegate(token, token_len, f->worker, &bad, &delegated, &err));
+    bad = to_b;
+    bad.checks = "right(\"drop\");"; /* a fact: checks only */
+    bad.checks_len = strlen(bad.checks);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_delegate(token, token_len, f->worker, &bad, &delegated, &err));
+    bad = to_b;
+    bad.expires_at = FIXTURE_NOW + 7200; /* after the token */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_delegate(token, token_len, f->worker, &bad, &delegated, &err));
+    bad = to_b;
+    bad.to_public_hex_len = 63;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_delegate(token, token_len, f->worker, &bad, &delegated, &err));
+    /* not the token's holder; a token its issuer made not delegable */
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_delegate(token, token_len, b, &to_b, &delegated, &err));
+    EXPECT_ERROR(TC_DELEGATION_INVALID, tc_delegate((const char *)tc_bytes_data(f->token_b64),
+                                                    tc_bytes_len(f->token_b64), f->worker, &to_b, &delegated, &err));
+    CHECK(delegated == NULL);
+
+    /* A hands to B (no checks: NULL with length 0 is none) */
+    tc_delegate_request plain = {S(b_hex), S("gpu-2"), NULL, 0, FIXTURE_NOW + 600};
+    CHECK(tc_delegate(token, token_len, f->worker, &plain, &delegated, NULL) == TC_OK);
+    tc_bytes_free(delegated);
+    delegated = NULL;
+    CHECK(tc_delegate(token, token_len, f->worker, &to_b, &delegated, NULL) == TC_OK);
+    const char *b_token = (const char *)tc_bytes_data(delegated);
+    size_t b_token_len = tc_bytes_len(delegated);
+    CHECK(b_token_len > token_len && b_token[b_token_len] == '\0');
+    /* the link used up the depth: B cannot hand it on */
+    EXPECT_ERROR(TC_DELEGATION_INVALID, tc_delegate(b_token, b_token_len, b, &to_b, &again, &err));
+    CHECK(again == NULL);
+
+    /* the chain, from the token and from the verifier */
+    tc_token *parsed = NULL;
+    tc_identity *identity = NULL;
+    CHECK(tc_token_parse(f->trusted, b_token, b_token_len, &parsed, NULL) == TC_OK);
+    CHECK(tc_token_block_count(parsed) == 2);
+    CHECK(tc_token_identity(parsed, &identity, NULL) == TC_OK);
+    CHECK(!strcmp(tc_identity_holder_id(identity).ptr, "gpu-2"));
+    CHECK(!strcmp(tc_identity_holder_public_hex(identity).ptr, b_hex));
+    CHECK(!strcmp(tc_identity_revocation_id(identity).ptr, "rev-d"));
+    CHECK(tc_identity_chain_count(identity) == 2);
+    CHECK(!strcmp(tc_identity_chain_holder_id(identity, 0).ptr, "gpu-1"));
+    CHECK(!strcmp(tc_identity_chain_holder_public_hex(identity, 0).ptr, a_hex));
+    CHECK(!strcmp(tc_identity_chain_holder_id(identity, 1).ptr, "gpu-2"));
+    CHECK(tc_identity_chain_holder_public_hex(identity, 1).len == 64);
+    CHECK(tc_identity_chain_holder_id(identity, 2).len == 0 && tc_identity_chain_holder_id(identity, 2).ptr != NULL);
+    CHECK(tc_identity_chain_holder_public_hex(identity, (size_t)-1).len == 0);
+    tc_identity_free(identity);
+    identity = NULL;
+    tc_token_free(parsed);
+    parsed = NULL;
+    CHECK(tc_token_parse(f->trusted, token, token_len, &parsed, NULL) == TC_OK);
+    CHECK(tc_token_identity(parsed, &identity, NULL) == TC_OK);
+    CHECK(tc_identity_chain_count(identity) == 1 && !strcmp(tc_identity_chain_holder_id(identity, 0).ptr, "gpu-1"));
+    tc_identity_free(identity);
+    identity = NULL;
+    tc_token_free(parsed);
+    parsed = NULL;
+
+    tc_verifier_options options = tc_verifier_options_default();
+    options.limits = f->limits;
+    tc_verifier *verifier = NULL;
+    CHECK(tc_verifier_new(f->trusted, &options, NULL, 0, &verifier, NULL) == TC_OK);
+    double now = FIXTURE_NOW;
+    tc_proof *by_b = NULL, *by_a = NULL;
+    CHECK(tc_make_proof(b, b_token, b_token_len, &f->request, S("1700000000"), S("d1"), &by_b, NULL) == TC_OK);
+    CHECK(tc_make_proof(f->worker, b_token, b_token_len, &f->request, S("1700000000"), S("d2"), &by_a, NULL) ==
+          TC_OK);
+    /* only the last holder's key proves possession */
+    EXPECT_ERROR(TC_POP_FAILED, tc_verifier_authenticate(verifier, by_a, &f->request, &now, NULL, NULL, &err));
+    CHECK(tc_verifier_authenticate(verifier, by_b, &f->request, &now, &parsed, &identity, NULL) == TC_OK);
+    CHECK(tc_identity_chain_count(identity) == 2 && !strcmp(tc_identity_holder_id(identity).ptr, "gpu-2"));
+    const tc_pair gpu[] = {{S("req_lane"), S("gpu")}}, cpu[] = {{S("req_lane"), S("cpu")}};
+    CHECK(tc_verifier_check_policy(verifier, parsed, gpu, 1, S("allow if lane($l), req_lane($l)"), &now, NULL) ==
+          TC_OK);
+    /* B's narrowing check holds */
+    EXPECT_ERROR(TC_DENIED, tc_verifier_check_policy(verifier, parsed, cpu, 1, S("allow if true"), &now, &err));
+    /* the policy sees the chain */
+    CHECK(tc_verifier_check_policy(verifier, parsed, gpu, 1, S("allow if holder_chain(1, \"gpu-2\", $k)"), &now,
+                                   NULL) == TC_OK);
+    EXPECT_ERROR(TC_DENIED, tc_verifier_check_policy(verifier, parsed, gpu, 1,
+                                                     S("allow if holder_chain(1, $id, $k), $id != \"gpu-2\""),
+                                                     &now, &err));
+    /* revoking A's token refuses B's */
+    CHECK(tc_verifier_revoke(verifier, S("rev-d"), NULL) == TC_OK);
+    tc_proof *later = NULL;
+    CHECK(tc_make_proof(b, b_token, b_token_len, &f->request, S("1700000000"), S("d3"), &later, NULL) == TC_OK);
+    EXPECT_ERROR(TC_REVOKED, tc_verifier_authenticate(verifier, later, &f->request, &now, NULL, NULL, &err));
+
+    tc_proof_free(later);
+    tc_proof_free(by_a);
+    tc_proof_free(by_b);
+    tc_identity_free(identity);
+    tc_token_free(parsed);
+    tc_verifier_free(verifier);
+    tc_bytes_free(delegated);
+    tc_bytes_free(delegable);
+    tc_worker_key_free(b);
+}
+
 /* usage: misuse [REPO_ROOT]   (the signer checks start $TRUSTCORE_BIN, else REPO_ROOT's build; the signer and
  * redis-server come from $TRUSTCORE_TESTENV) */
 int main(int argc, char **argv) {
@@ -816,6 +959,7 @@ int main(int argc, char **argv) {
     replay_share(&f);
     budget(&f);
     token_cache(&f);
+    delegation(&f);
     batch_checks(&f);
     hostile_checks(&f, argc > 1 ? argv[1] : NULL);
     http_checks(&f);

@@ -429,11 +429,13 @@ static outcome op_mint(const cJSON *in) {
         mint_facts[i++] = (tc_mint_fact){LEN(fact->string), values, n};
     }
     tc_mint_request request = {
-        LEN(public_hex), LEN(holder_id), mint_facts, fact_count, {true, LEN(revocation_id)}, expires_at, {false, 0},
+        LEN(public_hex), LEN(holder_id), mint_facts, fact_count, {true, LEN(revocation_id)}, expires_at, {false, 0}, 0,
     };
     if (num(in, "root_key_id", &root_key_id)) {
         request.root_key_id = (tc_optional_u32){true, (uint32_t)root_key_id};
     }
+    double depth;
+    if (num(in, "delegation_depth", &depth)) request.delegation_depth = (uint32_t)depth; /* else 0 */
     CALL(tc_issuer_key_from_secret_hex(LEN(seed), &issuer, ERR));
     CALL(tc_mint_biscuit(issuer, &request, &minted, ERR));
     char issuer_public[TC_KEY_HEX_SIZE];
@@ -733,6 +735,126 @@ done:
     cJSON_Delete(outcomes);
     free(revoked);
     tc_token_free(token);
+    tc_verifier_free(verifier);
+    tc_issuer_keys_free(issuer);
+    return out;
+}
+
+/* ---- delegation (tests/vectors/README.md, "Delegation") ------------------------------------------ */
+
+/* An identity's delegation chain as [[holder_id, holder_public_hex], …], in order. */
+static cJSON *chain_of(const tc_identity *identity) {
+    cJSON *chain = cJSON_CreateArray();
+    for (size_t i = 0; i < tc_identity_chain_count(identity); i++) {
+        cJSON *holder = cJSON_CreateArray();
+        cJSON_AddItemToArray(holder, string_of(tc_identity_chain_holder_id(identity, i)));
+        cJSON_AddItemToArray(holder, string_of(tc_identity_chain_holder_public_hex(identity, i)));
+        cJSON_AddItemToArray(chain, holder);
+    }
+    return chain;
+}
+
+/* delegate: the token delegated with the holder's key, then parsed with the issuer key: its chain. */
+static outcome op_delegate(const cJSON *in) {
+    outcome out = {0};
+    tc_worker_key *holder = NULL;
+    tc_issuer_keys *issuer = NULL;
+    tc_bytes *delegated = NULL;
+    tc_token *token = NULL;
+    tc_identity *identity = NULL;
+    const char *b64 = str(in, "token"), *secret = str(in, "holder_secret_hex");
+    const char *to_public_hex = str(in, "to_public_hex"), *to_holder_id = str(in, "to_holder_id");
+    const char *checks = str(in, "checks");
+    double expires_at;
+    NEED(b64 && secret && to_public_hex && to_holder_id && checks && num(in, "expires_at", &expires_at),
+         "delegate fields");
+    tc_delegate_request request = {LEN(to_public_hex), LEN(to_holder_id), LEN(checks), expires_at};
+    CALL(tc_worker_key_from_secret_hex(LEN(secret), &holder, ERR));
+    CALL(tc_delegate(LEN(b64), holder, &request, &delegated, ERR));
+    CALL(issuer_keys_of(in, &issuer, ERR));
+    CALL(tc_token_parse(issuer, (const char *)tc_bytes_data(delegated), tc_bytes_len(delegated), &token, ERR));
+    CALL(tc_token_identity(token, &identity, ERR));
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "chain", chain_of(identity));
+    out = ok(result);
+done:
+    tc_worker_key_free(holder);
+    tc_issuer_keys_free(issuer);
+    tc_bytes_free(delegated);
+    tc_token_free(token);
+    tc_identity_free(identity);
+    return out;
+}
+
+/* One delegation_sequence step: POST /lease, body {}, signed at `now` with the step's nonce and key,
+ * through tc_verifier_authenticate, then tc_verifier_check_policy. The step's outcome object, or NULL
+ * when its fields are malformed. */
+static cJSON *delegation_step(const tc_verifier *verifier, const cJSON *step, double now) {
+    const char *b64 = str(step, "token"), *secret = str(step, "holder_secret_hex"), *nonce = str(step, "nonce");
+    const char *allow = str(step, "allow");
+    size_t count = 0;
+    tc_pair *facts = pairs_of(cJSON_GetObjectItemCaseSensitive(step, "request_facts"), &count);
+    if (!b64 || !secret || !nonce || !allow || !facts) {
+        free(facts);
+        return NULL;
+    }
+    tc_worker_key *key = NULL;
+    tc_proof *proof = NULL;
+    tc_token *token = NULL;
+    tc_identity *identity = NULL;
+    cJSON *o = cJSON_CreateObject();
+    char timestamp[32];
+    snprintf(timestamp, sizeof timestamp, "%lld", (long long)now);
+    const tc_request request = {LEN("POST"), LEN("/lease"), (const uint8_t *)"{}", 2};
+    tc_status st = tc_worker_key_from_secret_hex(LEN(secret), &key, NULL);
+    if (st == TC_OK) st = tc_make_proof(key, LEN(b64), &request, LEN(timestamp), LEN(nonce), &proof, NULL);
+    if (st == TC_OK) st = tc_verifier_authenticate(verifier, proof, &request, &now, &token, &identity, NULL);
+    if (st == TC_OK) st = tc_verifier_check_policy(verifier, token, facts, count, LEN(allow), &now, NULL);
+    if (st == TC_OK) {
+        cJSON_AddItemToObject(o, "holder_id", string_of(tc_identity_holder_id(identity)));
+        cJSON_AddItemToObject(o, "chain", chain_of(identity));
+    } else {
+        cJSON_AddStringToObject(o, "error", tc_status_name(st));
+    }
+    free(facts);
+    tc_worker_key_free(key);
+    tc_proof_free(proof);
+    tc_token_free(token);
+    tc_identity_free(identity);
+    return o;
+}
+
+/* delegation_sequence: one tc_verifier (memory stores) for every step, in order. */
+static outcome op_delegation_sequence(const cJSON *in) {
+    outcome out = {0};
+    tc_issuer_keys *issuer = NULL;
+    tc_verifier *verifier = NULL;
+    tc_str *revoked = NULL;
+    size_t revoked_count = 0;
+    cJSON *outcomes = NULL;
+    double now;
+    tc_verifier_options options = tc_verifier_options_default();
+    options.limits = limits_of(in); /* the defaults, time budget scaled for valgrind */
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(in, "steps");
+    NEED(cJSON_IsArray(steps) && num(in, "now", &now), "steps, now");
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(in, "revoked_ids");
+    if (cJSON_IsArray(ids)) NEED((revoked = strs_of(ids, &revoked_count)), "revoked_ids");
+    CALL(issuer_keys_of(in, &issuer, ERR));
+    CALL(tc_verifier_new(issuer, &options, revoked, revoked_count, &verifier, ERR));
+    outcomes = cJSON_CreateArray();
+    const cJSON *step;
+    cJSON_ArrayForEach(step, steps) {
+        cJSON *o = delegation_step(verifier, step, now);
+        NEED(o, "step fields: token, holder_secret_hex, nonce, allow, request_facts");
+        cJSON_AddItemToArray(outcomes, o);
+    }
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "outcomes", outcomes);
+    outcomes = NULL;
+    out = ok(result);
+done:
+    cJSON_Delete(outcomes);
+    free(revoked);
     tc_verifier_free(verifier);
     tc_issuer_keys_free(issuer);
     return out;
@@ -1058,7 +1180,7 @@ done:
 
 /* The status whose name is `name` (TC_OK when none is: never a code of the table). */
 static tc_status status_named(const char *name) {
-    for (uint32_t s = 1; s <= TC_WRONG_AUDIENCE; s++)
+    for (uint32_t s = 1; s <= TC_DELEGATION_INVALID; s++)
         if (!strcmp(tc_status_name(s), name)) return (tc_status)s;
     return TC_OK;
 }
@@ -1258,6 +1380,8 @@ static outcome op_signer_call(const signer_daemon *d, const char *issuer_hex, co
             .revocation_id = {revocation_id != NULL, revocation_id, revocation_id ? strlen(revocation_id) : 0},
             .expires_at = expires_at,
         };
+        double depth;
+        if (num(args, "delegation_depth", &depth)) request.delegation_depth = (uint32_t)depth; /* else 0 */
         uint64_t minted_expiry = 0;
         CALL(tc_signer_client_mint(client, &request, &a, &b, &minted_expiry, ERR));
         result = cJSON_CreateObject();
@@ -1314,6 +1438,8 @@ outcome run_op(const char *op, const cJSON *input, raw_span raw) {
     if (!strcmp(op, "proof_from_headers")) return op_proof_from(input, true);
     if (!strcmp(op, "proof_from_query")) return op_proof_from(input, false);
     if (!strcmp(op, "verifier_sequence")) return op_verifier_sequence(input);
+    if (!strcmp(op, "delegate")) return op_delegate(input);
+    if (!strcmp(op, "delegation_sequence")) return op_delegation_sequence(input);
     if (!strcmp(op, "http_decide")) return op_http_decide(input, raw);
     if (!strcmp(op, "http_policy")) return op_http_policy(raw);
     if (!strcmp(op, "http_sign")) return op_http_sign(input, raw);

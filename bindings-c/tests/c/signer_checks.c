@@ -117,7 +117,8 @@ static void misuse(const fixture *f) {
                                1,
                                {false, NULL, 0},
                                4102444800.0,
-                               {false, 0}};
+                               {false, 0},
+                               0};
     out = (tc_bytes *)f;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_signer_client_mint(NULL, &request, &out, &rev, &expires_at, &err));
     CHECK(out == NULL && rev == NULL && expires_at == 0);
@@ -266,6 +267,24 @@ static void end_to_end(const fixture *f, const tc_signer_client *client) {
     refused.public_hex_len = 2;
     EXPECT_ERROR(TC_MALFORMED_INPUT, tc_signer_client_mint(client, &refused, &token, NULL, NULL, &err));
 
+    /* delegation_depth reaches the signer: up to its --max-delegation-depth (1 here), not past it */
+    refused = request;
+    refused.delegation_depth = 2;
+    EXPECT_ERROR(TC_SIGNER_REFUSED, tc_signer_client_mint(client, &refused, &token, NULL, NULL, &err));
+    tc_mint_request delegable = request;
+    delegable.delegation_depth = 1;
+    EXPECT_OK(tc_signer_client_mint(client, &delegable, &token, NULL, NULL, &err));
+    if (token) {
+        tc_bytes *handed = NULL;
+        tc_delegate_request to = {S("61be4694680135ca01e5736fba29cd8fe50fea3b428b324e0bea4d70ebfd8cfa"), S("gpu-2"),
+                                  NULL, 0, now + 60};
+        EXPECT_OK(tc_delegate((const char *)tc_bytes_data(token), tc_bytes_len(token), f->worker, &to, &handed, &err));
+        CHECK(tc_bytes_len(handed) > tc_bytes_len(token));
+        tc_bytes_free(handed);
+    }
+    tc_bytes_free(token);
+    token = NULL;
+
     /* jobs: the signer's signature verifies against the pinned issuer key */
     tc_bytes *sig = NULL;
     EXPECT_OK(tc_signer_client_sign_job(client, S("{\"job_id\":\"j-1\",\"steps\":3}"), S("gpu-1"), &sig, &err));
@@ -405,7 +424,8 @@ void signer_checks(const fixture *f, const char *root) {
         return;
     }
     signer_daemon daemon;
-    const char *args[] = {"--max-ttl", "86400", "--allow-predicate", "lane", "--key-id", "7"};
+    const char *args[] = {"--max-ttl", "86400", "--allow-predicate", "lane", "--key-id", "7",
+                          "--max-delegation-depth", "1"};
     bool started = signer_daemon_start(&daemon, bin, issuer_seed, args, sizeof args / sizeof *args);
     CHECK(started);
     if (started) {

@@ -130,6 +130,21 @@ test('Promise forms (libuv pool): the Promise rejects with INTERNAL, then the sa
   assert.equal((await verifier.authenticateAsync(proof, normal, clock)).identity.holderId, 'gpu-1')
 })
 
+test('a delegated token: the same boundary, then the delegate proves and its identity names the chain', async () => {
+  const delegable = tc.mintBiscuit(issuer, { publicHex: worker.publicHex, holderId: 'gpu-1', revocationId: 'rev-3', expiresAt: NOW + 3600, delegationDepth: 1 })
+  const next = tc.WorkerKey.fromSecretHex('33'.repeat(32))
+  const delegated = await tc.delegateAsync(delegable, worker, { toPublicHex: next.publicHex, toHolderId: 'gpu-2', expiresAt: NOW + 600 })
+  const verifier = new tc.Verifier(issuer.publicHex)
+  const proof = tc.makeProof(next, delegated, normal, TS, 'delegated-1')
+  throwsInternal(() => verifier.authenticate(proof, panicking, clock))
+  await rejectsInternal(() => tc.authenticateAsync(issuer.publicHex, proof, panicking, options))
+  const { identity } = verifier.authenticate(proof, normal, clock)
+  assert.deepEqual(identity.chain, [
+    { holderId: 'gpu-1', holderPublicHex: worker.publicHex },
+    { holderId: 'gpu-2', holderPublicHex: next.publicHex },
+  ])
+})
+
 test('many panics at once on every pool thread, mixed with normal requests: each gets its own outcome', async () => {
   const verifier = new tc.Verifier(issuer.publicHex)
   const calls = []

@@ -20,6 +20,11 @@ a :class:`Decision` (allowed, or the status, headers and body of the refusal). T
 imported on its own with its extra's framework (``import trustcore`` imports none of them):
 :mod:`trustcore.asgi` and :mod:`trustcore.wsgi` (middlewares), :mod:`trustcore.fastapi`
 (dependencies), :mod:`trustcore.httpx` and :mod:`trustcore.requests` (signing clients).
+
+Delegation: a token minted with a ``delegation_depth`` can be handed on by its holder to another
+holder's key with :func:`delegate` (offline, narrowed by checks, no later expiry); the verifier
+walks the chain, the proof must come from the last holder, and :attr:`VerifiedIdentity.chain`
+names every :class:`Holder` in order.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 from . import engine, errors, http, keys, proof, signer, verifier, wire
 from ._trustcore import __version__
 from .engine import (
+    Holder,
     IssuerPublicKeys,
     Limits,
     Token,
@@ -35,6 +41,7 @@ from .engine import (
     authorize,
     check_policy,
     constant_time_equal,
+    delegate,
     is_hex_key,
     mint_biscuit,
     parse_token,
@@ -60,6 +67,7 @@ from .errors import (
     TokenUnbound,
     TrustError,
     WrongAudience,
+    DelegationInvalid,
 )
 from .http import Decision, HttpPolicy
 from .keys import IssuerKey, WorkerKey
@@ -90,6 +98,7 @@ __all__ = [
     "Decision",
     "Denied",
     "FrameInvalid",
+    "Holder",
     "HttpPolicy",
     "Internal",
     "IssuerPublicKeys",
@@ -112,8 +121,10 @@ __all__ = [
     "TokenUnbound",
     "Verifier",
     "WrongAudience",
+    "DelegationInvalid",
     "__version__",
     "authorize",
+    "delegate",
     "engine",
     "errors",
     "http",

@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol, final
 
 from typing_extensions import Self
 
+from .engine import Holder
 from .errors import TrustError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "authenticate",
     "check_policy",
     "mint_biscuit",
+    "delegate",
     "parse_token",
     "authorize",
     "sign_job",
@@ -60,6 +62,8 @@ _IssuerKeys = str | Mapping[int, str]
 _Bytes = bytes | bytearray
 _Headers = Mapping[str, str] | _SupportsItems | Iterable[tuple[str, str]]
 _Profile = Literal["rfc9421", "legacy"]
+# holder_id, holder_public_hex, revocation_id, chain ((holder_id, holder_public_hex) pairs, in order)
+_IdentityTuple = tuple[str, str, str, list[tuple[str, str]]]
 # allowed, status, code, message, headers, body, identity, facts, route, profile
 _DecisionTuple = tuple[
     bool,
@@ -68,7 +72,7 @@ _DecisionTuple = tuple[
     str,
     list[tuple[str, str]],
     str,
-    tuple[str, str, str] | None,
+    _IdentityTuple | None,
     list[tuple[str, str]],
     str | None,
     _Profile | None,
@@ -173,6 +177,7 @@ class Token:
     @property
     def revocation_ids(self) -> list[str]: ...
     def root_key_id(self) -> int | None: ...
+    def delegation_chain(self) -> list[Holder] | None: ...
     def to_base64(self) -> str: ...
     def to_bytes(self) -> bytes: ...
     def authorize(
@@ -219,10 +224,10 @@ class NativeVerifier:
         path: str,
         body: _Bytes,
         now: float | None = None,
-    ) -> tuple[Token, str, str, str]: ...
+    ) -> tuple[Token, str, str, str, list[tuple[str, str]]]: ...
     def authenticate_batch(
         self, requests: list[tuple[str, str, str, str, str, str, _Bytes]], now: float | None = None
-    ) -> list[tuple[Token, str, str, str] | TrustError]: ...
+    ) -> list[tuple[Token, str, str, str, list[tuple[str, str]]] | TrustError]: ...
     def decide(
         self,
         method: str,
@@ -266,6 +271,7 @@ class NativeSignerClient:
         *,
         expires_at: float,
         revocation_id: str | None = None,
+        delegation_depth: int = 0,
     ) -> tuple[str, str, int]: ...
     def sign_job(self, job: Mapping[str, object], worker_id: str) -> str: ...
     def health(self) -> dict[str, Any]: ...
@@ -325,7 +331,7 @@ def authenticate(
     revoked_ids: Container[str] | Iterable[str],
     max_skew_seconds: float,
     limits: Limits | None = None,
-) -> tuple[Token, str, str, str]: ...
+) -> tuple[Token, str, str, str, list[tuple[str, str]]]: ...
 def check_policy(
     token: Token, *, request_facts: Mapping[str, str] | _SupportsItems, allow: str, now: float, limits: Limits | None = None
 ) -> None: ...
@@ -338,6 +344,10 @@ def mint_biscuit(
     revocation_id: str,
     expires_at: float,
     root_key_id: int | None = None,
+    delegation_depth: int = 0,
+) -> str: ...
+def delegate(
+    token: str, holder_key: WorkerKey, to_public_hex: str, to_holder_id: str, checks: str, expires_at: float
 ) -> str: ...
 def parse_token(issuer_public_hex: _IssuerKeys, token: str | bytes) -> Token: ...
 def authorize(

@@ -1,5 +1,6 @@
 """Mint a token, authenticate a request, authorize it, sign jobs (trust-core 0.1's
-``trust_core.engine``), plus token inspection and the general authorizer.
+``trust_core.engine``), plus token inspection, the general authorizer and delegation
+(:func:`delegate`).
 
 Everything fails closed with a :class:`~trustcore.errors.TrustError` subclass. Signature checks
 and authorization run in Rust without the GIL, so threads verify in parallel.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import _trustcore as _native
 from ._trustcore import (
@@ -24,7 +26,7 @@ from ._trustcore import (
     verify_job,
 )
 from .errors import TrustError  # noqa: F401  (importable from here in trust-core 0.1)
-from .keys import IssuerKey  # noqa: F401
+from .keys import IssuerKey, WorkerKey  # noqa: F401  (IssuerKey: importable from here in trust-core 0.1)
 from .proof import RequestParts, WorkerProof
 
 #: The issuer key(s) a verifier trusts: one public key as hex, or ``{root_key_id: public_hex}``
@@ -32,15 +34,67 @@ from .proof import RequestParts, WorkerProof
 IssuerPublicKeys = str | Mapping[int, str]
 
 
+class Holder(NamedTuple):
+    """One holder of a delegation chain: its id and its public key (hex). A tuple, so
+    ``holder_id, holder_public_hex = holder`` works too."""
+
+    holder_id: str
+    holder_public_hex: str
+
+
 @dataclass(frozen=True)
 class VerifiedIdentity:
     """Who made an authenticated request: the holder id, the bound public key the proof verified
-    against, and the revocation id. Identifiers, never capabilities: :func:`check_policy` decides
-    what the holder may do."""
+    against, and the revocation id (the issuer's). Identifiers, never capabilities:
+    :func:`check_policy` decides what the holder may do.
+
+    ``chain`` is every holder in order, each a :class:`Holder`: the one the issuer bound first,
+    then each delegate (:func:`delegate`); the last is ``holder_id`` / ``holder_public_hex``, the
+    key the proof came from. A token never delegated has one entry, and an identity built without
+    a chain gets that one (pairs given are made into :class:`Holder` values)."""
 
     holder_id: str
     holder_public_hex: str
     revocation_id: str
+    chain: tuple[Holder, ...] = ()
+
+    def __post_init__(self) -> None:
+        chain = tuple(Holder(*holder) for holder in self.chain)
+        object.__setattr__(self, "chain", chain or (Holder(self.holder_id, self.holder_public_hex),))
+
+
+def _identity(
+    holder_id: str, holder_public_hex: str, revocation_id: str, chain: Iterable[tuple[str, str]]
+) -> VerifiedIdentity:
+    """The identity the native module gives as flat fields, the chain as pairs."""
+    return VerifiedIdentity(holder_id, holder_public_hex, revocation_id, tuple(Holder(*h) for h in chain))
+
+
+def delegate(
+    token: str,
+    holder_key: WorkerKey,
+    to_public_hex: str,
+    to_holder_id: str,
+    checks: str = "",
+    *,
+    expires_at: float,
+) -> str:
+    """Delegate ``token`` to another holder's key, offline: the token with one more block, a Biscuit
+    third-party block signed by ``holder_key`` (the token's current holder) that names the next
+    holder's key ``to_public_hex`` and id ``to_holder_id``, carries the narrowing ``checks``
+    (Datalog ``check if …;``, any number, maybe none) and expires at ``expires_at`` (seconds since
+    the epoch, cut to whole seconds). Only ``to_public_hex``'s key can prove possession of the new
+    token; it can do no more than the token allowed and the checks leave (a delegate can add checks,
+    never grants), and it dies with the token (revoking any block of the chain refuses it).
+
+    Raises :class:`~trustcore.errors.MalformedInput` when ``holder_key`` is not the token's current
+    holder, ``checks`` hold a fact, a rule or a scope or do not parse, ``to_public_hex`` is not a
+    valid Ed25519 key, or the expiry is later than the token's (its own or any earlier link's);
+    :class:`~trustcore.errors.DelegationInvalid` when the issuer allowed no further link (its
+    ``delegation_depth``, 0 unless :func:`mint_biscuit` was given one);
+    :class:`~trustcore.errors.TokenInvalid` when the token does not parse. Signs in Rust without
+    the GIL."""
+    return _native.delegate(token, holder_key, to_public_hex, to_holder_id, checks, expires_at)
 
 
 def authenticate(
@@ -79,7 +133,7 @@ def authenticate(
         raise TypeError(f"proof must be a WorkerProof, not {type(proof).__name__}")
     if not isinstance(request, RequestParts):
         raise TypeError(f"request must be a RequestParts, not {type(request).__name__}")
-    token, holder_id, holder_public_hex, revocation_id = _native.authenticate(
+    token, holder_id, holder_public_hex, revocation_id, chain = _native.authenticate(
         issuer_public_hex,
         proof.token,
         proof.signature,
@@ -93,10 +147,11 @@ def authenticate(
         max_skew_seconds,
         limits,
     )
-    return token, VerifiedIdentity(holder_id, holder_public_hex, revocation_id)
+    return token, _identity(holder_id, holder_public_hex, revocation_id, chain)
 
 
 __all__ = [
+    "Holder",
     "IssuerPublicKeys",
     "Limits",
     "Token",
@@ -105,6 +160,7 @@ __all__ = [
     "authorize",
     "check_policy",
     "constant_time_equal",
+    "delegate",
     "is_hex_key",
     "mint_biscuit",
     "parse_token",

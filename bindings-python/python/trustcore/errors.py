@@ -122,6 +122,13 @@ class WrongAudience(TrustError):
     code: ClassVar[str] = "WRONG_AUDIENCE"
 
 
+class DelegationInvalid(TrustError):
+    """A delegation chain is broken: a link not signed by the holder of that moment, more links
+    than the issuer allowed, a link outliving the one before, or a delegation that cannot be made."""
+
+    code: ClassVar[str] = "DELEGATION_INVALID"
+
+
 #: Every code, by name, to its class (for mapping a code received over the wire to an exception).
 ERRORS_BY_CODE: Mapping[str, type[TrustError]] = MappingProxyType({
     cls.code: cls
@@ -142,6 +149,7 @@ ERRORS_BY_CODE: Mapping[str, type[TrustError]] = MappingProxyType({
         StoreUnavailable,
         Internal,
         WrongAudience,
+        DelegationInvalid,
     )
 })
 
@@ -164,4 +172,5 @@ __all__ = [
     "TokenUnbound",
     "TrustError",
     "WrongAudience",
+    "DelegationInvalid",
 ]

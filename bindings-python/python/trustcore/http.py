@@ -24,7 +24,7 @@ from typing import Literal
 
 from . import _trustcore as _native
 from ._trustcore import HttpPolicy
-from .engine import VerifiedIdentity
+from .engine import VerifiedIdentity, _identity
 from .keys import WorkerKey
 from .proof import SupportsItems
 
@@ -79,7 +79,7 @@ class Decision:
 
 def _decision(native: _native._DecisionTuple) -> Decision:
     allowed, status, code, message, headers, body, identity, facts, route, profile = native
-    who = None if identity is None else VerifiedIdentity(*identity)
+    who = None if identity is None else _identity(*identity)
     return Decision(allowed, status, code, message, headers, body, who, facts, route, profile)
 
 

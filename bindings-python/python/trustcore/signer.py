@@ -87,13 +87,22 @@ class SignerClient:
         *,
         expires_at: float,
         revocation_id: str | None = None,
+        delegation_depth: int = 0,
     ) -> MintedToken:
         """Ask the signer for a token binding the holder's key ``public_hex``, carrying ``facts``
         (predicate → values, as for :func:`~trustcore.mint_biscuit`) and expiring at
         ``expires_at`` (seconds since the epoch, cut to whole seconds). Without ``revocation_id``
-        the signer picks a random one. The signer sets the root key id (its ``--key-id``)."""
+        the signer picks a random one. The signer sets the root key id (its ``--key-id``).
+        ``delegation_depth`` (default 0: not delegable) lets the holder :func:`~trustcore.delegate`
+        it that many times; the signer mints it only up to its ``--max-delegation-depth``
+        (default 0), else :class:`~trustcore.errors.SignerRefused`."""
         token, minted_revocation_id, minted_expires_at = self._native.mint(
-            public_hex, holder_id, facts, expires_at=expires_at, revocation_id=revocation_id
+            public_hex,
+            holder_id,
+            facts,
+            expires_at=expires_at,
+            revocation_id=revocation_id,
+            delegation_depth=delegation_depth,
         )
         return MintedToken(token, minted_revocation_id, minted_expires_at)
 

@@ -23,7 +23,7 @@ from typing import Any
 from dataclasses import KW_ONLY, dataclass, field
 
 from . import _trustcore as _native
-from .engine import IssuerPublicKeys, Limits, Token, VerifiedIdentity
+from .engine import IssuerPublicKeys, Limits, Token, VerifiedIdentity, _identity
 from .errors import TrustError
 from .http import Decision, Headers, HttpPolicy, _decision
 from .proof import RequestParts, SupportsItems, WorkerProof
@@ -155,7 +155,7 @@ class Verifier:
             raise TypeError(f"proof must be a WorkerProof, not {type(proof).__name__}")
         if not isinstance(request, RequestParts):
             raise TypeError(f"request must be a RequestParts, not {type(request).__name__}")
-        token, holder_id, holder_public_hex, revocation_id = self._native.authenticate(
+        token, holder_id, holder_public_hex, revocation_id, chain = self._native.authenticate(
             proof.token,
             proof.signature,
             proof.timestamp,
@@ -165,7 +165,7 @@ class Verifier:
             request.body,
             now,
         )
-        return token, VerifiedIdentity(holder_id, holder_public_hex, revocation_id)
+        return token, _identity(holder_id, holder_public_hex, revocation_id, chain)
 
     def authenticate_batch(
         self, requests: Sequence[tuple[WorkerProof, RequestParts]], *, now: float | None = None
@@ -220,7 +220,7 @@ class Verifier:
         return [
             outcome
             if isinstance(outcome, TrustError)
-            else (outcome[0], VerifiedIdentity(outcome[1], outcome[2], outcome[3]))
+            else (outcome[0], _identity(*outcome[1:]))
             for outcome in self._native.authenticate_batch(flat, now)
         ]
 

@@ -64,6 +64,10 @@ pub struct Serve {
     /// Sign only jobs whose "kind" is this; repeat for several (default: any job).
     #[arg(long = "allow-job-kind", value_name = "KIND")]
     allow_job_kind: Vec<String>,
+    /// The highest delegation depth a minted token may allow (docs/DESIGN.md §3.13); 0, the
+    /// default, mints no delegable token.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    max_delegation_depth: u32,
     /// Root key id written into minted tokens (for key rotation).
     #[arg(long, value_name = "N")]
     key_id: Option<u32>,
@@ -159,7 +163,14 @@ fn serve(args: &Serve) -> Result<()> {
         allowed_job_workers: (!args.allow_job_worker.is_empty())
             .then(|| args.allow_job_worker.iter().cloned().collect()),
         allowed_job_kinds: (!args.allow_job_kind.is_empty()).then(|| args.allow_job_kind.iter().cloned().collect()),
+        max_delegation_depth: args.max_delegation_depth,
     };
+    if args.max_delegation_depth > trustcore_core::MAX_DELEGATION_DEPTH {
+        return Err(Error::malformed(format!(
+            "--max-delegation-depth is at most {}",
+            trustcore_core::MAX_DELEGATION_DEPTH
+        )));
+    }
     let audit = args.audit_log.as_deref().map(|path| AuditLog::open(path, &key)).transpose()?;
     let listen = match (&args.socket, args.tcp) {
         (Some(path), None) => Listen::Unix { path: path.clone(), group: args.group.clone() },

@@ -104,6 +104,7 @@ impl Daemon {
                             revocation_id: args.get("revocation_id").and_then(Value::as_str).map(str::to_owned),
                             root_key_id: None,
                             expires_at: super::f(args, "expires_at"),
+                            delegation_depth: 0,
                         })?;
                         json!({"token": minted.token, "revocation_id": minted.revocation_id, "expires_at": minted.expires_at})
                             .as_object()

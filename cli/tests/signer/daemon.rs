@@ -147,5 +147,6 @@ pub fn mint_args(holder: &WorkerKey, facts: &[(&str, &[&str])], ttl: f64) -> Min
         revocation_id: None,
         root_key_id: None,
         expires_at: now_seconds() + ttl,
+        delegation_depth: 0,
     }
 }

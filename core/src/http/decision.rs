@@ -56,7 +56,8 @@ pub fn status_for(code: ErrorCode) -> u16 {
         | ErrorCode::StaleRequest
         | ErrorCode::Replayed
         | ErrorCode::PopFailed
-        | ErrorCode::WrongAudience => 401,
+        | ErrorCode::WrongAudience
+        | ErrorCode::DelegationInvalid => 401,
         ErrorCode::Denied | ErrorCode::LimitExceeded => 403,
         ErrorCode::StoreUnavailable => 503,
         _ => 500,

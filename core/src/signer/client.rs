@@ -332,6 +332,9 @@ impl SignerClient {
         let expires_at = serde_json::Number::from_f64(args.expires_at)
             .ok_or_else(|| Error::malformed("expires_at must be a finite number"))?;
         request.insert("expires_at".into(), Value::Number(expires_at));
+        if args.delegation_depth > 0 {
+            request.insert("delegation_depth".into(), args.delegation_depth.into());
+        }
         let result = self.call(Op::Mint, request)?;
         Ok(MintedToken {
             token: string_field(&result, "token")?,

@@ -30,6 +30,9 @@ pub struct SignerPolicy {
     /// Job kinds that may be signed (the job's `"kind"`, which must then be a string); `None`
     /// allows any job.
     pub allowed_job_kinds: Option<BTreeSet<String>>,
+    /// The highest `delegation_depth` a minted token may allow (docs/DESIGN.md §3.13); 0, the
+    /// default, mints no delegable token.
+    pub max_delegation_depth: u32,
 }
 
 /// Who is asking, as the operating system reports it.
@@ -298,7 +301,21 @@ impl SignerService {
     }
 
     fn mint(&self, args: &Map<String, Value>, now: f64) -> Result<(Map<String, Value>, Signed)> {
-        args_only(args, &["public_hex", "holder_id", "facts", "revocation_id", "expires_at"])?;
+        args_only(args, &["public_hex", "holder_id", "facts", "revocation_id", "expires_at", "delegation_depth"])?;
+        let delegation_depth = match args.get("delegation_depth") {
+            None | Some(Value::Null) => 0,
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| Error::malformed("delegation_depth must be a whole number"))?,
+            Some(_) => return Err(Error::malformed("delegation_depth must be a whole number")),
+        };
+        if delegation_depth > self.policy.max_delegation_depth {
+            return Err(refused(format!(
+                "delegation_depth {delegation_depth} is beyond the signer's ceiling of {}",
+                self.policy.max_delegation_depth
+            )));
+        }
         let expires_at = match args.get("expires_at") {
             Some(Value::Number(n)) => {
                 n.as_f64().filter(|t| t.is_finite()).ok_or_else(|| Error::malformed("bad expires_at"))?
@@ -328,6 +345,7 @@ impl SignerService {
             revocation_id,
             expires_at,
             root_key_id: self.key_id,
+            delegation_depth,
         };
         let minted = mint(&self.key, &request)?;
         let mut result = Map::new();

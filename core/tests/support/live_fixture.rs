@@ -21,6 +21,7 @@ pub fn fx() -> Fx {
             revocation_id: Some("rev-1".into()),
             expires_at: now_seconds() + 3600.0,
             root_key_id: None,
+            delegation_depth: 0,
         },
     )
     .unwrap();

@@ -100,6 +100,7 @@ fn main() {
             revocation_id: Some("rev-1".into()),
             expires_at: EXPIRES,
             root_key_id: None,
+            delegation_depth: 0,
         },
         &next.next_seed(),
     )

@@ -29,6 +29,7 @@ fn main() {
             revocation_id: Some("rev-1".into()),
             expires_at: NOW + 3600.0,
             root_key_id: None,
+            delegation_depth: 0,
         },
         &next.next_seed(),
     )

@@ -165,6 +165,7 @@ fn main() {
                 revocation_id: Some(revocation_id.into()),
                 expires_at: NOW + 3600.0,
                 root_key_id: None,
+                delegation_depth: 0,
             },
             &next.next_seed(),
         )

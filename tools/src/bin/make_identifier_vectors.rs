@@ -33,6 +33,7 @@ fn main() {
                 revocation_id: Some(revocation_id.into()),
                 expires_at: EXPIRES as f64,
                 root_key_id: None,
+                delegation_depth: 0,
             },
             &next.next_seed(),
         )

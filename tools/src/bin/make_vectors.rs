@@ -51,6 +51,7 @@ impl Fixture {
                 revocation_id: Some("rev-1".into()),
                 expires_at: EXPIRES,
                 root_key_id,
+                delegation_depth: 0,
             },
             &self.next.next_seed(),
         )

@@ -31,6 +31,7 @@ impl Fx {
                 revocation_id: Some(revocation_id.into()),
                 expires_at: EXPIRES,
                 root_key_id,
+                delegation_depth: 0,
             },
             &self.next.next_seed(),
         )

@@ -68,6 +68,7 @@ fn main() {
                     revocation_id: Some(format!("rev-{i}")),
                     expires_at: NOW + 3600.0,
                     root_key_id: None,
+                    delegation_depth: 0,
                 },
             )
             .unwrap()

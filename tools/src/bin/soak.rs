@@ -44,6 +44,7 @@ fn worker(index: usize, requests: usize) -> i32 {
                     revocation_id: Some(format!("rev-{index}-{h}")),
                     expires_at: T0 + 1e7,
                     root_key_id: None,
+                    delegation_depth: 0,
                 },
             )
             .unwrap();
