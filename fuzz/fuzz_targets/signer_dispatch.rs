@@ -19,6 +19,8 @@ fn service() -> &'static SignerService {
             allowed_uids: Some(BTreeSet::from([1000])),
             allowed_job_workers: None,
             allowed_job_kinds: None,
+            // delegable mints allowed up to 2, so the fuzzer reaches both sides of the ceiling
+            max_delegation_depth: 2,
         };
         SignerService::new(IssuerKey::from_secret_hex(&"11".repeat(32)).unwrap(), Some(7), policy, None)
     })
