@@ -207,6 +207,7 @@ export async function fetchSigned(): Promise<number> {
   const again = await viaImpl(new URL('https://api.example.com/lease/a'), { method: 'POST', body: new URLSearchParams({ a: '1' }) })
   const third = await viaOptions(new Request('https://api.example.com/health'))
   return res.status + again.status + third.status + (sameMiddleware === middleware ? 1 : 0)
+}
 
 export async function handOn(next: WorkerKey): Promise<string[]> {
   const delegable: string = mintBiscuit(issuer, { publicHex: worker.publicHex, holderId: 'w', revocationId: 'r', expiresAt: 60, delegationDepth: 2 })
