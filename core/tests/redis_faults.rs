@@ -6,8 +6,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use trustcore_core::*;
 
@@ -30,6 +30,8 @@ enum Behaviour {
 struct FakeRedis {
     port: u16,
     accepted: Arc<AtomicUsize>,
+    /// The name of every command received, in order.
+    commands: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeRedis {
@@ -37,16 +39,17 @@ impl FakeRedis {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let accepted = Arc::new(AtomicUsize::new(0));
-        let counter = accepted.clone();
+        let commands = Arc::new(Mutex::new(Vec::new()));
+        let (counter, log) = (accepted.clone(), commands.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
                 counter.fetch_add(1, Ordering::SeqCst);
-                let behaviour = behaviour.clone();
-                std::thread::spawn(move || serve(stream, behaviour));
+                let (behaviour, log) = (behaviour.clone(), log.clone());
+                std::thread::spawn(move || serve(stream, behaviour, log));
             }
         });
-        FakeRedis { port, accepted }
+        FakeRedis { port, accepted, commands }
     }
 
     fn url(&self) -> String {
@@ -71,11 +74,12 @@ fn read_command(reader: &mut BufReader<TcpStream>) -> Option<Vec<String>> {
     Some(words)
 }
 
-fn serve(stream: TcpStream, behaviour: Behaviour) {
+fn serve(stream: TcpStream, behaviour: Behaviour, log: Arc<Mutex<Vec<String>>>) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     while let Some(words) = read_command(&mut reader) {
         let name = words.first().map(|w| w.to_ascii_uppercase()).unwrap_or_default();
+        log.lock().unwrap().push(name.clone());
         match &behaviour {
             Behaviour::BlackHole => {}
             Behaviour::Sane { ids, delay, silent } => {
@@ -220,4 +224,35 @@ fn a_request_whose_deadline_is_spent_does_not_reconnect_and_try_again() {
     let outcome = verifier.authenticate(&proof(&fx, "silent"), &REQUEST, None);
     assert_eq!(outcome.map(|_| ()).unwrap_err().code(), ErrorCode::StoreUnavailable);
     assert_eq!(fake.accepted.load(Ordering::SeqCst), 1, "no second connection inside a spent deadline");
+}
+
+#[test]
+fn a_password_and_a_database_are_set_up_one_bounded_command_at_a_time() {
+    let fx = fx();
+    let silent = Arc::new(AtomicBool::new(false));
+    let fake = FakeRedis::start(Behaviour::Sane { ids: 2, delay: Duration::ZERO, silent });
+    let verifier = verifier(&fx, &format!("redis://:secret@127.0.0.1:{}/3", fake.port));
+    verifier.authenticate(&proof(&fx, "set-up"), &REQUEST, None).unwrap();
+    // AUTH and SELECT as the URL asks, then the request's own two commands; no CLIENT SETINFO
+    assert_eq!(*fake.commands.lock().unwrap(), ["AUTH", "SELECT", "SMISMEMBER", "SET"]);
+}
+
+#[test]
+fn a_silent_redis_costs_a_request_its_request_timeout_once_even_while_connecting() {
+    let fx = fx();
+    let fake = FakeRedis::start(Behaviour::BlackHole);
+    // a password and a database: two setup commands before the first real one
+    let mut redis = RedisConfig::new(format!("redis://:secret@127.0.0.1:{}/3", fake.port));
+    redis.connect_timeout = Duration::from_secs(5);
+    redis.command_timeout = Duration::from_secs(5);
+    redis.request_timeout = Duration::from_millis(400);
+    let verifier = verifier_with(&fx, redis);
+    let started = Instant::now();
+    let outcome = verifier.authenticate(&proof(&fx, "silent"), &REQUEST, None);
+    let spent = started.elapsed();
+    assert_eq!(outcome.map(|_| ()).unwrap_err().code(), ErrorCode::StoreUnavailable);
+    // a deadline bound, not a speed: the redis crate's pipelined setup waited the whole budget once
+    // per setup command (two here: 800 ms and more), and twice with no password at all
+    assert!(spent < Duration::from_millis(700), "a 400 ms request timeout took {spent:?}");
+    assert_eq!(*fake.commands.lock().unwrap(), ["AUTH"], "nothing sent after the first unanswered command");
 }

@@ -76,7 +76,10 @@ impl std::fmt::Debug for RedisConfig {
 }
 
 struct Inner {
+    /// Opens bare connections: no `CLIENT SETINFO`, no AUTH or SELECT (see [`RedisStore::connect`]).
     client: redis::Client,
+    /// What the URL asks a new connection to do before its first command: AUTH, SELECT.
+    setup: redis::RedisConnectionInfo,
     config: RedisConfig,
     idle: Mutex<Vec<Pooled>>,
     revoked_key: String,
@@ -121,12 +124,21 @@ impl RedisStore {
         if !all.into_iter().all(valid) {
             return Err(Error::malformed("redis timeouts and the retry interval must be positive and at most a day"));
         }
-        let client =
-            redis::Client::open(config.url.as_str()).map_err(|_| Error::malformed("redis URL is not valid"))?;
+        use redis::IntoConnectionInfo;
+        let info =
+            config.url.as_str().into_connection_info().map_err(|_| Error::malformed("redis URL is not valid"))?;
+        let setup = info.redis_settings().clone();
+        // the crate pipelines its setup commands and waits the whole timeout for each reply, even
+        // after one timed out: a silent Redis made a connect cost twice its budget. Connections are
+        // opened bare and set up here, one bounded command at a time
+        let bare = redis::RedisConnectionInfo::default().set_skip_set_lib_name().set_protocol(setup.protocol());
+        let client = redis::Client::open(info.set_redis_settings(bare))
+            .map_err(|_| Error::malformed("redis URL is not valid"))?;
         let revoked_key = format!("{}revoked", config.key_prefix);
         Ok(RedisStore {
             inner: Arc::new(Inner {
                 client,
+                setup,
                 config,
                 idle: Mutex::new(Vec::new()),
                 revoked_key,
@@ -140,8 +152,30 @@ impl RedisStore {
         let wait = deadline.left(config.connect_timeout).ok_or_else(|| unavailable(what))?;
         let connection = self.inner.client.get_connection_with_timeout(wait).map_err(|_| unavailable(what))?;
         let mut pooled = Pooled { connection, timeout: Duration::ZERO };
+        let setup = &self.inner.setup;
+        if let Some(password) = setup.password() {
+            let mut auth = redis::cmd("AUTH");
+            if let Some(username) = setup.username() {
+                auth.arg(username);
+            }
+            self.setup_command(&mut pooled, what, deadline, auth.arg(password))?;
+        }
+        if setup.db() != 0 {
+            self.setup_command(&mut pooled, what, deadline, redis::cmd("SELECT").arg(setup.db()))?;
+        }
         Self::bound(&mut pooled, what, config.command_timeout, deadline)?;
         Ok(pooled)
+    }
+
+    /// One setup command (AUTH, SELECT) on a new connection, waiting at most the connect timeout
+    /// and inside the request's deadline: it must answer exactly OK.
+    fn setup_command(&self, pooled: &mut Pooled, what: &str, deadline: Deadline, command: &redis::Cmd) -> Result<()> {
+        Self::bound(pooled, what, self.inner.config.connect_timeout, deadline)?;
+        match command.query::<redis::Value>(&mut pooled.connection) {
+            Ok(redis::Value::Okay) => Ok(()),
+            Ok(redis::Value::SimpleString(s)) if s == "OK" => Ok(()),
+            _ => Err(unavailable(what)),
+        }
     }
 
     /// Set the connection's socket timeouts to what the next command may take: the command timeout,
