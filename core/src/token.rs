@@ -17,6 +17,9 @@ pub struct Token {
     biscuit: Biscuit,
     /// What the token brings, read once from its signed blocks (crate::budget).
     shape: Arc<Shape>,
+    /// The delegation chain once walked: a cached token's requests do not walk it (and decompress
+    /// every link's key) again. Shared by clones.
+    chain: Arc<std::sync::OnceLock<Option<Vec<Holder>>>>,
 }
 
 /// Who made the request: read from the issuer's authority block, never from anything the holder sent.
@@ -89,7 +92,7 @@ fn token_invalid(_: error::Token) -> Error {
 impl Token {
     fn new(biscuit: Biscuit) -> Token {
         let shape = Arc::new(Shape::read(&biscuit));
-        Token { biscuit, shape }
+        Token { biscuit, shape, chain: Arc::default() }
     }
 
     pub fn biscuit(&self) -> &Biscuit {
@@ -224,10 +227,15 @@ impl Token {
     /// The holders of a delegated token, in order (None for a token with no delegation link, read
     /// without walking anything).
     pub fn delegation_chain(&self) -> Result<Option<Vec<Holder>>> {
-        if !self.shape.links.iter().any(|link| link.external_key.is_some()) {
-            return Ok(None);
+        if let Some(chain) = self.chain.get() {
+            return Ok(chain.clone());
         }
-        Ok(Some(self.bound_identity()?.0.chain))
+        let chain = if self.shape.links.iter().any(|link| link.external_key.is_some()) {
+            Some(self.bound_identity()?.0.chain)
+        } else {
+            None
+        };
+        Ok(self.chain.get_or_init(|| chain).clone())
     }
 }
 

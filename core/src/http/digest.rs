@@ -5,7 +5,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::http::fields::parse_dictionary;
+use crate::http::fields::{parse_dictionary, MAX_FIELD_BYTES};
 use crate::http::message::HttpRequest;
 use crate::keys::constant_time_equal;
 
@@ -19,7 +19,9 @@ pub fn content_digest(body: &[u8]) -> String {
 /// A missing or unreadable field is MALFORMED_INPUT; a digest that does not match is POP_FAILED:
 /// the body is not the one the holder signed.
 pub(crate) fn check_content_digest(request: &HttpRequest<'_>) -> Result<()> {
-    let text = request.header_combined("content-digest")?.ok_or_else(|| Error::malformed("missing Content-Digest"))?;
+    let text = request
+        .header_combined("content-digest", MAX_FIELD_BYTES)?
+        .ok_or_else(|| Error::malformed("missing Content-Digest"))?;
     let members = parse_dictionary("Content-Digest", &text)?;
     let mut checked = 0;
     for (algorithm, member) in &members {

@@ -37,9 +37,14 @@ impl<'a> HttpRequest<'a> {
         Ok(values)
     }
 
-    /// RFC 9421 §2.1: every line of the field, joined by ", "; None when there is none.
-    pub fn header_combined(&self, name: &str) -> Result<Option<String>> {
+    /// RFC 9421 §2.1: every line of the field, joined by ", "; None when there is none. A field
+    /// whose lines add up to more than `cap` bytes is MALFORMED_INPUT before anything is joined.
+    pub fn header_combined(&self, name: &str, cap: usize) -> Result<Option<String>> {
         let values = self.header_values(name)?;
+        let joined = values.iter().map(|v| v.len()).sum::<usize>() + 2 * values.len().saturating_sub(1);
+        if joined > cap {
+            return Err(Error::malformed(format!("header {name} is over {cap} bytes")));
+        }
         Ok((!values.is_empty()).then(|| values.join(", ")))
     }
 
@@ -143,7 +148,10 @@ mod tests {
     fn reads_headers_in_any_case_and_joins_lines() {
         let headers = [("Accept", " a "), ("host", "Example.COM:8443"), ("ACCEPT", "b")];
         let request = HttpRequest::new("GET", "/x?y=1", &headers, b"");
-        assert_eq!(request.header_combined("accept").unwrap().as_deref(), Some("a, b"));
+        assert_eq!(request.header_combined("accept", 16).unwrap().as_deref(), Some("a, b"));
+        // the lines' total is judged before they are joined: "a, b" is 4 bytes
+        assert_eq!(request.header_combined("accept", 4).unwrap().as_deref(), Some("a, b"));
+        assert_eq!(request.header_combined("accept", 3).unwrap_err().code(), crate::ErrorCode::MalformedInput);
         assert_eq!(request.authority().unwrap(), "example.com:8443");
         for (host, authority) in [("A.example:443", "a.example"), ("a.example:80", "a.example"), ("[::1]:443", "[::1]")]
         {

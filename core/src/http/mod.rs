@@ -20,6 +20,7 @@ pub use message::{HttpRequest, MAX_TARGET_BYTES};
 pub use rfc9421::{MAX_NONCE_BYTES, REQUIRED_COMPONENTS, TRUSTCORE_LABEL, TRUSTCORE_TAG};
 pub use route::{check_path, Access, HttpPolicy, Route, DEFAULT_MAX_BODY_BYTES, MAX_POLICY_BYTES, MAX_ROUTES};
 pub use sign::{sign_request, HttpProfile, SignRequest};
+pub use signature_base::MAX_COVERED_FIELD_BYTES;
 pub use signature_base::{signature_base, verify_message_signature, MAX_COMPONENTS};
 pub use thumbprint::jwk_thumbprint;
 

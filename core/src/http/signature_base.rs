@@ -5,12 +5,17 @@
 use sfv::{BareItem, InnerList};
 
 use crate::error::{Error, Result};
-use crate::http::fields::{byte_sequence, inner_list, parse_dictionary, serialize_inner_list};
+use crate::http::fields::{byte_sequence, inner_list, parse_dictionary, serialize_inner_list, MAX_FIELD_BYTES};
 use crate::http::message::HttpRequest;
 use crate::keys::PublicKey;
 
 /// At most this many covered components in one signature.
 pub const MAX_COMPONENTS: usize = 32;
+
+/// A covered header field may be at most this long (bytes), all its lines together: room for any
+/// token a verifier would take in `authorization` (32 KiB by default), a bound on the signature
+/// base whatever a server lets through.
+pub const MAX_COVERED_FIELD_BYTES: usize = 1024 * 1024;
 
 /// One signature found on a request: its covered components with their parameters (as written in
 /// `Signature-Input`) and its signature bytes.
@@ -22,7 +27,7 @@ pub(crate) struct FoundSignature {
 
 /// The `Signature-Input` dictionary of a request (None when the request has none).
 pub(crate) fn signature_inputs(request: &HttpRequest<'_>) -> Result<Option<sfv::Dictionary>> {
-    match request.header_combined("signature-input")? {
+    match request.header_combined("signature-input", MAX_FIELD_BYTES)? {
         None => Ok(None),
         Some(text) => parse_dictionary("Signature-Input", &text).map(Some),
     }
@@ -36,8 +41,9 @@ pub(crate) fn find_signature(
 ) -> Result<FoundSignature> {
     let input = inner_list(inputs, label)
         .ok_or_else(|| Error::malformed(format!("Signature-Input has no signature labelled {label:?}")))?;
-    let signatures =
-        request.header_combined("signature")?.ok_or_else(|| Error::malformed("missing Signature header"))?;
+    let signatures = request
+        .header_combined("signature", MAX_FIELD_BYTES)?
+        .ok_or_else(|| Error::malformed("missing Signature header"))?;
     let signatures = parse_dictionary("Signature", &signatures)?;
     let bytes = byte_sequence(&signatures, label)
         .ok_or_else(|| Error::malformed(format!("Signature has no byte sequence labelled {label:?}")))?;
@@ -84,7 +90,7 @@ fn component_value(request: &HttpRequest<'_>, name: &str) -> Result<String> {
                 return Err(Error::malformed(format!("component name {field:?} is not a lower-case field name")));
             }
             request
-                .header_combined(field)?
+                .header_combined(field, MAX_COVERED_FIELD_BYTES)?
                 .ok_or_else(|| Error::malformed(format!("covered field {field:?} is missing from the request")))
         }
     }
