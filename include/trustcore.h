@@ -65,6 +65,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of this header (the crate's); tc_version() gives the loaded library's. */
+#define TRUSTCORE_VERSION_MAJOR 0
+#define TRUSTCORE_VERSION_MINOR 2
+#define TRUSTCORE_VERSION_PATCH 0
+#define TRUSTCORE_VERSION "0.2.0"
+
 // Room for a 32-byte key as hex plus its NUL (a public key or a seed).
 #define TC_KEY_HEX_SIZE 65
 
@@ -486,7 +492,8 @@ typedef struct tc_http_request {
 extern "C" {
 #endif // __cplusplus
 
-// The library version (`"0.1.0"`), a static NUL-terminated string.
+// The library version (as `TRUSTCORE_VERSION`: the one the program was compiled with may differ from the one
+// loaded), a static NUL-terminated string.
 const char *tc_version(void);
 
 // The current time in seconds since the epoch (the clock core uses), for `now` arguments.

@@ -49,7 +49,8 @@ pub const TC_SIGNATURE_HEX_SIZE: usize = 129;
 /// The number of parts of a proof, and of the headers or query parameters that carry it.
 pub const TC_PROOF_PARTS: usize = 4;
 
-/// The library version (`"0.1.0"`), a static NUL-terminated string.
+/// The library version (as `TRUSTCORE_VERSION`: the one the program was compiled with may differ from the one
+/// loaded), a static NUL-terminated string.
 #[no_mangle]
 pub extern "C" fn tc_version() -> *const c_char {
     const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");

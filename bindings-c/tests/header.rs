@@ -3,11 +3,25 @@
 
 use std::path::Path;
 
+fn version_macros() -> String {
+    format!(
+        "\n/* The version of this header (the crate's); tc_version() gives the loaded library's. */\n\
+         #define TRUSTCORE_VERSION_MAJOR {}\n#define TRUSTCORE_VERSION_MINOR {}\n#define TRUSTCORE_VERSION_PATCH {}\n\
+         #define TRUSTCORE_VERSION \"{}\"",
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
 #[test]
 fn committed_header_is_fresh() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let header_path = crate_dir.join("../include/trustcore.h");
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    // the version macros come from Cargo's version (one version for every package: tools/check_version.py)
+    config.after_includes = Some(version_macros());
     // from the source file, not the crate: no `cargo metadata` run, nothing touches Cargo.lock
     let bindings = cbindgen::Builder::new()
         .with_config(config)
