@@ -21,6 +21,9 @@ export type ErrorCode =
   | 'WRONG_AUDIENCE'
   | 'DELEGATION_INVALID'
 
+/** This package's version, e.g. "0.2.0" (every trustcore package of a release has the same one). */
+export declare const version: string
+
 /** The codes in number order (the C `tc_status` numbers are index + 1). */
 export declare const ERROR_CODES: readonly ErrorCode[]
 

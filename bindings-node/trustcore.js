@@ -159,3 +159,5 @@ for (const [name, value] of Object.entries(native)) {
 }
 exports.TrustError = TrustError
 exports.ERROR_CODES = ERROR_CODES
+// the package's version (every trustcore package of a release has the same one: CHANGELOG.md)
+exports.version = require('./package.json').version

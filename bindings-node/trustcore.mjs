@@ -10,6 +10,7 @@ export const {
   HttpPolicy,
   TrustError,
   ERROR_CODES,
+  version,
   errorCodes,
   isHexKey,
   constantTimeEqual,

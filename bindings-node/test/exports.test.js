@@ -113,3 +113,10 @@ test('the declarations type-check against a strict TypeScript program', () => {
   const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node']
   execFileSync(process.execPath, [tsc, ...args, path.join(__dirname, 'types-check.mts')], { cwd: ROOT, stdio: 'pipe' })
 })
+
+test('the package exports the version of its package.json, in CJS and ESM', async () => {
+  const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+  assert.match(version, /^\d+\.\d+\.\d+$/)
+  assert.equal(tc.version, version)
+  assert.equal((await import('trustcore')).version, version)
+})
