@@ -1,5 +1,5 @@
-# The Go package (bindings-go/trustcore, module bindings-go), cgo on top of the C ABI: it builds against
-# mk/c.mk's staged install (c-stage) and uses its TC_* variables, so c.mk must be read first (mk/*.mk
+# The Go package (bindings-go/trustcore, the module go.trustcore.dev/trustcore), cgo on top of the C ABI: here
+# it builds with the tag trustcore_pkgconfig against mk/c.mk's staged install (c-stage) and uses its TC_* variables, so c.mk must be read first (mk/*.mk
 # is included in name order).
 #   make test-go    go vet (this module, bench/go, bench/http, demo/go-service, tests/http-matrix/go), go test and
 #                   go test -race over the same vectors, with the RFC 9421 interop against httpsig-go (both
@@ -22,15 +22,18 @@ $(error mk/go.mk needs mk/c.mk read first)
 endif
 
 GO ?= go
-TC_GO_DIR := $(ROOT)/bindings-go
-TC_GO_PKG := $(TC_GO_DIR)/trustcore
+TC_GO_DIR := $(ROOT)/bindings-go/trustcore
+TC_GO_PKG := $(TC_GO_DIR)
 TC_GO_MATRIX := $(ROOT)/tests/http-matrix/go
 TC_GO_MATRIX_SERVER := $(TC_BUILD)/http-matrix-go/server
 TC_GO_MATRIX_CLIENT := $(TC_BUILD)/http-matrix-go/client
 # GOTOOLCHAIN=local: the installed go, never a toolchain download. The package itself imports only the
 # standard library; its interop tests take github.com/remitly-oss/httpsig-go at exactly the version
-# bindings-go/go.mod pins (go.sum holds its hashes), fetched through the module proxy on first use
-TC_GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=1 PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig \
+# bindings-go/trustcore/go.mod pins (go.sum holds its hashes), fetched through the module proxy on first use.
+# The tag trustcore_pkgconfig links the staged library through pkg-config (the released module links the
+# static library it carries instead: mk/dist.mk)
+TC_GO_TAGS := trustcore_pkgconfig
+TC_GO_ENV := GOTOOLCHAIN=local CGO_ENABLED=1 GOFLAGS=-tags=$(TC_GO_TAGS) PKG_CONFIG_PATH=$(TC_STAGE)/lib/pkgconfig \
 	LD_LIBRARY_PATH=$(TC_STAGE)/lib TRUSTCORE_ROOT=$(ROOT)
 
 SETUP_TARGETS += setup-go
@@ -59,9 +62,9 @@ test-go: setup-go setup-redis c-stage signer-bin
 # the panic boundary through Go (panic_boundary_test.go, build tag faultinjection): built against the
 # staged header and library as usual, run with the fault-injection library (c-fault-lib) loaded in
 # its place; without that library the test fails (the marked requests would pass), never skips
-TC_GO_FAULT_TEST := $(GO) test -tags faultinjection -count=1 -run '^TestPanicBoundary' -v .
+TC_GO_FAULT_TEST := $(GO) test -tags faultinjection,$(TC_GO_TAGS) -count=1 -run '^TestPanicBoundary' -v .
 test-panic-go: setup-go c-stage c-fault-lib
-	cd $(TC_GO_PKG) && $(TC_GO_ENV) $(GO) vet -tags faultinjection .
+	cd $(TC_GO_PKG) && $(TC_GO_ENV) $(GO) vet -tags faultinjection,$(TC_GO_TAGS) .
 	cd $(TC_GO_PKG) && $(TC_GO_ENV) LD_LIBRARY_PATH=$(TC_FAULT_LIB) RUST_BACKTRACE=0 $(TC_GO_FAULT_TEST)
 	cd $(TC_GO_PKG) && $(TC_GO_ENV) LD_LIBRARY_PATH=$(TC_FAULT_LIB) RUST_BACKTRACE=0 $(TC_GO_FAULT_TEST) -race
 

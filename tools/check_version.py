@@ -7,7 +7,7 @@ Cargo.toml's [workspace.package] version.
 Places: every crate (version.workspace), the versioned path dependency on trustcore-core, pyproject.toml
 (the version is Cargo's, through maturin: no literal allowed), the npm main package, its lock and every
 platform package under bindings-node/npm/, the napi loader's expected version (index.js), the C header's
-TRUSTCORE_VERSION_* macros, the Go package's Version and its compile-time check, and `trustcore --version`
+TRUSTCORE_VERSION_* macros, the Go package's PackageVersion and its compile-time check, and `trustcore --version`
 of the binary given. Standard library only: it runs before anything is installed.
 """
 
@@ -76,8 +76,8 @@ def main() -> int:
     expect("include/trustcore.h TRUSTCORE_VERSION", got and got.group(1), version)
 
     go = read(root, "bindings-go/trustcore/version.go")
-    got = re.search(r'^const Version = "([^"]+)"$', go, re.M)
-    expect("bindings-go/trustcore/version.go Version", got and got.group(1), version)
+    got = re.search(r'^const PackageVersion = "([^"]+)"$', go, re.M)
+    expect("bindings-go/trustcore/version.go PackageVersion", got and got.group(1), version)
     got = re.search(
         r"TRUSTCORE_VERSION_MAJOR != (\d+) \|\| TRUSTCORE_VERSION_MINOR != (\d+) \|\| TRUSTCORE_VERSION_PATCH != (\d+)", go
     )

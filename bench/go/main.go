@@ -23,7 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"example.invalid/trustcore/bindings-go/trustcore"
+	"go.trustcore.dev/trustcore"
 )
 
 const (

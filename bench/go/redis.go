@@ -3,11 +3,11 @@ package main
 import (
 	"strconv"
 
-	"example.invalid/trustcore/bindings-go/testenv"
+	"go.trustcore.dev/trustcore/testenv"
 )
 
 // redisServer is a redis-server on a free loopback port, in memory only, for the Verifier's Redis
-// path, from `testenv redis` (the binding's test helper, bindings-go/testenv); stop kills it.
+// path, from `testenv redis` (the binding's test helper, bindings-go/trustcore/testenv); stop kills it.
 type redisServer struct {
 	env  *testenv.Env
 	port int

@@ -3,12 +3,12 @@ package main
 import (
 	"os"
 
-	"example.invalid/trustcore/bindings-go/testenv"
+	"go.trustcore.dev/trustcore/testenv"
 )
 
 // signerDaemon is `$TRUSTCORE_BIN signer serve` (no audit log) on a Unix socket in a fresh temporary
 // directory, its seed in a 0600 key file there, from `testenv signer` (the binding's test helper,
-// bindings-go/testenv); stop kills it and removes the directory.
+// bindings-go/trustcore/testenv); stop kills it and removes the directory.
 type signerDaemon struct {
 	env    *testenv.Env
 	socket string

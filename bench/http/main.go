@@ -37,7 +37,7 @@ import (
 	"syscall"
 	"time"
 
-	"example.invalid/trustcore/bindings-go/trustcore"
+	"go.trustcore.dev/trustcore"
 )
 
 const (

@@ -1,5 +1,7 @@
-// Package trustcore is the Go face of trustcore's Rust core, through its C ABI (libtrustcore, found
-// with pkg-config). It converts types and errors only: every rule lives in the core.
+// Package trustcore is the Go face of trustcore's Rust core, through its C ABI: the static libtrustcore.a
+// shipped inside the released module for each GOOS/GOARCH (link_bundled.go), or, built with the tag
+// trustcore_pkgconfig, the libtrustcore found with pkg-config (link_pkgconfig.go; how this repository's
+// tests build). It converts types and errors only: every rule lives in the core.
 //
 // Handles (IssuerKey, WorkerKey, IssuerKeys, Token, Proof, HttpPolicy) are immutable and safe for
 // concurrent use; Verifier and SignerClient lock their own state and are shared by goroutines too. Each owns
@@ -11,7 +13,6 @@
 package trustcore
 
 /*
-#cgo pkg-config: trustcore
 #include <stdlib.h>
 #include <trustcore.h>
 */

@@ -18,7 +18,7 @@ import (
 	"strings"
 	"testing"
 
-	"example.invalid/trustcore/bindings-go/trustcore"
+	"go.trustcore.dev/trustcore"
 )
 
 // routesJSON is the README's route policy file.

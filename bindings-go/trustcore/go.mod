@@ -1,4 +1,4 @@
-module example.invalid/trustcore/bindings-go
+module go.trustcore.dev/trustcore
 
 go 1.24
 

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"example.invalid/trustcore/bindings-go/testenv"
+	"go.trustcore.dev/trustcore/testenv"
 )
 
 // redisServer is a real redis-server for one test, from `testenv redis --unix` (../testenv): a free

@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"example.invalid/trustcore/bindings-go/testenv"
+	"go.trustcore.dev/trustcore/testenv"
 )
 
 type signerDaemon struct {

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"example.invalid/trustcore/bindings-go/trustcore"
+	"go.trustcore.dev/trustcore"
 )
 
 func say(format string, args ...any) { fmt.Printf("   [service · go] "+format+"\n", args...) }

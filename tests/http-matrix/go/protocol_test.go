@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"example.invalid/trustcore/bindings-go/testenv"
-	"example.invalid/trustcore/bindings-go/trustcore"
+	"go.trustcore.dev/trustcore/testenv"
+	"go.trustcore.dev/trustcore"
 )
 
 // build compiles ./<name> of this module into dir.

@@ -17,7 +17,7 @@ import (
 	"os"
 	"time"
 
-	"example.invalid/trustcore/bindings-go/trustcore"
+	"go.trustcore.dev/trustcore"
 )
 
 type request struct {

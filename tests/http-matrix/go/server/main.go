@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"example.invalid/trustcore/bindings-go/trustcore"
+	"go.trustcore.dev/trustcore"
 )
 
 func fail(format string, args ...any) {
