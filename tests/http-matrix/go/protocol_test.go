@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"go.trustcore.dev/trustcore/testenv"
 	"go.trustcore.dev/trustcore"
+	"go.trustcore.dev/trustcore/testenv"
 )
 
 // build compiles ./<name> of this module into dir.
