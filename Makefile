@@ -14,16 +14,17 @@ export TRUSTCORE_BIN ?= $(ROOT)/target/release/trustcore
 export TRUSTCORE_TESTENV ?= $(ROOT)/target/release/testenv
 
 SETUP_TARGETS := setup-rust setup-redis
-TEST_TARGETS := test-rust
+TEST_TARGETS := check-version test-rust
 BENCH_TARGETS := bench-rust
 
 -include mk/*.mk
 
 # after every language's own suites: the HTTP matrix of all of them (mk/matrix.mk); the demo is a
-# test too: it checks every outcome it narrates; so is a short soak
-TEST_TARGETS += test-matrix test-demo test-soak
+# test too: it checks every outcome it narrates; so is a short soak; last, the release artifacts installed
+# as a user installs them (mk/dist.mk: make dist, then make test-dist)
+TEST_TARGETS += test-matrix test-demo test-soak test-dist
 
-.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak vectors vectors-check lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
+.PHONY: setup setup-rust setup-redis build signer-bin check-version test test-rust test-demo test-soak soak vectors vectors-check lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
 
 setup: $(SETUP_TARGETS)
 
@@ -47,6 +48,10 @@ lint: setup-rust
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	@# the fuzz targets live outside the workspace: checked here so an API change cannot rot them unseen
 	$(CARGO) check --quiet --manifest-path fuzz/Cargo.toml --bins
+
+# every package of the release says the same version (the crates, pyproject, npm, the C header, Go)
+check-version:
+	$(PY_PYTHON) $(ROOT)/tools/check_version.py
 
 # every suite in turn, then a table of each one's seconds (also in target/test-times.md)
 TEST_TIMES := $(ROOT)/target/test-times.md

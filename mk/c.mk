@@ -8,7 +8,8 @@
 #   make test-panic-c   the panic boundary: a fault-injection build of the library (target/fault), whose
 #                   core panics on a marked request; every export reaching it returns TC_INTERNAL (ASan)
 #   make bench-c    the unified bench harness (bench/README.md), impl `c`: target/bench/c.jsonl
-#   make install PREFIX=/usr/local [DESTDIR=]   the .so (with SONAME links), .a, header, trustcore.pc
+#   make install PREFIX=/usr/local [LIBDIR=$(PREFIX)/lib] [DESTDIR=]   copies what c-lib built: the .so (with
+#                   SONAME links), .a, header, trustcore.pc (Libs.private: what rustc printed for the .a)
 
 TC_DIR := $(ROOT)/bindings-c
 TC_LIB := $(ROOT)/target/release
@@ -16,7 +17,10 @@ TC_STAGE := $(ROOT)/target/c-prefix
 TC_BUILD := $(ROOT)/target/c-tests
 TC_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' $(ROOT)/Cargo.toml | head -n1)
 PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
 DESTDIR ?=
+# the system libraries the static library needs, as rustc printed them when it linked it (c-lib)
+TC_NATIVE_LIBS := $(TC_LIB)/trustcore-native-static-libs.txt
 TC_CC ?= gcc
 TC_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1
 TC_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -50,24 +54,28 @@ setup-c:
 	@command -v pkg-config >/dev/null || $(call tc_apt,pkgconf)
 	@command -v readelf >/dev/null || $(call tc_apt,binutils)
 
+# rustc prints the static library's system libraries only when it links it: `cargo rustc` asks, and cargo
+# replays the note when the library is already fresh (tools/dist/native_static_libs.sh)
 c-lib: setup-rust
-	$(CARGO) build --locked --release -p trustcore-c
+	bash $(ROOT)/tools/dist/native_static_libs.sh $(TC_NATIVE_LIBS) \
+		$(CARGO) rustc --locked --release -p trustcore-c --lib -- --print native-static-libs
 
-install: c-lib
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+install:
+	@test -f $(TC_LIB)/libtrustcore.so -a -f $(TC_NATIVE_LIBS) || { echo "nothing to install: run make c-lib first"; exit 1; }
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include
 	soname=$$(readelf -d $(TC_LIB)/libtrustcore.so | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'); \
 	test -n "$$soname"; \
-	install -m 755 $(TC_LIB)/libtrustcore.so $(DESTDIR)$(PREFIX)/lib/libtrustcore.so.$(TC_VERSION); \
-	ln -sf libtrustcore.so.$(TC_VERSION) $(DESTDIR)$(PREFIX)/lib/$$soname; \
-	ln -sf $$soname $(DESTDIR)$(PREFIX)/lib/libtrustcore.so
-	install -m 644 $(TC_LIB)/libtrustcore.a $(DESTDIR)$(PREFIX)/lib/libtrustcore.a
+	install -m 755 $(TC_LIB)/libtrustcore.so $(DESTDIR)$(LIBDIR)/libtrustcore.so.$(TC_VERSION); \
+	ln -sf libtrustcore.so.$(TC_VERSION) $(DESTDIR)$(LIBDIR)/$$soname; \
+	ln -sf $$soname $(DESTDIR)$(LIBDIR)/libtrustcore.so
+	install -m 644 $(TC_LIB)/libtrustcore.a $(DESTDIR)$(LIBDIR)/libtrustcore.a
 	install -m 644 $(ROOT)/include/trustcore.h $(DESTDIR)$(PREFIX)/include/trustcore.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(TC_VERSION)|' $(TC_DIR)/trustcore.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/trustcore.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(TC_VERSION)|' \
+		-e "s|@LIBS_PRIVATE@|$$(cat $(TC_NATIVE_LIBS))|" $(TC_DIR)/trustcore.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/trustcore.pc
 
 # a private install under target/, for the C and Go tests
 c-stage: c-lib
-	@$(MAKE) --no-print-directory -s install PREFIX=$(TC_STAGE) DESTDIR=
+	@$(MAKE) --no-print-directory -s install PREFIX=$(TC_STAGE) LIBDIR=$(TC_STAGE)/lib DESTDIR=
 
 # include/trustcore.h is regenerated and compared; the panic boundary's unit tests run too
 c-header-test: setup-rust

@@ -4,7 +4,7 @@ Cargo.toml's [workspace.package] version.
 
     python3 tools/check_version.py [--binary PATH/TO/trustcore] [--root DIR]
 
-Places: every crate (version.workspace), the versioned path dependency on trustcore-core, pyproject.toml
+Places: every crate (version.workspace), the versioned path dependency on trustcore-core, pyproject.toml files
 (the version is Cargo's, through maturin: no literal allowed), the npm main package, its lock and every
 platform package under bindings-node/npm/, the napi loader's expected version (index.js), the C header's
 TRUSTCORE_VERSION_* macros, the Go package's PackageVersion and its compile-time check, and `trustcore --version`
@@ -52,9 +52,10 @@ def main() -> int:
     core_dep = re.search(r'^trustcore-core = \{.*version = "=?([^"]+)"', workspace, re.M)
     expect("Cargo.toml [workspace.dependencies] trustcore-core version", core_dep and core_dep.group(1), version)
 
-    pyproject = read(root, "bindings-python/pyproject.toml")
-    expect("bindings-python/pyproject.toml dynamic version (from Cargo)", 'dynamic = ["version"]' in pyproject, True)
-    expect("bindings-python/pyproject.toml literal version", re.search(r"^version\s*=", pyproject, re.M), None)
+    for pyproject_path in ("bindings-python/pyproject.toml", "cli/pyproject.toml"):
+        pyproject = read(root, pyproject_path)
+        expect(f"{pyproject_path} dynamic version (from Cargo)", 'dynamic = ["version"]' in pyproject, True)
+        expect(f"{pyproject_path} literal version", re.search(r"^version\s*=", pyproject, re.M), None)
 
     node = json.loads(read(root, "bindings-node/package.json"))
     expect("bindings-node/package.json version", node["version"], version)

@@ -1,0 +1,97 @@
+# Release artifacts: what a user installs without Rust or a checkout (README "Install").
+#   make dist       writes dist/ (git-ignored), from one release build for the glibc floor:
+#                   trustcore-<v>-cp310-abi3-manylinux_2_17_x86_64.whl and trustcore-<v>.tar.gz (Python),
+#                   trustcore-<v>.tgz + trustcore-node-linux-x64-gnu-<v>.tgz (npm, napi-rs's layout),
+#                   trustcore-<v>-x86_64-linux-gnu.tar.gz (C), trustcore-cli-<v>-x86_64-linux-gnu.tar.gz (the
+#                   trustcore binary: CLI and signer daemon) and the same binary as a wheel,
+#                   trustcore_cli-<v>-py3-none-manylinux_2_17_x86_64.whl (`pip install trustcore-cli`, as ruff
+#                   ships), goproxy/ (the Go module, a GOPROXY file layout),
+#                   SHA256SUMS; then `cargo publish --dry-run -p trustcore-core`
+#   make test-dist  installs each of them as a user would, in fresh temp folders, with cargo and rustc off
+#                   PATH (tools/dist/test_dist.sh), and reads every shipped ELF's glibc symbol versions
+# Every native artifact is linked by zig (PyPI ziglang, in target/dist-venv) against GLIBC_FLOOR's symbols:
+# cargo-zigbuild for the crates (target triple suffix .2.17), maturin --zig --compatibility for the wheel
+# (maturin fails rather than tag a wheel above the floor); test-dist checks the floor again on the files.
+
+DIST := $(ROOT)/dist
+DIST_TRIPLE := x86_64-unknown-linux-gnu
+DIST_PLATFORM := x86_64-linux-gnu
+DIST_GO_PLATFORM := linux_amd64
+# the oldest glibc a shipped file may need: Debian 8+, Ubuntu 14.04+, RHEL/CentOS 7+, Amazon Linux 2
+GLIBC_FLOOR := 2.17
+DIST_VENV := $(ROOT)/target/dist-venv
+# a target dir of its own: zig's linker and the floor's environment never meet the other builds' artifacts
+DIST_TARGET_DIR := $(ROOT)/target/dist-build
+DIST_BIN := $(DIST_TARGET_DIR)/$(DIST_TRIPLE)/release
+DIST_NATIVE_LIBS := $(DIST_BIN)/trustcore-native-static-libs.txt
+# zig and cargo-zigbuild from the dist venv; --print native-static-libs makes rustc name the system libraries
+# of the static library (only a staticlib prints it), for the pkg-config file and the Go module
+DIST_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) RUSTFLAGS="--print native-static-libs"
+# maturin's builds (the wheel, the CLI wheel) in another: its zig environment differs from cargo-zigbuild's, and
+# sharing a target dir made each rebuild everything the other had built
+DIST_MATURIN_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR)-maturin
+DIST_CARGO_FLAGS := --locked --release --target $(DIST_TRIPLE).$(GLIBC_FLOOR)
+DIST_TIMES := $(ROOT)/target/dist-times.txt
+
+.PHONY: setup-dist dist dist-build dist-python dist-node dist-c dist-cli dist-cli-wheel dist-go dist-publish-check test-dist
+
+setup-dist: setup-rust
+	$(call py_venv,$(DIST_VENV),$(ROOT)/tools/dist/requirements.txt)
+
+# one build of core for the C library, the CLI and the Node addon
+dist-build: setup-dist
+	bash $(ROOT)/tools/dist/native_static_libs.sh $(DIST_NATIVE_LIBS) \
+		$(DIST_ENV) cargo-zigbuild zigbuild $(DIST_CARGO_FLAGS) -p trustcore-c -p trustcore-cli -p trustcore-node
+
+dist:
+	@start=$$(date +%s); rm -rf $(DIST) && mkdir -p $(DIST); \
+	$(MAKE) --no-print-directory dist-build dist-python dist-node dist-c dist-cli dist-cli-wheel dist-go; \
+	(cd $(DIST) && find . -type f ! -name SHA256SUMS | LC_ALL=C sort | xargs sha256sum > SHA256SUMS); \
+	$(MAKE) --no-print-directory dist-publish-check; \
+	echo "make dist: $$(( $$(date +%s) - start )) s" | tee $(DIST_TIMES); ls -la $(DIST)
+
+# the abi3 wheel for the glibc floor (maturin refuses to tag it lower than its symbols need) and the sdist;
+# auditwheel and abi3audit read the wheel: its platform tag, and only the stable ABI of CPython 3.10
+dist-python: setup-dist
+	cd $(PY_DIR) && $(DIST_MATURIN_ENV) maturin build --release --locked --quiet --zig --target $(DIST_TRIPLE) \
+		--compatibility manylinux_$(subst .,_,$(GLIBC_FLOOR)) --interpreter $(DIST_VENV)/bin/python --out $(DIST)
+	cd $(PY_DIR) && $(DIST_MATURIN_ENV) maturin sdist --out $(DIST)
+	$(DIST_VENV)/bin/auditwheel show $(DIST)/trustcore-*.whl
+	$(DIST_VENV)/bin/auditwheel show $(DIST)/trustcore-*.whl | tr -s ' \n' ' ' \
+		| grep -q 'is consistent with the following platform tag: "manylinux_$(subst .,_,$(GLIBC_FLOOR))_x86_64"'
+	$(DIST_VENV)/bin/abi3audit --strict --verbose $(DIST)/trustcore-*.whl
+
+dist-node:
+	bash $(ROOT)/tools/dist/node_packages.sh $(ROOT) $(DIST_BIN)/libtrustcore_node.so $(DIST)
+
+dist-c:
+	bash $(ROOT)/tools/dist/c_tarball.sh $(ROOT) $(DIST_BIN) $(TC_VERSION) $(DIST_PLATFORM) "$$(cat $(DIST_NATIVE_LIBS))" $(DIST)
+
+# the trustcore binary (the CLI and `trustcore signer serve`) with the license and changelog
+dist-cli:
+	@stage=$$(mktemp -d) && name=trustcore-cli-$(TC_VERSION)-$(DIST_PLATFORM) && \
+	install -d $$stage/$$name/bin && install -m 755 $(DIST_BIN)/trustcore $$stage/$$name/bin/trustcore && \
+	install -m 644 $(ROOT)/LICENSE $(ROOT)/CHANGELOG.md $$stage/$$name/ && \
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="$$(git -C $(ROOT) log -1 --format=%cI)" \
+		-C $$stage -cf - $$name | gzip -n -9 > $(DIST)/$$name.tar.gz && rm -rf $$stage && echo "$(DIST)/$$name.tar.gz"
+
+# the binary through a language package manager: a wheel holding only bin/trustcore (maturin's bin bindings)
+dist-cli-wheel: setup-dist
+	cd $(ROOT)/cli && $(DIST_MATURIN_ENV) maturin build --release --locked --quiet --zig --target $(DIST_TRIPLE) \
+		--compatibility manylinux_$(subst .,_,$(GLIBC_FLOOR)) --out $(DIST)
+
+dist-go: setup-go
+	bash $(ROOT)/tools/dist/go_module.sh $(ROOT) $(TC_VERSION) $(DIST_GO_PLATFORM) $(DIST_BIN)/libtrustcore.a \
+		"$$(cat $(DIST_NATIVE_LIBS))" $(DIST)/goproxy
+
+# crates.io's checks on core without uploading (metadata, a version on every path dependency, it builds
+# from the packaged files alone, sharing the dependencies' debug build with make test's)
+dist-publish-check: setup-rust
+	$(CARGO) publish --dry-run --locked -p trustcore-core
+
+# the artifacts as a user installs them: make dist first (make test runs both)
+test-dist: dist setup-c setup-go
+	@start=$$(date +%s); \
+	TRUSTCORE_ROOT=$(ROOT) DIST=$(DIST) GLIBC_FLOOR=$(GLIBC_FLOOR) VERSION=$(TC_VERSION) PYTHON=$(PY_PYTHON) \
+		bash $(ROOT)/tools/dist/test_dist.sh; \
+	echo "make test-dist (after make dist): $$(( $$(date +%s) - start )) s; $$(cat $(DIST_TIMES))"
