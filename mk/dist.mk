@@ -58,7 +58,7 @@ dist-python: setup-dist
 	cd $(PY_DIR) && $(DIST_MATURIN_ENV) maturin sdist --out $(DIST)
 	$(DIST_VENV)/bin/auditwheel show $(DIST)/trustcore-*.whl
 	$(DIST_VENV)/bin/auditwheel show $(DIST)/trustcore-*.whl | tr -s ' \n' ' ' \
-		| grep -q 'is consistent with the following platform tag: "manylinux_$(subst .,_,$(GLIBC_FLOOR))_x86_64"'
+		| grep 'is consistent with the following platform tag: "manylinux_$(subst .,_,$(GLIBC_FLOOR))_x86_64"' >/dev/null
 	$(DIST_VENV)/bin/abi3audit --strict --verbose $(DIST)/trustcore-*.whl
 
 dist-node:

@@ -11,6 +11,7 @@
 #           health, its key and a token
 #   and every shipped ELF needs no glibc symbol newer than GLIBC_FLOOR; every package says VERSION.
 # Environment: TRUSTCORE_ROOT DIST GLIBC_FLOOR VERSION [PYTHON]
+# (a `grep -q` that stops reading makes the writer of a pipeline fail under pipefail: every grep here reads all)
 set -euo pipefail
 root=${TRUSTCORE_ROOT:?} dist=${DIST:?} floor=${GLIBC_FLOOR:?} version=${VERSION:?}
 python=${PYTHON:-python3}
@@ -80,12 +81,12 @@ done
 
 step "licenses: every artifact carries LICENSE"
 for archive in "$sdist" "$npm_main" "$npm_platform" "$c_tarball" "$cli_tarball"; do
-	tar -tzf "$archive" | grep -q '/LICENSE$' || fail "$(basename "$archive") has no LICENSE"
+	tar -tzf "$archive" | grep '/LICENSE$' >/dev/null || fail "$(basename "$archive") has no LICENSE"
 done
 for w in "$wheel" "$cli_wheel"; do
-	"$python" -m zipfile -l "$w" | grep -q 'dist-info/licenses/LICENSE' || fail "$(basename "$w") has no LICENSE"
+	"$python" -m zipfile -l "$w" | grep 'dist-info/licenses/LICENSE' >/dev/null || fail "$(basename "$w") has no LICENSE"
 done
-"$python" -m zipfile -l "$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip" | grep -q "@v$version/LICENSE " \
+"$python" -m zipfile -l "$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip" | grep "@v$version/LICENSE " >/dev/null \
 	|| fail "the Go module has no LICENSE"
 pass "LICENSE in both wheels, the sdist, both npm packages, the C and CLI tarballs and the Go module"
 
@@ -140,12 +141,12 @@ soname=$(readelf -d "$prefix/lib/libtrustcore.so" | sed -n 's/.*Library soname: 
 [ -n "$soname" ] && [ -e "$prefix/lib/$soname" ] || fail "no SONAME link in lib/"
 cc -std=c11 -Wall -Wextra -Werror "$root/bindings-c/examples/quickstart.c" $($pc --cflags --libs trustcore) \
 	-Wl,-rpath,"$libdir" -o "$work/c-user/quickstart-shared"
-readelf -d "$work/c-user/quickstart-shared" | grep -q "NEEDED.*\[$soname\]" || fail "the shared build does not need $soname"
+readelf -d "$work/c-user/quickstart-shared" | grep "NEEDED.*\[$soname\]" >/dev/null || fail "the shared build does not need $soname"
 "$work/c-user/quickstart-shared"
 # static: the archive itself, then the system libraries pkg-config lists for a static link (Libs.private)
 cc -std=c11 -Wall -Wextra -Werror "$root/bindings-c/examples/quickstart.c" $($pc --cflags trustcore) \
 	"$libdir/libtrustcore.a" $($pc --static --libs-only-l trustcore | sed 's/-ltrustcore//') -o "$work/c-user/quickstart-static"
-readelf -d "$work/c-user/quickstart-static" | grep -q "libtrustcore" && fail "the static build still needs libtrustcore.so"
+readelf -d "$work/c-user/quickstart-static" | grep "libtrustcore" >/dev/null && fail "the static build still needs libtrustcore.so"
 "$work/c-user/quickstart-static"
 pass "pkg-config --modversion $version, SONAME $soname; the quick start runs linked shared and static"
 
@@ -169,7 +170,7 @@ cp "$root/tools/dist/user/go_main.go" "$work/go-app/main.go"
 	go get "go.trustcore.dev/trustcore@v$version" &&
 	go build -o app . &&
 	./app)
-readelf -d "$work/go-app/app" | grep -q "libtrustcore" && fail "the Go program needs libtrustcore.so"
+readelf -d "$work/go-app/app" | grep "libtrustcore" >/dev/null && fail "the Go program needs libtrustcore.so"
 pass "go get from file://dist/goproxy, go build with no pkg-config, the program runs with no LD_LIBRARY_PATH"
 
 step "CLI: the binary tarball runs trustcore signer serve; the wheel's SignerClient uses it"
