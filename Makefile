@@ -23,7 +23,7 @@ BENCH_TARGETS := bench-rust
 # test too: it checks every outcome it narrates; so is a short soak
 TEST_TARGETS += test-matrix test-demo test-soak
 
-.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak vectors vectors-check lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
+.PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak drill-crash vectors vectors-check lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
 
 setup: $(SETUP_TARGETS)
 
@@ -83,6 +83,13 @@ soak: setup-rust
 
 test-soak: setup-rust
 	$(CARGO) run --locked --quiet --release -p trustcore-tools --bin soak -- --requests 10000
+
+# the audit trail's crash drill, long form (make test runs 200 kills in test-rust):
+# cli/tests/signer/crash.rs, CRASH_RUNS signers under load killed with SIGKILL at random moments
+CRASH_RUNS ?= 2000
+drill-crash: setup-rust
+	TRUSTCORE_CRASH_RUNS=$(CRASH_RUNS) $(CARGO) test --locked -p trustcore-cli --test signer \
+		the_audit_log_survives_sigkill_under_load -- --nocapture
 
 # regenerate tests/vectors/*.json from the generators in tools/ (review the diff before committing);
 # every generator is reproducible (named seeds), so vectors-check regenerates them all into a scratch

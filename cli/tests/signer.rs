@@ -1,6 +1,8 @@
 //! The signer daemon, run as a real subprocess: end to end, hostile peers, a killed daemon,
 //! permissions, shutdown, logs and the audit trail.
 
+#[path = "signer/crash.rs"]
+mod crash;
 #[path = "signer/daemon.rs"]
 mod daemon;
 

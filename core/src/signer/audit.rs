@@ -171,7 +171,12 @@ impl AuditLog {
         line.push(b'\n');
         let written = self.file.write_all(&line).and_then(|_| self.file.sync_data());
         if let Err(e) = written {
-            if self.file.set_len(self.good_len).and_then(|_| self.file.sync_data()).is_err() {
+            // cut back a partial entry; a file that refused the write whole (read-only, immutable)
+            // also refuses the cut, but holds nothing partial: it is still whole, and answers resume
+            // once it is writable again
+            let cut = self.file.set_len(self.good_len).and_then(|_| self.file.sync_data());
+            let whole = self.file.metadata().is_ok_and(|m| m.len() == self.good_len);
+            if cut.is_err() && !whole {
                 self.broken = true;
             }
             return Err(unavailable(format!(
