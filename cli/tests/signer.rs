@@ -5,6 +5,8 @@
 mod crash;
 #[path = "signer/daemon.rs"]
 mod daemon;
+#[path = "signer/rotation.rs"]
+mod rotation;
 
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -31,6 +31,8 @@ use crate::token::{parse_token_limited, Token, VerifiedIdentity};
 /// A verifier's settings.
 #[derive(Clone, Debug)]
 pub struct VerifierConfig {
+    /// The issuer keys trusted when the verifier is made ([`Verifier::set_issuer`] replaces them
+    /// later; this field keeps the first set).
     pub issuer: IssuerKeys,
     pub max_skew_seconds: f64,
     pub limits: Limits,
@@ -94,6 +96,9 @@ pub struct VerifiedToken {
     revocation_ids: Vec<String>, // the app id first, then each block's
     /// Every block's Datalog as printed, joined: made on the first HTTP decision that needs it.
     datalog: std::sync::OnceLock<Option<String>>,
+    /// The verifier's issuer keys it was verified under ([`Verifier::set_issuer`] counts them): a
+    /// token verified under keys since replaced is never admitted to the cache.
+    issuer_generation: u64,
 }
 
 impl VerifiedToken {
@@ -156,6 +161,9 @@ impl Carrier {
 
 pub struct Verifier {
     config: VerifierConfig,
+    /// The issuer keys trusted now (the config's until [`Verifier::set_issuer`]), and how many times
+    /// they were replaced.
+    issuer: std::sync::RwLock<(Arc<IssuerKeys>, u64)>,
     replay: Box<dyn ReplayStore>,
     revocations: Box<dyn RevocationStore>,
     cache: Option<Mutex<TokenCache>>,
@@ -295,7 +303,8 @@ impl Verifier {
         // large capacity would abort the process before the first request
         let cache = (config.token_cache_capacity > 0 && config.token_cache_max_bytes > 0)
             .then(|| Mutex::new(TokenCache { entries: LruCache::unbounded(), bytes: 0 }));
-        Verifier { config, replay, revocations, cache, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
+        let issuer = std::sync::RwLock::new((Arc::new(config.issuer.clone()), 0));
+        Verifier { config, issuer, replay, revocations, cache, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
     }
 
     pub fn config(&self) -> &VerifierConfig {
@@ -320,8 +329,32 @@ impl Verifier {
         Ok((self.parse(text)?, Some(key)))
     }
 
+    /// The issuer keys trusted now, and their generation.
+    fn issuer(&self) -> (Arc<IssuerKeys>, u64) {
+        let guard = self.issuer.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        (guard.0.clone(), guard.1)
+    }
+
+    /// Trust `issuer` from now on, in place of the keys trusted so far (issuer key rotation,
+    /// docs/verifier.md): first the old and the new key together, later the new one alone. Cached
+    /// tokens are dropped, so a token of a key no longer trusted is TOKEN_INVALID from the next
+    /// request on, cached or not; requests already past their token check finish as they began.
+    pub fn set_issuer(&self, issuer: IssuerKeys) {
+        {
+            let mut guard = self.issuer.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            *guard = (Arc::new(issuer), guard.1 + 1);
+        }
+        // after the generation moved on: a token parsed under the old keys can no longer be admitted
+        if let Some(cache) = &self.cache {
+            let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            cache.entries.clear();
+            cache.bytes = 0;
+        }
+    }
+
     fn parse(&self, text: &str) -> Result<Arc<VerifiedToken>> {
-        let token = parse_token_limited(&self.config.issuer, text, &self.config.limits)?;
+        let (issuer, issuer_generation) = self.issuer();
+        let token = parse_token_limited(&issuer, text, &self.config.limits)?;
         let (identity, holder_key) = token.bound_identity()?;
         let app_id = app_id_for_lookup(&identity.revocation_id);
         let revocation_ids = std::iter::once(app_id).chain(token.revocation_ids()).collect();
@@ -333,6 +366,7 @@ impl Verifier {
             holder_thumbprint,
             revocation_ids,
             datalog: std::sync::OnceLock::new(),
+            issuer_generation,
         }))
     }
 
@@ -349,6 +383,10 @@ impl Verifier {
             return Ok(());
         }
         let mut cache = self.lock(cache)?;
+        // checked under the cache lock, which set_issuer takes after moving the generation on
+        if verified.issuer_generation != self.issuer().1 {
+            return Ok(());
+        }
         if let Some((_, old)) = cache.entries.pop(&key) {
             cache.bytes -= old;
         }
@@ -638,7 +676,7 @@ impl Verifier {
         now: Option<f64>,
     ) -> Result<()> {
         let now = now.unwrap_or_else(now_seconds);
-        let issuers: Vec<PublicKey> = match &self.config.issuer {
+        let issuers: Vec<PublicKey> = match &*self.issuer().0 {
             IssuerKeys::One(key) => vec![*key],
             IssuerKeys::ByKeyId(keys) => keys.values().copied().collect(),
         };
