@@ -43,6 +43,10 @@ OPS = [
 # host I/O while Redis is silent (the Node harness): fs.readFile per read, quiet / while 64
 # authentications wait on a Redis that never answers; a section of their own, not in the op tables
 HOST_IO = ("host_readfile_quiet", "host_readfile_redis_silent")
+# the per-request path on a token with 0, 1 and 2 delegation links (the Rust harness), cached and
+# uncached; a section of their own, not in the op tables
+DELEGATION_LINKS = (0, 1, 2)
+DELEGATION = tuple(f"delegated_{n}_{how}" for n in DELEGATION_LINKS for how in ("cached", "uncached"))
 # what the slowest read under load may add to the slowest quiet one: a read held behind a Redis wait
 # would add at least a connect or command timeout (seconds)
 HOST_IO_GOAL_MS = 5.0
@@ -173,7 +177,7 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
     impls = [i for i in IMPLS if any(k[0] == i for k in times)] + sorted(
         {k[0] for k in times} - set(IMPLS))
     ops = [o for o in OPS if any(k[1] == o for k in times)] + sorted(
-        {k[1] for k in times} - set(OPS) - set(HOST_IO))
+        {k[1] for k in times} - set(OPS) - set(HOST_IO) - set(DELEGATION))
 
     def med(impl: str, op: str) -> float | None:
         row = times.get((impl, op))
@@ -237,6 +241,24 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
             one, two = rate(impl, op, 1), rate(impl, op, 2)
             cells += ["" if one is None else f"{one:,.0f}", "" if two is None else f"{two:,.0f}", x(ratio(two, one))]
         lines.append(f"| {impl} | " + " | ".join(cells) + " |")
+
+    if any(("rust", op) in times for op in DELEGATION):
+        lines += ["", "## Delegation (Rust core)", ""]
+        lines.append("The per-request path (authenticate, then check_policy, as `per_request_*`) on the fixture token "
+                     "minted delegable twice, with 0, 1 and 2 delegation links, each a third-party block with one "
+                     "check; the proof from the last holder (bench/README.md). Medians in µs.")
+        lines += ["", "| links | token (base64 chars) | cached | uncached | cached − 0 links | uncached − 0 links |",
+                  "|---:|---:|---:|---:|---:|---:|"]
+        hows = ("cached", "uncached")
+        base = [med("rust", f"delegated_0_{how}") for how in hows]
+        for n in DELEGATION_LINKS:
+            medians = [med("rust", f"delegated_{n}_{how}") for how in hows]
+            rows = [r for r in (times.get(("rust", f"delegated_{n}_{how}")) for how in hows) if r is not None]
+            chars = next((r["token_chars"] for r in rows if "token_chars" in r), None)
+            cells = ["" if chars is None else str(chars)]
+            cells += ["" if m is None else us(m) for m in medians]
+            cells += ["" if m is None or b is None else us(m - b) for m, b in zip(medians, base)]
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
 
     quiet, loaded = times.get(("node-async", HOST_IO[0])), times.get(("node-async", HOST_IO[1]))
     if quiet or loaded:

@@ -44,7 +44,13 @@ impl Out {
 
     /// The same loop for several ops at once, their samples taken in turn: ratios between them (the
     /// floor goal) then compare figures from the same moments of a machine whose speed drifts.
-    fn measure_together(&mut self, mut ops: Vec<Timed<'_>>) -> Res<()> {
+    fn measure_together(&mut self, ops: Vec<Timed<'_>>) -> Res<()> {
+        self.measure_together_noting(ops, &[])
+    }
+
+    /// [`Out::measure_together`], the row of op `i` carrying the fields of `notes[i]` too (what the
+    /// figure was measured on, e.g. a token's length).
+    fn measure_together_noting(&mut self, mut ops: Vec<Timed<'_>>, notes: &[Map<String, Value>]) -> Res<()> {
         let mut ks = Vec::new();
         for (_, pool, _, call) in &mut ops {
             let warm_cap = pool.map_or(usize::MAX, |p| p / 5);
@@ -71,11 +77,15 @@ impl Out {
                 times[i].push(t.elapsed().as_nanos() as f64 / (ks[i] * *per) as f64);
             }
         }
-        for ((op, ..), (mut times, k)) in ops.iter().zip(times.into_iter().zip(ks)) {
+        for (i, ((op, ..), (mut times, k))) in ops.iter().zip(times.into_iter().zip(ks)).enumerate() {
             times.sort_by(f64::total_cmp);
             eprintln!("rust {op}: {:.1} us", times[SAMPLES / 2] / 1000.0);
-            self.line(json!({"impl": "rust", "op": op, "unit": "ns", "median": times[SAMPLES / 2], "min": times[0],
-                "max": times[SAMPLES - 1], "samples": SAMPLES, "k": k}))?;
+            let mut row = json!({"impl": "rust", "op": op, "unit": "ns", "median": times[SAMPLES / 2], "min": times[0],
+                "max": times[SAMPLES - 1], "samples": SAMPLES, "k": k});
+            if let (Value::Object(row), Some(note)) = (&mut row, notes.get(i)) {
+                row.extend(note.clone());
+            }
+            self.line(row)?;
         }
         Ok(())
     }
@@ -167,9 +177,11 @@ fn main() -> Res<()> {
     let mut out =
         Out(if target == "-" { Box::new(std::io::stdout()) } else { Box::new(std::fs::File::create(target)?) });
     let f = Fixture::new()?;
-    // `BENCH_ONLY=hostile`: the hostile-token figures alone (a quick look; make bench runs all)
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("hostile") {
-        return hostile_ops(&mut out, &f);
+    // `BENCH_ONLY=hostile` / `delegation`: those figures alone (a quick look; make bench runs all)
+    match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("hostile") => return hostile_ops(&mut out, &f),
+        Ok("delegation") => return delegation_ops(&mut out, &f),
+        _ => {}
     }
     let options = AuthenticateOptions::new(NOW, 300.0);
     let revoked: Vec<String> = Vec::new();
@@ -281,6 +293,7 @@ fn main() -> Res<()> {
         Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
     })?;
     drop(redis);
+    delegation_ops(&mut out, &f)?;
 
     let job: Map<String, Value> =
         serde_json::from_str(r#"{"id":"job-1","kind":"transcribe","n":3,"url":"https://example.invalid/a.mp3"}"#)?;
@@ -299,6 +312,81 @@ fn main() -> Res<()> {
     batch_ops(&mut out, &f)?;
     throughput(&mut out, &f)?;
     Ok(())
+}
+
+/// The per-request path (as `per_request_uncached` / `per_request_cached`: authenticate, then
+/// check_policy) on the fixture token minted delegable twice, with 0, 1 and 2 delegation links
+/// (docs/delegation.md): each link a third-party block signed by the holder before it, naming the
+/// next key (seeds `44…44`, then `55…55`), with one narrowing check and an expiry 30 minutes before
+/// the token's; the proof is the last holder's. The six are sampled in turn, so the differences
+/// per link compare the same moments; each row carries `links` and `token_chars` (the token's
+/// base64 length).
+fn delegation_ops(out: &mut Out, f: &Fixture) -> Res<()> {
+    const POOL: usize = 10_000;
+    let small = Request::new("POST", "/lease", b"{}");
+    let options = AuthenticateOptions::new(NOW, 300.0);
+    let revoked: Vec<String> = Vec::new();
+    let mut holders = vec![f.holder.clone()];
+    let mut tokens = vec![mint_biscuit(&f.issuer, &MintRequest { delegation_depth: 2, ..f.mint.clone() })?];
+    for (link, seed) in ["44", "55"].into_iter().enumerate() {
+        let next = WorkerKey::from_secret_hex(&seed.repeat(32))?;
+        let request = DelegateRequest {
+            to_public_hex: next.public_hex(),
+            to_holder_id: format!("agent-{}", link + 1),
+            checks: "check if req_operation(\"lease\");".into(),
+            expires_at: NOW + 1800.0,
+        };
+        tokens.push(delegate(&tokens[link], &holders[link], &request)?);
+        holders.push(next);
+    }
+    let proofs = |links: usize, count: usize, tag: &str| -> Res<Vec<WorkerProof>> {
+        Ok((0..count)
+            .map(|i| make_proof(&holders[links], &tokens[links], &small, TIMESTAMP, &format!("{tag}-{i}")))
+            .collect::<Result<_>>()?)
+    };
+    let mut uncached = Vec::new();
+    let mut cached = Vec::new();
+    for links in 0..tokens.len() {
+        let proof = proofs(links, 1, "delegated-uncached")?.remove(0);
+        // a refusal here (a chain the verifier does not accept) fails the harness before timing
+        let (token, identity) = authenticate(&f.trusted, &proof, &small, &revoked, &options)?;
+        check_policy(&token, FACTS, ALLOW, NOW, &options.limits)?;
+        if identity.chain.len() != links + 1 {
+            return Err(format!("{links} link(s), a chain of {}", identity.chain.len()).into());
+        }
+        uncached.push(proof);
+        let verifier = f.verifier(POOL, None)?;
+        verifier.authenticate(&proofs(links, 1, "delegated-warm")?[0], &small, Some(NOW))?;
+        cached.push((verifier, proofs(links, POOL, &format!("delegated-{links}"))?));
+    }
+    let names: Vec<[String; 2]> =
+        (0..tokens.len()).map(|n| [format!("delegated_{n}_cached"), format!("delegated_{n}_uncached")]).collect();
+    let mut ops: Vec<Timed<'_>> = Vec::new();
+    let mut notes = Vec::new();
+    for (links, ((verifier, pool), proof)) in cached.iter().zip(&uncached).enumerate() {
+        let mut next = pool.iter();
+        ops.push((
+            &names[links][0],
+            Some(POOL),
+            1,
+            Box::new(move || {
+                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
+                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+            }),
+        ));
+        ops.push((
+            &names[links][1],
+            None,
+            1,
+            Box::new(|| {
+                let (token, _) = authenticate(&f.trusted, proof, &small, &revoked, &options)?;
+                Ok(check_policy(&token, FACTS, ALLOW, NOW, &options.limits)?)
+            }),
+        ));
+        let note = json!({"links": links, "token_chars": tokens[links].len()});
+        notes.extend([note.clone(), note].into_iter().filter_map(|n| n.as_object().cloned()));
+    }
+    out.measure_together_noting(ops, &notes)
 }
 
 /// One mint over the daemon's socket, and the same frame through the daemon's dispatch in process.
