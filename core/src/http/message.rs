@@ -96,6 +96,25 @@ impl<'a> HttpRequest<'a> {
                 return Err(Error::malformed(format!("header {name} holds CR, LF or NUL")));
             }
         }
+        self.check_content_length()
+    }
+
+    /// Every `Content-Length` line, when there is one, is the body's length in decimal (RFC 9110
+    /// §8.6): a body that ended early or ran long is not the message that was announced, whatever
+    /// the server let through (a WSGI server hands on a body cut short by the client's EOF).
+    fn check_content_length(&self) -> Result<()> {
+        for value in self.header_values("content-length")? {
+            let announced = (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| value.parse::<u64>().ok())
+                .flatten()
+                .ok_or_else(|| Error::malformed("Content-Length is not a decimal length"))?;
+            if announced != self.body.len() as u64 {
+                return Err(Error::malformed(format!(
+                    "the body is {} bytes, its Content-Length says {announced}",
+                    self.body.len()
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -155,6 +174,20 @@ fn is_tchar(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_content_length_must_be_the_body_length() {
+        let check = |value: &str, body: &[u8]| {
+            let headers = [("Host", "a.example"), ("Content-Length", value)];
+            HttpRequest::new("POST", "/", &headers, body).check_headers().map_err(|e| e.code())
+        };
+        assert_eq!(check("2", b"{}"), Ok(()));
+        for (value, body) in [("3", &b"{}"[..]), ("1", b"{}"), ("", b""), ("+2", b"{}"), ("0x2", b"{}"), ("2, 3", b"{}")] {
+            assert_eq!(check(value, body), Err(crate::ErrorCode::MalformedInput), "{value:?}");
+        }
+        let none: [(&str, &str); 0] = [];
+        assert!(HttpRequest::new("POST", "/", &none, b"{}").check_headers().is_ok(), "none announced: nothing to check");
+    }
 
     #[test]
     fn reads_headers_in_any_case_and_joins_lines() {
