@@ -6,7 +6,11 @@
 // with SignRequest). Any status but 200 fails the run. Per framework it writes the requests per
 // second of each mode and the server's CPU time per request (utime + stime of its process tree from
 // /proc, before and after the timed run, divided by the requests answered), and their difference:
-// the middleware's added CPU µs per request.
+// the middleware's added CPU µs per request. A third run serves the plain server again with its
+// requests paced at the protected run's rate ("plain paced"): a server's CPU per request grows as
+// its rate falls (more epoll wake-ups, and client wake-ups, per request), so protected − plain
+// paced is the middleware's cost at equal load, and protected − plain also holds what the lower
+// rate costs the server.
 //
 //	usage: trustcore-bench-http [flags] OUT.jsonl   (`-` for standard output; progress on standard error)
 //
@@ -371,6 +375,9 @@ type load struct {
 	cycle bool
 	next  atomic.Uint64
 	conns []*http.Client
+	// rate, when above 0, paces the requests: the n-th of a run is sent no sooner than n/rate
+	// seconds after the run began (the connections share one schedule)
+	rate float64
 }
 
 func newLoad(port int, pool []http.Header, cycle bool) *load {
@@ -453,6 +460,7 @@ func (l *load) run(d time.Duration) (uint64, float64, bool, error) {
 	var first error
 	var once sync.Once
 	var wg sync.WaitGroup
+	var ticket atomic.Uint64
 	begin := time.Now()
 	deadline := begin.Add(d)
 	for _, c := range l.conns {
@@ -460,6 +468,12 @@ func (l *load) run(d time.Duration) (uint64, float64, bool, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && time.Now().Before(deadline) {
+				if l.rate > 0 {
+					at := begin.Add(time.Duration(float64(ticket.Add(1)-1) / l.rate * float64(time.Second)))
+					if wait := time.Until(at); wait > 0 {
+						time.Sleep(wait)
+					}
+				}
 				h := l.take()
 				if h == nil {
 					exhausted.Store(true)
@@ -491,9 +505,13 @@ func (m measurement) cpuUs() float64 { return m.cpuSeconds * 1e6 / float64(m.req
 
 // measure starts the server in one mode, signs its pool (protected: `signed` requests, each once;
 // plain: a small pool cycled), waits until it serves, loads it `warmup` s untimed, then `seconds`
-// s timed with its CPU time read before and after, and stops it.
-func measure(s server, f *fixture, policy string, plain bool, signed int) (measurement, error) {
+// s timed with its CPU time read before and after, and stops it. rate above 0 paces the requests
+// (plain only: see run).
+func measure(s server, f *fixture, policy string, plain bool, signed int, rate float64) (measurement, error) {
 	mode := map[bool]string{true: "plain", false: "protected"}[plain]
+	if rate > 0 {
+		mode = "plain paced"
+	}
 	p, err := start(s, f, policy, plain)
 	if err != nil {
 		return measurement{}, err
@@ -508,6 +526,7 @@ func measure(s server, f *fixture, policy string, plain bool, signed int) (measu
 		return measurement{}, fmt.Errorf("%s: signing: %w", s.name, err)
 	}
 	l := newLoad(p.port, pool, plain)
+	l.rate = rate
 	defer l.close()
 	if err := l.ready(); err != nil {
 		return measurement{}, fmt.Errorf("%s %s: %w", s.name, mode, err)
@@ -551,7 +570,7 @@ func run(o *out, servers []server) error {
 	}
 	policy := *policyFlag
 	for _, s := range servers {
-		plain, err := measure(s, f, policy, true, 0)
+		plain, err := measure(s, f, policy, true, 0, 0)
 		if err != nil {
 			return err
 		}
@@ -559,14 +578,21 @@ func run(o *out, servers []server) error {
 		// send in the warm-up and the timed run, with a margin, within the replay store's bounds
 		signed := int(plain.rps()*(*warmup+*seconds)*1.3) + 1000
 		signed = min(signed, maxSigned)
-		protected, err := measure(s, f, policy, false, signed)
+		protected, err := measure(s, f, policy, false, signed, 0)
+		if err != nil {
+			return err
+		}
+		// the plain server again, paced at the protected one's rate: a server's CPU per request
+		// depends on its rate as well (a slower one wakes from epoll, and wakes its client, for
+		// fewer requests at a time), so protected − plain paced is the middleware's cost at equal load
+		paced, err := measure(s, f, policy, true, 0, protected.rps())
 		if err != nil {
 			return err
 		}
 		for _, m := range []struct {
 			op string
 			m  measurement
-		}{{"http_server_plain_rps", plain}, {"http_server_protected_rps", protected}} {
+		}{{"http_server_plain_rps", plain}, {"http_server_protected_rps", protected}, {"http_server_plain_paced_rps", paced}} {
 			if err := o.line(rateRow{Impl: s.name, Op: m.op, Unit: "req/s", Value: m.m.rps(), Connections: *connections,
 				Requests: m.m.requests, Seconds: m.m.seconds, CPUSeconds: m.m.cpuSeconds}); err != nil {
 				return err
@@ -577,6 +603,9 @@ func run(o *out, servers []server) error {
 			{Impl: s.name, Op: "http_server_protected_cpu_us", Value: protected.cpuUs()},
 			{Impl: s.name, Op: "http_server_added_cpu_us", Value: protected.cpuUs() - plain.cpuUs(),
 				Plain: plain.cpuUs(), Protected: protected.cpuUs()},
+			{Impl: s.name, Op: "http_server_plain_paced_cpu_us", Value: paced.cpuUs()},
+			{Impl: s.name, Op: "http_server_added_paced_cpu_us", Value: protected.cpuUs() - paced.cpuUs(),
+				Plain: paced.cpuUs(), Protected: protected.cpuUs()},
 		}
 		for _, r := range rows {
 			r.Unit, r.Connections = "us", *connections
@@ -584,7 +613,8 @@ func run(o *out, servers []server) error {
 				return err
 			}
 		}
-		fmt.Fprintf(os.Stderr, "%s: the middleware adds %.1f server CPU µs per request\n", s.name, rows[2].Value)
+		fmt.Fprintf(os.Stderr, "%s: the middleware adds %.1f server CPU µs per request (%.1f at equal rate)\n",
+			s.name, rows[2].Value, rows[4].Value)
 	}
 	return nil
 }

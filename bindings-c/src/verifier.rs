@@ -586,6 +586,26 @@ pub unsafe extern "C" fn tc_verifier_revoke(
     })
 }
 
+/// Trust `issuer` from now on, in place of the keys trusted so far (core's `Verifier::set_issuer`:
+/// issuer key rotation, first the old and the new key together, later the new one alone). Cached
+/// tokens are dropped, so a token of a key no longer trusted is TOKEN_INVALID from the next request
+/// on. The verifier copies the keys: `issuer` may be freed after the call.
+///
+/// # Safety
+/// `verifier` and `issuer` are live handles; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tc_verifier_set_issuer(
+    verifier: *const tc_verifier,
+    issuer: *const tc_issuer_keys,
+    err: *mut *mut tc_error,
+) -> tc_status {
+    run(err, || unsafe {
+        let verifier = &handle(verifier, "verifier")?.verifier;
+        verifier.set_issuer(handle(issuer, "issuer")?.keys.clone());
+        Ok(())
+    })
+}
+
 /// Revoke a whole token: its app revocation id and every block's id (core's `Verifier::revoke_token`),
 /// so tokens derived from it (blocks appended) are refused too, and so are other tokens sharing its
 /// app id. Refused from the next request on. With Redis, STORE_UNAVAILABLE when Redis cannot take
@@ -633,6 +653,19 @@ pub unsafe extern "C" fn tc_verifier_cache_stats(
             }
         }
     })
+}
+
+/// Whether a call on `verifier` may wait on the network: true with its stores on Redis (a round
+/// trip per request, up to the request timeout when Redis is slow or gone), false with the stores
+/// in memory, where every call is CPU work only (tens of µs). A server on an event loop runs the
+/// calls of a verifier that may wait on a worker thread, and those of one that cannot inline.
+/// false when `verifier` is NULL.
+///
+/// # Safety
+/// `verifier` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn tc_verifier_may_wait_on_network(verifier: *const tc_verifier) -> bool {
+    guard(false, || unsafe { verifier.as_ref() }.is_some_and(|v| v.verifier.may_wait_on_network()))
 }
 
 /// Release a verifier. NULL is accepted and ignored.

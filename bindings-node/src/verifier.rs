@@ -300,10 +300,10 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Whether its calls may wait on the network: then their Promise forms run on the addon's own
-    /// threads (`offload`), not the libuv pool.
+    /// Whether its calls may wait on the network (core's rule): then their Promise forms run on
+    /// the addon's own threads (`offload`), not the libuv pool.
     pub(crate) fn on_redis(&self) -> bool {
-        self.inner.config().redis.is_some()
+        self.inner.may_wait_on_network()
     }
 }
 
@@ -520,6 +520,18 @@ impl Verifier {
         })
     }
 
+    /// Trust these issuer key(s) from now on, in place of those trusted so far (issuer key
+    /// rotation: first the old and the new key, `{1: old, 2: new}`, later the new one alone). Cached
+    /// tokens are dropped, so a token of a key no longer trusted is TOKEN_INVALID from the next
+    /// request on. Checked as the constructor's (MALFORMED_INPUT).
+    #[napi(catch_unwind, ts_args_type = "issuer: string | Record<string, string>")]
+    pub fn set_issuer(&self, issuer: IssuerArg) -> Result<()> {
+        guard(|| {
+            self.inner.set_issuer(issuer_keys(&issuer)?);
+            Ok(())
+        })
+    }
+
     /// Revoke an id (an app revocation id, or a block's revocation id in hex): every request that
     /// carries it is refused (REVOKED) from the next one on, cached tokens included; with Redis, on
     /// every verifier sharing the store. Hex in upper case is the same id; an id with whitespace, a
@@ -553,6 +565,16 @@ impl Verifier {
             let (verifier, token) = (Arc::clone(&self.inner), token.inner.clone());
             Ok(Async::new(self.on_redis(), move || verifier.revoke_token(&token)))
         })
+    }
+
+    /// Whether a call may wait on the network: true with the stores on Redis (a round trip per
+    /// request, up to the request timeout when Redis is slow or gone), false with the stores in
+    /// memory, where every call is CPU work only (tens of µs). On the event loop, use the Promise
+    /// forms (`decideAsync`…) of a verifier that may wait; the plain forms of one that cannot cost
+    /// less than the hop to a thread (trustcore/express and trustcore/fastify choose so).
+    #[napi(getter, catch_unwind)]
+    pub fn may_wait_on_network(&self) -> Result<bool> {
+        guard(|| Ok(self.inner.may_wait_on_network()))
     }
 
     /// The token cache's counters (kept in this process: no I/O).

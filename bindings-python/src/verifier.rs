@@ -14,9 +14,7 @@ use std::sync::Arc;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
-use trustcore_core::{
-    parse_token_limited, Error, ErrorCode, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof,
-};
+use trustcore_core::{Error, ErrorCode, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof};
 
 use crate::convert::{
     issuer_keys, not_utf8, seconds_value, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text,
@@ -467,6 +465,15 @@ impl NativeVerifier {
         })
     }
 
+    /// Trust these issuer key(s) from now on (core `Verifier::set_issuer`: key rotation; the
+    /// token cache is emptied).
+    fn set_issuer(&self, issuer_public_hex: &Bound<'_, PyAny>) -> PyResult<()> {
+        guarded(|| {
+            self.inner.set_issuer(issuer_keys(issuer_public_hex)?);
+            Ok(())
+        })
+    }
+
     /// Revoke an id (an app revocation id, or a block's revocation id in hex); with Redis, a round
     /// trip to the shared set, off the GIL.
     fn revoke(&self, py: Python<'_>, revocation_id: Text) -> PyResult<()> {
@@ -487,13 +494,17 @@ impl NativeVerifier {
             }
             if token.is_instance_of::<PyString>() {
                 let token = text(token, "token")?;
-                return detached(py, || {
-                    let config = verifier.config();
-                    verifier.revoke_token(&parse_token_limited(&config.issuer, &token, &config.limits)?)
-                });
+                return detached(py, || verifier.revoke_token(&verifier.parse_token(&token)?));
             }
             Err(type_error("token", "a Token or a str (base64)", token))
         })
+    }
+
+    /// Whether a call may wait on the network (core `may_wait_on_network`: the stores are on
+    /// Redis). The ASGI middleware decides inline on the event loop when it cannot.
+    #[getter]
+    fn may_wait_on_network(&self) -> bool {
+        self.inner.may_wait_on_network()
     }
 
     /// `(hits, misses)` of the token cache.

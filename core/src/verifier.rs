@@ -352,6 +352,12 @@ impl Verifier {
         }
     }
 
+    /// Parse a token with the issuer keys this verifier trusts now and its limits (for
+    /// `revoke_token` on a token given as text, say). Nothing is cached.
+    pub fn parse_token(&self, token_b64: &str) -> Result<Token> {
+        parse_token_limited(&self.issuer().0, token_b64, &self.config.limits)
+    }
+
     fn parse(&self, text: &str) -> Result<Arc<VerifiedToken>> {
         let (issuer, issuer_generation) = self.issuer();
         let token = parse_token_limited(&issuer, text, &self.config.limits)?;
@@ -744,5 +750,14 @@ impl Verifier {
             entries,
             bytes,
         }
+    }
+
+    /// Whether a call may wait on the network: true with the stores on Redis (a round trip per
+    /// request, up to the request timeout when Redis is slow or gone), false with the in-memory
+    /// stores, where every call is CPU work only. An event loop runs the calls of a verifier that
+    /// may wait on a worker thread, and those of one that cannot inline (docs/DESIGN.md §10.3).
+    /// Stores given to [`Verifier::with_stores`] count as the config says (`redis`).
+    pub fn may_wait_on_network(&self) -> bool {
+        self.config.redis.is_some()
     }
 }

@@ -224,6 +224,15 @@ class Verifier:
             for outcome in self._native.authenticate_batch(flat, now)
         ]
 
+    @property
+    def may_wait_on_network(self) -> bool:
+        """Whether a call may wait on the network: True with the stores on Redis (a round trip per
+        request, up to the request timeout when Redis is slow or gone), False with the stores in
+        memory, where every call is CPU work only (tens of µs). From asyncio, run the calls of a
+        verifier that may wait in a worker thread; those of one that cannot cost less inline than
+        the thread hop (``trustcore.asgi`` chooses so)."""
+        return self._native.may_wait_on_network
+
     def decide(
         self,
         method: str,
@@ -254,7 +263,8 @@ class Verifier:
         :class:`~trustcore.errors.MalformedInput` is raised: the one thing this raises for rather
         than decides (besides a :class:`TypeError` for an argument of the wrong type). ``now``
         defaults to the system clock. Runs in Rust without the GIL, Redis waits included: from
-        asyncio, ``await asyncio.to_thread(verifier.decide, …)`` keeps the loop free."""
+        asyncio, when :attr:`may_wait_on_network`, ``await asyncio.to_thread(verifier.decide, …)``
+        keeps the loop free."""
         if not isinstance(policy, HttpPolicy):
             raise TypeError(f"policy must be an HttpPolicy, not {type(policy).__name__}")
         return _decision(self._native.decide(method, target, headers, body, policy, facts, now))
@@ -284,6 +294,13 @@ class Verifier:
         signature and expiry pass, and kept until the job expires (at most a day ahead, else
         JobInvalid)."""
         self._native.verify_job(job, worker_id=worker_id, now=now)
+
+    def set_issuer(self, issuer_public_hex: IssuerPublicKeys) -> None:
+        """Trust these issuer key(s) from now on, in place of those trusted so far (issuer key
+        rotation: first the old and the new key, ``{1: old, 2: new}``, later the new one alone).
+        Cached tokens are dropped, so a token of a key no longer trusted is TokenInvalid from the
+        next request on. Checked as the constructor's (MalformedInput)."""
+        self._native.set_issuer(issuer_public_hex)
 
     def revoke(self, revocation_id: str) -> None:
         """Refuse this id (an app revocation id, or a block's revocation id in hex) from the next

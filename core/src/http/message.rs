@@ -182,11 +182,16 @@ mod tests {
             HttpRequest::new("POST", "/", &headers, body).check_headers().map_err(|e| e.code())
         };
         assert_eq!(check("2", b"{}"), Ok(()));
-        for (value, body) in [("3", &b"{}"[..]), ("1", b"{}"), ("", b""), ("+2", b"{}"), ("0x2", b"{}"), ("2, 3", b"{}")] {
+        for (value, body) in
+            [("3", &b"{}"[..]), ("1", b"{}"), ("", b""), ("+2", b"{}"), ("0x2", b"{}"), ("2, 3", b"{}")]
+        {
             assert_eq!(check(value, body), Err(crate::ErrorCode::MalformedInput), "{value:?}");
         }
         let none: [(&str, &str); 0] = [];
-        assert!(HttpRequest::new("POST", "/", &none, b"{}").check_headers().is_ok(), "none announced: nothing to check");
+        assert!(
+            HttpRequest::new("POST", "/", &none, b"{}").check_headers().is_ok(),
+            "none announced: nothing to check"
+        );
     }
 
     #[test]
