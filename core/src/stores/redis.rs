@@ -143,10 +143,11 @@ struct Breaker {
     probing: bool,
 }
 
-/// One connection: to a Redis, or to a cluster (one connection to each node it needed).
+/// One connection: to a Redis, or to a cluster (one connection to each node it needed; boxed, it
+/// is several times larger).
 enum Link {
     Node(redis::Connection),
-    Cluster(redis::cluster::ClusterConnection),
+    Cluster(Box<redis::cluster::ClusterConnection>),
 }
 
 impl Link {
@@ -160,7 +161,7 @@ impl Link {
     fn query(&mut self, command: &redis::Cmd) -> redis::RedisResult<redis::Value> {
         match self {
             Link::Node(c) => command.query(c),
-            Link::Cluster(c) => command.query(c),
+            Link::Cluster(c) => command.query(&mut **c),
         }
     }
 }
@@ -291,7 +292,7 @@ impl RedisStore {
                     .build()
                     .and_then(|client| client.get_connection())
                     .map_err(|_| unavailable(what))?;
-                let mut pooled = Pooled { link: Link::Cluster(connection), timeout: Duration::ZERO };
+                let mut pooled = Pooled { link: Link::Cluster(Box::new(connection)), timeout: Duration::ZERO };
                 Self::bound(&mut pooled, what, config.command_timeout, deadline)?;
                 return Ok(pooled);
             }
