@@ -189,7 +189,8 @@ struct Prepared {
     token_len: usize,
     message: Vec<u8>,
     signature: [u8; 64],
-    /// When this request's store work must be over (taken before its revocation lookup).
+    /// When this request's store work must be over (taken before its revocation lookup; on Redis,
+    /// whose one round trip comes after the proof, a deadline is taken then instead).
     deadline: Deadline,
 }
 
@@ -426,7 +427,7 @@ impl Verifier {
         }
         let (message, signature) = match self.signed(&verified, presented, now) {
             Ok(signed) => signed,
-            Err(e) => return Err(self.refused(&verified, deadline, e)),
+            Err(e) => return Err(self.refused(&verified, e)),
         };
         let token_len = presented.token().trim().len();
         Ok(Prepared { verified, admit, token_len, message, signature, deadline })
@@ -458,13 +459,13 @@ impl Verifier {
 
     /// The error of a request refused after the revocation step of DESIGN §3.5 would have run: with
     /// the in-memory order `error` itself; on Redis, whose revocation check comes after the proof,
-    /// REVOKED when the token is revoked (one lookup, on refused requests only), so both stores
-    /// give one code for one input.
-    fn refused(&self, verified: &VerifiedToken, deadline: Deadline, error: Error) -> Error {
+    /// REVOKED when the token is revoked (one lookup, on refused requests only, its deadline from
+    /// now), so both stores give one code for one input.
+    fn refused(&self, verified: &VerifiedToken, error: Error) -> Error {
         if self.admission.is_none() {
             return error;
         }
-        match self.revocations.any_revoked(&verified.revocation_ids, deadline) {
+        match self.revocations.any_revoked(&verified.revocation_ids, self.deadline()) {
             Ok(true) => revoked(),
             Ok(false) => error,
             Err(store) => store,
@@ -488,7 +489,8 @@ impl Verifier {
         let ttl = replay_ttl(self.config.max_skew_seconds);
         self.proven(prepared)?;
         if let Some(store) = &self.admission {
-            return admitted(store.admit(&key, &prepared.verified.revocation_ids, ttl, prepared.deadline)?);
+            // the request's one round trip: its deadline runs from now, not from before the proof
+            return admitted(store.admit(&key, &prepared.verified.revocation_ids, ttl, self.deadline())?);
         }
         if !self.replay.record_by(&key, now, ttl, prepared.deadline)? {
             return Err(replayed());
@@ -510,7 +512,7 @@ impl Verifier {
     fn authenticate_presented(&self, presented: Presented<'_>, now: f64) -> Result<Arc<VerifiedToken>> {
         let prepared = self.prepare(presented, now)?;
         if !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature) {
-            return Err(self.refused(&prepared.verified, prepared.deadline, pop_failed()));
+            return Err(self.refused(&prepared.verified, pop_failed()));
         }
         self.record_nonce(&prepared, presented.nonce(), now)?;
         Ok(prepared.verified)
@@ -623,7 +625,7 @@ impl Verifier {
                 let prepared = prepared?;
                 if !all_verified && !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature)
                 {
-                    return Err(self.refused(&prepared.verified, prepared.deadline, pop_failed()));
+                    return Err(self.refused(&prepared.verified, pop_failed()));
                 }
                 if self.admission.is_some() {
                     self.proven(&prepared)?;

@@ -21,12 +21,15 @@ use live_fixture::{fx, proof, Fx, REQUEST};
 enum Behaviour {
     /// Answer each command named in `answers` with its raw bytes (then close the connection when
     /// `cut` is set); any other command sanely (see [`sane`]).
-    Reply { answers: &'static [(&'static str, &'static [u8])], cut: bool, ids: usize },
+    Reply { answers: Answers, cut: bool, ids: usize },
     /// Accept, read, never answer.
     BlackHole,
     /// Answer sanely after `delay`, or never once `silent`.
     Sane { ids: usize, delay: Duration, silent: Arc<AtomicBool> },
 }
+
+/// Raw replies by command name.
+type Answers = &'static [(&'static str, &'static [u8])];
 
 /// A sane answer: the script says "fresh" (1), SMISMEMBER "not revoked" for `ids` ids, SADD 1,
 /// anything else +OK.
@@ -135,7 +138,7 @@ fn every_odd_reply_is_store_unavailable_never_a_pass() {
     let ids = 2;
     // the script answers exactly 0, 1 or 2: nils, other integers, strings, arrays, errors (NOSCRIPT
     // too, when EVAL then fails), a reply cut short are no answer
-    let odd: [(&[(&str, &[u8])], bool); 14] = [
+    let odd: [(Answers, bool); 14] = [
         (&[("EVALSHA", b"$-1\r\n")], false),
         (&[("EVALSHA", b":3\r\n")], false),
         (&[("EVALSHA", b":-1\r\n")], false),
@@ -167,7 +170,7 @@ fn every_odd_reply_is_store_unavailable_never_a_pass() {
     verifier(&fx, &fake.url()).authenticate(&proof(&fx, "sane"), &REQUEST, None).unwrap();
     // revoke: anything but 0 or 1 is no answer
     for bytes in [&b"$-1\r\n"[..], b"+OK\r\n", b":7\r\n", b"-ERR x\r\n"] {
-        let answers: &'static [(&'static str, &'static [u8])] = Box::leak(Box::new([("SADD", bytes)]));
+        let answers: Answers = Box::leak(Box::new([("SADD", bytes)]));
         let fake = FakeRedis::start(Behaviour::Reply { answers, cut: false, ids });
         assert_eq!(verifier(&fx, &fake.url()).revoke("rev-1").unwrap_err().code(), ErrorCode::StoreUnavailable);
     }
@@ -175,7 +178,7 @@ fn every_odd_reply_is_store_unavailable_never_a_pass() {
     let mut forged = proof(&fx, "forged");
     forged.signature = "00".repeat(64);
     for bytes in [&b"*2\r\n$-1\r\n$-1\r\n"[..], b":0\r\n", b"*1\r\n:0\r\n", b"*2\r\n:0\r\n:2\r\n", b"-ERR x\r\n"] {
-        let answers: &'static [(&'static str, &'static [u8])] = Box::leak(Box::new([("SMISMEMBER", bytes)]));
+        let answers: Answers = Box::leak(Box::new([("SMISMEMBER", bytes)]));
         let fake = FakeRedis::start(Behaviour::Reply { answers, cut: false, ids });
         let outcome = verifier(&fx, &fake.url()).authenticate(&forged, &REQUEST, None);
         assert_eq!(outcome.map(|_| ()).unwrap_err().code(), ErrorCode::StoreUnavailable);
@@ -205,7 +208,7 @@ fn the_script_is_one_command_a_request_and_noscript_sends_its_text() {
     assert_eq!(*fake.commands.lock().unwrap(), ["EVALSHA", "EVALSHA", "EVALSHA", "EVAL", "EVAL", "EVAL"]);
     // what the script answers is each request's outcome: 0 a replay, 2 revoked
     for (bytes, code) in [(&b":0\r\n"[..], ErrorCode::Replayed), (b":2\r\n", ErrorCode::Revoked)] {
-        let answers: &'static [(&'static str, &'static [u8])] = Box::leak(Box::new([("EVALSHA", bytes)]));
+        let answers: Answers = Box::leak(Box::new([("EVALSHA", bytes)]));
         let fake = FakeRedis::start(Behaviour::Reply { answers, cut: false, ids: 2 });
         let outcome = verifier_fresh(&fx, &fake.url()).authenticate(&proof(&fx, "x"), &REQUEST, None);
         assert_eq!(outcome.map(|_| ()).unwrap_err().code(), code);
