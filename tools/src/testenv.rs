@@ -270,6 +270,11 @@ impl RedisCluster {
         Ok(())
     }
 
+    /// The private directory of the nodes' files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// `redis://127.0.0.1:<port>` of every node: the seed nodes to give a client.
     pub fn urls(&self) -> Vec<String> {
         self.ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect()
