@@ -31,6 +31,7 @@ OPS = [
     "per_request_cached",
     "per_request_cached_redis",
     "redis_ping",
+    "redis_admission",
     "per_request_cached_beside_redis",
     "http_rfc9421_cached",
     "http_legacy_cached",
