@@ -30,16 +30,17 @@ fn random_below(bound: u64) -> u64 {
     hasher.finish() % bound.max(1)
 }
 
-/// `trustcore audit verify` on `log`: the number of entries it reports, or its whole report when
-/// it does not answer OK.
-fn verified_entries(log: &std::path::Path, public_hex: &str) -> std::result::Result<u64, String> {
+/// `trustcore audit verify` on `log`: the number of entries it reports and whether the log ends in
+/// an entry cut mid-write (a SIGKILL between two pages of a write: never answered, cut off by the
+/// next start), or its whole report when it does not answer OK.
+fn verified_entries(log: &std::path::Path, public_hex: &str) -> std::result::Result<(u64, bool), String> {
     let out = Command::new(bin())
         .args(["audit", "verify", log.to_str().unwrap(), "--issuer-public", public_hex])
         .output()
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     match (out.status.code(), report.strip_prefix("OK: ").and_then(|rest| rest.split(' ').next())) {
-        (Some(0), Some(n)) => n.parse().map_err(|_| report.clone()),
+        (Some(0), Some(n)) => n.parse().map(|n| (n, report.contains("end mid-entry"))).map_err(|_| report.clone()),
         _ => Err(format!("{report} {}", String::from_utf8_lossy(&out.stderr))),
     }
 }
@@ -51,7 +52,7 @@ fn the_audit_log_survives_sigkill_under_load() {
     let key = key_file(&key_path, 0o600);
     let public = key.public_hex();
     let holder = WorkerKey::generate().unwrap();
-    let (mut kills, mut tokens_seen) = (0, 0usize);
+    let (mut kills, mut tokens_seen, mut torn) = (0, 0usize, 0usize);
     let mut entries_by_log: Vec<u64> = Vec::new();
     for run in 0..runs() {
         let log = dir.join(format!("audit-{}.log", run / RUNS_PER_LOG));
@@ -78,7 +79,9 @@ fn the_audit_log_survives_sigkill_under_load() {
         }
         drop(signer);
         kills += 1;
-        let entries = verified_entries(&log, &public).unwrap_or_else(|report| panic!("run {run}: {report}"));
+        let (entries, torn_tail) =
+            verified_entries(&log, &public).unwrap_or_else(|report| panic!("run {run}: {report}"));
+        torn += usize::from(torn_tail);
         let text = std::fs::read_to_string(&log).unwrap();
         let received = received.lock().unwrap();
         for token in received.iter() {
@@ -100,7 +103,11 @@ fn the_audit_log_survives_sigkill_under_load() {
     assert_eq!(kills, runs());
     assert!(tokens_seen > 0, "no run minted anything before its kill: the drill tested nothing");
     let entries: u64 = entries_by_log.iter().sum();
-    eprintln!("crash drill: {kills} SIGKILLs, {tokens_seen} tokens received, every one audited ({entries} entries in {} logs)", entries_by_log.len());
+    eprintln!(
+        "crash drill: {kills} SIGKILLs, {tokens_seen} tokens received, every one audited ({entries} entries in {} \
+         logs; {torn} kills left an entry cut mid-write, cut off by the restart)",
+        entries_by_log.len()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -129,7 +136,7 @@ fn a_log_made_read_only_mid_run_stops_every_answer_until_it_is_writable_again() 
     // nothing partial was written, so the signer resumes by itself
     received.push(client.mint(&request).unwrap().token);
     assert!(signer.stop().success());
-    assert_eq!(verified_entries(&log, &signer.key.public_hex()), Ok(4), "the three refusals left no entry");
+    assert_eq!(verified_entries(&log, &signer.key.public_hex()), Ok((4, false)), "the three refusals left no entry");
     let text = std::fs::read_to_string(&log).unwrap();
     for token in &received {
         assert!(text.contains(&hex::encode(sha2_digest(token.as_bytes()))), "a token left without its entry");
