@@ -30,6 +30,9 @@ OPS = [
     "per_request_uncached",
     "per_request_cached",
     "per_request_cached_redis",
+    "redis_ping",
+    "redis_admission",
+    "per_request_cached_beside_redis",
     "http_rfc9421_cached",
     "http_legacy_cached",
     "sign_job",
@@ -38,6 +41,8 @@ OPS = [
     "signer_mint_socket",
     "batch64_one_by_one",
     "batch64",
+    "batch64_one_by_one_redis",
+    "batch64_redis",
     "floor_verify_strict",
 ]
 # host I/O while Redis is silent (the Node harness): fs.readFile per read, quiet / while 64
@@ -367,6 +372,16 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
         r = ratio(med(impl, "batch64_one_by_one"), med(impl, "batch64"))
         if r is not None:
             goal(f"{impl} batch of 64: throughput over one by one", r, "≥ 1.6", r >= 1.6)
+
+    # Redis: one round trip a request (sampled in turn with a PING and the in-memory path), and a
+    # batch as one pipeline
+    redis_path, rtt, memory_path = (med("rust", op) for op in
+                                    ("per_request_cached_redis", "redis_ping", "per_request_cached_beside_redis"))
+    r = None if None in (redis_path, rtt, memory_path) or not rtt else (redis_path - memory_path) / rtt
+    goal("rust per_request_cached_redis: (Redis − in-memory) / one PING round trip", r, "≤ 1.3",
+         None if r is None else r <= 1.3)
+    r = ratio(med("rust", "batch64_one_by_one_redis"), med("rust", "batch64_redis"))
+    goal("rust batch of 64 on Redis: throughput over one by one", r, "≥ 3", None if r is None else r >= 3)
 
     added = None if quiet is None or loaded is None else (loaded["max"] - quiet["max"]) / 1e6
     overlapped = loaded is not None and loaded.get("pending_after_reads") == loaded.get("inflight")

@@ -581,8 +581,16 @@ export declare function proofQuery(proof: WorkerProof): Record<string, string>
 
 /** Where the replay and revocation stores live when several verifiers share them. */
 export interface RedisOptions {
-  /** `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`. */
-  url: string
+  /**
+   * `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`; left out
+   * when `cluster` names the seed nodes of a Redis Cluster.
+   */
+  url?: string
+  /**
+   * The seed nodes of a Redis Cluster, `redis://[user:password@]host:port` each (any reachable
+   * one tells the cluster's layout); `url` is then left out and `keyPrefix` holds no `{` or `}`.
+   */
+  cluster?: Array<string>
   /** Prepended to every key (default `trustcore:`), so several deployments can share one Redis. */
   keyPrefix?: string
   /** Opening a connection (default 1000 ms). */

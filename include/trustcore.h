@@ -276,6 +276,12 @@ typedef struct tc_redis_options {
   uint32_t retry_interval_ms;
   // Idle connections kept for reuse (default 8; 0 opens one per command).
   size_t max_idle;
+  // The seed nodes of a Redis Cluster, `redis://[user:password@]host:port` each (any reachable
+  // one tells the cluster's layout). The default is none (NULL, count 0): one Redis at `url`.
+  // Given, `url` must be empty and `key_prefix` must not hold `{` or `}`: else MALFORMED_INPUT,
+  // from core.
+  const struct tc_str *cluster;
+  size_t cluster_count;
 } tc_redis_options;
 
 // An optional `size_t` setting: with `has` false the setting is not set (core's default applies)
@@ -1033,7 +1039,8 @@ struct tc_verifier_options tc_verifier_options_default(void);
 //
 // # Safety
 // `issuer` is a live handle; `options` is NULL or readable, and when `options->redis.has`, the
-// string pointers of `options->redis.value` are NULL or readable for their lengths;
+// string pointers of `options->redis.value` are NULL or readable for their lengths (its `cluster`
+// NULL, count 0, or `cluster_count` readable strings);
 // `options->authorities` is NULL (count 0) or points at `authorities_count` readable strings;
 // `revoked_ids` is NULL (count 0) or points at `revoked_count` readable strings; `out` is writable;
 // `err` is NULL or writable.

@@ -87,14 +87,19 @@ type VerifierOptions struct {
 	Profiles []string
 }
 
-// RedisOptions say how a Verifier reaches Redis. URL is required; every other field is optional as
-// in VerifierOptions: nil keeps the core's default, a set value is passed as it is (an empty
-// KeyPrefix is no prefix; a zero timeout is refused by the core).
+// RedisOptions say how a Verifier reaches Redis. URL (one Redis) or Cluster (a Redis Cluster) is
+// required; every other field is optional as in VerifierOptions: nil keeps the core's default, a
+// set value is passed as it is (an empty KeyPrefix is no prefix; a zero timeout is refused by the
+// core).
 type RedisOptions struct {
 	// URL is redis://[user:password@]host:port[/db] or redis+unix:///path/to/redis.sock; one that
-	// does not parse (an empty one included) is ErrMalformedInput. A password in it never appears in
-	// an error message.
+	// does not parse (an empty one included, unless Cluster is set) is ErrMalformedInput. A password
+	// in it never appears in an error message.
 	URL string
+	// Cluster lists the seed nodes of a Redis Cluster, redis://[user:password@]host:port each (any
+	// reachable one tells the cluster's layout). Set, URL must be empty and KeyPrefix must not hold
+	// "{" or "}": else ErrMalformedInput, from core.
+	Cluster []string
 	// KeyPrefix is prepended to every key (default "trustcore:"), so deployments can share a Redis;
 	// String("") is no prefix at all.
 	KeyPrefix *string
@@ -228,6 +233,7 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 		if r.MaxIdle != nil {
 			redis.max_idle = cSize(*r.MaxIdle)
 		}
+		redis.cluster, redis.cluster_count = pinStrs(&pin, r.Cluster)
 	}
 	if opts.Profiles != nil {
 		bits, err := profileBits(opts.Profiles)

@@ -27,8 +27,12 @@ use crate::token::Token;
 /// Where the replay and revocation stores live when several verifiers share them.
 #[napi(object, object_to_js = false)]
 pub struct RedisOptions {
-    /// `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`.
-    pub url: String,
+    /// `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`; left out
+    /// when `cluster` names the seed nodes of a Redis Cluster.
+    pub url: Option<String>,
+    /// The seed nodes of a Redis Cluster, `redis://[user:password@]host:port` each (any reachable
+    /// one tells the cluster's layout); `url` is then left out and `keyPrefix` holds no `{` or `}`.
+    pub cluster: Option<Vec<String>>,
     /// Prepended to every key (default `trustcore:`), so several deployments can share one Redis.
     pub key_prefix: Option<String>,
     /// Opening a connection (default 1000 ms).
@@ -172,7 +176,9 @@ pub struct BatchRefused {
 pub type BatchResult = Either<BatchAccepted, BatchRefused>;
 
 fn redis_config(options: RedisOptions) -> Result<core::RedisConfig> {
-    let mut config = core::RedisConfig::new(options.url);
+    // core checks the URL, the seed nodes, and that only one of them is given
+    let mut config = core::RedisConfig::new(options.url.unwrap_or_default());
+    config.cluster = options.cluster.unwrap_or_default();
     if let Some(prefix) = options.key_prefix {
         config.key_prefix = prefix;
     }

@@ -110,6 +110,8 @@ const verifierOptions: VerifierOptions = {
 }
 const verifier = new Verifier({ 1: issuer.publicHex }, verifierOptions)
 const memoryVerifier = new Verifier(issuer.publicHex)
+// a Redis Cluster through its seed nodes (no url)
+export const clusterOptions: VerifierOptions = { redis: { cluster: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'] } }
 
 export async function handleWithVerifier(): Promise<string> {
   const { token: verified, identity }: Authenticated = await verifier.authenticateAsync(proofFromHeaders(headers), request)

@@ -60,9 +60,12 @@ fn named(obj: &Bound<'_, PyAny>, err: PyErr, what: &str, expected: &str) -> PyEr
 /// The Redis settings, or None for the in-memory stores. A setting left as None keeps core's
 /// default (`RedisConfig::new`: prefix `trustcore:`, 1 s to connect, 500 ms a command, 1 s for all
 /// of a request's Redis work, 8 idle connections, 1 s of failing fast after a failure); core checks the URL and the bounds of the
-/// timeouts and of the retry interval.
+/// timeouts and of the retry interval. `cluster` (seed node URLs) asks for a Redis Cluster; core
+/// checks it too (and that the URL is then empty).
+#[allow(clippy::too_many_arguments)] // keyword settings, one per field of the config
 fn redis_config(
     url: Option<&Bound<'_, PyAny>>,
+    cluster: Option<&Bound<'_, PyAny>>,
     key_prefix: Option<&Bound<'_, PyAny>>,
     connect_timeout: Option<&Bound<'_, PyAny>>,
     command_timeout: Option<&Bound<'_, PyAny>>,
@@ -70,14 +73,20 @@ fn redis_config(
     max_idle: Option<&Bound<'_, PyAny>>,
     retry_interval: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<RedisConfig>> {
-    let Some(url) = url else {
+    if url.is_none() && cluster.is_none() {
         let settings = [key_prefix, connect_timeout, command_timeout, request_timeout, max_idle, retry_interval];
         if settings.iter().any(Option::is_some) {
             return Err(to_py(Error::malformed("redis settings are set without redis_url")));
         }
         return Ok(None);
-    };
-    let mut config = RedisConfig::new(text(url, "redis url")?);
+    }
+    let mut config = RedisConfig::new(match url {
+        Some(url) => text(url, "redis url")?,
+        None => String::new(),
+    });
+    if let Some(seeds) = cluster {
+        config.cluster = strings(seeds, "redis cluster")?;
+    }
     if let Some(prefix) = key_prefix {
         config.key_prefix = text(prefix, "redis key_prefix")?;
     }
@@ -197,6 +206,7 @@ impl NativeVerifier {
         max_batch_requests=None, max_batch_body_bytes=None,
         redis_url=None, redis_key_prefix=None, redis_connect_timeout=None, redis_command_timeout=None,
         redis_request_timeout=None, redis_max_idle=None, redis_retry_interval=None, authorities=None, profiles=None,
+        redis_cluster=None,
     ))]
     #[allow(clippy::too_many_arguments)] // keyword settings, one per field of the config
     fn new(
@@ -220,6 +230,7 @@ impl NativeVerifier {
         redis_retry_interval: Option<&Bound<'_, PyAny>>,
         authorities: Option<&Bound<'_, PyAny>>,
         profiles: Option<&Bound<'_, PyAny>>,
+        redis_cluster: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guarded(|| {
             let mut config = VerifierConfig::new(issuer_keys(issuer_public_hex)?);
@@ -261,6 +272,7 @@ impl NativeVerifier {
             }
             config.redis = redis_config(
                 redis_url,
+                redis_cluster,
                 redis_key_prefix,
                 redis_connect_timeout,
                 redis_command_timeout,

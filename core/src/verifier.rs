@@ -1,6 +1,9 @@
 //! The stateful verifier: issuer key(s), skew, limits, a replay store, a revocation store and a cache
 //! of verified tokens. Checks run in docs/DESIGN.md §3's order; the replay entry is written only after the
-//! proof of possession verifies, so forged requests cannot burn a holder's nonces.
+//! proof of possession verifies, so forged requests cannot burn a holder's nonces. On Redis the
+//! revocation check moves after the proof, into the one script that records the nonce (one round
+//! trip a request); a request refused before that step still gets REVOKED when its token is revoked,
+//! as with the in-memory stores.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,7 +27,7 @@ use crate::revocation::{app_id_for_lookup, canonical_revocation_id};
 use crate::settings::MAX_SKEW_SECONDS;
 use crate::stores::memory::{default_holder_share, MemoryReplayStore, MemoryRevocationStore};
 use crate::stores::redis::{RedisConfig, RedisStore};
-use crate::stores::{Deadline, ReplayKey, ReplayStore, RevocationStore};
+use crate::stores::{Admission, AdmissionStore, Deadline, ReplayKey, ReplayStore, RevocationStore};
 use crate::timestamp::{check_freshness, now_seconds};
 use crate::token::{parse_token_limited, Token, VerifiedIdentity};
 
@@ -166,6 +169,9 @@ pub struct Verifier {
     issuer: std::sync::RwLock<(Arc<IssuerKeys>, u64)>,
     replay: Box<dyn ReplayStore>,
     revocations: Box<dyn RevocationStore>,
+    /// Revocation and replay in one step after the proof (Redis); None: revocation is looked up
+    /// before the proof and the nonce recorded after it (in-memory and custom stores).
+    admission: Option<Box<dyn AdmissionStore>>,
     cache: Option<Mutex<TokenCache>>,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -191,12 +197,30 @@ struct Prepared {
     token_len: usize,
     message: Vec<u8>,
     signature: [u8; 64],
-    /// When this request's store work must be over (taken before its revocation lookup).
+    /// When this request's store work must be over (taken before its revocation lookup; on Redis,
+    /// whose one round trip comes after the proof, a deadline is taken then instead).
     deadline: Deadline,
 }
 
 fn pop_failed() -> Error {
     Error::new(ErrorCode::PopFailed, "proof-of-possession signature failed")
+}
+
+fn revoked() -> Error {
+    Error::new(ErrorCode::Revoked, "worker credential is revoked")
+}
+
+fn replayed() -> Error {
+    Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)")
+}
+
+/// An admission's answer as a request's outcome.
+fn admitted(admission: Admission) -> Result<()> {
+    match admission {
+        Admission::Fresh => Ok(()),
+        Admission::Replayed => Err(replayed()),
+        Admission::Revoked => Err(revoked()),
+    }
 }
 
 /// What a verifier is, for a repr or a log line: its settings that tell verifiers apart, never the
@@ -289,7 +313,9 @@ impl Verifier {
                 for id in &config.revoked_ids {
                     store.revoke(id)?;
                 }
-                Ok(Verifier::with_stores(config, Box::new(store.clone()), Box::new(store)))
+                let mut verifier = Verifier::with_stores(config, Box::new(store.clone()), Box::new(store.clone()));
+                verifier.admission = Some(Box::new(store));
+                Ok(verifier)
             }
         }
     }
@@ -304,7 +330,16 @@ impl Verifier {
         let cache = (config.token_cache_capacity > 0 && config.token_cache_max_bytes > 0)
             .then(|| Mutex::new(TokenCache { entries: LruCache::unbounded(), bytes: 0 }));
         let issuer = std::sync::RwLock::new((Arc::new(config.issuer.clone()), 0));
-        Verifier { config, issuer, replay, revocations, cache, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
+        Verifier {
+            config,
+            issuer,
+            replay,
+            revocations,
+            admission: None,
+            cache,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
     }
 
     pub fn config(&self) -> &VerifierConfig {
@@ -432,10 +467,21 @@ impl Verifier {
         now: f64,
     ) -> Result<Prepared> {
         let deadline = self.deadline();
-        if self.revocations.any_revoked(&verified.revocation_ids, deadline)? {
-            return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
+        if self.admission.is_none() && self.revocations.any_revoked(&verified.revocation_ids, deadline)? {
+            return Err(revoked());
         }
-        let (message, signature) = match presented {
+        let (message, signature) = match self.signed(&verified, presented, now) {
+            Ok(signed) => signed,
+            Err(e) => return Err(self.refused(&verified, e)),
+        };
+        let token_len = presented.token().trim().len();
+        Ok(Prepared { verified, admit, token_len, message, signature, deadline })
+    }
+
+    /// Freshness (the request's timestamp, the token's expiry) and the bytes the holder must have
+    /// signed, with the signature.
+    fn signed(&self, verified: &VerifiedToken, presented: Presented<'_>, now: f64) -> Result<(Vec<u8>, [u8; 64])> {
+        Ok(match presented {
             Presented::Legacy { proof, request } => {
                 check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
                 verified.token.check_expiry(now)?;
@@ -453,9 +499,22 @@ impl Verifier {
                 check_content_digest(request)?;
                 (proof.message(request)?, proof.signature)
             }
-        };
-        let token_len = presented.token().trim().len();
-        Ok(Prepared { verified, admit, token_len, message, signature, deadline })
+        })
+    }
+
+    /// The error of a request refused after the revocation step of DESIGN §3.5 would have run: with
+    /// the in-memory order `error` itself; on Redis, whose revocation check comes after the proof,
+    /// REVOKED when the token is revoked (one lookup, on refused requests only, its deadline from
+    /// now), so both stores give one code for one input.
+    fn refused(&self, verified: &VerifiedToken, error: Error) -> Error {
+        if self.admission.is_none() {
+            return error;
+        }
+        match self.revocations.any_revoked(&verified.revocation_ids, self.deadline()) {
+            Ok(true) => revoked(),
+            Ok(false) => error,
+            Err(store) => store,
+        }
     }
 
     /// After the proof: admit the token to the cache.
@@ -466,11 +525,20 @@ impl Verifier {
         }
     }
 
-    /// After the proof, never before: a forged request must not burn the holder's nonce.
+    /// After the proof, never before: a forged request must not burn the holder's nonce. The token
+    /// is admitted to the cache first (its holder signed this request; a revoked token stays
+    /// refused, as its revocation is looked up on every request); then the nonce is recorded, on
+    /// Redis by the one script that also checks revocation.
     fn record_nonce(&self, prepared: &Prepared, nonce: &str, now: f64) -> Result<()> {
         let key = ReplayKey::new(&prepared.verified.holder_key, nonce);
-        if !self.replay.record_by(&key, now, replay_ttl(self.config.max_skew_seconds), prepared.deadline)? {
-            return Err(Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)"));
+        let ttl = replay_ttl(self.config.max_skew_seconds);
+        self.proven(prepared)?;
+        if let Some(store) = &self.admission {
+            // the request's one round trip: its deadline runs from now, not from before the proof
+            return admitted(store.admit(&key, &prepared.verified.revocation_ids, ttl, self.deadline())?);
+        }
+        if !self.replay.record_by(&key, now, ttl, prepared.deadline)? {
+            return Err(replayed());
         }
         Ok(())
     }
@@ -489,9 +557,8 @@ impl Verifier {
     fn authenticate_presented(&self, presented: Presented<'_>, now: f64) -> Result<Arc<VerifiedToken>> {
         let prepared = self.prepare(presented, now)?;
         if !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature) {
-            return Err(pop_failed());
+            return Err(self.refused(&prepared.verified, pop_failed()));
         }
-        self.proven(&prepared)?;
         self.record_nonce(&prepared, presented.nonce(), now)?;
         Ok(prepared.verified)
     }
@@ -596,17 +663,50 @@ impl Verifier {
             .map(|p| (&p.verified.holder_key, p.message.as_slice(), &p.signature))
             .collect();
         let all_verified = ready.len() > 1 && PublicKey::verify_batch(&ready);
-        Ok(prepared
+        let proven: Vec<Result<(Prepared, &str)>> = prepared
             .into_iter()
             .zip(batch)
             .map(|(prepared, (proof, _))| {
                 let prepared = prepared?;
                 if !all_verified && !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature)
                 {
-                    return Err(pop_failed());
+                    return Err(self.refused(&prepared.verified, pop_failed()));
                 }
-                self.proven(&prepared)?;
-                self.record_nonce(&prepared, &proof.nonce, now)?;
+                if self.admission.is_some() {
+                    self.proven(&prepared)?;
+                }
+                Ok((prepared, proof.nonce.as_str()))
+            })
+            .collect();
+        let Some(store) = &self.admission else {
+            return Ok(proven
+                .into_iter()
+                .map(|item| {
+                    let (prepared, nonce) = item?;
+                    self.record_nonce(&prepared, nonce, now)?;
+                    Ok(prepared.verified)
+                })
+                .collect());
+        };
+        // on Redis: the script of every proven request in one pipeline, in order, one deadline
+        let items: Vec<(ReplayKey, &[String])> = proven
+            .iter()
+            .filter_map(|item| item.as_ref().ok())
+            .map(|(p, nonce)| (ReplayKey::new(&p.verified.holder_key, nonce), p.verified.revocation_ids.as_slice()))
+            .collect();
+        let mut outcomes = match store.admit_all(&items, replay_ttl(self.config.max_skew_seconds), self.deadline()) {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e); items.len()],
+        }
+        .into_iter();
+        Ok(proven
+            .into_iter()
+            .map(|item| {
+                let (prepared, _) = item?;
+                let outcome = outcomes
+                    .next()
+                    .unwrap_or_else(|| Err(Error::new(ErrorCode::Internal, "a batch outcome is missing")));
+                admitted(outcome?)?;
                 Ok(prepared.verified)
             })
             .collect())

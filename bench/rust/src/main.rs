@@ -285,13 +285,53 @@ fn main() -> Res<()> {
     let mut redis_config = RedisConfig::new(redis.url());
     redis_config.key_prefix = "bench-rust:".into();
     let proofs = f.proofs(b"{}", 10_000, "per_request_cached_redis")?;
-    let verifier = f.verifier(10_000, Some(redis_config))?;
+    let verifier = f.verifier(10_000, Some(redis_config.clone()))?;
     verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached_redis-warm")?[0], &small, Some(NOW))?;
     let mut next = proofs.iter();
-    out.measure("per_request_cached_redis", Some(10_000), 1, || {
-        let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
-        Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
-    })?;
+    // the Redis path beside one round trip (a PING through the same store code) and the in-memory
+    // path, sampled in turn: its goal is in-memory + 1.3 × the round trip
+    let memory_proofs = f.proofs(b"{}", 10_000, "per_request_cached_beside_redis")?;
+    let memory = f.verifier(10_000, None)?;
+    memory.authenticate(&f.proofs(b"{}", 1, "per_request_cached_beside_redis-warm")?[0], &small, Some(NOW))?;
+    let mut next_memory = memory_proofs.iter();
+    let ping = RedisStore::new(redis_config.clone())?;
+    let probe_counter = std::sync::atomic::AtomicU64::new(0);
+    out.measure_together(vec![
+        (
+            "per_request_cached_redis",
+            Some(10_000),
+            1,
+            Box::new(|| {
+                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
+                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+            }),
+        ),
+        ("redis_ping", None, 1, Box::new(|| Ok(ping.ping()?))),
+        (
+            "redis_admission",
+            None,
+            1,
+            Box::new(|| {
+                let n = probe_counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let key = ReplayKey::new(&f.holder.public_key(), &format!("probe-{n}"));
+                let ids =
+                    ["0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".to_owned(), "rev-1".to_owned()];
+                ping.admit(&key, &ids, 601.0, Deadline::after(std::time::Duration::from_secs(1)))?;
+                Ok(())
+            }),
+        ),
+        (
+            "per_request_cached_beside_redis",
+            Some(10_000),
+            1,
+            Box::new(|| {
+                let verified =
+                    memory.authenticate(next_memory.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
+                Ok(memory.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+            }),
+        ),
+    ])?;
+    batch_ops_on(&mut out, &f, Some(&redis_config), "_redis")?;
     drop(redis);
     delegation_ops(&mut out, &f)?;
 
@@ -540,12 +580,21 @@ fn rss_kib() -> Res<u64> {
 
 /// 64 requests one by one, then 64 as one batch, each on a Verifier of its own; per request.
 fn batch_ops(out: &mut Out, f: &Fixture) -> Res<()> {
+    batch_ops_on(out, f, None, "")
+}
+
+/// [`batch_ops`] on the stores of `redis` (None: in memory), the ops named with `suffix`: on
+/// Redis, 64 round trips one by one against one pipeline.
+fn batch_ops_on(out: &mut Out, f: &Fixture, redis: Option<&RedisConfig>, suffix: &str) -> Res<()> {
     const BATCH: usize = 64;
     let small = Request::new("POST", "/lease", b"{}");
-    let pool = 400 * BATCH;
+    // on Redis fewer groups: each costs 64 round trips one by one
+    let pool = if redis.is_some() { 100 * BATCH } else { 400 * BATCH };
     for (op, batched) in [("batch64_one_by_one", false), ("batch64", true)] {
+        let op = format!("{op}{suffix}");
+        let op = op.as_str();
         let proofs = f.proofs(b"{}", pool, op)?;
-        let verifier = f.verifier(pool, None)?;
+        let verifier = f.verifier(pool, redis.cloned())?;
         let mut groups = proofs.chunks(BATCH);
         out.measure(op, Some(pool / BATCH), BATCH, || {
             let group = groups.next().ok_or("proof pool exhausted")?;

@@ -214,6 +214,7 @@ class NativeVerifier:
         redis_retry_interval: float | None = None,
         authorities: Iterable[str] | None = None,
         profiles: Iterable[str] | None = None,
+        redis_cluster: Iterable[str] | None = None,
     ) -> Self: ...
     def authenticate(
         self,

@@ -36,7 +36,10 @@ class RedisOptions:
     ``url`` is ``redis://[user:password@]host:port[/db]`` (``rediss://`` is not supported), or
     ``redis+unix:///path/to/redis.sock``; it is checked when the verifier is built (a bad one is
     :class:`~trustcore.errors.MalformedInput`), while Redis itself is reached on the first request,
-    so a verifier may start before Redis does. Settings left as ``None`` keep the core's defaults:
+    so a verifier may start before Redis does. For a Redis Cluster leave ``url`` empty and give
+    ``cluster``: its seed nodes, ``redis://[user:password@]host:port`` each (any reachable one tells
+    the cluster's layout); the key prefix must then not hold ``{`` or ``}``. Settings left as
+    ``None`` keep the core's defaults:
 
     - ``key_prefix``: prepended to every key (default ``"trustcore:"``); verifiers share stores
       exactly when they share the Redis and the prefix;
@@ -54,8 +57,9 @@ class RedisOptions:
     URL out: it may hold a password.
     """
 
-    url: str = field(repr=False)
+    url: str = field(default="", repr=False)
     _: KW_ONLY
+    cluster: Sequence[str] | None = field(default=None, repr=False)
     key_prefix: str | None = None
     connect_timeout: float | None = None
     command_timeout: float | None = None
@@ -66,6 +70,8 @@ class RedisOptions:
     def __post_init__(self) -> None:
         if not isinstance(self.url, str):
             raise TypeError(f"RedisOptions.url must be a str, not {type(self.url).__name__}")
+        if isinstance(self.cluster, str):
+            raise TypeError("RedisOptions.cluster is a list of seed node URLs, not one str")
 
 
 class Verifier:
@@ -140,6 +146,7 @@ class Verifier:
             redis_request_timeout=None if redis is None else redis.request_timeout,
             redis_max_idle=None if redis is None else redis.max_idle,
             redis_retry_interval=None if redis is None else redis.retry_interval,
+            redis_cluster=None if redis is None or redis.cluster is None else list(redis.cluster),
             authorities=authorities,
             profiles=profiles,
         )
