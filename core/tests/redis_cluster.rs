@@ -2,7 +2,8 @@
 //! loopback ports): every key one script touches is in one slot, revocations reach every shard,
 //! MOVED is followed when slots move, and two verifier processes accept each nonce exactly once,
 //! also while a master is killed and its replica promoted (STORE_UNAVAILABLE meanwhile, never a
-//! pass; service resumes by itself).
+//! pass; service resumes by itself). Every call answers within its deadline, also while a master
+//! is frozen (SIGSTOP: a black hole) until its replica takes over.
 //!
 //! The "other verifier process" is this test binary run again with TRUSTCORE_CLUSTER_CHILD set.
 
@@ -201,7 +202,12 @@ fn child_verifier_process() {
     let give_up = Instant::now() + Duration::from_secs(60);
     for proof in order {
         let code = loop {
-            match verifier.authenticate(proof, &REQUEST, None) {
+            let began = Instant::now();
+            let outcome = verifier.authenticate(proof, &REQUEST, None);
+            let took = began.elapsed().as_millis() as u64;
+            let slowest = codes.entry("slowest_ms".into()).or_default();
+            *slowest = (*slowest).max(took);
+            match outcome {
                 Ok(_) => break "OK".to_owned(),
                 Err(e) if e.code() == ErrorCode::StoreUnavailable && Instant::now() < give_up => {
                     *codes.entry("unavailable_attempts".into()).or_default() += 1;
@@ -275,12 +281,73 @@ fn two_verifier_processes_accept_each_nonce_exactly_once_through_a_failover() {
     let master = cluster.masters()[0];
     cluster.kill(master);
     let (a, b) = (tally(a), tally(b));
+    eprintln!("the two processes' tallies: {a} {b}");
     let count = |t: &Value, k: &str| t[k].as_u64().unwrap_or(0);
     assert_eq!(count(&a, "OK") + count(&b, "OK"), N, "each nonce accepted exactly once: {a} {b}");
     assert_eq!(count(&a, "REPLAYED") + count(&b, "REPLAYED"), N, "{a} {b}");
     assert!(count(&a, "OK") > 0 && count(&b, "OK") > 0, "both processes did work: {a} {b}");
     // the failover was met (requests refused meanwhile, then served again by the promoted replica)
     assert!(count(&a, "unavailable_attempts") + count(&b, "unavailable_attempts") > 0, "{a} {b}");
+    // and every call answered within its deadline (the request timeout, 1 s by default), the
+    // failover's included: a dead master costs a refusal, never a hang (the margin is this 2-CPU
+    // VM's scheduling under two busy processes)
+    let deadline_ms = RedisConfig::DEFAULT_REQUEST_TIMEOUT.as_millis() as u64;
+    for t in [&a, &b] {
+        assert!(count(t, "slowest_ms") <= deadline_ms + 500, "a call took longer than its deadline: {t}");
+    }
     cluster.wait_healthy().unwrap();
     assert!(!cluster.masters().contains(&master));
+}
+
+/// A master frozen (SIGSTOP: its connections accepted, nothing answered, as behind a black hole)
+/// while requests flow: each call answers within its deadline (the request timeout, 1 s by
+/// default, plus this VM's scheduling margin) with OK or STORE_UNAVAILABLE, never hangs; once its
+/// replica is promoted, service resumes by itself, every nonce is accepted exactly once (sent again:
+/// REPLAYED), and the frozen master, thawed, rejoins as a replica without un-doing any of it.
+#[test]
+fn a_frozen_master_costs_refusals_within_the_deadline_never_a_hang_or_a_double_accept() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let cluster = RedisCluster::start(3).unwrap();
+    let fx = fx();
+    let verifier = verifier(&fx.issuer.public_hex(), &cluster.urls(), "frozen:");
+    // paced (10 ms), so the run spans the freeze and the failover (a node timeout of 1 s, then the
+    // election)
+    let nonces: Vec<String> = (0..400).map(|i| format!("frozen-{i}")).collect();
+    let master = cluster.masters()[0];
+    let deadline_ms = RedisConfig::DEFAULT_REQUEST_TIMEOUT.as_millis() as u64;
+    let (mut slowest, mut unavailable) = (0u64, 0u64);
+    let give_up = Instant::now() + Duration::from_secs(60);
+    for (i, nonce) in nonces.iter().enumerate() {
+        if i == nonces.len() / 4 {
+            cluster.pause(master);
+        }
+        let proof = proof(&fx, nonce);
+        loop {
+            let began = Instant::now();
+            let outcome = verifier.authenticate(&proof, &REQUEST, None);
+            slowest = slowest.max(began.elapsed().as_millis() as u64);
+            match outcome.map_err(|e| e.code()) {
+                Ok(_) => break,
+                Err(ErrorCode::StoreUnavailable) if Instant::now() < give_up => {
+                    unavailable += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(other) => panic!("nonce {nonce}: {other:?} (slowest call so far {slowest} ms)"),
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!(
+        "frozen master: {} nonces, {unavailable} STORE_UNAVAILABLE meanwhile, slowest call {slowest} ms",
+        nonces.len()
+    );
+    assert!(unavailable > 0, "the frozen master was met");
+    assert!(slowest <= deadline_ms + 500, "a call took {slowest} ms, over its {deadline_ms} ms deadline");
+    cluster.resume(master);
+    cluster.wait_healthy().unwrap();
+    for nonce in &nonces {
+        assert_eq!(code(verifier.authenticate(&proof(&fx, nonce), &REQUEST, None)), ErrorCode::Replayed, "{nonce}");
+    }
 }

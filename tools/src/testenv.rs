@@ -296,6 +296,21 @@ impl RedisCluster {
         }
     }
 
+    /// SIGSTOP the node on `port`: the kernel still accepts its connections, nothing answers (a
+    /// frozen master: the others promote its replica once it has been silent for the node timeout).
+    pub fn pause(&self, port: u16) {
+        if let Some(i) = self.ports.iter().position(|p| *p == port) {
+            signal(&self.nodes[i], libc::SIGSTOP)
+        }
+    }
+
+    /// SIGCONT the node on `port` (a paused master comes back as a replica of its successor).
+    pub fn resume(&self, port: u16) {
+        if let Some(i) = self.ports.iter().position(|p| *p == port) {
+            signal(&self.nodes[i], libc::SIGCONT)
+        }
+    }
+
     /// Wait until the nodes still running say the cluster is ok again (after a failover).
     pub fn wait_healthy(&self) -> Result<(), String> {
         self.wait_ok(&self.running())

@@ -11,7 +11,7 @@
 //! Connections are opened lazily, kept for reuse, and dropped after any error, so service resumes by
 //! itself when Redis (or a promoted replica) answers again.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,8 @@ pub const CLUSTER_SHARDS: u8 = 16;
 /// re-made), each waiting at most the command's bound, and between them 1–50 ms (the crate's
 /// defaults are 16 retries and seconds of waiting).
 const CLUSTER_RETRIES: u32 = 2;
+/// A command's attempts on a cluster: the first and its retries.
+const CLUSTER_ATTEMPTS: u32 = CLUSTER_RETRIES + 1;
 
 /// One request's admission, atomic on the server. KEYS[1] the replay key, KEYS[2] the revocation
 /// set (one slot on a Cluster); ARGV[1] this attempt's id, ARGV[2] the TTL in ms, ARGV[3..] the
@@ -134,6 +136,11 @@ struct Inner {
     /// This store's attempt ids: a random prefix, then a counter (unique without a syscall each).
     attempt_prefix: String,
     attempts: AtomicU64,
+    /// The seed a new cluster connection asks first. The cluster client tries seeds in order and
+    /// stops at the first that answers: a seed that accepts and never answers (a frozen node, a
+    /// black hole) would cost every new connection its whole deadline, and service would never
+    /// resume; so after a failed connection the next one starts at the next seed.
+    first_seed: AtomicUsize,
 }
 
 /// The circuit breaker: closed (None), or open until an instant, with at most one probe under way.
@@ -182,6 +189,12 @@ impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore").field("config", &self.inner.config).finish()
     }
+}
+
+/// What one of a cluster command's attempts may wait: its share of what is left of the request's
+/// deadline, at most the command timeout, never zero (a zero socket timeout is no timeout).
+fn cluster_attempt(left: Duration, command_timeout: Duration) -> Duration {
+    (left / CLUSTER_ATTEMPTS).min(command_timeout).max(Duration::from_millis(1))
 }
 
 fn unavailable(what: &str) -> Error {
@@ -272,6 +285,7 @@ impl RedisStore {
                 script: redis::Script::new(ADMIT_SCRIPT),
                 attempt_prefix: hex::encode(random),
                 attempts: AtomicU64::new(0),
+                first_seed: AtomicUsize::new(0),
             }),
         })
     }
@@ -282,18 +296,39 @@ impl RedisStore {
         let (client, setup) = match &self.inner.target {
             Target::Node { client, setup } => (client, setup),
             Target::Cluster { seeds } => {
-                let command_wait = deadline.left(config.command_timeout).ok_or_else(|| unavailable(what))?;
-                let connection = redis::cluster::ClusterClientBuilder::new(seeds.iter().cloned())
-                    .connection_timeout(wait)
+                // each of the client's own attempts gets its share of what is left (see `bound`);
+                // a new node connection waits up to its timeout for each of the two replies of its
+                // setup (CLIENT SETINFO, which the cluster client always sends): half a share each
+                let left = deadline.left(Duration::MAX).ok_or_else(|| unavailable(what))?;
+                let command_wait = cluster_attempt(left, config.command_timeout);
+                let connect_wait = cluster_attempt(left, wait) / 2;
+                let first = self.inner.first_seed.load(Ordering::Relaxed) % seeds.len();
+                let ordered = seeds[first..].iter().chain(&seeds[..first]).cloned();
+                let connection = redis::cluster::ClusterClientBuilder::new(ordered)
+                    .connection_timeout(connect_wait.max(Duration::from_millis(1)))
                     .response_timeout(command_wait)
                     .retries(CLUSTER_RETRIES)
                     .min_retry_wait(1)
                     .max_retry_wait(50)
                     .build()
                     .and_then(|client| client.get_connection())
-                    .map_err(|_| unavailable(what))?;
+                    .map_err(|_| {
+                        self.inner.first_seed.fetch_add(1, Ordering::Relaxed);
+                        unavailable(what)
+                    })?;
                 let mut pooled = Pooled { link: Link::Cluster(Box::new(connection)), timeout: Duration::ZERO };
-                Self::bound(&mut pooled, what, config.command_timeout, deadline)?;
+                if let Err(e) = Self::bound(&mut pooled, what, config.command_timeout, deadline) {
+                    // built, but this request's time is up (a seed or node that never answered took
+                    // it): keep the connection for the next request rather than build it again at
+                    // the same cost, and let the next build start at another seed
+                    self.inner.first_seed.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut idle) = self.inner.idle.lock() {
+                        if idle.len() < config.max_idle {
+                            idle.push(pooled);
+                        }
+                    }
+                    return Err(e);
+                }
                 return Ok(pooled);
             }
         };
@@ -326,8 +361,15 @@ impl RedisStore {
 
     /// Set the connection's socket timeouts to what the next command may take: the command timeout,
     /// or less when the request's deadline is nearer (a syscall only when that changes).
+    /// On a cluster the client retries a command that timed out (up to [`CLUSTER_RETRIES`] times,
+    /// on the same socket, and nothing can interrupt it), so each attempt gets at most a third of
+    /// what is left: all of them end within the request's deadline.
     fn bound(pooled: &mut Pooled, what: &str, command_timeout: Duration, deadline: Deadline) -> Result<()> {
-        let wait = deadline.left(command_timeout).ok_or_else(|| unavailable(what))?;
+        let wait = match pooled.link {
+            Link::Node(_) => deadline.left(command_timeout),
+            Link::Cluster(_) => deadline.left(Duration::MAX).map(|left| cluster_attempt(left, command_timeout)),
+        }
+        .ok_or_else(|| unavailable(what))?;
         if wait != pooled.timeout {
             pooled.link.set_timeouts(wait).map_err(|_| unavailable(what))?;
             pooled.timeout = wait;
