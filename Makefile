@@ -20,8 +20,8 @@ BENCH_TARGETS := bench-rust
 -include mk/*.mk
 
 # after every language's own suites: the HTTP matrix of all of them (mk/matrix.mk); the demo is a
-# test too: it checks every outcome it narrates; so is a short soak
-TEST_TARGETS += test-matrix test-demo test-soak
+# test too: it checks every outcome it narrates; so are a short soak and a short HTTP soak (mk/soak-http.mk)
+TEST_TARGETS += test-matrix test-demo test-soak test-soak-http
 
 .PHONY: setup setup-rust setup-redis build signer-bin test test-rust test-demo test-soak soak drill-crash vectors vectors-check lint demo demo-rust bench bench-report bench-rust bench-criterion fuzz clean
 
