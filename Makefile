@@ -112,16 +112,22 @@ demo-rust: setup-rust
 	@$(CARGO) run --locked --quiet --release -p trustcore-cli -- demo
 
 # one run, one report (bench/README.md): every harness writes target/bench/<impl>.jsonl, in turn so
-# none disturbs another, BENCH_ROUNDS times (each round's files moved to round-N/; the report keeps
-# each figure's best round: this VM's speed drifts by 10 % over minutes, and drift only ever slows),
-# then bench/report.py writes bench/results.{md,json,svg} and prints the table
+# none disturbs another, BENCH_ROUNDS times, the rounds interleaved (each round's files moved to
+# round-N/): the report computes every ratio within each round and shows the median of the rounds
+# with its min-max (this VM's speed drifts by 10 % over minutes; a round's drift moves both figures
+# of its ratios together). The HTTP servers' bench (about 2 min a round) runs in the first
+# BENCH_HTTP_ROUNDS rounds only: its figures are compared within each run. Then bench/report.py
+# writes bench/results.{md,json,svg} and prints the tables
 BENCH_OUT := $(ROOT)/target/bench
 BENCH_VENV := $(ROOT)/target/bench-venv
-BENCH_ROUNDS ?= 2
+BENCH_ROUNDS ?= 5
+BENCH_HTTP_ROUNDS ?= 1
 bench:
 	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	for round in $$(seq $(BENCH_ROUNDS)); do \
-		$(MAKE) --no-print-directory $(BENCH_TARGETS); \
+		targets="$(filter-out bench-http,$(BENCH_TARGETS))"; \
+		[ $$round -gt $(BENCH_HTTP_ROUNDS) ] || targets="$$targets $(filter bench-http,$(BENCH_TARGETS))"; \
+		$(MAKE) --no-print-directory $$targets; \
 		mkdir -p $(BENCH_OUT)/round-$$round && mv $(BENCH_OUT)/*.jsonl $(BENCH_OUT)/round-$$round/; \
 	done
 	$(MAKE) --no-print-directory bench-report
