@@ -24,24 +24,22 @@ async function protect(config, req, res) {
   if (adapter.alreadyRead(req)) {
     throw new Error('trustcore/express: the request body was read before the middleware: mount trustcore() before any body parser')
   }
-  let body
-  let complete = true
-  if (adapter.announcedOverCap(req.headers, config.cap)) {
-    body = adapter.overCapStandIn(config.cap)
-    complete = false
-  } else {
-    ;({ body, complete } = await adapter.readBody(req, config.cap, { replay: true }))
-  }
+  const refusal = adapter.announcedRefusal(config.policy, req.headers)
+  if (refusal !== null) return refuse(req, res, refusal, false)
+  const { body, complete } = await adapter.readBody(req, config.cap, { replay: true })
   const decision = await adapter.decide(config, req, req.originalUrl, req, body, complete)
-  if (!decision.allowed) {
-    if (!complete) adapter.dropUnreadBody(req, res)
-    res.writeHead(decision.status, decision.headers)
-    res.end(decision.body)
-    return false
-  }
+  if (!decision.allowed) return refuse(req, res, decision, complete)
   req.trustcore = adapter.requestInfo(decision, body)
   req.body = body
   return true
+}
+
+/** Answer a refusal exactly as decided; a body left unread (over the cap) is drained after it. */
+function refuse(req, res, decision, complete) {
+  if (!complete) adapter.dropUnreadBody(req, res)
+  res.writeHead(decision.status, decision.headers)
+  res.end(decision.body)
+  return false
 }
 
 module.exports = trustcore

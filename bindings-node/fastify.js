@@ -18,25 +18,23 @@ function trustcore(fastify, options, done) {
     if (payload !== raw || adapter.alreadyRead(raw)) {
       throw new Error('trustcore/fastify: the request body was read or replaced before the plugin: register trustcore before any other preParsing hook')
     }
-    let body
-    let complete = true
-    if (adapter.announcedOverCap(raw.headers, config.cap)) {
-      body = adapter.overCapStandIn(config.cap)
-      complete = false
-    } else {
-      ;({ body, complete } = await adapter.readBody(raw, config.cap))
-    }
+    const refusal = adapter.announcedRefusal(config.policy, raw.headers)
+    if (refusal !== null) return refuse(raw, reply, refusal, false)
+    const { body, complete } = await adapter.readBody(raw, config.cap)
     const decision = await adapter.decide(config, raw, request.originalUrl, request, body, complete)
-    if (!decision.allowed) {
-      if (!complete) adapter.dropUnreadBody(raw, reply.raw)
-      // a Buffer: Fastify sends it as is, with the decision's Content-Type untouched
-      reply.code(decision.status).headers(decision.headers).send(Buffer.from(decision.body))
-      return undefined
-    }
+    if (!decision.allowed) return refuse(raw, reply, decision, complete)
     request.trustcore = adapter.requestInfo(decision, body)
     return replay(body)
   })
   done()
+}
+
+/** Answer a refusal exactly as decided; a body left unread (over the cap) is drained after it. */
+function refuse(raw, reply, decision, complete) {
+  if (!complete) adapter.dropUnreadBody(raw, reply.raw)
+  // a Buffer: Fastify sends it as is, with the decision's Content-Type untouched
+  reply.code(decision.status).headers(decision.headers).send(Buffer.from(decision.body))
+  return undefined
 }
 
 /** The body read, as the payload stream Fastify's content-type parsers read next. */

@@ -17,13 +17,17 @@ function settings(name, options) {
   if (facts !== undefined && typeof facts !== 'function') {
     throw new TypeError(`${name}: options.facts must be a function of the request (its app facts, named req_…)`)
   }
-  return { verifier, policy, facts, cap: policy.maxBodyBytes }
+  // both fixed for the verifier's and the policy's life: read once
+  return { verifier, policy, facts, cap: policy.maxBodyBytes, inline: !verifier.mayWaitOnNetwork }
 }
 
-/** Whether the announced Content-Length is over the cap (Node's parser has checked its syntax). */
-function announcedOverCap(headers, cap) {
+/**
+ * Core's refusal (413) of the body the Content-Length announces, answered before anything is read;
+ * null when none is announced or the policy allows its length (Node's parser has checked its syntax).
+ */
+function announcedRefusal(policy, headers) {
   const length = headers['content-length']
-  return length !== undefined && Number(length) > cap
+  return length === undefined ? null : policy.bodyLengthRefusal(Number(length))
 }
 
 /** A request body whose stream another reader has taken: it can no longer be read as sent. */
@@ -82,23 +86,25 @@ function readBody(stream, cap, { replay = false } = {}) {
 
 /**
  * Core's decision on one request. `raw` is the IncomingMessage (method and header lines as
- * received), `target` the request target as received. Over the cap, core is handed the bytes it
- * needs to see that (all that were read, or a stand-in of cap + 1 bytes when the announced length
- * alone says so) and refuses at its first step, before any credential or store is looked at: that
- * call is the synchronous one, reading the stand-in in place (no copy, no I/O); every other request
- * is decided off the event loop.
+ * received), `target` the request target as received. The decision runs on the event loop when the
+ * verifier cannot wait on the network (its stores in memory: CPU only, less than the hop to a
+ * thread would cost), and so does a body read past the cap (core refuses it at its first step,
+ * before any credential or store); with Redis, off the loop (`decideAsync`), so that a slow Redis
+ * never blocks it. A Decision, or a Promise of one.
  */
-async function decide({ verifier, policy, facts, cap }, raw, target, appRequest, body, complete) {
-  const appFacts = facts === undefined ? undefined : await facts(appRequest)
+function decide(config, raw, target, appRequest, body, complete) {
   const request = { method: raw.method, target, headers: raw.rawHeaders, body }
-  const options = { policy, facts: appFacts }
-  if (!complete) return verifier.decide(request, options)
-  return verifier.decideAsync(request, options)
+  // without app facts nothing is awaited first: no Promise is made for an inline decision
+  if (config.facts === undefined) return decideWith(config, request, { policy: config.policy }, complete)
+  return withFacts(config, request, appRequest, complete)
 }
 
-/** A body stand-in: cap + 1 bytes core never reads (only counts), so no memory is filled. */
-function overCapStandIn(cap) {
-  return Buffer.allocUnsafeSlow(cap + 1)
+async function withFacts(config, request, appRequest, complete) {
+  return decideWith(config, request, { policy: config.policy, facts: await config.facts(appRequest) }, complete)
+}
+
+function decideWith({ verifier, inline }, request, options, complete) {
+  return inline || !complete ? verifier.decide(request, options) : verifier.decideAsync(request, options)
 }
 
 // how long a refused request's unread body is read and dropped after the answer, at most
@@ -129,4 +135,4 @@ function requestInfo(decision, body) {
   return { identity: decision.identity, facts: decision.facts, route: decision.route, profile: decision.profile, body }
 }
 
-module.exports = { settings, announcedOverCap, alreadyRead, readBody, decide, overCapStandIn, dropUnreadBody, requestInfo }
+module.exports = { settings, announcedRefusal, alreadyRead, readBody, decide, dropUnreadBody, requestInfo }

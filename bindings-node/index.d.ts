@@ -27,6 +27,13 @@ export declare class HttpPolicy {
    * no more than this.
    */
   get maxBodyBytes(): number
+  /**
+   * The refusal (413, LIMIT_EXCEEDED) of a body of `length` bytes, or null when the policy
+   * allows it: `decide`'s first step on its own. A server asks it with the announced
+   * Content-Length and answers the refusal before reading the body. A length that is not a
+   * finite whole number at least 0 is MALFORMED_INPUT.
+   */
+  bodyLengthRefusal(length: number): Decision | null
   /** How many routes the policy holds. */
   get routeCount(): number
   toString(): string
@@ -123,7 +130,8 @@ export declare class Verifier {
    * replay, as `authenticate`) → the route's allow policy over the request's facts. Every
    * refusal is a decision (`allowed: false` with its status, headers and body), never thrown;
    * only a caller's mistake throws (a bad application fact: MALFORMED_INPUT; a wrong JS type: a
-   * TypeError). Runs on the JS thread: a server uses `decideAsync`, and must with Redis.
+   * TypeError). Runs on the JS thread: a server uses it when `mayWaitOnNetwork` is false (CPU
+   * only), and `decideAsync` with Redis.
    */
   decide(request: HttpMessage, options: DecideOptions): Decision
   /**
@@ -200,6 +208,13 @@ export declare class Verifier {
   /** `verifyJob` off the JS thread, as `authenticateAsync`. */
   verifyJobAsync(job: Record<string, unknown>, workerId: string, options?: VerifierClock): Promise<void>
   /**
+   * Trust these issuer key(s) from now on, in place of those trusted so far (issuer key
+   * rotation: first the old and the new key, `{1: old, 2: new}`, later the new one alone). Cached
+   * tokens are dropped, so a token of a key no longer trusted is TOKEN_INVALID from the next
+   * request on. Checked as the constructor's (MALFORMED_INPUT).
+   */
+  setIssuer(issuer: string | Record<string, string>): void
+  /**
    * Revoke an id (an app revocation id, or a block's revocation id in hex): every request that
    * carries it is refused (REVOKED) from the next one on, cached tokens included; with Redis, on
    * every verifier sharing the store. Hex in upper case is the same id; an id with whitespace, a
@@ -216,6 +231,14 @@ export declare class Verifier {
   revokeToken(token: Token): void
   /** `revokeToken` off the JS thread, as `authenticateAsync`. */
   revokeTokenAsync(token: Token): Promise<void>
+  /**
+   * Whether a call may wait on the network: true with the stores on Redis (a round trip per
+   * request, up to the request timeout when Redis is slow or gone), false with the stores in
+   * memory, where every call is CPU work only (tens of µs). On the event loop, use the Promise
+   * forms (`decideAsync`…) of a verifier that may wait; the plain forms of one that cannot cost
+   * less than the hop to a thread (trustcore/express and trustcore/fastify choose so).
+   */
+  get mayWaitOnNetwork(): boolean
   /** The token cache's counters (kept in this process: no I/O). */
   cacheStats(): CacheStats
   /** Its settings, never the Redis URL (it may hold a password). */
@@ -558,8 +581,16 @@ export declare function proofQuery(proof: WorkerProof): Record<string, string>
 
 /** Where the replay and revocation stores live when several verifiers share them. */
 export interface RedisOptions {
-  /** `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`. */
-  url: string
+  /**
+   * `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`; left out
+   * when `cluster` names the seed nodes of a Redis Cluster.
+   */
+  url?: string
+  /**
+   * The seed nodes of a Redis Cluster, `redis://[user:password@]host:port` each (any reachable
+   * one tells the cluster's layout); `url` is then left out and `keyPrefix` holds no `{` or `}`.
+   */
+  cluster?: Array<string>
   /** Prepended to every key (default `trustcore:`), so several deployments can share one Redis. */
   keyPrefix?: string
   /** Opening a connection (default 1000 ms). */

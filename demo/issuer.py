@@ -23,19 +23,26 @@ def main() -> int:
     public_hex, key_id = signer.public_key()
     say(f"asks the signer for its public key: {public_hex[:16]}… (root key id {key_id})")
 
+    # delegation_depth 1: the holder may hand this token on once (to a key of its choosing, narrowed)
     minted = signer.mint(
-        holder_public, "gpu-1", {"right": ["lease"], "lane": ["transcribe"]}, expires_at=time.time() + 600
+        holder_public,
+        "gpu-1",
+        {"right": ["lease"], "lane": ["transcribe", "summarize"]},
+        expires_at=time.time() + 600,
+        delegation_depth=1,
     )
-    say(f"asks the signer to mint a token for holder gpu-1: right=lease, lane=transcribe, 10 minutes")
+    say("asks the signer to mint a token for holder gpu-1: right=lease, lane=transcribe and summarize, "
+        "10 minutes, delegable once")
     say(f"got it: revocation id {minted.revocation_id}, {len(minted.token)} characters of Biscuit")
 
     # the signer's own policy holds whatever this service asks for
-    for what, facts, ttl in [
-        ("a right the signer was not told to grant (admin)", {"admin": ["yes"]}, 600),
-        ("a token for a whole day (the signer allows an hour)", {"right": ["lease"]}, 86_400),
+    for what, facts, ttl, depth in [
+        ("a right the signer was not told to grant (admin)", {"admin": ["yes"]}, 600, 0),
+        ("a token for a whole day (the signer allows an hour)", {"right": ["lease"]}, 86_400, 0),
+        ("a token delegable twice (the signer allows one link)", {"right": ["lease"]}, 600, 2),
     ]:
         try:
-            signer.mint(holder_public, "gpu-1", facts, expires_at=time.time() + ttl)
+            signer.mint(holder_public, "gpu-1", facts, expires_at=time.time() + ttl, delegation_depth=depth)
         except SignerRefused as refused:
             say(f"asks for {what}: refused by the signer, {refused.code}")
         else:
@@ -43,8 +50,8 @@ def main() -> int:
             return 1
 
     with open(out, "w", encoding="utf-8") as f:
-        json.dump({"token": minted.token, "revocation_id": minted.revocation_id, "issuer_public_hex": public_hex,
-                   "key_id": key_id}, f)
+        json.dump({"token": minted.token, "revocation_id": minted.revocation_id, "expires_at": minted.expires_at,
+                   "issuer_public_hex": public_hex, "key_id": key_id}, f)
     return 0
 
 

@@ -1,6 +1,7 @@
 """A service of `make demo`, in Python, over HTTP: a Starlette app under uvicorn behind
 trustcore.asgi.TrustcoreMiddleware, with the demo's route policy file. It pins the issuer key it
-asks the signer for; every refusal is the middleware's (core's status table).
+asks the signer for; every refusal is the middleware's (core's status table). An allowed request is
+answered with who sent it and, for a delegated token, the chain of holders it came through.
 
 usage: py-service.py SIGNER_SOCKET ROUTES_JSON STATE_DIR
 
@@ -42,10 +43,11 @@ def main() -> None:
         f"routes from {os.path.basename(routes)}")
 
     async def lease(request: Request) -> JSONResponse:
-        decision = request.scope["trustcore"]
-        holder = decision.identity.holder_id
-        say(f"allowed: holder {holder}, {request.method} {request.url.path}")
-        return JSONResponse({"served_by": "python", "holder_id": holder})
+        identity = request.scope["trustcore"].identity
+        chain = [{"holder_id": h.holder_id, "holder_public_hex": h.holder_public_hex} for h in identity.chain]
+        through = f", delegated through {' → '.join(h.holder_id for h in identity.chain)}" if len(chain) > 1 else ""
+        say(f"allowed: holder {identity.holder_id}, {request.method} {request.url.path}{through}")
+        return JSONResponse({"served_by": "python", "holder_id": identity.holder_id, "chain": chain})
 
     app = Starlette(
         routes=[Route("/{rest:path}", lease, methods=["GET", "POST"])],

@@ -2,8 +2,8 @@
 # `make demo`: four languages, one trust plane, over HTTP. The signer daemon (Rust) holds the issuer
 # key; a Python issuer service mints through it; a Node worker signs its requests with
 # trustcore/fetch; a Go service (net/http + trustcore.Middleware) and a Python service (Starlette +
-# trustcore.asgi) load one route policy file and answer them. Every outcome is checked: the demo
-# fails if one differs.
+# trustcore.asgi) load one route policy file and answer them. The worker then delegates one lane to
+# a second worker's key, offline. Every outcome is checked: the demo fails if one differs.
 #
 # Needs (make demo provides them): TRUSTCORE_BIN, DEMO_PYTHON (a Python with the trustcore wheel,
 # uvicorn and Starlette), DEMO_GO_SERVICE (demo/go-service, built), and node with bindings-node built.
@@ -31,12 +31,13 @@ step "1. The signer daemon starts with the issuer key: the only process that eve
 issuer_public=$("$TRUSTCORE_BIN" keygen --out "$work/issuer.key")
 "$TRUSTCORE_BIN" signer serve --key-file "$work/issuer.key" --socket "$work/signer.sock" \
   --audit-log "$work/audit.log" --max-ttl 3600 --allow-predicate right --allow-predicate lane --key-id 1 \
-  2>"$work/signer.log" &
+  --max-delegation-depth 1 2>"$work/signer.log" &
 signer_pid=$!
 for _ in $(seq 200); do [ -S "$work/signer.sock" ] && break; sleep 0.05; done
 [ -S "$work/signer.sock" ] || { cat "$work/signer.log"; echo "demo failed: the signer did not start"; exit 1; }
 say "trustcore signer serve --socket signer.sock (mode 0600) --audit-log audit.log"
-say "its policy: at most 1 hour per token, only the predicates right and lane, root key id 1"
+say "its policy: at most 1 hour per token, only the predicates right and lane, root key id 1,"
+say "            at most 1 delegation link per token"
 say "issuer public key ${issuer_public:0:16}…"
 
 step "2. A worker generates its own key; only the public half leaves it."
@@ -62,17 +63,24 @@ go_url="http://127.0.0.1:$(cat "$work/go.port")" py_url="http://127.0.0.1:$(cat 
 step "5. The worker calls both over HTTP; each refusal below is a real HTTP response from the middleware."
 node "$root/demo/worker.mjs" call "$work/holder.key" "$work/token.json" "$go_url" "$py_url" before
 
-step "6. The operator revokes the token at both services; the worker calls again."
+step "6. The worker delegates one lane to a second worker, offline: no issuer, no signer, only its token and its key."
+delegate_public=$(node "$root/demo/worker.mjs" keygen "$work/delegate.key")
+printf '   [worker 2 · node] a second worker generates its own key: holder public key %s…\n' "${delegate_public:0:16}"
+node "$root/demo/worker.mjs" delegate "$work/holder.key" "$work/token.json" "$delegate_public" gpu-2 "$work/delegated.json"
+node "$root/demo/worker.mjs" call "$work/delegate.key" "$work/delegated.json" "$go_url" "$py_url" delegated
+
+step "7. The operator revokes the first worker's token at both services; both workers call again."
 revocation_id=$("$DEMO_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["revocation_id"])' "$work/token.json")
 echo "revoke $revocation_id" >&3
 echo "revoke $revocation_id" >&4
 for _ in $(seq 200); do [ -e "$work/go.revoked" ] && [ -e "$work/py.revoked" ] && break; sleep 0.05; done
 node "$root/demo/worker.mjs" call "$work/holder.key" "$work/token.json" "$go_url" "$py_url" revoked
+node "$root/demo/worker.mjs" call "$work/delegate.key" "$work/delegated.json" "$go_url" "$py_url" delegated-revoked
 exec 3>&- 4>&-
 wait "$go_pid" "$py_pid"
 go_pid= py_pid=
 
-step "7. The signer stops (SIGTERM: in-flight requests finish, the socket is removed) and its audit log is checked."
+step "8. The signer stops (SIGTERM: in-flight requests finish, the socket is removed) and its audit log is checked."
 kill -TERM "$signer_pid"
 wait "$signer_pid"
 signer_pid=
@@ -84,4 +92,4 @@ if grep -q "$(head -c 64 "$work/issuer.key")" "$work/audit.log" "$work/signer.lo
 fi
 
 echo
-echo "Done: three requests allowed, nine refused over HTTP, each by the check that should refuse it."
+echo "Done: six requests allowed, twelve refused over HTTP, each by the check that should refuse it."

@@ -282,6 +282,12 @@ typedef struct tc_redis_options {
   uint32_t retry_interval_ms;
   // Idle connections kept for reuse (default 8; 0 opens one per command).
   size_t max_idle;
+  // The seed nodes of a Redis Cluster, `redis://[user:password@]host:port` each (any reachable
+  // one tells the cluster's layout). The default is none (NULL, count 0): one Redis at `url`.
+  // Given, `url` must be empty and `key_prefix` must not hold `{` or `}`: else MALFORMED_INPUT,
+  // from core.
+  const struct tc_str *cluster;
+  size_t cluster_count;
 } tc_redis_options;
 
 // An optional `size_t` setting: with `has` false the setting is not set (core's default applies)
@@ -1040,7 +1046,8 @@ struct tc_verifier_options tc_verifier_options_default(void);
 //
 // # Safety
 // `issuer` is a live handle; `options` is NULL or readable, and when `options->redis.has`, the
-// string pointers of `options->redis.value` are NULL or readable for their lengths;
+// string pointers of `options->redis.value` are NULL or readable for their lengths (its `cluster`
+// NULL, count 0, or `cluster_count` readable strings);
 // `options->authorities` is NULL (count 0) or points at `authorities_count` readable strings;
 // `revoked_ids` is NULL (count 0) or points at `revoked_count` readable strings; `out` is writable;
 // `err` is NULL or writable.
@@ -1199,6 +1206,17 @@ tc_status tc_verifier_revoke(const struct tc_verifier *verifier,
                              size_t revocation_id_len,
                              struct tc_error **err);
 
+// Trust `issuer` from now on, in place of the keys trusted so far (core's `Verifier::set_issuer`:
+// issuer key rotation, first the old and the new key together, later the new one alone). Cached
+// tokens are dropped, so a token of a key no longer trusted is TOKEN_INVALID from the next request
+// on. The verifier copies the keys: `issuer` may be freed after the call.
+//
+// # Safety
+// `verifier` and `issuer` are live handles; `err` is NULL or writable.
+tc_status tc_verifier_set_issuer(const struct tc_verifier *verifier,
+                                 const struct tc_issuer_keys *issuer,
+                                 struct tc_error **err);
+
 // Revoke a whole token: its app revocation id and every block's id (core's `Verifier::revoke_token`),
 // so tokens derived from it (blocks appended) are refused too, and so are other tokens sharing its
 // app id. Refused from the next request on. With Redis, STORE_UNAVAILABLE when Redis cannot take
@@ -1222,6 +1240,16 @@ void tc_verifier_cache_stats(const struct tc_verifier *verifier,
                              uint64_t *misses,
                              uint64_t *entries,
                              uint64_t *bytes);
+
+// Whether a call on `verifier` may wait on the network: true with its stores on Redis (a round
+// trip per request, up to the request timeout when Redis is slow or gone), false with the stores
+// in memory, where every call is CPU work only (tens of µs). A server on an event loop runs the
+// calls of a verifier that may wait on a worker thread, and those of one that cannot inline.
+// false when `verifier` is NULL.
+//
+// # Safety
+// `verifier` is NULL or a live handle.
+bool tc_verifier_may_wait_on_network(const struct tc_verifier *verifier);
 
 // Release a verifier. NULL is accepted and ignored.
 //
@@ -1561,6 +1589,21 @@ tc_status tc_http_policy_from_file(const char *path,
 // # Safety
 // `policy` is NULL or a live handle.
 uint64_t tc_http_policy_max_body_bytes(const struct tc_http_policy *policy);
+
+// The refusal (413, LIMIT_EXCEEDED) of a body of `length` bytes under `policy`: the first step of
+// `tc_verifier_decide` on its own. A server asks it with a request's announced Content-Length and
+// answers the refusal before reading the body.
+//
+// TC_OK with `*out` a new decision (read and free it as `tc_verifier_decide`'s) when the policy
+// refuses that length, or with `*out` NULL when it allows it. MALFORMED_INPUT for a NULL `policy`
+// or `out`.
+//
+// # Safety
+// `policy` is NULL or a live handle; `out` is writable; `err` is NULL or writable.
+tc_status tc_http_policy_body_length_refusal(const struct tc_http_policy *policy,
+                                             uint64_t length,
+                                             struct tc_decision **out,
+                                             struct tc_error **err);
 
 // The number of routes in `policy`; 0 when `policy` is NULL.
 //

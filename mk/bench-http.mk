@@ -1,10 +1,12 @@
 # The HTTP servers' bench (bench/README.md, "HTTP servers"): the HTTP matrix's servers
 # (tests/http-matrix/README.md), each without trustcore (TRUSTCORE_MATRIX_PLAIN=1) and with its
-# middleware, loaded by one Go program (bench/http, a module of its own taking bindings-go from the
+# middleware (and plain again, paced at the protected rate), loaded by one Go program (bench/http, a module of its own taking bindings-go from the
 # checkout) over a fixed number of keep-alive connections with pre-signed requests; requests per
 # second and the server's CPU µs per request, into $(BENCH_OUT)/http.jsonl (target/bench). Part of `make bench`
-# only, never of `make test` (about 12 s per server per round).
+# only, never of `make test` (about 16 s per server per round).
 #   bench-http   build what each server needs, then $(TC_BUILD)/bench-http over BENCH_HTTP_SERVERS
+#   bench-http-overhead   the in-process companions (bench/README.md, "Adapter cost"): the CPU the ASGI
+#                middleware and net/http's Middleware add to the binding's own decision, printed (about 1 min)
 # Knobs: BENCH_HTTP_SECONDS (timed run per mode, 3), BENCH_HTTP_WARMUP (1), BENCH_HTTP_CONNECTIONS
 # (8), BENCH_HTTP_ONLY (comma-separated names, e.g. http-nethttp,http-starlette: these only).
 # The variables below are read when the recipe runs: matrix.mk, go.mk and c.mk (read after this
@@ -26,7 +28,7 @@ http-nethttp=$(TC_GO_MATRIX_SERVER)
 
 BENCH_TARGETS += bench-http
 
-.PHONY: bench-http
+.PHONY: bench-http bench-http-overhead
 
 bench-http: build-python build-node matrix-go-bin
 	$(MATRIX_PY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
@@ -36,3 +38,11 @@ bench-http: build-python build-node matrix-go-bin
 	$(BENCH_HTTP_BIN) -policy $(MATRIX_DIR)/routes.json -seconds $(BENCH_HTTP_SECONDS) -warmup $(BENCH_HTTP_WARMUP) \
 		-connections $(BENCH_HTTP_CONNECTIONS) -only "$(BENCH_HTTP_ONLY)" -servers "$(BENCH_HTTP_SERVERS)" \
 		$(BENCH_OUT)/http.jsonl
+
+bench-http-overhead: build-python c-stage
+	$(MATRIX_PY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+		$(PY_WHEELS)/trustcore-*.whl
+	$(MATRIX_PY) $(ROOT)/bench/http/asgi_overhead.py $(MATRIX_DIR)/routes.json
+	@mkdir -p $(TC_BUILD)
+	cd $(ROOT)/bench/http && $(TC_GO_ENV) $(GO) build -ldflags "-r $(TC_STAGE)/lib" -o $(TC_BUILD)/bench-http-overhead ./overhead
+	$(TC_BUILD)/bench-http-overhead $(MATRIX_DIR)/routes.json

@@ -7,7 +7,8 @@
 # finding is kept as a regression test in the tests of the crate it was found in.
 
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= frame_decode proof_parse token_authenticate canonical_request jcs_jobs signer_dispatch
+FUZZ_TARGETS ?= frame_decode proof_parse token_authenticate canonical_request jcs_jobs signer_dispatch \
+	http_signature http_route_policy http_decide delegated_token signature_base_differential
 FUZZ_LOG := $(ROOT)/target/fuzz-summary.txt
 
 .PHONY: setup-fuzz fuzz

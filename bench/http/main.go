@@ -6,7 +6,11 @@
 // with SignRequest). Any status but 200 fails the run. Per framework it writes the requests per
 // second of each mode and the server's CPU time per request (utime + stime of its process tree from
 // /proc, before and after the timed run, divided by the requests answered), and their difference:
-// the middleware's added CPU µs per request.
+// the middleware's added CPU µs per request. A third run serves the plain server again with its
+// requests paced at the protected run's rate ("plain paced"): a server's CPU per request grows as
+// its rate falls (more epoll wake-ups, and client wake-ups, per request), so protected − plain
+// paced is the middleware's cost at equal load, and protected − plain also holds what the lower
+// rate costs the server.
 //
 //	usage: trustcore-bench-http [flags] OUT.jsonl   (`-` for standard output; progress on standard error)
 //
@@ -17,7 +21,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,24 +31,20 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"example.invalid/trustcore/bench/http/harness"
 	"go.trustcore.dev/trustcore"
 )
 
 const (
-	path = "/lease/a"
-	// the matrix's body (tests/http-matrix/driver.py), under routes.json's max_body_bytes
-	payload = `{"episode":"e1"}`
-	// Linux reports utime and stime in USER_HZ ticks, 100 a second on every architecture's ABI
-	userHZ = 100
+	path    = harness.Path
+	payload = harness.Payload
 	// a server's Verifier has the default in-memory replay store: 100,000 (holder, nonce) pairs, a
 	// quarter of them per holder, each kept 2 × skew + 1 s. A protected run stays under both: at
 	// most maxSigned requests per server process, spread over `holders` holders (each its own key
@@ -65,40 +64,6 @@ var (
 	only        = flag.String("only", "", "comma-separated names: run these servers only")
 )
 
-type server struct {
-	name, framework string
-	argv            []string
-}
-
-func parseServers(spec string) ([]server, error) {
-	var out []server
-	keep := map[string]bool{}
-	for _, n := range strings.Split(*only, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			keep[n] = true
-		}
-	}
-	for _, item := range strings.Split(spec, ";") {
-		if strings.TrimSpace(item) == "" {
-			continue
-		}
-		name, command, ok := strings.Cut(item, "=")
-		name = strings.TrimSpace(name)
-		argv := strings.Fields(command)
-		if !ok || name == "" || len(argv) == 0 {
-			return nil, fmt.Errorf("-servers: %q is not name=command", item)
-		}
-		if len(keep) > 0 && !keep[name] {
-			continue
-		}
-		out = append(out, server{name: name, framework: name[strings.LastIndex(name, "-")+1:], argv: argv})
-	}
-	if len(out) == 0 {
-		return nil, errors.New("-servers names no server")
-	}
-	return out, nil
-}
-
 func main() {
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: trustcore-bench-http [flags] OUT.jsonl (or -)")
@@ -109,7 +74,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	servers, err := parseServers(*serversFlag)
+	servers, err := harness.ParseServers(*serversFlag, *only)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench-http:", err)
 		os.Exit(2)
@@ -171,49 +136,10 @@ type cpuRow struct {
 	Protected   float64 `json:"protected_cpu_us,omitempty"`
 }
 
-// fixture: the holders' keys and tokens (bench/README.md's issuer and holder seeds, then holders
-// 2… from seeds of their own), the token granting POST /lease/a under tests/http-matrix/routes.json.
-type fixture struct {
-	issuerHex string
-	keys      []*trustcore.WorkerKey
-	tokens    []string
-}
-
-func newFixture() (*fixture, error) {
-	issuer, err := trustcore.IssuerKeyFromSecretHex(strings.Repeat("11", 32))
-	if err != nil {
-		return nil, err
-	}
-	defer issuer.Close()
-	f := &fixture{}
-	if f.issuerHex, err = issuer.PublicHex(); err != nil {
-		return nil, err
-	}
-	expires := float64(time.Now().Unix() + 3600)
-	for i := 0; i < holders; i++ {
-		key, err := trustcore.WorkerKeyFromSecretHex(strings.Repeat(fmt.Sprintf("%02x", 0x22+i), 32))
-		if err != nil {
-			return nil, err
-		}
-		public, err := key.PublicHex()
-		if err != nil {
-			return nil, err
-		}
-		token, err := issuer.Mint(trustcore.MintRequest{PublicHex: public, HolderID: fmt.Sprintf("gpu-%d", i+1),
-			Facts:        []trustcore.Fact{{Predicate: "right", Values: []string{"lease"}}, {Predicate: "lane", Values: []string{"a"}}},
-			RevocationID: fmt.Sprintf("rev-%d", i+1), ExpiresAt: expires})
-		if err != nil {
-			return nil, err
-		}
-		f.keys, f.tokens = append(f.keys, key), append(f.tokens, token)
-	}
-	return f, nil
-}
-
 // sign makes count requests' headers for POST target (holders in turn, each request a nonce of
 // its own, created now), on every CPU, before timing. The Authorization and Content-Digest values
 // repeat: one string each is kept, so a pool of 90,000 stays small.
-func (f *fixture) sign(target string, count int) ([]http.Header, error) {
+func sign(f *harness.Fixture, target string, count int) ([]http.Header, error) {
 	pool := make([]http.Header, count)
 	workers := runtime.GOMAXPROCS(0)
 	errs := make([]error, workers)
@@ -225,7 +151,7 @@ func (f *fixture) sign(target string, count int) ([]http.Header, error) {
 			shared := map[string]string{}
 			for i := w; i < count; i += workers {
 				h := i % holders
-				pairs, err := trustcore.SignRequest(f.keys[h], f.tokens[h], trustcore.SignRequestOptions{
+				pairs, err := trustcore.SignRequest(f.Keys[h], f.Tokens[h], trustcore.SignRequestOptions{
 					Method: http.MethodPost, URL: target, Body: []byte(payload), Profile: "rfc9421"})
 				if err != nil {
 					errs[w] = err
@@ -250,118 +176,6 @@ func (f *fixture) sign(target string, count int) ([]http.Header, error) {
 	return pool, errors.Join(errs...)
 }
 
-// process is one server process (its own process group) and how to read its CPU time.
-type process struct {
-	cmd  *exec.Cmd
-	port int
-}
-
-func start(s server, f *fixture, policy string, plain bool) (*process, error) {
-	cmd := exec.Command(s.argv[0], s.argv[1:]...)
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TRUSTCORE_MATRIX_") {
-			env = append(env, kv) // memory stores, never an inherited Redis or mode
-		}
-	}
-	env = append(env, "TRUSTCORE_MATRIX_ISSUER_PUBLIC="+f.issuerHex, "TRUSTCORE_MATRIX_POLICY="+policy,
-		"TRUSTCORE_MATRIX_FRAMEWORK="+s.framework)
-	if plain {
-		env = append(env, "TRUSTCORE_MATRIX_PLAIN=1")
-	}
-	cmd.Env = env
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.name, err)
-	}
-	p := &process{cmd: cmd}
-	lines := bufio.NewReader(stdout)
-	got := make(chan error, 1)
-	go func() {
-		line, err := lines.ReadString('\n')
-		if err == nil {
-			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "LISTENING "); ok {
-				p.port, err = strconv.Atoi(rest)
-			} else {
-				err = fmt.Errorf("first line %q is not LISTENING <port>", line)
-			}
-		}
-		got <- err
-		_, _ = io.Copy(io.Discard, lines) // whatever else it prints, it never blocks on a full pipe
-	}()
-	select {
-	case err = <-got:
-	case <-time.After(60 * time.Second):
-		err = errors.New("no LISTENING line in 60 s")
-	}
-	if err != nil {
-		p.stop()
-		return nil, fmt.Errorf("%s: %w", s.name, err)
-	}
-	return p, nil
-}
-
-// stop: SIGTERM to the server's process group (gunicorn's worker too), SIGKILL after 10 s.
-func (p *process) stop() {
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
-	}
-}
-
-// cpuSeconds is utime + stime of the server process and all its live descendants (gunicorn's
-// worker is the arbiter's child): every thread's, exited threads included, from /proc/<pid>/stat.
-func (p *process) cpuSeconds() (float64, error) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, err
-	}
-	children := map[int][]int{}
-	ticks := map[int]uint64{}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // gone meanwhile
-		}
-		// pid (comm) state ppid … utime stime: fields 4, 14, 15; comm may hold spaces and ')'
-		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-		if len(fields) < 13 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(fields[1])
-		utime, _ := strconv.ParseUint(fields[11], 10, 64)
-		stime, _ := strconv.ParseUint(fields[12], 10, 64)
-		children[ppid] = append(children[ppid], pid)
-		ticks[pid] = utime + stime
-	}
-	root := p.cmd.Process.Pid
-	if _, ok := ticks[root]; !ok {
-		return 0, fmt.Errorf("server process %d is gone", root)
-	}
-	var total uint64
-	for todo := []int{root}; len(todo) > 0; {
-		pid := todo[len(todo)-1]
-		todo = append(todo[:len(todo)-1], children[pid]...)
-		total += ticks[pid]
-	}
-	return float64(total) / userHZ, nil
-}
-
 // load sends requests from pool (from index next on; cycled when cycle, else each once) over
 // `connections` keep-alive connections, one request at a time on each, until the deadline or the
 // pool's end. Any status but 200, or any error, stops every connection and is returned.
@@ -371,6 +185,9 @@ type load struct {
 	cycle bool
 	next  atomic.Uint64
 	conns []*http.Client
+	// rate, when above 0, paces the requests: the n-th of a run is sent no sooner than n/rate
+	// seconds after the run began (the connections share one schedule)
+	rate float64
 }
 
 func newLoad(port int, pool []http.Header, cycle bool) *load {
@@ -453,6 +270,7 @@ func (l *load) run(d time.Duration) (uint64, float64, bool, error) {
 	var first error
 	var once sync.Once
 	var wg sync.WaitGroup
+	var ticket atomic.Uint64
 	begin := time.Now()
 	deadline := begin.Add(d)
 	for _, c := range l.conns {
@@ -460,6 +278,12 @@ func (l *load) run(d time.Duration) (uint64, float64, bool, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && time.Now().Before(deadline) {
+				if l.rate > 0 {
+					at := begin.Add(time.Duration(float64(ticket.Add(1)-1) / l.rate * float64(time.Second)))
+					if wait := time.Until(at); wait > 0 {
+						time.Sleep(wait)
+					}
+				}
 				h := l.take()
 				if h == nil {
 					exhausted.Store(true)
@@ -491,48 +315,57 @@ func (m measurement) cpuUs() float64 { return m.cpuSeconds * 1e6 / float64(m.req
 
 // measure starts the server in one mode, signs its pool (protected: `signed` requests, each once;
 // plain: a small pool cycled), waits until it serves, loads it `warmup` s untimed, then `seconds`
-// s timed with its CPU time read before and after, and stops it.
-func measure(s server, f *fixture, policy string, plain bool, signed int) (measurement, error) {
+// s timed with its CPU time read before and after, and stops it. rate above 0 paces the requests
+// (plain only: see run).
+func measure(s harness.Server, f *harness.Fixture, policy string, plain bool, signed int, rate float64) (measurement, error) {
 	mode := map[bool]string{true: "plain", false: "protected"}[plain]
-	p, err := start(s, f, policy, plain)
+	if rate > 0 {
+		mode = "plain paced"
+	}
+	var extra []string
+	if plain {
+		extra = append(extra, "TRUSTCORE_MATRIX_PLAIN=1")
+	}
+	p, err := harness.Start(s, f.IssuerHex, policy, extra...)
 	if err != nil {
 		return measurement{}, err
 	}
-	defer p.stop()
+	defer p.Stop()
 	count := signed
 	if plain {
 		count = plainPool
 	}
-	pool, err := f.sign("http://127.0.0.1:"+strconv.Itoa(p.port)+path, count)
+	pool, err := sign(f, "http://127.0.0.1:"+strconv.Itoa(p.Port)+path, count)
 	if err != nil {
-		return measurement{}, fmt.Errorf("%s: signing: %w", s.name, err)
+		return measurement{}, fmt.Errorf("%s: signing: %w", s.Name, err)
 	}
-	l := newLoad(p.port, pool, plain)
+	l := newLoad(p.Port, pool, plain)
+	l.rate = rate
 	defer l.close()
 	if err := l.ready(); err != nil {
-		return measurement{}, fmt.Errorf("%s %s: %w", s.name, mode, err)
+		return measurement{}, fmt.Errorf("%s %s: %w", s.Name, mode, err)
 	}
 	if *warmup > 0 {
 		if _, _, exhausted, err := l.run(time.Duration(*warmup * float64(time.Second))); err != nil {
-			return measurement{}, fmt.Errorf("%s %s (warm-up): %w", s.name, mode, err)
+			return measurement{}, fmt.Errorf("%s %s (warm-up): %w", s.Name, mode, err)
 		} else if exhausted {
-			return measurement{}, fmt.Errorf("%s %s: the pool of %d signed requests ran out during the warm-up", s.name, mode, count)
+			return measurement{}, fmt.Errorf("%s %s: the pool of %d signed requests ran out during the warm-up", s.Name, mode, count)
 		}
 	}
-	before, err := p.cpuSeconds()
+	before, err := p.CPUSeconds()
 	if err != nil {
 		return measurement{}, err
 	}
 	n, elapsed, exhausted, err := l.run(time.Duration(*seconds * float64(time.Second)))
 	if err != nil {
-		return measurement{}, fmt.Errorf("%s %s: %w", s.name, mode, err)
+		return measurement{}, fmt.Errorf("%s %s: %w", s.Name, mode, err)
 	}
-	after, err := p.cpuSeconds()
+	after, err := p.CPUSeconds()
 	if err != nil {
 		return measurement{}, err
 	}
 	if n == 0 {
-		return measurement{}, fmt.Errorf("%s %s: no request answered", s.name, mode)
+		return measurement{}, fmt.Errorf("%s %s: no request answered", s.Name, mode)
 	}
 	m := measurement{requests: n, seconds: elapsed, cpuSeconds: after - before}
 	note := ""
@@ -540,18 +373,18 @@ func measure(s server, f *fixture, policy string, plain bool, signed int) (measu
 		note = fmt.Sprintf(" (the %d signed requests ran out after %.2f s)", count, elapsed)
 	}
 	fmt.Fprintf(os.Stderr, "%s %s: %.0f req/s, %.1f server CPU µs/request, %d requests in %.2f s%s\n",
-		s.name, mode, m.rps(), m.cpuUs(), n, elapsed, note)
+		s.Name, mode, m.rps(), m.cpuUs(), n, elapsed, note)
 	return m, nil
 }
 
-func run(o *out, servers []server) error {
-	f, err := newFixture()
+func run(o *out, servers []harness.Server) error {
+	f, err := harness.NewFixture(holders)
 	if err != nil {
 		return err
 	}
 	policy := *policyFlag
 	for _, s := range servers {
-		plain, err := measure(s, f, policy, true, 0)
+		plain, err := measure(s, f, policy, true, 0, 0)
 		if err != nil {
 			return err
 		}
@@ -559,24 +392,34 @@ func run(o *out, servers []server) error {
 		// send in the warm-up and the timed run, with a margin, within the replay store's bounds
 		signed := int(plain.rps()*(*warmup+*seconds)*1.3) + 1000
 		signed = min(signed, maxSigned)
-		protected, err := measure(s, f, policy, false, signed)
+		protected, err := measure(s, f, policy, false, signed, 0)
+		if err != nil {
+			return err
+		}
+		// the plain server again, paced at the protected one's rate: a server's CPU per request
+		// depends on its rate as well (a slower one wakes from epoll, and wakes its client, for
+		// fewer requests at a time), so protected − plain paced is the middleware's cost at equal load
+		paced, err := measure(s, f, policy, true, 0, protected.rps())
 		if err != nil {
 			return err
 		}
 		for _, m := range []struct {
 			op string
 			m  measurement
-		}{{"http_server_plain_rps", plain}, {"http_server_protected_rps", protected}} {
-			if err := o.line(rateRow{Impl: s.name, Op: m.op, Unit: "req/s", Value: m.m.rps(), Connections: *connections,
+		}{{"http_server_plain_rps", plain}, {"http_server_protected_rps", protected}, {"http_server_plain_paced_rps", paced}} {
+			if err := o.line(rateRow{Impl: s.Name, Op: m.op, Unit: "req/s", Value: m.m.rps(), Connections: *connections,
 				Requests: m.m.requests, Seconds: m.m.seconds, CPUSeconds: m.m.cpuSeconds}); err != nil {
 				return err
 			}
 		}
 		rows := []cpuRow{
-			{Impl: s.name, Op: "http_server_plain_cpu_us", Value: plain.cpuUs()},
-			{Impl: s.name, Op: "http_server_protected_cpu_us", Value: protected.cpuUs()},
-			{Impl: s.name, Op: "http_server_added_cpu_us", Value: protected.cpuUs() - plain.cpuUs(),
+			{Impl: s.Name, Op: "http_server_plain_cpu_us", Value: plain.cpuUs()},
+			{Impl: s.Name, Op: "http_server_protected_cpu_us", Value: protected.cpuUs()},
+			{Impl: s.Name, Op: "http_server_added_cpu_us", Value: protected.cpuUs() - plain.cpuUs(),
 				Plain: plain.cpuUs(), Protected: protected.cpuUs()},
+			{Impl: s.Name, Op: "http_server_plain_paced_cpu_us", Value: paced.cpuUs()},
+			{Impl: s.Name, Op: "http_server_added_paced_cpu_us", Value: protected.cpuUs() - paced.cpuUs(),
+				Plain: paced.cpuUs(), Protected: protected.cpuUs()},
 		}
 		for _, r := range rows {
 			r.Unit, r.Connections = "us", *connections
@@ -584,7 +427,8 @@ func run(o *out, servers []server) error {
 				return err
 			}
 		}
-		fmt.Fprintf(os.Stderr, "%s: the middleware adds %.1f server CPU µs per request\n", s.name, rows[2].Value)
+		fmt.Fprintf(os.Stderr, "%s: the middleware adds %.1f server CPU µs per request (%.1f at equal rate)\n",
+			s.Name, rows[2].Value, rows[4].Value)
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ const HTTP_OPS = [
   ['http_legacy_cached', 'legacy'],
 ]
 const THROUGHPUT_PROOFS = 40_000 // per worker: more than one worker verifies in a second
+const INFLIGHT = 64 // the Promise forms' throughput: requests in flight at once
 // host I/O while Redis is silent: reads per phase, authentications in flight, the Verifier's Redis
 // options (a realistic command timeout; a retry interval longer than the run, so once the first
 // waits end the breaker fails the queued rest at once, as in test/verifier-redis-offload.test.js)
@@ -270,7 +271,41 @@ async function main() {
       line({ impl: 'node-sync', op, threads, unit: 'req/s', value, requests, seconds })
     }
   }
+  {
+    const { requests, seconds } = await inflightThroughput(INFLIGHT)
+    const value = requests / seconds
+    process.stderr.write(`node-async throughput_cached, ${INFLIGHT} in flight: ${value.toFixed(0)} req/s\n`)
+    line({ impl: 'node-async', op: 'throughput_cached', threads: INFLIGHT, inflight: INFLIGHT, unit: 'req/s', value, requests, seconds })
+  }
   if (out !== 1) fs.closeSync(out)
+}
+
+/**
+ * The Promise forms' throughput: the cached per-request path (`authenticateAsync`, then
+ * `checkPolicyAsync`) of one Verifier (memory stores, token cached) with `inflight` requests in
+ * flight at once on the main thread, for about a second; requests per second. The report compares it
+ * with the sync form on one thread (`throughput_cached`, 1 thread, node-sync): the Promise forms
+ * exist to use more than the main thread.
+ */
+async function inflightThroughput(inflight) {
+  const proofs = proofsFor(small, THROUGHPUT_PROOFS, 'inflight')
+  const verifier = freshVerifier(THROUGHPUT_PROOFS)
+  verifier.authenticate(tc.makeProof(holder, token, small, TIMESTAMP, 'inflight-warm'), small, CLOCK)
+  let next = 0
+  const lane = async (deadline) => {
+    let n = 0
+    while (performance.now() < deadline) {
+      if (next >= proofs.length) throw new Error('in-flight proof pool exhausted')
+      const { token: verified } = await verifier.authenticateAsync(proofs[next++], small, CLOCK)
+      await verifier.checkPolicyAsync(verified, POLICY)
+      n++
+    }
+    return n
+  }
+  await Promise.all(Array.from({ length: inflight }, () => lane(performance.now() + 200))) // warm-up
+  const start = process.hrtime.bigint()
+  const counts = await Promise.all(Array.from({ length: inflight }, () => lane(performance.now() + 1000)))
+  return { requests: counts.reduce((a, b) => a + b, 0), seconds: Number(process.hrtime.bigint() - start) / 1e9 }
 }
 
 /**

@@ -392,6 +392,35 @@ pub unsafe extern "C" fn tc_http_policy_max_body_bytes(policy: *const tc_http_po
     guard(0, || unsafe { policy.as_ref() }.map_or(0, |p| p.policy.max_body_bytes()))
 }
 
+/// The refusal (413, LIMIT_EXCEEDED) of a body of `length` bytes under `policy`: the first step of
+/// `tc_verifier_decide` on its own. A server asks it with a request's announced Content-Length and
+/// answers the refusal before reading the body.
+///
+/// TC_OK with `*out` a new decision (read and free it as `tc_verifier_decide`'s) when the policy
+/// refuses that length, or with `*out` NULL when it allows it. MALFORMED_INPUT for a NULL `policy`
+/// or `out`.
+///
+/// # Safety
+/// `policy` is NULL or a live handle; `out` is writable; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tc_http_policy_body_length_refusal(
+    policy: *const tc_http_policy,
+    length: u64,
+    out: *mut *mut tc_decision,
+    err: *mut *mut tc_error,
+) -> tc_status {
+    run(err, || unsafe {
+        clear(out);
+        if out.is_null() {
+            return Err(malformed_error("output pointer is NULL"));
+        }
+        match handle(policy, "policy")?.policy.body_length_refusal(length) {
+            Some(refusal) => put(out, tc_decision::from(refusal)),
+            None => Ok(()),
+        }
+    })
+}
+
 /// The number of routes in `policy`; 0 when `policy` is NULL.
 ///
 /// # Safety

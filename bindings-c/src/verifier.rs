@@ -73,6 +73,12 @@ pub struct tc_redis_options {
     pub retry_interval_ms: u32,
     /// Idle connections kept for reuse (default 8; 0 opens one per command).
     pub max_idle: usize,
+    /// The seed nodes of a Redis Cluster, `redis://[user:password@]host:port` each (any reachable
+    /// one tells the cluster's layout). The default is none (NULL, count 0): one Redis at `url`.
+    /// Given, `url` must be empty and `key_prefix` must not hold `{` or `}`: else MALFORMED_INPUT,
+    /// from core.
+    pub cluster: *const tc_str,
+    pub cluster_count: usize,
 }
 
 /// Optional Redis stores: with `has` false (the default) the replay and revocation stores live in
@@ -205,6 +211,8 @@ const REDIS_DEFAULT: tc_redis_options = tc_redis_options {
     request_timeout_ms: millis(RedisConfig::DEFAULT_REQUEST_TIMEOUT),
     retry_interval_ms: millis(RedisConfig::DEFAULT_RETRY_INTERVAL),
     max_idle: RedisConfig::DEFAULT_MAX_IDLE,
+    cluster: std::ptr::null(),
+    cluster_count: 0,
 };
 
 const VERIFIER_DEFAULT: tc_verifier_options = tc_verifier_options {
@@ -227,7 +235,8 @@ const VERIFIER_DEFAULT: tc_verifier_options = tc_verifier_options {
 /// The Redis settings, converted for core (types only: core checks every value).
 ///
 /// # Safety
-/// The options' string pointers are NULL or readable for their lengths.
+/// The options' string pointers are NULL or readable for their lengths; `cluster` is NULL (count 0)
+/// or points at `cluster_count` readable strings.
 unsafe fn redis_config(options: &tc_redis_options) -> Result<RedisConfig> {
     // SAFETY: forwarded contract
     let url = unsafe { text(options.url, options.url_len, "redis url")? };
@@ -239,6 +248,11 @@ unsafe fn redis_config(options: &tc_redis_options) -> Result<RedisConfig> {
     config.request_timeout = Duration::from_millis(u64::from(options.request_timeout_ms));
     config.retry_interval = Duration::from_millis(u64::from(options.retry_interval_ms));
     config.max_idle = options.max_idle;
+    // SAFETY: forwarded contract
+    config.cluster = unsafe { strs(options.cluster, options.cluster_count, "redis cluster seed node")? }
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     Ok(config)
 }
 
@@ -255,7 +269,8 @@ unsafe fn redis_config(options: &tc_redis_options) -> Result<RedisConfig> {
 ///
 /// # Safety
 /// `issuer` is a live handle; `options` is NULL or readable, and when `options->redis.has`, the
-/// string pointers of `options->redis.value` are NULL or readable for their lengths;
+/// string pointers of `options->redis.value` are NULL or readable for their lengths (its `cluster`
+/// NULL, count 0, or `cluster_count` readable strings);
 /// `options->authorities` is NULL (count 0) or points at `authorities_count` readable strings;
 /// `revoked_ids` is NULL (count 0) or points at `revoked_count` readable strings; `out` is writable;
 /// `err` is NULL or writable.
@@ -586,6 +601,26 @@ pub unsafe extern "C" fn tc_verifier_revoke(
     })
 }
 
+/// Trust `issuer` from now on, in place of the keys trusted so far (core's `Verifier::set_issuer`:
+/// issuer key rotation, first the old and the new key together, later the new one alone). Cached
+/// tokens are dropped, so a token of a key no longer trusted is TOKEN_INVALID from the next request
+/// on. The verifier copies the keys: `issuer` may be freed after the call.
+///
+/// # Safety
+/// `verifier` and `issuer` are live handles; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tc_verifier_set_issuer(
+    verifier: *const tc_verifier,
+    issuer: *const tc_issuer_keys,
+    err: *mut *mut tc_error,
+) -> tc_status {
+    run(err, || unsafe {
+        let verifier = &handle(verifier, "verifier")?.verifier;
+        verifier.set_issuer(handle(issuer, "issuer")?.keys.clone());
+        Ok(())
+    })
+}
+
 /// Revoke a whole token: its app revocation id and every block's id (core's `Verifier::revoke_token`),
 /// so tokens derived from it (blocks appended) are refused too, and so are other tokens sharing its
 /// app id. Refused from the next request on. With Redis, STORE_UNAVAILABLE when Redis cannot take
@@ -635,6 +670,19 @@ pub unsafe extern "C" fn tc_verifier_cache_stats(
     })
 }
 
+/// Whether a call on `verifier` may wait on the network: true with its stores on Redis (a round
+/// trip per request, up to the request timeout when Redis is slow or gone), false with the stores
+/// in memory, where every call is CPU work only (tens of µs). A server on an event loop runs the
+/// calls of a verifier that may wait on a worker thread, and those of one that cannot inline.
+/// false when `verifier` is NULL.
+///
+/// # Safety
+/// `verifier` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn tc_verifier_may_wait_on_network(verifier: *const tc_verifier) -> bool {
+    guard(false, || unsafe { verifier.as_ref() }.is_some_and(|v| v.verifier.may_wait_on_network()))
+}
+
 /// Release a verifier. NULL is accepted and ignored.
 ///
 /// # Safety
@@ -669,6 +717,7 @@ mod tests {
         // the Redis defaults, converted back, are RedisConfig::new's (the URL aside: there is none)
         let r = tc_redis_options_default();
         assert!(r.url.is_null() && r.url_len == 0);
+        assert!(r.cluster.is_null() && r.cluster_count == 0);
         let mut converted = unsafe { redis_config(&r) }.unwrap();
         let core = RedisConfig::new("");
         assert_eq!(converted.key_prefix, core.key_prefix);
@@ -677,6 +726,7 @@ mod tests {
         assert_eq!(converted.request_timeout, core.request_timeout);
         assert_eq!(converted.retry_interval, core.retry_interval);
         assert_eq!(converted.max_idle, core.max_idle);
+        assert_eq!(converted.cluster, core.cluster);
         converted.url = core.url.clone();
         assert_eq!(format!("{converted:?}"), format!("{core:?}"));
         // the default prefix can be read as a C string too

@@ -71,7 +71,9 @@ var (
 
 // toError turns a status and its details into an error (nil for TC_OK) and frees the details.
 func toError(status C.tc_status, details *C.tc_error) error {
-	defer C.tc_error_free(details)
+	if details != nil { // a successful call leaves none: no call into C for nothing
+		defer C.tc_error_free(details)
+	}
 	if status == C.TC_OK {
 		return nil
 	}

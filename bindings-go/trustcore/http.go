@@ -3,7 +3,7 @@ package trustcore
 /*
 #include <trustcore.h>
 
-// A decision's scalar fields and its identity in one call into C instead of a dozen.
+// A decision's scalar fields, its identity and its two lists in one call into C instead of a dozen.
 typedef struct tc_go_decision {
 	bool allowed;
 	uint16_t status;
@@ -16,7 +16,9 @@ typedef struct tc_go_decision {
 	size_t chain_count;
 	tc_optional_text route;
 	tc_optional_u32 profile;
+	const tc_pair_list *headers;
 	size_t header_count;
+	const tc_pair_list *facts;
 	size_t fact_count;
 } tc_go_decision;
 
@@ -35,8 +37,10 @@ static void tc_go_decision_fields(const tc_decision *d, tc_go_decision *out) {
 	out->chain_count = tc_identity_chain_count(identity);
 	out->route = tc_decision_route(d);
 	out->profile = tc_decision_profile(d);
-	out->header_count = tc_pair_list_count(tc_decision_headers(d));
-	out->fact_count = tc_pair_list_count(tc_decision_facts(d));
+	out->headers = tc_decision_headers(d);
+	out->header_count = tc_pair_list_count(out->headers);
+	out->facts = tc_decision_facts(d);
+	out->fact_count = tc_pair_list_count(out->facts);
 }
 
 // Every pair of a list into out (which holds tc_pair_list_count(list) pairs): one call, not one each.
@@ -48,7 +52,10 @@ static void tc_go_pairs(const tc_pair_list *list, tc_pair *out) {
 */
 import "C"
 
-import "runtime"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // HttpRequest is one HTTP request as a server received it: the method, the request target in
 // origin form ("/path?query", exactly as on the request line: net/http's Request.RequestURI, never
@@ -62,12 +69,40 @@ type HttpRequest struct {
 	Body    []byte
 }
 
-// cHttpRequest is the C view of r; its strings and header array are pinned until pin.Unpin.
+// cHttpRequest is the C view of r, pinned until pin.Unpin: the method, the target and every header
+// name and value are copied into one buffer, so that three pins (the text, the header array, the
+// body) hold them all rather than two per header line: each pin takes a lock in the runtime, and a
+// server's request has a dozen lines.
 func cHttpRequest(pin *runtime.Pinner, r *HttpRequest) C.tc_http_request {
+	size := len(r.Method) + len(r.Target)
+	for _, h := range r.Headers {
+		size += len(h.Name) + len(h.Value)
+	}
+	text := make([]byte, 0, size)
+	if size > 0 {
+		pin.Pin(unsafe.SliceData(text))
+	}
+	// place appends s to text (within its capacity: it never moves) and points C at it
+	place := func(s string) (*C.char, C.size_t) {
+		if len(s) == 0 {
+			return nil, 0
+		}
+		start := len(text)
+		text = append(text, s...)
+		return (*C.char)(unsafe.Pointer(&text[start])), C.size_t(len(s))
+	}
 	var c C.tc_http_request
-	c.method, c.method_len = pinText(pin, r.Method)
-	c.target, c.target_len = pinText(pin, r.Target)
-	c.headers, c.headers_count = pinPairs(pin, r.Headers)
+	c.method, c.method_len = place(r.Method)
+	c.target, c.target_len = place(r.Target)
+	if len(r.Headers) > 0 {
+		pairs := make([]C.tc_pair, len(r.Headers))
+		for i, h := range r.Headers {
+			pairs[i].name, pairs[i].name_len = place(h.Name)
+			pairs[i].value, pairs[i].value_len = place(h.Value)
+		}
+		pin.Pin(&pairs[0])
+		c.headers, c.headers_count = &pairs[0], C.size_t(len(pairs))
+	}
 	c.body, c.body_len = pinBytes(pin, r.Body)
 	return c
 }
@@ -281,6 +316,28 @@ func (p *HttpPolicy) MaxBodyBytes() uint64 {
 	return uint64(C.tc_http_policy_max_body_bytes(pC))
 }
 
+// BodyLengthRefusal is the refusal (413, ErrLimitExceeded) of a body of length bytes under p, or
+// nil when p allows that length: Decide's first step on its own. A server asks it with a request's
+// announced Content-Length and answers the refusal before reading the body (Middleware does). The
+// error is a nil or closed policy's (ErrMalformedInput).
+func (p *HttpPolicy) BodyLengthRefusal(length uint64) (*Decision, error) {
+	defer runtime.KeepAlive(p)
+	pC, err := p.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer p.release(pC)
+	var out *C.tc_decision
+	var cerr *C.tc_error
+	if err := toError(C.tc_http_policy_body_length_refusal(pC, C.uint64_t(length), &out, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, nil
+	}
+	return takeDecision(out), nil
+}
+
 // RouteCount is the number of routes in the policy; 0 once closed.
 func (p *HttpPolicy) RouteCount() int {
 	defer runtime.KeepAlive(p)
@@ -347,8 +404,8 @@ func takeDecision(d *C.tc_decision) *Decision {
 		Code:    Code(f.code),
 		Message: goText(f.message),
 		Body:    goText(f.body),
-		Headers: goPairs(C.tc_decision_headers(d), f.header_count),
-		Facts:   goPairs(C.tc_decision_facts(d), f.fact_count),
+		Headers: goPairs(f.headers, f.header_count),
+		Facts:   goPairs(f.facts, f.fact_count),
 	}
 	if f.has_identity {
 		id := Identity{HolderID: goText(f.identity[0]), HolderPublicHex: goText(f.identity[1]),

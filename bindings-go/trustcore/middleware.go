@@ -7,9 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"runtime"
 	"sort"
-	"sync"
 )
 
 // The net/http middleware: it hands core the request as it came (Verifier.Decide) and does what the
@@ -41,13 +39,12 @@ type MiddlewareOptions struct {
 //     core needs none (a field's own lines are joined in order, RFC 9421 §2.1). net/http itself
 //     answers 400 before any handler for two Host lines, a missing Host on HTTP/1.1, or a header
 //     name or value it cannot read.
-//   - the body, read once with http.MaxBytesReader at p.MaxBodyBytes(). A Content-Length over the
-//     cap is not read at all: core is handed cap+1 bytes (zeros, from one read-only mapping shared
-//     by every request) and answers 413 itself; net/http then closes the connection rather than
-//     read what the client still sends. A body without Content-Length (chunked) is read up to the
-//     cap plus one byte, and core answers 413 for it too. A body that cannot be read (the client
-//     went away, a read timeout) ends the request with http.ErrAbortHandler: no decision, no
-//     answer.
+//   - the body, read once and never past p.MaxBodyBytes(). A Content-Length over the cap is not
+//     read at all: core's p.BodyLengthRefusal answers it (413), and net/http then closes the
+//     connection rather than read what the client still sends. A body without Content-Length
+//     (chunked) is read through http.MaxBytesReader up to the cap plus one byte, and core answers
+//     413 for it too. A body that cannot be read (the client went away, a read timeout) ends the
+//     request with http.ErrAbortHandler: no decision, no answer.
 //
 // Decide's own error (a closed Verifier or HttpPolicy during a shutdown, a bad application fact)
 // is answered 500 with a plain-text body; it never lets a request through.
@@ -57,23 +54,33 @@ func Middleware(v *Verifier, p *HttpPolicy) func(http.Handler) http.Handler {
 
 // MiddlewareWithOptions is Middleware with the application's own request facts (opts.Facts).
 func MiddlewareWithOptions(v *Verifier, p *HttpPolicy, opts MiddlewareOptions) func(http.Handler) http.Handler {
-	over := &oversize{}
+	// fixed for the policy's life (0 once closed: every request then fails in core, 500)
+	limit := p.MaxBodyBytes()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			serveDecided(w, r, next, v, p, opts, over)
+			serveDecided(w, r, next, v, p, limit, opts)
 		})
 	}
 }
 
 func serveDecided(w http.ResponseWriter, r *http.Request, next http.Handler, v *Verifier, p *HttpPolicy,
-	opts MiddlewareOptions, over *oversize) {
+	limit uint64, opts MiddlewareOptions) {
+	if r.ContentLength > 0 {
+		refusal, err := p.BodyLengthRefusal(uint64(r.ContentLength))
+		if err != nil {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		if refusal != nil {
+			answer(w, refusal)
+			return
+		}
+	}
 	var facts []Pair
 	if opts.Facts != nil {
 		facts = opts.Facts(r)
 	}
-	limit := p.MaxBodyBytes()
-	body, read := readBody(w, r, limit, over)
-	defer runtime.KeepAlive(over) // the stand-in body stays mapped until Decide returned
+	body := readBody(w, r, limit)
 	d, err := v.Decide(HttpRequest{Method: r.Method, Target: r.RequestURI, Headers: requestHeaders(r), Body: body},
 		p, facts, nil)
 	if err != nil {
@@ -81,17 +88,7 @@ func serveDecided(w http.ResponseWriter, r *http.Request, next http.Handler, v *
 		return
 	}
 	if !d.Allowed {
-		h := w.Header()
-		for _, pair := range d.Headers {
-			h.Add(pair.Name, pair.Value)
-		}
-		w.WriteHeader(d.Status)
-		_, _ = io.WriteString(w, d.Body)
-		return
-	}
-	if !read {
-		// core allows nothing over the cap; should it ever, the stand-in never reaches a handler
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		answer(w, d)
 		return
 	}
 	r2 := r.WithContext(context.WithValue(r.Context(), decisionKey{}, d))
@@ -101,17 +98,30 @@ func serveDecided(w http.ResponseWriter, r *http.Request, next http.Handler, v *
 	next.ServeHTTP(w, r2)
 }
 
-// readBody reads r's body for core: at most limit bytes, or limit+1 bytes when it is longer (core
-// answers 413). read is false when the body was not read at all (a Content-Length over the cap)
-// and body is a stand-in of limit+1 bytes. A body that cannot be read aborts the request.
-func readBody(w http.ResponseWriter, r *http.Request, limit uint64, over *oversize) (body []byte, read bool) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, true
+// answer sends a refusal exactly as decided: its status, headers and JSON body.
+func answer(w http.ResponseWriter, d *Decision) {
+	h := w.Header()
+	for _, pair := range d.Headers {
+		h.Add(pair.Name, pair.Value)
 	}
-	if r.ContentLength > 0 && uint64(r.ContentLength) > limit {
-		if standIn := over.body(limit); standIn != nil {
-			return standIn, false
+	w.WriteHeader(d.Status)
+	_, _ = io.WriteString(w, d.Body)
+}
+
+// readBody reads r's body for core: all of it when its Content-Length is within limit (which
+// BodyLengthRefusal let through), else at most limit bytes, or limit+1 bytes when it is longer
+// (core answers 413). A body that cannot be read aborts the request.
+func readBody(w http.ResponseWriter, r *http.Request, limit uint64) []byte {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if r.ContentLength > 0 && uint64(r.ContentLength) <= limit {
+		// the length is known: one buffer of that size (net/http's reader ends at it)
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			panic(http.ErrAbortHandler)
 		}
+		return body
 	}
 	capped := int64(math.MaxInt64 - 1)
 	if limit < uint64(capped) {
@@ -122,11 +132,11 @@ func readBody(w http.ResponseWriter, r *http.Request, limit uint64, over *oversi
 	switch {
 	case errors.As(err, &tooBig):
 		// one byte more than the cap: core's 413 (and net/http closes the connection after it)
-		return append(body, 0), true
+		return append(body, 0)
 	case err != nil:
 		panic(http.ErrAbortHandler)
 	}
-	return body, true
+	return body
 }
 
 // requestHeaders are r's header lines as core reads them: Host, then r.Header's names sorted, each
@@ -149,33 +159,6 @@ func requestHeaders(r *http.Request) []Pair {
 		}
 	}
 	return headers
-}
-
-// oversize is the stand-in body for a request whose Content-Length is over the cap: limit+1 bytes
-// that core counts and never reads. It is made once, on the first such request, as a read-only
-// anonymous mapping (no memory is touched or committed; oversize_unix.go), and shared by every
-// request after it. Without one (another system, a mapping refused, a cap that changed: a closed
-// policy reads 0) the body is read instead, up to the cap plus one byte.
-type oversize struct {
-	once   sync.Once
-	limit  uint64
-	mapped []byte
-}
-
-func (o *oversize) body(limit uint64) []byte {
-	o.once.Do(func() {
-		o.limit = limit
-		if limit < math.MaxInt-1 {
-			o.mapped = mapZeros(int(limit) + 1)
-		}
-		if o.mapped != nil {
-			runtime.AddCleanup(o, unmapZeros, o.mapped)
-		}
-	})
-	if o.limit != limit {
-		return nil
-	}
-	return o.mapped
 }
 
 type decisionKey struct{}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -591,5 +593,59 @@ func TestTransportTarget(t *testing.T) {
 		if got.status != status {
 			t.Errorf("%s: want %d, got %d %s", raw, status, got.status, got.text)
 		}
+	}
+}
+
+// TestBodyLengthRefusalAndNetworkWaits: the two answers Middleware takes from core besides the
+// decision. A length over the cap is the very refusal Decide gives a body that long; a verifier
+// may wait on the network only with Redis (nothing connects before the first request).
+func TestBodyLengthRefusalAndNetworkWaits(t *testing.T) {
+	h := newHolder(t)
+	policy := matrixPolicy(t)
+	for _, length := range []uint64{0, 1, 1024} {
+		if d, err := policy.BodyLengthRefusal(length); d != nil || err != nil {
+			t.Errorf("%d bytes: %+v, %v; want no refusal", length, d, err)
+		}
+	}
+	v, err := NewVerifier(h.f.trusted, VerifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	decided, err := v.Decide(HttpRequest{Method: "POST", Target: "/lease/a", Body: make([]byte, 1025)}, policy, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, length := range []uint64{1025, 1 << 40, math.MaxUint64} {
+		d, err := policy.BodyLengthRefusal(length)
+		if err != nil || d == nil {
+			t.Fatalf("%d bytes: %+v, %v; want a refusal", length, d, err)
+		}
+		if d.Allowed || d.Status != 413 || !errors.Is(d.Err(), ErrLimitExceeded) || !reflect.DeepEqual(d, decided) {
+			t.Errorf("%d bytes: %+v; want Decide's %+v", length, d, decided)
+		}
+	}
+	closed, err := HttpPolicyFromJSON([]byte(`{"routes": []}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	if _, err := closed.BodyLengthRefusal(1); !errors.Is(err, ErrMalformedInput) {
+		t.Errorf("a closed policy: %v, want ErrMalformedInput", err)
+	}
+
+	if v.MayWaitOnNetwork() {
+		t.Error("a verifier with its stores in memory may wait on the network")
+	}
+	onRedis, err := NewVerifier(h.f.trusted, VerifierOptions{Redis: &RedisOptions{URL: "redis://127.0.0.1:1/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !onRedis.MayWaitOnNetwork() {
+		t.Error("a verifier on Redis may not wait on the network")
+	}
+	onRedis.Close()
+	if onRedis.MayWaitOnNetwork() {
+		t.Error("a closed verifier may wait on the network")
 	}
 }

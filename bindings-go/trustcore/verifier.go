@@ -87,14 +87,19 @@ type VerifierOptions struct {
 	Profiles []string
 }
 
-// RedisOptions say how a Verifier reaches Redis. URL is required; every other field is optional as
-// in VerifierOptions: nil keeps the core's default, a set value is passed as it is (an empty
-// KeyPrefix is no prefix; a zero timeout is refused by the core).
+// RedisOptions say how a Verifier reaches Redis. URL (one Redis) or Cluster (a Redis Cluster) is
+// required; every other field is optional as in VerifierOptions: nil keeps the core's default, a
+// set value is passed as it is (an empty KeyPrefix is no prefix; a zero timeout is refused by the
+// core).
 type RedisOptions struct {
 	// URL is redis://[user:password@]host:port[/db] or redis+unix:///path/to/redis.sock; one that
-	// does not parse (an empty one included) is ErrMalformedInput. A password in it never appears in
-	// an error message.
+	// does not parse (an empty one included, unless Cluster is set) is ErrMalformedInput. A password
+	// in it never appears in an error message.
 	URL string
+	// Cluster lists the seed nodes of a Redis Cluster, redis://[user:password@]host:port each (any
+	// reachable one tells the cluster's layout). Set, URL must be empty and KeyPrefix must not hold
+	// "{" or "}": else ErrMalformedInput, from core.
+	Cluster []string
 	// KeyPrefix is prepended to every key (default "trustcore:"), so deployments can share a Redis;
 	// String("") is no prefix at all.
 	KeyPrefix *string
@@ -228,6 +233,7 @@ func NewVerifier(keys *IssuerKeys, opts VerifierOptions) (*Verifier, error) {
 		if r.MaxIdle != nil {
 			redis.max_idle = cSize(*r.MaxIdle)
 		}
+		redis.cluster, redis.cluster_count = pinStrs(&pin, r.Cluster)
 	}
 	if opts.Profiles != nil {
 		bits, err := profileBits(opts.Profiles)
@@ -357,6 +363,27 @@ func (v *Verifier) Revoke(revocationID string) error {
 	return toError(C.tc_verifier_revoke(vC, p, n, &cerr), cerr)
 }
 
+// SetIssuer trusts keys from now on, in place of the keys trusted so far (issuer key rotation:
+// first the old and the new key together, TrustIssuersByKeyID, later the new one alone). Cached
+// tokens are dropped, so a token of a key no longer trusted is ErrTokenInvalid from the next
+// request on. The verifier copies the keys: keys may be closed after the call.
+func (v *Verifier) SetIssuer(keys *IssuerKeys) error {
+	defer runtime.KeepAlive(v)
+	defer runtime.KeepAlive(keys)
+	vC, err := v.acquire()
+	if err != nil {
+		return err
+	}
+	defer v.release(vC)
+	kC, err := keys.acquire()
+	if err != nil {
+		return err
+	}
+	defer keys.release(kC)
+	var cerr *C.tc_error
+	return toError(C.tc_verifier_set_issuer(vC, kC, &cerr), cerr)
+}
+
 // RevokeToken refuses a whole token from the next request on: its app revocation id and every
 // block's id, so tokens derived from it (blocks appended) are refused too, and so are other tokens
 // sharing its app id. t is any parsed token (ParseToken, or one Authenticate returned). With Redis,
@@ -393,6 +420,18 @@ func (v *Verifier) CacheStats() CacheStats {
 	var h, m, e, b C.uint64_t
 	C.tc_verifier_cache_stats(vC, &h, &m, &e, &b)
 	return CacheStats{Hits: uint64(h), Misses: uint64(m), Entries: uint64(e), Bytes: uint64(b)}
+}
+
+// MayWaitOnNetwork is whether a call may wait on the network: true with the stores on Redis (a
+// round trip per request, up to the request timeout when Redis is slow or gone), false with the
+// stores in memory, where every call is CPU work only (tens of µs). net/http serves each request on
+// its own goroutine, so Middleware decides inline either way; an event-loop server runs the calls
+// of a verifier that may wait off its loop. false once closed.
+func (v *Verifier) MayWaitOnNetwork() bool {
+	defer runtime.KeepAlive(v)
+	vC, _ := v.acquire()
+	defer v.release(vC)
+	return bool(C.tc_verifier_may_wait_on_network(vC))
 }
 
 // Close releases the verifier now (see IssuerKey.Close): calls in flight finish first, later ones

@@ -162,3 +162,64 @@ func isCode(err error, code Code) bool {
 	e, ok := err.(*Error)
 	return ok && e.Code == code
 }
+
+func TestVerifierSetIssuerRotatesKeysAndDropsCachedTokens(t *testing.T) {
+	f := newFixture(t)
+	next, err := IssuerKeyFromSecretHex(strings.Repeat("33", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldHex, _ := f.issuer.PublicHex()
+	nextHex, _ := next.PublicHex()
+	workerHex, _ := f.worker.PublicHex()
+	tokens := map[uint32]string{}
+	for id, key := range map[uint32]*IssuerKey{1: f.issuer, 2: next} {
+		id := id
+		tokens[id], err = key.Mint(MintRequest{PublicHex: workerHex, HolderID: "gpu-1", RevocationID: "rev-1",
+			ExpiresAt: fixtureNow + 600, RootKeyID: &id})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	trust := func(byID map[uint32]string) *IssuerKeys {
+		keys, err := TrustIssuersByKeyID(byID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(keys.Close)
+		return keys
+	}
+	v, err := NewVerifier(trust(map[uint32]string{1: oldHex}), VerifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	now := fixtureNow
+	use := func(id uint32, nonce string) error {
+		proof, err := f.worker.MakeProof(tokens[id], f.request, "1700000000", nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = v.Authenticate(proof, f.request, &now)
+		return err
+	}
+	if err := use(1, "a"); err != nil { // cached now
+		t.Fatal(err)
+	}
+	wantCode(t, use(2, "b"), ErrTokenInvalid)
+	if err := v.SetIssuer(trust(map[uint32]string{1: oldHex, 2: nextHex})); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []uint32{1, 2} {
+		if err := use(id, fmt.Sprint("both-", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.SetIssuer(trust(map[uint32]string{2: nextHex})); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, use(1, "e"), ErrTokenInvalid) // cached a moment ago, refused all the same
+	if err := use(2, "f"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -13,7 +13,7 @@ use trustcore_core::http;
 
 use crate::authenticate::Identity;
 use crate::convert::{body_bytes, header_lines, integer, named_values, owned_body, Body, BodyBytes, BodyRef};
-use crate::error::{guard, trust, Result, Work};
+use crate::error::{guard, malformed, trust, Result, Work};
 use crate::keys::{bytes_of, Bytes, WorkerKey};
 use crate::offload::Async;
 use crate::verifier::Verifier;
@@ -249,6 +249,22 @@ impl HttpPolicy {
         guard(|| Ok(self.inner.max_body_bytes() as f64))
     }
 
+    /// The refusal (413, LIMIT_EXCEEDED) of a body of `length` bytes, or null when the policy
+    /// allows it: `decide`'s first step on its own. A server asks it with the announced
+    /// Content-Length and answers the refusal before reading the body. A length that is not a
+    /// finite whole number at least 0 is MALFORMED_INPUT.
+    #[napi(catch_unwind)]
+    pub fn body_length_refusal(&self, length: f64) -> Result<Option<Decision>> {
+        guard(|| {
+            // NaN and the infinities fail too: they are not finite
+            if !length.is_finite() || length < 0.0 || length.fract() != 0.0 {
+                return Err(malformed("length must be a whole number at least 0"));
+            }
+            // `as` saturates: a length past u64 is u64::MAX, over any cap
+            Ok(self.inner.body_length_refusal(length as u64).map(decision))
+        })
+    }
+
     /// How many routes the policy holds.
     #[napi(getter, catch_unwind)]
     pub fn route_count(&self) -> Result<u32> {
@@ -342,7 +358,8 @@ impl Verifier {
     /// replay, as `authenticate`) → the route's allow policy over the request's facts. Every
     /// refusal is a decision (`allowed: false` with its status, headers and body), never thrown;
     /// only a caller's mistake throws (a bad application fact: MALFORMED_INPUT; a wrong JS type: a
-    /// TypeError). Runs on the JS thread: a server uses `decideAsync`, and must with Redis.
+    /// TypeError). Runs on the JS thread: a server uses it when `mayWaitOnNetwork` is false (CPU
+    /// only), and `decideAsync` with Redis.
     #[napi(catch_unwind, ts_args_type = "request: HttpMessage, options: DecideOptions")]
     pub fn decide(&self, request: HttpMessage, options: DecideOptions) -> Result<Decision> {
         guard(|| {

@@ -27,8 +27,12 @@ use crate::token::Token;
 /// Where the replay and revocation stores live when several verifiers share them.
 #[napi(object, object_to_js = false)]
 pub struct RedisOptions {
-    /// `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`.
-    pub url: String,
+    /// `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`; left out
+    /// when `cluster` names the seed nodes of a Redis Cluster.
+    pub url: Option<String>,
+    /// The seed nodes of a Redis Cluster, `redis://[user:password@]host:port` each (any reachable
+    /// one tells the cluster's layout); `url` is then left out and `keyPrefix` holds no `{` or `}`.
+    pub cluster: Option<Vec<String>>,
     /// Prepended to every key (default `trustcore:`), so several deployments can share one Redis.
     pub key_prefix: Option<String>,
     /// Opening a connection (default 1000 ms).
@@ -172,7 +176,9 @@ pub struct BatchRefused {
 pub type BatchResult = Either<BatchAccepted, BatchRefused>;
 
 fn redis_config(options: RedisOptions) -> Result<core::RedisConfig> {
-    let mut config = core::RedisConfig::new(options.url);
+    // core checks the URL, the seed nodes, and that only one of them is given
+    let mut config = core::RedisConfig::new(options.url.unwrap_or_default());
+    config.cluster = options.cluster.unwrap_or_default();
     if let Some(prefix) = options.key_prefix {
         config.key_prefix = prefix;
     }
@@ -300,10 +306,10 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Whether its calls may wait on the network: then their Promise forms run on the addon's own
-    /// threads (`offload`), not the libuv pool.
+    /// Whether its calls may wait on the network (core's rule): then their Promise forms run on
+    /// the addon's own threads (`offload`), not the libuv pool.
     pub(crate) fn on_redis(&self) -> bool {
-        self.inner.config().redis.is_some()
+        self.inner.may_wait_on_network()
     }
 }
 
@@ -520,6 +526,18 @@ impl Verifier {
         })
     }
 
+    /// Trust these issuer key(s) from now on, in place of those trusted so far (issuer key
+    /// rotation: first the old and the new key, `{1: old, 2: new}`, later the new one alone). Cached
+    /// tokens are dropped, so a token of a key no longer trusted is TOKEN_INVALID from the next
+    /// request on. Checked as the constructor's (MALFORMED_INPUT).
+    #[napi(catch_unwind, ts_args_type = "issuer: string | Record<string, string>")]
+    pub fn set_issuer(&self, issuer: IssuerArg) -> Result<()> {
+        guard(|| {
+            self.inner.set_issuer(issuer_keys(&issuer)?);
+            Ok(())
+        })
+    }
+
     /// Revoke an id (an app revocation id, or a block's revocation id in hex): every request that
     /// carries it is refused (REVOKED) from the next one on, cached tokens included; with Redis, on
     /// every verifier sharing the store. Hex in upper case is the same id; an id with whitespace, a
@@ -553,6 +571,16 @@ impl Verifier {
             let (verifier, token) = (Arc::clone(&self.inner), token.inner.clone());
             Ok(Async::new(self.on_redis(), move || verifier.revoke_token(&token)))
         })
+    }
+
+    /// Whether a call may wait on the network: true with the stores on Redis (a round trip per
+    /// request, up to the request timeout when Redis is slow or gone), false with the stores in
+    /// memory, where every call is CPU work only (tens of µs). On the event loop, use the Promise
+    /// forms (`decideAsync`…) of a verifier that may wait; the plain forms of one that cannot cost
+    /// less than the hop to a thread (trustcore/express and trustcore/fastify choose so).
+    #[napi(getter, catch_unwind)]
+    pub fn may_wait_on_network(&self) -> Result<bool> {
+        guard(|| Ok(self.inner.may_wait_on_network()))
     }
 
     /// The token cache's counters (kept in this process: no I/O).

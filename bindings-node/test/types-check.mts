@@ -110,6 +110,8 @@ const verifierOptions: VerifierOptions = {
 }
 const verifier = new Verifier({ 1: issuer.publicHex }, verifierOptions)
 const memoryVerifier = new Verifier(issuer.publicHex)
+// a Redis Cluster through its seed nodes (no url)
+export const clusterOptions: VerifierOptions = { redis: { cluster: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'] } }
 
 export async function handleWithVerifier(): Promise<string> {
   const { token: verified, identity }: Authenticated = await verifier.authenticateAsync(proofFromHeaders(headers), request)
@@ -148,6 +150,9 @@ const httpVerifier = new Verifier(issuer.publicHex, { authorities: ['api.example
 const routes: HttpPolicy = HttpPolicy.fromJson('{"routes": [{"method": "GET", "path": "/health", "public": true}]}')
 const fromFile: HttpPolicy = HttpPolicy.fromFile('/etc/trustcore/routes.json')
 const maxBody: number = routes.maxBodyBytes + fromFile.routeCount
+// the 413 of an announced length (null within the cap), and where a server decides
+const tooLong: Decision | null = routes.bodyLengthRefusal(maxBody + 1)
+const inline: boolean = !httpVerifier.mayWaitOnNetwork && tooLong?.status === 413
 
 export async function signAndDecide(rawHeaders: string[]): Promise<[number, string | null]> {
   const signing: SignRequestOptions = { method: 'POST', url: 'https://api.example.com/lease', body: 'x', profile: 'rfc9421', created: 1, nonce: 'n' }
@@ -166,7 +171,7 @@ export async function signAndDecide(rawHeaders: string[]): Promise<[number, stri
   const facts: Array<[string, string]> = decision.facts
   const profile: HttpProfile | null = decision.profile
   const holder: string | undefined = decision.identity?.holderId
-  return [decision.status + maxBody + digest.length + Object.keys(refusal).length + facts.length, code ?? profile ?? holder ?? decision.route]
+  return [decision.status + maxBody + Number(inline) + digest.length + Object.keys(refusal).length + facts.length, code ?? profile ?? holder ?? decision.route]
 }
 
 // trustcore/express, trustcore/fastify, trustcore/fetch: default and named imports, the options,

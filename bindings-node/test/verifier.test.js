@@ -188,6 +188,25 @@ test('key rotation: each token verified by the key its root key id names', async
   assert.equal(await codeOf(() => verifier.authenticate(signed('k5'), request, at(NOW))), 'TOKEN_INVALID')
 })
 
+test('setIssuer rotates the trusted keys of a running verifier and drops cached tokens', async () => {
+  const next = tc.IssuerKey.generate()
+  const mintWith = (key, rootKeyId) =>
+    tc.mintBiscuit(key, { publicHex: worker.publicHex, holderId: `w${rootKeyId}`, revocationId: `r${rootKeyId}`, expiresAt: NOW + 60, rootKeyId })
+  const tokens = { 1: mintWith(issuer, 1), 2: mintWith(next, 2) }
+  const verifier = new tc.Verifier({ 1: issuer.publicHex })
+  const use = (id, nonce) => codeOf(() => verifier.authenticate(signedAt(nonce, NOW, tokens[id]), request, at(NOW)))
+  assert.equal(await use(1, 'r1'), 'OK') // cached now
+  assert.equal(await use(2, 'r2'), 'TOKEN_INVALID')
+  verifier.setIssuer({ 1: issuer.publicHex, 2: next.publicHex })
+  assert.equal(await use(1, 'r3'), 'OK')
+  assert.equal(await use(2, 'r4'), 'OK')
+  verifier.setIssuer({ 2: next.publicHex })
+  assert.equal(await use(1, 'r5'), 'TOKEN_INVALID') // cached a moment ago, refused all the same
+  assert.equal(await use(2, 'r6'), 'OK')
+  assert.equal(await codeOf(() => verifier.setIssuer({ 2: 'not hex' })), 'MALFORMED_INPUT')
+  assert.equal(await use(2, 'r7'), 'OK') // a refused setting changed nothing
+})
+
 test('checkPolicy and authorize run with the verifier\'s limits, sync and async', async () => {
   const verifier = new tc.Verifier(issuer.publicHex)
   const { token: verified } = verifier.authenticate(signed('p1'), request, at(NOW))
@@ -244,7 +263,7 @@ test('settings core refuses are MALFORMED_INPUT; wrong JS types are TypeErrors',
   assert.throws(() => new tc.Verifier({ one: issuer.publicHex }), (e) => e.code === 'MALFORMED_INPUT')
   assert.throws(() => new tc.Verifier(7), TypeError)
   assert.throws(() => new tc.Verifier(issuer.publicHex, 'options'), TypeError)
-  assert.throws(() => new tc.Verifier(issuer.publicHex, { redis: {} }), TypeError)
+  malformed({ redis: {} }) // neither a URL nor cluster seeds: core's refusal
   assert.throws(() => new tc.Verifier(issuer.publicHex, { replayCapacityPerHolder: '2' }), TypeError)
   assert.throws(() => tc.Verifier(issuer.publicHex), TypeError)
   const verifier = new tc.Verifier(issuer.publicHex)

@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyBytes, PyList, PyString, PyTuple, PyType};
 use trustcore_core::http::{self as core_http, Access, Decision, HttpProfile, HttpRequest, SignRequest};
 use trustcore_core::{Error, PublicKey};
 
@@ -213,6 +214,33 @@ impl HttpPolicy {
     #[getter]
     fn max_body_bytes(&self) -> u64 {
         self.inner.max_body_bytes()
+    }
+
+    /// The refusal (413) of a body of `length` bytes (core `body_length_refusal`), as the package's
+    /// `trustcore.http.Decision`, or None when the policy allows that length: a server asks it with
+    /// the announced Content-Length before reading the body.
+    fn body_length_refusal<'py>(
+        &self,
+        py: Python<'py>,
+        length: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        guarded(|| {
+            if length.is_instance_of::<PyBool>() {
+                return Err(type_error("length", "an int", length));
+            }
+            let length: u64 = match length.extract::<u64>() {
+                Ok(length) => length,
+                // a length past u64 is over any cap; a negative one is no length at all
+                Err(err) if err.is_instance_of::<PyOverflowError>(py) && length.gt(0)? => u64::MAX,
+                Err(err) if err.is_instance_of::<PyOverflowError>(py) => {
+                    return Err(malformed("length must not be negative"))
+                }
+                Err(_) => return Err(type_error("length", "an int", length)),
+            };
+            let Some(refusal) = self.inner.body_length_refusal(length) else { return Ok(None) };
+            let make = py.import(intern!(py, "trustcore.http"))?.getattr(intern!(py, "_decision"))?;
+            make.call1((decision_tuple(refusal),)).map(Some)
+        })
     }
 
     /// The routes in document order: `(method, path template, allow policy or None when public)`.

@@ -14,9 +14,7 @@ use std::sync::Arc;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
-use trustcore_core::{
-    parse_token_limited, Error, ErrorCode, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof,
-};
+use trustcore_core::{Error, ErrorCode, RedisConfig, Request, VerifiedToken, VerifierConfig, WorkerProof};
 
 use crate::convert::{
     issuer_keys, not_utf8, seconds_value, string_pairs, strings, text, timeout, Bytes, Count, Seconds, Text,
@@ -62,9 +60,12 @@ fn named(obj: &Bound<'_, PyAny>, err: PyErr, what: &str, expected: &str) -> PyEr
 /// The Redis settings, or None for the in-memory stores. A setting left as None keeps core's
 /// default (`RedisConfig::new`: prefix `trustcore:`, 1 s to connect, 500 ms a command, 1 s for all
 /// of a request's Redis work, 8 idle connections, 1 s of failing fast after a failure); core checks the URL and the bounds of the
-/// timeouts and of the retry interval.
+/// timeouts and of the retry interval. `cluster` (seed node URLs) asks for a Redis Cluster; core
+/// checks it too (and that the URL is then empty).
+#[allow(clippy::too_many_arguments)] // keyword settings, one per field of the config
 fn redis_config(
     url: Option<&Bound<'_, PyAny>>,
+    cluster: Option<&Bound<'_, PyAny>>,
     key_prefix: Option<&Bound<'_, PyAny>>,
     connect_timeout: Option<&Bound<'_, PyAny>>,
     command_timeout: Option<&Bound<'_, PyAny>>,
@@ -72,14 +73,20 @@ fn redis_config(
     max_idle: Option<&Bound<'_, PyAny>>,
     retry_interval: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<RedisConfig>> {
-    let Some(url) = url else {
+    if url.is_none() && cluster.is_none() {
         let settings = [key_prefix, connect_timeout, command_timeout, request_timeout, max_idle, retry_interval];
         if settings.iter().any(Option::is_some) {
             return Err(to_py(Error::malformed("redis settings are set without redis_url")));
         }
         return Ok(None);
-    };
-    let mut config = RedisConfig::new(text(url, "redis url")?);
+    }
+    let mut config = RedisConfig::new(match url {
+        Some(url) => text(url, "redis url")?,
+        None => String::new(),
+    });
+    if let Some(seeds) = cluster {
+        config.cluster = strings(seeds, "redis cluster")?;
+    }
     if let Some(prefix) = key_prefix {
         config.key_prefix = text(prefix, "redis key_prefix")?;
     }
@@ -199,6 +206,7 @@ impl NativeVerifier {
         max_batch_requests=None, max_batch_body_bytes=None,
         redis_url=None, redis_key_prefix=None, redis_connect_timeout=None, redis_command_timeout=None,
         redis_request_timeout=None, redis_max_idle=None, redis_retry_interval=None, authorities=None, profiles=None,
+        redis_cluster=None,
     ))]
     #[allow(clippy::too_many_arguments)] // keyword settings, one per field of the config
     fn new(
@@ -222,6 +230,7 @@ impl NativeVerifier {
         redis_retry_interval: Option<&Bound<'_, PyAny>>,
         authorities: Option<&Bound<'_, PyAny>>,
         profiles: Option<&Bound<'_, PyAny>>,
+        redis_cluster: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guarded(|| {
             let mut config = VerifierConfig::new(issuer_keys(issuer_public_hex)?);
@@ -263,6 +272,7 @@ impl NativeVerifier {
             }
             config.redis = redis_config(
                 redis_url,
+                redis_cluster,
                 redis_key_prefix,
                 redis_connect_timeout,
                 redis_command_timeout,
@@ -467,6 +477,15 @@ impl NativeVerifier {
         })
     }
 
+    /// Trust these issuer key(s) from now on (core `Verifier::set_issuer`: key rotation; the
+    /// token cache is emptied).
+    fn set_issuer(&self, issuer_public_hex: &Bound<'_, PyAny>) -> PyResult<()> {
+        guarded(|| {
+            self.inner.set_issuer(issuer_keys(issuer_public_hex)?);
+            Ok(())
+        })
+    }
+
     /// Revoke an id (an app revocation id, or a block's revocation id in hex); with Redis, a round
     /// trip to the shared set, off the GIL.
     fn revoke(&self, py: Python<'_>, revocation_id: Text) -> PyResult<()> {
@@ -487,13 +506,17 @@ impl NativeVerifier {
             }
             if token.is_instance_of::<PyString>() {
                 let token = text(token, "token")?;
-                return detached(py, || {
-                    let config = verifier.config();
-                    verifier.revoke_token(&parse_token_limited(&config.issuer, &token, &config.limits)?)
-                });
+                return detached(py, || verifier.revoke_token(&verifier.parse_token(&token)?));
             }
             Err(type_error("token", "a Token or a str (base64)", token))
         })
+    }
+
+    /// Whether a call may wait on the network (core `may_wait_on_network`: the stores are on
+    /// Redis). The ASGI middleware decides inline on the event loop when it cannot.
+    #[getter]
+    fn may_wait_on_network(&self) -> bool {
+        self.inner.may_wait_on_network()
     }
 
     /// `(hits, misses)` of the token cache.

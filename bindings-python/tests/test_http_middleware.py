@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -128,6 +129,83 @@ def test_asgi_announced_body_over_the_cap_is_not_read(scene: dict[str, Any]) -> 
     scope = http_scope(b"/lease/a", headers=[(b"host", HOST.encode())])
     endless = [{"type": "http.request", "body": b"x" * 600, "more_body": True}] * 2
     assert run_asgi(middleware, scope, endless)[0]["status"] == 413
+
+
+def test_asgi_announced_refusal_is_cores(scene: dict[str, Any]) -> None:
+    """The 413 of an announced length is core's HttpPolicy.body_length_refusal, as sent."""
+    policy: tc.HttpPolicy = scene["policy"]
+    middleware = asgi.TrustcoreMiddleware(Recorder(), verifier=verifier(scene), policy=policy)
+    announced = policy.max_body_bytes + 1
+    scope = http_scope(b"/lease/a", headers=[(b"host", HOST.encode()), (b"content-length", str(announced).encode())])
+    sent = run_asgi(middleware, scope, [])
+    refusal = policy.body_length_refusal(announced)
+    assert refusal is not None and refusal.status == 413 and refusal.code == "LIMIT_EXCEEDED"
+    assert sent[0]["status"] == refusal.status and sent[1]["body"] == refusal.body.encode()
+    assert (b"content-type", b"application/json") in sent[0]["headers"]
+
+
+def test_body_length_refusal(scene: dict[str, Any]) -> None:
+    policy: tc.HttpPolicy = scene["policy"]
+    cap = policy.max_body_bytes
+    assert policy.body_length_refusal(0) is None and policy.body_length_refusal(cap) is None
+    for length in (cap + 1, 2**64 - 1, 2**80):
+        refusal = policy.body_length_refusal(length)
+        assert isinstance(refusal, Decision) and not refusal.allowed, length
+        assert (refusal.status, refusal.code, refusal.identity, refusal.route) == (413, "LIMIT_EXCEEDED", None, None)
+    # the very decision decide gives a body of that length
+    assert policy.body_length_refusal(cap + 1) == verifier(scene).decide("POST", "/lease/a", [], b"x" * (cap + 1), policy=policy)
+    with pytest.raises(tc.MalformedInput):
+        policy.body_length_refusal(-1)
+    for wrong in ("10", 1.5, None, True):
+        with pytest.raises(TypeError):
+            policy.body_length_refusal(wrong)  # type: ignore[arg-type]
+
+
+class ThreadNoting(tc.Verifier):
+    """A Verifier that notes the thread each decision runs on."""
+
+    __slots__ = ("threads",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.threads: list[int] = []
+
+    def decide(self, *args: Any, **kwargs: Any) -> Decision:
+        self.threads.append(threading.get_ident())
+        return super().decide(*args, **kwargs)
+
+
+def test_asgi_decides_on_the_loop_unless_the_verifier_may_wait(scene: dict[str, Any]) -> None:
+    """In memory (CPU only) the decision runs inline on the event loop's thread, a thread hop
+    saved; with Redis it runs on a worker thread (nothing listens on the port: a fast 503)."""
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    sock.close()  # a port nobody listens on: connection refused at once
+    unreachable = tc.RedisOptions(f"redis://127.0.0.1:{port}/", request_timeout=0.5)
+    for redis, on_loop, status in ((None, True, 204), (unreachable, False, 503)):
+        noting = ThreadNoting(scene["issuer"].public_hex, authorities=[HOST], redis=redis)
+        assert noting.may_wait_on_network is (redis is not None)
+        middleware = asgi.TrustcoreMiddleware(Recorder(), verifier=noting, policy=scene["policy"])
+        body = b"{}"
+        loop_thread: list[int] = []
+
+        async def main() -> list[dict[str, Any]]:
+            loop_thread.append(threading.get_ident())
+            sent: list[dict[str, Any]] = []
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            async def send(message: dict[str, Any]) -> None:
+                sent.append(message)
+
+            await middleware(signed_scope(scene, body), receive, send)
+            return sent
+
+        sent = asyncio.run(main())
+        assert sent[0]["status"] == status
+        assert (noting.threads == loop_thread) is on_loop, (redis, noting.threads, loop_thread)
+        assert len(noting.threads) == 1
 
 
 def test_asgi_client_gone_mid_body_calls_nothing(scene: dict[str, Any]) -> None:

@@ -156,3 +156,33 @@ def test_cache_usage_counts_what_the_cache_holds() -> None:
     off = tc.Verifier(s.issuer.public_hex, token_cache_capacity=0)
     off.authenticate(proof_for(s, "c"), s.request, now=s.now)
     assert off.cache_usage() == (0, 0)
+
+
+def test_set_issuer_rotates_the_trusted_keys_and_drops_cached_tokens() -> None:
+    s = scene()
+    old, new = s.issuer, tc.IssuerKey.generate()
+
+    def token_of(issuer: tc.IssuerKey, key_id: int) -> str:
+        return tc.mint_biscuit(issuer, public_hex=s.worker.public_hex, holder_id="worker-1", facts={"right": ["lease"]},
+                               revocation_id=f"rev-{key_id}", expires_at=s.now + 600, root_key_id=key_id)
+
+    tokens = {1: token_of(old, 1), 2: token_of(new, 2)}
+    verifier = tc.Verifier({1: old.public_hex})
+
+    def use(key_id: int, nonce: str) -> None:
+        proof = tc.make_proof(s.worker, tokens[key_id], s.request, timestamp=str(int(s.now)), nonce=nonce)
+        verifier.authenticate(proof, s.request, now=s.now)
+
+    use(1, "a")  # cached now
+    with pytest.raises(tc.TokenInvalid):
+        use(2, "b")
+    verifier.set_issuer({1: old.public_hex, 2: new.public_hex})
+    use(1, "c")
+    use(2, "d")
+    verifier.set_issuer({2: new.public_hex})
+    with pytest.raises(tc.TokenInvalid):  # cached a moment ago, refused all the same
+        use(1, "e")
+    use(2, "f")
+    with pytest.raises(tc.MalformedInput):  # checked as the constructor checks it
+        verifier.set_issuer({2: "not hex"})
+    use(2, "g")  # a refused setting changed nothing

@@ -39,6 +39,13 @@ pub fn run(command: &AuditCommand) -> Result<bool> {
     match verify_audit_log(BufReader::new(file), &issuer, args.expect_head.as_deref()) {
         Ok(summary) => {
             println!("OK: {} entries, head {}", summary.entries, summary.head);
+            if summary.torn_tail > 0 {
+                println!(
+                    "note: after the last whole entry, {} bytes end mid-entry: a write cut short by a crash, \
+                     whose answer was never sent; a restarted signer cuts them off",
+                    summary.torn_tail
+                );
+            }
             if args.expect_head.is_none() {
                 println!(
                     "note: without --expect-head this cannot show that no entries were cut off the end \

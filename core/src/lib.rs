@@ -88,8 +88,8 @@ pub use revocation::{canonical_revocation_id, DenyList, RevocationList, MAX_REVO
 pub use settings::{duration_from_millis, duration_from_seconds, MAX_SETTING_DURATION, MAX_SKEW_SECONDS};
 pub use signer::client::{MintedToken, SignerAddress, SignerClient, SignerClientOptions};
 pub use stores::memory::{MemoryReplayStore, MemoryRevocationStore};
-pub use stores::redis::{RedisConfig, RedisStore};
-pub use stores::{Deadline, ReplayKey, ReplayStore, RevocationStore};
+pub use stores::redis::{RedisConfig, RedisStore, CLUSTER_SHARDS};
+pub use stores::{Admission, AdmissionStore, Deadline, ReplayKey, ReplayStore, RevocationStore};
 pub use timestamp::{now_seconds, parse_timestamp};
 pub use token::{
     inspect_unverified, parse_token, parse_token_bytes, parse_token_limited, Holder, Token, TokenSummary,

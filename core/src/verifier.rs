@@ -1,6 +1,9 @@
 //! The stateful verifier: issuer key(s), skew, limits, a replay store, a revocation store and a cache
 //! of verified tokens. Checks run in docs/DESIGN.md §3's order; the replay entry is written only after the
-//! proof of possession verifies, so forged requests cannot burn a holder's nonces.
+//! proof of possession verifies, so forged requests cannot burn a holder's nonces. On Redis the
+//! revocation check moves after the proof, into the one script that records the nonce (one round
+//! trip a request); a request refused before that step still gets REVOKED when its token is revoked,
+//! as with the in-memory stores.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,13 +27,15 @@ use crate::revocation::{app_id_for_lookup, canonical_revocation_id};
 use crate::settings::MAX_SKEW_SECONDS;
 use crate::stores::memory::{default_holder_share, MemoryReplayStore, MemoryRevocationStore};
 use crate::stores::redis::{RedisConfig, RedisStore};
-use crate::stores::{Deadline, ReplayKey, ReplayStore, RevocationStore};
+use crate::stores::{Admission, AdmissionStore, Deadline, ReplayKey, ReplayStore, RevocationStore};
 use crate::timestamp::{check_freshness, now_seconds};
 use crate::token::{parse_token_limited, Token, VerifiedIdentity};
 
 /// A verifier's settings.
 #[derive(Clone, Debug)]
 pub struct VerifierConfig {
+    /// The issuer keys trusted when the verifier is made ([`Verifier::set_issuer`] replaces them
+    /// later; this field keeps the first set).
     pub issuer: IssuerKeys,
     pub max_skew_seconds: f64,
     pub limits: Limits,
@@ -94,6 +99,9 @@ pub struct VerifiedToken {
     revocation_ids: Vec<String>, // the app id first, then each block's
     /// Every block's Datalog as printed, joined: made on the first HTTP decision that needs it.
     datalog: std::sync::OnceLock<Option<String>>,
+    /// The verifier's issuer keys it was verified under ([`Verifier::set_issuer`] counts them): a
+    /// token verified under keys since replaced is never admitted to the cache.
+    issuer_generation: u64,
 }
 
 impl VerifiedToken {
@@ -156,8 +164,14 @@ impl Carrier {
 
 pub struct Verifier {
     config: VerifierConfig,
+    /// The issuer keys trusted now (the config's until [`Verifier::set_issuer`]), and how many times
+    /// they were replaced.
+    issuer: std::sync::RwLock<(Arc<IssuerKeys>, u64)>,
     replay: Box<dyn ReplayStore>,
     revocations: Box<dyn RevocationStore>,
+    /// Revocation and replay in one step after the proof (Redis); None: revocation is looked up
+    /// before the proof and the nonce recorded after it (in-memory and custom stores).
+    admission: Option<Box<dyn AdmissionStore>>,
     cache: Option<Mutex<TokenCache>>,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -183,12 +197,30 @@ struct Prepared {
     token_len: usize,
     message: Vec<u8>,
     signature: [u8; 64],
-    /// When this request's store work must be over (taken before its revocation lookup).
+    /// When this request's store work must be over (taken before its revocation lookup; on Redis,
+    /// whose one round trip comes after the proof, a deadline is taken then instead).
     deadline: Deadline,
 }
 
 fn pop_failed() -> Error {
     Error::new(ErrorCode::PopFailed, "proof-of-possession signature failed")
+}
+
+fn revoked() -> Error {
+    Error::new(ErrorCode::Revoked, "worker credential is revoked")
+}
+
+fn replayed() -> Error {
+    Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)")
+}
+
+/// An admission's answer as a request's outcome.
+fn admitted(admission: Admission) -> Result<()> {
+    match admission {
+        Admission::Fresh => Ok(()),
+        Admission::Replayed => Err(replayed()),
+        Admission::Revoked => Err(revoked()),
+    }
 }
 
 /// What a verifier is, for a repr or a log line: its settings that tell verifiers apart, never the
@@ -281,7 +313,9 @@ impl Verifier {
                 for id in &config.revoked_ids {
                     store.revoke(id)?;
                 }
-                Ok(Verifier::with_stores(config, Box::new(store.clone()), Box::new(store)))
+                let mut verifier = Verifier::with_stores(config, Box::new(store.clone()), Box::new(store.clone()));
+                verifier.admission = Some(Box::new(store));
+                Ok(verifier)
             }
         }
     }
@@ -295,7 +329,17 @@ impl Verifier {
         // large capacity would abort the process before the first request
         let cache = (config.token_cache_capacity > 0 && config.token_cache_max_bytes > 0)
             .then(|| Mutex::new(TokenCache { entries: LruCache::unbounded(), bytes: 0 }));
-        Verifier { config, replay, revocations, cache, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
+        let issuer = std::sync::RwLock::new((Arc::new(config.issuer.clone()), 0));
+        Verifier {
+            config,
+            issuer,
+            replay,
+            revocations,
+            admission: None,
+            cache,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
     }
 
     pub fn config(&self) -> &VerifierConfig {
@@ -320,8 +364,38 @@ impl Verifier {
         Ok((self.parse(text)?, Some(key)))
     }
 
+    /// The issuer keys trusted now, and their generation.
+    fn issuer(&self) -> (Arc<IssuerKeys>, u64) {
+        let guard = self.issuer.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        (guard.0.clone(), guard.1)
+    }
+
+    /// Trust `issuer` from now on, in place of the keys trusted so far (issuer key rotation,
+    /// docs/verifier.md): first the old and the new key together, later the new one alone. Cached
+    /// tokens are dropped, so a token of a key no longer trusted is TOKEN_INVALID from the next
+    /// request on, cached or not; requests already past their token check finish as they began.
+    pub fn set_issuer(&self, issuer: IssuerKeys) {
+        {
+            let mut guard = self.issuer.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            *guard = (Arc::new(issuer), guard.1 + 1);
+        }
+        // after the generation moved on: a token parsed under the old keys can no longer be admitted
+        if let Some(cache) = &self.cache {
+            let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            cache.entries.clear();
+            cache.bytes = 0;
+        }
+    }
+
+    /// Parse a token with the issuer keys this verifier trusts now and its limits (for
+    /// `revoke_token` on a token given as text, say). Nothing is cached.
+    pub fn parse_token(&self, token_b64: &str) -> Result<Token> {
+        parse_token_limited(&self.issuer().0, token_b64, &self.config.limits)
+    }
+
     fn parse(&self, text: &str) -> Result<Arc<VerifiedToken>> {
-        let token = parse_token_limited(&self.config.issuer, text, &self.config.limits)?;
+        let (issuer, issuer_generation) = self.issuer();
+        let token = parse_token_limited(&issuer, text, &self.config.limits)?;
         let (identity, holder_key) = token.bound_identity()?;
         let app_id = app_id_for_lookup(&identity.revocation_id);
         let revocation_ids = std::iter::once(app_id).chain(token.revocation_ids()).collect();
@@ -333,6 +407,7 @@ impl Verifier {
             holder_thumbprint,
             revocation_ids,
             datalog: std::sync::OnceLock::new(),
+            issuer_generation,
         }))
     }
 
@@ -349,6 +424,10 @@ impl Verifier {
             return Ok(());
         }
         let mut cache = self.lock(cache)?;
+        // checked under the cache lock, which set_issuer takes after moving the generation on
+        if verified.issuer_generation != self.issuer().1 {
+            return Ok(());
+        }
         if let Some((_, old)) = cache.entries.pop(&key) {
             cache.bytes -= old;
         }
@@ -388,10 +467,21 @@ impl Verifier {
         now: f64,
     ) -> Result<Prepared> {
         let deadline = self.deadline();
-        if self.revocations.any_revoked(&verified.revocation_ids, deadline)? {
-            return Err(Error::new(ErrorCode::Revoked, "worker credential is revoked"));
+        if self.admission.is_none() && self.revocations.any_revoked(&verified.revocation_ids, deadline)? {
+            return Err(revoked());
         }
-        let (message, signature) = match presented {
+        let (message, signature) = match self.signed(&verified, presented, now) {
+            Ok(signed) => signed,
+            Err(e) => return Err(self.refused(&verified, e)),
+        };
+        let token_len = presented.token().trim().len();
+        Ok(Prepared { verified, admit, token_len, message, signature, deadline })
+    }
+
+    /// Freshness (the request's timestamp, the token's expiry) and the bytes the holder must have
+    /// signed, with the signature.
+    fn signed(&self, verified: &VerifiedToken, presented: Presented<'_>, now: f64) -> Result<(Vec<u8>, [u8; 64])> {
+        Ok(match presented {
             Presented::Legacy { proof, request } => {
                 check_freshness(&proof.timestamp, now, self.config.max_skew_seconds)?;
                 verified.token.check_expiry(now)?;
@@ -409,9 +499,22 @@ impl Verifier {
                 check_content_digest(request)?;
                 (proof.message(request)?, proof.signature)
             }
-        };
-        let token_len = presented.token().trim().len();
-        Ok(Prepared { verified, admit, token_len, message, signature, deadline })
+        })
+    }
+
+    /// The error of a request refused after the revocation step of DESIGN §3.5 would have run: with
+    /// the in-memory order `error` itself; on Redis, whose revocation check comes after the proof,
+    /// REVOKED when the token is revoked (one lookup, on refused requests only, its deadline from
+    /// now), so both stores give one code for one input.
+    fn refused(&self, verified: &VerifiedToken, error: Error) -> Error {
+        if self.admission.is_none() {
+            return error;
+        }
+        match self.revocations.any_revoked(&verified.revocation_ids, self.deadline()) {
+            Ok(true) => revoked(),
+            Ok(false) => error,
+            Err(store) => store,
+        }
     }
 
     /// After the proof: admit the token to the cache.
@@ -422,11 +525,20 @@ impl Verifier {
         }
     }
 
-    /// After the proof, never before: a forged request must not burn the holder's nonce.
+    /// After the proof, never before: a forged request must not burn the holder's nonce. The token
+    /// is admitted to the cache first (its holder signed this request; a revoked token stays
+    /// refused, as its revocation is looked up on every request); then the nonce is recorded, on
+    /// Redis by the one script that also checks revocation.
     fn record_nonce(&self, prepared: &Prepared, nonce: &str, now: f64) -> Result<()> {
         let key = ReplayKey::new(&prepared.verified.holder_key, nonce);
-        if !self.replay.record_by(&key, now, replay_ttl(self.config.max_skew_seconds), prepared.deadline)? {
-            return Err(Error::new(ErrorCode::Replayed, "stale request (replay or clock skew)"));
+        let ttl = replay_ttl(self.config.max_skew_seconds);
+        self.proven(prepared)?;
+        if let Some(store) = &self.admission {
+            // the request's one round trip: its deadline runs from now, not from before the proof
+            return admitted(store.admit(&key, &prepared.verified.revocation_ids, ttl, self.deadline())?);
+        }
+        if !self.replay.record_by(&key, now, ttl, prepared.deadline)? {
+            return Err(replayed());
         }
         Ok(())
     }
@@ -445,9 +557,8 @@ impl Verifier {
     fn authenticate_presented(&self, presented: Presented<'_>, now: f64) -> Result<Arc<VerifiedToken>> {
         let prepared = self.prepare(presented, now)?;
         if !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature) {
-            return Err(pop_failed());
+            return Err(self.refused(&prepared.verified, pop_failed()));
         }
-        self.proven(&prepared)?;
         self.record_nonce(&prepared, presented.nonce(), now)?;
         Ok(prepared.verified)
     }
@@ -552,17 +663,50 @@ impl Verifier {
             .map(|p| (&p.verified.holder_key, p.message.as_slice(), &p.signature))
             .collect();
         let all_verified = ready.len() > 1 && PublicKey::verify_batch(&ready);
-        Ok(prepared
+        let proven: Vec<Result<(Prepared, &str)>> = prepared
             .into_iter()
             .zip(batch)
             .map(|(prepared, (proof, _))| {
                 let prepared = prepared?;
                 if !all_verified && !prepared.verified.holder_key.verify_strict(&prepared.message, &prepared.signature)
                 {
-                    return Err(pop_failed());
+                    return Err(self.refused(&prepared.verified, pop_failed()));
                 }
-                self.proven(&prepared)?;
-                self.record_nonce(&prepared, &proof.nonce, now)?;
+                if self.admission.is_some() {
+                    self.proven(&prepared)?;
+                }
+                Ok((prepared, proof.nonce.as_str()))
+            })
+            .collect();
+        let Some(store) = &self.admission else {
+            return Ok(proven
+                .into_iter()
+                .map(|item| {
+                    let (prepared, nonce) = item?;
+                    self.record_nonce(&prepared, nonce, now)?;
+                    Ok(prepared.verified)
+                })
+                .collect());
+        };
+        // on Redis: the script of every proven request in one pipeline, in order, one deadline
+        let items: Vec<(ReplayKey, &[String])> = proven
+            .iter()
+            .filter_map(|item| item.as_ref().ok())
+            .map(|(p, nonce)| (ReplayKey::new(&p.verified.holder_key, nonce), p.verified.revocation_ids.as_slice()))
+            .collect();
+        let mut outcomes = match store.admit_all(&items, replay_ttl(self.config.max_skew_seconds), self.deadline()) {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e); items.len()],
+        }
+        .into_iter();
+        Ok(proven
+            .into_iter()
+            .map(|item| {
+                let (prepared, _) = item?;
+                let outcome = outcomes
+                    .next()
+                    .unwrap_or_else(|| Err(Error::new(ErrorCode::Internal, "a batch outcome is missing")));
+                admitted(outcome?)?;
                 Ok(prepared.verified)
             })
             .collect())
@@ -638,7 +782,7 @@ impl Verifier {
         now: Option<f64>,
     ) -> Result<()> {
         let now = now.unwrap_or_else(now_seconds);
-        let issuers: Vec<PublicKey> = match &self.config.issuer {
+        let issuers: Vec<PublicKey> = match &*self.issuer().0 {
             IssuerKeys::One(key) => vec![*key],
             IssuerKeys::ByKeyId(keys) => keys.values().copied().collect(),
         };
@@ -706,5 +850,14 @@ impl Verifier {
             entries,
             bytes,
         }
+    }
+
+    /// Whether a call may wait on the network: true with the stores on Redis (a round trip per
+    /// request, up to the request timeout when Redis is slow or gone), false with the in-memory
+    /// stores, where every call is CPU work only. An event loop runs the calls of a verifier that
+    /// may wait on a worker thread, and those of one that cannot inline (docs/DESIGN.md §10.3).
+    /// Stores given to [`Verifier::with_stores`] count as the config says (`redis`).
+    pub fn may_wait_on_network(&self) -> bool {
+        self.config.redis.is_some()
     }
 }

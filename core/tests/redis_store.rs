@@ -12,7 +12,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use live_fixture::{fx, proof, Fx};
+use live_fixture::{fx, proof, Fx, REQUEST};
 use serde_json::{json, Value};
 use trustcore_core::*;
 use trustcore_tools::testenv::RedisServer;
@@ -319,4 +319,99 @@ fn a_single_use_job_is_accepted_once_across_verifiers_sharing_redis() {
     assert_eq!(a.verify_job(&job, "gpu-1", None).unwrap_err().code(), ErrorCode::Replayed);
     // a verifier of another deployment (prefix) keeps its own nonces
     verifier(&fx.issuer.public_hex(), &redis.url(), "t-other:").verify_job(&job, "gpu-1", None).unwrap();
+}
+
+/// One code per input, whatever the stores: the in-memory verifier (revocation looked up before
+/// the proof) and the Redis one (revocation in the script after the proof; a refused request's
+/// lookup) answer the same sequence of requests alike, one by one and in a batch.
+#[test]
+fn memory_and_redis_stores_give_one_code_for_each_input() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let redis = RedisServer::start().unwrap();
+    let fx = fx();
+    let memory = {
+        let config = VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()));
+        Verifier::new(config).unwrap()
+    };
+    let shared = verifier(&fx.issuer.public_hex(), &redis.url(), "t7:");
+    let forged = |nonce: &str| WorkerProof { signature: "00".repeat(64), ..proof(&fx, nonce) };
+    let stale = |nonce: &str| WorkerProof { timestamp: "1000".into(), ..proof(&fx, nonce) };
+    // (proof, revoke the token before it?)
+    let steps: Vec<(WorkerProof, bool)> = vec![
+        (proof(&fx, "a"), false),
+        (proof(&fx, "a"), false), // a replay
+        (forged("b"), false),     // POP_FAILED, and burns nothing:
+        (proof(&fx, "b"), false), // the genuine request with that nonce passes
+        (stale("c"), false),      // STALE_REQUEST
+        (forged("d"), true),      // revoked: REVOKED however the request is refused otherwise
+        (stale("e"), true),
+        (proof(&fx, "f"), true),
+        (proof(&fx, "a"), true), // revoked and a replay: REVOKED
+    ];
+    let code = |v: &Verifier, p: &WorkerProof| match v.authenticate(p, &REQUEST, None) {
+        Ok(_) => "OK".to_owned(),
+        Err(e) => e.code().name().to_owned(),
+    };
+    let mut seen = Vec::new();
+    for (p, revoke) in &steps {
+        if *revoke {
+            memory.revoke("rev-1").unwrap();
+            shared.revoke("rev-1").unwrap();
+        }
+        let (m, r) = (code(&memory, p), code(&shared, p));
+        assert_eq!(m, r, "nonce {}", p.nonce);
+        seen.push(r);
+    }
+    assert_eq!(
+        seen,
+        ["OK", "REPLAYED", "POP_FAILED", "OK", "STALE_REQUEST", "REVOKED", "REVOKED", "REVOKED", "REVOKED"]
+    );
+    // the same in batches, on fresh prefixes and a fresh memory verifier: a batch of the
+    // not-revoked steps, then of all of them after the revocation
+    let memory = Verifier::new(VerifierConfig::new(IssuerKeys::one(fx.issuer.public_key()))).unwrap();
+    let shared = verifier(&fx.issuer.public_hex(), &redis.url(), "t8:");
+    let batch_codes = |v: &Verifier, proofs: &[&WorkerProof]| -> Vec<String> {
+        let batch: Vec<(&WorkerProof, Request)> = proofs.iter().map(|p| (*p, REQUEST)).collect();
+        v.authenticate_batch(&batch, None)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.map(|_| "OK".to_owned()).unwrap_or_else(|e| e.code().name().to_owned()))
+            .collect()
+    };
+    let before: Vec<&WorkerProof> = steps.iter().filter(|(_, revoke)| !revoke).map(|(p, _)| p).collect();
+    assert_eq!(batch_codes(&memory, &before), batch_codes(&shared, &before));
+    assert_eq!(batch_codes(&shared, &before[..1]), ["REPLAYED"]);
+    memory.revoke("rev-1").unwrap();
+    shared.revoke("rev-1").unwrap();
+    let all: Vec<&WorkerProof> = steps.iter().map(|(p, _)| p).collect();
+    let codes = batch_codes(&shared, &all);
+    assert_eq!(batch_codes(&memory, &all), codes);
+    // a nonce met again inside one batch is REPLAYED before anything else (a, b, a again); every
+    // other request is REVOKED
+    let expected =
+        ["REVOKED", "REPLAYED", "REVOKED", "REPLAYED", "REVOKED", "REVOKED", "REVOKED", "REVOKED", "REPLAYED"];
+    assert_eq!(codes, expected);
+}
+
+#[test]
+fn a_flushed_script_cache_is_met_by_sending_the_script_again() {
+    if std::env::var(CHILD).is_ok() {
+        return;
+    }
+    let redis = RedisServer::start().unwrap();
+    let fx = fx();
+    let verifier = verifier(&fx.issuer.public_hex(), &redis.url(), "t9:");
+    verifier.authenticate(&proof(&fx, "before"), &request(), None).unwrap();
+    let mut con = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut con).unwrap();
+    verifier.authenticate(&proof(&fx, "after"), &request(), None).unwrap();
+    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut con).unwrap();
+    let proofs: Vec<WorkerProof> = (0..8).map(|i| proof(&fx, &format!("batch-{i}"))).collect();
+    let batch: Vec<(&WorkerProof, Request)> = proofs.iter().map(|p| (p, request())).collect();
+    for outcome in verifier.authenticate_batch(&batch, None).unwrap() {
+        outcome.unwrap();
+    }
+    assert_eq!(verifier.authenticate(&proof(&fx, "after"), &request(), None).unwrap_err().code(), ErrorCode::Replayed);
 }

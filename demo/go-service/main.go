@@ -1,7 +1,8 @@
 // Command trustcore-demo-service is a service of `make demo`, in Go, over HTTP: it pins the issuer
 // key it asks the signer for, loads the demo's route policy file, and serves behind
 // trustcore.Middleware on a loopback port. Every refusal is the middleware's (core's status table);
-// an allowed request is answered by the handler below, which names who sent it.
+// an allowed request is answered by the handler below, which names who sent it and, for a delegated
+// token, the chain of holders it came through.
 //
 // usage: trustcore-demo-service SIGNER_SOCKET ROUTES_JSON STATE_DIR
 //
@@ -25,6 +26,19 @@ import (
 )
 
 func say(format string, args ...any) { fmt.Printf("   [service · go] "+format+"\n", args...) }
+
+// answer is an allowed request's reply: who sent it, and every holder of its token in order (one
+// for a token never delegated).
+type answer struct {
+	ServedBy string   `json:"served_by"`
+	HolderID string   `json:"holder_id"`
+	Chain    []holder `json:"chain"`
+}
+
+type holder struct {
+	HolderID        string `json:"holder_id"`
+	HolderPublicHex string `json:"holder_public_hex"`
+}
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -76,9 +90,20 @@ func run(args []string) error {
 		args[1][strings.LastIndex(args[1], "/")+1:])
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, _ := trustcore.IdentityFrom(r.Context())
-		say("allowed: holder %s, %s %s", who.HolderID, r.Method, r.URL.Path)
+		chain := make([]holder, len(who.Chain))
+		ids := make([]string, len(who.Chain))
+		for i, h := range who.Chain {
+			chain[i] = holder{h.HolderID, h.HolderPublicHex}
+			ids[i] = h.HolderID
+		}
+		if len(chain) > 1 {
+			say("allowed: holder %s, %s %s, delegated through %s", who.HolderID, r.Method, r.URL.Path,
+				strings.Join(ids, " → "))
+		} else {
+			say("allowed: holder %s, %s %s", who.HolderID, r.Method, r.URL.Path)
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"served_by": "go", "holder_id": who.HolderID})
+		_ = json.NewEncoder(w).Encode(answer{ServedBy: "go", HolderID: who.HolderID, Chain: chain})
 	})
 	server := &http.Server{Handler: trustcore.Middleware(verifier, policy)(app), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = server.Serve(listener) }()

@@ -26,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "bindings-python" / "tests"))
 import testenv  # noqa: E402  (the shared test environment's client)
 
+import hostile  # noqa: E402  (tests/http-matrix/hostile.py)
+
 POLICY = HERE / "routes.json"
 MAX_BODY = json.loads(POLICY.read_text())["max_body_bytes"]
 START_SECONDS = 60.0
@@ -199,6 +201,9 @@ def main() -> int:
                                     "Content-Length: 1073741824", b"x" * 1024, read_all=False)
             tally.check(where, "1 GB announced: 413 before reading it", status == 413 and time.monotonic() - start < 10,
                         str(status))
+            hostile.run(tally, (server.name, "hostile"), server,
+                        lambda method, path, data, server=server: signed_head(holder, token, server, method, path, data),
+                        body)
         redis.request("kill")
         for server in servers:
             where = (server.name, "raw socket")
@@ -211,7 +216,7 @@ def main() -> int:
         for server in servers:
             server.stop()
         redis.close()
-    columns = [c.name for c in clients] + ["raw socket"]
+    columns = [c.name for c in clients] + ["raw socket", "hostile"]
     print("| server | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
     for server in servers:

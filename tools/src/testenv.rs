@@ -159,6 +159,173 @@ impl Drop for RedisServer {
     }
 }
 
+/// Send one inline command to a loopback Redis and read what it answers within 500 ms (enough for
+/// the short replies the cluster set-up reads: ROLE, CLUSTER INFO).
+fn inline(port: u16, command: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    stream.write_all(format!("{command}\r\n").as_bytes()).ok()?;
+    let mut reply = vec![0u8; 4096];
+    let n = stream.read(&mut reply).ok()?;
+    Some(String::from_utf8_lossy(&reply[..n]).into_owned())
+}
+
+/// A Redis Cluster of redis-server processes on loopback ports: `masters` masters with one replica
+/// each, in memory only, cluster-node-timeout 1 s (a killed master's replica takes over within a
+/// few seconds). Its files (nodes.conf of each node) live in a private directory, removed with it.
+pub struct RedisCluster {
+    nodes: Vec<Option<Child>>,
+    /// Each node's client port (its bus port is another free port).
+    pub ports: Vec<u16>,
+    dir: PathBuf,
+}
+
+impl RedisCluster {
+    /// Start `2 × masters` nodes, join them (`redis-cli --cluster create … --cluster-replicas 1`),
+    /// and wait until every node says the cluster is ok.
+    pub fn start(masters: usize) -> Result<RedisCluster, String> {
+        let dir = std::env::temp_dir().join(format!("tc-testenv-cluster-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut cluster = RedisCluster { nodes: Vec::new(), ports: Vec::new(), dir };
+        for _ in 0..masters * 2 {
+            let (port, child) = cluster.start_node()?;
+            cluster.ports.push(port);
+            cluster.nodes.push(Some(child));
+        }
+        let addresses: Vec<String> = cluster.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let out = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("redis-cli: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("redis-cli --cluster create: {}", String::from_utf8_lossy(&out.stdout)));
+        }
+        cluster.wait_ok(&cluster.ports.clone())?;
+        // a replica that never synced cannot take over: wait until each one has its master's data
+        let deadline = Instant::now() + STARTUP;
+        let synced = |port: u16| {
+            inline(port, "INFO replication")
+                .is_some_and(|info| info.contains("role:master") || info.contains("master_link_status:up"))
+        };
+        while !cluster.ports.iter().all(|p| synced(*p)) {
+            if Instant::now() > deadline {
+                return Err("the replicas did not sync with their masters".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(cluster)
+    }
+
+    /// One node on a free port (and a free bus port), started and answering PING.
+    fn start_node(&self) -> Result<(u16, Child), String> {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let (port, bus) = (free_port(), free_port());
+            let mut command = Command::new("redis-server");
+            let mut child = die_with_parent(&mut command)
+                .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--cluster-port", &bus.to_string()])
+                .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "1000"])
+                // the first sync of a replica at once (the default waits 5 s for more replicas)
+                .args(["--repl-diskless-sync-delay", "0"])
+                .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
+                .arg("--dir")
+                .arg(&self.dir)
+                .args(["--save", "", "--appendonly", "no"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("redis-server: {e}"))?;
+            let deadline = Instant::now() + STARTUP;
+            loop {
+                if answers_ping(port) {
+                    return Ok((port, child));
+                }
+                if matches!(child.try_wait(), Ok(Some(_))) || Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    last = format!("redis-server did not start on port {port}");
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        Err(last)
+    }
+
+    /// Wait until each of `ports` says `cluster_state:ok` (within [`STARTUP`]).
+    fn wait_ok(&self, ports: &[u16]) -> Result<(), String> {
+        let deadline = Instant::now() + STARTUP;
+        let ok = |port: u16| inline(port, "CLUSTER INFO").is_some_and(|info| info.contains("cluster_state:ok"));
+        while !ports.iter().all(|p| ok(*p)) {
+            if Instant::now() > deadline {
+                return Err("the cluster did not reach cluster_state:ok".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// The private directory of the nodes' files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `redis://127.0.0.1:<port>` of every node: the seed nodes to give a client.
+    pub fn urls(&self) -> Vec<String> {
+        self.ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect()
+    }
+
+    /// The ports of the nodes that are masters now.
+    pub fn masters(&self) -> Vec<u16> {
+        self.running().into_iter().filter(|p| inline(*p, "ROLE").is_some_and(|r| r.contains("master"))).collect()
+    }
+
+    fn running(&self) -> Vec<u16> {
+        self.ports.iter().zip(&self.nodes).filter(|(_, n)| n.is_some()).map(|(p, _)| *p).collect()
+    }
+
+    /// SIGKILL the node on `port` (a master: its replica is promoted once the others see it gone).
+    pub fn kill(&mut self, port: u16) {
+        if let Some(i) = self.ports.iter().position(|p| *p == port) {
+            kill(&mut self.nodes[i]);
+        }
+    }
+
+    /// SIGSTOP the node on `port`: the kernel still accepts its connections, nothing answers (a
+    /// frozen master: the others promote its replica once it has been silent for the node timeout).
+    pub fn pause(&self, port: u16) {
+        if let Some(i) = self.ports.iter().position(|p| *p == port) {
+            signal(&self.nodes[i], libc::SIGSTOP)
+        }
+    }
+
+    /// SIGCONT the node on `port` (a paused master comes back as a replica of its successor).
+    pub fn resume(&self, port: u16) {
+        if let Some(i) = self.ports.iter().position(|p| *p == port) {
+            signal(&self.nodes[i], libc::SIGCONT)
+        }
+    }
+
+    /// Wait until the nodes still running say the cluster is ok again (after a failover).
+    pub fn wait_healthy(&self) -> Result<(), String> {
+        self.wait_ok(&self.running())
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            kill(node);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Where a signer listens.
 pub enum Listen {
     Socket(PathBuf),

@@ -44,7 +44,13 @@ impl Out {
 
     /// The same loop for several ops at once, their samples taken in turn: ratios between them (the
     /// floor goal) then compare figures from the same moments of a machine whose speed drifts.
-    fn measure_together(&mut self, mut ops: Vec<Timed<'_>>) -> Res<()> {
+    fn measure_together(&mut self, ops: Vec<Timed<'_>>) -> Res<()> {
+        self.measure_together_noting(ops, &[])
+    }
+
+    /// [`Out::measure_together`], the row of op `i` carrying the fields of `notes[i]` too (what the
+    /// figure was measured on, e.g. a token's length).
+    fn measure_together_noting(&mut self, mut ops: Vec<Timed<'_>>, notes: &[Map<String, Value>]) -> Res<()> {
         let mut ks = Vec::new();
         for (_, pool, _, call) in &mut ops {
             let warm_cap = pool.map_or(usize::MAX, |p| p / 5);
@@ -71,11 +77,15 @@ impl Out {
                 times[i].push(t.elapsed().as_nanos() as f64 / (ks[i] * *per) as f64);
             }
         }
-        for ((op, ..), (mut times, k)) in ops.iter().zip(times.into_iter().zip(ks)) {
+        for (i, ((op, ..), (mut times, k))) in ops.iter().zip(times.into_iter().zip(ks)).enumerate() {
             times.sort_by(f64::total_cmp);
             eprintln!("rust {op}: {:.1} us", times[SAMPLES / 2] / 1000.0);
-            self.line(json!({"impl": "rust", "op": op, "unit": "ns", "median": times[SAMPLES / 2], "min": times[0],
-                "max": times[SAMPLES - 1], "samples": SAMPLES, "k": k}))?;
+            let mut row = json!({"impl": "rust", "op": op, "unit": "ns", "median": times[SAMPLES / 2], "min": times[0],
+                "max": times[SAMPLES - 1], "samples": SAMPLES, "k": k});
+            if let (Value::Object(row), Some(note)) = (&mut row, notes.get(i)) {
+                row.extend(note.clone());
+            }
+            self.line(row)?;
         }
         Ok(())
     }
@@ -167,9 +177,11 @@ fn main() -> Res<()> {
     let mut out =
         Out(if target == "-" { Box::new(std::io::stdout()) } else { Box::new(std::fs::File::create(target)?) });
     let f = Fixture::new()?;
-    // `BENCH_ONLY=hostile`: the hostile-token figures alone (a quick look; make bench runs all)
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("hostile") {
-        return hostile_ops(&mut out, &f);
+    // `BENCH_ONLY=hostile` / `delegation`: those figures alone (a quick look; make bench runs all)
+    match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("hostile") => return hostile_ops(&mut out, &f),
+        Ok("delegation") => return delegation_ops(&mut out, &f),
+        _ => {}
     }
     let options = AuthenticateOptions::new(NOW, 300.0);
     let revoked: Vec<String> = Vec::new();
@@ -273,14 +285,55 @@ fn main() -> Res<()> {
     let mut redis_config = RedisConfig::new(redis.url());
     redis_config.key_prefix = "bench-rust:".into();
     let proofs = f.proofs(b"{}", 10_000, "per_request_cached_redis")?;
-    let verifier = f.verifier(10_000, Some(redis_config))?;
+    let verifier = f.verifier(10_000, Some(redis_config.clone()))?;
     verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached_redis-warm")?[0], &small, Some(NOW))?;
     let mut next = proofs.iter();
-    out.measure("per_request_cached_redis", Some(10_000), 1, || {
-        let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
-        Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
-    })?;
+    // the Redis path beside one round trip (a PING through the same store code) and the in-memory
+    // path, sampled in turn: its goal is in-memory + 1.3 × the round trip
+    let memory_proofs = f.proofs(b"{}", 10_000, "per_request_cached_beside_redis")?;
+    let memory = f.verifier(10_000, None)?;
+    memory.authenticate(&f.proofs(b"{}", 1, "per_request_cached_beside_redis-warm")?[0], &small, Some(NOW))?;
+    let mut next_memory = memory_proofs.iter();
+    let ping = RedisStore::new(redis_config.clone())?;
+    let probe_counter = std::sync::atomic::AtomicU64::new(0);
+    out.measure_together(vec![
+        (
+            "per_request_cached_redis",
+            Some(10_000),
+            1,
+            Box::new(|| {
+                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
+                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+            }),
+        ),
+        ("redis_ping", None, 1, Box::new(|| Ok(ping.ping()?))),
+        (
+            "redis_admission",
+            None,
+            1,
+            Box::new(|| {
+                let n = probe_counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let key = ReplayKey::new(&f.holder.public_key(), &format!("probe-{n}"));
+                let ids =
+                    ["0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".to_owned(), "rev-1".to_owned()];
+                ping.admit(&key, &ids, 601.0, Deadline::after(std::time::Duration::from_secs(1)))?;
+                Ok(())
+            }),
+        ),
+        (
+            "per_request_cached_beside_redis",
+            Some(10_000),
+            1,
+            Box::new(|| {
+                let verified =
+                    memory.authenticate(next_memory.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
+                Ok(memory.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+            }),
+        ),
+    ])?;
+    batch_ops_on(&mut out, &f, Some(&redis_config), "_redis")?;
     drop(redis);
+    delegation_ops(&mut out, &f)?;
 
     let job: Map<String, Value> =
         serde_json::from_str(r#"{"id":"job-1","kind":"transcribe","n":3,"url":"https://example.invalid/a.mp3"}"#)?;
@@ -299,6 +352,81 @@ fn main() -> Res<()> {
     batch_ops(&mut out, &f)?;
     throughput(&mut out, &f)?;
     Ok(())
+}
+
+/// The per-request path (as `per_request_uncached` / `per_request_cached`: authenticate, then
+/// check_policy) on the fixture token minted delegable twice, with 0, 1 and 2 delegation links
+/// (docs/delegation.md): each link a third-party block signed by the holder before it, naming the
+/// next key (seeds `44…44`, then `55…55`), with one narrowing check and an expiry 30 minutes before
+/// the token's; the proof is the last holder's. The six are sampled in turn, so the differences
+/// per link compare the same moments; each row carries `links` and `token_chars` (the token's
+/// base64 length).
+fn delegation_ops(out: &mut Out, f: &Fixture) -> Res<()> {
+    const POOL: usize = 10_000;
+    let small = Request::new("POST", "/lease", b"{}");
+    let options = AuthenticateOptions::new(NOW, 300.0);
+    let revoked: Vec<String> = Vec::new();
+    let mut holders = vec![f.holder.clone()];
+    let mut tokens = vec![mint_biscuit(&f.issuer, &MintRequest { delegation_depth: 2, ..f.mint.clone() })?];
+    for (link, seed) in ["44", "55"].into_iter().enumerate() {
+        let next = WorkerKey::from_secret_hex(&seed.repeat(32))?;
+        let request = DelegateRequest {
+            to_public_hex: next.public_hex(),
+            to_holder_id: format!("agent-{}", link + 1),
+            checks: "check if req_operation(\"lease\");".into(),
+            expires_at: NOW + 1800.0,
+        };
+        tokens.push(delegate(&tokens[link], &holders[link], &request)?);
+        holders.push(next);
+    }
+    let proofs = |links: usize, count: usize, tag: &str| -> Res<Vec<WorkerProof>> {
+        Ok((0..count)
+            .map(|i| make_proof(&holders[links], &tokens[links], &small, TIMESTAMP, &format!("{tag}-{i}")))
+            .collect::<Result<_>>()?)
+    };
+    let mut uncached = Vec::new();
+    let mut cached = Vec::new();
+    for links in 0..tokens.len() {
+        let proof = proofs(links, 1, "delegated-uncached")?.remove(0);
+        // a refusal here (a chain the verifier does not accept) fails the harness before timing
+        let (token, identity) = authenticate(&f.trusted, &proof, &small, &revoked, &options)?;
+        check_policy(&token, FACTS, ALLOW, NOW, &options.limits)?;
+        if identity.chain.len() != links + 1 {
+            return Err(format!("{links} link(s), a chain of {}", identity.chain.len()).into());
+        }
+        uncached.push(proof);
+        let verifier = f.verifier(POOL, None)?;
+        verifier.authenticate(&proofs(links, 1, "delegated-warm")?[0], &small, Some(NOW))?;
+        cached.push((verifier, proofs(links, POOL, &format!("delegated-{links}"))?));
+    }
+    let names: Vec<[String; 2]> =
+        (0..tokens.len()).map(|n| [format!("delegated_{n}_cached"), format!("delegated_{n}_uncached")]).collect();
+    let mut ops: Vec<Timed<'_>> = Vec::new();
+    let mut notes = Vec::new();
+    for (links, ((verifier, pool), proof)) in cached.iter().zip(&uncached).enumerate() {
+        let mut next = pool.iter();
+        ops.push((
+            &names[links][0],
+            Some(POOL),
+            1,
+            Box::new(move || {
+                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
+                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+            }),
+        ));
+        ops.push((
+            &names[links][1],
+            None,
+            1,
+            Box::new(|| {
+                let (token, _) = authenticate(&f.trusted, proof, &small, &revoked, &options)?;
+                Ok(check_policy(&token, FACTS, ALLOW, NOW, &options.limits)?)
+            }),
+        ));
+        let note = json!({"links": links, "token_chars": tokens[links].len()});
+        notes.extend([note.clone(), note].into_iter().filter_map(|n| n.as_object().cloned()));
+    }
+    out.measure_together_noting(ops, &notes)
 }
 
 /// One mint over the daemon's socket, and the same frame through the daemon's dispatch in process.
@@ -452,12 +580,21 @@ fn rss_kib() -> Res<u64> {
 
 /// 64 requests one by one, then 64 as one batch, each on a Verifier of its own; per request.
 fn batch_ops(out: &mut Out, f: &Fixture) -> Res<()> {
+    batch_ops_on(out, f, None, "")
+}
+
+/// [`batch_ops`] on the stores of `redis` (None: in memory), the ops named with `suffix`: on
+/// Redis, 64 round trips one by one against one pipeline.
+fn batch_ops_on(out: &mut Out, f: &Fixture, redis: Option<&RedisConfig>, suffix: &str) -> Res<()> {
     const BATCH: usize = 64;
     let small = Request::new("POST", "/lease", b"{}");
-    let pool = 400 * BATCH;
+    // on Redis fewer groups: each costs 64 round trips one by one
+    let pool = if redis.is_some() { 100 * BATCH } else { 400 * BATCH };
     for (op, batched) in [("batch64_one_by_one", false), ("batch64", true)] {
+        let op = format!("{op}{suffix}");
+        let op = op.as_str();
         let proofs = f.proofs(b"{}", pool, op)?;
-        let verifier = f.verifier(pool, None)?;
+        let verifier = f.verifier(pool, redis.cloned())?;
         let mut groups = proofs.chunks(BATCH);
         out.measure(op, Some(pool / BATCH), BATCH, || {
             let group = groups.next().ok_or("proof pool exhausted")?;

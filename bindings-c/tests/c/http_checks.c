@@ -1,7 +1,8 @@
 /* The HTTP part of the C ABI (src/http.rs): profile names and bits, the route policy from text and
  * from a file, tc_http_sign_request in both profiles and what tc_verifier_decide makes of its
  * headers (allowed, replayed, tampered, another authority, a profile not accepted, a public route,
- * no route, a body over the cap), the verifier's new options and their refusals, the signature base
+ * no route, a body over the cap), the refusal of an announced body length, whether a verifier may wait
+ * on the network, the verifier's new options and their refusals, the signature base
  * and its verification, every getter on NULL, out-parameters cleared on failure, and one verifier and
  * policy deciding from several threads at once. Part of the misuse program (ASan + UBSan, valgrind). */
 #define _POSIX_C_SOURCE 200809L
@@ -156,6 +157,48 @@ static void policies(void) {
     EXPECT(TC_MALFORMED_INPUT, tc_http_policy_from_file(S("/nonexistent/policy.json"), &p, &err));
     CHECK(p == NULL);
     EXPECT(TC_MALFORMED_INPUT, tc_http_policy_from_file("\xff", 1, &p, &err));
+}
+
+/* tc_http_policy_body_length_refusal: no decision up to the cap, past it the 413 tc_verifier_decide
+ * gives such a body; tc_verifier_may_wait_on_network: only with Redis (nothing connects yet) */
+static void announced_lengths(const fixture *f) {
+    tc_http_policy *p = NULL;
+    EXPECT(TC_OK, tc_http_policy_from_json(S(POLICY), &p, &err));
+    const uint64_t within[] = {0, 1, 64};
+    for (size_t i = 0; i < sizeof within / sizeof within[0]; i++) {
+        tc_decision *d = (tc_decision *)1;
+        EXPECT(TC_OK, tc_http_policy_body_length_refusal(p, within[i], &d, &err));
+        CHECK(d == NULL);
+    }
+    const uint64_t over[] = {65, UINT64_MAX};
+    for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
+        tc_decision *d = NULL;
+        EXPECT(TC_OK, tc_http_policy_body_length_refusal(p, over[i], &d, &err));
+        CHECK(d != NULL && !tc_decision_allowed(d) && tc_decision_status(d) == 413);
+        CHECK(tc_decision_code(d) == TC_LIMIT_EXCEEDED && !tc_decision_route(d).has);
+        CHECK(tc_decision_identity(d) == NULL && tc_pair_list_count(tc_decision_facts(d)) == 0);
+        CHECK(same(tc_decision_body(d).ptr, tc_decision_body(d).len,
+                   "{\"error\":\"LIMIT_EXCEEDED\",\"message\":\"the body is over the route policy's 64 bytes\"}"));
+        tc_decision_free(d);
+    }
+    tc_decision *d = (tc_decision *)1;
+    EXPECT(TC_MALFORMED_INPUT, tc_http_policy_body_length_refusal(NULL, 65, &d, &err));
+    CHECK(d == NULL);
+    EXPECT(TC_MALFORMED_INPUT, tc_http_policy_body_length_refusal(p, 65, NULL, &err));
+    tc_http_policy_free(p);
+
+    tc_verifier *memory = verifier_with(f, NULL, 0, TC_HTTP_PROFILE_RFC9421);
+    CHECK(!tc_verifier_may_wait_on_network(memory) && !tc_verifier_may_wait_on_network(NULL));
+    tc_verifier_free(memory);
+    tc_verifier_options o = tc_verifier_options_default();
+    o.limits = f->limits;
+    o.redis.has = true;
+    o.redis.value.url = "redis://127.0.0.1:1/";
+    o.redis.value.url_len = strlen(o.redis.value.url);
+    tc_verifier *on_redis = NULL;
+    EXPECT(TC_OK, tc_verifier_new(f->trusted, &o, NULL, 0, &on_redis, &err));
+    CHECK(tc_verifier_may_wait_on_network(on_redis));
+    tc_verifier_free(on_redis);
 }
 
 static void options(const fixture *f) {
@@ -434,6 +477,7 @@ void http_checks(const fixture *f) {
     profiles();
     null_getters();
     policies();
+    announced_lengths(f);
     options(f);
     sign_checks(f);
     decisions(f);

@@ -3,7 +3,9 @@
  * a nonce accepted once across them, a revocation by one refusing the token in the other, threads
  * sharing one Redis verifier, and Redis killed under them: STORE_UNAVAILABLE for every request (none
  * accepted), with SIGPIPE at its default action and the process alive; restarted on the same port,
- * service resumes. */
+ * service resumes. Then a real Redis Cluster (`testenv redis-cluster`, 3 masters and 3 replicas):
+ * the options' seed nodes, a nonce accepted once, a revocation on every shard, core refusing a URL
+ * and seed nodes together. */
 #define _GNU_SOURCE
 
 #include <signal.h>
@@ -465,8 +467,59 @@ done:
     sigaction(SIGPIPE, &was, NULL);
 }
 
+/* A verifier on the cluster testenv started (`ready` its first line). */
+static void cluster_checks(const fixture *f, const cJSON *ready) {
+    const cJSON *urls = cJSON_GetObjectItemCaseSensitive(ready, "urls");
+    tc_str seeds[16];
+    size_t count = 0;
+    const cJSON *url = NULL;
+    cJSON_ArrayForEach(url, urls) {
+        if (count < 16 && cJSON_IsString(url)) seeds[count++] = (tc_str){url->valuestring, strlen(url->valuestring)};
+    }
+    CHECK(count == 6);
+    tc_verifier_options o = redis_options("", "c-cluster:");
+    o.redis.value.url = NULL;
+    o.redis.value.url_len = 0;
+    o.redis.value.cluster = seeds;
+    o.redis.value.cluster_count = count;
+    tc_verifier *v = NULL;
+    EXPECT_OK(tc_verifier_new(f->trusted, &o, NULL, 0, &v, &err));
+    char nonce[32];
+    for (int i = 0; i < 32; i++) {
+        snprintf(nonce, sizeof nonce, "cluster-%d", i);
+        EXPECT_REQUEST(TC_OK, v, nonce);
+        EXPECT_REQUEST(TC_REPLAYED, v, nonce);
+    }
+    EXPECT_OK(tc_verifier_revoke(v, S("rev-1"), &err));
+    for (int i = 0; i < 32; i++) {
+        snprintf(nonce, sizeof nonce, "cluster-revoked-%d", i);
+        EXPECT_REQUEST(TC_REVOKED, v, nonce);
+    }
+    tc_verifier_free(v);
+    /* a URL and seed nodes together, a prefix with a hash tag: core refuses both */
+    tc_verifier *none = NULL;
+    tc_verifier_options both = o;
+    both.redis.value.url = "redis://127.0.0.1:6379/";
+    both.redis.value.url_len = strlen(both.redis.value.url);
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &both, NULL, 0, &none, &err));
+    tc_verifier_options tagged = o;
+    tagged.redis.value.key_prefix = "{c}:";
+    tagged.redis.value.key_prefix_len = 4;
+    EXPECT_ERROR(TC_MALFORMED_INPUT, tc_verifier_new(f->trusted, &tagged, NULL, 0, &none, &err));
+    CHECK(none == NULL);
+}
+
 void redis_checks(const fixture *f) {
     option_misuse(f);
+    testenv cluster_env = {.fd = -1};
+    const char *args[] = {"redis-cluster", NULL};
+    cJSON *ready = testenv_start(&cluster_env, args);
+    CHECK(ready != NULL); /* never skipped */
+    if (ready) {
+        cluster_checks(f, ready);
+        cJSON_Delete(ready);
+    }
+    testenv_close(&cluster_env);
     redis_server r;
     bool started = redis_server_start(&r);
     CHECK(started); /* never skipped: a missing redis-server fails the run */

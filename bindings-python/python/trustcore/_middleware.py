@@ -2,11 +2,9 @@
 
 Every status, header and body a middleware answers is the :class:`~trustcore.http.Decision`'s. The
 one thing a server must do before core can decide is not read a body that is announced to be over
-the policy's cap (docs/DESIGN.md §10.3: "compare a request's announced Content-Length with
-max_body_bytes and answer 413 before reading the body"). Core's first check is the body's length
-against that cap, so the middlewares hand core the request with a stand-in body one byte over the
-cap (:func:`stand_in_body`: zero bytes the allocator maps lazily, nothing read from the client)
-and answer the refusal core returns.
+the policy's cap (docs/DESIGN.md §10.3): the middlewares hand core the announced ``Content-Length``
+(:meth:`HttpPolicy.body_length_refusal <trustcore.HttpPolicy.body_length_refusal>`, the decision's
+first step on its own) and answer its refusal, 413, without reading anything.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ def check_arguments(verifier: object, policy: object) -> None:
         raise TypeError(f"policy must be a trustcore.HttpPolicy, not {type(policy).__name__}")
 
 
-def announced_length(value: str | None) -> int | None:
+def announced_length(value: str | bytes | None) -> int | None:
     """The body length a ``Content-Length`` value announces; None when there is none. The server
     has already refused a malformed one; if one gets through anyway, ValueError (the request is
     not served: fail closed)."""
@@ -41,18 +39,11 @@ def announced_length(value: str | None) -> int | None:
     return int(text)
 
 
-def stand_in_body(policy: HttpPolicy) -> bytes:
-    """A body one byte longer than ``policy`` allows, never read from anyone: ``bytes(n)`` is
-    allocated zeroed (calloc: untouched pages cost no memory), and core only measures it."""
-    return bytes(policy.max_body_bytes + 1)
-
-
-def over_cap(decision: Decision) -> Decision:
-    """The decision on a request whose body was announced over the cap: a refusal, as core's first
-    check gives. Should core ever allow it, this raises (the app would see a body it was not sent)."""
-    if decision.allowed:
-        raise RuntimeError("trustcore: core allowed a request with a body over the policy's cap")
-    return decision
+def announced_refusal(policy: HttpPolicy, value: str | bytes | None) -> Decision | None:
+    """Core's refusal (413) of the body a ``Content-Length`` value announces, answered before
+    anything is read; None when none is announced or the policy allows its length."""
+    length = announced_length(value)
+    return None if length is None else policy.body_length_refusal(length)
 
 
 def response_body(decision: Decision) -> bytes:

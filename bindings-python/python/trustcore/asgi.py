@@ -17,11 +17,15 @@ The middleware converts and nothing more; every rule, status and header is core'
   hypercorn give it) is refused: the request raises ``RuntimeError`` and the server answers 500,
   rather than the path being re-encoded;
 - **the body** is read once, bounded by the policy's ``max_body_bytes``: a ``Content-Length`` over
-  it is refused (413) without reading anything; a body without one (chunked) is read until it is
-  complete or past the cap, and no further. The same bytes are replayed to the app's ``receive``;
-  after them, ``receive`` is the server's again (``http.disconnect``);
-- **the decision** runs in a worker thread (``anyio.to_thread.run_sync``; core releases the GIL),
-  so the event loop keeps serving while a Redis store answers or times out;
+  it is refused (413, core's :meth:`~trustcore.HttpPolicy.body_length_refusal`) without reading
+  anything; a body without one (chunked) is read until it is complete or past the cap, and no
+  further. The same bytes are replayed to the app's ``receive``; after them, ``receive`` is the
+  server's again (``http.disconnect``);
+- **the decision** runs where it costs least without ever blocking the event loop on the network
+  (core's :attr:`Verifier.may_wait_on_network <trustcore.Verifier.may_wait_on_network>`): with
+  the stores on Redis in a worker thread (``anyio.to_thread.run_sync``; core releases the GIL), so
+  the loop keeps serving while Redis answers or times out; with the stores in memory inline on
+  the loop (CPU only, tens of µs: less than the thread hop would cost);
 - **a refusal** is sent exactly as decided (status, headers, JSON body, plus its
   ``content-length``); the app is not called;
 - **an allowed request** reaches the app with its :class:`~trustcore.http.Decision` in
@@ -37,7 +41,7 @@ scope type raises ``RuntimeError``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from functools import partial
 from typing import Any
 
@@ -67,13 +71,16 @@ class TrustcoreMiddleware:
     module's documentation). ``verifier`` is a :class:`~trustcore.Verifier` told this service's
     ``authorities``; ``policy`` an :class:`~trustcore.HttpPolicy`."""
 
-    __slots__ = ("app", "policy", "verifier")
+    __slots__ = ("_cap", "_inline", "app", "policy", "verifier")
 
     def __init__(self, app: ASGIApp, *, verifier: Verifier, policy: HttpPolicy) -> None:
         _middleware.check_arguments(verifier, policy)
         self.app = app
         self.verifier = verifier
         self.policy = policy
+        # both fixed for the verifier's and the policy's life
+        self._cap = policy.max_body_bytes
+        self._inline = not verifier.may_wait_on_network
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -89,18 +96,20 @@ class TrustcoreMiddleware:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
         target = _target(scope)
-        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
-        announced = _middleware.announced_length(_content_length(headers))
-        decide = partial(self.verifier.decide, policy=self.policy)
-        if announced is not None and announced > self.policy.max_body_bytes:
-            stand_in = _middleware.stand_in_body(self.policy)
-            decision = _middleware.over_cap(await anyio.to_thread.run_sync(decide, method, target, headers, stand_in))
-            await _answer(send, decision)
+        raw_headers = scope["headers"]
+        refusal = _middleware.announced_refusal(self.policy, _content_length(raw_headers))
+        if refusal is not None:
+            await _answer(send, refusal)
             return
-        body = await _read_body(receive, self.policy.max_body_bytes)
+        body = await _read_body(receive, self._cap)
         if body is None:  # the client left before its body arrived: nobody to answer
             return
-        decision = await anyio.to_thread.run_sync(decide, method, target, headers, body)
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers]
+        if self._inline:
+            decision = self.verifier.decide(method, target, headers, body, policy=self.policy)
+        else:
+            decide = partial(self.verifier.decide, policy=self.policy)
+            decision = await anyio.to_thread.run_sync(decide, method, target, headers, body)
         if not decision.allowed:
             await _answer(send, decision)
             return
@@ -119,10 +128,10 @@ def _target(scope: Scope) -> str:
     return f"{target}?{bytes(query).decode('latin-1')}" if query else target
 
 
-def _content_length(headers: list[tuple[str, str]]) -> str | None:
+def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
     for name, value in headers:
-        if name.lower() == "content-length":
-            return value
+        if name.lower() == b"content-length":  # ASGI servers give names in lower case; not all do
+            return bytes(value)
     return None
 
 

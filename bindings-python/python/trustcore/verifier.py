@@ -36,7 +36,10 @@ class RedisOptions:
     ``url`` is ``redis://[user:password@]host:port[/db]`` (``rediss://`` is not supported), or
     ``redis+unix:///path/to/redis.sock``; it is checked when the verifier is built (a bad one is
     :class:`~trustcore.errors.MalformedInput`), while Redis itself is reached on the first request,
-    so a verifier may start before Redis does. Settings left as ``None`` keep the core's defaults:
+    so a verifier may start before Redis does. For a Redis Cluster leave ``url`` empty and give
+    ``cluster``: its seed nodes, ``redis://[user:password@]host:port`` each (any reachable one tells
+    the cluster's layout); the key prefix must then not hold ``{`` or ``}``. Settings left as
+    ``None`` keep the core's defaults:
 
     - ``key_prefix``: prepended to every key (default ``"trustcore:"``); verifiers share stores
       exactly when they share the Redis and the prefix;
@@ -54,8 +57,9 @@ class RedisOptions:
     URL out: it may hold a password.
     """
 
-    url: str = field(repr=False)
+    url: str = field(default="", repr=False)
     _: KW_ONLY
+    cluster: Sequence[str] | None = field(default=None, repr=False)
     key_prefix: str | None = None
     connect_timeout: float | None = None
     command_timeout: float | None = None
@@ -66,6 +70,8 @@ class RedisOptions:
     def __post_init__(self) -> None:
         if not isinstance(self.url, str):
             raise TypeError(f"RedisOptions.url must be a str, not {type(self.url).__name__}")
+        if isinstance(self.cluster, str):
+            raise TypeError("RedisOptions.cluster is a list of seed node URLs, not one str")
 
 
 class Verifier:
@@ -140,6 +146,7 @@ class Verifier:
             redis_request_timeout=None if redis is None else redis.request_timeout,
             redis_max_idle=None if redis is None else redis.max_idle,
             redis_retry_interval=None if redis is None else redis.retry_interval,
+            redis_cluster=None if redis is None or redis.cluster is None else list(redis.cluster),
             authorities=authorities,
             profiles=profiles,
         )
@@ -224,6 +231,15 @@ class Verifier:
             for outcome in self._native.authenticate_batch(flat, now)
         ]
 
+    @property
+    def may_wait_on_network(self) -> bool:
+        """Whether a call may wait on the network: True with the stores on Redis (a round trip per
+        request, up to the request timeout when Redis is slow or gone), False with the stores in
+        memory, where every call is CPU work only (tens of µs). From asyncio, run the calls of a
+        verifier that may wait in a worker thread; those of one that cannot cost less inline than
+        the thread hop (``trustcore.asgi`` chooses so)."""
+        return self._native.may_wait_on_network
+
     def decide(
         self,
         method: str,
@@ -254,7 +270,8 @@ class Verifier:
         :class:`~trustcore.errors.MalformedInput` is raised: the one thing this raises for rather
         than decides (besides a :class:`TypeError` for an argument of the wrong type). ``now``
         defaults to the system clock. Runs in Rust without the GIL, Redis waits included: from
-        asyncio, ``await asyncio.to_thread(verifier.decide, …)`` keeps the loop free."""
+        asyncio, when :attr:`may_wait_on_network`, ``await asyncio.to_thread(verifier.decide, …)``
+        keeps the loop free."""
         if not isinstance(policy, HttpPolicy):
             raise TypeError(f"policy must be an HttpPolicy, not {type(policy).__name__}")
         return _decision(self._native.decide(method, target, headers, body, policy, facts, now))
@@ -284,6 +301,13 @@ class Verifier:
         signature and expiry pass, and kept until the job expires (at most a day ahead, else
         JobInvalid)."""
         self._native.verify_job(job, worker_id=worker_id, now=now)
+
+    def set_issuer(self, issuer_public_hex: IssuerPublicKeys) -> None:
+        """Trust these issuer key(s) from now on, in place of those trusted so far (issuer key
+        rotation: first the old and the new key, ``{1: old, 2: new}``, later the new one alone).
+        Cached tokens are dropped, so a token of a key no longer trusted is TokenInvalid from the
+        next request on. Checked as the constructor's (MalformedInput)."""
+        self._native.set_issuer(issuer_public_hex)
 
     def revoke(self, revocation_id: str) -> None:
         """Refuse this id (an app revocation id, or a block's revocation id in hex) from the next

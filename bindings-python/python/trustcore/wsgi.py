@@ -22,7 +22,8 @@ The middleware converts and nothing more; every rule, status and header is core'
   (401), and trustcore's own clients send each of those fields once. Use ASGI where every line
   must reach core as sent;
 - **the body** is read once from ``wsgi.input``, bounded by the policy's ``max_body_bytes``: a
-  ``CONTENT_LENGTH`` over it is refused (413) before anything is read; without one, a body is
+  ``CONTENT_LENGTH`` over it is refused (413, core's
+  :meth:`~trustcore.HttpPolicy.body_length_refusal`) before anything is read; without one, a body is
   read only when the server marks ``wsgi.input_terminated`` (chunked), and no further than just
   past the cap. The app gets the same bytes as a new ``wsgi.input`` (and ``CONTENT_LENGTH`` when
   there was none). Note that some servers (waitress) buffer the whole body themselves before
@@ -76,24 +77,24 @@ class TrustcoreMiddleware:
     module's documentation). ``verifier`` is a :class:`~trustcore.Verifier` told this service's
     ``authorities``; ``policy`` an :class:`~trustcore.HttpPolicy`."""
 
-    __slots__ = ("app", "policy", "verifier")
+    __slots__ = ("_cap", "app", "policy", "verifier")
 
     def __init__(self, app: WSGIApp, *, verifier: Verifier, policy: HttpPolicy) -> None:
         _middleware.check_arguments(verifier, policy)
         self.app = app
         self.verifier = verifier
         self.policy = policy
+        self._cap = policy.max_body_bytes  # fixed for the policy's life
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method: str = environ["REQUEST_METHOD"]
         target = _target(environ)
         headers = _headers(environ)
-        cap = self.policy.max_body_bytes
+        cap = self._cap
         announced = _middleware.announced_length(environ.get("CONTENT_LENGTH"))
-        if announced is not None and announced > cap:
-            stand_in = _middleware.stand_in_body(self.policy)
-            decision = _middleware.over_cap(self.verifier.decide(method, target, headers, stand_in, policy=self.policy))
-            return _answer(start_response, decision, method)
+        refusal = None if announced is None else self.policy.body_length_refusal(announced)
+        if refusal is not None:
+            return _answer(start_response, refusal, method)
         stream: IO[bytes] = environ["wsgi.input"]
         if announced is not None:
             body = _read(stream, announced, cap)

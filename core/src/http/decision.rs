@@ -111,6 +111,22 @@ impl Decision {
     }
 }
 
+impl HttpPolicy {
+    /// The refusal (413, LIMIT_EXCEEDED) of a body of `length` bytes, or None when the policy's
+    /// `max_body_bytes` allows it: [`Verifier::decide`]'s first check. A server asks it with a
+    /// request's announced `Content-Length` before reading the body, and answers the refusal
+    /// without reading anything.
+    pub fn body_length_refusal(&self, length: u64) -> Option<Decision> {
+        (length > self.max_body_bytes()).then(|| {
+            let error = Error::new(
+                ErrorCode::LimitExceeded,
+                format!("the body is over the route policy's {} bytes", self.max_body_bytes()),
+            );
+            Decision::refused(&error, Some(413), None, None)
+        })
+    }
+}
+
 /// MALFORMED_INPUT unless every application fact is a `req_` identifier outside core's own names.
 fn check_app_facts(facts: &[(&str, &str)]) -> Result<()> {
     for (name, _) in facts {
@@ -140,12 +156,8 @@ impl Verifier {
     ) -> Result<Decision> {
         check_app_facts(app_facts)?;
         let now = now.unwrap_or_else(now_seconds);
-        if request.body.len() as u64 > policy.max_body_bytes() {
-            let error = Error::new(
-                ErrorCode::LimitExceeded,
-                format!("the body is over the route policy's {} bytes", policy.max_body_bytes()),
-            );
-            return Ok(Decision::refused(&error, Some(413), None, None));
+        if let Some(refusal) = policy.body_length_refusal(request.body.len() as u64) {
+            return Ok(refusal);
         }
         let shape = request.checked_method().and_then(|method| {
             request.check_headers()?;

@@ -57,13 +57,16 @@ pub(crate) fn integer_param(list: &InnerList, key: &str) -> Result<Option<i64>> 
 /// An inner list with its parameters, serialized (the `@signature-params` value, RFC 9421 §2.3).
 pub(crate) fn serialize_inner_list(list: &InnerList) -> String {
     let mut out = String::new();
-    {
-        let mut serializer = ListSerializer::with_buffer(&mut out);
-        let mut inner = serializer.inner_list();
-        inner.items(&list.items);
-        let _ = inner.finish().parameters(&list.params);
-    }
+    serialize_inner_list_into(&mut out, list);
     out
+}
+
+/// [`serialize_inner_list`] appended to `out`.
+pub(crate) fn serialize_inner_list_into(out: &mut String, list: &InnerList) {
+    let mut serializer = ListSerializer::with_buffer(out);
+    let mut inner = serializer.inner_list();
+    inner.items(&list.items);
+    let _ = inner.finish().parameters(&list.params);
 }
 
 #[cfg(test)]

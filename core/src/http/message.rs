@@ -2,6 +2,8 @@
 //! Borrowed, so nothing is copied; every reading of it (a header, the authority, the path, the
 //! query) is done here, once, with the refusals of docs/DESIGN.md §10.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 
 /// The request target may not be longer than this (bytes): the path and query become facts.
@@ -17,6 +19,11 @@ pub struct HttpRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// Whether a header value holds CR, LF or NUL, which would let one line pose as two.
+fn breaks_line(value: &str) -> bool {
+    memchr::memchr3(b'\r', b'\n', 0, value.as_bytes()).is_some()
+}
+
 impl<'a> HttpRequest<'a> {
     pub fn new(method: &'a str, target: &'a str, headers: &'a [(&'a str, &'a str)], body: &'a [u8]) -> Self {
         HttpRequest { method, target, headers, body }
@@ -28,7 +35,7 @@ impl<'a> HttpRequest<'a> {
         let mut values = Vec::new();
         for (line_name, value) in self.headers {
             if line_name.eq_ignore_ascii_case(name) {
-                if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                if breaks_line(value) {
                     return Err(Error::malformed(format!("header {name} holds CR, LF or NUL")));
                 }
                 values.push(value.trim_matches([' ', '\t']));
@@ -39,13 +46,18 @@ impl<'a> HttpRequest<'a> {
 
     /// RFC 9421 §2.1: every line of the field, joined by ", "; None when there is none. A field
     /// whose lines add up to more than `cap` bytes is MALFORMED_INPUT before anything is joined.
-    pub fn header_combined(&self, name: &str, cap: usize) -> Result<Option<String>> {
+    pub fn header_combined(&self, name: &str, cap: usize) -> Result<Option<Cow<'a, str>>> {
         let values = self.header_values(name)?;
         let joined = values.iter().map(|v| v.len()).sum::<usize>() + 2 * values.len().saturating_sub(1);
         if joined > cap {
             return Err(Error::malformed(format!("header {name} is over {cap} bytes")));
         }
-        Ok((!values.is_empty()).then(|| values.join(", ")))
+        Ok(match values.as_slice() {
+            [] => None,
+            // the common case, one line: borrowed, nothing copied
+            [one] => Some(Cow::Borrowed(*one)),
+            _ => Some(Cow::Owned(values.join(", "))),
+        })
     }
 
     /// The one value of a field that must appear at most once (None when absent).
@@ -80,8 +92,27 @@ impl<'a> HttpRequest<'a> {
             if name.is_empty() || !name.bytes().all(is_tchar) {
                 return Err(Error::malformed("a header name is not an HTTP token"));
             }
-            if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            if breaks_line(value) {
                 return Err(Error::malformed(format!("header {name} holds CR, LF or NUL")));
+            }
+        }
+        self.check_content_length()
+    }
+
+    /// Every `Content-Length` line, when there is one, is the body's length in decimal (RFC 9110
+    /// §8.6): a body that ended early or ran long is not the message that was announced, whatever
+    /// the server let through (a WSGI server hands on a body cut short by the client's EOF).
+    fn check_content_length(&self) -> Result<()> {
+        for value in self.header_values("content-length")? {
+            let announced = (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| value.parse::<u64>().ok())
+                .flatten()
+                .ok_or_else(|| Error::malformed("Content-Length is not a decimal length"))?;
+            if announced != self.body.len() as u64 {
+                return Err(Error::malformed(format!(
+                    "the body is {} bytes, its Content-Length says {announced}",
+                    self.body.len()
+                )));
             }
         }
         Ok(())
@@ -143,6 +174,25 @@ fn is_tchar(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_content_length_must_be_the_body_length() {
+        let check = |value: &str, body: &[u8]| {
+            let headers = [("Host", "a.example"), ("Content-Length", value)];
+            HttpRequest::new("POST", "/", &headers, body).check_headers().map_err(|e| e.code())
+        };
+        assert_eq!(check("2", b"{}"), Ok(()));
+        for (value, body) in
+            [("3", &b"{}"[..]), ("1", b"{}"), ("", b""), ("+2", b"{}"), ("0x2", b"{}"), ("2, 3", b"{}")]
+        {
+            assert_eq!(check(value, body), Err(crate::ErrorCode::MalformedInput), "{value:?}");
+        }
+        let none: [(&str, &str); 0] = [];
+        assert!(
+            HttpRequest::new("POST", "/", &none, b"{}").check_headers().is_ok(),
+            "none announced: nothing to check"
+        );
+    }
 
     #[test]
     fn reads_headers_in_any_case_and_joins_lines() {

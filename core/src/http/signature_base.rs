@@ -5,7 +5,7 @@
 use sfv::{BareItem, InnerList};
 
 use crate::error::{Error, Result};
-use crate::http::fields::{byte_sequence, inner_list, parse_dictionary, serialize_inner_list, MAX_FIELD_BYTES};
+use crate::http::fields::{byte_sequence, inner_list, parse_dictionary, serialize_inner_list_into, MAX_FIELD_BYTES};
 use crate::http::message::HttpRequest;
 use crate::keys::PublicKey;
 
@@ -74,26 +74,31 @@ pub(crate) fn component_names(input: &InnerList) -> Result<Vec<&str>> {
     Ok(names)
 }
 
-/// The value of one component for this request (RFC 9421 §2.1, §2.2).
-fn component_value(request: &HttpRequest<'_>, name: &str) -> Result<String> {
+/// Append the value of one component for this request (RFC 9421 §2.1, §2.2) to `base`.
+fn push_component_value(base: &mut String, request: &HttpRequest<'_>, name: &str) -> Result<()> {
     match name {
-        "@method" => Ok(request.checked_method()?.to_owned()),
-        "@authority" => request.authority(),
-        "@path" => Ok(request.path_and_query()?.0.to_owned()),
-        "@query" => Ok(format!("?{}", request.path_and_query()?.1.unwrap_or(""))),
-        "@request-target" => Ok(request.path_and_query().map(|_| request.target.to_owned())?),
+        "@method" => base.push_str(request.checked_method()?),
+        "@authority" => base.push_str(&request.authority()?),
+        "@path" => base.push_str(request.path_and_query()?.0),
+        "@query" => {
+            base.push('?');
+            base.push_str(request.path_and_query()?.1.unwrap_or(""));
+        }
+        "@request-target" => base.push_str(request.path_and_query().map(|_| request.target)?),
         derived if derived.starts_with('@') => {
-            Err(Error::malformed(format!("derived component {derived:?} is not supported")))
+            return Err(Error::malformed(format!("derived component {derived:?} is not supported")))
         }
         field => {
             if field.is_empty() || field.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii_graphic()) {
                 return Err(Error::malformed(format!("component name {field:?} is not a lower-case field name")));
             }
-            request
+            let value = request
                 .header_combined(field, MAX_COVERED_FIELD_BYTES)?
-                .ok_or_else(|| Error::malformed(format!("covered field {field:?} is missing from the request")))
+                .ok_or_else(|| Error::malformed(format!("covered field {field:?} is missing from the request")))?;
+            base.push_str(&value);
         }
     }
+    Ok(())
 }
 
 /// The signature base: one line per covered component, then the `@signature-params` line, LF
@@ -101,13 +106,14 @@ fn component_value(request: &HttpRequest<'_>, name: &str) -> Result<String> {
 pub fn signature_base_of(request: &HttpRequest<'_>, input: &InnerList) -> Result<Vec<u8>> {
     let mut base = String::with_capacity(1024);
     for name in component_names(input)? {
-        let value = component_value(request, name)?;
-        for part in ["\"", name, "\": ", &value, "\n"] {
-            base.push_str(part);
-        }
+        base.push('"');
+        base.push_str(name);
+        base.push_str("\": ");
+        push_component_value(&mut base, request, name)?;
+        base.push('\n');
     }
     base.push_str("\"@signature-params\": ");
-    base.push_str(&serialize_inner_list(input));
+    serialize_inner_list_into(&mut base, input);
     Ok(base.into_bytes())
 }
 

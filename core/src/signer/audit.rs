@@ -48,6 +48,8 @@ pub struct AuditLog {
     good_len: u64,
     /// Set when a failed write could not be undone: no further entry may follow a broken one.
     broken: bool,
+    /// Bytes of an incomplete last entry cut off when the log was opened.
+    torn_tail: u64,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -96,7 +98,7 @@ impl AuditLog {
             return Err(unavailable(format!("audit log {} is not a regular file", path.display())));
         }
         let mut reader = BufReader::new(file.try_clone().map_err(open_error)?);
-        let (mut entries, mut head, mut good_len) = (0u64, GENESIS.to_owned(), 0u64);
+        let (mut entries, mut head, mut good_len, mut torn_tail) = (0u64, GENESIS.to_owned(), 0u64, 0u64);
         let mut line = Vec::new();
         let mut last: Option<Map<String, Value>> = None;
         loop {
@@ -113,7 +115,13 @@ impl AuditLog {
                 ))
             };
             if line.last() != Some(&b'\n') {
-                return Err(broken());
+                // the last line ends mid-entry: a write cut short (SIGKILL between two pages of
+                // the page cache, a power cut). Its answer was never sent (an answer leaves only
+                // after its whole entry is written and synced), so it is cut off, not continued
+                let file = reader.get_ref();
+                file.set_len(good_len).and_then(|_| file.sync_data()).map_err(open_error)?;
+                torn_tail = n as u64;
+                break;
             }
             match read_line(&line) {
                 Ok(entry) => last = Some(entry),
@@ -128,11 +136,25 @@ impl AuditLog {
                 .map_err(|reason| unavailable(format!("audit log {}: last entry {reason}", path.display())))?;
             head = summary;
         }
-        Ok(AuditLog { file, path: path.to_owned(), key: key.clone(), entries, head, good_len, broken: false })
+        Ok(AuditLog {
+            file,
+            path: path.to_owned(),
+            key: key.clone(),
+            entries,
+            head,
+            good_len,
+            broken: false,
+            torn_tail,
+        })
     }
 
     pub fn entries(&self) -> u64 {
         self.entries
+    }
+
+    /// Bytes of an incomplete last entry found and cut off when the log was opened (0: none).
+    pub fn torn_tail(&self) -> u64 {
+        self.torn_tail
     }
 
     /// The hash of the last entry (GENESIS when empty): a monitor that records it can later prove
@@ -171,7 +193,12 @@ impl AuditLog {
         line.push(b'\n');
         let written = self.file.write_all(&line).and_then(|_| self.file.sync_data());
         if let Err(e) = written {
-            if self.file.set_len(self.good_len).and_then(|_| self.file.sync_data()).is_err() {
+            // cut back a partial entry; a file that refused the write whole (read-only, immutable)
+            // also refuses the cut, but holds nothing partial: it is still whole, and answers resume
+            // once it is writable again
+            let cut = self.file.set_len(self.good_len).and_then(|_| self.file.sync_data());
+            let whole = self.file.metadata().is_ok_and(|m| m.len() == self.good_len);
+            if cut.is_err() && !whole {
                 self.broken = true;
             }
             return Err(unavailable(format!(
@@ -192,6 +219,9 @@ pub struct AuditSummary {
     pub entries: u64,
     /// The last entry's hash (GENESIS when empty).
     pub head: String,
+    /// Bytes after the last whole entry that end mid-entry: a write cut short by a crash, whose
+    /// answer was never sent (a restarted signer cuts them off). 0 when the log ends whole.
+    pub torn_tail: u64,
 }
 
 /// The first place the chain breaks.
@@ -259,7 +289,7 @@ pub fn verify_audit_log(
     expect_head: Option<&str>,
 ) -> std::result::Result<AuditSummary, AuditBreak> {
     let mut reader = reader;
-    let (mut entries, mut head) = (0u64, GENESIS.to_owned());
+    let (mut entries, mut head, mut torn_tail) = (0u64, GENESIS.to_owned(), 0u64);
     let mut seen_expected = expect_head.is_none() || expect_head == Some(GENESIS);
     let mut line = Vec::new();
     loop {
@@ -272,7 +302,9 @@ pub fn verify_audit_log(
             Err(_) => return Err(fail("cannot be read")),
         }
         if line.last() != Some(&b'\n') {
-            return Err(fail("is incomplete (the log was truncated)"));
+            // the end of the file mid-entry: a write cut short, never answered (see AuditLog::open)
+            torn_tail = line.len() as u64;
+            break;
         }
         let entry = read_line(&line).map_err(fail)?;
         head = check_entry(&entry, seq, Some(&head), issuer).map_err(|reason| fail(&reason))?;
@@ -285,7 +317,7 @@ pub fn verify_audit_log(
             reason: "the expected head entry is missing (the log was cut short)".into(),
         });
     }
-    Ok(AuditSummary { entries, head })
+    Ok(AuditSummary { entries, head, torn_tail })
 }
 
 #[cfg(test)]
@@ -369,11 +401,20 @@ mod tests {
         assert_eq!(verify(&path, &key).unwrap_err().line, 4);
 
         let whole = original.iter().map(|l| format!("{l}\n")).collect::<String>();
+        // a last entry cut mid-write (a crash): reported, never answered, cut off by the next open
         std::fs::write(&path, &whole[..whole.len() - 10]).unwrap();
-        let err = verify(&path, &key).unwrap_err();
-        assert_eq!(err.line, 5);
-        assert!(err.reason.contains("truncated"), "{err}");
-        assert!(AuditLog::open(&path, &key).is_err(), "a log ending mid-entry must not be continued");
+        let summary = verify(&path, &key).unwrap();
+        assert_eq!((summary.entries, summary.torn_tail as usize), (4, original[4].len() + 1 - 10));
+        let reopened = AuditLog::open(&path, &key).unwrap();
+        assert_eq!((reopened.entries(), reopened.torn_tail() as usize), (4, original[4].len() + 1 - 10));
+        drop(reopened);
+        assert_eq!(verify(&path, &key).unwrap().torn_tail, 0, "cut off on open");
+        // an entry that is whole but edited is a break, and no signer continues it
+        let mut edited = original.clone();
+        edited[4] = edited[4].replacen("\"seq\":5", "\"seq\":6", 1);
+        write_lines(&path, &edited);
+        assert_eq!(verify(&path, &key).unwrap_err().line, 5);
+        assert!(AuditLog::open(&path, &key).is_err(), "a log ending in a broken entry must not be continued");
 
         // whole entries cut off the end: caught against a head a monitor recorded
         write_lines(&path, &original);

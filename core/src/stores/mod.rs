@@ -78,6 +78,34 @@ pub trait RevocationStore: Send + Sync {
     }
 }
 
+/// What one request's admission says: the revocation check and the replay record made in one step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// No id revoked, and the pair was not seen inside its window: it is recorded now.
+    Fresh,
+    /// No id revoked, but the pair was seen inside its window.
+    Replayed,
+    /// An id is revoked: nothing was recorded.
+    Revoked,
+}
+
+/// A store that checks a request's revocation ids and records its (holder, nonce) pair in one
+/// step, atomically (Redis: one script, one round trip). The verifier asks it only after the proof
+/// of possession verified, so a forged request burns no nonce.
+pub trait AdmissionStore: Send + Sync {
+    /// Record `key` for `ttl_seconds` unless one of `ids` is revoked; over by `deadline`.
+    fn admit(&self, key: &ReplayKey, ids: &[String], ttl_seconds: f64, deadline: Deadline) -> Result<Admission>;
+
+    /// [`AdmissionStore::admit`] for many requests at once (one pipeline), one outcome each, in
+    /// order; the whole call fails when the store cannot answer.
+    fn admit_all(
+        &self,
+        items: &[(ReplayKey, &[String])],
+        ttl_seconds: f64,
+        deadline: Deadline,
+    ) -> Result<Vec<Admission>>;
+}
+
 /// One (holder, nonce) pair: sha256(holder public key bytes || nonce), and the holder's key bytes
 /// (the in-memory store gives each holder a share). Keyed on the key's bytes, never on how a token
 /// spells it: a key written in upper case by one token and lower case by another is one holder.

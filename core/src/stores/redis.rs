@@ -1,25 +1,61 @@
-//! Redis stores, for verifiers on several hosts: a (holder, nonce) pair is recorded with one atomic
-//! `SET key 1 NX PX ttl`, so exactly one verifier anywhere accepts it; revocations are a Redis set
-//! every verifier reads on every request. Redis unreachable, slow past the command timeout, or
+//! Redis stores, for verifiers on several hosts. One request costs one round trip: after its
+//! proof of possession verified, one server-side script checks every revocation id of its token and,
+//! only if none is revoked, records its (holder, nonce) pair with `SET key attempt NX PX ttl`, so
+//! exactly one verifier anywhere accepts it. Redis unreachable, slow past the request's deadline, or
 //! answering oddly is STORE_UNAVAILABLE: never "fresh", never "not revoked".
 //!
-//! Keys: `<prefix>replay:<hex sha256(holder key ‖ nonce)>` and `<prefix>revoked`. Connections are
-//! opened lazily, kept for reuse, and dropped after any error, so service resumes by itself when
-//! Redis returns.
+//! Keys on one Redis: `<prefix>replay:<hex sha256(holder key ‖ nonce)>` and `<prefix>revoked`. On a
+//! Redis Cluster every key one script touches must live in one slot, so the revocation set is kept
+//! in [`CLUSTER_SHARDS`] copies `<prefix>{sNN}revoked` and each replay key carries the tag of its
+//! shard, chosen by its digest: `<prefix>{sNN}replay:<hex>`; `revoke` writes every copy.
+//! Connections are opened lazily, kept for reuse, and dropped after any error, so service resumes by
+//! itself when Redis (or a promoted replica) answers again.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{Deadline, ReplayKey, ReplayStore, RevocationStore};
+use super::{Admission, AdmissionStore, Deadline, ReplayKey, ReplayStore, RevocationStore};
 use crate::error::{Error, ErrorCode, Result};
 use crate::settings::MAX_SETTING_DURATION;
 use crate::signals::HeldSignals;
 
+/// The copies of the revocation set on a Redis Cluster (and the hash tags replay keys spread over):
+/// each copy is one slot, so 16 spread a cluster's replay writes over up to 16 masters, and a
+/// revocation costs 16 writes (revocations are rare; requests are not).
+pub const CLUSTER_SHARDS: u8 = 16;
+
+/// The cluster client's own retries of one command (a MOVED or ASK redirect followed, a connection
+/// re-made), each waiting at most the command's bound, and between them 1–50 ms (the crate's
+/// defaults are 16 retries and seconds of waiting).
+const CLUSTER_RETRIES: u32 = 2;
+/// A command's attempts on a cluster: the first and its retries.
+const CLUSTER_ATTEMPTS: u32 = CLUSTER_RETRIES + 1;
+
+/// One request's admission, atomic on the server. KEYS[1] the replay key, KEYS[2] the revocation
+/// set (one slot on a Cluster); ARGV[1] this attempt's id, ARGV[2] the TTL in ms, ARGV[3..] the
+/// token's revocation ids. Answers 2 (revoked: nothing written), 1 (fresh: recorded) or 0 (replay).
+/// Sending it twice (a retry after a lost reply) is safe: the replay key holds the attempt's id, so
+/// the attempt that wrote it is told "fresh" again, never its own replay.
+const ADMIT_SCRIPT: &str = "\
+for i = 3, #ARGV do
+  if redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 1 then return 2 end
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0";
+
 /// How to reach Redis.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisConfig {
-    /// `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`.
+    /// `redis://[user:password@]host:port[/db]` or `redis+unix:///path/to/redis.sock`; empty when
+    /// `cluster` names the seed nodes instead.
     pub url: String,
+    /// The seed nodes of a Redis Cluster, `redis://[user:password@]host:port` each (any reachable
+    /// one tells the cluster's layout; list several so that one down does not stop a start). Empty
+    /// (the default): one Redis at `url`. Set: `url` must be empty, and `key_prefix` must not hold
+    /// `{` or `}` (the store's hash tags place keys in slots).
+    pub cluster: Vec<String>,
     /// Prepended to every key (default `trustcore:`), so several deployments can share one Redis.
     pub key_prefix: String,
     /// Opening a connection (default 1 s).
@@ -51,6 +87,7 @@ impl RedisConfig {
     pub fn new(url: impl Into<String>) -> RedisConfig {
         RedisConfig {
             url: url.into(),
+            cluster: Vec::new(),
             key_prefix: Self::DEFAULT_KEY_PREFIX.into(),
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             command_timeout: Self::DEFAULT_COMMAND_TIMEOUT,
@@ -59,12 +96,18 @@ impl RedisConfig {
             retry_interval: Self::DEFAULT_RETRY_INTERVAL,
         }
     }
+
+    /// A Redis Cluster reached through `seeds`, with the defaults above.
+    pub fn cluster(seeds: impl IntoIterator<Item = impl Into<String>>) -> RedisConfig {
+        RedisConfig { cluster: seeds.into_iter().map(Into::into).collect(), ..RedisConfig::new("") }
+    }
 }
 
 impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // the URL may hold a password: never printed
+        // the URLs may hold a password: never printed
         f.debug_struct("RedisConfig")
+            .field("cluster_nodes", &self.cluster.len())
             .field("key_prefix", &self.key_prefix)
             .field("connect_timeout", &self.connect_timeout)
             .field("command_timeout", &self.command_timeout)
@@ -75,15 +118,29 @@ impl std::fmt::Debug for RedisConfig {
     }
 }
 
+/// Where the store's connections go.
+enum Target {
+    /// One Redis. The client opens bare connections: no `CLIENT SETINFO`, no AUTH or SELECT (see
+    /// [`RedisStore::connect`]); `setup` is what the URL asks a new connection to do first.
+    Node { client: redis::Client, setup: redis::RedisConnectionInfo },
+    /// A Redis Cluster: its seed nodes (the redis crate's cluster client follows MOVED and ASK).
+    Cluster { seeds: Vec<redis::ConnectionInfo> },
+}
+
 struct Inner {
-    /// Opens bare connections: no `CLIENT SETINFO`, no AUTH or SELECT (see [`RedisStore::connect`]).
-    client: redis::Client,
-    /// What the URL asks a new connection to do before its first command: AUTH, SELECT.
-    setup: redis::RedisConnectionInfo,
+    target: Target,
     config: RedisConfig,
     idle: Mutex<Vec<Pooled>>,
-    revoked_key: String,
     breaker: Mutex<Breaker>,
+    script: redis::Script,
+    /// This store's attempt ids: a random prefix, then a counter (unique without a syscall each).
+    attempt_prefix: String,
+    attempts: AtomicU64,
+    /// The seed a new cluster connection asks first. The cluster client tries seeds in order and
+    /// stops at the first that answers: a seed that accepts and never answers (a frozen node, a
+    /// black hole) would cost every new connection its whole deadline, and service would never
+    /// resume; so after a failed connection the next one starts at the next seed.
+    first_seed: AtomicUsize,
 }
 
 /// The circuit breaker: closed (None), or open until an instant, with at most one probe under way.
@@ -93,9 +150,32 @@ struct Breaker {
     probing: bool,
 }
 
+/// One connection: to a Redis, or to a cluster (one connection to each node it needed; boxed, it
+/// is several times larger).
+enum Link {
+    Node(redis::Connection),
+    Cluster(Box<redis::cluster::ClusterConnection>),
+}
+
+impl Link {
+    fn set_timeouts(&self, wait: Duration) -> redis::RedisResult<()> {
+        match self {
+            Link::Node(c) => c.set_read_timeout(Some(wait)).and_then(|_| c.set_write_timeout(Some(wait))),
+            Link::Cluster(c) => c.set_read_timeout(Some(wait)).and_then(|_| c.set_write_timeout(Some(wait))),
+        }
+    }
+
+    fn query(&mut self, command: &redis::Cmd) -> redis::RedisResult<redis::Value> {
+        match self {
+            Link::Node(c) => command.query(c),
+            Link::Cluster(c) => command.query(&mut **c),
+        }
+    }
+}
+
 /// A connection and the socket timeout it is set to now (shortened near a request's deadline).
 struct Pooled {
-    connection: redis::Connection,
+    link: Link,
     timeout: Duration,
 }
 
@@ -111,13 +191,42 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
+/// What one of a cluster command's attempts may wait: its share of what is left of the request's
+/// deadline, at most the command timeout, never zero (a zero socket timeout is no timeout).
+fn cluster_attempt(left: Duration, command_timeout: Duration) -> Duration {
+    (left / CLUSTER_ATTEMPTS).min(command_timeout).max(Duration::from_millis(1))
+}
+
 fn unavailable(what: &str) -> Error {
     Error::new(ErrorCode::StoreUnavailable, format!("{what} store unavailable (redis)"))
 }
 
+fn no_answer() -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, "unexpected reply"))
+}
+
+fn out_of_time() -> redis::RedisError {
+    redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))
+}
+
+fn is_noscript(error: &redis::RedisError) -> bool {
+    error.code() == Some("NOSCRIPT")
+}
+
+/// An admission answer: exactly the integer 0, 1 or 2.
+fn admission(value: &redis::Value) -> Option<Admission> {
+    match value {
+        redis::Value::Int(0) => Some(Admission::Replayed),
+        redis::Value::Int(1) => Some(Admission::Fresh),
+        redis::Value::Int(2) => Some(Admission::Revoked),
+        _ => None,
+    }
+}
+
 impl RedisStore {
-    /// A store for `config`. The URL is checked now; Redis itself is reached on first use (a
-    /// verifier may start before Redis does: its requests are STORE_UNAVAILABLE until then).
+    /// A store for `config`. The URL (or the seed nodes) are checked now; Redis itself is reached
+    /// on first use (a verifier may start before Redis does: its requests are STORE_UNAVAILABLE
+    /// until then).
     pub fn new(config: RedisConfig) -> Result<RedisStore> {
         let valid = |t: Duration| !t.is_zero() && t <= MAX_SETTING_DURATION;
         let all = [config.connect_timeout, config.command_timeout, config.request_timeout, config.retry_interval];
@@ -125,24 +234,58 @@ impl RedisStore {
             return Err(Error::malformed("redis timeouts and the retry interval must be positive and at most a day"));
         }
         use redis::IntoConnectionInfo;
-        let info =
-            config.url.as_str().into_connection_info().map_err(|_| Error::malformed("redis URL is not valid"))?;
-        let setup = info.redis_settings().clone();
-        // the crate pipelines its setup commands and waits the whole timeout for each reply, even
-        // after one timed out: a silent Redis made a connect cost twice its budget. Connections are
-        // opened bare and set up here, one bounded command at a time
-        let bare = redis::RedisConnectionInfo::default().set_skip_set_lib_name().set_protocol(setup.protocol());
-        let client = redis::Client::open(info.set_redis_settings(bare))
-            .map_err(|_| Error::malformed("redis URL is not valid"))?;
-        let revoked_key = format!("{}revoked", config.key_prefix);
+        let target = if config.cluster.is_empty() {
+            let info =
+                config.url.as_str().into_connection_info().map_err(|_| Error::malformed("redis URL is not valid"))?;
+            let setup = info.redis_settings().clone();
+            // the crate pipelines its setup commands and waits the whole timeout for each reply, even
+            // after one timed out: a silent Redis made a connect cost twice its budget. Connections are
+            // opened bare and set up here, one bounded command at a time
+            let bare = redis::RedisConnectionInfo::default().set_skip_set_lib_name().set_protocol(setup.protocol());
+            let client = redis::Client::open(info.set_redis_settings(bare))
+                .map_err(|_| Error::malformed("redis URL is not valid"))?;
+            Target::Node { client, setup }
+        } else {
+            if !config.url.is_empty() {
+                return Err(Error::malformed("redis: set either a URL or cluster seed nodes, not both"));
+            }
+            if config.key_prefix.contains(['{', '}']) {
+                return Err(Error::malformed("redis cluster: the key prefix must not hold { or } (hash tags)"));
+            }
+            let seeds = config
+                .cluster
+                .iter()
+                .map(|url| {
+                    let info = url.as_str().into_connection_info().ok().filter(|info| {
+                        matches!(info.addr(), redis::ConnectionAddr::Tcp(..)) && info.redis_settings().db() == 0
+                    });
+                    info.ok_or_else(|| Error::malformed("redis cluster seed node is not a redis://host:port URL"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            // the cluster client takes its credentials from the first seed: the others must agree
+            let credentials = |info: &redis::ConnectionInfo| {
+                (
+                    info.redis_settings().username().map(str::to_owned),
+                    info.redis_settings().password().map(str::to_owned),
+                )
+            };
+            if seeds.iter().any(|seed| credentials(seed) != credentials(&seeds[0])) {
+                return Err(Error::malformed("redis cluster seed nodes must all carry the same credentials"));
+            }
+            Target::Cluster { seeds }
+        };
+        let mut random = [0u8; 8];
+        getrandom::getrandom(&mut random).map_err(|_| Error::new(ErrorCode::Internal, "no randomness"))?;
         Ok(RedisStore {
             inner: Arc::new(Inner {
-                client,
-                setup,
+                target,
                 config,
                 idle: Mutex::new(Vec::new()),
-                revoked_key,
                 breaker: Mutex::new(Breaker::default()),
+                script: redis::Script::new(ADMIT_SCRIPT),
+                attempt_prefix: hex::encode(random),
+                attempts: AtomicU64::new(0),
+                first_seed: AtomicUsize::new(0),
             }),
         })
     }
@@ -150,9 +293,47 @@ impl RedisStore {
     fn connect(&self, what: &str, deadline: Deadline) -> Result<Pooled> {
         let config = &self.inner.config;
         let wait = deadline.left(config.connect_timeout).ok_or_else(|| unavailable(what))?;
-        let connection = self.inner.client.get_connection_with_timeout(wait).map_err(|_| unavailable(what))?;
-        let mut pooled = Pooled { connection, timeout: Duration::ZERO };
-        let setup = &self.inner.setup;
+        let (client, setup) = match &self.inner.target {
+            Target::Node { client, setup } => (client, setup),
+            Target::Cluster { seeds } => {
+                // each of the client's own attempts gets its share of what is left (see `bound`);
+                // a new node connection waits up to its timeout for each of the two replies of its
+                // setup (CLIENT SETINFO, which the cluster client always sends): half a share each
+                let left = deadline.left(Duration::MAX).ok_or_else(|| unavailable(what))?;
+                let command_wait = cluster_attempt(left, config.command_timeout);
+                let connect_wait = cluster_attempt(left, wait) / 2;
+                let first = self.inner.first_seed.load(Ordering::Relaxed) % seeds.len();
+                let ordered = seeds[first..].iter().chain(&seeds[..first]).cloned();
+                let connection = redis::cluster::ClusterClientBuilder::new(ordered)
+                    .connection_timeout(connect_wait.max(Duration::from_millis(1)))
+                    .response_timeout(command_wait)
+                    .retries(CLUSTER_RETRIES)
+                    .min_retry_wait(1)
+                    .max_retry_wait(50)
+                    .build()
+                    .and_then(|client| client.get_connection())
+                    .map_err(|_| {
+                        self.inner.first_seed.fetch_add(1, Ordering::Relaxed);
+                        unavailable(what)
+                    })?;
+                let mut pooled = Pooled { link: Link::Cluster(Box::new(connection)), timeout: Duration::ZERO };
+                if let Err(e) = Self::bound(&mut pooled, what, config.command_timeout, deadline) {
+                    // built, but this request's time is up (a seed or node that never answered took
+                    // it): keep the connection for the next request rather than build it again at
+                    // the same cost, and let the next build start at another seed
+                    self.inner.first_seed.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut idle) = self.inner.idle.lock() {
+                        if idle.len() < config.max_idle {
+                            idle.push(pooled);
+                        }
+                    }
+                    return Err(e);
+                }
+                return Ok(pooled);
+            }
+        };
+        let connection = client.get_connection_with_timeout(wait).map_err(|_| unavailable(what))?;
+        let mut pooled = Pooled { link: Link::Node(connection), timeout: Duration::ZERO };
         if let Some(password) = setup.password() {
             let mut auth = redis::cmd("AUTH");
             if let Some(username) = setup.username() {
@@ -171,7 +352,7 @@ impl RedisStore {
     /// and inside the request's deadline: it must answer exactly OK.
     fn setup_command(&self, pooled: &mut Pooled, what: &str, deadline: Deadline, command: &redis::Cmd) -> Result<()> {
         Self::bound(pooled, what, self.inner.config.connect_timeout, deadline)?;
-        match command.query::<redis::Value>(&mut pooled.connection) {
+        match pooled.link.query(command) {
             Ok(redis::Value::Okay) => Ok(()),
             Ok(redis::Value::SimpleString(s)) if s == "OK" => Ok(()),
             _ => Err(unavailable(what)),
@@ -180,33 +361,35 @@ impl RedisStore {
 
     /// Set the connection's socket timeouts to what the next command may take: the command timeout,
     /// or less when the request's deadline is nearer (a syscall only when that changes).
+    /// On a cluster the client retries a command that timed out (up to [`CLUSTER_RETRIES`] times,
+    /// on the same socket, and nothing can interrupt it), so each attempt gets at most a third of
+    /// what is left: all of them end within the request's deadline.
     fn bound(pooled: &mut Pooled, what: &str, command_timeout: Duration, deadline: Deadline) -> Result<()> {
-        let wait = deadline.left(command_timeout).ok_or_else(|| unavailable(what))?;
+        let wait = match pooled.link {
+            Link::Node(_) => deadline.left(command_timeout),
+            Link::Cluster(_) => deadline.left(Duration::MAX).map(|left| cluster_attempt(left, command_timeout)),
+        }
+        .ok_or_else(|| unavailable(what))?;
         if wait != pooled.timeout {
-            let connection = &pooled.connection;
-            connection
-                .set_read_timeout(Some(wait))
-                .and_then(|_| connection.set_write_timeout(Some(wait)))
-                .map_err(|_| unavailable(what))?;
+            pooled.link.set_timeouts(wait).map_err(|_| unavailable(what))?;
             pooled.timeout = wait;
         }
         Ok(())
     }
 
     /// Run `command` on a pooled (or new) connection. A failure drops that connection and every idle
-    /// one (after a Redis restart they are all dead); an `idempotent` command that failed on a pooled
-    /// connection is tried once more on a fresh one. `SET NX` is not retried: if the first try
-    /// reached Redis, a retry would call the request its own replay.
+    /// one (after a Redis restart or a failover they are all stale); an `idempotent` command that
+    /// failed on a pooled connection is tried once more on a fresh one.
     fn with_connection<T>(
         &self,
         what: &str,
         idempotent: bool,
         deadline: Deadline,
-        command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
+        command: impl Fn(&mut Pooled) -> redis::RedisResult<T>,
     ) -> Result<T> {
         // a request whose time is up sends nothing (and tells the breaker nothing about Redis)
         deadline.left(Duration::MAX).ok_or_else(|| unavailable(what))?;
-        self.admit(what)?;
+        self.admit_probe(what)?;
         let outcome = self.run(what, idempotent, deadline, command);
         let mut breaker = self.inner.breaker.lock().unwrap_or_else(|p| p.into_inner());
         breaker.probing = false;
@@ -218,7 +401,7 @@ impl RedisStore {
     }
 
     /// Fail at once while the breaker is open; past its interval let one probe through at a time.
-    fn admit(&self, what: &str) -> Result<()> {
+    fn admit_probe(&self, what: &str) -> Result<()> {
         let mut breaker = self.inner.breaker.lock().unwrap_or_else(|p| p.into_inner());
         match breaker.open_until {
             None => Ok(()),
@@ -232,8 +415,7 @@ impl RedisStore {
 
     /// Convert a reply that must be exactly of one shape (anything else: STORE_UNAVAILABLE).
     fn reply<T>(value: redis::Value, read: impl FnOnce(&redis::Value) -> Option<T>) -> redis::RedisResult<T> {
-        read(&value)
-            .ok_or_else(|| redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, "unexpected reply")))
+        read(&value).ok_or_else(no_answer)
     }
 
     fn run<T>(
@@ -241,7 +423,7 @@ impl RedisStore {
         what: &str,
         idempotent: bool,
         deadline: Deadline,
-        command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
+        command: impl Fn(&mut Pooled) -> redis::RedisResult<T>,
     ) -> Result<T> {
         let inner = &self.inner;
         let command_timeout = inner.config.command_timeout;
@@ -255,7 +437,7 @@ impl RedisStore {
             }
             None => self.connect(what, deadline)?,
         };
-        let value = match command(&mut pooled.connection) {
+        let value = match command(&mut pooled) {
             Ok(value) => value,
             Err(_) => {
                 if let Ok(mut idle) = inner.idle.lock() {
@@ -265,7 +447,7 @@ impl RedisStore {
                     return Err(unavailable(what));
                 }
                 pooled = self.connect(what, deadline)?;
-                command(&mut pooled.connection).map_err(|_| unavailable(what))?
+                command(&mut pooled).map_err(|_| unavailable(what))?
             }
         };
         if let Ok(mut idle) = inner.idle.lock() {
@@ -281,18 +463,179 @@ impl RedisStore {
         Deadline::after(self.inner.config.request_timeout)
     }
 
-    /// PING: whether Redis answers now.
+    /// PING: whether Redis answers now (on a cluster: one node).
     pub fn ping(&self) -> Result<()> {
-        self.with_connection("replay", true, self.own_deadline(), |c| {
-            Self::reply(redis::cmd("PING").query(c)?, |v| match v {
+        self.ping_by(self.own_deadline())
+    }
+
+    /// [`RedisStore::ping`] over by `deadline`: one round trip, what the benchmarks compare with.
+    pub fn ping_by(&self, deadline: Deadline) -> Result<()> {
+        self.with_connection("replay", true, deadline, |c| {
+            Self::reply(c.link.query(&redis::cmd("PING"))?, |v| match v {
                 redis::Value::SimpleString(s) if s == "PONG" => Some(()),
                 _ => None,
             })
         })
     }
 
+    fn cluster(&self) -> bool {
+        matches!(self.inner.target, Target::Cluster { .. })
+    }
+
+    /// The hash tag of a replay key's shard on a cluster (`{s07}`), nothing on one Redis.
+    fn tag(&self, key: &ReplayKey) -> String {
+        match self.cluster() {
+            true => shard_tag(key.digest()[0] % CLUSTER_SHARDS),
+            false => String::new(),
+        }
+    }
+
     fn replay_key(&self, key: &ReplayKey) -> String {
-        format!("{}replay:{}", self.inner.config.key_prefix, hex::encode(key.digest()))
+        format!("{}{}replay:{}", self.inner.config.key_prefix, self.tag(key), hex::encode(key.digest()))
+    }
+
+    /// The revocation set a replay key's script reads: its shard's copy on a cluster.
+    fn revoked_key_for(&self, key: &ReplayKey) -> String {
+        format!("{}{}revoked", self.inner.config.key_prefix, self.tag(key))
+    }
+
+    /// Every copy of the revocation set (one on one Redis).
+    fn revoked_keys(&self) -> Vec<String> {
+        let prefix = &self.inner.config.key_prefix;
+        match self.cluster() {
+            true => (0..CLUSTER_SHARDS).map(|s| format!("{prefix}{}revoked", shard_tag(s))).collect(),
+            false => vec![format!("{prefix}revoked")],
+        }
+    }
+
+    /// The script's keys and arguments for one request (a new attempt id each call).
+    fn admission_args(&self, key: &ReplayKey, ids: &[String], ttl_ms: u64) -> (Vec<String>, Vec<String>) {
+        let attempt = self.inner.attempts.fetch_add(1, Ordering::Relaxed);
+        let keys = vec![self.replay_key(key), self.revoked_key_for(key)];
+        let mut args = Vec::with_capacity(ids.len() + 2);
+        args.push(format!("{}{attempt:x}", self.inner.attempt_prefix));
+        args.push(ttl_ms.to_string());
+        args.extend(ids.iter().cloned());
+        (keys, args)
+    }
+
+    /// `EVALSHA` of the script, or `EVAL` of its text (`full`).
+    fn script_command(&self, full: bool, keys: &[String], args: &[String]) -> redis::Cmd {
+        let mut command = match full {
+            true => redis::cmd("EVAL").arg(ADMIT_SCRIPT).to_owned(),
+            false => redis::cmd("EVALSHA").arg(self.inner.script.get_hash()).to_owned(),
+        };
+        command.arg(keys.len()).arg(keys).arg(args);
+        command
+    }
+
+    /// Send `commands` as one pipeline and read one reply each, every wait bounded by what is left
+    /// of `deadline` (the crate's pipeline reading would wait the whole socket timeout for each
+    /// reply, even after one timed out). On a cluster the crate's cluster pipeline sends one
+    /// pipeline per node; each of its replies waits at most the socket timeout set from `deadline`.
+    fn pipeline(
+        &self,
+        pooled: &mut Pooled,
+        commands: &[redis::Cmd],
+        deadline: Deadline,
+    ) -> redis::RedisResult<Vec<redis::Value>> {
+        let command_timeout = self.inner.config.command_timeout;
+        match &mut pooled.link {
+            Link::Node(connection) => {
+                let mut packed = Vec::new();
+                for command in commands {
+                    command.write_packed_command(&mut packed);
+                }
+                connection.send_packed_command(&packed)?;
+                let mut replies = Vec::with_capacity(commands.len());
+                for _ in commands {
+                    let wait = deadline.left(command_timeout).ok_or_else(out_of_time)?;
+                    if wait != pooled.timeout {
+                        connection.set_read_timeout(Some(wait))?;
+                        pooled.timeout = wait;
+                    }
+                    replies.push(connection.recv_response()?);
+                }
+                Ok(replies)
+            }
+            Link::Cluster(connection) => {
+                let mut pipe = redis::cluster::cluster_pipe();
+                for command in commands {
+                    pipe.add_command(command.clone());
+                }
+                pipe.query::<Vec<redis::Value>>(connection)
+            }
+        }
+    }
+
+    /// Run the script for every item in one pipeline; a NOSCRIPT anywhere (a Redis restarted or
+    /// flushed since it was loaded) sends them all again with the script's text (safe: an attempt
+    /// that ran answers the same again).
+    fn admit_pipelined(&self, args: &[(Vec<String>, Vec<String>)], deadline: Deadline) -> Result<Vec<Admission>> {
+        self.with_connection("replay", true, deadline, |c| {
+            let send = |c: &mut Pooled, full: bool| {
+                let commands: Vec<redis::Cmd> =
+                    args.iter().map(|(keys, args)| self.script_command(full, keys, args)).collect();
+                self.pipeline(c, &commands, deadline)
+            };
+            let noscript = |replies: &redis::RedisResult<Vec<redis::Value>>| match replies {
+                Ok(values) => {
+                    values.iter().any(|v| matches!(v, redis::Value::ServerError(e) if e.code() == "NOSCRIPT"))
+                }
+                Err(error) => is_noscript(error),
+            };
+            let mut replies = send(c, false);
+            if noscript(&replies) {
+                replies = send(c, true);
+            }
+            let replies = replies?;
+            if replies.len() != args.len() {
+                return Err(no_answer());
+            }
+            replies.iter().map(|v| admission(v).ok_or_else(no_answer)).collect()
+        })
+    }
+}
+
+/// `{sNN}`: the hash tag of shard `n`.
+fn shard_tag(n: u8) -> String {
+    format!("{{s{n:02}}}")
+}
+
+fn ttl_ms(ttl_seconds: f64) -> Result<u64> {
+    if !(ttl_seconds.is_finite() && ttl_seconds >= 0.0) {
+        return Err(Error::malformed("replay ttl must be a finite number, not negative"));
+    }
+    // Redis counts the TTL on its own clock, so the window is the same on every verifier; a key
+    // lives through its last millisecond (Redis expires it only after), and never less than 1 ms
+    Ok(((ttl_seconds * 1000.0).ceil() as u64).max(1))
+}
+
+impl AdmissionStore for RedisStore {
+    fn admit(&self, key: &ReplayKey, ids: &[String], ttl_seconds: f64, deadline: Deadline) -> Result<Admission> {
+        let (keys, args) = self.admission_args(key, ids, ttl_ms(ttl_seconds)?);
+        // idempotent (the attempt id): a try that failed on a stale pooled connection goes again
+        self.with_connection("replay", true, deadline, |c| {
+            let reply = match c.link.query(&self.script_command(false, &keys, &args)) {
+                Err(error) if is_noscript(&error) => c.link.query(&self.script_command(true, &keys, &args))?,
+                other => other?,
+            };
+            Self::reply(reply, admission)
+        })
+    }
+
+    fn admit_all(
+        &self,
+        items: &[(ReplayKey, &[String])],
+        ttl_seconds: f64,
+        deadline: Deadline,
+    ) -> Result<Vec<Admission>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ttl = ttl_ms(ttl_seconds)?;
+        let args: Vec<_> = items.iter().map(|(key, ids)| self.admission_args(key, ids, ttl)).collect();
+        self.admit_pipelined(&args, deadline)
     }
 }
 
@@ -301,23 +644,13 @@ impl ReplayStore for RedisStore {
         self.record_by(key, now, ttl_seconds, self.own_deadline())
     }
 
+    /// The script with no revocation id: a single-use job's nonce.
     fn record_by(&self, key: &ReplayKey, _now: f64, ttl_seconds: f64, deadline: Deadline) -> Result<bool> {
-        if !(ttl_seconds.is_finite() && ttl_seconds >= 0.0) {
-            return Err(Error::malformed("replay ttl must be a finite number, not negative"));
+        match self.admit(key, &[], ttl_seconds, deadline)? {
+            Admission::Fresh => Ok(true),
+            Admission::Replayed => Ok(false),
+            Admission::Revoked => Err(unavailable("replay")),
         }
-        // Redis counts the TTL on its own clock, so the window is the same on every verifier; a key
-        // lives through its last millisecond (Redis expires it only after), and never less than 1 ms
-        let ttl_ms = ((ttl_seconds * 1000.0).ceil() as u64).max(1);
-        let key = self.replay_key(key);
-        // exactly OK (set: fresh) or nil (present: a replay); any other reply is no answer
-        self.with_connection("replay", false, deadline, |c| {
-            Self::reply(redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("PX").arg(ttl_ms).query(c)?, |v| match v {
-                redis::Value::Okay => Some(true),
-                redis::Value::SimpleString(s) if s == "OK" => Some(true),
-                redis::Value::Nil => Some(false),
-                _ => None,
-            })
-        })
     }
 }
 
@@ -332,19 +665,19 @@ fn member(value: &redis::Value) -> Option<bool> {
 
 impl RevocationStore for RedisStore {
     fn is_revoked(&self, id: &str) -> Result<bool> {
-        self.with_connection("revocation", true, self.own_deadline(), |c| {
-            Self::reply(redis::cmd("SISMEMBER").arg(&self.inner.revoked_key).arg(id).query(c)?, member)
-        })
+        self.any_revoked(&[id.to_owned()], self.own_deadline())
     }
 
-    /// One round trip for all of a token's ids (SMISMEMBER, Redis 6.2+).
+    /// One round trip for all of a token's ids (SMISMEMBER, Redis 6.2+), on the first copy of the
+    /// set (every copy holds every id `revoke` returned from).
     fn any_revoked(&self, ids: &[String], deadline: Deadline) -> Result<bool> {
         if ids.is_empty() {
             return Ok(false);
         }
+        let set = self.revoked_keys().swap_remove(0);
         // exactly an array of one 0 or 1 per id: nils, strings or a short array are no answer
         let found: Vec<bool> = self.with_connection("revocation", true, deadline, |c| {
-            Self::reply(redis::cmd("SMISMEMBER").arg(&self.inner.revoked_key).arg(ids).query(c)?, |v| match v {
+            Self::reply(c.link.query(redis::cmd("SMISMEMBER").arg(&set).arg(ids))?, |v| match v {
                 redis::Value::Array(items) if items.len() == ids.len() => items.iter().map(member).collect(),
                 _ => None,
             })
@@ -352,12 +685,16 @@ impl RevocationStore for RedisStore {
         Ok(found.into_iter().any(|revoked| revoked))
     }
 
+    /// SADD to every copy of the set, in one pipeline: an error if any copy did not take it (the
+    /// caller retries; `revoke` is idempotent).
     fn revoke(&self, id: &str) -> Result<()> {
-        self.with_connection("revocation", true, self.own_deadline(), |c| {
-            Self::reply(redis::cmd("SADD").arg(&self.inner.revoked_key).arg(id).query(c)?, |v| match v {
-                redis::Value::Int(0 | 1) => Some(()),
-                _ => None,
-            })
+        let deadline = self.own_deadline();
+        let commands: Vec<redis::Cmd> =
+            self.revoked_keys().iter().map(|set| redis::cmd("SADD").arg(set).arg(id).to_owned()).collect();
+        self.with_connection("revocation", true, deadline, |c| {
+            let replies = self.pipeline(c, &commands, deadline)?;
+            let all = replies.len() == commands.len() && replies.iter().all(|v| matches!(v, redis::Value::Int(0 | 1)));
+            all.then_some(()).ok_or_else(no_answer)
         })
     }
 }

@@ -65,7 +65,12 @@ async function main() {
   const server = http.createServer()
   await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
   const { port } = server.address()
-  const verifier = new Verifier(issuer, { authorities: [`127.0.0.1:${port}`], ...(redisUrl ? { redis: { url: redisUrl } } : {}) })
+  const skew = process.env.TRUSTCORE_MATRIX_MAX_SKEW_SECONDS
+  const verifier = new Verifier(issuer, {
+    authorities: [`127.0.0.1:${port}`],
+    ...(redisUrl ? { redis: { url: redisUrl } } : {}),
+    ...(skew ? { maxSkewSeconds: Number(skew) } : {}),
+  })
   const app = await makeApp({ verifier, policy, server })
   if (app) server.on('request', app)
   process.stdout.write(`LISTENING ${port}\n`)

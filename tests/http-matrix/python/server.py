@@ -38,6 +38,7 @@ def verifier(port: int) -> trustcore.Verifier:
         os.environ["TRUSTCORE_MATRIX_ISSUER_PUBLIC"],
         authorities=[f"127.0.0.1:{port}"],
         redis=os.environ.get("TRUSTCORE_MATRIX_REDIS_URL") or None,
+        max_skew_seconds=float(skew) if (skew := os.environ.get("TRUSTCORE_MATRIX_MAX_SKEW_SECONDS")) else None,
     )
 
 

@@ -509,6 +509,26 @@ fn main() {
             refused(400, "MALFORMED_INPUT", None, None),
         ],
     );
+    decide(
+        "a Content-Length that is not the body's length (cut short, running long, not decimal) is refused (400); the right one is allowed",
+        &both,
+        vec![
+            step(&fx.signed(lease(), Rfc9421, "n-1").header("Content-Length", "40")),
+            step(&fx.signed(lease(), Rfc9421, "n-2").header("Content-Length", "1")),
+            step(&fx.signed(lease(), Rfc9421, "n-3").header("Content-Length", "+16")),
+            step(&{
+                let signed = fx.signed(lease(), Rfc9421, "n-4");
+                let length = signed.body.len().to_string();
+                signed.header("Content-Length", &length)
+            }),
+        ],
+        vec![
+            refused(400, "MALFORMED_INPUT", None, None),
+            refused(400, "MALFORMED_INPUT", None, None),
+            refused(400, "MALFORMED_INPUT", None, None),
+            ok_rfc.clone(),
+        ],
+    );
 
     // tokens
     decide(

@@ -2,10 +2,13 @@
 //! drive over stdin and stdout, one line each way (tools/src/testenv.rs does the work).
 //!
 //!   testenv redis [--unix]
+//!   testenv redis-cluster
 //!   testenv signer --seed-hex HEX [--tcp] [--bin PATH] [-- SIGNER ARGS...]
 //!
 //! Once ready it prints one JSON line: redis `{"url", "port", "pid", "unix_url", "socket"}` (the last
-//! two null without `--unix`), signer `{"address", "socket"
+//! two null without `--unix`), redis-cluster `{"urls", "ports"}` (3 masters and 3 replicas: every
+//! node's `redis://127.0.0.1:<port>`, to give a client as seed nodes; it answers `masters` and
+//! `kill` with `{"port": P}`), signer `{"address", "socket"
 //! (or null), "port" (or null), "dir", "log", "pid"}`. Then it reads commands, one per line, and
 //! answers each with one JSON line (`{"ok": true, …}` or `{"ok": false, "error": "…"}`):
 //! `kill` (SIGKILL), `pause` (SIGSTOP), `resume` (SIGCONT), `restart` (again, same port or socket),
@@ -21,7 +24,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
-use trustcore_tools::testenv::{Listen, RedisServer, Signer};
+use trustcore_tools::testenv::{Listen, RedisCluster, RedisServer, Signer};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,8 +32,9 @@ fn main() {
         match args.first().map(String::as_str) {
             Some("redis") if args.len() == 1 => redis(false),
             Some("redis") if args.len() == 2 && args[1] == "--unix" => redis(true),
+            Some("redis-cluster") if args.len() == 1 => redis_cluster(),
             Some("signer") => signer(&args[1..]),
-            _ => Err("usage: testenv redis [--unix] | testenv signer --seed-hex HEX [--tcp] [--bin PATH] [-- ARGS...]"
+            _ => Err("usage: testenv redis [--unix] | testenv redis-cluster | testenv signer --seed-hex HEX [--tcp] [--bin PATH] [-- ARGS...]"
                 .into()),
         };
     if let Err(error) = result {
@@ -128,6 +132,21 @@ fn redis(unix: bool) -> Result<(), String> {
             Ok(json!({}))
         }
         "restart" => server.restart().map(|_| json!({"pid": server.pid()})),
+        other => Err(format!("unknown command {other:?}")),
+    })
+}
+
+fn redis_cluster() -> Result<(), String> {
+    let mut cluster = RedisCluster::start(3)?;
+    clean_up_on_signals(Some(cluster.dir().to_path_buf()))?;
+    let ready = json!({"urls": cluster.urls(), "ports": cluster.ports});
+    serve(ready, &[("kill", &["port"])], |command| match command.name.as_str() {
+        "masters" => Ok(json!({"masters": cluster.masters()})),
+        "kill" => {
+            let port = command.options.get("port").and_then(Value::as_u64).ok_or("kill: a \"port\" number")?;
+            cluster.kill(u16::try_from(port).map_err(|_| "kill: a port")?);
+            Ok(json!({}))
+        }
         other => Err(format!("unknown command {other:?}")),
     })
 }

@@ -5,6 +5,7 @@
 //	TRUSTCORE_MATRIX_ISSUER_PUBLIC  the issuer's public key, hex
 //	TRUSTCORE_MATRIX_POLICY         the route policy file
 //	TRUSTCORE_MATRIX_REDIS_URL      optional: the Verifier's stores on this Redis (core's default timeouts)
+//	TRUSTCORE_MATRIX_MAX_SKEW_SECONDS  optional: the Verifier's max skew (else core's default)
 //	TRUSTCORE_MATRIX_FRAMEWORK      ignored: this program serves net/http only
 //	TRUSTCORE_MATRIX_PLAIN          "1": the same app without the middleware, every request answered
 //	                                200 (holder_id and route null): the HTTP bench's baseline
@@ -48,6 +49,13 @@ func main() {
 	opts := trustcore.VerifierOptions{Authorities: []string{"127.0.0.1:" + strconv.Itoa(port)}}
 	if url := os.Getenv("TRUSTCORE_MATRIX_REDIS_URL"); url != "" {
 		opts.Redis = &trustcore.RedisOptions{URL: url}
+	}
+	if skew := os.Getenv("TRUSTCORE_MATRIX_MAX_SKEW_SECONDS"); skew != "" {
+		seconds, err := strconv.ParseFloat(skew, 64)
+		if err != nil {
+			fail("TRUSTCORE_MATRIX_MAX_SKEW_SECONDS: %v", err)
+		}
+		opts.MaxSkewSeconds = trustcore.Float64(seconds)
 	}
 	verifier, err := trustcore.NewVerifier(issuer, opts)
 	if err != nil {
