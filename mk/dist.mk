@@ -3,9 +3,9 @@
 #                   trustcore-<v>-cp310-abi3-manylinux_2_17_x86_64.whl and trustcore-<v>.tar.gz (Python),
 #                   trustcore-<v>.tgz + trustcore-node-linux-x64-gnu-<v>.tgz (npm, napi-rs's layout),
 #                   trustcore-<v>-x86_64-linux-gnu.tar.gz (C), trustcore-cli-<v>-x86_64-linux-gnu.tar.gz (the
-#                   trustcore binary: CLI and signer daemon) and the same binary as a wheel,
-#                   trustcore_cli-<v>-py3-none-manylinux_2_17_x86_64.whl (`pip install trustcore-cli`, as ruff
-#                   ships), goproxy/ (the Go module, a GOPROXY file layout),
+#                   trustcore binary: CLI and signer daemon) and the same binary through npm, as esbuild ships
+#                   its own: trustcore-cli-<v>.tgz + trustcore-cli-linux-x64-gnu-<v>.tgz (`npx trustcore-cli`),
+#                   goproxy/ (the Go module, a GOPROXY file layout),
 #                   SHA256SUMS; then `cargo publish --dry-run -p trustcore-core`
 #   make test-dist  installs each of them as a user would, in fresh temp folders, with cargo and rustc off
 #                   PATH (tools/dist/test_dist.sh), and reads every shipped ELF's glibc symbol versions
@@ -27,13 +27,13 @@ DIST_NATIVE_LIBS := $(DIST_BIN)/trustcore-native-static-libs.txt
 # zig and cargo-zigbuild from the dist venv; --print native-static-libs makes rustc name the system libraries
 # of the static library (only a staticlib prints it), for the pkg-config file and the Go module
 DIST_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) RUSTFLAGS="--print native-static-libs"
-# maturin's builds (the wheel, the CLI wheel) in another: its zig environment differs from cargo-zigbuild's, and
+# maturin's build of the wheel in another: its zig environment differs from cargo-zigbuild's, and
 # sharing a target dir made each rebuild everything the other had built
 DIST_MATURIN_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR)-maturin
 DIST_CARGO_FLAGS := --locked --release --target $(DIST_TRIPLE).$(GLIBC_FLOOR)
 DIST_TIMES := $(ROOT)/target/dist-times.txt
 
-.PHONY: setup-dist dist dist-build dist-python dist-node dist-c dist-cli dist-cli-wheel dist-go dist-publish-check test-dist
+.PHONY: setup-dist dist dist-build dist-python dist-node dist-c dist-cli dist-cli-npm dist-go dist-publish-check test-dist
 
 setup-dist: setup-rust
 	$(call py_venv,$(DIST_VENV),$(ROOT)/tools/dist/requirements.txt)
@@ -45,7 +45,7 @@ dist-build: setup-dist
 
 dist:
 	@start=$$(date +%s); rm -rf $(DIST) && mkdir -p $(DIST); \
-	$(MAKE) --no-print-directory dist-build dist-python dist-node dist-c dist-cli dist-cli-wheel dist-go; \
+	$(MAKE) --no-print-directory dist-build dist-python dist-node dist-c dist-cli dist-cli-npm dist-go; \
 	(cd $(DIST) && find . -type f ! -name SHA256SUMS | LC_ALL=C sort | xargs sha256sum > SHA256SUMS); \
 	$(MAKE) --no-print-directory dist-publish-check; \
 	echo "make dist: $$(( $$(date +%s) - start )) s" | tee $(DIST_TIMES); ls -la $(DIST)
@@ -75,10 +75,10 @@ dist-cli:
 	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="$$(git -C $(ROOT) log -1 --format=%cI)" \
 		-C $$stage -cf - $$name | gzip -n -9 > $(DIST)/$$name.tar.gz && rm -rf $$stage && echo "$(DIST)/$$name.tar.gz"
 
-# the binary through a language package manager: a wheel holding only bin/trustcore (maturin's bin bindings)
-dist-cli-wheel: setup-dist
-	cd $(ROOT)/cli && $(DIST_MATURIN_ENV) maturin build --release --locked --quiet --zig --target $(DIST_TRIPLE) \
-		--compatibility manylinux_$(subst .,_,$(GLIBC_FLOOR)) --out $(DIST)
+# the binary through a language package manager, the pattern esbuild uses: the npm package trustcore-cli (a
+# launcher) and @trustcore/cli-linux-x64-gnu (this binary, os/cpu/libc) from its optionalDependencies
+dist-cli-npm:
+	bash $(ROOT)/tools/dist/cli_npm_packages.sh $(ROOT) $(DIST_BIN)/trustcore $(DIST)
 
 dist-go: setup-go
 	bash $(ROOT)/tools/dist/go_module.sh $(ROOT) $(TC_VERSION) $(DIST_GO_PLATFORM) $(DIST_BIN)/libtrustcore.a \

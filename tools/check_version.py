@@ -4,9 +4,10 @@ Cargo.toml's [workspace.package] version.
 
     python3 tools/check_version.py [--binary PATH/TO/trustcore] [--root DIR]
 
-Places: every crate (version.workspace), the versioned path dependency on trustcore-core, pyproject.toml files
+Places: every crate (version.workspace), the versioned path dependency on trustcore-core, the pyproject.toml
 (the version is Cargo's, through maturin: no literal allowed), the npm main package, its lock and every
-platform package under bindings-node/npm/, the napi loader's expected version (index.js), the C header's
+platform package under bindings-node/npm/, the napi loader's expected version (index.js), the CLI's npm
+packages (cli/npm/package.json and every platform package beside it), the C header's
 TRUSTCORE_VERSION_* macros, the Go package's PackageVersion and its compile-time check, and `trustcore --version`
 of the binary given. Standard library only: it runs before anything is installed.
 """
@@ -52,10 +53,9 @@ def main() -> int:
     core_dep = re.search(r'^trustcore-core = \{.*version = "=?([^"]+)"', workspace, re.M)
     expect("Cargo.toml [workspace.dependencies] trustcore-core version", core_dep and core_dep.group(1), version)
 
-    for pyproject_path in ("bindings-python/pyproject.toml", "cli/pyproject.toml"):
-        pyproject = read(root, pyproject_path)
-        expect(f"{pyproject_path} dynamic version (from Cargo)", 'dynamic = ["version"]' in pyproject, True)
-        expect(f"{pyproject_path} literal version", re.search(r"^version\s*=", pyproject, re.M), None)
+    pyproject = read(root, "bindings-python/pyproject.toml")
+    expect("bindings-python/pyproject.toml dynamic version (from Cargo)", 'dynamic = ["version"]' in pyproject, True)
+    expect("bindings-python/pyproject.toml literal version", re.search(r"^version\s*=", pyproject, re.M), None)
 
     node = json.loads(read(root, "bindings-node/package.json"))
     expect("bindings-node/package.json version", node["version"], version)
@@ -65,6 +65,12 @@ def main() -> int:
     platforms = sorted((root / "bindings-node/npm").glob("*/package.json"))
     expect("bindings-node/npm/*/package.json (platform packages)", bool(platforms), True)
     for platform in platforms:
+        expect(str(platform.relative_to(root)), json.loads(platform.read_text())["version"], version)
+    cli_npm = json.loads(read(root, "cli/npm/package.json"))
+    expect("cli/npm/package.json version", cli_npm["version"], version)
+    cli_platforms = sorted((root / "cli/npm").glob("*/package.json"))
+    expect("cli/npm/*/package.json (platform packages)", bool(cli_platforms), True)
+    for platform in cli_platforms:
         expect(str(platform.relative_to(root)), json.loads(platform.read_text())["version"], version)
     loader_versions = set(re.findall(r"bindingPackageVersion !== '([^']+)'", read(root, "bindings-node/index.js")))
     expect("bindings-node/index.js expected binding version", loader_versions, {version})

@@ -8,7 +8,8 @@
 #   Go      a new module gets the module from the file GOPROXY (fresh module cache), go build, run: no
 #           pkg-config, no LD_LIBRARY_PATH, no libtrustcore.so needed
 #   CLI     the unpacked binary runs `trustcore signer serve`; the wheel's SignerClient asks it for its
-#           health, its key and a token
+#           health, its key and a token; a new npm project installs trustcore-cli and its platform package
+#           offline: `npx trustcore --version`, and the signer again, started through npm's launcher
 #   and every shipped ELF needs no glibc symbol newer than GLIBC_FLOOR; every package says VERSION.
 # Environment: TRUSTCORE_ROOT DIST GLIBC_FLOOR VERSION [PYTHON]
 # (a `grep -q` that stops reading makes the writer of a pipeline fail under pipefail: every grep here reads all)
@@ -34,9 +35,11 @@ npm_main=$dist/trustcore-$version.tgz
 npm_platform=$dist/trustcore-node-linux-x64-gnu-$version.tgz
 c_tarball=$dist/trustcore-$version-x86_64-linux-gnu.tar.gz
 cli_tarball=$dist/trustcore-cli-$version-x86_64-linux-gnu.tar.gz
-cli_wheel=$(ls "$dist"/trustcore_cli-"$version"-py3-none-*manylinux_"${floor//./_}"_x86_64.whl)
+cli_npm_main=$dist/trustcore-cli-$version.tgz
+cli_npm_platform=$dist/trustcore-cli-linux-x64-gnu-$version.tgz
 goproxy=$dist/goproxy
-for f in "$wheel" "$sdist" "$npm_main" "$npm_platform" "$c_tarball" "$cli_tarball" "$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip"; do
+for f in "$wheel" "$sdist" "$npm_main" "$npm_platform" "$c_tarball" "$cli_tarball" "$cli_npm_main" "$cli_npm_platform" \
+	"$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip"; do
 	[ -f "$f" ] || fail "$f is missing: run make dist"
 done
 (cd "$dist" && sha256sum --quiet -c SHA256SUMS) && pass "dist/SHA256SUMS matches every file"
@@ -63,13 +66,13 @@ if command -v cargo >/dev/null || command -v rustc >/dev/null; then fail "cargo 
 pass "cargo and rustc are off PATH"
 
 step "glibc floor: no shipped ELF needs a glibc symbol newer than $floor"
-mkdir -p "$work/elf/wheel" "$work/elf/cli-wheel" "$work/elf/npm" "$work/elf/c" "$work/elf/cli"
+mkdir -p "$work/elf/wheel" "$work/elf/npm" "$work/elf/cli-npm" "$work/elf/c" "$work/elf/cli"
 "$python" -m zipfile -e "$wheel" "$work/elf/wheel"
-"$python" -m zipfile -e "$cli_wheel" "$work/elf/cli-wheel"
 tar -xzf "$npm_platform" -C "$work/elf/npm"
+tar -xzf "$cli_npm_platform" -C "$work/elf/cli-npm"
 tar -xzf "$c_tarball" -C "$work/elf/c"
 tar -xzf "$cli_tarball" -C "$work/elf/cli"
-elves=$(find "$work/elf" -type f \( -name '*.so' -o -name '*.so.*' -o -name '*.node' -o -path '*/bin/*' -o -path '*.data/scripts/*' \))
+elves=$(find "$work/elf" -type f \( -name '*.so' -o -name '*.so.*' -o -name '*.node' -o -path '*/bin/*' \))
 [ "$(echo "$elves" | wc -l)" -ge 5 ] || fail "expected 5 shipped ELF files, found: $elves"
 for elf in $elves; do
 	newest=$(objdump -T "$elf" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n1)
@@ -80,15 +83,13 @@ for elf in $elves; do
 done
 
 step "licenses: every artifact carries LICENSE"
-for archive in "$sdist" "$npm_main" "$npm_platform" "$c_tarball" "$cli_tarball"; do
+for archive in "$sdist" "$npm_main" "$npm_platform" "$c_tarball" "$cli_tarball" "$cli_npm_main" "$cli_npm_platform"; do
 	tar -tzf "$archive" | grep '/LICENSE$' >/dev/null || fail "$(basename "$archive") has no LICENSE"
 done
-for w in "$wheel" "$cli_wheel"; do
-	"$python" -m zipfile -l "$w" | grep 'dist-info/licenses/LICENSE' >/dev/null || fail "$(basename "$w") has no LICENSE"
-done
+"$python" -m zipfile -l "$wheel" | grep 'dist-info/licenses/LICENSE' >/dev/null || fail "$(basename "$wheel") has no LICENSE"
 "$python" -m zipfile -l "$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip" | grep "@v$version/LICENSE " >/dev/null \
 	|| fail "the Go module has no LICENSE"
-pass "LICENSE in both wheels, the sdist, both npm packages, the C and CLI tarballs and the Go module"
+pass "LICENSE in the wheel, the sdist, the four npm packages, the C and CLI tarballs and the Go module"
 
 step "versions: every package says $version"
 "$python" "$root/tools/check_version.py" --root "$root" --binary "$work/elf/cli/trustcore-cli-$version-x86_64-linux-gnu/bin/trustcore"
@@ -190,12 +191,30 @@ kill "$signer_pid" && wait "$signer_pid" || true
 signer_pid=
 pass "trustcore signer serve from the tarball: health, public key and a minted token"
 
-step "CLI through pip: the trustcore-cli wheel puts the same binary on a venv's PATH"
-"$python" -m venv "$work/cli-venv"
-"$work/cli-venv/bin/pip" install --quiet --disable-pip-version-check --no-index "$cli_wheel"
-[ "$(PATH="$work/cli-venv/bin:$PATH" trustcore --version)" = "trustcore $version" ] || fail "pip's trustcore --version"
-PATH="$work/cli-venv/bin:$PATH" trustcore keygen --help >/dev/null
-pass "pip install trustcore-cli: trustcore $version on PATH"
+step "CLI through npm: a new project installs trustcore-cli offline; npx trustcore, and the signer through it"
+mkdir -p "$work/cli-npm-app"
+(cd "$work/cli-npm-app" && echo '{"name":"cli-app","private":true}' > package.json &&
+	npm install --offline --no-audit --no-fund --loglevel=error "$cli_npm_platform" "$cli_npm_main")
+[ -x "$work/cli-npm-app/node_modules/@trustcore/cli-linux-x64-gnu/bin/trustcore" ] \
+	|| fail "the platform package's binary was not installed (or not executable)"
+[ "$(cd "$work/cli-npm-app" && npx --offline trustcore --version)" = "trustcore $version" ] || fail "npx trustcore --version"
+(cd "$work/cli-npm-app" && npx --offline trustcore keygen --help >/dev/null)
+# the daemon through npm's launcher: it passes SIGTERM on, so stopping the launcher stops the signer
+mkdir -m 700 "$work/signer-npm"
+"$work/cli-npm-app/node_modules/.bin/trustcore" signer serve --key-file "$work/signer/issuer.key" \
+	--socket "$work/signer-npm/signer.sock" --max-ttl 3600 --allow-predicate right > "$work/signer-npm/log" 2>&1 &
+signer_pid=$!
+for _ in $(seq 100); do [ -S "$work/signer-npm/signer.sock" ] && break; sleep 0.05; done
+[ -S "$work/signer-npm/signer.sock" ] || { cat "$work/signer-npm/log"; fail "the signer did not listen (npm)"; }
+"$work/py/bin/python" "$root/tools/dist/user/signer_check.py" "$work/signer-npm/signer.sock" "$issuer_public"
+kill "$signer_pid"
+for _ in $(seq 100); do kill -0 "$signer_pid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$signer_pid" 2>/dev/null && fail "npm's launcher did not stop on SIGTERM"
+wait "$signer_pid" || true
+signer_pid=
+[ -z "$(ps -eo args | grep -F -- "--socket $work/signer-npm/signer.sock" | grep -v grep || true)" ] \
+	|| fail "the signer outlived npm's launcher"
+pass "npm install trustcore-cli: npx trustcore $version; trustcore signer serve through it, stopped with it"
 
 echo
 echo "test-dist: $checks passed, 0 failed"
