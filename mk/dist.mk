@@ -10,8 +10,10 @@
 #   make test-dist  installs each of them as a user would, in fresh temp folders, with cargo and rustc off
 #                   PATH (tools/dist/test_dist.sh), and reads every shipped ELF's glibc symbol versions
 # Every native artifact is linked by zig (PyPI ziglang, in target/dist-venv) against GLIBC_FLOOR's symbols:
-# cargo-zigbuild for the crates (target triple suffix .2.17), maturin --zig --compatibility for the wheel
-# (maturin fails rather than tag a wheel above the floor); test-dist checks the floor again on the files.
+# cargo-zigbuild for the crates (target triple suffix .2.17); maturin --compatibility for the wheel, linked by
+# the same zig wrappers (maturin fails rather than tag a wheel above the floor); test-dist checks the floor
+# again on the files. Compiled once: the CLI's npm packages carry the binary dist-build made, the wheel's build
+# reuses the core and dependencies dist-build compiled (one target dir, one linker, one RUSTFLAGS).
 
 DIST := $(ROOT)/dist
 DIST_TRIPLE := x86_64-unknown-linux-gnu
@@ -27,9 +29,9 @@ DIST_NATIVE_LIBS := $(DIST_BIN)/trustcore-native-static-libs.txt
 # zig and cargo-zigbuild from the dist venv; --print native-static-libs makes rustc name the system libraries
 # of the static library (only a staticlib prints it), for the pkg-config file and the Go module
 DIST_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) RUSTFLAGS="--print native-static-libs"
-# maturin's build of the wheel in another: its zig environment differs from cargo-zigbuild's, and
-# sharing a target dir made each rebuild everything the other had built
-DIST_MATURIN_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR)-maturin
+# maturin's build runs in cargo-zigbuild's environment, written by tools/dist/zig_env.sh: cargo fingerprints
+# the linker, and maturin --zig's own wrappers (another path) made each rebuild every crate the other had built
+DIST_ZIG_ENV := $(DIST_TARGET_DIR)/zig-env.sh
 DIST_CARGO_FLAGS := --locked --release --target $(DIST_TRIPLE).$(GLIBC_FLOOR)
 DIST_TIMES := $(ROOT)/target/dist-times.txt
 
@@ -38,10 +40,12 @@ DIST_TIMES := $(ROOT)/target/dist-times.txt
 setup-dist: setup-rust
 	$(call py_venv,$(DIST_VENV),$(ROOT)/tools/dist/requirements.txt)
 
-# one build of core for the C library, the CLI and the Node addon
+# one build of core for the C library, the CLI and the Node addon; then the environment cargo-zigbuild gives
+# cargo, for maturin (dist-python)
 dist-build: setup-dist
 	bash $(ROOT)/tools/dist/native_static_libs.sh $(DIST_NATIVE_LIBS) \
 		$(DIST_ENV) cargo-zigbuild zigbuild $(DIST_CARGO_FLAGS) -p trustcore-c -p trustcore-cli -p trustcore-node
+	$(DIST_ENV) bash $(ROOT)/tools/dist/zig_env.sh $(DIST_ZIG_ENV) $(DIST_TRIPLE).$(GLIBC_FLOOR)
 
 dist:
 	@start=$$(date +%s); rm -rf $(DIST) && mkdir -p $(DIST); \
@@ -51,11 +55,14 @@ dist:
 	echo "make dist: $$(( $$(date +%s) - start )) s" | tee $(DIST_TIMES); ls -la $(DIST)
 
 # the abi3 wheel for the glibc floor (maturin refuses to tag it lower than its symbols need) and the sdist;
-# auditwheel and abi3audit read the wheel: its platform tag, and only the stable ABI of CPython 3.10
-dist-python: setup-dist
-	cd $(PY_DIR) && $(DIST_MATURIN_ENV) maturin build --release --locked --quiet --zig --target $(DIST_TRIPLE) \
-		--compatibility manylinux_$(subst .,_,$(GLIBC_FLOOR)) --interpreter $(DIST_VENV)/bin/python --out $(DIST)
-	cd $(PY_DIR) && $(DIST_MATURIN_ENV) maturin sdist --out $(DIST)
+# auditwheel and abi3audit read the wheel: its platform tag, and only the stable ABI of CPython 3.10.
+# In dist-build's target dir, environment and RUSTFLAGS: only pyo3, the crates whose features it changes
+# (syn's) and the binding itself are compiled here
+dist-python: dist-build
+	cd $(PY_DIR) && source $(DIST_ZIG_ENV) && $(DIST_ENV) maturin build --release --locked --quiet \
+		--target $(DIST_TRIPLE) --compatibility manylinux_$(subst .,_,$(GLIBC_FLOOR)) \
+		--interpreter $(DIST_VENV)/bin/python --out $(DIST)
+	cd $(PY_DIR) && $(DIST_ENV) maturin sdist --out $(DIST)
 	$(DIST_VENV)/bin/auditwheel show $(DIST)/trustcore-*.whl
 	$(DIST_VENV)/bin/auditwheel show $(DIST)/trustcore-*.whl | tr -s ' \n' ' ' \
 		| grep 'is consistent with the following platform tag: "manylinux_$(subst .,_,$(GLIBC_FLOOR))_x86_64"' >/dev/null
@@ -85,7 +92,8 @@ dist-go: setup-go
 		"$$(cat $(DIST_NATIVE_LIBS))" $(DIST)/goproxy
 
 # crates.io's checks on core without uploading (metadata, a version on every path dependency, it builds
-# from the packaged files alone, sharing the dependencies' debug build with make test's)
+# from the packaged files alone, sharing the dependencies' debug build with make test's: measured cold in
+# make test, 20 crates whose features differ and core, about 40 s of CPU)
 dist-publish-check: setup-rust
 	$(CARGO) publish --dry-run --locked -p trustcore-core
 
