@@ -46,8 +46,10 @@ done
 
 step "Python sdist: builds in a new venv (the from-source route, with Rust)"
 "$python" -m venv "$work/sdist-venv"
-# in a target dir of its own (kept between runs): the other builds' artifacts never mix with it
-CARGO_TARGET_DIR=$root/target/sdist-check "$work/sdist-venv/bin/pip" wheel --quiet --disable-pip-version-check \
+# in the workspace's target dir: the sdist's own crates (core, the binding) compile from its files (another
+# path, so other artifacts), its registry dependencies are those make test-python's wheel compiled (the same
+# features, profile and linker); a cold one of its own cost about 4 minutes of CPU in make test
+CARGO_TARGET_DIR=$root/target "$work/sdist-venv/bin/pip" wheel --quiet --disable-pip-version-check \
 	--no-deps -w "$work/sdist-wheel" "$sdist"
 "$python" -m venv "$work/sdist-run"
 "$work/sdist-run/bin/pip" install --quiet --disable-pip-version-check --no-index "$work"/sdist-wheel/trustcore-*.whl
