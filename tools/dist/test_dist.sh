@@ -46,10 +46,13 @@ done
 
 step "Python sdist: builds in a new venv (the from-source route, with Rust)"
 "$python" -m venv "$work/sdist-venv"
-# in the workspace's target dir: the sdist's own crates (core, the binding) compile from its files (another
-# path, so other artifacts), its registry dependencies are those make test-python's wheel compiled (the same
-# features, profile and linker); a cold one of its own cost about 4 minutes of CPU in make test
-CARGO_TARGET_DIR=$root/target "$work/sdist-venv/bin/pip" wheel --quiet --disable-pip-version-check \
+# in the workspace's target dir, its registry dependencies are those make test-python's wheel compiled (the
+# same features, profile and linker: a cold target dir of its own cost about 4 minutes of CPU in make test).
+# Its own crates compile from the sdist's files: cargo hashes a path crate by its path from the workspace root
+# (the same in the sdist) and the sdist's files are dated 2006 (reproducible), so the workspace's builds of
+# core and the binding would count as fresh: they are cleaned first (and pip keeps no wheel it built from it)
+cargo clean --quiet --release --manifest-path "$root/Cargo.toml" -p trustcore-core -p trustcore-python
+CARGO_TARGET_DIR=$root/target "$work/sdist-venv/bin/pip" wheel --quiet --disable-pip-version-check --no-cache-dir \
 	--no-deps -w "$work/sdist-wheel" "$sdist"
 "$python" -m venv "$work/sdist-run"
 "$work/sdist-run/bin/pip" install --quiet --disable-pip-version-check --no-index "$work"/sdist-wheel/trustcore-*.whl
