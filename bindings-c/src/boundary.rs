@@ -90,6 +90,20 @@ pub(crate) unsafe fn clear<T>(out: *mut *mut T) {
     }
 }
 
+/// The preamble of every export that returns a handle: clear the out-parameter (a failed call never
+/// leaves a stale pointer behind) and require it (NULL is MALFORMED_INPUT).
+///
+/// # Safety
+/// `out` is NULL or writable.
+pub(crate) unsafe fn prepare_out<T>(out: *mut *mut T) -> Result<()> {
+    // SAFETY: the caller's contract, passed on
+    unsafe { clear(out) };
+    if out.is_null() {
+        return Err(Error::new(ErrorCode::MalformedInput, "output pointer is NULL"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

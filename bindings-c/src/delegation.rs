@@ -5,9 +5,9 @@ use std::ffi::c_char;
 
 use trustcore_core::{delegate, DelegateRequest};
 
-use crate::boundary::{clear, put, run, Result};
+use crate::boundary::{prepare_out, put, run, Result};
 use crate::error::{tc_error, tc_status};
-use crate::input::{handle, malformed_error, text};
+use crate::input::{handle, text};
 use crate::keys::tc_worker_key;
 use crate::output::tc_bytes;
 
@@ -74,13 +74,10 @@ pub unsafe extern "C" fn tc_delegate(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
+        prepare_out(out)?;
         let token = text(token, token_len, "token")?;
         let holder = handle(holder, "holder")?;
         let request = delegate_request(request)?;
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
         put(out, tc_bytes::new(delegate(token, &holder.key, &request)?))
     })
 }

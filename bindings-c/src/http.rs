@@ -11,7 +11,7 @@ use trustcore_core::http::{
 };
 use trustcore_core::{ErrorCode, PublicKey};
 
-use crate::boundary::{clear, free, guard, put, run, Result};
+use crate::boundary::{free, guard, prepare_out, put, run, Result};
 use crate::error::{tc_error, tc_status};
 use crate::identity::tc_identity;
 use crate::input::{bytes, handle, malformed_error, pairs, tc_pair, text};
@@ -254,10 +254,7 @@ pub unsafe extern "C" fn tc_http_sign_request(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
+        prepare_out(out)?;
         let key = &handle(key, "key")?.key;
         let token = text(token, token_len, "token")?;
         let p = handle(params, "params")?;
@@ -293,10 +290,7 @@ pub unsafe extern "C" fn tc_http_signature_base(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
+        prepare_out(out)?;
         let request = request_parts(request)?;
         put(out, tc_bytes::new(signature_base(&request.view(), text(label, label_len, "label")?)?))
     })
@@ -350,10 +344,7 @@ pub unsafe extern "C" fn tc_http_policy_from_json(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
+        prepare_out(out)?;
         let policy = HttpPolicy::from_json(bytes(json.cast(), json_len, "policy")?)?;
         put(out, tc_http_policy { policy })
     })
@@ -373,10 +364,7 @@ pub unsafe extern "C" fn tc_http_policy_from_file(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
+        prepare_out(out)?;
         let policy = HttpPolicy::from_file(text(path, path_len, "path")?)?;
         put(out, tc_http_policy { policy })
     })
@@ -410,10 +398,7 @@ pub unsafe extern "C" fn tc_http_policy_body_length_refusal(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
+        prepare_out(out)?;
         match handle(policy, "policy")?.policy.body_length_refusal(length) {
             Some(refusal) => put(out, tc_decision::from(refusal)),
             None => Ok(()),
@@ -501,10 +486,7 @@ pub unsafe extern "C" fn tc_verifier_decide(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
+        prepare_out(out)?;
         let verifier = &handle(verifier, "verifier")?.verifier;
         let policy = &handle(policy, "policy")?.policy;
         let request = request_parts(request)?;

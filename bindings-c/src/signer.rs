@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use trustcore_core::{Error, ErrorCode, SignerAddress, SignerClient, SignerClientOptions};
 
-use crate::boundary::{clear, free, put, put_optional, run};
+use crate::boundary::{clear, free, prepare_out, put, put_optional, run};
 use crate::error::{tc_error, tc_status};
 use crate::input::{handle, json_object, malformed_error, text};
 use crate::mint::{mint_request, tc_mint_request};
@@ -45,10 +45,7 @@ pub unsafe extern "C" fn tc_signer_client_new(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
+        prepare_out(out)?;
         let address = SignerAddress::parse(text(address, address_len, "address")?)?;
         let options = SignerClientOptions {
             // core refuses 0 (and more than a day)

@@ -14,7 +14,7 @@ use trustcore_core::{
     DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_BYTES,
 };
 
-use crate::boundary::{clear, free, guard, put, put_optional, run, Result};
+use crate::boundary::{clear, free, guard, prepare_out, put, put_optional, run, Result};
 use crate::error::{tc_error, tc_error_code, tc_error_message, tc_status};
 use crate::identity::tc_identity;
 use crate::input::{array, handle, malformed_error, pairs, strs, tc_pair, tc_str, text};
@@ -284,10 +284,7 @@ pub unsafe extern "C" fn tc_verifier_new(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
+        prepare_out(out)?;
         let issuer = handle(issuer, "issuer")?;
         let options = options.as_ref().copied().unwrap_or_else(|| tc_verifier_options_default());
         let mut config = VerifierConfig::new(issuer.keys.clone());
@@ -392,10 +389,7 @@ pub unsafe extern "C" fn tc_verifier_authenticate_batch(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(out);
-        if out.is_null() {
-            return Err(malformed_error("output pointer is NULL"));
-        }
+        prepare_out(out)?;
         let verifier = &handle(verifier, "verifier")?.verifier;
         let proofs = array(proofs, count, "proofs")?;
         let requests = array(requests, count, "requests")?;
@@ -499,10 +493,7 @@ pub unsafe extern "C" fn tc_batch_result_token(
     err: *mut *mut tc_error,
 ) -> tc_status {
     run(err, || unsafe {
-        clear(token_out);
-        if token_out.is_null() {
-            return Err(malformed_error("token_out is NULL"));
-        }
+        prepare_out(token_out)?;
         let result = handle(result, "result")?;
         match result.items.get(index) {
             None => Err(malformed_error("index out of range")),
