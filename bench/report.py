@@ -155,6 +155,8 @@ def load(
                 key = (row["impl"], row["op"], int(row["threads"]))
                 if key not in rates or row["value"] > rates[key]["value"]:
                     rates[key] = row
+            elif "median" not in row:
+                continue  # not a timed figure (the HTTP soak's rows, make soak-http, share the folder)
             else:
                 # the host I/O rows are judged by their slowest read: keep the round where it was lowest
                 figure = "max" if row["op"] in HOST_IO else "median"
