@@ -155,6 +155,8 @@ def load(
                 key = (row["impl"], row["op"], int(row["threads"]))
                 if key not in rates or row["value"] > rates[key]["value"]:
                     rates[key] = row
+            elif "median" not in row:
+                continue  # not a timed figure (the HTTP soak's rows, make soak-http, share the folder)
             else:
                 # the host I/O rows are judged by their slowest read: keep the round where it was lowest
                 figure = "max" if row["op"] in HOST_IO else "median"
@@ -261,16 +263,22 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
     lines += ["", "## Against the Rust core (binding median / Rust median) and against trust-core 0.1 "
               "(trust-core 0.1 median / this median: the speed-up)", ""]
     bindings = [i for i in impls if i not in ("rust", "trust-core-0.1")]
-    lines.append("| op | " + " | ".join(f"{b} / rust" for b in bindings)
-                 + " | " + " | ".join(f"tc0.1 / {i}" for i in ["rust"] + bindings) + " |")
-    lines.append("|---|" + "---:|" * (2 * len(bindings) + 1))
-    for op in ops:
-        if op.startswith("floor") or op == "signer_mint_in_process":
-            continue
-        tc_op = "per_request_uncached" if op == "per_request_cached" else op
-        cells = [x(ratio(med(b, op), med("rust", op))) for b in bindings]
-        cells += [x(ratio(med("trust-core-0.1", tc_op), med(i, op))) for i in ["rust"] + bindings]
-        lines.append(f"| {op} | " + " | ".join(cells) + " |")
+
+    def ratio_table(cell: Any, skip_empty: bool) -> None:
+        """Per op: each binding / rust, then trust-core 0.1 / each impl; cell(num, den) with (impl, op) keys."""
+        lines.append("| op | " + " | ".join(f"{b} / rust" for b in bindings)
+                     + " | " + " | ".join(f"tc0.1 / {i}" for i in ["rust"] + bindings) + " |")
+        lines.append("|---|" + "---:|" * (2 * len(bindings) + 1))
+        for op in ops:
+            if op.startswith("floor") or op == "signer_mint_in_process":
+                continue
+            tc_op = "per_request_uncached" if op == "per_request_cached" else op
+            cells = [cell((b, op), ("rust", op)) for b in bindings]
+            cells += [cell(("trust-core-0.1", tc_op), (i, op)) for i in ["rust"] + bindings]
+            if not skip_empty or any(c != "–" for c in cells):
+                lines.append(f"| {op} | " + " | ".join(cells) + " |")
+
+    ratio_table(lambda num, den: x(ratio(med(*num), med(*den))), skip_empty=False)
     lines.append("")
     lines.append("(`per_request_cached` is compared with trust-core 0.1's per-request path: it has no cache.)")
 
@@ -280,17 +288,7 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
                  "the median of the rounds' ratios with their min–max: a wide spread is this VM's noise, "
                  "not the code's. The goals below use these medians.")
     lines.append("")
-    lines.append("| op | " + " | ".join(f"{b} / rust" for b in bindings)
-                 + " | " + " | ".join(f"tc0.1 / {i}" for i in ["rust"] + bindings) + " |")
-    lines.append("|---|" + "---:|" * (2 * len(bindings) + 1))
-    for op in ops:
-        if op.startswith("floor") or op == "signer_mint_in_process":
-            continue
-        tc_op = "per_request_uncached" if op == "per_request_cached" else op
-        cells = [pr((b, op), ("rust", op)).cell() for b in bindings]
-        cells += [pr(("trust-core-0.1", tc_op), (i, op)).cell() for i in ["rust"] + bindings]
-        if any(c != "–" for c in cells):
-            lines.append(f"| {op} | " + " | ".join(cells) + " |")
+    ratio_table(lambda num, den: pr(num, den).cell(), skip_empty=True)
     lines += ["", "| impl | throughput_uncached 2 / 1 threads | throughput_cached 2 / 1 threads |", "|---|---:|---:|"]
     for impl in sorted({k[0] for k in rates}, key=lambda i: IMPLS.index(i) if i in IMPLS else 99):
         cells = [pr((impl, op, 2), (impl, op, 1)).cell() for op in ("throughput_uncached", "throughput_cached")]

@@ -225,19 +225,7 @@ func (l *load) send(ctx context.Context, c *http.Client, h http.Header) error {
 		return err
 	}
 	req.Header = h // read only, never changed by the client
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	return nil
+	return harness.Send(c, req)
 }
 
 // ready sends one request at a time until one is answered 200 (a server may listen before it
