@@ -33,6 +33,8 @@ OPS = [
     "redis_ping",
     "redis_admission",
     "per_request_cached_beside_redis",
+    "per_request_cached_redis_cluster",
+    "redis_cluster_ping",
     "http_rfc9421_cached",
     "http_legacy_cached",
     "sign_job",

@@ -170,6 +170,20 @@ fn inline(port: u16, command: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&reply[..n]).into_owned())
 }
 
+/// The replicas `CLUSTER SLOTS` lists for each of its slot ranges, read from its raw reply: each
+/// range is an array of its two bounds, its master and its replicas (the only arrays whose first
+/// element is an integer).
+fn listed_replicas(port: u16) -> Option<Vec<usize>> {
+    let reply = inline(port, "CLUSTER SLOTS")?;
+    let lines: Vec<&str> = reply.split("\r\n").collect();
+    let ranges = lines
+        .windows(2)
+        .filter(|pair| pair[0].starts_with('*') && pair[1].starts_with(':'))
+        .map(|pair| pair[0][1..].parse::<usize>().ok().map(|n| n.saturating_sub(3)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(ranges)
+}
+
 /// A Redis Cluster of redis-server processes on loopback ports: `masters` masters with one replica
 /// each, in memory only, cluster-node-timeout 1 s (a killed master's replica takes over within a
 /// few seconds). Its files (nodes.conf of each node) live in a private directory, removed with it.
@@ -217,6 +231,18 @@ impl RedisCluster {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        // and until every node lists each master's replica in CLUSTER SLOTS (what a client reads
+        // to know whether a write has a replica to wait for)
+        while !cluster
+            .ports
+            .iter()
+            .all(|p| listed_replicas(*p).is_some_and(|r| r.len() == masters && r.iter().all(|n| *n == 1)))
+        {
+            if Instant::now() > deadline {
+                return Err("the nodes did not list every master's replica in CLUSTER SLOTS".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         Ok(cluster)
     }
 
@@ -231,6 +257,9 @@ impl RedisCluster {
                 .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "1000"])
                 // the first sync of a replica at once (the default waits 5 s for more replicas)
                 .args(["--repl-diskless-sync-delay", "0"])
+                // a replica's offset moves within a second even with nothing written: Redis lists a
+                // replica in CLUSTER SLOTS only once its offset is not zero
+                .args(["--repl-ping-replica-period", "1"])
                 .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
                 .arg("--dir")
                 .arg(&self.dir)
@@ -283,6 +312,13 @@ impl RedisCluster {
     /// The ports of the nodes that are masters now.
     pub fn masters(&self) -> Vec<u16> {
         self.running().into_iter().filter(|p| inline(*p, "ROLE").is_some_and(|r| r.contains("master"))).collect()
+    }
+
+    /// The port of the replica of the master on `port`, if it has one running.
+    pub fn replica_of(&self, port: u16) -> Option<u16> {
+        let follows =
+            |p: &u16| inline(*p, "INFO replication").is_some_and(|i| i.contains(&format!("master_port:{port}\r")));
+        self.running().into_iter().find(follows)
     }
 
     fn running(&self) -> Vec<u16> {

@@ -14,7 +14,7 @@ use trustcore_core::http::{sign_request, HttpPolicy, HttpProfile, HttpRequest, S
 use trustcore_core::signer::{protocol::request_frame, Op};
 use trustcore_core::signer::{Peer, SignerPolicy, SignerService};
 use trustcore_core::*;
-use trustcore_tools::testenv::{RedisServer, Signer};
+use trustcore_tools::testenv::{RedisCluster, RedisServer, Signer};
 
 const NOW: f64 = 1_700_000_000.0;
 const TIMESTAMP: &str = "1700000000";
@@ -333,6 +333,7 @@ fn main() -> Res<()> {
     ])?;
     batch_ops_on(&mut out, &f, Some(&redis_config), "_redis")?;
     drop(redis);
+    cluster_ops(&mut out, &f)?;
     delegation_ops(&mut out, &f)?;
 
     let job: Map<String, Value> =
@@ -581,6 +582,34 @@ fn rss_kib() -> Res<u64> {
 /// 64 requests one by one, then 64 as one batch, each on a Verifier of its own; per request.
 fn batch_ops(out: &mut Out, f: &Fixture) -> Res<()> {
     batch_ops_on(out, f, None, "")
+}
+
+/// The cached per-request path on a Redis Cluster (3 masters with a replica each, on this machine):
+/// its script then `WAIT 1` in one pipeline, beside a PING to a master through the same store code.
+/// What the replica's acknowledgement costs is the difference from `per_request_cached_redis`
+/// minus one PING's difference.
+fn cluster_ops(out: &mut Out, f: &Fixture) -> Res<()> {
+    let small = Request::new("POST", "/lease", b"{}");
+    let cluster = RedisCluster::start(3)?;
+    let mut config = RedisConfig::cluster(cluster.urls());
+    config.key_prefix = "bench-rust-cluster:".into();
+    let proofs = f.proofs(b"{}", 10_000, "per_request_cached_redis_cluster")?;
+    let verifier = f.verifier(10_000, Some(config.clone()))?;
+    verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached_redis_cluster-warm")?[0], &small, Some(NOW))?;
+    let mut next = proofs.iter();
+    let ping = RedisStore::new(config)?;
+    out.measure_together(vec![
+        (
+            "per_request_cached_redis_cluster",
+            Some(10_000),
+            1,
+            Box::new(|| {
+                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
+                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+            }),
+        ),
+        ("redis_cluster_ping", None, 1, Box::new(|| Ok(ping.ping()?))),
+    ])
 }
 
 /// [`batch_ops`] on the stores of `redis` (None: in memory), the ops named with `suffix`: on

@@ -7,11 +7,13 @@
 //! Keys on one Redis: `<prefix>replay:<hex sha256(holder key ‖ nonce)>` and `<prefix>revoked`. On a
 //! Redis Cluster every key one script touches must live in one slot, so the revocation set is kept
 //! in [`CLUSTER_SHARDS`] copies `<prefix>{sNN}revoked` and each replay key carries the tag of its
-//! shard, chosen by its digest: `<prefix>{sNN}replay:<hex>`; `revoke` writes every copy.
+//! shard, chosen by its digest: `<prefix>{sNN}replay:<hex>`; `revoke` writes every copy. On a
+//! cluster a write is answered only once a replica acknowledged it (`WAIT`, in the same pipeline):
+//! a failover keeps every nonce and revocation a request was told about (see [`cluster`]).
 //! Connections are opened lazily, kept for reuse, and dropped after any error, so service resumes by
 //! itself when Redis (or a promoted replica) answers again.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,17 +22,12 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::settings::MAX_SETTING_DURATION;
 use crate::signals::HeldSignals;
 
+mod cluster;
+
 /// The copies of the revocation set on a Redis Cluster (and the hash tags replay keys spread over):
 /// each copy is one slot, so 16 spread a cluster's replay writes over up to 16 masters, and a
 /// revocation costs 16 writes (revocations are rare; requests are not).
 pub const CLUSTER_SHARDS: u8 = 16;
-
-/// The cluster client's own retries of one command (a MOVED or ASK redirect followed, a connection
-/// re-made), each waiting at most the command's bound, and between them 1–50 ms (the crate's
-/// defaults are 16 retries and seconds of waiting).
-const CLUSTER_RETRIES: u32 = 2;
-/// A command's attempts on a cluster: the first and its retries.
-const CLUSTER_ATTEMPTS: u32 = CLUSTER_RETRIES + 1;
 
 /// One request's admission, atomic on the server. KEYS[1] the replay key, KEYS[2] the revocation
 /// set (one slot on a Cluster); ARGV[1] this attempt's id, ARGV[2] the TTL in ms, ARGV[3..] the
@@ -43,6 +40,12 @@ for i = 3, #ARGV do
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0";
+
+/// Take back a write whose replication was not confirmed, if it is still this attempt's: KEYS[1]
+/// the replay key, ARGV[1] the attempt id.
+const UNDO_SCRIPT: &str = "\
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0";
 
 /// How to reach Redis.
@@ -123,8 +126,8 @@ enum Target {
     /// One Redis. The client opens bare connections: no `CLIENT SETINFO`, no AUTH or SELECT (see
     /// [`RedisStore::connect`]); `setup` is what the URL asks a new connection to do first.
     Node { client: redis::Client, setup: redis::RedisConnectionInfo },
-    /// A Redis Cluster: its seed nodes (the redis crate's cluster client follows MOVED and ASK).
-    Cluster { seeds: Vec<redis::ConnectionInfo> },
+    /// A Redis Cluster, reached through its seed nodes.
+    Cluster(cluster::Cluster),
 }
 
 struct Inner {
@@ -136,11 +139,6 @@ struct Inner {
     /// This store's attempt ids: a random prefix, then a counter (unique without a syscall each).
     attempt_prefix: String,
     attempts: AtomicU64,
-    /// The seed a new cluster connection asks first. The cluster client tries seeds in order and
-    /// stops at the first that answers: a seed that accepts and never answers (a frozen node, a
-    /// black hole) would cost every new connection its whole deadline, and service would never
-    /// resume; so after a failed connection the next one starts at the next seed.
-    first_seed: AtomicUsize,
 }
 
 /// The circuit breaker: closed (None), or open until an instant, with at most one probe under way.
@@ -150,33 +148,69 @@ struct Breaker {
     probing: bool,
 }
 
-/// One connection: to a Redis, or to a cluster (one connection to each node it needed; boxed, it
-/// is several times larger).
-enum Link {
-    Node(redis::Connection),
-    Cluster(Box<redis::cluster::ClusterConnection>),
-}
-
-impl Link {
-    fn set_timeouts(&self, wait: Duration) -> redis::RedisResult<()> {
-        match self {
-            Link::Node(c) => c.set_read_timeout(Some(wait)).and_then(|_| c.set_write_timeout(Some(wait))),
-            Link::Cluster(c) => c.set_read_timeout(Some(wait)).and_then(|_| c.set_write_timeout(Some(wait))),
-        }
-    }
-
-    fn query(&mut self, command: &redis::Cmd) -> redis::RedisResult<redis::Value> {
-        match self {
-            Link::Node(c) => command.query(c),
-            Link::Cluster(c) => command.query(&mut **c),
-        }
-    }
-}
-
 /// A connection and the socket timeout it is set to now (shortened near a request's deadline).
 struct Pooled {
-    link: Link,
+    connection: redis::Connection,
     timeout: Duration,
+}
+
+impl Pooled {
+    /// Set the socket timeouts to what the next command may take: `cap`, or less when the
+    /// request's deadline is nearer (a syscall only when that changes).
+    fn bound(&mut self, cap: Duration, deadline: Deadline) -> redis::RedisResult<()> {
+        let wait = deadline.left(cap).ok_or_else(out_of_time)?;
+        if wait != self.timeout {
+            self.connection.set_read_timeout(Some(wait))?;
+            self.connection.set_write_timeout(Some(wait))?;
+            self.timeout = wait;
+        }
+        Ok(())
+    }
+
+    /// One command and its reply (a server's error reply is an error).
+    fn query(&mut self, command: &redis::Cmd) -> redis::RedisResult<redis::Value> {
+        command.query(&mut self.connection)
+    }
+
+    /// One reply of a pipeline sent before, waited for at most `cap` and within `deadline`.
+    fn recv(&mut self, cap: Duration, deadline: Deadline) -> redis::RedisResult<redis::Value> {
+        self.bound(cap, deadline)?;
+        self.connection.recv_response()
+    }
+}
+
+/// A new connection from `client` (opened bare: no `CLIENT SETINFO`), set up as `setup` asks (AUTH,
+/// SELECT), each step bounded by the connect timeout and `deadline`, then bounded for a command.
+/// The crate would pipeline the setup commands and wait the whole timeout for each reply, even after
+/// one timed out: a silent Redis made a connect cost twice its budget.
+fn open(
+    client: &redis::Client,
+    setup: &redis::RedisConnectionInfo,
+    config: &RedisConfig,
+    deadline: Deadline,
+) -> redis::RedisResult<Pooled> {
+    let wait = deadline.left(config.connect_timeout).ok_or_else(out_of_time)?;
+    let mut pooled = Pooled { connection: client.get_connection_with_timeout(wait)?, timeout: Duration::ZERO };
+    let mut setup_command = |command: &redis::Cmd| -> redis::RedisResult<()> {
+        pooled.bound(config.connect_timeout, deadline)?;
+        match pooled.query(command)? {
+            redis::Value::Okay => Ok(()),
+            redis::Value::SimpleString(s) if s == "OK" => Ok(()),
+            _ => Err(no_answer()),
+        }
+    };
+    if let Some(password) = setup.password() {
+        let mut auth = redis::cmd("AUTH");
+        if let Some(username) = setup.username() {
+            auth.arg(username);
+        }
+        setup_command(auth.arg(password))?;
+    }
+    if setup.db() != 0 {
+        setup_command(redis::cmd("SELECT").arg(setup.db()))?;
+    }
+    pooled.bound(config.command_timeout, deadline)?;
+    Ok(pooled)
 }
 
 /// Both stores on one Redis (clone it for the replay and the revocation side: they share connections).
@@ -191,12 +225,6 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-/// What one of a cluster command's attempts may wait: its share of what is left of the request's
-/// deadline, at most the command timeout, never zero (a zero socket timeout is no timeout).
-fn cluster_attempt(left: Duration, command_timeout: Duration) -> Duration {
-    (left / CLUSTER_ATTEMPTS).min(command_timeout).max(Duration::from_millis(1))
-}
-
 fn unavailable(what: &str) -> Error {
     Error::new(ErrorCode::StoreUnavailable, format!("{what} store unavailable (redis)"))
 }
@@ -207,6 +235,11 @@ fn no_answer() -> redis::RedisError {
 
 fn out_of_time() -> redis::RedisError {
     redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))
+}
+
+/// No replica acknowledged a write in time (`WAIT`).
+fn not_replicated() -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, "no replica acknowledged the write"))
 }
 
 fn is_noscript(error: &redis::RedisError) -> bool {
@@ -272,7 +305,7 @@ impl RedisStore {
             if seeds.iter().any(|seed| credentials(seed) != credentials(&seeds[0])) {
                 return Err(Error::malformed("redis cluster seed nodes must all carry the same credentials"));
             }
-            Target::Cluster { seeds }
+            Target::Cluster(cluster::Cluster::new(&seeds))
         };
         let mut random = [0u8; 8];
         getrandom::getrandom(&mut random).map_err(|_| Error::new(ErrorCode::Internal, "no randomness"))?;
@@ -285,112 +318,20 @@ impl RedisStore {
                 script: redis::Script::new(ADMIT_SCRIPT),
                 attempt_prefix: hex::encode(random),
                 attempts: AtomicU64::new(0),
-                first_seed: AtomicUsize::new(0),
             }),
         })
     }
 
-    fn connect(&self, what: &str, deadline: Deadline) -> Result<Pooled> {
-        let config = &self.inner.config;
-        let wait = deadline.left(config.connect_timeout).ok_or_else(|| unavailable(what))?;
-        let (client, setup) = match &self.inner.target {
-            Target::Node { client, setup } => (client, setup),
-            Target::Cluster { seeds } => {
-                // each of the client's own attempts gets its share of what is left (see `bound`);
-                // a new node connection waits up to its timeout for each of the two replies of its
-                // setup (CLIENT SETINFO, which the cluster client always sends): half a share each
-                let left = deadline.left(Duration::MAX).ok_or_else(|| unavailable(what))?;
-                let command_wait = cluster_attempt(left, config.command_timeout);
-                let connect_wait = cluster_attempt(left, wait) / 2;
-                let first = self.inner.first_seed.load(Ordering::Relaxed) % seeds.len();
-                let ordered = seeds[first..].iter().chain(&seeds[..first]).cloned();
-                let connection = redis::cluster::ClusterClientBuilder::new(ordered)
-                    .connection_timeout(connect_wait.max(Duration::from_millis(1)))
-                    .response_timeout(command_wait)
-                    .retries(CLUSTER_RETRIES)
-                    .min_retry_wait(1)
-                    .max_retry_wait(50)
-                    .build()
-                    .and_then(|client| client.get_connection())
-                    .map_err(|_| {
-                        self.inner.first_seed.fetch_add(1, Ordering::Relaxed);
-                        unavailable(what)
-                    })?;
-                let mut pooled = Pooled { link: Link::Cluster(Box::new(connection)), timeout: Duration::ZERO };
-                if let Err(e) = Self::bound(&mut pooled, what, config.command_timeout, deadline) {
-                    // built, but this request's time is up (a seed or node that never answered took
-                    // it): keep the connection for the next request rather than build it again at
-                    // the same cost, and let the next build start at another seed
-                    self.inner.first_seed.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(mut idle) = self.inner.idle.lock() {
-                        if idle.len() < config.max_idle {
-                            idle.push(pooled);
-                        }
-                    }
-                    return Err(e);
-                }
-                return Ok(pooled);
-            }
-        };
-        let connection = client.get_connection_with_timeout(wait).map_err(|_| unavailable(what))?;
-        let mut pooled = Pooled { link: Link::Node(connection), timeout: Duration::ZERO };
-        if let Some(password) = setup.password() {
-            let mut auth = redis::cmd("AUTH");
-            if let Some(username) = setup.username() {
-                auth.arg(username);
-            }
-            self.setup_command(&mut pooled, what, deadline, auth.arg(password))?;
-        }
-        if setup.db() != 0 {
-            self.setup_command(&mut pooled, what, deadline, redis::cmd("SELECT").arg(setup.db()))?;
-        }
-        Self::bound(&mut pooled, what, config.command_timeout, deadline)?;
-        Ok(pooled)
-    }
-
-    /// One setup command (AUTH, SELECT) on a new connection, waiting at most the connect timeout
-    /// and inside the request's deadline: it must answer exactly OK.
-    fn setup_command(&self, pooled: &mut Pooled, what: &str, deadline: Deadline, command: &redis::Cmd) -> Result<()> {
-        Self::bound(pooled, what, self.inner.config.connect_timeout, deadline)?;
-        match pooled.link.query(command) {
-            Ok(redis::Value::Okay) => Ok(()),
-            Ok(redis::Value::SimpleString(s)) if s == "OK" => Ok(()),
-            _ => Err(unavailable(what)),
-        }
-    }
-
-    /// Set the connection's socket timeouts to what the next command may take: the command timeout,
-    /// or less when the request's deadline is nearer (a syscall only when that changes).
-    /// On a cluster the client retries a command that timed out (up to [`CLUSTER_RETRIES`] times,
-    /// on the same socket, and nothing can interrupt it), so each attempt gets at most a third of
-    /// what is left: all of them end within the request's deadline.
-    fn bound(pooled: &mut Pooled, what: &str, command_timeout: Duration, deadline: Deadline) -> Result<()> {
-        let wait = match pooled.link {
-            Link::Node(_) => deadline.left(command_timeout),
-            Link::Cluster(_) => deadline.left(Duration::MAX).map(|left| cluster_attempt(left, command_timeout)),
-        }
-        .ok_or_else(|| unavailable(what))?;
-        if wait != pooled.timeout {
-            pooled.link.set_timeouts(wait).map_err(|_| unavailable(what))?;
-            pooled.timeout = wait;
-        }
-        Ok(())
-    }
-
-    /// Run `command` on a pooled (or new) connection. A failure drops that connection and every idle
-    /// one (after a Redis restart or a failover they are all stale); an `idempotent` command that
-    /// failed on a pooled connection is tried once more on a fresh one.
-    fn with_connection<T>(
-        &self,
-        what: &str,
-        idempotent: bool,
-        deadline: Deadline,
-        command: impl Fn(&mut Pooled) -> redis::RedisResult<T>,
-    ) -> Result<T> {
+    /// Run `call` behind the circuit breaker: refused at once while it is open, and its outcome
+    /// closes or opens it. Signals are held meanwhile (see [`HeldSignals`]).
+    fn guarded<T>(&self, what: &str, deadline: Deadline, call: impl FnOnce() -> Result<T>) -> Result<T> {
         // a request whose time is up sends nothing (and tells the breaker nothing about Redis)
         deadline.left(Duration::MAX).ok_or_else(|| unavailable(what))?;
         self.admit_probe(what)?;
-        let outcome = self.run(what, idempotent, deadline, command);
+        let outcome = {
+            let _held = HeldSignals::new();
+            call()
+        };
         let mut breaker = self.inner.breaker.lock().unwrap_or_else(|p| p.into_inner());
         breaker.probing = false;
         breaker.open_until = match outcome {
@@ -418,6 +359,25 @@ impl RedisStore {
         read(&value).ok_or_else(no_answer)
     }
 
+    /// Run `command` on a pooled (or new) connection to one Redis. A failure drops that connection
+    /// and every idle one (after a Redis restart they are all stale); an `idempotent` command that
+    /// failed on a pooled connection is tried once more on a fresh one.
+    fn with_connection<T>(
+        &self,
+        what: &str,
+        idempotent: bool,
+        deadline: Deadline,
+        command: impl Fn(&mut Pooled) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        self.guarded(what, deadline, || self.run(what, idempotent, deadline, command))
+    }
+
+    /// A new connection to the one Redis.
+    fn connect(&self, what: &str, deadline: Deadline) -> Result<Pooled> {
+        let Target::Node { client, setup } = &self.inner.target else { return Err(unavailable(what)) };
+        open(client, setup, &self.inner.config, deadline).map_err(|_| unavailable(what))
+    }
+
     fn run<T>(
         &self,
         what: &str,
@@ -426,13 +386,11 @@ impl RedisStore {
         command: impl Fn(&mut Pooled) -> redis::RedisResult<T>,
     ) -> Result<T> {
         let inner = &self.inner;
-        let command_timeout = inner.config.command_timeout;
-        let _held = HeldSignals::new();
         let pooled = inner.idle.lock().ok().and_then(|mut idle| idle.pop());
         let reused = pooled.is_some();
         let mut pooled = match pooled {
             Some(mut pooled) => {
-                Self::bound(&mut pooled, what, command_timeout, deadline)?;
+                pooled.bound(inner.config.command_timeout, deadline).map_err(|_| unavailable(what))?;
                 pooled
             }
             None => self.connect(what, deadline)?,
@@ -470,16 +428,42 @@ impl RedisStore {
 
     /// [`RedisStore::ping`] over by `deadline`: one round trip, what the benchmarks compare with.
     pub fn ping_by(&self, deadline: Deadline) -> Result<()> {
-        self.with_connection("replay", true, deadline, |c| {
-            Self::reply(c.link.query(&redis::cmd("PING"))?, |v| match v {
-                redis::Value::SimpleString(s) if s == "PONG" => Some(()),
-                _ => None,
-            })
+        let pong = |v: &redis::Value| match v {
+            redis::Value::SimpleString(s) if s == "PONG" => Some(()),
+            _ => None,
+        };
+        if self.cluster() {
+            // the master of the first shard
+            let key = self.revoked_keys().swap_remove(0);
+            return self.with_cluster("replay", deadline, |cluster| {
+                let outcome = cluster.exec(&[&key], &[redis::cmd("PING")], false, &self.inner.config, deadline)?;
+                Self::reply(outcome.values.into_iter().next().unwrap_or(redis::Value::Nil), pong)
+            });
+        }
+        self.with_connection("replay", true, deadline, |c| Self::reply(c.query(&redis::cmd("PING"))?, pong))
+    }
+
+    /// Run `call` on the cluster behind the breaker. A call that failed on a connection closed or
+    /// refused (a restart, a failover) goes once more with what is left of the deadline: every call
+    /// sent here is idempotent; one that timed out does not (its time is spent).
+    fn with_cluster<T>(
+        &self,
+        what: &str,
+        deadline: Deadline,
+        call: impl Fn(&cluster::Cluster) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        let Target::Cluster(cluster) = &self.inner.target else { return Err(unavailable(what)) };
+        self.guarded(what, deadline, || {
+            match call(cluster) {
+                Err(e) if (e.is_connection_dropped() || e.is_connection_refusal()) && !e.is_timeout() => call(cluster),
+                other => other,
+            }
+            .map_err(|_| unavailable(what))
         })
     }
 
     fn cluster(&self) -> bool {
-        matches!(self.inner.target, Target::Cluster { .. })
+        matches!(self.inner.target, Target::Cluster(_))
     }
 
     /// The hash tag of a replay key's shard on a cluster (`{s07}`), nothing on one Redis.
@@ -529,49 +513,30 @@ impl RedisStore {
         command
     }
 
-    /// Send `commands` as one pipeline and read one reply each, every wait bounded by what is left
-    /// of `deadline` (the crate's pipeline reading would wait the whole socket timeout for each
-    /// reply, even after one timed out). On a cluster the crate's cluster pipeline sends one
-    /// pipeline per node; each of its replies waits at most the socket timeout set from `deadline`.
+    /// Send `commands` as one pipeline to the one Redis and read one reply each, every wait bounded
+    /// by what is left of `deadline` (the crate's pipeline reading would wait the whole socket
+    /// timeout for each reply, even after one timed out).
     fn pipeline(
         &self,
         pooled: &mut Pooled,
         commands: &[redis::Cmd],
         deadline: Deadline,
     ) -> redis::RedisResult<Vec<redis::Value>> {
-        let command_timeout = self.inner.config.command_timeout;
-        match &mut pooled.link {
-            Link::Node(connection) => {
-                let mut packed = Vec::new();
-                for command in commands {
-                    command.write_packed_command(&mut packed);
-                }
-                connection.send_packed_command(&packed)?;
-                let mut replies = Vec::with_capacity(commands.len());
-                for _ in commands {
-                    let wait = deadline.left(command_timeout).ok_or_else(out_of_time)?;
-                    if wait != pooled.timeout {
-                        connection.set_read_timeout(Some(wait))?;
-                        pooled.timeout = wait;
-                    }
-                    replies.push(connection.recv_response()?);
-                }
-                Ok(replies)
-            }
-            Link::Cluster(connection) => {
-                let mut pipe = redis::cluster::cluster_pipe();
-                for command in commands {
-                    pipe.add_command(command.clone());
-                }
-                pipe.query::<Vec<redis::Value>>(connection)
-            }
+        let mut packed = Vec::new();
+        for command in commands {
+            command.write_packed_command(&mut packed);
         }
+        pooled.connection.send_packed_command(&packed)?;
+        commands.iter().map(|_| pooled.recv(self.inner.config.command_timeout, deadline)).collect()
     }
 
     /// Run the script for every item in one pipeline; a NOSCRIPT anywhere (a Redis restarted or
     /// flushed since it was loaded) sends them all again with the script's text (safe: an attempt
     /// that ran answers the same again).
     fn admit_pipelined(&self, args: &[(Vec<String>, Vec<String>)], deadline: Deadline) -> Result<Vec<Admission>> {
+        if self.cluster() {
+            return self.admit_on_cluster(args, deadline);
+        }
         self.with_connection("replay", true, deadline, |c| {
             let send = |c: &mut Pooled, full: bool| {
                 let commands: Vec<redis::Cmd> =
@@ -595,6 +560,38 @@ impl RedisStore {
             replies.iter().map(|v| admission(v).ok_or_else(no_answer)).collect()
         })
     }
+
+    /// [`RedisStore::admit_pipelined`] on a cluster: one pipeline per master, each ending with
+    /// `WAIT 1` when the master has a replica. Writes no replica confirmed are refused
+    /// (STORE_UNAVAILABLE) and taken back: a failover could lose them and let the nonce pass again
+    /// elsewhere, and taken back, a client's retry of the refused request is not its own replay.
+    fn admit_on_cluster(&self, args: &[(Vec<String>, Vec<String>)], deadline: Deadline) -> Result<Vec<Admission>> {
+        let config = &self.inner.config;
+        let keys: Vec<&str> = args.iter().map(|(keys, _)| keys[0].as_str()).collect();
+        self.with_cluster("replay", deadline, |cluster| {
+            let send = |full: bool| {
+                let commands: Vec<redis::Cmd> =
+                    args.iter().map(|(keys, args)| self.script_command(full, keys, args)).collect();
+                cluster.exec(&keys, &commands, true, config, deadline)
+            };
+            let mut outcome = send(false)?;
+            if outcome.values.iter().any(|v| matches!(v, redis::Value::ServerError(e) if e.code() == "NOSCRIPT")) {
+                outcome = send(true)?;
+            }
+            let admissions = outcome.values.iter().map(admission).collect::<Option<Vec<_>>>().ok_or_else(no_answer)?;
+            if !outcome.replicated {
+                let undo: Vec<redis::Cmd> = args
+                    .iter()
+                    .map(|(keys, args)| {
+                        redis::cmd("EVAL").arg(UNDO_SCRIPT).arg(1).arg(&keys[0]).arg(&args[0]).to_owned()
+                    })
+                    .collect();
+                let _ = cluster.exec(&keys, &undo, false, config, deadline);
+                return Err(not_replicated());
+            }
+            Ok(admissions)
+        })
+    }
 }
 
 /// `{sNN}`: the hash tag of shard `n`.
@@ -615,9 +612,12 @@ impl AdmissionStore for RedisStore {
     fn admit(&self, key: &ReplayKey, ids: &[String], ttl_seconds: f64, deadline: Deadline) -> Result<Admission> {
         let (keys, args) = self.admission_args(key, ids, ttl_ms(ttl_seconds)?);
         // idempotent (the attempt id): a try that failed on a stale pooled connection goes again
+        if self.cluster() {
+            return Ok(self.admit_on_cluster(&[(keys, args)], deadline)?.swap_remove(0));
+        }
         self.with_connection("replay", true, deadline, |c| {
-            let reply = match c.link.query(&self.script_command(false, &keys, &args)) {
-                Err(error) if is_noscript(&error) => c.link.query(&self.script_command(true, &keys, &args))?,
+            let reply = match c.query(&self.script_command(false, &keys, &args)) {
+                Err(error) if is_noscript(&error) => c.query(&self.script_command(true, &keys, &args))?,
                 other => other?,
             };
             Self::reply(reply, admission)
@@ -675,26 +675,42 @@ impl RevocationStore for RedisStore {
             return Ok(false);
         }
         let set = self.revoked_keys().swap_remove(0);
+        let command = redis::cmd("SMISMEMBER").arg(&set).arg(ids).to_owned();
         // exactly an array of one 0 or 1 per id: nils, strings or a short array are no answer
-        let found: Vec<bool> = self.with_connection("revocation", true, deadline, |c| {
-            Self::reply(c.link.query(redis::cmd("SMISMEMBER").arg(&set).arg(ids))?, |v| match v {
-                redis::Value::Array(items) if items.len() == ids.len() => items.iter().map(member).collect(),
-                _ => None,
-            })
-        })?;
+        let read = |v: &redis::Value| match v {
+            redis::Value::Array(items) if items.len() == ids.len() => items.iter().map(member).collect(),
+            _ => None,
+        };
+        let found: Vec<bool> = match self.cluster() {
+            true => self.with_cluster("revocation", deadline, |cluster| {
+                let outcome =
+                    cluster.exec(&[&set], std::slice::from_ref(&command), false, &self.inner.config, deadline)?;
+                Self::reply(outcome.values.into_iter().next().unwrap_or(redis::Value::Nil), read)
+            })?,
+            false => self.with_connection("revocation", true, deadline, |c| Self::reply(c.query(&command)?, read))?,
+        };
         Ok(found.into_iter().any(|revoked| revoked))
     }
 
-    /// SADD to every copy of the set, in one pipeline: an error if any copy did not take it (the
-    /// caller retries; `revoke` is idempotent).
+    /// SADD to every copy of the set, in one pipeline (one per master on a cluster, where a replica
+    /// must acknowledge it too): an error if any copy did not take it (the caller retries; `revoke`
+    /// is idempotent).
     fn revoke(&self, id: &str) -> Result<()> {
         let deadline = self.own_deadline();
-        let commands: Vec<redis::Cmd> =
-            self.revoked_keys().iter().map(|set| redis::cmd("SADD").arg(set).arg(id).to_owned()).collect();
-        self.with_connection("revocation", true, deadline, |c| {
-            let replies = self.pipeline(c, &commands, deadline)?;
+        let sets = self.revoked_keys();
+        let commands: Vec<redis::Cmd> = sets.iter().map(|set| redis::cmd("SADD").arg(set).arg(id).to_owned()).collect();
+        let taken = |replies: &[redis::Value]| {
             let all = replies.len() == commands.len() && replies.iter().all(|v| matches!(v, redis::Value::Int(0 | 1)));
             all.then_some(()).ok_or_else(no_answer)
-        })
+        };
+        if self.cluster() {
+            let keys: Vec<&str> = sets.iter().map(String::as_str).collect();
+            return self.with_cluster("revocation", deadline, |cluster| {
+                let outcome = cluster.exec(&keys, &commands, true, &self.inner.config, deadline)?;
+                taken(&outcome.values)?;
+                outcome.replicated.then_some(()).ok_or_else(not_replicated)
+            });
+        }
+        self.with_connection("revocation", true, deadline, |c| taken(&self.pipeline(c, &commands, deadline)?))
     }
 }
