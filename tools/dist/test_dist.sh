@@ -95,6 +95,14 @@ done
 "$python" -m zipfile -l "$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip" | grep "@v$version/LICENSE " >/dev/null \
 	|| fail "the Go module has no LICENSE"
 pass "LICENSE in the wheel, the sdist, the four npm packages, the C and CLI tarballs and the Go module"
+# the changelog goes where a user reads a release: the sdist, the two main npm packages, the
+# tarballs, the Go module (a wheel and a platform package link it instead: metadata, the main package)
+for archive in "$sdist" "$npm_main" "$c_tarball" "$cli_tarball" "$cli_npm_main"; do
+	tar -tzf "$archive" | grep '/CHANGELOG.md$' >/dev/null || fail "$(basename "$archive") has no CHANGELOG.md"
+done
+"$python" -m zipfile -l "$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip" | grep "@v$version/CHANGELOG.md " >/dev/null \
+	|| fail "the Go module has no CHANGELOG.md"
+pass "CHANGELOG.md in the sdist, the two main npm packages, the C and CLI tarballs and the Go module"
 
 step "versions: every package says $version"
 "$python" "$root/tools/check_version.py" --root "$root" --binary "$work/elf/cli/trustcore-cli-$version-x86_64-linux-gnu/bin/trustcore"
