@@ -95,12 +95,13 @@ bench-node: build-node signer-bin setup-redis
 	node $(ROOT)/bench/node/bench.mjs $(ROOT)/target/bench/node.jsonl
 
 # the fault-injection build: debug, its own output dir, loaded from there by the package's JS entry
-# copied next to it (the addon in bindings-node/ stays the release one the other tests load)
+# copied next to it, with package.json (it reads its version) (the addon in bindings-node/ stays the
+# release one the other tests load)
 NODE_FAULT := $(ROOT)/target/node-fault
 build-node-fault: setup-node setup-rust
 	rm -rf $(NODE_FAULT) && mkdir -p $(NODE_FAULT)
 	cd $(NODE_DIR) && $(NAPI) build --platform --output-dir $(NODE_FAULT) --features fault-injection -- --locked
-	cp $(NODE_DIR)/trustcore.js $(NODE_DIR)/trustcore.mjs $(NODE_FAULT)/
+	cp $(NODE_DIR)/trustcore.js $(NODE_DIR)/trustcore.mjs $(NODE_DIR)/package.json $(NODE_FAULT)/
 
 test-panic-node: build-node-fault signer-bin setup-redis
 	@# RUST_BACKTRACE=0: each injected panic still logs its one line, not a backtrace
