@@ -27,8 +27,11 @@ DIST_TARGET_DIR := $(ROOT)/target/dist-build
 DIST_BIN := $(DIST_TARGET_DIR)/$(DIST_TRIPLE)/release
 DIST_NATIVE_LIBS := $(DIST_BIN)/trustcore-native-static-libs.txt
 # zig and cargo-zigbuild from the dist venv; --print native-static-libs makes rustc name the system libraries
-# of the static library (only a staticlib prints it), for the pkg-config file and the Go module
-DIST_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) RUSTFLAGS="--print native-static-libs"
+# of the static library (only a staticlib prints it), for the pkg-config file and the Go module. The
+# checkout's and cargo's home paths are remapped, so the files are the same from any clone's folder
+# (panic locations and debug names would carry them; test-dist checks no shipped file does)
+DIST_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) \
+	RUSTFLAGS="--print native-static-libs --remap-path-prefix=$(ROOT)=trustcore --remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=cargo"
 # maturin's build runs in cargo-zigbuild's environment, written by tools/dist/zig_env.sh: cargo fingerprints
 # the linker, and maturin --zig's own wrappers (another path) made each rebuild every crate the other had built
 DIST_ZIG_ENV := $(DIST_TARGET_DIR)/zig-env.sh
@@ -54,12 +57,12 @@ dist:
 	$(MAKE) --no-print-directory dist-publish-check; \
 	echo "make dist: $$(( $$(date +%s) - start )) s" | tee $(DIST_TIMES); ls -la $(DIST)
 
-# the abi3 wheel for the glibc floor (maturin refuses to tag it lower than its symbols need) and the sdist;
+# the abi3 wheel for the glibc floor (its zip entries dated by the commit: SOURCE_DATE_EPOCH) (maturin refuses to tag it lower than its symbols need) and the sdist;
 # auditwheel and abi3audit read the wheel: its platform tag, and only the stable ABI of CPython 3.10.
 # In dist-build's target dir, environment and RUSTFLAGS: only pyo3, the crates whose features it changes
 # (syn's) and the binding itself are compiled here
 dist-python: dist-build
-	cd $(PY_DIR) && source $(DIST_ZIG_ENV) && $(DIST_ENV) maturin build --release --locked --quiet \
+	cd $(PY_DIR) && source $(DIST_ZIG_ENV) && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(DIST_ENV) maturin build --release --locked --quiet \
 		--target $(DIST_TRIPLE) --compatibility manylinux_$(subst .,_,$(GLIBC_FLOOR)) \
 		--interpreter $(DIST_VENV)/bin/python --out $(DIST)
 	cd $(PY_DIR) && $(DIST_ENV) maturin sdist --out $(DIST)

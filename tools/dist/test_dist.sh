@@ -87,6 +87,16 @@ for elf in $elves; do
 	pass "${elf#"$work"/elf/}: newest glibc symbol $newest"
 done
 
+step "reproducible from any folder: no shipped binary names the checkout or cargo's home"
+# (make dist remaps both: panic locations and debug names would otherwise carry this clone's path)
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+for bin in $elves $(find "$work/elf" -type f -name '*.a'); do
+	if grep -a -q -F -e "$root/" -e "$cargo_home/" "$bin"; then
+		fail "${bin#"$work"/elf/} names $root or $cargo_home"
+	fi
+done
+pass "no shipped binary names $root or $cargo_home"
+
 step "licenses: every artifact carries LICENSE"
 for archive in "$sdist" "$npm_main" "$npm_platform" "$c_tarball" "$cli_tarball" "$cli_npm_main" "$cli_npm_platform"; do
 	tar -tzf "$archive" | grep '/LICENSE$' >/dev/null || fail "$(basename "$archive") has no LICENSE"
