@@ -177,10 +177,11 @@ fn main() -> Res<()> {
     let mut out =
         Out(if target == "-" { Box::new(std::io::stdout()) } else { Box::new(std::fs::File::create(target)?) });
     let f = Fixture::new()?;
-    // `BENCH_ONLY=hostile` / `delegation`: those figures alone (a quick look; make bench runs all)
+    // `BENCH_ONLY=hostile` / `delegation` / `redis`: those figures alone (a quick look; make bench runs all)
     match std::env::var("BENCH_ONLY").as_deref() {
         Ok("hostile") => return hostile_ops(&mut out, &f),
         Ok("delegation") => return delegation_ops(&mut out, &f),
+        Ok("redis") => return redis_ops(&mut out, &f),
         _ => {}
     }
     let options = AuthenticateOptions::new(NOW, 300.0);
@@ -281,58 +282,7 @@ fn main() -> Res<()> {
         ),
     ])?;
 
-    let redis = RedisServer::start()?;
-    let mut redis_config = RedisConfig::new(redis.url());
-    redis_config.key_prefix = "bench-rust:".into();
-    let proofs = f.proofs(b"{}", 10_000, "per_request_cached_redis")?;
-    let verifier = f.verifier(10_000, Some(redis_config.clone()))?;
-    verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached_redis-warm")?[0], &small, Some(NOW))?;
-    let mut next = proofs.iter();
-    // the Redis path beside one round trip (a PING through the same store code) and the in-memory
-    // path, sampled in turn: its goal is in-memory + 1.3 × the round trip
-    let memory_proofs = f.proofs(b"{}", 10_000, "per_request_cached_beside_redis")?;
-    let memory = f.verifier(10_000, None)?;
-    memory.authenticate(&f.proofs(b"{}", 1, "per_request_cached_beside_redis-warm")?[0], &small, Some(NOW))?;
-    let mut next_memory = memory_proofs.iter();
-    let ping = RedisStore::new(redis_config.clone())?;
-    let probe_counter = std::sync::atomic::AtomicU64::new(0);
-    out.measure_together(vec![
-        (
-            "per_request_cached_redis",
-            Some(10_000),
-            1,
-            Box::new(|| {
-                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
-                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
-            }),
-        ),
-        ("redis_ping", None, 1, Box::new(|| Ok(ping.ping()?))),
-        (
-            "redis_admission",
-            None,
-            1,
-            Box::new(|| {
-                let n = probe_counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let key = ReplayKey::new(&f.holder.public_key(), &format!("probe-{n}"));
-                let ids =
-                    ["0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".to_owned(), "rev-1".to_owned()];
-                ping.admit(&key, &ids, 601.0, Deadline::after(std::time::Duration::from_secs(1)))?;
-                Ok(())
-            }),
-        ),
-        (
-            "per_request_cached_beside_redis",
-            Some(10_000),
-            1,
-            Box::new(|| {
-                let verified =
-                    memory.authenticate(next_memory.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
-                Ok(memory.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
-            }),
-        ),
-    ])?;
-    batch_ops_on(&mut out, &f, Some(&redis_config), "_redis")?;
-    drop(redis);
+    redis_ops(&mut out, &f)?;
     cluster_ops(&mut out, &f)?;
     delegation_ops(&mut out, &f)?;
 
@@ -582,6 +532,65 @@ fn rss_kib() -> Res<u64> {
 /// 64 requests one by one, then 64 as one batch, each on a Verifier of its own; per request.
 fn batch_ops(out: &mut Out, f: &Fixture) -> Res<()> {
     batch_ops_on(out, f, None, "")
+}
+
+/// The cached per-request path on one Redis (a redis-server on a free loopback port), sampled in
+/// turn with one PING, the store's script alone and the in-memory path; then batches on Redis.
+fn redis_ops(out: &mut Out, f: &Fixture) -> Res<()> {
+    let small = Request::new("POST", "/lease", b"{}");
+    let redis = RedisServer::start()?;
+    let mut redis_config = RedisConfig::new(redis.url());
+    redis_config.key_prefix = "bench-rust:".into();
+    let proofs = f.proofs(b"{}", 10_000, "per_request_cached_redis")?;
+    let verifier = f.verifier(10_000, Some(redis_config.clone()))?;
+    verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached_redis-warm")?[0], &small, Some(NOW))?;
+    let mut next = proofs.iter();
+    // the Redis path beside one round trip (a PING through the same store code) and the in-memory
+    // path, sampled in turn: its goal is in-memory + 1.3 × the round trip
+    let memory_proofs = f.proofs(b"{}", 10_000, "per_request_cached_beside_redis")?;
+    let memory = f.verifier(10_000, None)?;
+    memory.authenticate(&f.proofs(b"{}", 1, "per_request_cached_beside_redis-warm")?[0], &small, Some(NOW))?;
+    let mut next_memory = memory_proofs.iter();
+    let ping = RedisStore::new(redis_config.clone())?;
+    let probe_counter = std::sync::atomic::AtomicU64::new(0);
+    out.measure_together(vec![
+        (
+            "per_request_cached_redis",
+            Some(10_000),
+            1,
+            Box::new(|| {
+                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
+                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+            }),
+        ),
+        ("redis_ping", None, 1, Box::new(|| Ok(ping.ping()?))),
+        (
+            "redis_admission",
+            None,
+            1,
+            Box::new(|| {
+                let n = probe_counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let key = ReplayKey::new(&f.holder.public_key(), &format!("probe-{n}"));
+                let ids =
+                    ["0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".to_owned(), "rev-1".to_owned()];
+                ping.admit(&key, &ids, 601.0, Deadline::after(std::time::Duration::from_secs(1)))?;
+                Ok(())
+            }),
+        ),
+        (
+            "per_request_cached_beside_redis",
+            Some(10_000),
+            1,
+            Box::new(|| {
+                let verified =
+                    memory.authenticate(next_memory.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
+                Ok(memory.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+            }),
+        ),
+    ])?;
+    batch_ops_on(out, f, Some(&redis_config), "_redis")?;
+    drop(redis);
+    Ok(())
 }
 
 /// The cached per-request path on a Redis Cluster (3 masters with a replica each, on this machine):
