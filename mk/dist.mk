@@ -29,7 +29,9 @@ DIST_NATIVE_LIBS := $(DIST_BIN)/trustcore-native-static-libs.txt
 # zig and cargo-zigbuild from the dist venv; --print native-static-libs makes rustc name the system libraries
 # of the static library (only a staticlib prints it), for the pkg-config file and the Go module. The
 # checkout's and cargo's home paths are remapped, so the files are the same from any clone's folder
-# (panic locations and debug names would carry them; test-dist checks no shipped file does)
+# (panic locations and debug names would carry them; test-dist checks no shipped binary does). Measured: two
+# clean clones in two folders give byte-identical files but for the wheel, whose CycloneDX SBOM (maturin's,
+# PEP 770) names the checkout in its bom-refs: build a release from a fixed folder to reproduce it too
 DIST_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) \
 	RUSTFLAGS="--print native-static-libs --remap-path-prefix=$(ROOT)=trustcore --remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=cargo"
 # maturin's build runs in cargo-zigbuild's environment, written by tools/dist/zig_env.sh: cargo fingerprints
