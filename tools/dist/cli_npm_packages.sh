@@ -20,18 +20,7 @@ install -m 755 "$binary" "$stage/platform/bin/trustcore"
 mkdir -p "$stage/main/bin"
 cp "$npm_dir/package.json" "$npm_dir/README.md" "$root/LICENSE" "$root/CHANGELOG.md" "$stage/main/"
 install -m 755 "$npm_dir/bin/trustcore.js" "$stage/main/bin/trustcore.js"
-node -e '
-	const fs = require("fs")
-	const [main, ...platforms] = process.argv.slice(1)
-	const p = JSON.parse(fs.readFileSync(main, "utf8"))
-	p.optionalDependencies = {}
-	for (const f of platforms) {
-		const q = JSON.parse(fs.readFileSync(f, "utf8"))
-		if (q.version !== p.version) throw new Error(`${q.name} is ${q.version}, trustcore-cli is ${p.version}`)
-		p.optionalDependencies[q.name] = q.version
-	}
-	fs.writeFileSync(main, JSON.stringify(p, null, 2) + "\n")
-' "$stage/main/package.json" "$npm_dir"/*/package.json
+node "$root/tools/dist/optional_dependencies.js" "$stage/main/package.json" "$npm_dir"/*/package.json
 
 for pkg in platform main; do
 	(cd "$stage/$pkg" && npm pack --silent --pack-destination "$out" >/dev/null)

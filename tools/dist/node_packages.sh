@@ -24,18 +24,7 @@ mkdir -p "$stage/main"
 	for (const f of p.files) if (!["LICENSE", "CHANGELOG.md"].includes(f)) console.log(f)
 ' | while read -r f; do cp $f "$stage/main/"; done)
 cp "$node_dir/package.json" "$root/LICENSE" "$root/CHANGELOG.md" "$stage/main/"
-node -e '
-	const fs = require("fs")
-	const [main, ...platforms] = process.argv.slice(1)
-	const p = JSON.parse(fs.readFileSync(main, "utf8"))
-	p.optionalDependencies = {}
-	for (const f of platforms) {
-		const q = JSON.parse(fs.readFileSync(f, "utf8"))
-		if (q.version !== p.version) throw new Error(`${q.name} is ${q.version}, trustcore is ${p.version}`)
-		p.optionalDependencies[q.name] = q.version
-	}
-	fs.writeFileSync(main, JSON.stringify(p, null, 2) + "\n")
-' "$stage/main/package.json" "$node_dir"/npm/*/package.json
+node "$root/tools/dist/optional_dependencies.js" "$stage/main/package.json" "$node_dir"/npm/*/package.json
 
 for pkg in platform main; do
 	(cd "$stage/$pkg" && npm pack --silent --pack-destination "$out" >/dev/null)

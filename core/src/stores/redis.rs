@@ -613,7 +613,11 @@ impl AdmissionStore for RedisStore {
         let (keys, args) = self.admission_args(key, ids, ttl_ms(ttl_seconds)?);
         // idempotent (the attempt id): a try that failed on a stale pooled connection goes again
         if self.cluster() {
-            return Ok(self.admit_on_cluster(&[(keys, args)], deadline)?.swap_remove(0));
+            return self
+                .admit_on_cluster(&[(keys, args)], deadline)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| unavailable("replay"));
         }
         self.with_connection("replay", true, deadline, |c| {
             let reply = match c.query(&self.script_command(false, &keys, &args)) {
