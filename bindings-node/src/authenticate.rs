@@ -25,7 +25,8 @@ pub struct AuthenticateOptions {
 /// Who made the request, from the issuer's authority block: identifiers, never capabilities. For a
 /// delegated token (`delegate`) `holderId` and `holderPublicHex` name the last holder, the one whose
 /// key proved possession.
-#[napi(object, object_from_js = false)]
+// made in JS (shapes.rs): `object_to_js = false` keeps the TypeScript type, not napi's conversion
+#[napi(object, object_from_js = false, object_to_js = false)]
 pub struct Identity {
     pub holder_id: String,
     pub holder_public_hex: String,
@@ -53,7 +54,8 @@ impl From<core::VerifiedIdentity> for Identity {
     }
 }
 
-#[napi(object, object_from_js = false)]
+// made in JS (shapes.rs), as Identity
+#[napi(object, object_from_js = false, object_to_js = false)]
 pub struct Authenticated {
     pub token: Token,
     pub identity: Identity,

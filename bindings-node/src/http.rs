@@ -291,14 +291,15 @@ pub struct DecideOptions<'env> {
     /// The application's own facts about this request, each named `req_…` and none of core's
     /// (MALFORMED_INPUT otherwise, thrown): `{ name: value }` or `[[name, value], …]`.
     #[napi(ts_type = "Record<string, string> | Array<[string, string]> | null")]
-    pub facts: Option<Value>,
+    pub facts: Option<Unknown<'env>>,
     /// Seconds since the epoch; left out, the system clock.
     pub now: Option<f64>,
 }
 
 /// What to do with a request (core `Decision`): serve it (`allowed`), or answer `status` with
 /// `headers` and `body`.
-#[napi(object, object_from_js = false, use_nullable = true)]
+// made in JS (shapes.rs), as Identity
+#[napi(object, object_from_js = false, object_to_js = false, use_nullable = true)]
 pub struct Decision {
     pub allowed: bool,
     /// 200 when allowed; else the refusal's status (400, 401, 403, 413, 500, 503).
@@ -317,7 +318,7 @@ pub struct Decision {
     pub identity: Option<Identity>,
     /// The request facts the policy saw, core's then the application's, in order.
     #[napi(ts_type = "Array<[string, string]>")]
-    pub facts: Vec<Vec<String>>,
+    pub facts: Vec<[String; 2]>,
     /// The route template that matched; null when none did.
     pub route: Option<String>,
     /// How the credentials came; null on a public route, or when none were read.
@@ -334,7 +335,7 @@ fn decision(decision: http::Decision) -> Decision {
         headers: header_object(decision.headers),
         body: decision.body,
         identity: decision.identity.map(Identity::from),
-        facts: decision.facts.into_iter().map(|(name, value)| vec![name, value]).collect(),
+        facts: decision.facts.into_iter().map(|(name, value)| [name, value]).collect(),
         route: decision.route,
         profile: decision.profile.map(|profile| profile.name()),
     }
@@ -363,7 +364,8 @@ impl Verifier {
     #[napi(catch_unwind, ts_args_type = "request: HttpMessage, options: DecideOptions")]
     pub fn decide(&self, request: HttpMessage, options: DecideOptions) -> Result<Decision> {
         guard(|| {
-            let ((message, body), facts) = (Message::read(request)?, named_values(options.facts, "facts")?);
+            let ((message, body), facts) =
+                (Message::read(request)?, named_values(options.facts.as_ref(), "facts", true)?);
             let body = BodyBytes::read(body)?;
             decide(&self.inner, &message, body.as_slice(), &options.policy.inner, &facts, options.now).map_err(trust)
         })
@@ -379,7 +381,8 @@ impl Verifier {
     )]
     pub fn decide_async(&self, request: HttpMessage, options: DecideOptions) -> Result<Async<Decision>> {
         guard(|| {
-            let ((message, body), facts) = (Message::read(request)?, named_values(options.facts, "facts")?);
+            let ((message, body), facts) =
+                (Message::read(request)?, named_values(options.facts.as_ref(), "facts", true)?);
             let (verifier, policy, now) = (Arc::clone(&self.inner), Arc::clone(&options.policy.inner), options.now);
             // copied: the caller's buffer may change while the pool thread reads
             let body = owned_body(body)?;

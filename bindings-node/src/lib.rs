@@ -21,6 +21,7 @@ mod mint;
 mod offload;
 mod policy;
 mod proof;
+mod shapes;
 mod signer;
 mod token;
 mod verifier;

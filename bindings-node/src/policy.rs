@@ -2,21 +2,21 @@
 //! on the libuv pool. The general authorizer is `Token#authorize` (token.rs).
 
 use napi::bindgen_prelude::AsyncTask;
-use serde_json::Value;
+use napi::bindgen_prelude::Unknown;
 use trustcore_core as core;
 
-use crate::convert::{limits, AuthorizerLimits};
-use crate::error::{guard, trust, type_error, Result, Work};
+use crate::convert::{limits, named_values, AuthorizerLimits};
+use crate::error::{guard, trust, Result, Work};
 use crate::token::Token;
 
 /// One allow policy against a token: `time(now)`, the request facts (values bound as parameters),
 /// `allow`, then `deny if true`.
 #[napi(object, object_to_js = false)]
-pub struct PolicyOptions {
+pub struct PolicyOptions<'env> {
     /// Facts about this request, `name(value)`, in order, e.g. `{ req_operation: 'lease' }`. Every
     /// name starts with `req_` (MALFORMED_INPUT otherwise): a token never carries such a fact.
     #[napi(ts_type = "Record<string, string>")]
-    pub request_facts: Value,
+    pub request_facts: Unknown<'env>,
     /// One Biscuit policy, e.g. `allow if right($op), req_operation($op)`.
     pub allow: String,
     /// The authorizer's clock, seconds since the epoch (`Date.now() / 1000`).
@@ -25,17 +25,8 @@ pub struct PolicyOptions {
 }
 
 /// `requestFacts` as JS gives them, `{ name: value }`, in order (which names are acceptable is core's call).
-pub fn request_facts(value: Value) -> Result<Vec<(String, String)>> {
-    match value {
-        Value::Object(map) => map
-            .into_iter()
-            .map(|(name, value)| match value {
-                Value::String(value) => Ok((name, value)),
-                _ => Err(type_error("request fact values must be strings")),
-            })
-            .collect(),
-        _ => Err(type_error("requestFacts must be an object")),
-    }
+pub fn request_facts(value: &Unknown) -> Result<Vec<(String, String)>> {
+    named_values(Some(value), "requestFacts", false)
 }
 
 struct Policy {
@@ -47,7 +38,7 @@ struct Policy {
 
 impl Policy {
     fn from_options(options: PolicyOptions) -> Result<Policy> {
-        let facts = request_facts(options.request_facts)?;
+        let facts = request_facts(&options.request_facts)?;
         Ok(Policy { facts, allow: options.allow, now: options.now, limits: limits(&options.limits)? })
     }
 

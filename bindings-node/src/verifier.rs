@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::{Array, AsyncTask, Either, Object, Unknown};
 use napi::{JsValue, ValueType};
-use serde_json::Value;
 use trustcore_core as core;
 
 use crate::authenticate::{Authenticated, Identity};
@@ -102,11 +101,11 @@ pub struct VerifierClock {
 /// One allow policy, run with the verifier's limits: `time(now)`, the request facts (values bound
 /// as parameters), `allow`, then `deny if true`.
 #[napi(object, object_to_js = false)]
-pub struct VerifierPolicyOptions {
+pub struct VerifierPolicyOptions<'env> {
     /// Facts about this request, `name(value)`, in order, e.g. `{ req_operation: 'lease' }`. Every
     /// name starts with `req_` (MALFORMED_INPUT otherwise): a token never carries such a fact.
     #[napi(ts_type = "Record<string, string>")]
-    pub request_facts: Value,
+    pub request_facts: Unknown<'env>,
     /// One Biscuit policy, e.g. `allow if right($op), req_operation($op)`.
     pub allow: String,
     /// Seconds since the epoch; left out, the system clock.
@@ -445,7 +444,7 @@ impl Verifier {
     #[napi(catch_unwind)]
     pub fn check_policy(&self, token: &Token, options: VerifierPolicyOptions) -> Result<()> {
         guard(|| {
-            let facts = request_facts(options.request_facts)?;
+            let facts = request_facts(&options.request_facts)?;
             let facts = facts.iter().map(|(k, v)| (k.as_str(), v.as_str()));
             self.inner.check_policy(&token.inner, facts, &options.allow, options.now).map_err(trust)
         })
@@ -456,7 +455,7 @@ impl Verifier {
     pub fn check_policy_async(&self, token: &Token, options: VerifierPolicyOptions) -> Result<AsyncTask<Work<()>>> {
         guard(|| {
             let (verifier, token) = (Arc::clone(&self.inner), token.inner.clone());
-            let (facts, allow, now) = (request_facts(options.request_facts)?, options.allow, options.now);
+            let (facts, allow, now) = (request_facts(&options.request_facts)?, options.allow, options.now);
             Ok(AsyncTask::new(Work::new(move || {
                 let facts = facts.iter().map(|(k, v)| (k.as_str(), v.as_str()));
                 verifier.check_policy(&token, facts, &allow, now)
