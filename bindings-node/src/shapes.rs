@@ -17,6 +17,7 @@ use crate::http::Decision;
 /// The three functions. A chain is `null` for a token never delegated (its one holder is the
 /// identity's own, made here), else the holders as napi made them; a decision's facts come as one
 /// flat list, name, value, name, value, …; its identity as its four fields (`holderId` null: none).
+/// Literals and indexing only: no method a program could have replaced on a prototype is called.
 const SOURCE: &str = r#"(function () {
   'use strict'
   function identity(holderId, holderPublicHex, revocationId, chain) {
@@ -26,8 +27,8 @@ const SOURCE: &str = r#"(function () {
     return { token, identity: identity(holderId, holderPublicHex, revocationId, chain) }
   }
   function decision(allowed, status, code, message, headers, body, holderId, holderPublicHex, revocationId, chain, facts, route, profile) {
-    const pairs = []
-    for (let i = 0; i < facts.length; i += 2) pairs.push([facts[i], facts[i + 1]])
+    const pairs = new Array(facts.length / 2)
+    for (let i = 0; i < pairs.length; i++) pairs[i] = [facts[2 * i], facts[2 * i + 1]]
     return {
       allowed, status, code, message, headers, body,
       identity: holderId === null ? null : identity(holderId, holderPublicHex, revocationId, chain),
@@ -89,7 +90,14 @@ unsafe fn compile(env: sys::napi_env) -> Result<[sys::napi_ref; 3]> {
     }
     SHAPES.with_borrow_mut(|shapes| *shapes = Some(Shapes { env: env as usize, functions }));
     // the references die with the environment: forget them then, so nothing uses them after
-    handle.add_env_cleanup_hook((), |()| SHAPES.with_borrow_mut(|shapes| *shapes = None))?;
+    let key = env as usize;
+    handle.add_env_cleanup_hook(key, |key| {
+        SHAPES.with_borrow_mut(|shapes| {
+            if shapes.as_ref().is_some_and(|s| s.env == key) {
+                *shapes = None;
+            }
+        })
+    })?;
     Ok(functions)
 }
 
