@@ -60,8 +60,10 @@ function readBody(stream, cap, { replay = false } = {}) {
       if (err) return reject(err)
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
       // the stream has not emitted 'end' yet (its end is still scheduled): it will not while
-      // these bytes are in its buffer again
-      if (complete && replay && body.length > 0) stream.unshift(body)
+      // these bytes are in its buffer again. One that has (a request stream without
+      // IncomingMessage's `complete`, as test injectors make) cannot take them back: unshifting
+      // would destroy it with ERR_STREAM_UNSHIFT_AFTER_END_EVENT; the app still has `req.body`
+      if (complete && replay && body.length > 0 && !stream.readableEnded) stream.unshift(body)
       resolve({ body, complete })
     }
     function onReadable() {

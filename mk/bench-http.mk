@@ -6,7 +6,8 @@
 # only, never of `make test` (about 16 s per server per round).
 #   bench-http   build what each server needs, then $(TC_BUILD)/bench-http over BENCH_HTTP_SERVERS
 #   bench-http-overhead   the in-process companions (bench/README.md, "Adapter cost"): the CPU the ASGI
-#                and WSGI middlewares and net/http's Middleware add to the binding's own decision, printed (about 1 min)
+#                and WSGI middlewares, Express 4 and 5 and Fastify's, and net/http's Middleware add to
+#                the binding's own decision, printed (about 2 min)
 # Knobs: BENCH_HTTP_SECONDS (timed run per mode, 3), BENCH_HTTP_WARMUP (1), BENCH_HTTP_CONNECTIONS
 # (8), BENCH_HTTP_ONLY (comma-separated names, e.g. http-nethttp,http-starlette: these only).
 # The variables below are read when the recipe runs: matrix.mk, go.mk and c.mk (read after this
@@ -39,11 +40,12 @@ bench-http: build-python build-node matrix-go-bin
 		-connections $(BENCH_HTTP_CONNECTIONS) -only "$(BENCH_HTTP_ONLY)" -servers "$(BENCH_HTTP_SERVERS)" \
 		$(BENCH_OUT)/http.jsonl
 
-bench-http-overhead: build-python c-stage
+bench-http-overhead: build-python build-node c-stage
 	$(MATRIX_PY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
 		$(PY_WHEELS)/trustcore-*.whl
 	$(MATRIX_PY) $(ROOT)/bench/http/asgi_overhead.py $(MATRIX_DIR)/routes.json
 	$(MATRIX_PY) $(ROOT)/bench/http/wsgi_overhead.py $(MATRIX_DIR)/routes.json
+	node $(ROOT)/bench/http/node_overhead.js $(MATRIX_DIR)/routes.json
 	@mkdir -p $(TC_BUILD)
 	cd $(ROOT)/bench/http && $(TC_GO_ENV) $(GO) build -ldflags "-r $(TC_STAGE)/lib" -o $(TC_BUILD)/bench-http-overhead ./overhead
 	$(TC_BUILD)/bench-http-overhead $(MATRIX_DIR)/routes.json
