@@ -9,8 +9,6 @@ adds to the binding's own decision, without the server, the sockets and the sche
 """
 
 import asyncio
-import statistics
-import sys
 import time
 from typing import Any
 
@@ -18,17 +16,7 @@ import trustcore as tc
 from trustcore import asgi
 from trustcore.http import sign_request
 
-REQUESTS = 2000
-ROUNDS = 5
-HOST = "127.0.0.1:8000"
-BODY = b'{"episode":"e1"}'
-
-issuer, holder = tc.IssuerKey.generate(), tc.WorkerKey.generate()
-token = tc.mint_biscuit(
-    issuer, public_hex=holder.public_hex, holder_id="gpu-1", facts={"right": ["lease"], "lane": ["a"]},
-    revocation_id="rev-1", expires_at=time.time() + 3600,
-)
-policy = tc.HttpPolicy.from_file(sys.argv[1])
+from overhead_fixture import BODY, HOST, REQUESTS, holder, new_verifier, policy, rounds, token
 
 
 def scopes() -> list[dict[str, Any]]:
@@ -74,11 +62,9 @@ async def middleware(verifier: tc.Verifier, requests: list[dict[str, Any]]) -> f
     return (time.process_time() - start) / len(requests) * 1e6
 
 
-added = []
-for _ in range(ROUNDS):
-    alone = asyncio.run(decide_alone(tc.Verifier(issuer.public_hex, authorities=[HOST]), scopes()))
-    wrapped = asyncio.run(middleware(tc.Verifier(issuer.public_hex, authorities=[HOST]), scopes()))
-    added.append(wrapped - alone)
-    print(f"decide alone {alone:.1f} µs CPU, middleware {wrapped:.1f} µs CPU: "
-          f"the middleware adds {wrapped - alone:.1f} µs", flush=True)
-print(f"median: the middleware adds {statistics.median(added):.1f} µs CPU per request")
+
+def one_round() -> tuple[float, float]:
+    return asyncio.run(decide_alone(new_verifier(), scopes())), asyncio.run(middleware(new_verifier(), scopes()))
+
+
+rounds("ASGI", one_round)

@@ -10,8 +10,6 @@ the sockets and the threads.
 """
 
 import io
-import statistics
-import sys
 import time
 from typing import Any
 
@@ -19,17 +17,7 @@ import trustcore as tc
 from trustcore import wsgi
 from trustcore.http import sign_request
 
-REQUESTS = 2000
-ROUNDS = 5
-HOST = "127.0.0.1:8000"
-BODY = b'{"episode":"e1"}'
-
-issuer, holder = tc.IssuerKey.generate(), tc.WorkerKey.generate()
-token = tc.mint_biscuit(
-    issuer, public_hex=holder.public_hex, holder_id="gpu-1", facts={"right": ["lease"], "lane": ["a"]},
-    revocation_id="rev-1", expires_at=time.time() + 3600,
-)
-policy = tc.HttpPolicy.from_file(sys.argv[1])
+from overhead_fixture import BODY, HOST, REQUESTS, holder, new_verifier, policy, rounds, token
 
 
 def environs() -> list[dict[str, Any]]:
@@ -77,11 +65,9 @@ def middleware(verifier: tc.Verifier, requests: list[dict[str, Any]]) -> float:
     return (time.process_time() - start) / len(requests) * 1e6
 
 
-added = []
-for _ in range(ROUNDS):
-    alone = decide_alone(tc.Verifier(issuer.public_hex, authorities=[HOST]), environs())
-    wrapped = middleware(tc.Verifier(issuer.public_hex, authorities=[HOST]), environs())
-    added.append(wrapped - alone)
-    print(f"decide alone {alone:.1f} µs CPU, middleware {wrapped:.1f} µs CPU: "
-          f"the middleware adds {wrapped - alone:.1f} µs", flush=True)
-print(f"median: the WSGI middleware adds {statistics.median(added):.1f} µs CPU per request")
+
+def one_round() -> tuple[float, float]:
+    return decide_alone(new_verifier(), environs()), middleware(new_verifier(), environs())
+
+
+rounds("WSGI", one_round)

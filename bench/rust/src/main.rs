@@ -94,6 +94,20 @@ impl Out {
 /// One op of [`Out::measure_together`]: name, proof pool, requests per call, the call.
 type Timed<'a> = (&'a str, Option<usize>, usize, Box<dyn FnMut() -> Res<()> + 'a>);
 
+/// The cached per-request path as a timed call (every `per_request_*` op): the next proof of
+/// `proofs`, each used once, through `verifier`'s authenticate, then its check_policy.
+fn per_request<'a>(
+    verifier: &'a Verifier,
+    proofs: &'a [WorkerProof],
+    request: &'a Request<'a>,
+) -> Box<dyn FnMut() -> Res<()> + 'a> {
+    let mut next = proofs.iter();
+    Box::new(move || {
+        let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, request, Some(NOW))?;
+        Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
+    })
+}
+
 struct Fixture {
     issuer: IssuerKey,
     holder: WorkerKey,
@@ -231,7 +245,6 @@ fn main() -> Res<()> {
     let proofs = f.proofs(b"{}", 10_000, "per_request_cached")?;
     let verifier = f.verifier(10_000, None)?;
     verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached-warm")?[0], &small, Some(NOW))?;
-    let mut next = proofs.iter();
     // the HTTP decision in both profiles, sampled with per_request_cached for the HTTP goal's ratio
     let policy = HttpPolicy::from_json(HTTP_POLICY.as_bytes())?;
     let kilobyte = vec![b'x'; 1024];
@@ -271,15 +284,7 @@ fn main() -> Res<()> {
                 || if key.verify_strict(&message, &signature) { Ok(()) } else { Err("floor verify failed".into()) },
             ),
         ),
-        (
-            "per_request_cached",
-            Some(10_000),
-            1,
-            Box::new(|| {
-                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
-                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
-            }),
-        ),
+        ("per_request_cached", Some(10_000), 1, per_request(&verifier, &proofs, &small)),
     ])?;
 
     redis_ops(&mut out, &f)?;
@@ -355,16 +360,7 @@ fn delegation_ops(out: &mut Out, f: &Fixture) -> Res<()> {
     let mut ops: Vec<Timed<'_>> = Vec::new();
     let mut notes = Vec::new();
     for (links, ((verifier, pool), proof)) in cached.iter().zip(&uncached).enumerate() {
-        let mut next = pool.iter();
-        ops.push((
-            &names[links][0],
-            Some(POOL),
-            1,
-            Box::new(move || {
-                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
-                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
-            }),
-        ));
+        ops.push((&names[links][0], Some(POOL), 1, per_request(verifier, pool, &small)));
         ops.push((
             &names[links][1],
             None,
@@ -544,25 +540,15 @@ fn redis_ops(out: &mut Out, f: &Fixture) -> Res<()> {
     let proofs = f.proofs(b"{}", 10_000, "per_request_cached_redis")?;
     let verifier = f.verifier(10_000, Some(redis_config.clone()))?;
     verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached_redis-warm")?[0], &small, Some(NOW))?;
-    let mut next = proofs.iter();
     // the Redis path beside one round trip (a PING through the same store code) and the in-memory
     // path, sampled in turn: its goal is in-memory + 1.3 × the round trip
     let memory_proofs = f.proofs(b"{}", 10_000, "per_request_cached_beside_redis")?;
     let memory = f.verifier(10_000, None)?;
     memory.authenticate(&f.proofs(b"{}", 1, "per_request_cached_beside_redis-warm")?[0], &small, Some(NOW))?;
-    let mut next_memory = memory_proofs.iter();
     let ping = RedisStore::new(redis_config.clone())?;
     let probe_counter = std::sync::atomic::AtomicU64::new(0);
     out.measure_together(vec![
-        (
-            "per_request_cached_redis",
-            Some(10_000),
-            1,
-            Box::new(|| {
-                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
-                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
-            }),
-        ),
+        ("per_request_cached_redis", Some(10_000), 1, per_request(&verifier, &proofs, &small)),
         ("redis_ping", None, 1, Box::new(|| Ok(ping.ping()?))),
         (
             "redis_admission",
@@ -577,16 +563,7 @@ fn redis_ops(out: &mut Out, f: &Fixture) -> Res<()> {
                 Ok(())
             }),
         ),
-        (
-            "per_request_cached_beside_redis",
-            Some(10_000),
-            1,
-            Box::new(|| {
-                let verified =
-                    memory.authenticate(next_memory.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
-                Ok(memory.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
-            }),
-        ),
+        ("per_request_cached_beside_redis", Some(10_000), 1, per_request(&memory, &memory_proofs, &small)),
     ])?;
     batch_ops_on(out, f, Some(&redis_config), "_redis")?;
     drop(redis);
@@ -605,18 +582,9 @@ fn cluster_ops(out: &mut Out, f: &Fixture) -> Res<()> {
     let proofs = f.proofs(b"{}", 10_000, "per_request_cached_redis_cluster")?;
     let verifier = f.verifier(10_000, Some(config.clone()))?;
     verifier.authenticate(&f.proofs(b"{}", 1, "per_request_cached_redis_cluster-warm")?[0], &small, Some(NOW))?;
-    let mut next = proofs.iter();
     let ping = RedisStore::new(config)?;
     out.measure_together(vec![
-        (
-            "per_request_cached_redis_cluster",
-            Some(10_000),
-            1,
-            Box::new(|| {
-                let verified = verifier.authenticate(next.next().ok_or("proof pool exhausted")?, &small, Some(NOW))?;
-                Ok(verifier.check_policy(&verified.token, FACTS, ALLOW, Some(NOW))?)
-            }),
-        ),
+        ("per_request_cached_redis_cluster", Some(10_000), 1, per_request(&verifier, &proofs, &small)),
         ("redis_cluster_ping", None, 1, Box::new(|| Ok(ping.ping()?))),
     ])
 }
