@@ -87,6 +87,18 @@ for elf in $elves; do
 	pass "${elf#"$work"/elf/}: newest glibc symbol $newest"
 done
 
+step "loadable at any time: no shipped shared object needs the static TLS block"
+# Node and Python dlopen the addon and the extension after start-up, when the static TLS block is
+# sized already: an object built with the initial-exec TLS model (DF_STATIC_TLS; mimalloc's default,
+# hence the Node addon's local_dynamic_tls) can then fail with "cannot allocate memory in static TLS block"
+for elf in $elves; do
+	case $elf in *.so | *.so.* | *.node) ;; *) continue ;; esac
+	if readelf -d "$elf" | grep -E '\(FLAGS\).*STATIC_TLS' >/dev/null; then
+		fail "${elf#"$work"/elf/} is built for the static TLS block (DF_STATIC_TLS): it may not load through dlopen"
+	fi
+	pass "${elf#"$work"/elf/}: no static TLS"
+done
+
 step "reproducible from any folder: no shipped binary names the checkout or cargo's home"
 # (make dist remaps both: panic locations and debug names would otherwise carry this clone's path)
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
