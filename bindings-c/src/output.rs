@@ -54,6 +54,9 @@ pub(crate) struct Text(Box<[u8]>);
 impl Text {
     pub(crate) fn new(bytes: impl Into<Vec<u8>>) -> Text {
         let mut bytes = bytes.into();
+        // exactly one byte more: a plain push would double the buffer, and the boxed slice then
+        // shrink it back (two reallocations per string a decision hands to C)
+        bytes.reserve_exact(1);
         bytes.push(0);
         Text(bytes.into_boxed_slice())
     }
