@@ -73,10 +73,11 @@ async function cpuPerRequest(send, pool) {
 
 function decideAlone(pool) {
   const v = verifier()
+  // the header lines made before timing, as the middleware is handed Node's rawHeaders ready-made
+  const requests = pool.map((headers) => ({ method: 'POST', target: '/lease/a', headers: Object.entries(headers), body: BODY }))
   const start = process.cpuUsage()
-  for (const headers of pool) {
-    const lines = Object.entries(headers)
-    if (!v.decide({ method: 'POST', target: '/lease/a', headers: lines, body: BODY }, { policy }).allowed) throw new Error('refused')
+  for (const request of requests) {
+    if (!v.decide(request, { policy }).allowed) throw new Error('refused')
   }
   const used = process.cpuUsage(start)
   return (used.user + used.system) / pool.length

@@ -31,7 +31,7 @@ use error::{guard, Result};
 
 // Rust's allocations in mimalloc, V8's and Node's stay in theirs. A request's authorizer is rebuilt
 // from many small allocations, and glibc's malloc, whose heap Node and its libraries share, served
-// them 5-7 us slower a request in a loop and 10-20 us slower inside a server (docs/performance.md,
+// them 5-8 us slower a request in a loop and 10-20 us slower inside a server (docs/performance.md,
 // "The Node addon's allocator").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
