@@ -39,11 +39,18 @@ DIST_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR)
 DIST_ZIG_ENV := $(DIST_TARGET_DIR)/zig-env.sh
 DIST_CARGO_FLAGS := --locked --release --target $(DIST_TRIPLE).$(GLIBC_FLOOR)
 DIST_TIMES := $(ROOT)/target/dist-times.txt
+# the third-party notices (tools/dist/third_party_licenses.sh), one per shipped crate, by cargo-about at an exact
+# version, installed once into target/ (cargo install, about 2 minutes cold)
+CARGO_ABOUT_VERSION := 0.9.3
+CARGO_ABOUT := $(ROOT)/target/dist-tools/bin/cargo-about
+DIST_LICENSES := $(DIST_TARGET_DIR)/third-party
 
-.PHONY: setup-dist dist dist-build dist-python dist-node dist-c dist-cli dist-cli-npm dist-go dist-publish-check test-dist
+.PHONY: setup-dist dist dist-build dist-licenses dist-python dist-node dist-c dist-cli dist-cli-npm dist-go dist-publish-check test-dist
 
 setup-dist: setup-rust
 	$(call py_venv,$(DIST_VENV),$(ROOT)/tools/dist/requirements.txt)
+	@$(CARGO_ABOUT) --version 2>/dev/null | grep -qx 'cargo-about $(CARGO_ABOUT_VERSION)' \
+		|| $(CARGO) install --locked --quiet --features cli --version =$(CARGO_ABOUT_VERSION) --root $(ROOT)/target/dist-tools cargo-about
 
 # one build of core for the C library, the CLI and the Node addon; then the environment cargo-zigbuild gives
 # cargo, for maturin (dist-python)
@@ -54,47 +61,63 @@ dist-build: setup-dist
 
 dist:
 	@start=$$(date +%s); rm -rf $(DIST) && mkdir -p $(DIST); \
-	$(MAKE) --no-print-directory dist-build dist-python dist-node dist-c dist-cli dist-cli-npm dist-go; \
+	$(MAKE) --no-print-directory dist-build dist-licenses dist-python dist-node dist-c dist-cli dist-cli-npm dist-go; \
 	(cd $(DIST) && find . -type f ! -name SHA256SUMS | LC_ALL=C sort | xargs sha256sum > SHA256SUMS); \
 	$(MAKE) --no-print-directory dist-publish-check; \
 	echo "make dist: $$(( $$(date +%s) - start )) s" | tee $(DIST_TIMES); ls -la $(DIST)
+
+# THIRD_PARTY_LICENSES.txt of each shipped crate: the C library's (its tarball and the Go module), the Node
+# addon's, the Python extension's and the CLI's (its tarball and npm package). cargo-about reads offline, and
+# cargo metadata wants every platform's crates, which a Linux build never downloads: fetched first
+dist-licenses: setup-dist
+	$(CARGO) fetch --locked --quiet
+	@mkdir -p $(DIST_LICENSES)
+	for shipped in c:bindings-c node:bindings-node python:bindings-python cli:cli; do \
+		bash $(ROOT)/tools/dist/third_party_licenses.sh $(CARGO_ABOUT) $(ROOT)/$${shipped#*:} \
+			$(DIST_LICENSES)/$${shipped%%:*}.txt || exit 1; \
+	done
 
 # the abi3 wheel for the glibc floor (its zip entries dated by the commit: SOURCE_DATE_EPOCH) (maturin refuses to tag it lower than its symbols need) and the sdist;
 # auditwheel and abi3audit read the wheel: its platform tag, and only the stable ABI of CPython 3.10.
 # In dist-build's target dir, environment and RUSTFLAGS: only pyo3, the crates whose features it changes
 # (syn's) and the binding itself are compiled here
-dist-python: dist-build
+dist-python: dist-build dist-licenses
+	install -m 644 $(DIST_LICENSES)/python.txt $(PY_DIR)/THIRD_PARTY_LICENSES.txt
 	cd $(PY_DIR) && source $(DIST_ZIG_ENV) && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(DIST_ENV) maturin build --release --locked --quiet \
 		--target $(DIST_TRIPLE) --compatibility manylinux_$(subst .,_,$(GLIBC_FLOOR)) \
 		--interpreter $(DIST_VENV)/bin/python --out $(DIST)
 	cd $(PY_DIR) && $(DIST_ENV) maturin sdist --out $(DIST)
+	rm -f $(PY_DIR)/THIRD_PARTY_LICENSES.txt
 	$(DIST_VENV)/bin/auditwheel show $(DIST)/trustcore-*.whl
 	$(DIST_VENV)/bin/auditwheel show $(DIST)/trustcore-*.whl | tr -s ' \n' ' ' \
 		| grep 'is consistent with the following platform tag: "manylinux_$(subst .,_,$(GLIBC_FLOOR))_x86_64"' >/dev/null
 	$(DIST_VENV)/bin/abi3audit --strict --verbose $(DIST)/trustcore-*.whl
 
 dist-node:
-	bash $(ROOT)/tools/dist/node_packages.sh $(ROOT) $(DIST_BIN)/libtrustcore_node.so $(DIST)
+	bash $(ROOT)/tools/dist/node_packages.sh $(ROOT) $(DIST_BIN)/libtrustcore_node.so $(DIST_LICENSES)/node.txt $(DIST)
 
 dist-c:
-	bash $(ROOT)/tools/dist/c_tarball.sh $(ROOT) $(DIST_BIN) $(TC_VERSION) $(DIST_PLATFORM) "$$(cat $(DIST_NATIVE_LIBS))" $(DIST)
+	bash $(ROOT)/tools/dist/c_tarball.sh $(ROOT) $(DIST_BIN) $(TC_VERSION) $(DIST_PLATFORM) "$$(cat $(DIST_NATIVE_LIBS))" \
+		$(DIST_LICENSES)/c.txt $(DIST)
 
-# the trustcore binary (the CLI and `trustcore signer serve`) with the license and changelog
+# the trustcore binary (the CLI and `trustcore signer serve`) with the license, the third-party notices and the
+# changelog
 dist-cli:
 	@stage=$$(mktemp -d) && name=trustcore-cli-$(TC_VERSION)-$(DIST_PLATFORM) && \
 	install -d $$stage/$$name/bin && install -m 755 $(DIST_BIN)/trustcore $$stage/$$name/bin/trustcore && \
 	install -m 644 $(ROOT)/LICENSE $(ROOT)/CHANGELOG.md $$stage/$$name/ && \
+	install -m 644 $(DIST_LICENSES)/cli.txt $$stage/$$name/THIRD_PARTY_LICENSES.txt && \
 	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="$$(git -C $(ROOT) log -1 --format=%cI)" \
 		-C $$stage -cf - $$name | gzip -n -9 > $(DIST)/$$name.tar.gz && rm -rf $$stage && echo "$(DIST)/$$name.tar.gz"
 
 # the binary through a language package manager, the pattern esbuild uses: the npm package trustcore-cli (a
 # launcher) and @trustcore/cli-linux-x64-gnu (this binary, os/cpu/libc) from its optionalDependencies
 dist-cli-npm:
-	bash $(ROOT)/tools/dist/cli_npm_packages.sh $(ROOT) $(DIST_BIN)/trustcore $(DIST)
+	bash $(ROOT)/tools/dist/cli_npm_packages.sh $(ROOT) $(DIST_BIN)/trustcore $(DIST_LICENSES)/cli.txt $(DIST)
 
 dist-go: setup-go
 	bash $(ROOT)/tools/dist/go_module.sh $(ROOT) $(TC_VERSION) $(DIST_GO_PLATFORM) $(DIST_BIN)/libtrustcore.a \
-		"$$(cat $(DIST_NATIVE_LIBS))" $(DIST)/goproxy
+		"$$(cat $(DIST_NATIVE_LIBS))" $(DIST_LICENSES)/c.txt $(DIST)/goproxy
 
 # crates.io's checks on core without uploading (metadata, a version on every path dependency, it builds
 # from the packaged files alone, sharing the dependencies' debug build with make test's: measured cold in

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The C release: trustcore-<version>-<triple>.tar.gz with lib/ (the .so under its SONAME, the links a linker
 # and ldconfig expect, the .a), include/trustcore.h, a relocatable lib/pkgconfig/trustcore.pc (its prefix is
-# found from the .pc file's own place, so the tree works wherever it is unpacked) and share/doc/trustcore.
-#   c_tarball.sh ROOT BUILD_DIR VERSION TRIPLE NATIVE_STATIC_LIBS OUT_DIR
+# found from the .pc file's own place, so the tree works wherever it is unpacked) and share/doc/trustcore (the
+# license, the third-party notices of the crates compiled into the library, the changelog, the README).
+#   c_tarball.sh ROOT BUILD_DIR VERSION TRIPLE NATIVE_STATIC_LIBS THIRD_PARTY_LICENSES OUT_DIR
 # NATIVE_STATIC_LIBS is what rustc printed for the static library (--print native-static-libs): Libs.private.
 set -euo pipefail
-root=$1 build=$2 version=$3 triple=$4 native_libs=$5 out=$6
+root=$1 build=$2 version=$3 triple=$4 native_libs=$5 notices=$6 out=$7
 
 name=trustcore-$version-$triple
 stage=$(mktemp -d)
@@ -21,6 +22,7 @@ ln -s "$soname" "$tree/lib/libtrustcore.so"
 install -m 644 "$build/libtrustcore.a" "$tree/lib/libtrustcore.a"
 install -m 644 "$root/include/trustcore.h" "$tree/include/trustcore.h"
 install -m 644 "$root/LICENSE" "$root/CHANGELOG.md" "$tree/share/doc/trustcore/"
+install -m 644 "$notices" "$tree/share/doc/trustcore/THIRD_PARTY_LICENSES.txt"
 install -m 644 "$root/bindings-c/README.md" "$tree/share/doc/trustcore/README.md"
 
 # ${pcfiledir} is pkg-config's (and pkgconf's) own variable: the directory this .pc file is in

@@ -3,10 +3,11 @@
 # committed files, plus what the repository does not hold: include/trustcore.h, and for each platform built
 # lib/<GOOS>_<GOARCH>/libtrustcore.a with a generated link_bundled_<GOOS>_<GOARCH>.go naming it and the system
 # libraries rustc printed for it (the pattern wasmer-go uses: `go build` alone links it, statically, so a
-# program needs no .so and no pkg-config; the tag trustcore_pkgconfig keeps the pkg-config route).
-#   go_module.sh ROOT VERSION GOOS_GOARCH LIBTRUSTCORE_A NATIVE_STATIC_LIBS OUT
+# program needs no .so and no pkg-config; the tag trustcore_pkgconfig keeps the pkg-config route), and the
+# third-party notices of the crates compiled into that library.
+#   go_module.sh ROOT VERSION GOOS_GOARCH LIBTRUSTCORE_A NATIVE_STATIC_LIBS THIRD_PARTY_LICENSES OUT
 set -euo pipefail
-root=$1 version=$2 platform=$3 lib=$4 native_libs=$5 out=$6
+root=$1 version=$2 platform=$3 lib=$4 native_libs=$5 notices=$6 out=$7
 goos=${platform%_*} goarch=${platform#*_}
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -16,6 +17,7 @@ mkdir -p "$module"
 # the committed files of the module (no build output, no editor leftovers)
 git -C "$root/bindings-go/trustcore" ls-files -z | (cd "$root/bindings-go/trustcore" && xargs -0 cp --parents -t "$module")
 cp "$root/LICENSE" "$root/CHANGELOG.md" "$module/"
+cp "$notices" "$module/THIRD_PARTY_LICENSES.txt"
 cp "$root/bindings-go/README.md" "$module/README.md"
 mkdir -p "$module/include" "$module/lib/$platform"
 cp "$root/include/trustcore.h" "$module/include/"

@@ -126,6 +126,40 @@ done
 	|| fail "the Go module has no CHANGELOG.md"
 pass "CHANGELOG.md in the sdist, the two main npm packages, the C and CLI tarballs and the Go module"
 
+step "third-party notices: every artifact with compiled code carries those of the crates compiled into it"
+# THIRD_PARTY_LICENSES.txt (make dist, tools/dist/third_party_licenses.sh): each shipped binary links biscuit-auth
+# (Apache-2.0) and the dalek crates (BSD-3-Clause, whose copyright line a binary redistribution must carry);
+# each artifact's own extras too: pyo3 in the wheel, napi and mimalloc (with its C library's notice) in the
+# Node addon, clap in the CLI
+notices=$work/notices
+mkdir -p "$notices"
+"$python" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$wheel" \
+	"trustcore-$version.dist-info/licenses/THIRD_PARTY_LICENSES.txt" > "$notices/wheel.txt" \
+	|| fail "$(basename "$wheel") has no .dist-info/licenses/THIRD_PARTY_LICENSES.txt"
+tar -xzOf "$npm_platform" package/THIRD_PARTY_LICENSES.txt > "$notices/node.txt" || fail "$(basename "$npm_platform") has no THIRD_PARTY_LICENSES.txt"
+tar -xzOf "$cli_npm_platform" package/THIRD_PARTY_LICENSES.txt > "$notices/cli-npm.txt" || fail "$(basename "$cli_npm_platform") has no THIRD_PARTY_LICENSES.txt"
+tar -xzOf "$c_tarball" "trustcore-$version-x86_64-linux-gnu/share/doc/trustcore/THIRD_PARTY_LICENSES.txt" > "$notices/c.txt" \
+	|| fail "$(basename "$c_tarball") has no share/doc/trustcore/THIRD_PARTY_LICENSES.txt"
+tar -xzOf "$cli_tarball" "trustcore-cli-$version-x86_64-linux-gnu/THIRD_PARTY_LICENSES.txt" > "$notices/cli.txt" \
+	|| fail "$(basename "$cli_tarball") has no THIRD_PARTY_LICENSES.txt"
+"$python" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
+	"$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip" "go.trustcore.dev/trustcore@v$version/THIRD_PARTY_LICENSES.txt" \
+	> "$notices/go.txt" || fail "the Go module has no THIRD_PARTY_LICENSES.txt"
+names() { grep -o '^  - [^ ]*' "$1" | sed 's/^  - //' | LC_ALL=C sort -u; }
+for shipped in wheel:pyo3 node:napi node:mimalloc node:libmimalloc-sys c: go: cli:clap cli-npm:clap; do
+	file=$notices/${shipped%%:*}.txt
+	for crate in biscuit-auth curve25519-dalek ed25519-dalek ${shipped#*:}; do
+		names "$file" | grep -x -- "$crate" >/dev/null || fail "${shipped%%:*}'s THIRD_PARTY_LICENSES.txt does not name $crate"
+	done
+	# curve25519-dalek's file as it ships (tools/dist/about.toml): its authors', then the Go code's it derives from
+	grep 'Copyright (c) 2012 The Go Authors' "$file" >/dev/null \
+		|| fail "${shipped%%:*}'s THIRD_PARTY_LICENSES.txt lacks curve25519-dalek's license file"
+done
+# the mimalloc C library's own notice, beside its Rust wrapper's
+grep 'Microsoft Corporation, Daan Leijen' "$notices/node.txt" >/dev/null \
+	|| fail "the Node addon's THIRD_PARTY_LICENSES.txt lacks mimalloc's copyright line"
+pass "THIRD_PARTY_LICENSES.txt in the wheel, the Node and CLI platform packages, the C and CLI tarballs and the Go module, naming what each links"
+
 step "versions: every package says $version"
 "$python" "$root/tools/check_version.py" --root "$root" --binary "$work/elf/cli/trustcore-cli-$version-x86_64-linux-gnu/bin/trustcore"
 pass "tools/check_version.py, with the shipped binary's --version"
