@@ -77,10 +77,11 @@ test-node: build-node signer-bin setup-redis
 	$(MAKE) --no-print-directory pack-test-node
 
 # the tarballs a user would install (the main package and this platform's, as make dist packs them, with
-# this build's addon), in a fresh project with nothing else: CommonJS, ESM, quick start
+# this build's addon, without make dist's third-party notices), in a fresh project with nothing else: CommonJS,
+# ESM, quick start
 pack-test-node:
 	rm -rf $(NODE_OUT)/pack && mkdir -p $(NODE_OUT)/pack/app
-	bash $(ROOT)/tools/dist/node_packages.sh $(ROOT) $(NODE_OUT)/napi/trustcore.linux-x64-gnu.node $(NODE_OUT)/pack >/dev/null
+	bash $(ROOT)/tools/dist/node_packages.sh $(ROOT) $(NODE_OUT)/napi/trustcore.linux-x64-gnu.node - $(NODE_OUT)/pack >/dev/null
 	cd $(NODE_OUT)/pack/app && echo '{"name":"app","private":true}' > package.json \
 		&& npm install --offline --no-audit --no-fund --loglevel=error ../trustcore-*.tgz
 	cp $(NODE_DIR)/examples/quickstart.mjs $(NODE_OUT)/pack/app/

@@ -5,7 +5,8 @@
 # third-party notices of the crates compiled into it).
 # optionalDependencies are added here, at packing time, as `napi prepublish` does: in the repository they
 # would send `npm install` after a package the registry does not have yet.
-#   node_packages.sh ROOT ADDON THIRD_PARTY_LICENSES OUT_DIR      (ADDON: the built trustcore .node for linux-x64-gnu)
+#   node_packages.sh ROOT ADDON THIRD_PARTY_LICENSES OUT_DIR      (ADDON: the built trustcore .node for linux-x64-gnu;
+#   THIRD_PARTY_LICENSES `-` for none: make test's packing of a checkout's build, which make dist's notices are not for)
 set -euo pipefail
 root=$1 addon=$2 notices=$3 out=$4
 node_dir=$root/bindings-node
@@ -17,7 +18,7 @@ platform=$node_dir/npm/linux-x64-gnu
 mkdir -p "$stage/platform"
 cp "$platform/package.json" "$platform/README.md" "$root/LICENSE" "$stage/platform/"
 cp "$addon" "$stage/platform/trustcore.linux-x64-gnu.node"
-cp "$notices" "$stage/platform/THIRD_PARTY_LICENSES.txt"
+[ "$notices" = - ] || cp "$notices" "$stage/platform/THIRD_PARTY_LICENSES.txt"
 
 mkdir -p "$stage/main"
 # the files package.json lists (npm pack applies the same list again)
