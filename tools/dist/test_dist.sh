@@ -133,8 +133,9 @@ step "third-party notices: every artifact with compiled code carries those of th
 # Node addon, clap in the CLI
 notices=$work/notices
 mkdir -p "$notices"
-"$python" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$wheel" \
-	"trustcore-$version.dist-info/licenses/THIRD_PARTY_LICENSES.txt" > "$notices/wheel.txt" \
+# one member of a zip archive (the wheel, the Go module's zip) on stdout
+zip_member() { "$python" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$1" "$2"; }
+zip_member "$wheel" "trustcore-$version.dist-info/licenses/THIRD_PARTY_LICENSES.txt" > "$notices/wheel.txt" \
 	|| fail "$(basename "$wheel") has no .dist-info/licenses/THIRD_PARTY_LICENSES.txt"
 tar -xzOf "$npm_platform" package/THIRD_PARTY_LICENSES.txt > "$notices/node.txt" || fail "$(basename "$npm_platform") has no THIRD_PARTY_LICENSES.txt"
 tar -xzOf "$cli_npm_platform" package/THIRD_PARTY_LICENSES.txt > "$notices/cli-npm.txt" || fail "$(basename "$cli_npm_platform") has no THIRD_PARTY_LICENSES.txt"
@@ -142,8 +143,7 @@ tar -xzOf "$c_tarball" "trustcore-$version-x86_64-linux-gnu/share/doc/trustcore/
 	|| fail "$(basename "$c_tarball") has no share/doc/trustcore/THIRD_PARTY_LICENSES.txt"
 tar -xzOf "$cli_tarball" "trustcore-cli-$version-x86_64-linux-gnu/THIRD_PARTY_LICENSES.txt" > "$notices/cli.txt" \
 	|| fail "$(basename "$cli_tarball") has no THIRD_PARTY_LICENSES.txt"
-"$python" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
-	"$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip" "go.trustcore.dev/trustcore@v$version/THIRD_PARTY_LICENSES.txt" \
+zip_member "$goproxy/go.trustcore.dev/trustcore/@v/v$version.zip" "go.trustcore.dev/trustcore@v$version/THIRD_PARTY_LICENSES.txt" \
 	> "$notices/go.txt" || fail "the Go module has no THIRD_PARTY_LICENSES.txt"
 names() { grep -o '^  - [^ ]*' "$1" | sed 's/^  - //' | LC_ALL=C sort -u; }
 for shipped in wheel:pyo3 node:napi node:mimalloc node:libmimalloc-sys c: go: cli:clap cli-npm:clap; do
