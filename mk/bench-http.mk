@@ -7,7 +7,7 @@
 #   bench-http   build what each server needs, then $(TC_BUILD)/bench-http over BENCH_HTTP_SERVERS
 #   bench-http-overhead   the in-process companions (bench/README.md, "Adapter cost"): the CPU the ASGI
 #                and WSGI middlewares, Express 4 and 5 and Fastify's, and net/http's Middleware add to
-#                the binding's own decision, printed (about 2 min)
+#                the binding's own decision, printed (about 3 min)
 # Knobs: BENCH_HTTP_SECONDS (timed run per mode, 3), BENCH_HTTP_WARMUP (1), BENCH_HTTP_CONNECTIONS
 # (8), BENCH_HTTP_ONLY (comma-separated names, e.g. http-nethttp,http-starlette: these only).
 # The variables below are read when the recipe runs: matrix.mk, go.mk and c.mk (read after this

@@ -7,6 +7,18 @@
 // (the matrix's POST /lease/a, RFC 9421). protected − plain − decide is what the middleware adds
 // to the binding's own decision. Five rounds of 2,000 requests per framework, one at a time.
 //
+// The same round then splits that figure in three, each the median of the rounds:
+//   - the adapter alone: the protected app with its Verifier's `decide` replaced by a constant
+//     allowed decision, minus plain (the middleware's own JS, streams and Promises, no native work);
+//   - the decision inside the app: `decide`'s own time (wall, one thread) measured around each call
+//     in the protected app, minus `decide` alone in a loop;
+//   - the rest: protected − plain − adapter alone − decision inside the app, what the app's own JS
+//     costs more when a native decision runs between its steps.
+// And two controls for the rest, computed the same way and shown per µs of the work they followed:
+// the app with `decide` replaced by a native call that builds no authorizer and keeps no state
+// (`Verifier.verifyJob`, one Ed25519 check of a signed job, about 50 µs), and by a JS loop on the
+// clock as long as `decide` alone.
+//
 //   usage: node node_overhead.js ROUTES.json   (from anywhere: the packages come from bindings-node/)
 
 const { createRequire } = require('node:module')
@@ -41,18 +53,57 @@ function requests() {
 
 const answer = (body) => ({ ok: true, length: body.length })
 
-function expressApp(name, protect) {
+// what the constant stand-in answers: an allowed decision of the same shape as core's
+const ALLOWED = Object.freeze({
+  allowed: true, status: 200, code: null, message: 'allowed', headers: [], body: '',
+  identity: Object.freeze({ holderId: 'gpu-1' }), facts: [['req_method', 'POST']], route: '/lease/{lane}', profile: 'rfc9421',
+})
+// the native control's work: one signed job, checked by the Verifier (an Ed25519 check, no authorizer)
+const JOB = { id: 'job-1', kind: 'transcribe', n: 3 }
+JOB.sig = tc.signJob(issuer, JOB, 'gpu-1')
+
+/**
+ * A Verifier whose `decide` is `mode`'s, timed around each call (wall time on the one JS thread):
+ * `protected` core's own, `constant` the allowed decision at once, `native` verifyJob then the
+ * allowed decision, `js` a loop on the clock for `spinMs` then the allowed decision.
+ */
+function verifierFor(mode, spinMs) {
+  const v = verifier()
+  const clock = { ns: 0n, calls: 0 }
+  const core = v.decide.bind(v)
+  const work = {
+    protected: core,
+    constant: () => ALLOWED,
+    native: () => (v.verifyJob(JOB, 'gpu-1'), ALLOWED),
+    js: () => {
+      // performance.now() allocates nothing: the loop makes no garbage for the collector
+      const end = performance.now() + spinMs
+      while (performance.now() < end);
+      return ALLOWED
+    },
+  }[mode]
+  v.decide = (request, options) => {
+    const start = process.hrtime.bigint()
+    const decision = work(request, options)
+    clock.ns += process.hrtime.bigint() - start
+    clock.calls++
+    return decision
+  }
+  return { v, clock }
+}
+
+function expressApp(name, v) {
   const express = pkgRequire(name)
   const app = express()
-  app.use(protect ? pkgRequire('trustcore/express')({ verifier: verifier(), policy }) : express.raw({ type: () => true }))
+  app.use(v ? pkgRequire('trustcore/express')({ verifier: v, policy }) : express.raw({ type: () => true }))
   app.use((req, res) => res.json(answer(req.body)))
   return app
 }
 
-async function fastifyApp(protect) {
+async function fastifyApp(v) {
   const Fastify = pkgRequire('fastify')
   const app = Fastify()
-  if (protect) await app.register(pkgRequire('trustcore/fastify'), { verifier: verifier(), policy })
+  if (v) await app.register(pkgRequire('trustcore/fastify'), { verifier: v, policy })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => done(null, body))
   app.all('*', async (request) => answer(request.body))
@@ -71,45 +122,75 @@ async function cpuPerRequest(send, pool) {
   return (used.user + used.system) / pool.length
 }
 
+/** CPU µs per call of `call` over `items`, in a loop. */
+function cpuPerCall(call, items) {
+  const start = process.cpuUsage()
+  for (const item of items) call(item)
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / items.length
+}
+
 function decideAlone(pool) {
   const v = verifier()
   // the header lines made before timing, as the middleware is handed Node's rawHeaders ready-made
   const requests = pool.map((headers) => ({ method: 'POST', target: '/lease/a', headers: Object.entries(headers), body: BODY }))
-  const start = process.cpuUsage()
-  for (const request of requests) {
+  return cpuPerCall((request) => {
     if (!v.decide(request, { policy }).allowed) throw new Error('refused')
-  }
-  const used = process.cpuUsage(start)
-  return (used.user + used.system) / pool.length
+  }, requests)
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const f = (x) => x.toFixed(1)
+const f2 = (x) => x.toFixed(2)
 
 async function main() {
   const frameworks = {
-    express4: async (protect) => expressApp('express', protect),
-    express5: async (protect) => expressApp('express5', protect),
+    express4: async (v) => expressApp('express', v),
+    express5: async (v) => expressApp('express5', v),
     fastify: fastifyApp,
   }
   for (const [name, make] of Object.entries(frameworks)) {
-    const added = []
+    const rounds = []
     for (let round = 0; round < ROUNDS; round++) {
-      const figures = {}
-      for (const protect of [false, true]) {
-        const app = await make(protect)
-        const dispatch = name === 'fastify' ? (opts) => app.inject(opts) : (opts) => inject(app, opts)
+      const decide = decideAlone(requests())
+      const v = verifier()
+      cpuPerCall(() => v.verifyJob(JOB, 'gpu-1'), Array(200)) // warm
+      const verifyJob = cpuPerCall(() => v.verifyJob(JOB, 'gpu-1'), Array(REQUESTS))
+      // the app's CPU per request and its `decide`'s wall µs per call, per mode
+      const app = {}
+      const inside = {}
+      for (const mode of ['plain', 'protected', 'constant', 'native', 'js']) {
+        const made = mode === 'plain' ? null : verifierFor(mode, decide / 1e3)
+        const server = await make(made && made.v)
+        const dispatch = name === 'fastify' ? (opts) => server.inject(opts) : (opts) => inject(server, opts)
         const send = (headers) => dispatch({ method: 'POST', url: '/lease/a', headers, payload: BODY })
         await cpuPerRequest(send, requests().slice(0, 200)) // warm the JIT and the token cache
-        figures[protect ? 'protected' : 'plain'] = await cpuPerRequest(send, requests())
-        if (name === 'fastify') await app.close()
+        if (made) Object.assign(made.clock, { ns: 0n, calls: 0 })
+        app[mode] = await cpuPerRequest(send, requests())
+        if (made) inside[mode] = Number(made.clock.ns) / made.clock.calls / 1e3
+        if (name === 'fastify') await server.close()
       }
-      const decide = decideAlone(requests())
-      const adds = figures.protected - figures.plain - decide
-      added.push(adds)
-      console.log(`${name}: plain ${figures.plain.toFixed(1)} µs CPU, protected ${figures.protected.toFixed(1)}, ` +
-        `decide alone ${decide.toFixed(1)}: the middleware adds ${adds.toFixed(1)} µs`)
+      const r = {
+        adds: app.protected - app.plain - decide,
+        adapter: app.constant - app.plain,
+        decideInside: inside.protected - decide,
+        rest: app.protected - app.constant - inside.protected,
+        nativeRest: app.native - app.constant - inside.native,
+        jsRest: app.js - app.constant - inside.js,
+      }
+      // each rest per µs of the work it followed: the decision, the native control, the JS loop
+      Object.assign(r, { restShare: r.rest / inside.protected, nativeShare: r.nativeRest / inside.native, jsShare: r.jsRest / inside.js })
+      rounds.push(r)
+      console.log(`${name}: plain ${f(app.plain)} µs CPU, protected ${f(app.protected)}, decide alone ${f(decide)}: ` +
+        `the middleware adds ${f(r.adds)} µs = adapter alone ${f(r.adapter)} + decide inside the app ${f(inside.protected)} ` +
+        `(${f(r.decideInside)} more than alone) + the rest ${f(r.rest)} (${f2(r.restShare)} per µs of decide inside); ` +
+        `the rest after verifyJob (${f(verifyJob)} alone, ${f(inside.native)} inside) ${f(r.nativeRest)} (${f2(r.nativeShare)}), ` +
+        `after a JS loop as long as decide (${f(inside.js)}) ${f(r.jsRest)} (${f2(r.jsShare)})`)
     }
-    console.log(`${name} median: the middleware adds ${median(added).toFixed(1)} µs CPU per request`)
+    const m = (key, format = f) => format(median(rounds.map((r) => r[key])))
+    console.log(`${name} median: the middleware adds ${m('adds')} µs CPU per request; adapter alone ${m('adapter')}, ` +
+      `decide inside the app over alone ${m('decideInside')}, the rest ${m('rest')} (${m('restShare', f2)} per µs); ` +
+      `the rest per µs after verifyJob ${m('nativeShare', f2)}, after a JS loop ${m('jsShare', f2)}`)
   }
 }
 
