@@ -32,40 +32,58 @@ impl<'a> HttpRequest<'a> {
     /// The values of every line named `name` (any case), in order, each trimmed of spaces and tabs.
     /// A value holding CR, LF or NUL is MALFORMED_INPUT: it would let one line pose as two.
     pub fn header_values(&self, name: &str) -> Result<Vec<&'a str>> {
-        let mut values = Vec::new();
-        for (line_name, value) in self.headers {
-            if line_name.eq_ignore_ascii_case(name) {
-                if breaks_line(value) {
-                    return Err(Error::malformed(format!("header {name} holds CR, LF or NUL")));
-                }
-                values.push(value.trim_matches([' ', '\t']));
+        self.lines(name).collect()
+    }
+
+    /// [`header_values`](Self::header_values) one line at a time: the readers below look up a
+    /// dozen fields a request, and most appear once, so nothing is collected.
+    fn lines<'n>(self, name: &'n str) -> impl Iterator<Item = Result<&'a str>> + use<'a, 'n> {
+        self.headers.iter().filter(move |(line_name, _)| line_name.eq_ignore_ascii_case(name)).map(move |(_, value)| {
+            if breaks_line(value) {
+                Err(Error::malformed(format!("header {name} holds CR, LF or NUL")))
+            } else {
+                Ok(value.trim_matches([' ', '\t']))
             }
-        }
-        Ok(values)
+        })
     }
 
     /// RFC 9421 §2.1: every line of the field, joined by ", "; None when there is none. A field
     /// whose lines add up to more than `cap` bytes is MALFORMED_INPUT before anything is joined.
     pub fn header_combined(&self, name: &str, cap: usize) -> Result<Option<Cow<'a, str>>> {
-        let values = self.header_values(name)?;
-        let joined = values.iter().map(|v| v.len()).sum::<usize>() + 2 * values.len().saturating_sub(1);
+        let (mut first, mut count, mut joined) = (None, 0usize, 0usize);
+        for value in self.lines(name) {
+            let value = value?;
+            joined += value.len() + if count > 0 { 2 } else { 0 };
+            count += 1;
+            first.get_or_insert(value);
+        }
         if joined > cap {
             return Err(Error::malformed(format!("header {name} is over {cap} bytes")));
         }
-        Ok(match values.as_slice() {
-            [] => None,
+        Ok(match (first, count) {
+            (None, _) => None,
             // the common case, one line: borrowed, nothing copied
-            [one] => Some(Cow::Borrowed(*one)),
-            _ => Some(Cow::Owned(values.join(", "))),
+            (Some(one), 1) => Some(Cow::Borrowed(one)),
+            _ => {
+                let mut all = String::with_capacity(joined);
+                for (i, value) in self.lines(name).enumerate() {
+                    if i > 0 {
+                        all.push_str(", ");
+                    }
+                    all.push_str(value?);
+                }
+                Some(Cow::Owned(all))
+            }
         })
     }
 
     /// The one value of a field that must appear at most once (None when absent).
     pub fn header_single(&self, name: &str) -> Result<Option<&'a str>> {
-        match self.header_values(name)?.as_slice() {
-            [] => Ok(None),
-            [one] => Ok(Some(one)),
-            _ => Err(Error::malformed(format!("header {name} given more than once"))),
+        let mut lines = self.lines(name);
+        let Some(one) = lines.next().transpose()? else { return Ok(None) };
+        match lines.next().transpose()? {
+            None => Ok(Some(one)),
+            Some(_) => Err(Error::malformed(format!("header {name} given more than once"))),
         }
     }
 
@@ -103,7 +121,8 @@ impl<'a> HttpRequest<'a> {
     /// §8.6): a body that ended early or ran long is not the message that was announced, whatever
     /// the server let through (a WSGI server hands on a body cut short by the client's EOF).
     fn check_content_length(&self) -> Result<()> {
-        for value in self.header_values("content-length")? {
+        for value in self.lines("content-length") {
+            let value = value?;
             let announced = (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
                 .then(|| value.parse::<u64>().ok())
                 .flatten()
@@ -148,9 +167,11 @@ pub(crate) fn check_target(target: &str) -> Result<()> {
 /// in clear text, is not supported.
 pub(crate) fn normalize_authority(authority: &str) -> Result<String> {
     check_authority(authority)?;
-    let lower = authority.to_ascii_lowercase();
-    let host = lower.strip_suffix(":443").or_else(|| lower.strip_suffix(":80")).unwrap_or(&lower);
-    Ok(host.to_owned())
+    let mut host = authority.to_ascii_lowercase();
+    if let Some(kept) = host.strip_suffix(":443").or_else(|| host.strip_suffix(":80")).map(str::len) {
+        host.truncate(kept);
+    }
+    Ok(host)
 }
 
 /// host[:port] as an authority: letters, digits, `.`, `-`, `:`, `[`, `]` (IPv6), nothing else (no

@@ -7,7 +7,7 @@ use sfv::{BareItem, InnerList};
 use crate::error::{Error, Result};
 use crate::http::fields::{integer_param, string_param};
 use crate::http::message::HttpRequest;
-use crate::http::signature_base::{component_names, find_signature, signature_base_of, signature_inputs};
+use crate::http::signature_base::{component_names, signature_base_of, signature_inputs, take_signature};
 
 /// The `tag` parameter that marks a trustcore signature; other signatures are left alone.
 pub const TRUSTCORE_TAG: &str = "trustcore";
@@ -61,15 +61,15 @@ fn is_trustcore(input: &InnerList) -> bool {
 /// signatures, one that covers too little, or a missing or mistyped parameter is MALFORMED_INPUT.
 pub(crate) fn read_http_proof(request: &HttpRequest<'_>) -> Result<Option<HttpProof>> {
     let Some(inputs) = signature_inputs(request)? else { return Ok(None) };
-    let mut labels = inputs.iter().filter_map(|(label, entry)| match entry {
-        sfv::ListEntry::InnerList(input) if is_trustcore(input) => Some(label.as_str()),
+    let mut tagged = inputs.values().enumerate().filter_map(|(index, entry)| match entry {
+        sfv::ListEntry::InnerList(input) if is_trustcore(input) => Some(index),
         _ => None,
     });
-    let Some(label) = labels.next() else { return Ok(None) };
-    if labels.next().is_some() {
+    let Some(index) = tagged.next() else { return Ok(None) };
+    if tagged.next().is_some() {
         return Err(Error::malformed("more than one signature is tagged trustcore"));
     }
-    let found = find_signature(request, &inputs, label)?;
+    let found = take_signature(request, inputs, index)?;
     let covered = component_names(&found.input)?;
     if let Some(missing) = REQUIRED_COMPONENTS.iter().find(|name| !covered.contains(name)) {
         return Err(Error::malformed(format!("the trustcore signature does not cover {missing}")));

@@ -2,7 +2,7 @@
 //! verification of a signature made with an Ed25519 key (§3.3.6). Generic: the trustcore profile's
 //! own rules (which components, which parameters) are in `rfc9421.rs`.
 
-use sfv::{BareItem, InnerList};
+use sfv::{BareItem, InnerList, ListEntry};
 
 use crate::error::{Error, Result};
 use crate::http::fields::{byte_sequence, inner_list, parse_dictionary, serialize_inner_list_into, MAX_FIELD_BYTES};
@@ -33,22 +33,28 @@ pub(crate) fn signature_inputs(request: &HttpRequest<'_>) -> Result<Option<sfv::
     }
 }
 
-/// The signature labelled `label`: its input and its 64 signature bytes from `Signature`.
-pub(crate) fn find_signature(
+/// The signature at `index` of `inputs`, taken out of it (its input is moved, not copied: the
+/// dictionary is not needed after), with its 64 signature bytes from `Signature`.
+pub(crate) fn take_signature(
     request: &HttpRequest<'_>,
-    inputs: &sfv::Dictionary,
-    label: &str,
+    mut inputs: sfv::Dictionary,
+    index: usize,
 ) -> Result<FoundSignature> {
-    let input = inner_list(inputs, label)
-        .ok_or_else(|| Error::malformed(format!("Signature-Input has no signature labelled {label:?}")))?;
+    let (label, input) = match inputs.swap_remove_index(index) {
+        Some((label, ListEntry::InnerList(input))) => (label, input),
+        Some((label, _)) => {
+            return Err(Error::malformed(format!("Signature-Input has no signature labelled {:?}", label.as_str())))
+        }
+        None => return Err(Error::malformed("Signature-Input has no such signature")),
+    };
     let signatures = request
         .header_combined("signature", MAX_FIELD_BYTES)?
         .ok_or_else(|| Error::malformed("missing Signature header"))?;
     let signatures = parse_dictionary("Signature", &signatures)?;
-    let bytes = byte_sequence(&signatures, label)
-        .ok_or_else(|| Error::malformed(format!("Signature has no byte sequence labelled {label:?}")))?;
+    let bytes = byte_sequence(&signatures, label.as_str())
+        .ok_or_else(|| Error::malformed(format!("Signature has no byte sequence labelled {:?}", label.as_str())))?;
     let signature: [u8; 64] = bytes.try_into().map_err(|_| Error::malformed("an Ed25519 signature is 64 bytes"))?;
-    Ok(FoundSignature { input: input.clone(), signature })
+    Ok(FoundSignature { input, signature })
 }
 
 /// The names of the covered components, in order: strings without parameters (component
@@ -131,7 +137,10 @@ pub fn signature_base(request: &HttpRequest<'_>, label: &str) -> Result<Vec<u8>>
 /// verify, MALFORMED_INPUT when the request cannot be read.
 pub fn verify_message_signature(request: &HttpRequest<'_>, label: &str, key: &PublicKey) -> Result<()> {
     let inputs = signature_inputs(request)?.ok_or_else(|| Error::malformed("missing Signature-Input header"))?;
-    let found = find_signature(request, &inputs, label)?;
+    let index = inputs
+        .get_index_of(label)
+        .ok_or_else(|| Error::malformed(format!("Signature-Input has no signature labelled {label:?}")))?;
+    let found = take_signature(request, inputs, index)?;
     let base = signature_base_of(request, &found.input)?;
     if key.verify_strict(&base, &found.signature) {
         Ok(())
