@@ -121,12 +121,13 @@ demo-rust: setup-rust
 # round-N/): the report computes every ratio within each round and shows the median of the rounds
 # with its min-max (this VM's speed drifts by 10 % over minutes; a round's drift moves both figures
 # of its ratios together). The HTTP servers' bench (about 2 min a round) runs in the first
-# BENCH_HTTP_ROUNDS rounds only: its figures are compared within each run. Then bench/report.py
-# writes bench/results.{md,json,svg} and prints the tables
+# BENCH_HTTP_ROUNDS rounds only: its goal is paired with the core's figure of each of those rounds,
+# and one round of it moved by up to 0.5 between runs. Then bench/report.py writes
+# bench/results.{md,json,svg} and prints the tables
 BENCH_OUT := $(ROOT)/target/bench
 BENCH_VENV := $(ROOT)/target/bench-venv
 BENCH_ROUNDS ?= 5
-BENCH_HTTP_ROUNDS ?= 1
+BENCH_HTTP_ROUNDS ?= 3
 bench:
 	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
 	for round in $$(seq $(BENCH_ROUNDS)); do \

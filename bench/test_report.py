@@ -64,3 +64,36 @@ def test_a_ratio_missing_in_some_rounds_uses_the_rounds_that_have_both(tmp_path:
     paired = report.per_round(rounds, report.over(("go", "mint"), ("rust", "mint")))
     assert paired.values == [1.2] and paired.cell() == "×1.20"
     assert report.per_round(rounds, report.over(("c", "mint"), ("rust", "mint"))).cell() == "–"
+
+
+def server(impl: str, op: str, value: float) -> dict[str, object]:
+    return {"impl": impl, "op": report.HTTP_SERVER_PREFIX + op, "unit": "us", "value": value, "connections": 8}
+
+
+def test_the_http_servers_goal_pairs_each_round_with_that_rounds_core(tmp_path: Path) -> None:
+    # the server bench runs in rounds 1 and 2 only (BENCH_HTTP_ROUNDS); round 2's machine is slower
+    # for both the core and the server, round 3 (no server) fastest for the core alone
+    figures = [(50_000.0, (60.0, 80.0, 140.0, 70.0)), (100_000.0, (120.0, 150.0, 300.0, 175.0)), (40_000.0, None)]
+    for number, (core, cpu) in enumerate(figures, 1):
+        rows = [timed("rust", "per_request_cached", core)]
+        if cpu is not None:
+            plain, paced, protected, _ = cpu
+            rows += [server("http-nethttp", "plain_cpu_us", plain), server("http-nethttp", "protected_cpu_us", protected),
+                     server("http-nethttp", "added_cpu_us", protected - plain),
+                     server("http-nethttp", "plain_paced_cpu_us", paced),
+                     server("http-nethttp", "added_paced_cpu_us", protected - paced)]
+        write_round(tmp_path, number, rows)
+    times, rates, servers, rounds = report.load(tmp_path)
+    # the table's figures come from the least disturbed round (round 1: plain + protected 200)
+    assert servers["http-nethttp"][report.HTTP_SERVER_PREFIX + "added_paced_cpu_us"]["value"] == 60.0
+    host = {"cpu": "test", "cores": 2, "memory_gib": 1, "kernel": "x", "load_average": (0.0, 0.0, 0.0),
+            "rustc": "", "python": "", "node": "", "go": "", "cc": ""}
+    markdown, result = report.build(times, rates, host, servers, rounds)
+    goal = next(g for g in result["goals"] if g["goal"].startswith("http-nethttp:"))
+    # round 1: 60 / 50 − 1 = 0.2; round 2: 150 / 100 − 1 = 0.5; never 60 / 40 (round 3's core)
+    assert abs(goal["value"] - 0.35) < 1e-9 and goal["met"] is False
+    assert goal["rounds_min_max_n"] is not None
+    low, high, n = goal["rounds_min_max_n"]
+    assert (round(low, 9), round(high, 9), n) == (0.2, 0.5, 2)
+    row = next(line for line in markdown.splitlines() if line.startswith("| http-nethttp |"))
+    assert row.endswith("| ×1.35 (1.20–1.50) |")
