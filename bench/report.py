@@ -163,9 +163,9 @@ def load(
             else:
                 # the host I/O rows are judged by their slowest read: keep the round where it was lowest
                 figure = "max" if row["op"] in HOST_IO else "median"
-                key = (row["impl"], row["op"])
-                if key not in times or row[figure] < times[key][figure]:
-                    times[key] = row
+                timed = (row["impl"], row["op"])
+                if timed not in times or row[figure] < times[timed][figure]:
+                    times[timed] = row
     return times, rates, keep_http_servers(servers), rounds
 
 

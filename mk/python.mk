@@ -59,8 +59,9 @@ test-python: build-python signer-bin setup-redis
 	cd $(PY_DIR) && $(PY_VENV)/bin/python -m mypy.stubtest trustcore
 	cd $(PY_DIR) && $(PY_VENV)/bin/python -m mypy --strict python/trustcore
 	cd $(PY_DIR) && $(PY_VENV)/bin/python -m pytest -q
-	@# make bench's report: its paired ratios (bench/report.py)
+	@# make bench's report: its paired ratios (bench/report.py); its types too (matplotlib has no stubs)
 	$(PY_VENV)/bin/python -m pytest -q -p no:cacheprovider $(ROOT)/bench/test_report.py
+	$(PY_VENV)/bin/python -m mypy --strict --ignore-missing-imports $(ROOT)/bench/report.py $(ROOT)/bench/test_report.py
 	rm -rf $(PY_CLEAN_VENV) && $(PY_PYTHON) -m venv $(PY_CLEAN_VENV)
 	$(PY_CLEAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps $(PY_WHEELS)/trustcore-*.whl
 	$(PY_CLEAN_VENV)/bin/python $(PY_DIR)/tests/readme_example.py
