@@ -368,13 +368,14 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
         row = servers.get(impl, {}).get(HTTP_SERVER_PREFIX + op)
         return None if row is None else float(row["value"])
 
-    def over_core(impl: str, less: float = 0.0) -> Paired:
-        """added at equal rate / core − less, in each round that ran the server, against that round's
-        own core figure (the HTTP bench runs minutes after the Rust harness's per_request_cached of its
-        round, not rounds apart). At equal rate when the run has it: protected − plain mixes in what
-        the lower rate costs the server (bench/README.md, "plain paced")."""
+    def over_core(impl: str, less: float = 0.0, paced: bool = True) -> Paired:
+        """added (at equal rate when paced) / core − less, in each round that ran the server, against
+        that round's own core figure (the HTTP bench runs minutes after the Rust harness's
+        per_request_cached of its round, not rounds apart). At equal rate when the run has it:
+        protected − plain mixes in what the lower rate costs the server (bench/README.md, "plain
+        paced")."""
         def figure(r: dict[tuple[Any, ...], float]) -> float | None:
-            added = r.get((impl, HTTP_SERVER_PREFIX + "added_paced_cpu_us"))
+            added = r.get((impl, HTTP_SERVER_PREFIX + "added_paced_cpu_us")) if paced else None
             if added is None:
                 added = r.get((impl, HTTP_SERVER_PREFIX + "added_cpu_us"))
             own = r.get(("rust", "per_request_cached"))
@@ -392,9 +393,9 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
                      "server's process tree (utime + stime) over the timed run divided by the requests; "
                      "added = protected − plain; at equal rate = protected − plain paced (the plain server "
                      "again, its requests paced at the protected rate). Each server's figures come from the least "
-                     "disturbed of the rounds that ran it (lowest plain + protected CPU), the last column from "
-                     "every such round against that round's own core per_request_cached: the median, with the "
-                     "rounds' min–max (bench/README.md).")
+                     "disturbed of the rounds that ran it (lowest plain + protected CPU); the two columns over the "
+                     "core from every such round against that round's own core per_request_cached: the median, "
+                     "with the rounds' min–max (bench/README.md).")
         lines.append("")
         lines.append(f"Core, Rust, this run: per_request_cached {'–' if core is None else us(core)} µs, "
                      f"http_rfc9421_cached {'–' if rfc9421 is None else us(rfc9421)} µs.")
@@ -407,8 +408,7 @@ def build(times: dict[tuple[str, str], dict[str, Any]], rates: dict[tuple[str, s
             cells = ["" if v is None else f"{v:,.0f}" for v in (plain, protected)] + [x(ratio(protected, plain))]
             cells += ["" if v is None else f"{v:.1f}" for v in
                       (server_value(impl, f"{m}_cpu_us") for m in ("plain", "protected", "added"))]
-            added = server_value(impl, "added_cpu_us")
-            cells.append(x(None if added is None or core is None else added / (core / 1000)))
+            cells.append(over_core(impl, paced=False).cell())
             cells += ["" if v is None else f"{v:.1f}" for v in
                       (server_value(impl, f"{m}_cpu_us") for m in ("plain_paced", "added_paced"))]
             cells.append(over_core(impl).cell())

@@ -97,3 +97,5 @@ def test_the_http_servers_goal_pairs_each_round_with_that_rounds_core(tmp_path: 
     assert (round(low, 9), round(high, 9), n) == (0.2, 0.5, 2)
     row = next(line for line in markdown.splitlines() if line.startswith("| http-nethttp |"))
     assert row.endswith("| ×1.35 (1.20–1.50) |")
+    # protected − plain over the core, paired the same way: 80 / 50 and 180 / 100
+    assert "| ×1.70 (1.60–1.80) |" in row
