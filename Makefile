@@ -37,11 +37,11 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 setup-redis:
 	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; }
 
-build: setup-rust
-	$(CARGO) build --locked --release -p trustcore-core -p trustcore-cli
+build: setup-rust pgo-profile
+	$(PGO_ENV) $(CARGO) build --locked --release -p trustcore-core -p trustcore-cli
 
-signer-bin: setup-rust
-	$(CARGO) build --locked --release -p trustcore-cli -p trustcore-tools --bin trustcore --bin testenv
+signer-bin: setup-rust pgo-profile
+	$(PGO_ENV) $(CARGO) build --locked --release -p trustcore-cli -p trustcore-tools --bin trustcore --bin testenv
 
 lint: setup-rust
 	$(CARGO) fmt --all -- --check
@@ -83,11 +83,11 @@ test-demo: demo
 # valid requests through the Verifier from 2 processes while a third keeps both cores busy: any
 # refusal fails it (tools/src/bin/soak.rs); `make soak` is the long run (not in make test)
 SOAK_REQUESTS ?= 100000
-soak: setup-rust
-	$(CARGO) run --locked --quiet --release -p trustcore-tools --bin soak -- --requests $(SOAK_REQUESTS)
+soak: setup-rust pgo-profile
+	$(PGO_ENV) $(CARGO) run --locked --quiet --release -p trustcore-tools --bin soak -- --requests $(SOAK_REQUESTS)
 
-test-soak: setup-rust
-	$(CARGO) run --locked --quiet --release -p trustcore-tools --bin soak -- --requests 10000
+test-soak: setup-rust pgo-profile
+	$(PGO_ENV) $(CARGO) run --locked --quiet --release -p trustcore-tools --bin soak -- --requests 10000
 
 # the audit trail's crash drill, long form (make test runs 200 kills in test-rust):
 # cli/tests/signer/crash.rs, CRASH_RUNS signers under load killed with SIGKILL at random moments
@@ -113,8 +113,8 @@ vectors-check: setup-rust
 	diff -r --exclude=README.md $(ROOT)/target/vectors-check $(ROOT)/tests/vectors \
 		|| { echo "tests/vectors differs from what tools/ generates: run make vectors and review"; exit 1; }
 
-demo-rust: setup-rust
-	@$(CARGO) run --locked --quiet --release -p trustcore-cli -- demo
+demo-rust: setup-rust pgo-profile
+	@$(PGO_ENV) $(CARGO) run --locked --quiet --release -p trustcore-cli -- demo
 
 # one run, one report (bench/README.md): every harness writes target/bench/<impl>.jsonl, in turn so
 # none disturbs another, BENCH_ROUNDS times, the rounds interleaved (each round's files moved to
@@ -144,20 +144,20 @@ bench-report:
 	BENCH_PYTHON=$(BENCH_VENV)/bin/python $(BENCH_VENV)/bin/python $(ROOT)/bench/report.py
 
 # the Rust core's harness (bench/rust/src/main.rs): the figures every binding is compared with
-bench-rust: setup-rust setup-redis signer-bin
+bench-rust: setup-rust setup-redis signer-bin pgo-profile
 	@mkdir -p $(BENCH_OUT)
-	$(CARGO) build --locked --quiet --release -p trustcore-bench --bin trustcore-bench
+	$(PGO_ENV) $(CARGO) build --locked --quiet --release -p trustcore-bench --bin trustcore-bench
 	$(ROOT)/target/release/trustcore-bench $(BENCH_OUT)/rust.jsonl
 
 # the detailed criterion benches of the core and the signer (bench/rust/benches; not part of make
 # bench), and the replay store's memory per entry (tools/src/bin/memory_per_entry.rs)
-bench-criterion: setup-rust setup-redis signer-bin
-	$(CARGO) bench --locked -p trustcore-bench --bench core -- --noplot
-	$(CARGO) run --locked --quiet --release -p trustcore-tools --bin memory_per_entry
-	$(CARGO) bench --locked -p trustcore-bench --bench signer -- --noplot
+bench-criterion: setup-rust setup-redis signer-bin pgo-profile
+	$(PGO_ENV) $(CARGO) bench --locked -p trustcore-bench --bench core -- --noplot
+	$(PGO_ENV) $(CARGO) run --locked --quiet --release -p trustcore-tools --bin memory_per_entry
+	$(PGO_ENV) $(CARGO) bench --locked -p trustcore-bench --bench signer -- --noplot
 	@# again on one CPU: this VM's cross-CPU wake-ups (~60 us a round trip) hide the protocol's own cost
 	command -v taskset >/dev/null && TRUSTCORE_BENCH_GROUP=signer_one_cpu taskset -c 0 \
-		$(CARGO) bench --locked -p trustcore-bench --bench signer -- --noplot
+		$(PGO_ENV) $(CARGO) bench --locked -p trustcore-bench --bench signer -- --noplot
 
 clean:
 	$(CARGO) clean

@@ -56,9 +56,9 @@ setup-c:
 
 # rustc prints the static library's system libraries only when it links it: `cargo rustc` asks, and cargo
 # replays the note when the library is already fresh (tools/dist/native_static_libs.sh)
-c-lib: setup-rust
+c-lib: setup-rust pgo-profile
 	bash $(ROOT)/tools/dist/native_static_libs.sh $(TC_NATIVE_LIBS) \
-		$(CARGO) rustc --locked --release -p trustcore-c --lib -- --print native-static-libs
+		env $(PGO_ENV) $(CARGO) rustc --locked --release -p trustcore-c --lib -- --print native-static-libs
 
 install:
 	@test -f $(TC_LIB)/libtrustcore.so -a -f $(TC_NATIVE_LIBS) || { echo "nothing to install: run make c-lib first"; exit 1; }

@@ -29,11 +29,14 @@ DIST_NATIVE_LIBS := $(DIST_BIN)/trustcore-native-static-libs.txt
 # zig and cargo-zigbuild from the dist venv; --print native-static-libs makes rustc name the system libraries
 # of the static library (only a staticlib prints it), for the pkg-config file and the Go module. The
 # checkout's and cargo's home paths are remapped, so the files are the same from any clone's folder
-# (panic locations and debug names would carry them; test-dist checks no shipped binary does). Measured: two
-# clean clones in two folders give byte-identical files but for the wheel, whose CycloneDX SBOM (maturin's,
-# PEP 770) names the checkout in its bom-refs: build a release from a fixed folder to reproduce it too
-DIST_ENV := env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) \
-	RUSTFLAGS="--print native-static-libs --remap-path-prefix=$(ROOT)=trustcore --remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=cargo"
+# (panic locations and debug names would carry them; test-dist checks no shipped binary does). Measured
+# before the profile-guided build (mk/pgo.mk): two clean clones in two folders gave byte-identical files but
+# for the wheel, whose CycloneDX SBOM (maturin's, PEP 770) names the checkout in its bom-refs. The profile's
+# counts now come from a run whose hash maps seed at random, so two builds may differ in code layout; PGO=0
+# builds without it. Expanded when used: PGO and PGO_PROFILE are set in mk/pgo.mk, read after this file
+DIST_ENV = env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) \
+	RUSTFLAGS="--print native-static-libs --remap-path-prefix=$(ROOT)=trustcore --remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=cargo \
+	$(if $(filter 1,$(PGO)),-Cprofile-use=$(PGO_PROFILE))"
 # maturin's build runs in cargo-zigbuild's environment, written by tools/dist/zig_env.sh: cargo fingerprints
 # the linker, and maturin --zig's own wrappers (another path) made each rebuild every crate the other had built
 DIST_ZIG_ENV := $(DIST_TARGET_DIR)/zig-env.sh
@@ -54,7 +57,7 @@ setup-dist: setup-rust
 
 # one build of core for the C library, the CLI and the Node addon; then the environment cargo-zigbuild gives
 # cargo, for maturin (dist-python)
-dist-build: setup-dist
+dist-build: setup-dist pgo-profile
 	bash $(ROOT)/tools/dist/native_static_libs.sh $(DIST_NATIVE_LIBS) \
 		$(DIST_ENV) cargo-zigbuild zigbuild $(DIST_CARGO_FLAGS) -p trustcore-c -p trustcore-cli -p trustcore-node
 	$(DIST_ENV) bash $(ROOT)/tools/dist/zig_env.sh $(DIST_ZIG_ENV) $(DIST_TRIPLE).$(GLIBC_FLOOR)
@@ -135,6 +138,6 @@ dist-publish-check: setup-rust
 # the artifacts as a user installs them: make dist first (make test runs both)
 test-dist: dist setup-c setup-go
 	@start=$$(date +%s); \
-	TRUSTCORE_ROOT=$(ROOT) DIST=$(DIST) GLIBC_FLOOR=$(GLIBC_FLOOR) VERSION=$(TC_VERSION) PYTHON=$(PY_PYTHON) \
+	$(PGO_ENV) TRUSTCORE_ROOT=$(ROOT) DIST=$(DIST) GLIBC_FLOOR=$(GLIBC_FLOOR) VERSION=$(TC_VERSION) PYTHON=$(PY_PYTHON) \
 		bash $(ROOT)/tools/dist/test_dist.sh; \
 	echo "make test-dist (after make dist): $$(( $$(date +%s) - start )) s; $$(cat $(DIST_TIMES))"

@@ -55,9 +55,9 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
-build-node: setup-node setup-rust
+build-node: setup-node setup-rust pgo-profile
 	rm -rf $(NODE_OUT)/napi && mkdir -p $(NODE_OUT)/napi
-	cd $(NODE_DIR) && $(NAPI) build --platform --release --output-dir $(NODE_OUT)/napi -- --locked
+	cd $(NODE_DIR) && $(PGO_ENV) $(NAPI) build --platform --release --output-dir $(NODE_OUT)/napi -- --locked
 	@for f in index.js index.d.ts; do \
 		diff -u $(NODE_DIR)/$$f $(NODE_OUT)/napi/$$f >/dev/null || { \
 			diff -u $(NODE_DIR)/$$f $(NODE_OUT)/napi/$$f | head -40; \
@@ -66,9 +66,9 @@ build-node: setup-node setup-rust
 	@echo "bindings-node/index.js and index.d.ts match the code"
 	$(install-addon)
 
-regen-node: setup-node
+regen-node: setup-node pgo-profile
 	rm -rf $(NODE_OUT)/napi && mkdir -p $(NODE_OUT)/napi
-	cd $(NODE_DIR) && $(NAPI) build --platform --release --output-dir $(NODE_OUT)/napi -- --locked
+	cd $(NODE_DIR) && $(PGO_ENV) $(NAPI) build --platform --release --output-dir $(NODE_OUT)/napi -- --locked
 	cp $(NODE_OUT)/napi/index.js $(NODE_OUT)/napi/index.d.ts $(NODE_DIR)/
 	$(install-addon)
 

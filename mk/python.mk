@@ -48,9 +48,9 @@ setup-python:
 	@command -v curl >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl; }
 
 # one abi3 manylinux wheel for CPython >= 3.10
-build-python: setup-python
+build-python: setup-python pgo-profile
 	rm -rf $(PY_WHEELS)
-	cd $(PY_DIR) && $(PY_VENV)/bin/maturin build --release --locked --quiet \
+	cd $(PY_DIR) && $(PGO_ENV) $(PY_VENV)/bin/maturin build --release --locked --quiet \
 		--interpreter $(PY_VENV)/bin/python --out $(PY_WHEELS)
 
 test-python: build-python signer-bin setup-redis
