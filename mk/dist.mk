@@ -31,9 +31,9 @@ DIST_NATIVE_LIBS := $(DIST_BIN)/trustcore-native-static-libs.txt
 # checkout's and cargo's home paths are remapped, so the files are the same from any clone's folder
 # (panic locations and debug names would carry them; test-dist checks no shipped binary does). Measured
 # before the profile-guided build (mk/pgo.mk): two clean clones in two folders gave byte-identical files but
-# for the wheel, whose CycloneDX SBOM (maturin's, PEP 770) names the checkout in its bom-refs. The profile's
-# counts now come from a run whose hash maps seed at random, so two builds may differ in code layout; PGO=0
-# builds without it. Expanded when used: PGO and PGO_PROFILE are set in mk/pgo.mk, read after this file
+# for the wheel, whose CycloneDX SBOM (maturin's, PEP 770) names the checkout in its bom-refs. The profile
+# is byte-identical from run to run and clone to clone (mk/pgo.mk says how), so that still holds with it.
+# Expanded when used: PGO and PGO_PROFILE are set in mk/pgo.mk, read after this file
 DIST_ENV = env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) \
 	RUSTFLAGS="--print native-static-libs --remap-path-prefix=$(ROOT)=trustcore --remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=cargo \
 	$(if $(filter 1,$(PGO)),-Cprofile-use=$(PGO_PROFILE))"

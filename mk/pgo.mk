@@ -14,13 +14,19 @@
 # core's dependencies (the Node and Python macros ask more of syn than the C library does). So the
 # training binary is built once with each release build's own package selection (trustcore-tools adds
 # no feature to core's dependencies) and run from each; all the counts go into the one profile.
+# The runs are made the same on every clone, so that make dist stays reproducible: no address-space
+# randomization (foldhash seeds hash maps from addresses), an empty environment, paths relative to
+# target/pgo, and tools/pgo/fixed_clock_and_random.c preloaded (std seeds hash maps from getrandom;
+# biscuit and core time every authorization). Two runs, and two clones, give byte-identical profiles.
 
 PGO ?= 1
 PGO_DIR := $(ROOT)/target/pgo
 PGO_PROFILE := $(PGO_DIR)/trustcore.profdata
 PGO_PROFDATA := llvm-profdata-19
 PGO_TRIPLE := x86_64-unknown-linux-gnu
+PGO_FIXED := $(PGO_DIR)/fixed_clock_and_random.so
 PGO_INPUTS := $(ROOT)/Cargo.lock $(ROOT)/Cargo.toml $(ROOT)/core/Cargo.toml $(ROOT)/tools/src/bin/pgo_train.rs \
+	$(ROOT)/tools/pgo/fixed_clock_and_random.c \
 	$(shell find $(ROOT)/core/src -name '*.rs')
 PGO_ENV = RUSTFLAGS="$(if $(filter 1,$(PGO)),-Cprofile-use=$(PGO_PROFILE))"
 
@@ -35,17 +41,33 @@ pgo-profile: $(if $(filter 1,$(PGO)),$(PGO_PROFILE))
 PGO_BUILDS := host:trustcore-c host:trustcore-node host:trustcore-python \
 	target:trustcore-c,trustcore-cli,trustcore-node target:trustcore-python
 
+$(PGO_FIXED): $(ROOT)/tools/pgo/fixed_clock_and_random.c
+	@mkdir -p $(PGO_DIR)
+	$(TC_CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
+
 # the builds' own build scripts (instrumented too) leave their counts in scratch/, never merged
-$(PGO_PROFILE): $(PGO_INPUTS) | setup-rust setup-pgo
-	rm -rf $(PGO_DIR)/raw $(PGO_DIR)/scratch && mkdir -p $(PGO_DIR)/raw
-	@set -e; for build in $(PGO_BUILDS); do \
+# train BIN PROFRAW: one training run, the same on every clone (above), from target/pgo. Its counts are
+# written to one name, then moved: the environment's size moves the stack, and foldhash's seed with it
+PGO_TRAIN = (cd $(PGO_DIR) && env -i LD_PRELOAD=./$(notdir $(PGO_FIXED)) LLVM_PROFILE_FILE=run.profraw \
+	setarch -R $$1 && mv run.profraw $$2)
+
+# the builds' own build scripts (instrumented too) leave their counts in scratch/, never merged. The
+# last build's run is made twice and must count the same: a profile that changes from run to run would
+# make every release build differ (make dist is reproducible)
+$(PGO_PROFILE): $(PGO_INPUTS) $(PGO_FIXED) | setup-rust setup-pgo
+	rm -rf $(PGO_DIR)/raw $(PGO_DIR)/scratch $(PGO_DIR)/*.profraw && mkdir -p $(PGO_DIR)/raw
+	@set -e; train() { $(PGO_TRAIN); }; for build in $(PGO_BUILDS); do \
 		kind=$${build%%:*}; packages=$$(echo $${build#*:} | sed 's/,/ -p /g'); \
 		target=$$([ $$kind = host ] || echo "--target $(PGO_TRIPLE)"); \
 		echo "pgo: training in the build of -p $$packages $$target"; \
 		RUSTFLAGS="-Cprofile-generate=$(PGO_DIR)/scratch" $(CARGO) build --locked --quiet --release \
 			--target-dir $(PGO_DIR)/build $$target -p $$packages -p trustcore-tools --bin pgo_train; \
-		bin=$(PGO_DIR)/build/$$([ $$kind = host ] || echo $(PGO_TRIPLE)/)release/pgo_train; \
-		LLVM_PROFILE_FILE=$(PGO_DIR)/raw/$$(echo $$build | tr ':,' '--')-%p.profraw $$bin; \
-	done
+		bin=build/$$([ $$kind = host ] || echo $(PGO_TRIPLE)/)release/pgo_train; \
+		raw=raw/$$(echo $$build | tr ':,' '--').profraw; \
+		train $$bin $$raw; \
+	done; \
+	train $$bin again.profraw >/dev/null; \
+	cmp -s $(PGO_DIR)/$$raw $(PGO_DIR)/again.profraw || { \
+		echo "pgo: two training runs counted differently ($$raw, again.profraw): the profile would not be reproducible" >&2; exit 1; }
 	$(PGO_PROFDATA) merge -o $@.tmp $(PGO_DIR)/raw/*.profraw
 	mv $@.tmp $@

@@ -15,8 +15,9 @@ use trustcore_core::http::{sign_request, HttpPolicy, HttpProfile, HttpRequest, S
 use trustcore_core::*;
 
 const AUTHORITY: &str = "api.example";
-/// A fixed clock and fixed nonces: the same requests on every run (biscuit's hash maps still seed at
-/// random, so two runs' counts differ a little).
+/// A fixed clock and fixed nonces: the same requests on every run. mk/pgo.mk runs it with the system
+/// clock, getrandom and address layout fixed too (tools/pgo/fixed_clock_and_random.c), so that every
+/// run counts the same branches and the release builds reproduce.
 const NOW: f64 = 1_800_000_000.0;
 const ROUTES: &str = r#"{"max_body_bytes": 4096, "routes": [
   {"method": "POST", "path": "/lease/{lane}", "allow": "allow if right(\"lease\"), req_param_lane($l), lane($l)"},
