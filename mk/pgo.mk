@@ -23,7 +23,6 @@ PGO ?= 1
 PGO_DIR := $(ROOT)/target/pgo
 PGO_PROFILE := $(PGO_DIR)/trustcore.profdata
 PGO_PROFDATA := llvm-profdata-19
-PGO_TRIPLE := x86_64-unknown-linux-gnu
 PGO_FIXED := $(PGO_DIR)/fixed_clock_and_random.so
 PGO_INPUTS := $(ROOT)/Cargo.lock $(ROOT)/Cargo.toml $(ROOT)/core/Cargo.toml $(ROOT)/tools/src/bin/pgo_train.rs \
 	$(ROOT)/tools/pgo/fixed_clock_and_random.c \
@@ -37,7 +36,8 @@ setup-pgo:
 
 pgo-profile: $(if $(filter 1,$(PGO)),$(PGO_PROFILE))
 
-# host or target, then the packages of one kind of release build (PGO_BUILDS)
+# host or target (make dist's --target, DIST_TRIPLE in mk/dist.mk), then the packages of one kind of
+# release build
 PGO_BUILDS := host:trustcore-c host:trustcore-node host:trustcore-python \
 	target:trustcore-c,trustcore-cli,trustcore-node target:trustcore-python
 
@@ -58,11 +58,11 @@ $(PGO_PROFILE): $(PGO_INPUTS) $(PGO_FIXED) | setup-rust setup-pgo
 	rm -rf $(PGO_DIR)/raw $(PGO_DIR)/scratch $(PGO_DIR)/*.profraw && mkdir -p $(PGO_DIR)/raw
 	@set -e; train() { $(PGO_TRAIN); }; for build in $(PGO_BUILDS); do \
 		kind=$${build%%:*}; packages=$$(echo $${build#*:} | sed 's/,/ -p /g'); \
-		target=$$([ $$kind = host ] || echo "--target $(PGO_TRIPLE)"); \
+		target=$$([ $$kind = host ] || echo "--target $(DIST_TRIPLE)"); \
 		echo "pgo: training in the build of -p $$packages $$target"; \
 		RUSTFLAGS="-Cprofile-generate=$(PGO_DIR)/scratch" $(CARGO) build --locked --quiet --release \
 			--target-dir $(PGO_DIR)/build $$target -p $$packages -p trustcore-tools --bin pgo_train; \
-		bin=build/$$([ $$kind = host ] || echo $(PGO_TRIPLE)/)release/pgo_train; \
+		bin=build/$$([ $$kind = host ] || echo $(DIST_TRIPLE)/)release/pgo_train; \
 		raw=raw/$$(echo $$build | tr ':,' '--').profraw; \
 		train $$bin $$raw; \
 	done; \
