@@ -34,8 +34,9 @@ DIST_NATIVE_LIBS := $(DIST_BIN)/trustcore-native-static-libs.txt
 # for the wheel, whose CycloneDX SBOM (maturin's, PEP 770) names the checkout in its bom-refs. The profile
 # is byte-identical from run to run and clone to clone (mk/pgo.mk says how), so that still holds with it.
 # Expanded when used: PGO and PGO_PROFILE are set in mk/pgo.mk, read after this file
+CLONE_PATHS_REMAPPED := --remap-path-prefix=$(ROOT)=trustcore --remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=cargo
 DIST_ENV = env PATH=$(DIST_VENV)/bin:$$PATH CARGO_TARGET_DIR=$(DIST_TARGET_DIR) \
-	RUSTFLAGS="--print native-static-libs --remap-path-prefix=$(ROOT)=trustcore --remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=cargo \
+	RUSTFLAGS="--print native-static-libs $(CLONE_PATHS_REMAPPED) \
 	$(if $(filter 1,$(PGO)),-Cprofile-use=$(PGO_PROFILE))"
 # maturin's build runs in cargo-zigbuild's environment, written by tools/dist/zig_env.sh: cargo fingerprints
 # the linker, and maturin --zig's own wrappers (another path) made each rebuild every crate the other had built

@@ -17,7 +17,10 @@
 # The runs are made the same on every clone, so that make dist stays reproducible: no address-space
 # randomization (foldhash seeds hash maps from addresses), an empty environment, paths relative to
 # target/pgo, and tools/pgo/fixed_clock_and_random.c preloaded (std seeds hash maps from getrandom;
-# biscuit and core time every authorization). Two runs, and two clones, give byte-identical profiles.
+# biscuit and core time every authorization). The addresses are the training binary's own, so it is
+# built the same in every clone's folder too: the clone's and cargo's paths remapped (as make dist
+# does), and a relative default file for the counts (LLVM_PROFILE_FILE sends the build scripts' to
+# scratch/). Two runs, and two clones, give byte-identical profiles.
 
 PGO ?= 1
 PGO_DIR := $(ROOT)/target/pgo
@@ -60,7 +63,8 @@ $(PGO_PROFILE): $(PGO_INPUTS) $(PGO_FIXED) | setup-rust setup-pgo
 		kind=$${build%%:*}; packages=$$(echo $${build#*:} | sed 's/,/ -p /g'); \
 		target=$$([ $$kind = host ] || echo "--target $(DIST_TRIPLE)"); \
 		echo "pgo: training in the build of -p $$packages $$target"; \
-		RUSTFLAGS="-Cprofile-generate=$(PGO_DIR)/scratch" $(CARGO) build --locked --quiet --release \
+		LLVM_PROFILE_FILE=$(PGO_DIR)/scratch/%m-%p.profraw RUSTFLAGS="-Cprofile-generate=scratch $(CLONE_PATHS_REMAPPED)" \
+			$(CARGO) build --locked --quiet --release \
 			--target-dir $(PGO_DIR)/build $$target -p $$packages -p trustcore-tools --bin pgo_train; \
 		bin=build/$$([ $$kind = host ] || echo $(DIST_TRIPLE)/)release/pgo_train; \
 		raw=raw/$$(echo $$build | tr ':,' '--').profraw; \
