@@ -28,7 +28,7 @@ PGO_PROFILE := $(PGO_DIR)/trustcore.profdata
 PGO_PROFDATA := llvm-profdata-19
 PGO_FIXED := $(PGO_DIR)/fixed_clock_and_random.so
 PGO_INPUTS := $(ROOT)/Cargo.lock $(ROOT)/Cargo.toml $(ROOT)/core/Cargo.toml $(ROOT)/tools/src/bin/pgo_train.rs \
-	$(ROOT)/tools/pgo/fixed_clock_and_random.c \
+	$(ROOT)/tools/pgo/fixed_clock_and_random.c $(ROOT)/mk/pgo.mk \
 	$(shell find $(ROOT)/core/src -name '*.rs')
 PGO_ENV = RUSTFLAGS="$(if $(filter 1,$(PGO)),-Cprofile-use=$(PGO_PROFILE))"
 
