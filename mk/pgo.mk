@@ -48,7 +48,6 @@ $(PGO_FIXED): $(ROOT)/tools/pgo/fixed_clock_and_random.c
 	@mkdir -p $(PGO_DIR)
 	$(TC_CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
 
-# the builds' own build scripts (instrumented too) leave their counts in scratch/, never merged
 # train BIN PROFRAW: one training run, the same on every clone (above), from target/pgo. Its counts are
 # written to one name, then moved: the environment's size moves the stack, and foldhash's seed with it
 PGO_TRAIN = (cd $(PGO_DIR) && env -i LD_PRELOAD=./$(notdir $(PGO_FIXED)) LLVM_PROFILE_FILE=run.profraw \
